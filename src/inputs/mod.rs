@@ -1,0 +1,689 @@
+//! The action's inputs: read raw from the environment ([`RawInputs`]), then
+//! validated into [`Inputs`]. Every problem is collected, so one run reports
+//! all bad inputs at once.
+
+pub mod image;
+pub mod parse;
+pub mod spec;
+
+use crate::env::Env;
+use crate::secret::Secret;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+pub use spec::{INPUTS, InputSpec, OUTPUTS, OutputSpec};
+
+/// Largest prompt (text or file) we send; the API documents no maximum, and a
+/// bigger prompt is almost always a mistake (a log or binary file).
+pub const MAX_PROMPT_BYTES: u64 = 256 * 1024;
+/// Images per prompt, as the API allows.
+pub const MAX_IMAGES: usize = 5;
+/// Largest image the API accepts.
+pub const MAX_IMAGE_BYTES: u64 = 15 * 1024 * 1024;
+pub const MAX_TIMEOUT: Duration = Duration::from_secs(24 * 3600);
+pub const MAX_POLL_INTERVAL: Duration = Duration::from_secs(3600);
+
+/// Input values as the environment gave them: non-empty strings by name.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct RawInputs {
+    values: BTreeMap<&'static str, String>,
+}
+
+impl RawInputs {
+    /// Reads every declared input from `INPUT_<NAME>` (hyphens kept), falling
+    /// back to the underscore form. Empty values count as unset.
+    pub fn read(env: &Env) -> Self {
+        let mut values = BTreeMap::new();
+        for spec in INPUTS {
+            let [hyphen, underscore] = spec::env_names(spec.name);
+            if let Some(v) = env.get(&hyphen).or_else(|| env.get(&underscore)) {
+                values.insert(spec.name, v);
+            }
+        }
+        Self { values }
+    }
+
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.values.get(name).map(String::as_str)
+    }
+
+    /// The values of secret inputs, to mask before anything is printed.
+    pub fn secrets(&self) -> impl Iterator<Item = &str> {
+        INPUTS
+            .iter()
+            .filter(|s| s.secret)
+            .filter_map(|s| self.get(s.name))
+    }
+}
+
+impl fmt::Debug for RawInputs {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let shown: BTreeMap<_, _> = self
+            .values
+            .iter()
+            .map(|(k, v)| {
+                let secret = spec::input_spec(k).is_some_and(|s| s.secret);
+                (*k, if secret { "***" } else { v.as_str() })
+            })
+            .collect();
+        shown.fmt(f)
+    }
+}
+
+/// One rejected input.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InputError {
+    pub input: &'static str,
+    pub problem: String,
+}
+
+/// Every rejected input of a run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InputErrors(pub Vec<InputError>);
+
+impl InputErrors {
+    pub fn names(&self) -> Vec<&'static str> {
+        self.0.iter().map(|e| e.input).collect()
+    }
+}
+
+impl fmt::Display for InputErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0.len() {
+            1 => write!(f, "1 input is invalid:")?,
+            n => write!(f, "{n} inputs are invalid:")?,
+        }
+        for e in &self.0 {
+            write!(f, "\n  - `{}`: {}", e.input, e.problem)?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for InputErrors {}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnTimeout {
+    Fail,
+    Stop,
+    Continue,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnCancel {
+    Leave,
+    Stop,
+}
+
+/// Where the task text came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PromptSource {
+    Text(String),
+    File { path: PathBuf, text: String },
+}
+
+impl PromptSource {
+    pub fn text(&self) -> &str {
+        match self {
+            PromptSource::Text(t) | PromptSource::File { text: t, .. } => t,
+        }
+    }
+}
+
+/// An image read and checked at input time.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Image {
+    pub path: PathBuf,
+    pub info: image::ImageInfo,
+    pub bytes: Vec<u8>,
+}
+
+impl fmt::Debug for Image {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Image")
+            .field("path", &self.path)
+            .field("info", &self.info)
+            .field("bytes", &self.bytes.len())
+            .finish()
+    }
+}
+
+/// The `repository` input: a shorthand resolved against the server URL later.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RepoSpec {
+    Shorthand { owner: String, name: String },
+    Url(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Webhook {
+    pub url: String,
+    pub secret: Option<Secret>,
+}
+
+/// Validated inputs.
+#[derive(Debug, Clone)]
+pub struct Inputs {
+    pub api_key: Secret,
+    pub prompt: Option<PromptSource>,
+    pub include_context: bool,
+    pub images: Vec<Image>,
+    pub model: Option<String>,
+    pub repository: Option<RepoSpec>,
+    pub git_ref: Option<String>,
+    pub pr_url: Option<String>,
+    pub branch_name: Option<String>,
+    pub auto_create_pr: bool,
+    pub open_as_cursor_github_app: bool,
+    pub skip_reviewer_request: bool,
+    pub webhook: Option<Webhook>,
+    pub wait: bool,
+    pub timeout: Duration,
+    pub poll_interval: Duration,
+    pub max_poll_interval: Duration,
+    pub on_timeout: OnTimeout,
+    pub on_cancel: OnCancel,
+    pub comment: bool,
+    pub issue_number: Option<u64>,
+    pub followup: bool,
+    pub trigger_phrase: Option<String>,
+    pub label: Option<String>,
+    pub allowed_bots: Vec<String>,
+    pub github_token: Option<Secret>,
+    pub api_url: url::Url,
+    pub dry_run: bool,
+}
+
+/// Collects errors while each input is parsed.
+struct Checker<'a> {
+    raw: &'a RawInputs,
+    errors: Vec<InputError>,
+}
+
+impl<'a> Checker<'a> {
+    fn fail(&mut self, input: &'static str, problem: impl Into<String>) {
+        self.errors.push(InputError {
+            input,
+            problem: problem.into(),
+        });
+    }
+
+    /// Parses an input if set; records the error if it is rejected.
+    fn opt<T>(
+        &mut self,
+        input: &'static str,
+        parse: impl FnOnce(&str) -> Result<T, String>,
+    ) -> Option<T> {
+        let value = self.raw.get(input)?;
+        match parse(value) {
+            Ok(v) => Some(v),
+            Err(problem) => {
+                self.fail(input, problem);
+                None
+            }
+        }
+    }
+
+    /// Parses an input, or its declared default when unset.
+    fn with_default<T>(
+        &mut self,
+        input: &'static str,
+        parse: impl Fn(&str) -> Result<T, String>,
+    ) -> T {
+        let default = spec::input_spec(input)
+            .map(|s| s.default)
+            .expect("every input has a spec");
+        match self.raw.get(input) {
+            Some(v) => match parse(v) {
+                Ok(v) => v,
+                Err(problem) => {
+                    self.fail(input, problem);
+                    parse(default).expect("declared defaults parse")
+                }
+            },
+            None => parse(default).expect("declared defaults parse"),
+        }
+    }
+
+    fn flag(&mut self, input: &'static str) -> bool {
+        self.with_default(input, parse::boolean)
+    }
+}
+
+impl Inputs {
+    /// Validates raw inputs; relative paths are resolved against `workspace`.
+    pub fn parse(raw: &RawInputs, workspace: &Path) -> Result<Inputs, InputErrors> {
+        let mut c = Checker {
+            raw,
+            errors: Vec::new(),
+        };
+
+        let api_key = match raw.get("cursor-api-key").map(str::trim) {
+            None => {
+                c.fail(
+                    "cursor-api-key",
+                    "is required; add a repository secret (e.g. CURSOR_API_KEY) with a key from https://cursor.com/dashboard/api and pass `cursor-api-key: ${{ secrets.CURSOR_API_KEY }}`",
+                );
+                None
+            }
+            Some(k) if k.chars().any(char::is_whitespace) || k.len() > 1024 => {
+                c.fail(
+                    "cursor-api-key",
+                    "does not look like an API key (it contains spaces or line breaks, or is very long); copy the key again",
+                );
+                None
+            }
+            Some(k) => Some(Secret::new(k)),
+        };
+
+        let prompt_text = c.opt("prompt", |v| {
+            if v.len() as u64 > MAX_PROMPT_BYTES {
+                Err(format!(
+                    "is {} bytes; the limit is {MAX_PROMPT_BYTES}",
+                    v.len()
+                ))
+            } else {
+                Ok(v.to_string())
+            }
+        });
+        let prompt_file = c.opt("prompt-file", |v| read_prompt_file(workspace, v));
+        if raw.get("prompt").is_some() && raw.get("prompt-file").is_some() {
+            c.fail(
+                "prompt-file",
+                "cannot be combined with `prompt`; set only one of them",
+            );
+        }
+        let prompt = prompt_text
+            .map(PromptSource::Text)
+            .or(prompt_file.map(|(path, text)| PromptSource::File { path, text }));
+
+        let include_context = c.flag("include-context");
+        let images = c
+            .opt("images", |v| read_images(workspace, v))
+            .unwrap_or_default();
+        let model = c.opt("model", |v| {
+            let v = v.trim();
+            if v.chars().any(char::is_whitespace) || v.len() > 200 {
+                Err(format!(
+                    "{} is not a model id (ids have no spaces), e.g. claude-4.5-sonnet-thinking",
+                    parse::quote(v)
+                ))
+            } else {
+                Ok(v.to_string())
+            }
+        });
+        let repository = c.opt("repository", repo_spec);
+        let git_ref = c.opt("ref", parse::git_ref);
+        let pr_url = c.opt("pr-url", pr_url);
+        if pr_url.is_some() {
+            for other in ["repository", "ref"] {
+                if raw.get(other).is_some() {
+                    c.fail(other, "cannot be combined with `pr-url` (the pull request decides the repository and branch); remove one of them");
+                }
+            }
+        }
+        let branch_name = c.opt("branch-name", parse::branch_name);
+        let auto_create_pr = c.flag("auto-create-pr");
+        let open_as_cursor_github_app = c.flag("open-as-cursor-github-app");
+        let skip_reviewer_request = c.flag("skip-reviewer-request");
+        if open_as_cursor_github_app && !auto_create_pr {
+            c.fail("open-as-cursor-github-app", "needs `auto-create-pr: true` (it only applies to the pull request the agent opens)");
+        }
+        if skip_reviewer_request && !open_as_cursor_github_app {
+            c.fail("skip-reviewer-request", "needs `open-as-cursor-github-app: true` (the reviewer request is only skipped for PRs opened as the Cursor app)");
+        }
+
+        let webhook_url = c.opt("webhook-url", |v| {
+            parse::http_url(v, 2048).map(|u| u.to_string())
+        });
+        let webhook_secret = c.opt("webhook-secret", |v| {
+            let n = v.chars().count();
+            if (32..=256).contains(&n) {
+                Ok(Secret::new(v))
+            } else {
+                Err(format!("is {n} characters long; Cursor accepts 32 to 256"))
+            }
+        });
+        if raw.get("webhook-secret").is_some() && raw.get("webhook-url").is_none() {
+            c.fail(
+                "webhook-secret",
+                "is set without `webhook-url`; set both or neither",
+            );
+        }
+        let webhook = webhook_url.map(|url| Webhook {
+            url,
+            secret: webhook_secret,
+        });
+
+        let wait = c.flag("wait");
+        let timeout = c.with_default("timeout", |v| {
+            parse::bounded_duration(v, Duration::from_secs(1), MAX_TIMEOUT)
+        });
+        let poll_interval = c.with_default("poll-interval", |v| {
+            parse::bounded_duration(v, Duration::from_secs(1), MAX_POLL_INTERVAL)
+        });
+        let max_poll_interval = c.with_default("max-poll-interval", |v| {
+            parse::bounded_duration(v, Duration::from_secs(1), MAX_POLL_INTERVAL)
+        });
+        if max_poll_interval < poll_interval {
+            c.fail(
+                "max-poll-interval",
+                format!(
+                    "({}) is shorter than `poll-interval` ({}); make it at least as long",
+                    parse::format_duration(max_poll_interval),
+                    parse::format_duration(poll_interval)
+                ),
+            );
+        }
+        let on_timeout = match c.with_default("on-timeout", |v| {
+            parse::choice(v, &["fail", "stop", "continue"])
+        }) {
+            "stop" => OnTimeout::Stop,
+            "continue" => OnTimeout::Continue,
+            _ => OnTimeout::Fail,
+        };
+        let on_cancel = match c.with_default("on-cancel", |v| parse::choice(v, &["leave", "stop"]))
+        {
+            "stop" => OnCancel::Stop,
+            _ => OnCancel::Leave,
+        };
+        let comment = c.flag("comment");
+        let issue_number = c.opt("issue-number", parse::issue_number);
+        let followup = c.flag("followup");
+        let trigger_phrase = c.opt("trigger-phrase", |v| {
+            let v = v.trim();
+            if v.contains(['\n', '\r']) || v.chars().count() > 100 {
+                Err("must be one line of at most 100 characters, e.g. /cursor".into())
+            } else {
+                Ok(v.to_string())
+            }
+        });
+        let label = c.opt("label", |v| {
+            let v = v.trim();
+            if v.chars().count() > 50 || v.contains(['\n', '\r']) {
+                Err("must be one label name (GitHub allows at most 50 characters)".into())
+            } else {
+                Ok(v.to_string())
+            }
+        });
+        let allowed_bots = c
+            .opt("allowed-bots", |v| {
+                v.split([',', '\n', ' ', '\t', '\r'])
+                    .filter(|s| !s.is_empty())
+                    .map(parse::login)
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .unwrap_or_default();
+        let github_token = c.opt("github-token", |v| {
+            let v = v.trim();
+            if v.chars().any(char::is_whitespace) {
+                Err("does not look like a token (it contains spaces or line breaks)".into())
+            } else {
+                Ok(Secret::new(v))
+            }
+        });
+        let api_url = c.with_default("api-url", |v| {
+            let mut url = parse::http_url(v, 2048)?;
+            if url.query().is_some() || url.fragment().is_some() {
+                return Err("must not have a query or fragment".into());
+            }
+            let path = url.path().trim_end_matches('/').to_string();
+            url.set_path(&path);
+            Ok(url)
+        });
+        let dry_run = c.flag("dry-run");
+
+        if !c.errors.is_empty() {
+            // Report in the order of the interface table, not of checking.
+            let order = |name: &str| INPUTS.iter().position(|s| s.name == name);
+            c.errors.sort_by_key(|e| order(e.input));
+            return Err(InputErrors(c.errors));
+        }
+        Ok(Inputs {
+            api_key: api_key.expect("checked above"),
+            prompt,
+            include_context,
+            images,
+            model,
+            repository,
+            git_ref,
+            pr_url,
+            branch_name,
+            auto_create_pr,
+            open_as_cursor_github_app,
+            skip_reviewer_request,
+            webhook,
+            wait,
+            timeout,
+            poll_interval,
+            max_poll_interval,
+            on_timeout,
+            on_cancel,
+            comment,
+            issue_number,
+            followup,
+            trigger_phrase,
+            label,
+            allowed_bots,
+            github_token,
+            api_url,
+            dry_run,
+        })
+    }
+}
+
+fn resolve(workspace: &Path, value: &str) -> PathBuf {
+    let p = Path::new(value.trim());
+    if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        workspace.join(p)
+    }
+}
+
+fn describe_path(value: &str, workspace: &Path) -> String {
+    format!(
+        "{} (paths are relative to the workspace, {})",
+        parse::quote(value.trim()),
+        workspace.display()
+    )
+}
+
+fn read_prompt_file(workspace: &Path, value: &str) -> Result<(PathBuf, String), String> {
+    let path = resolve(workspace, value);
+    let meta = std::fs::metadata(&path).map_err(|_| {
+        format!(
+            "{} does not exist or cannot be read",
+            describe_path(value, workspace)
+        )
+    })?;
+    if !meta.is_file() {
+        return Err(format!("{} is not a file", parse::quote(value)));
+    }
+    if meta.len() > MAX_PROMPT_BYTES {
+        return Err(format!(
+            "{} is {} bytes; the limit is {MAX_PROMPT_BYTES} (256 KiB)",
+            parse::quote(value),
+            meta.len()
+        ));
+    }
+    let bytes =
+        std::fs::read(&path).map_err(|e| format!("{} cannot be read: {e}", parse::quote(value)))?;
+    let text = String::from_utf8(bytes)
+        .map_err(|_| format!("{} is not UTF-8 text", parse::quote(value)))?;
+    if text.trim().is_empty() {
+        return Err(format!("{} is empty", parse::quote(value)));
+    }
+    Ok((path, text))
+}
+
+fn read_images(workspace: &Path, value: &str) -> Result<Vec<Image>, String> {
+    let paths: Vec<&str> = value
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    if paths.len() > MAX_IMAGES {
+        return Err(format!(
+            "lists {} images; Cursor accepts at most {MAX_IMAGES}",
+            paths.len()
+        ));
+    }
+    let mut images = Vec::new();
+    let mut problems = Vec::new();
+    for p in paths {
+        let path = resolve(workspace, p);
+        let meta = match std::fs::metadata(&path) {
+            Ok(m) if m.is_file() => m,
+            _ => {
+                problems.push(format!("{} does not exist", describe_path(p, workspace)));
+                continue;
+            }
+        };
+        if meta.len() > MAX_IMAGE_BYTES {
+            problems.push(format!("{} is larger than 15 MB", parse::quote(p)));
+            continue;
+        }
+        let bytes = match std::fs::read(&path) {
+            Ok(b) => b,
+            Err(e) => {
+                problems.push(format!("{} cannot be read: {e}", parse::quote(p)));
+                continue;
+            }
+        };
+        match image::inspect(&bytes) {
+            Ok(info) => images.push(Image { path, info, bytes }),
+            Err(why) => problems.push(format!("{} {why}", parse::quote(p))),
+        }
+    }
+    if problems.is_empty() {
+        Ok(images)
+    } else {
+        Err(problems.join("; "))
+    }
+}
+
+fn repo_spec(value: &str) -> Result<RepoSpec, String> {
+    let v = value.trim().trim_end_matches('/');
+    let v = v.strip_suffix(".git").unwrap_or(v);
+    let bad = || {
+        format!(
+            "{} is not a repository; use owner/repo or https://github.com/owner/repo",
+            parse::quote(value)
+        )
+    };
+    let valid_part = |s: &str| {
+        !s.is_empty()
+            && s.len() <= 100
+            && s != "."
+            && s != ".."
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+    };
+    if v.contains("://") {
+        let url = parse::http_url(v, 2048).map_err(|_| bad())?;
+        let parts: Vec<&str> = url.path().trim_matches('/').split('/').collect();
+        match parts.as_slice() {
+            [o, r] if valid_part(o) && valid_part(r) => Ok(RepoSpec::Url(format!(
+                "{}://{}/{o}/{r}",
+                url.scheme(),
+                url.host_str().unwrap_or_default()
+            ))),
+            _ => Err(bad()),
+        }
+    } else {
+        match v.split('/').collect::<Vec<_>>().as_slice() {
+            [o, r] if valid_part(o) && valid_part(r) => Ok(RepoSpec::Shorthand {
+                owner: o.to_string(),
+                name: r.to_string(),
+            }),
+            [host, o, r] if host.contains('.') && valid_part(o) && valid_part(r) => {
+                Ok(RepoSpec::Url(format!("https://{host}/{o}/{r}")))
+            }
+            _ => Err(bad()),
+        }
+    }
+}
+
+fn pr_url(value: &str) -> Result<String, String> {
+    let bad = || {
+        format!(
+            "{} is not a pull request URL; use e.g. https://github.com/owner/repo/pull/123",
+            parse::quote(value)
+        )
+    };
+    let url = parse::http_url(value, 2048).map_err(|_| bad())?;
+    let parts: Vec<&str> = url.path().trim_matches('/').split('/').collect();
+    match parts.as_slice() {
+        [_, _, "pull", n] if n.parse::<u64>().is_ok_and(|n| n > 0) => Ok(format!(
+            "{}://{}{}",
+            url.scheme(),
+            url.host_str().unwrap_or_default(),
+            url.path().trim_end_matches('/')
+        )),
+        _ => Err(bad()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repo_specs() {
+        assert_eq!(
+            repo_spec("octo/hello"),
+            Ok(RepoSpec::Shorthand {
+                owner: "octo".into(),
+                name: "hello".into()
+            })
+        );
+        assert_eq!(
+            repo_spec("https://github.com/octo/hello.git/"),
+            Ok(RepoSpec::Url("https://github.com/octo/hello".into()))
+        );
+        assert_eq!(
+            repo_spec("github.com/octo/hello"),
+            Ok(RepoSpec::Url("https://github.com/octo/hello".into()))
+        );
+        assert!(repo_spec("octo").is_err());
+        assert!(repo_spec("https://github.com/octo").is_err());
+        assert!(repo_spec("a/b/c/d").is_err());
+    }
+
+    #[test]
+    fn pr_urls() {
+        assert_eq!(
+            pr_url("https://github.com/o/r/pull/12/").as_deref(),
+            Ok("https://github.com/o/r/pull/12")
+        );
+        assert!(pr_url("https://github.com/o/r/issues/12").is_err());
+        assert!(pr_url("https://github.com/o/r/pull/0").is_err());
+    }
+
+    #[test]
+    fn declared_defaults_parse() {
+        let raw = RawInputs::read(&Env::from_pairs([("INPUT_CURSOR_API_KEY", "crsr_x")]));
+        let inputs = Inputs::parse(&raw, Path::new("/")).unwrap();
+        assert_eq!(inputs.timeout, Duration::from_secs(45 * 60));
+        assert_eq!(inputs.poll_interval, Duration::from_secs(10));
+        assert_eq!(inputs.max_poll_interval, Duration::from_secs(60));
+        assert_eq!(inputs.api_url.as_str(), "https://api.cursor.com/");
+        assert!(inputs.wait && inputs.comment && inputs.followup && inputs.include_context);
+        assert!(inputs.auto_create_pr && !inputs.dry_run);
+    }
+
+    #[test]
+    fn debug_never_shows_secrets() {
+        let raw = RawInputs::read(&Env::from_pairs([
+            ("INPUT_CURSOR-API-KEY", "crsr_topsecret"),
+            ("INPUT_GITHUB-TOKEN", "ghs_topsecret"),
+        ]));
+        let shown = format!("{raw:?}");
+        assert!(!shown.contains("topsecret"), "{shown}");
+        let inputs = Inputs::parse(&raw, Path::new("/")).unwrap();
+        assert!(!format!("{inputs:?}").contains("topsecret"));
+    }
+}

@@ -1,0 +1,312 @@
+//! The action's interface in one table: names, defaults and descriptions of
+//! every input and output. `--help`, `action.yml` and the README are checked
+//! against it, so the three never drift.
+
+/// One input of the action.
+#[derive(Debug, Clone, Copy)]
+pub struct InputSpec {
+    pub name: &'static str,
+    /// The `default:` in `action.yml` (empty: none).
+    pub default: &'static str,
+    /// The default as the README shows it.
+    pub shown_default: &'static str,
+    pub description: &'static str,
+    pub required: bool,
+    pub secret: bool,
+}
+
+const fn input(
+    name: &'static str,
+    default: &'static str,
+    shown: &'static str,
+    description: &'static str,
+) -> InputSpec {
+    InputSpec {
+        name,
+        default,
+        shown_default: shown,
+        description,
+        required: false,
+        secret: false,
+    }
+}
+
+pub const INPUTS: &[InputSpec] = &[
+    InputSpec {
+        required: true,
+        secret: true,
+        ..input(
+            "cursor-api-key",
+            "",
+            "(required)",
+            "Cursor API key (from the Cursor dashboard); masked at once.",
+        )
+    },
+    input(
+        "prompt",
+        "",
+        "empty",
+        "The task for the agent. When empty, it is built from the triggering issue, pull request or comment.",
+    ),
+    input(
+        "prompt-file",
+        "",
+        "empty",
+        "Read the task from this file (relative to the workspace) instead of `prompt`.",
+    ),
+    input(
+        "include-context",
+        "true",
+        "`true`",
+        "Append the triggering issue/PR/comment as it was at trigger time, hidden content stripped, fenced as untrusted.",
+    ),
+    input(
+        "images",
+        "",
+        "empty",
+        "Newline-separated image paths (PNG, JPEG, GIF or WebP; at most 5) sent with the prompt.",
+    ),
+    input(
+        "model",
+        "",
+        "empty (Cursor's default)",
+        "Model id for the agent.",
+    ),
+    input(
+        "repository",
+        "",
+        "the current repository",
+        "Repository the agent works on: `owner/repo` or a URL.",
+    ),
+    input(
+        "ref",
+        "",
+        "the event's branch",
+        "Base branch, tag or commit (default: PR head for PR events, otherwise the event's branch, otherwise the default branch).",
+    ),
+    input(
+        "pr-url",
+        "",
+        "empty",
+        "Work on this existing pull request (its branch) instead of `repository`/`ref`.",
+    ),
+    input(
+        "branch-name",
+        "",
+        "derived from the run",
+        "Branch the agent creates (default: `cursor/<issue or run>-run-<run id>-<hash>`, so a lost launch response can be recovered).",
+    ),
+    input(
+        "auto-create-pr",
+        "true",
+        "`true`",
+        "Open a pull request when the agent finishes.",
+    ),
+    input(
+        "open-as-cursor-github-app",
+        "false",
+        "`false`",
+        "Open the pull request as the Cursor GitHub App instead of the key's user (needs `auto-create-pr`).",
+    ),
+    input(
+        "skip-reviewer-request",
+        "false",
+        "`false`",
+        "Do not request the key's user as reviewer (needs `open-as-cursor-github-app`).",
+    ),
+    input(
+        "webhook-url",
+        "",
+        "empty",
+        "URL Cursor calls when the agent finishes or fails.",
+    ),
+    InputSpec {
+        secret: true,
+        ..input(
+            "webhook-secret",
+            "",
+            "empty",
+            "Secret (32 to 256 characters) Cursor signs webhook calls with; masked.",
+        )
+    },
+    input(
+        "wait",
+        "true",
+        "`true`",
+        "Wait for the agent to reach a final status.",
+    ),
+    input(
+        "timeout",
+        "45m",
+        "`45m`",
+        "Hard deadline for waiting, such as `90s`, `10m` or `1h30m`.",
+    ),
+    input(
+        "poll-interval",
+        "10s",
+        "`10s`",
+        "First wait between status polls.",
+    ),
+    input(
+        "max-poll-interval",
+        "60s",
+        "`60s`",
+        "Longest wait between status polls.",
+    ),
+    input(
+        "on-timeout",
+        "fail",
+        "`fail`",
+        "At the deadline: `fail`, `stop` (stop the agent, then fail) or `continue` (warn, exit 0).",
+    ),
+    input(
+        "on-cancel",
+        "leave",
+        "`leave`",
+        "When the job is cancelled: `leave` the agent running, or `stop` it.",
+    ),
+    input(
+        "comment",
+        "true",
+        "`true`",
+        "Report in one comment on the triggering issue or pull request.",
+    ),
+    input(
+        "issue-number",
+        "",
+        "from the event",
+        "Issue or pull request to report on (e.g. a tracking issue for scheduled runs).",
+    ),
+    input(
+        "followup",
+        "true",
+        "`true`",
+        "A comment on an issue that already has an agent sends a follow-up to that agent.",
+    ),
+    input(
+        "trigger-phrase",
+        "",
+        "empty",
+        "If set, only comments and bodies containing this phrase as a whole word trigger (case-insensitive).",
+    ),
+    input(
+        "label",
+        "",
+        "empty",
+        "If set, only this label triggers on `labeled` events.",
+    ),
+    input(
+        "allowed-bots",
+        "",
+        "empty",
+        "Bot logins allowed to trigger, separated by commas or newlines (no wildcard).",
+    ),
+    InputSpec {
+        secret: true,
+        ..input(
+            "github-token",
+            "${{ github.token }}",
+            "`${{ github.token }}`",
+            "Token for comments, reactions and permission checks.",
+        )
+    },
+    input(
+        "api-url",
+        "https://api.cursor.com",
+        "`https://api.cursor.com`",
+        "Cursor API base URL (a proxy, or the simulator).",
+    ),
+    input(
+        "dry-run",
+        "false",
+        "`false`",
+        "Resolve everything, print the exact request (key redacted) and the planned comment, and launch nothing.",
+    ),
+];
+
+/// One output of the action.
+#[derive(Debug, Clone, Copy)]
+pub struct OutputSpec {
+    pub name: &'static str,
+    pub description: &'static str,
+}
+
+pub const OUTPUTS: &[OutputSpec] = &[
+    OutputSpec {
+        name: "outcome",
+        description: "finished, launched, followed-up, error, expired, stopped, timeout, cancelled, skipped or dry-run.",
+    },
+    OutputSpec {
+        name: "agent-id",
+        description: "Id of the Cursor agent (`bc-...`).",
+    },
+    OutputSpec {
+        name: "agent-url",
+        description: "Link to the agent in Cursor.",
+    },
+    OutputSpec {
+        name: "status",
+        description: "The agent's last status as the API reported it (e.g. FINISHED).",
+    },
+    OutputSpec {
+        name: "branch-name",
+        description: "Branch the agent works on.",
+    },
+    OutputSpec {
+        name: "pr-url",
+        description: "Pull request the agent opened, if any.",
+    },
+    OutputSpec {
+        name: "summary",
+        description: "The agent's summary (multi-line).",
+    },
+    OutputSpec {
+        name: "comment-url",
+        description: "The comment the action posted or updated.",
+    },
+    OutputSpec {
+        name: "duration-seconds",
+        description: "Seconds from launch (or follow-up) to the final status.",
+    },
+];
+
+pub fn input_spec(name: &str) -> Option<&'static InputSpec> {
+    INPUTS.iter().find(|s| s.name == name)
+}
+
+/// The names an input is read from: the runner keeps hyphens
+/// (`INPUT_GITHUB-TOKEN`); composite wrappers usually use underscores.
+pub fn env_names(input: &str) -> [String; 2] {
+    let upper = input.to_ascii_uppercase();
+    [
+        format!("INPUT_{upper}"),
+        format!("INPUT_{}", upper.replace('-', "_")),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_unique_kebab_case() {
+        let mut names: Vec<&str> = INPUTS.iter().map(|i| i.name).collect();
+        names.extend(OUTPUTS.iter().map(|o| o.name));
+        for n in &names {
+            assert!(n.chars().all(|c| c.is_ascii_lowercase() || c == '-'), "{n}");
+        }
+        let inputs: std::collections::HashSet<_> = INPUTS.iter().map(|i| i.name).collect();
+        assert_eq!(inputs.len(), INPUTS.len());
+    }
+
+    #[test]
+    fn env_names_keep_and_replace_hyphens() {
+        assert_eq!(
+            env_names("github-token"),
+            [
+                "INPUT_GITHUB-TOKEN".to_string(),
+                "INPUT_GITHUB_TOKEN".to_string()
+            ]
+        );
+    }
+}

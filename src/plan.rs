@@ -1,0 +1,183 @@
+//! Resolves inputs and context into exactly what will be sent: the launch
+//! request, its deterministic identity (the branch name), and where to report.
+
+use crate::context::{Context, DefaultSource, Event};
+use crate::cursor::{
+    AgentSource, Dimension, LaunchRequest, LaunchTarget, Prompt, PromptImage, WebhookSpec,
+};
+use crate::inputs::{Inputs, RepoSpec};
+use crate::prompt::{self, NoTask};
+use base64::Engine as _;
+
+/// Everything decided before any request is made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LaunchPlan {
+    pub request: LaunchRequest,
+    /// The repository the agent works on, for messages (`owner/repo` or URL).
+    pub repository: String,
+    /// The issue or pull request to report on.
+    pub issue_number: Option<u64>,
+}
+
+/// FNV-1a: a hash that is stable across builds and platforms (the standard
+/// library's is not), so a re-run derives the same branch name.
+pub fn stable_hash(parts: &[&str]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for part in parts {
+        for b in part.bytes().chain([0xff]) {
+            h ^= b as u64;
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    h
+}
+
+/// The branch a launch gets when `branch-name` is not set: unique per
+/// run, issue, job and prompt, and the same on every attempt of the run, so
+/// an agent whose launch answer was lost can be found again by listing.
+pub fn derived_branch(
+    ctx: &Context,
+    issue_number: Option<u64>,
+    prompt_text: &str,
+) -> Option<String> {
+    let run_id = ctx.run_id?;
+    let subject = match (issue_number, ctx.event()) {
+        (Some(n), _) if ctx.is_pull_request() && ctx.issue_number() == Some(n) => format!("pr-{n}"),
+        (Some(n), _) => format!("issue-{n}"),
+        (None, Event::Schedule { .. }) => "schedule".into(),
+        (None, Event::WorkflowDispatch { .. }) => "dispatch".into(),
+        (None, Event::RepositoryDispatch { .. }) => "repository-dispatch".into(),
+        (None, Event::Push { .. }) => "push".into(),
+        (None, _) => "run".into(),
+    };
+    let hash = stable_hash(&[ctx.job.as_deref().unwrap_or(""), prompt_text]);
+    Some(format!(
+        "cursor/{subject}-run-{run_id}-{:06x}",
+        hash & 0xff_ffff
+    ))
+}
+
+fn resolve_source(inputs: &Inputs, ctx: &Context) -> AgentSource {
+    if let Some(pr_url) = &inputs.pr_url {
+        return AgentSource {
+            pr_url: Some(pr_url.clone()),
+            ..Default::default()
+        };
+    }
+    let current = ctx.repo_url();
+    let repository = match &inputs.repository {
+        Some(RepoSpec::Shorthand { owner, name }) => format!("{}/{owner}/{name}", ctx.server_url),
+        Some(RepoSpec::Url(url)) => url.clone(),
+        None => current.clone(),
+    };
+    if inputs.git_ref.is_some() || !repository.eq_ignore_ascii_case(&current) {
+        // The event's branch belongs to the current repository only.
+        return AgentSource {
+            repository: Some(repository),
+            git_ref: inputs.git_ref.clone(),
+            pr_url: None,
+        };
+    }
+    match ctx.default_source() {
+        DefaultSource::Branch(git_ref) => AgentSource {
+            repository: Some(repository),
+            git_ref,
+            pr_url: None,
+        },
+        DefaultSource::PullRequest(url) => AgentSource {
+            pr_url: Some(url),
+            ..Default::default()
+        },
+    }
+}
+
+/// The launch request for these inputs and this event.
+pub fn plan(inputs: &Inputs, ctx: &Context) -> Result<LaunchPlan, NoTask> {
+    let text = prompt::build(
+        inputs.prompt.as_ref().map(|p| p.text()),
+        inputs.include_context,
+        ctx,
+    )?;
+    let issue_number = inputs.issue_number.or_else(|| ctx.issue_number());
+    let source = resolve_source(inputs, ctx);
+    let branch_name = inputs
+        .branch_name
+        .clone()
+        .or_else(|| derived_branch(ctx, issue_number, &text));
+    let images = inputs
+        .images
+        .iter()
+        .map(|img| PromptImage {
+            data: base64::engine::general_purpose::STANDARD.encode(&img.bytes),
+            dimension: Some(Dimension {
+                width: img.info.width,
+                height: img.info.height,
+            }),
+        })
+        .collect();
+    let repository = source
+        .repository
+        .clone()
+        .or_else(|| source.pr_url.clone())
+        .unwrap_or_else(|| ctx.repo.to_string());
+    Ok(LaunchPlan {
+        request: LaunchRequest {
+            prompt: Prompt { text, images },
+            model: inputs.model.clone(),
+            source,
+            target: LaunchTarget {
+                auto_create_pr: inputs.auto_create_pr,
+                open_as_cursor_github_app: inputs.open_as_cursor_github_app,
+                skip_reviewer_request: inputs.skip_reviewer_request,
+                branch_name,
+            },
+            webhook: inputs.webhook.as_ref().map(|w| WebhookSpec {
+                url: w.url.clone(),
+                secret: w.secret.as_ref().map(|s| s.expose().to_string()),
+            }),
+        },
+        repository,
+        issue_number,
+    })
+}
+
+/// The request as dry-run prints it: exact JSON, except that the webhook
+/// secret is replaced and long image data is abbreviated (both noted).
+pub fn dry_run_json(request: &LaunchRequest) -> String {
+    let mut value = serde_json::to_value(request).expect("requests serialize");
+    if let Some(secret) = value.pointer_mut("/webhook/secret") {
+        *secret = "*** (webhook-secret, redacted)".into();
+    }
+    if let Some(images) = value
+        .pointer_mut("/prompt/images")
+        .and_then(|v| v.as_array_mut())
+    {
+        for image in images {
+            if let Some(data) = image.get_mut("data") {
+                let len = data.as_str().map(str::len).unwrap_or(0);
+                if len > 80 {
+                    let head: String = data.as_str().unwrap_or_default().chars().take(40).collect();
+                    *data = format!("{head}… ({len} base64 characters, abbreviated)").into();
+                }
+            }
+        }
+    }
+    serde_json::to_string_pretty(&value).expect("values serialize")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stable_hash_is_stable() {
+        // Fixed values: a change here changes every derived branch name.
+        assert_eq!(stable_hash(&[]), 0xcbf2_9ce4_8422_2325);
+        assert_eq!(stable_hash(&["a"]), stable_hash(&["a"]));
+        assert_ne!(stable_hash(&["a", "b"]), stable_hash(&["ab"]));
+        assert_eq!(
+            format!("{:x}", stable_hash(&["job", "prompt"])),
+            format!("{:x}", stable_hash(&["job", "prompt"]))
+        );
+    }
+}

@@ -1,0 +1,294 @@
+//! The live issue comment: its hidden marker (agent id, run id, attempt) and
+//! its body while the agent works and once the run ends.
+
+use super::markdown;
+use super::{Outcome, RunReport, human_duration};
+use crate::cursor::{AgentStatus, is_valid_agent_id};
+use serde::{Deserialize, Serialize};
+
+pub const MARKER_PREFIX: &str = "<!-- cursor-agent-action ";
+
+/// GitHub rejects comment bodies over 65536 characters; stay well below in
+/// bytes (which bounds characters too).
+pub const MAX_COMMENT_BYTES: usize = 65_000;
+
+/// What the hidden marker records.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Marker {
+    pub v: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attempt: Option<u32>,
+}
+
+impl Marker {
+    pub fn new(agent: Option<&str>, run: Option<u64>, attempt: u32) -> Self {
+        Self {
+            v: 1,
+            agent: agent.filter(|a| is_valid_agent_id(a)).map(String::from),
+            run,
+            attempt: Some(attempt),
+        }
+    }
+
+    pub fn render(&self) -> String {
+        // Ids are validated and numbers are numbers: the JSON cannot hold `-->`.
+        format!(
+            "{MARKER_PREFIX}{} -->",
+            serde_json::to_string(self).expect("markers serialize")
+        )
+    }
+
+    /// The marker at the start of a comment we wrote. Only the first line is
+    /// read, so text quoted further down cannot pose as our marker.
+    pub fn find(body: &str) -> Option<Marker> {
+        let first = body.trim_start().lines().next()?;
+        let json = first
+            .strip_prefix(MARKER_PREFIX)?
+            .strip_suffix("-->")?
+            .trim();
+        let marker: Marker = serde_json::from_str(json).ok()?;
+        if marker
+            .agent
+            .as_deref()
+            .is_some_and(|a| !is_valid_agent_id(a))
+        {
+            return None;
+        }
+        Some(marker)
+    }
+}
+
+/// Whether a text carries our marker anywhere (such comments never trigger).
+pub fn has_marker(body: &str) -> bool {
+    body.contains(MARKER_PREFIX.trim_end())
+}
+
+/// Where the comment is in the run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Phase {
+    /// The agent is being launched or is working; `status` as last seen.
+    Working { status: Option<AgentStatus> },
+    /// The run is over.
+    Final,
+}
+
+/// What the comment shows besides the report.
+#[derive(Debug, Clone, Default)]
+pub struct CommentExtras {
+    /// A line shown above the details (e.g. "the previous agent was gone").
+    pub note: Option<String>,
+    /// How to follow up (e.g. the trigger phrase), shown in the footer.
+    pub followup_hint: Option<String>,
+}
+
+fn working_headline(status: Option<&AgentStatus>) -> String {
+    match status {
+        None => "⏳ Launching a Cursor agent".into(),
+        Some(AgentStatus::Creating) => "⏳ Cursor agent starting".into(),
+        Some(AgentStatus::Running) => "⚙️ Cursor agent working".into(),
+        Some(other) => format!(
+            "⚙️ Cursor agent: `{}`",
+            markdown::sanitize_inline(other.as_str())
+        ),
+    }
+}
+
+/// What to tell the maintainer when the report has no detail of its own.
+fn default_detail(outcome: Outcome) -> Option<&'static str> {
+    Some(match outcome {
+        Outcome::Error => {
+            "The agent reported an error. Open it in Cursor to see what went wrong, then re-run the workflow or comment again to retry."
+        }
+        Outcome::Expired => {
+            "The agent expired before finishing. Re-run the workflow to start a new one."
+        }
+        Outcome::Stopped => {
+            "The agent was stopped before finishing. A follow-up comment resumes it."
+        }
+        Outcome::Cancelled => "The workflow run was cancelled.",
+        Outcome::Launched => {
+            "This workflow does not wait for the agent (`wait: false`); follow it in Cursor."
+        }
+        _ => return None,
+    })
+}
+
+/// The comment body for `report` in `phase`.
+pub fn render(
+    marker: &Marker,
+    report: &RunReport,
+    phase: &Phase,
+    extras: &CommentExtras,
+) -> String {
+    let headline = match phase {
+        Phase::Working { status } => working_headline(status.as_ref()),
+        Phase::Final => report.outcome.headline().to_string(),
+    };
+    let mut links = Vec::new();
+    if let Some(url) = report.agent_url() {
+        links.push(format!("[Open the agent in Cursor]({url})"));
+    }
+    if let Some(status) = report.status() {
+        links.push(format!(
+            "status `{}`",
+            markdown::sanitize_inline(status).replace('`', "'")
+        ));
+    }
+    if let Some(run) = &report.run_url {
+        links.push(format!("[workflow run]({run})"));
+    }
+    let mut md = format!("{}\n### {headline}\n\n", marker.render());
+    if !links.is_empty() {
+        md.push_str(&links.join(" · "));
+        md.push_str("\n\n");
+    }
+    if let Some(note) = &extras.note {
+        md.push_str(&format!("{}\n\n", markdown::sanitize_inline(note)));
+    }
+    let mut facts = Vec::new();
+    if let Some(pr) = report.pr_url() {
+        facts.push(format!(
+            "**Pull request:** {}",
+            markdown::sanitize_inline(pr)
+        ));
+    }
+    if let Some(branch) = report.branch() {
+        facts.push(format!("**Branch:** `{}`", branch.replace('`', "'")));
+    }
+    if let (Phase::Final, Some(d)) = (phase, report.duration) {
+        facts.push(format!("**Duration:** {}", human_duration(d)));
+    }
+    if !facts.is_empty() {
+        md.push_str(&facts.join("  \n"));
+        md.push_str("\n\n");
+    }
+    match phase {
+        Phase::Working { .. } => {
+            md.push_str(
+                "_This comment is updated when the status changes and when the run ends._\n\n",
+            );
+        }
+        Phase::Final => {
+            let detail = report.detail.as_deref().or(default_detail(report.outcome));
+            if let Some(detail) = detail {
+                md.push_str(&format!("{}\n\n", markdown::sanitize_inline(detail)));
+            }
+        }
+    }
+    let footer = format!(
+        "<sub>Posted by cursor-agent-action{}.</sub>\n",
+        extras
+            .followup_hint
+            .as_deref()
+            .map(|h| format!(" · {}", markdown::sanitize_inline(h)))
+            .unwrap_or_default()
+    );
+    if let (Phase::Final, Some(summary)) = (phase, &report.summary) {
+        // The summary gets whatever room the rest leaves.
+        let wrapper =
+            "<details><summary>Agent summary</summary>\n\n\n\n</details>\n\n**Summary**\n\n…\n";
+        let budget =
+            MAX_COMMENT_BYTES.saturating_sub(md.len() + footer.len() + wrapper.len() + 200);
+        let (text, cut) = markdown::sanitize_within(summary, budget);
+        let text = if cut {
+            format!(
+                "{text}\n\n_(summary shortened; the full text is in the agent's page in Cursor)_"
+            )
+        } else {
+            text
+        };
+        md.push_str("**Summary**\n\n");
+        md.push_str(&markdown::fold("Agent summary", &text, 30, 3000));
+        md.push_str("\n\n");
+    }
+    md.push_str(&footer);
+    md
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cursor::Agent;
+    use serde_json::json;
+
+    fn agent(status: &str) -> Agent {
+        serde_json::from_value(json!({
+            "id": "bc-11111111-2222-3333-4444-555555555555", "status": status,
+            "target": {"url": "https://cursor.com/agents?id=bc-11111111-2222-3333-4444-555555555555",
+                       "branchName": "cursor/issue-1", "prUrl": "https://github.com/o/r/pull/9"}
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn marker_round_trips_and_rejects_bad_ids() {
+        let m = Marker::new(Some("bc-1a"), Some(42), 2);
+        let body = format!("{}\nrest", m.render());
+        assert_eq!(Marker::find(&body), Some(m));
+        assert!(
+            Marker::find("<!-- cursor-agent-action {\"v\":1,\"agent\":\"../x\"} -->").is_none()
+        );
+        assert!(Marker::find("hello\n<!-- cursor-agent-action {\"v\":1} -->").is_none());
+        assert!(has_marker("quoted: <!-- cursor-agent-action {} -->"));
+        assert_eq!(Marker::new(Some("bad id"), None, 1).agent, None);
+    }
+
+    #[test]
+    fn final_comment_has_links_and_a_safe_summary() {
+        let mut r = RunReport::new(Outcome::Finished);
+        r.agent = Some(agent("FINISHED"));
+        r.summary = Some("Fixed it. Thanks @octocat <!-- hidden --> <img src=x>".into());
+        r.duration = Some(std::time::Duration::from_secs(200));
+        r.run_url = Some("https://github.com/o/r/actions/runs/1".into());
+        let body = render(
+            &Marker::new(r.agent_id(), Some(1), 1),
+            &r,
+            &Phase::Final,
+            &CommentExtras::default(),
+        );
+        assert!(body.starts_with("<!-- cursor-agent-action {\"v\":1,\"agent\":\"bc-11111111-2222-3333-4444-555555555555\",\"run\":1,\"attempt\":1} -->\n"));
+        assert!(body.contains("### ✅ Cursor agent finished"));
+        assert!(body.contains("**Pull request:** https://github.com/o/r/pull/9"));
+        assert!(body.contains("**Duration:** 3m 20s"));
+        assert!(body.contains("@&#8203;octocat"));
+        assert_eq!(body.matches("<!--").count(), 1, "{body}");
+        assert!(!body.contains("<img"));
+    }
+
+    #[test]
+    fn working_comment_says_so() {
+        let mut r = RunReport::new(Outcome::Launched);
+        r.agent = Some(agent("RUNNING"));
+        let body = render(
+            &Marker::new(r.agent_id(), Some(1), 1),
+            &r,
+            &Phase::Working {
+                status: Some(AgentStatus::Running),
+            },
+            &CommentExtras::default(),
+        );
+        assert!(body.contains("### ⚙️ Cursor agent working"));
+        assert!(body.contains("status `RUNNING`"));
+    }
+
+    #[test]
+    fn huge_summaries_are_capped() {
+        let mut r = RunReport::new(Outcome::Finished);
+        r.agent = Some(agent("FINISHED"));
+        r.summary = Some("@a <b> ".repeat(40_000));
+        let body = render(
+            &Marker::new(r.agent_id(), None, 1),
+            &r,
+            &Phase::Final,
+            &CommentExtras::default(),
+        );
+        assert!(body.len() <= MAX_COMMENT_BYTES, "{}", body.len());
+        assert!(body.contains("<details><summary>Agent summary</summary>"));
+        assert!(body.contains("summary shortened"));
+        assert!(body.trim_end().ends_with("</sub>"));
+    }
+}

@@ -1,0 +1,239 @@
+//! What a run ends with, and how it is told: step outputs, the step summary
+//! and (see `comment`) the issue comment. Pure functions of a [`RunReport`].
+
+pub mod comment;
+pub mod markdown;
+
+use crate::cursor::Agent;
+use crate::inputs::OnTimeout;
+use std::time::Duration;
+
+/// How the run ended (the `outcome` output).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Finished,
+    Launched,
+    FollowedUp,
+    Error,
+    Expired,
+    Stopped,
+    Timeout,
+    Cancelled,
+    Skipped,
+    DryRun,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Finished => "finished",
+            Outcome::Launched => "launched",
+            Outcome::FollowedUp => "followed-up",
+            Outcome::Error => "error",
+            Outcome::Expired => "expired",
+            Outcome::Stopped => "stopped",
+            Outcome::Timeout => "timeout",
+            Outcome::Cancelled => "cancelled",
+            Outcome::Skipped => "skipped",
+            Outcome::DryRun => "dry-run",
+        }
+    }
+
+    /// 0 for success-like outcomes (and a timeout the user chose to accept),
+    /// 1 for failures.
+    pub fn exit_code(self, on_timeout: OnTimeout) -> u8 {
+        match self {
+            Outcome::Finished
+            | Outcome::Launched
+            | Outcome::FollowedUp
+            | Outcome::Skipped
+            | Outcome::DryRun => 0,
+            Outcome::Timeout if on_timeout == OnTimeout::Continue => 0,
+            _ => 1,
+        }
+    }
+
+    pub fn is_success(self) -> bool {
+        matches!(
+            self,
+            Outcome::Finished | Outcome::Launched | Outcome::FollowedUp
+        )
+    }
+
+    fn headline(self) -> &'static str {
+        match self {
+            Outcome::Finished => "✅ Cursor agent finished",
+            Outcome::Launched => "🚀 Cursor agent launched",
+            Outcome::FollowedUp => "🚀 Follow-up sent to the Cursor agent",
+            Outcome::Error => "❌ Cursor agent failed",
+            Outcome::Expired => "⌛ Cursor agent expired",
+            Outcome::Stopped => "⏹️ Cursor agent stopped",
+            Outcome::Timeout => "⏱️ Timed out waiting for the Cursor agent",
+            Outcome::Cancelled => "🚫 Workflow cancelled",
+            Outcome::Skipped => "⏭️ Skipped",
+            Outcome::DryRun => "🧪 Dry run: nothing launched",
+        }
+    }
+}
+
+/// Everything known at the end of a run.
+#[derive(Debug, Clone)]
+pub struct RunReport {
+    pub outcome: Outcome,
+    /// The agent as last seen.
+    pub agent: Option<Agent>,
+    /// The branch planned for a launch (when the agent is not known).
+    pub planned_branch: Option<String>,
+    /// The summary: the agent's, or its last assistant message.
+    pub summary: Option<String>,
+    pub duration: Option<Duration>,
+    pub comment_url: Option<String>,
+    /// What happened and what to do, for failures, skips and timeouts.
+    pub detail: Option<String>,
+    pub run_url: Option<String>,
+}
+
+impl RunReport {
+    pub fn new(outcome: Outcome) -> Self {
+        Self {
+            outcome,
+            agent: None,
+            planned_branch: None,
+            summary: None,
+            duration: None,
+            comment_url: None,
+            detail: None,
+            run_url: None,
+        }
+    }
+
+    pub fn agent_id(&self) -> Option<&str> {
+        self.agent.as_ref().map(|a| a.id.as_str())
+    }
+
+    pub fn agent_url(&self) -> Option<String> {
+        self.agent.as_ref().map(Agent::url)
+    }
+
+    pub fn branch(&self) -> Option<&str> {
+        self.agent
+            .as_ref()
+            .and_then(|a| a.target.branch_name.as_deref())
+            .or(self.planned_branch.as_deref())
+    }
+
+    pub fn pr_url(&self) -> Option<&str> {
+        self.agent.as_ref().and_then(|a| a.target.pr_url.as_deref())
+    }
+
+    pub fn status(&self) -> Option<&str> {
+        self.agent.as_ref().map(|a| a.status.as_str())
+    }
+
+    /// Every output, always written (empty when unknown) so later steps can
+    /// test them without checking for existence.
+    pub fn outputs(&self) -> Vec<(&'static str, String)> {
+        let s = |v: Option<&str>| v.unwrap_or_default().to_string();
+        vec![
+            ("outcome", self.outcome.as_str().to_string()),
+            ("agent-id", s(self.agent_id())),
+            ("agent-url", self.agent_url().unwrap_or_default()),
+            ("status", s(self.status())),
+            ("branch-name", s(self.branch())),
+            ("pr-url", s(self.pr_url())),
+            ("summary", s(self.summary.as_deref())),
+            ("comment-url", s(self.comment_url.as_deref())),
+            (
+                "duration-seconds",
+                self.duration
+                    .map(|d| d.as_secs().to_string())
+                    .unwrap_or_default(),
+            ),
+        ]
+    }
+}
+
+/// `1h 2m 3s` for humans.
+pub fn human_duration(d: Duration) -> String {
+    let t = d.as_secs();
+    match (t / 3600, t % 3600 / 60, t % 60) {
+        (0, 0, s) => format!("{s}s"),
+        (0, m, s) => format!("{m}m {s}s"),
+        (h, m, _) => format!("{h}h {m}m"),
+    }
+}
+
+/// The step summary (Markdown).
+pub fn step_summary(report: &RunReport) -> String {
+    let mut md = format!("### {}\n\n| | |\n|---|---|\n", report.outcome.headline());
+    md.push_str(&format!("| Outcome | `{}` |\n", report.outcome.as_str()));
+    if let Some(id) = report.agent_id() {
+        md.push_str(&format!(
+            "| Agent | [{id}]({}) |\n",
+            report.agent_url().unwrap_or_default()
+        ));
+    }
+    if let Some(status) = report.status() {
+        md.push_str(&format!(
+            "| Status | `{}` |\n",
+            markdown::sanitize_inline(status)
+        ));
+    }
+    if let Some(pr) = report.pr_url() {
+        md.push_str(&format!(
+            "| Pull request | {} |\n",
+            markdown::sanitize_inline(pr)
+        ));
+    }
+    if let Some(branch) = report.branch() {
+        md.push_str(&format!("| Branch | `{}` |\n", branch.replace('`', "'")));
+    }
+    if let Some(d) = report.duration {
+        md.push_str(&format!("| Duration | {} |\n", human_duration(d)));
+    }
+    if let Some(detail) = &report.detail {
+        md.push_str(&format!("\n{}\n", markdown::sanitize_inline(detail)));
+    }
+    if let Some(summary) = &report.summary {
+        let (text, _) = markdown::sanitize_within(summary, 200_000);
+        md.push_str(&format!("\n**Summary**\n\n{text}\n"));
+    }
+    md.push('\n');
+    md
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exit_codes() {
+        use Outcome::*;
+        for o in [Finished, Launched, FollowedUp, Skipped, DryRun] {
+            assert_eq!(o.exit_code(OnTimeout::Fail), 0, "{o:?}");
+        }
+        for o in [Error, Expired, Stopped, Timeout, Cancelled] {
+            assert_eq!(o.exit_code(OnTimeout::Fail), 1, "{o:?}");
+        }
+        assert_eq!(Timeout.exit_code(OnTimeout::Continue), 0);
+        assert_eq!(Timeout.exit_code(OnTimeout::Stop), 1);
+    }
+
+    #[test]
+    fn outputs_are_complete_and_ordered() {
+        let names: Vec<&str> = RunReport::new(Outcome::Skipped)
+            .outputs()
+            .iter()
+            .map(|(n, _)| *n)
+            .collect();
+        let spec: Vec<&str> = crate::inputs::OUTPUTS.iter().map(|o| o.name).collect();
+        assert_eq!(names, spec);
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(human_duration(Duration::from_secs(5)), "5s");
+        assert_eq!(human_duration(Duration::from_secs(125)), "2m 5s");
+        assert_eq!(human_duration(Duration::from_secs(3725)), "1h 2m");
+    }
+}

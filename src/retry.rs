@@ -1,0 +1,202 @@
+//! Network retry policy for the Cursor API, in one place: which errors are
+//! retried, how long to wait, and the helper that runs an idempotent call
+//! under a deadline and cancellation. Launches and follow-ups never go
+//! through [`retry_idempotent`]: see `launch`.
+
+use crate::cancel::Cancel;
+use crate::clock::{Clock, Moment};
+use crate::cursor::{CursorError, ErrorClass};
+use std::future::Future;
+use std::time::Duration;
+
+/// Exponential backoff with jitter: the n-th wait is drawn from the upper
+/// half of `min(cap, base * 2^n)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Backoff {
+    pub base: Duration,
+    pub cap: Duration,
+}
+
+impl Default for Backoff {
+    fn default() -> Self {
+        Self {
+            base: Duration::from_secs(1),
+            cap: Duration::from_secs(30),
+        }
+    }
+}
+
+impl Backoff {
+    /// The envelope for attempt `n` (0-based): `min(cap, base * 2^n)`.
+    pub fn envelope(&self, attempt: u32) -> Duration {
+        let factor = 1u32.checked_shl(attempt.min(30)).unwrap_or(u32::MAX);
+        self.base.saturating_mul(factor).min(self.cap)
+    }
+
+    /// A jittered wait within `[envelope/2, envelope]`; `unit` in `[0, 1)`.
+    pub fn delay(&self, attempt: u32, unit: f64) -> Duration {
+        let env = self.envelope(attempt);
+        env.mul_f64(0.5 + 0.5 * unit.clamp(0.0, 1.0))
+    }
+}
+
+/// How long to wait before retrying after `error`, or `None` if it must not
+/// be retried. `Retry-After` wins over the backoff.
+pub fn delay_for(
+    error: &CursorError,
+    attempt: u32,
+    backoff: &Backoff,
+    unit: f64,
+) -> Option<Duration> {
+    match error.class() {
+        ErrorClass::Fatal => None,
+        ErrorClass::RateLimited {
+            retry_after: Some(d),
+        } => Some(d),
+        ErrorClass::RateLimited { retry_after: None } | ErrorClass::Transient => {
+            Some(backoff.delay(attempt, unit))
+        }
+    }
+}
+
+/// Why a retried call gave up.
+#[derive(Debug)]
+pub enum GaveUp {
+    /// The last error, which was fatal or came after the last attempt.
+    Failed(CursorError),
+    /// The deadline came first (with the last error, if any).
+    Deadline(Option<CursorError>),
+    Cancelled,
+}
+
+/// Retries an idempotent call on transient errors and rate limits, with
+/// backoff, until `deadline`, at most `max_attempts` times.
+pub async fn retry_idempotent<T, F, Fut>(
+    clock: &Clock,
+    deadline: Moment,
+    cancel: &Cancel,
+    max_attempts: u32,
+    backoff: &Backoff,
+    mut op: F,
+) -> Result<T, GaveUp>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, CursorError>>,
+{
+    let mut rng = fastrand::Rng::new();
+    let mut last = None;
+    for attempt in 0..max_attempts.max(1) {
+        if cancel.is_cancelled() {
+            return Err(GaveUp::Cancelled);
+        }
+        let remaining = deadline.saturating_since(clock.now());
+        if remaining.is_zero() {
+            return Err(GaveUp::Deadline(last));
+        }
+        let result = tokio::select! {
+            r = clock.timeout(remaining, op()) => r,
+            _ = cancel.cancelled() => return Err(GaveUp::Cancelled),
+        };
+        let error = match result {
+            Ok(Ok(v)) => return Ok(v),
+            Ok(Err(e)) => e,
+            Err(_) => return Err(GaveUp::Deadline(last)),
+        };
+        let Some(wait) = delay_for(&error, attempt, backoff, rng.f64()) else {
+            return Err(GaveUp::Failed(error));
+        };
+        tracing::debug!("{error}; retrying in {:.1}s", wait.as_secs_f64());
+        last = Some(error);
+        if attempt + 1 == max_attempts.max(1) {
+            break;
+        }
+        if clock.now() + wait >= deadline {
+            // Waiting would run past the deadline: stop now, not later.
+            clock.sleep_until(deadline).await;
+            return Err(GaveUp::Deadline(last));
+        }
+        tokio::select! {
+            _ = clock.sleep(wait) => {}
+            _ = cancel.cancelled() => return Err(GaveUp::Cancelled),
+        }
+    }
+    Err(GaveUp::Failed(last.expect("at least one attempt failed")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cursor::{Endpoint, ErrorBody};
+    use proptest::prelude::*;
+
+    fn status(code: u16, retry_after: Option<u64>) -> CursorError {
+        CursorError::Status {
+            endpoint: Endpoint::Agent,
+            status: code,
+            body: ErrorBody::default(),
+            retry_after: retry_after.map(Duration::from_secs),
+        }
+    }
+
+    #[test]
+    fn which_errors_retry() {
+        let b = Backoff::default();
+        assert_eq!(
+            delay_for(&status(429, Some(7)), 0, &b, 0.3),
+            Some(Duration::from_secs(7))
+        );
+        assert!(delay_for(&status(429, None), 0, &b, 0.3).is_some());
+        assert!(delay_for(&status(502, None), 3, &b, 0.3).is_some());
+        assert_eq!(delay_for(&status(401, None), 0, &b, 0.3), None);
+        assert_eq!(delay_for(&status(404, None), 0, &b, 0.3), None);
+    }
+
+    proptest! {
+        #[test]
+        fn backoff_is_bounded_and_monotone(base_ms in 1u64..5000, cap_ms in 1u64..120_000, n in 0u32..64, unit in 0.0f64..1.0) {
+            let b = Backoff { base: Duration::from_millis(base_ms), cap: Duration::from_millis(cap_ms.max(base_ms)) };
+            let env = b.envelope(n);
+            prop_assert!(env <= b.cap);
+            prop_assert!(b.envelope(n + 1) >= env);
+            let d = b.delay(n, unit);
+            prop_assert!(d <= env && d >= env / 2);
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn retries_transient_errors_then_succeeds() {
+        let clock = Clock::real();
+        let mut calls = 0;
+        let r = retry_idempotent(
+            &clock,
+            clock.now() + Duration::from_secs(60),
+            &Cancel::new(),
+            5,
+            &Backoff::default(),
+            || {
+                calls += 1;
+                let n = calls;
+                async move { if n < 3 { Err(status(502, None)) } else { Ok(n) } }
+            },
+        )
+        .await;
+        assert_eq!(r.unwrap(), 3);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn never_waits_past_the_deadline() {
+        let clock = Clock::real();
+        let deadline = clock.now() + Duration::from_secs(10);
+        let r = retry_idempotent(
+            &clock,
+            deadline,
+            &Cancel::new(),
+            10,
+            &Backoff::default(),
+            || async { Err::<(), _>(status(429, Some(3600))) },
+        )
+        .await;
+        assert!(matches!(r, Err(GaveUp::Deadline(Some(_)))));
+        assert_eq!(clock.now(), deadline);
+    }
+}

@@ -1,0 +1,8 @@
+//! One integration-test binary (as ripgrep and just do): each module is an
+//! area of behaviour.
+
+mod context;
+mod cursor_client;
+mod inputs;
+mod launch;
+mod support;

@@ -1,0 +1,303 @@
+//! Test harness: a fluent builder for runs of the action, in a process of
+//! its own (`run`) or in this one (`run_in_process`, for virtual time).
+
+use cursor_agent_action::app::{Runtime, run_action};
+use cursor_agent_action::cancel::Cancel;
+use cursor_agent_action::clock::Clock;
+use cursor_agent_action::runner::{ActionsIo, Console, parse_outputs};
+use cursor_agent_action::{Env, logging};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_cursor-agent-action");
+pub const KEY: &str = "crsr_0123456789abcdef0123456789abcdef";
+pub const TOKEN: &str = "ghs_TestToken0123456789abcdefABCDEF";
+
+pub fn fixture_path(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/github-events")
+        .join(name)
+}
+
+pub fn fixture(name: &str) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(fixture_path(name)).unwrap()).unwrap()
+}
+
+/// The `issue_comment.created` fixture as GitHub sends it for a comment on a
+/// pull request: the same payload with `issue.pull_request` present.
+pub fn comment_on_pr_payload() -> Value {
+    let mut v = fixture("issue_comment.created.json");
+    v["issue"]["pull_request"] = serde_json::json!({
+        "url": "https://api.github.com/repos/Codertocat/Hello-World/pulls/1",
+        "html_url": "https://github.com/Codertocat/Hello-World/pull/1",
+        "diff_url": "https://github.com/Codertocat/Hello-World/pull/1.diff",
+        "patch_url": "https://github.com/Codertocat/Hello-World/pull/1.patch"
+    });
+    v
+}
+
+pub struct ActionTest {
+    pub env: BTreeMap<String, String>,
+    pub dir: tempfile::TempDir,
+    pub args: Vec<String>,
+}
+
+impl ActionTest {
+    /// A run inside Actions on Codertocat/Hello-World with no event yet.
+    pub fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("workspace")).unwrap();
+        let mut env = BTreeMap::new();
+        for (k, v) in [
+            ("GITHUB_ACTIONS", "true"),
+            ("CI", "true"),
+            ("GITHUB_REPOSITORY", "Codertocat/Hello-World"),
+            ("GITHUB_SERVER_URL", "https://github.com"),
+            ("GITHUB_API_URL", "https://api.github.com"),
+            ("GITHUB_RUN_ID", "1234567890"),
+            ("GITHUB_RUN_ATTEMPT", "1"),
+            ("GITHUB_JOB", "agent"),
+            ("GITHUB_REF", "refs/heads/master"),
+            ("GITHUB_SHA", "6113728f27ae82c7b1a177c8d03f9e96e0adf246"),
+        ] {
+            env.insert(k.to_string(), v.to_string());
+        }
+        for (k, f) in [
+            ("GITHUB_OUTPUT", "output.txt"),
+            ("GITHUB_STEP_SUMMARY", "summary.md"),
+        ] {
+            env.insert(k.into(), dir.path().join(f).display().to_string());
+        }
+        env.insert(
+            "GITHUB_WORKSPACE".into(),
+            dir.path().join("workspace").display().to_string(),
+        );
+        Self {
+            env,
+            dir,
+            args: Vec::new(),
+        }
+    }
+
+    pub fn workspace(&self) -> PathBuf {
+        self.dir.path().join("workspace")
+    }
+
+    /// Sets the event from a fixture file, as the runner does.
+    pub fn event(self, name: &str, fixture_file: &str) -> Self {
+        let json = fixture(fixture_file);
+        self.event_json(name, &json)
+    }
+
+    pub fn event_json(mut self, name: &str, payload: &Value) -> Self {
+        let path = self.dir.path().join("event.json");
+        std::fs::write(&path, serde_json::to_vec_pretty(payload).unwrap()).unwrap();
+        self.env.insert("GITHUB_EVENT_NAME".into(), name.into());
+        self.env
+            .insert("GITHUB_EVENT_PATH".into(), path.display().to_string());
+        self
+    }
+
+    /// Sets an input the way the runner does (`INPUT_` + upper case, hyphens kept).
+    pub fn input(mut self, name: &str, value: &str) -> Self {
+        self.env
+            .insert(format!("INPUT_{}", name.to_ascii_uppercase()), value.into());
+        self
+    }
+
+    /// Sets an input the way a composite wrapper does (underscores).
+    pub fn input_underscore(mut self, name: &str, value: &str) -> Self {
+        self.env.insert(
+            format!("INPUT_{}", name.to_ascii_uppercase().replace('-', "_")),
+            value.into(),
+        );
+        self
+    }
+
+    pub fn env(mut self, key: &str, value: &str) -> Self {
+        self.env.insert(key.into(), value.into());
+        self
+    }
+
+    pub fn without(mut self, key: &str) -> Self {
+        self.env.remove(key);
+        self
+    }
+
+    pub fn arg(mut self, arg: &str) -> Self {
+        self.args.push(arg.into());
+        self
+    }
+
+    /// Writes a file in the workspace.
+    pub fn file(self, rel: &str, contents: &[u8]) -> Self {
+        let p = self.workspace().join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, contents).unwrap();
+        self
+    }
+
+    /// The usual inputs for a run against `cursor` (and GitHub at `github`).
+    pub fn against(self, cursor: &str, github: Option<&str>) -> Self {
+        let t = self.input("cursor-api-key", KEY).input("api-url", cursor);
+        match github {
+            Some(g) => t.env("GITHUB_API_URL", g).input("github-token", TOKEN),
+            None => t,
+        }
+    }
+
+    fn collect(self, code: i32, stdout: String, stderr: String) -> Ran {
+        let read = |var: &str| {
+            self.env
+                .get(var)
+                .and_then(|p| std::fs::read_to_string(p).ok())
+                .unwrap_or_default()
+        };
+        let raw_outputs = read("GITHUB_OUTPUT");
+        let outputs = parse_outputs(&raw_outputs)
+            .unwrap_or_else(|e| panic!("outputs file is malformed: {e}\n{raw_outputs}"))
+            .into_iter()
+            .collect();
+        Ran {
+            code,
+            stdout,
+            stderr,
+            raw_outputs,
+            outputs,
+            summary: read("GITHUB_STEP_SUMMARY"),
+            _dir: self.dir,
+        }
+    }
+
+    /// Runs the binary in a clean environment (only these variables and PATH).
+    pub fn run(self) -> Ran {
+        let out = Command::new(BIN)
+            .args(&self.args)
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .envs(&self.env)
+            .stdin(Stdio::null())
+            .output()
+            .expect("the binary runs");
+        let code = out.status.code().unwrap_or(-1);
+        self.collect(
+            code,
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+
+    /// Runs the action in this process (works with paused tokio time).
+    pub async fn run_in_process(self) -> Ran {
+        self.run_in_process_with(Cancel::new()).await
+    }
+
+    pub async fn run_in_process_with(self, cancel: Cancel) -> Ran {
+        let env = Env::from_pairs(self.env.clone());
+        let mode = ActionsIo::mode_for(&env);
+        let (console, captured) = Console::capture(mode, env.flag("RUNNER_DEBUG"));
+        let console = Arc::new(console);
+        let _log = tracing::subscriber::set_default(logging::subscriber(console.clone()));
+        let rt = Runtime {
+            io: ActionsIo::from_env(&env, console),
+            clock: Clock::real(),
+            env,
+            cancel,
+        };
+        let code = run_action(&rt).await;
+        self.collect(code as i32, captured.text(), String::new())
+    }
+}
+
+pub struct Ran {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+    pub raw_outputs: String,
+    pub outputs: BTreeMap<String, String>,
+    pub summary: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Ran {
+    pub fn output(&self, name: &str) -> &str {
+        self.outputs
+            .get(name)
+            .map(String::as_str)
+            .unwrap_or_else(|| {
+                panic!(
+                    "no output {name}; outputs: {:?}\nstdout:\n{}",
+                    self.outputs, self.stdout
+                )
+            })
+    }
+
+    pub fn status(&self, code: i32) -> &Self {
+        assert_eq!(
+            self.code, code,
+            "exit status\nstdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
+        self
+    }
+
+    pub fn success(&self) -> &Self {
+        self.status(0)
+    }
+
+    pub fn stdout_has(&self, needle: &str) -> &Self {
+        assert!(
+            self.stdout.contains(needle),
+            "stdout lacks {needle:?}:\n{}",
+            self.stdout
+        );
+        self
+    }
+
+    pub fn stdout_lacks(&self, needle: &str) -> &Self {
+        assert!(
+            !self.stdout.contains(needle),
+            "stdout has {needle:?}:\n{}",
+            self.stdout
+        );
+        self
+    }
+
+    /// Lines the runner would read as workflow commands of kind `cmd`.
+    pub fn commands(&self, cmd: &str) -> Vec<&str> {
+        let prefix = format!("::{cmd}::");
+        self.stdout
+            .lines()
+            .filter(|l| l.starts_with(&prefix))
+            .collect()
+    }
+
+    /// Everything the run wrote anywhere, for leak checks.
+    pub fn everything(&self) -> String {
+        format!(
+            "{}\n{}\n{}\n{}",
+            self.stdout, self.stderr, self.raw_outputs, self.summary
+        )
+    }
+
+    /// Everything but the `::add-mask::` lines (which must name the secret).
+    pub fn everything_unmasked(&self) -> String {
+        self.everything()
+            .lines()
+            .filter(|l| !l.starts_with("::add-mask::"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    /// Fails if any of `secrets` appears anywhere but in a mask command.
+    pub fn assert_no_leak(&self, secrets: &[&str]) -> &Self {
+        let all = self.everything_unmasked();
+        for s in secrets {
+            assert!(!all.contains(s), "secret {s:?} leaked:\n{all}");
+        }
+        self
+    }
+}
