@@ -5,8 +5,9 @@ use crate::clock::Clock;
 use crate::context::Context;
 use crate::cursor::{AuthScheme, CursorClient};
 use crate::env::Env;
+use crate::flow::Flow;
+use crate::github::GitHubClient;
 use crate::inputs::{InputError, InputErrors, Inputs, RawInputs};
-use crate::launch::{self, LaunchError};
 use crate::plan::{self, LaunchPlan};
 use crate::report::comment::{self, CommentExtras, Marker, Phase};
 use crate::report::{Outcome, RunReport, step_summary};
@@ -81,13 +82,29 @@ pub async fn run_action(rt: &Runtime) -> u8 {
         Err(e) => return config_error(rt, &e.to_string()),
     };
     let cursor = CursorClient::new(
-        http,
+        http.clone(),
         &inputs.api_url,
         &inputs.api_key,
         AuthScheme::Basic,
         rt.clock,
     );
-    launch_and_report(rt, &inputs, &ctx, &plan, &cursor).await
+    let github = match &inputs.github_token {
+        Some(token) => {
+            match GitHubClient::new(http, &ctx.api_url, token, ctx.repo.clone(), rt.clock) {
+                Ok(g) => Some(g),
+                Err(e) => return config_error(rt, &e),
+            }
+        }
+        None => {
+            if inputs.comment && plan.issue_number.is_some() {
+                rt.io.console.warning("`github-token` is empty, so no comment is posted; the outcome goes to the outputs and the step summary only.");
+            }
+            None
+        }
+    };
+    Flow::new(rt, &inputs, &ctx, &plan, cursor, github)
+        .run()
+        .await
 }
 
 fn dry_run(rt: &Runtime, inputs: &Inputs, ctx: &Context, plan: &LaunchPlan) -> u8 {
@@ -119,87 +136,9 @@ fn dry_run(rt: &Runtime, inputs: &Inputs, ctx: &Context, plan: &LaunchPlan) -> u
     finish(rt, inputs, report)
 }
 
-async fn launch_and_report(
-    rt: &Runtime,
-    inputs: &Inputs,
-    ctx: &Context,
-    plan: &LaunchPlan,
-    cursor: &CursorClient,
-) -> u8 {
-    let console = &rt.io.console;
-    let request = &plan.request;
-    let mut report = RunReport::new(Outcome::Launched);
-    report.run_url = ctx.run_url();
-    report.planned_branch = request.target.branch_name.clone();
-
-    console.group(&format!("Launching a Cursor agent on {}", plan.repository));
-    match (&request.source.git_ref, &request.source.pr_url) {
-        (_, Some(pr)) => console.info(&format!("Pull request: {pr}")),
-        (Some(r), None) => console.info(&format!("Ref: {r}")),
-        (None, None) => console.info("Ref: the repository's default branch"),
-    }
-    if let Some(branch) = &request.target.branch_name {
-        console.info(&format!("Branch: {branch}"));
-    }
-    console.info(&format!(
-        "Prompt ({} characters, {} image(s)):",
-        request.prompt.text.chars().count(),
-        request.prompt.images.len()
-    ));
-    console.untrusted_block(&request.prompt.text);
-    console.endgroup();
-
-    let (agent, launched) = match launch::launch(cursor, &rt.clock, &rt.cancel, console, request)
-        .await
-    {
-        Ok(v) => v,
-        Err(LaunchError::Cancelled) => {
-            report.outcome = Outcome::Cancelled;
-            report.detail = Some("The job was cancelled before the agent was launched.".into());
-            return finish(rt, inputs, report);
-        }
-        Err(LaunchError::Failed(e)) => {
-            report.outcome = Outcome::Error;
-            report.detail = Some(format!(
-                "Could not launch the agent. {}",
-                e.actionable(&plan.repository)
-            ));
-            return finish(rt, inputs, report);
-        }
-        Err(LaunchError::Unknown(e)) => {
-            report.outcome = Outcome::Error;
-            report.detail = Some(format!(
-                "The launch may have created an agent, but it could not be confirmed ({e}). Check https://cursor.com/agents before re-running, to avoid a duplicate."
-            ));
-            return finish(rt, inputs, report);
-        }
-    };
-    let verb = if launched.adopted {
-        "Adopted"
-    } else {
-        "Launched"
-    };
-    console.info(&format!(
-        "{verb} agent {} ({}): {}",
-        agent.id,
-        agent.status,
-        agent.url()
-    ));
-    report.agent = Some(agent);
-    // Written at once, so the agent is never lost whatever happens next.
-    rt.io.set_outputs(&[
-        (
-            "agent-id",
-            report.agent_id().unwrap_or_default().to_string(),
-        ),
-        ("agent-url", report.agent_url().unwrap_or_default()),
-    ]);
-    finish(rt, inputs, report)
-}
-
 /// Writes outputs and the step summary, prints the final line, and returns
 /// the exit status. Every failure prints exactly one `::error::`.
-fn finish(rt: &Runtime, inputs: &Inputs, report: RunReport) -> u8 {
+pub(crate) fn finish(rt: &Runtime, inputs: &Inputs, report: RunReport) -> u8 {
     let console = &rt.io.console;
     rt.io.set_outputs(&report.outputs());
     rt.io.append_summary(&step_summary(&report));

@@ -1,12 +1,21 @@
 //! Command-line dispatch: the action itself (no arguments), `demo`,
 //! `simulator`, `--help` and `--version`.
 
+use crate::demo::SimulatorOptions;
 use crate::inputs::{INPUTS, OUTPUTS};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
     /// Run as a GitHub Actions step (inputs from `INPUT_*`).
     Action,
+    /// The full flow against in-process simulators.
+    Demo {
+        scenario: String,
+    },
+    /// Both simulators as a standalone server.
+    Simulator(SimulatorOptions),
+    /// Bad arguments, with the reason.
+    Invalid(String),
     Help,
     Version,
     Unknown(String),
@@ -17,8 +26,51 @@ pub fn parse(args: &[String]) -> Command {
         None => Command::Action,
         Some("-h" | "--help" | "help") => Command::Help,
         Some("-V" | "--version") => Command::Version,
+        Some("demo") => parse_demo(&args[1..]),
+        Some("simulator") => parse_simulator(&args[1..]),
         Some(other) => Command::Unknown(other.to_string()),
     }
+}
+
+fn parse_demo(args: &[String]) -> Command {
+    match args {
+        [] => Command::Demo {
+            scenario: "finished".into(),
+        },
+        [flag, name] if flag == "--scenario" => Command::Demo {
+            scenario: name.clone(),
+        },
+        _ => Command::Invalid("usage: cursor-agent-action demo [--scenario NAME]".into()),
+    }
+}
+
+fn parse_simulator(args: &[String]) -> Command {
+    let mut o = SimulatorOptions::default();
+    let mut it = args.iter();
+    while let Some(flag) = it.next() {
+        let Some(value) = it.next() else {
+            return Command::Invalid(format!("{flag} needs a value"));
+        };
+        let bad = || Command::Invalid(format!("{flag}: {value:?} is not accepted"));
+        match flag.as_str() {
+            "--cursor-port" => match value.parse() {
+                Ok(p) => o.cursor_port = p,
+                Err(_) => return bad(),
+            },
+            "--github-port" => match value.parse() {
+                Ok(p) => o.github_port = p,
+                Err(_) => return bad(),
+            },
+            "--time-scale" => match value.parse::<u32>() {
+                Ok(n) if n >= 1 => o.time_scale = n,
+                _ => return bad(),
+            },
+            "--key" => o.keys.push(value.clone()),
+            "--token" => o.token = Some(value.clone()),
+            _ => return Command::Invalid(format!("unknown option {flag}")),
+        }
+    }
+    Command::Simulator(o)
 }
 
 pub fn version() -> String {
@@ -30,6 +82,8 @@ pub fn help() -> String {
     let mut out = format!(
         "{}\nLaunch a Cursor cloud agent from a GitHub Actions step, wait for it, and report on the issue or PR.\n\n\
 USAGE:\n    cursor-agent-action              run as an action step (reads INPUT_* and GITHUB_*)\n    \
+cursor-agent-action demo [--scenario NAME]\n                                     the whole flow against local simulators (no key, no network)\n    \
+cursor-agent-action simulator [--cursor-port N] [--github-port N] [--time-scale N] [--key KEY] [--token TOKEN]\n                                     serve the Cursor and GitHub simulators until Ctrl-C\n    \
 cursor-agent-action --help       this text\n    cursor-agent-action --version\n\n\
 INPUTS (environment INPUT_<NAME>, hyphens kept, or with underscores):\n",
         version()

@@ -11,7 +11,11 @@ pub mod cli;
 pub mod clock;
 pub mod context;
 pub mod cursor;
+pub mod demo;
 pub mod env;
+pub mod flow;
+pub mod gate;
+pub mod github;
 pub mod http;
 pub mod inputs;
 pub mod launch;
@@ -22,6 +26,8 @@ pub mod report;
 pub mod retry;
 pub mod runner;
 pub mod secret;
+pub mod sim;
+pub mod wait;
 
 pub use env::Env;
 
@@ -60,6 +66,12 @@ pub fn run(args: &[String], env: Env) -> u8 {
             eprintln!("error: unknown argument {arg:?}\n\n{}", cli::help());
             app::EXIT_CONFIG
         }
+        cli::Command::Invalid(why) => {
+            eprintln!("error: {why}");
+            app::EXIT_CONFIG
+        }
+        cli::Command::Demo { scenario } => demo::demo(&scenario),
+        cli::Command::Simulator(options) => demo::simulator(options),
         cli::Command::Action => {
             let runtime = match tokio::runtime::Builder::new_current_thread()
                 .enable_all()

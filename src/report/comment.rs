@@ -81,8 +81,9 @@ pub enum Phase {
 pub struct CommentExtras {
     /// A line shown above the details (e.g. "the previous agent was gone").
     pub note: Option<String>,
-    /// How to follow up (e.g. the trigger phrase), shown in the footer.
-    pub followup_hint: Option<String>,
+    /// The trigger phrase, when follow-ups are on: the footer says how to
+    /// send one.
+    pub followup_phrase: Option<String>,
 }
 
 fn working_headline(status: Option<&AgentStatus>) -> String {
@@ -182,9 +183,12 @@ pub fn render(
     let footer = format!(
         "<sub>Posted by cursor-agent-action{}.</sub>\n",
         extras
-            .followup_hint
+            .followup_phrase
             .as_deref()
-            .map(|h| format!(" · {}", markdown::sanitize_inline(h)))
+            .map(|p| format!(
+                " · comment `{} …` to send the agent a follow-up",
+                p.replace('`', "'")
+            ))
             .unwrap_or_default()
     );
     if let (Phase::Final, Some(summary)) = (phase, &report.summary) {

@@ -34,13 +34,26 @@ async fn launches_on_a_labeled_issue_and_writes_outputs_and_summary() {
         .expect(1)
         .mount(&server)
         .await;
+    let gh = github().await;
     let ran = run(ActionTest::new()
         .event("issues", "issues.labeled.json")
-        .against(&server.uri(), None)
+        .against(&server.uri(), Some(&gh.github_url()))
         .input("wait", "false")
         .input("comment", "false"))
     .await;
     ran.success();
+    assert_eq!(
+        gh.github.count(
+            "GET",
+            "/repos/Codertocat/Hello-World/collaborators/Codertocat/permission"
+        ),
+        1
+    );
+    assert_eq!(
+        gh.github.requests().len(),
+        1,
+        "comment: false posts nothing"
+    );
 
     let requests = server.received_requests().await.unwrap();
     let body: Value = serde_json::from_slice(&requests[0].body).unwrap();
@@ -132,10 +145,10 @@ async fn the_key_and_token_never_leak_even_when_the_api_echoes_them() {
         .expect(1)
         .mount(&server)
         .await;
+    let gh = github().await;
     let ran = run(ActionTest::new()
         .event("issues", "issues.labeled.json")
-        .against(&server.uri(), None)
-        .input("github-token", TOKEN)
+        .against(&server.uri(), Some(&gh.github_url()))
         .input("comment", "false")
         .env("RUNNER_DEBUG", "1"))
     .await;

@@ -5,6 +5,7 @@ use cursor_agent_action::app::{Runtime, run_action};
 use cursor_agent_action::cancel::Cancel;
 use cursor_agent_action::clock::Clock;
 use cursor_agent_action::runner::{ActionsIo, Console, parse_outputs};
+use cursor_agent_action::sim::Simulators;
 use cursor_agent_action::{Env, logging};
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -15,6 +16,19 @@ use std::sync::Arc;
 pub const BIN: &str = env!("CARGO_BIN_EXE_cursor-agent-action");
 pub const KEY: &str = "crsr_0123456789abcdef0123456789abcdef";
 pub const TOKEN: &str = "ghs_TestToken0123456789abcdefABCDEF";
+
+/// Both simulators on `clock`, with Codertocat (the fixtures' sender) an
+/// admin of Codertocat/Hello-World.
+pub async fn sims_on(clock: Clock) -> Simulators {
+    let sims = Simulators::start(clock).await.unwrap();
+    sims.github.set_permission("Codertocat", "admin");
+    sims
+}
+
+/// A GitHub (and Cursor) simulator in real time.
+pub async fn github() -> Simulators {
+    sims_on(Clock::real()).await
+}
 
 pub fn fixture_path(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

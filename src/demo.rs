@@ -1,0 +1,284 @@
+//! `cursor-agent-action demo`: the whole flow on a real event (a label added
+//! to an issue) against both simulators in this process, with time
+//! compressed, printing what a maintainer would see. No key, no network.
+//!
+//! `cursor-agent-action simulator`: both simulators as a standalone server,
+//! for trying a workflow locally (`api-url`, `GITHUB_API_URL`).
+
+use crate::app::{Runtime, run_action};
+use crate::cancel::Cancel;
+use crate::clock::Clock;
+use crate::runner::{ActionsIo, Console, ConsoleMode, parse_outputs};
+use crate::sim::{
+    CursorSimConfig, EndStatus, GitHubSimConfig, HOSTILE_SUMMARY, Refusal, Scenario, Simulators,
+};
+use crate::{Env, logging};
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+/// The event the demo replays: GitHub's own example payload.
+const EVENT: &str = include_str!("../tests/fixtures/github-events/issues.labeled.json");
+/// Minutes of simulated time per second of the demo.
+const DEMO_SCALE: u32 = 60;
+
+/// The scenarios `demo --scenario` offers.
+pub const SCENARIOS: &[&str] = &[
+    "finished",
+    "error",
+    "expired",
+    "no-summary",
+    "hostile-summary",
+    "storage-mode",
+    "not-connected",
+];
+
+fn scenario(name: &str) -> Option<Scenario> {
+    let base = Scenario::lasting(20, 150);
+    Some(match name {
+        "finished" => base,
+        "error" => base.ending(EndStatus::Error).summary(None),
+        "expired" => base.ending(EndStatus::Expired).summary(None),
+        "no-summary" => Scenario {
+            summary_in_status: false,
+            ..base
+        },
+        "hostile-summary" => base.summary(Some(HOSTILE_SUMMARY)),
+        "storage-mode" => Scenario {
+            refuse_launch: Some(Refusal::StorageMode),
+            ..base
+        },
+        "not-connected" => Scenario {
+            refuse_launch: Some(Refusal::RepositoryNotAccessible),
+            ..base
+        },
+        _ => return None,
+    })
+}
+
+/// A directory removed when dropped.
+struct TempDir(std::path::PathBuf);
+
+impl TempDir {
+    fn new() -> std::io::Result<Self> {
+        let name = format!(
+            "cursor-agent-action-demo-{}-{}",
+            std::process::id(),
+            crate::runner::escape::random_token()
+        );
+        let path = std::env::temp_dir().join(name);
+        std::fs::create_dir_all(&path)?;
+        Ok(Self(path))
+    }
+
+    fn path(&self) -> &std::path::Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+}
+
+fn heading(title: &str) {
+    println!("\n\x1b[1m━━ {title} ━━\x1b[0m");
+}
+
+/// Runs the demo; returns the action's exit status.
+pub fn demo(scenario_name: &str) -> u8 {
+    let Some(scenario) = scenario(scenario_name) else {
+        eprintln!(
+            "error: unknown scenario {scenario_name:?}; use one of {}",
+            SCENARIOS.join(", ")
+        );
+        return 2;
+    };
+    let rt = match runtime() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return 1;
+        }
+    };
+    rt.block_on(async {
+        let clock = Clock::scaled(DEMO_SCALE);
+        let sims = match Simulators::start(clock).await {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("error: cannot start the simulators on loopback: {e}");
+                return 1;
+            }
+        };
+        sims.github.set_permission("Codertocat", "admin");
+        sims.cursor.set_default_scenario(scenario);
+        let dir = match TempDir::new() {
+            Ok(d) => d,
+            Err(e) => {
+                eprintln!("error: cannot create a temporary directory: {e}");
+                return 1;
+            }
+        };
+        let event = dir.path().join("event.json");
+        let outputs = dir.path().join("output.txt");
+        let summary = dir.path().join("summary.md");
+        if let Err(e) = std::fs::write(&event, EVENT) {
+            eprintln!("error: cannot write the event payload: {e}");
+            return 1;
+        }
+        let path = |p: &std::path::Path| p.display().to_string();
+        let env = Env::from_pairs([
+            ("GITHUB_REPOSITORY", "Codertocat/Hello-World".to_string()),
+            ("GITHUB_EVENT_NAME", "issues".into()),
+            ("GITHUB_EVENT_PATH", path(&event)),
+            ("GITHUB_REF", "refs/heads/master".into()),
+            ("GITHUB_RUN_ID", "4242".into()),
+            ("GITHUB_RUN_ATTEMPT", "1".into()),
+            ("GITHUB_JOB", "agent".into()),
+            ("GITHUB_API_URL", sims.github_url()),
+            ("GITHUB_OUTPUT", path(&outputs)),
+            ("GITHUB_STEP_SUMMARY", path(&summary)),
+            ("GITHUB_WORKSPACE", path(dir.path())),
+            ("INPUT_CURSOR-API-KEY", "crsr_demo_0000000000000000000000".into()),
+            ("INPUT_GITHUB-TOKEN", "ghs_demo_00000000000000000000".into()),
+            ("INPUT_API-URL", sims.cursor_url()),
+            ("INPUT_LABEL", "bug".into()),
+            ("INPUT_TRIGGER-PHRASE", "/cursor".into()),
+        ]);
+        println!(
+            "A maintainer adds the label \"bug\" to issue #1 of Codertocat/Hello-World (GitHub's example payload).\n\
+             The action runs against local simulators of the Cursor and GitHub APIs; simulated time runs {DEMO_SCALE}× faster.\n\
+             Scenario: {scenario_name} (others: {}).",
+            SCENARIOS.join(", ")
+        );
+        heading("The step's log");
+        let console = Arc::new(Console::stdout(ConsoleMode::Plain, false));
+        let _log = tracing::subscriber::set_default(logging::subscriber(console.clone()));
+        let runtime = Runtime {
+            io: ActionsIo::from_env(&env, console),
+            env,
+            clock,
+            cancel: Cancel::new(),
+        };
+        let code = run_action(&runtime).await;
+        println!("(exit status {code})");
+
+        heading("Step outputs (GITHUB_OUTPUT)");
+        match std::fs::read_to_string(&outputs).map_err(|e| e.to_string()).and_then(|t| parse_outputs(&t)) {
+            Ok(pairs) => {
+                // Later writes win, as on the runner.
+                let mut seen: Vec<(String, String)> = Vec::new();
+                for (k, v) in pairs {
+                    seen.retain(|(n, _)| *n != k);
+                    seen.push((k, v));
+                }
+                for (k, v) in seen {
+                    if v.contains('\n') {
+                        println!("{k}:");
+                        for line in v.lines() {
+                            println!("    {line}");
+                        }
+                    } else {
+                        println!("{k}: {v}");
+                    }
+                }
+            }
+            Err(e) => println!("(none: {e})"),
+        }
+        heading("Step summary (GITHUB_STEP_SUMMARY)");
+        println!("{}", std::fs::read_to_string(&summary).unwrap_or_default().trim_end());
+        heading("The comment on issue #1");
+        let comments = sims.github.comments("Codertocat/Hello-World", 1);
+        match comments.last() {
+            Some(c) => println!("{}", c.body.trim_end()),
+            None => println!("(no comment)"),
+        }
+        let reactions: Vec<String> = sims.github.reactions().iter().map(|r| r.content.clone()).collect();
+        heading("Requests the simulators received");
+        for (name, log) in [("Cursor", sims.cursor.requests()), ("GitHub", sims.github.requests())] {
+            let mut counts: Vec<(String, usize)> = Vec::new();
+            for r in log {
+                let path = r.path.split('/').map(|s| if s.starts_with("bc-") || s.parse::<u64>().is_ok() { "{id}" } else { s }).collect::<Vec<_>>().join("/");
+                let key = format!("{} {path}", r.method);
+                match counts.iter_mut().find(|(k, _)| *k == key) {
+                    Some((_, n)) => *n += 1,
+                    None => counts.push((key, 1)),
+                }
+            }
+            for (k, n) in counts {
+                println!("{name}: {k} ×{n}");
+            }
+        }
+        println!("Reactions on the issue: {}", if reactions.is_empty() { "none".into() } else { reactions.join(", ") });
+        code
+    })
+}
+
+/// Options of `cursor-agent-action simulator`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SimulatorOptions {
+    pub cursor_port: u16,
+    pub github_port: u16,
+    pub time_scale: u32,
+    pub keys: Vec<String>,
+    pub token: Option<String>,
+}
+
+impl Default for SimulatorOptions {
+    fn default() -> Self {
+        Self {
+            cursor_port: 0,
+            github_port: 0,
+            time_scale: 1,
+            keys: Vec::new(),
+            token: None,
+        }
+    }
+}
+
+/// Runs both simulators until Ctrl-C.
+pub fn simulator(options: SimulatorOptions) -> u8 {
+    let rt = match runtime() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return 1;
+        }
+    };
+    rt.block_on(async {
+        let clock = Clock::scaled(options.time_scale);
+        let addr = |port| SocketAddr::from(([127, 0, 0, 1], port));
+        let cursor_config = CursorSimConfig {
+            keys: (!options.keys.is_empty()).then(|| options.keys.clone()),
+            object_errors: false,
+        };
+        let github_config = GitHubSimConfig {
+            token: options.token.clone(),
+            ..Default::default()
+        };
+        let sims = match Simulators::start_on(addr(options.cursor_port), addr(options.github_port), clock, cursor_config, github_config).await {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("error: cannot listen: {e}");
+                return 1;
+            }
+        };
+        println!("Cursor API simulator: {}   (the action's `api-url` input)", sims.cursor_url());
+        println!("GitHub API simulator: {}   (GITHUB_API_URL)", sims.github_url());
+        println!(
+            "API keys: {}. Time runs {}× faster.",
+            if options.keys.is_empty() { "any".to_string() } else { options.keys.join(", ") },
+            options.time_scale
+        );
+        println!("Control: POST /_sim/scenarios, POST /_sim/faults, POST /_sim/reset, GET /_sim/requests, GET /_sim/agents (on the Cursor port).");
+        println!("Press Ctrl-C to stop.");
+        let _ = tokio::signal::ctrl_c().await;
+        0
+    })
+}

@@ -1,0 +1,765 @@
+//! One accepted trigger, end to end: check who triggered, acknowledge,
+//! reattach / follow up / launch, keep one comment up to date while waiting,
+//! and finalize it (and the outputs) on every outcome.
+
+use crate::app::{EXIT_CONFIG, Runtime, finish};
+use crate::clock::Moment;
+use crate::context::{Context, Event};
+use crate::cursor::{Agent, AgentStatus, CursorClient, CursorError, FollowupRequest, Prompt};
+use crate::gate::{self, Decision};
+use crate::github::policy::{self, Limits};
+use crate::github::{GitHubClient, GitHubError, IssueComment, ReactionOn};
+use crate::inputs::parse::format_duration;
+use crate::inputs::{Inputs, OnCancel, OnTimeout};
+use crate::launch::{self, LaunchError};
+use crate::plan::LaunchPlan;
+use crate::report::comment::{self, CommentExtras, Marker, Phase};
+use crate::report::{Outcome, RunReport, human_duration};
+use crate::retry::{Backoff, GaveUp, retry_idempotent};
+use crate::wait::schedule::PollSchedule;
+use crate::wait::{WaitConfig, WaitEnd, WaitEvent, Waiter};
+use std::time::Duration;
+
+/// Time allowed after the deadline to stop the agent and finalize the
+/// comment (the deadline bounds the waiting, not the report of it).
+const FINALIZE_GRACE: Duration = Duration::from_secs(30);
+/// Time allowed after a cancellation signal for everything that follows:
+/// the runner kills the process 10 s after the first signal.
+const CANCEL_BUDGET: Duration = Duration::from_secs(4);
+/// GitHub calls made while waiting may hold up polling at most this long.
+const GITHUB_CALL_BUDGET: Duration = Duration::from_secs(60);
+
+/// The live comment.
+struct Live {
+    id: u64,
+    url: String,
+    body: String,
+}
+
+enum Start {
+    Launched { adopted: bool },
+    Reattached,
+    FollowedUp,
+}
+
+pub struct Flow<'a> {
+    rt: &'a Runtime,
+    inputs: &'a Inputs,
+    ctx: &'a Context,
+    plan: &'a LaunchPlan,
+    cursor: CursorClient,
+    github: Option<GitHubClient>,
+    /// The issue or PR to comment on, when commenting.
+    issue: Option<u64>,
+    report: RunReport,
+    extras: CommentExtras,
+    live: Option<Live>,
+    /// Set after a comment failure retrying cannot fix (e.g. 403).
+    comments_broken: bool,
+}
+
+impl<'a> Flow<'a> {
+    pub fn new(
+        rt: &'a Runtime,
+        inputs: &'a Inputs,
+        ctx: &'a Context,
+        plan: &'a LaunchPlan,
+        cursor: CursorClient,
+        github: Option<GitHubClient>,
+    ) -> Self {
+        let mut report = RunReport::new(Outcome::Launched);
+        report.run_url = ctx.run_url();
+        report.planned_branch = plan.request.target.branch_name.clone();
+        let issue = plan
+            .issue_number
+            .filter(|_| inputs.comment && github.is_some());
+        let followup_phrase = inputs.trigger_phrase.clone().filter(|_| inputs.followup);
+        Self {
+            rt,
+            inputs,
+            ctx,
+            plan,
+            cursor,
+            github,
+            issue,
+            report,
+            extras: CommentExtras {
+                note: None,
+                followup_phrase,
+            },
+            live: None,
+            comments_broken: false,
+        }
+    }
+
+    fn console(&self) -> &crate::runner::Console {
+        &self.rt.io.console
+    }
+
+    fn limits(&self, budget: Duration) -> Limits {
+        Limits::new(
+            self.rt.clock,
+            self.rt.clock.now() + budget,
+            Some(self.rt.cancel.clone()),
+        )
+    }
+
+    fn end(&mut self, outcome: Outcome, detail: Option<String>) -> RunReport {
+        self.report.outcome = outcome;
+        if detail.is_some() {
+            self.report.detail = detail;
+        }
+        self.report.clone()
+    }
+
+    /// Runs the trigger to its end. Returns the exit status.
+    pub async fn run(mut self) -> u8 {
+        match self.gate().await {
+            Ok(()) => {}
+            Err(code) => return code,
+        }
+        if let Some(target) = self.ack_target() {
+            self.react(target, "eyes", self.limits(Duration::from_secs(20)))
+                .await;
+        }
+        let existing = self.existing_comments().await;
+        let (agent, start) = match self.obtain_agent(&existing).await {
+            Ok(v) => v,
+            Err(report) => return self.finalize(report).await,
+        };
+        let started = self.rt.clock.now();
+        self.console().info(&match start {
+            Start::Launched { adopted: false } => format!(
+                "Launched agent {} ({}): {}",
+                agent.id,
+                agent.status,
+                agent.url()
+            ),
+            Start::Launched { adopted: true } => format!(
+                "Adopted agent {} launched by this run ({}): {}",
+                agent.id,
+                agent.status,
+                agent.url()
+            ),
+            Start::Reattached => format!(
+                "Reattached to agent {} of an earlier attempt of this run ({}): {}",
+                agent.id,
+                agent.status,
+                agent.url()
+            ),
+            Start::FollowedUp => format!(
+                "Sent the comment as a follow-up to agent {} ({}): {}",
+                agent.id,
+                agent.status,
+                agent.url()
+            ),
+        });
+        self.report.agent = Some(agent.clone());
+        // Written at once, so the agent is never lost whatever happens next.
+        self.rt
+            .io
+            .set_outputs(&[("agent-id", agent.id.clone()), ("agent-url", agent.url())]);
+        if !self.inputs.wait {
+            let outcome = match start {
+                Start::FollowedUp => Outcome::FollowedUp,
+                _ => Outcome::Launched,
+            };
+            let report = self.end(outcome, None);
+            return self.finalize(report).await;
+        }
+        self.post_comment(
+            Phase::Working {
+                status: Some(agent.status.clone()),
+            },
+            self.limits(GITHUB_CALL_BUDGET),
+        )
+        .await;
+        let report = self.wait(&agent, started).await;
+        self.finalize(report).await
+    }
+
+    // ---- who may trigger ----
+
+    async fn gate(&mut self) -> Result<(), u8> {
+        let decision = gate::decide(self.inputs, self.ctx);
+        let skip = |flow: &mut Self, reason: String| {
+            let report = flow.end(Outcome::Skipped, Some(reason));
+            Err(finish(flow.rt, flow.inputs, report))
+        };
+        match decision {
+            Decision::Accept => Ok(()),
+            Decision::AcceptBot { login } => {
+                self.console()
+                    .info(&format!("Triggered by {login}, listed in `allowed-bots`."));
+                Ok(())
+            }
+            Decision::Skip(reason) => skip(self, reason),
+            Decision::CheckPermission { login } => {
+                let Some(github) = self.github.clone() else {
+                    self.console().error(&format!(
+                        "1 input is invalid:\n  - `github-token`: is empty, but a `{}` event needs it to check that {login} may trigger the agent; remove the override (the default is `${{{{ github.token }}}}`) or pass a token",
+                        self.ctx.event_name
+                    ));
+                    return Err(EXIT_CONFIG);
+                };
+                let limits = self.limits(Duration::from_secs(120));
+                match policy::idempotent(&limits, || github.permission(&login)).await {
+                    Ok(role) if gate::role_may_trigger(&role) => {
+                        self.console()
+                            .info(&format!("Triggered by {login} ({role} permission)."));
+                        Ok(())
+                    }
+                    Ok(role) => skip(
+                        self,
+                        format!(
+                            "{login} has {role} permission on {}; write, maintain or admin is needed to trigger the agent.",
+                            self.ctx.repo
+                        ),
+                    ),
+                    Err(e) => {
+                        let detail = format!(
+                            "Could not check whether {login} may trigger the agent, so nothing was launched. {}",
+                            e.actionable(&format!("read {login}'s permission"))
+                        );
+                        let report = self.end(Outcome::Error, Some(detail));
+                        Err(finish(self.rt, self.inputs, report))
+                    }
+                }
+            }
+        }
+    }
+
+    fn ack_target(&self) -> Option<ReactionOn> {
+        self.issue?;
+        Some(match self.ctx.event() {
+            Event::IssueComment { comment, .. } => ReactionOn::Comment(comment.id),
+            Event::PullRequestReviewComment { comment, .. } => {
+                ReactionOn::ReviewComment(comment.id)
+            }
+            _ => ReactionOn::Issue(self.ctx.issue_number()?),
+        })
+    }
+
+    async fn react(&self, on: ReactionOn, content: &str, limits: Limits) {
+        let Some(github) = &self.github else { return };
+        if self.issue.is_none() || self.comments_broken {
+            return;
+        }
+        if let Err(e) = policy::idempotent(&limits, || github.react(on, content)).await {
+            self.console()
+                .warning(&e.actionable(&format!("add a {content} reaction")));
+        }
+    }
+
+    // ---- which agent ----
+
+    async fn existing_comments(&mut self) -> Vec<IssueComment> {
+        let (Some(issue), Some(github)) = (self.issue, self.github.clone()) else {
+            return Vec::new();
+        };
+        match policy::idempotent(&self.limits(Duration::from_secs(120)), || {
+            github.list_comments(issue)
+        })
+        .await
+        {
+            Ok(c) => c,
+            Err(e) => {
+                self.console()
+                    .warning(&e.actionable(&format!("read the comments of #{issue}")));
+                Vec::new()
+            }
+        }
+    }
+
+    async fn get_agent(&self, id: &str) -> Result<Agent, GaveUp> {
+        let clock = self.rt.clock;
+        retry_idempotent(
+            &clock,
+            clock.now() + Duration::from_secs(120),
+            &self.rt.cancel,
+            5,
+            &Backoff::default(),
+            || self.cursor.agent(id),
+        )
+        .await
+    }
+
+    async fn obtain_agent(
+        &mut self,
+        existing: &[IssueComment],
+    ) -> Result<(Agent, Start), RunReport> {
+        let marked: Vec<(&IssueComment, Marker)> = existing
+            .iter()
+            .filter(|c| c.is_trusted())
+            .filter_map(|c| Marker::find(&c.body).map(|m| (c, m)))
+            .collect();
+
+        // A re-run of this workflow run: its comment, and its agent if any.
+        if let Some(run) = self.ctx.run_id
+            && let Some((c, m)) = marked.iter().rev().find(|(_, m)| m.run == Some(run))
+        {
+            self.live = Some(Live {
+                id: c.id,
+                url: c.html_url.clone(),
+                body: c.body.clone(),
+            });
+            self.report.comment_url = Some(c.html_url.clone());
+            if let Some(id) = &m.agent {
+                match self.get_agent(id).await {
+                    Ok(agent) => return Ok((agent, Start::Reattached)),
+                    Err(GaveUp::Cancelled) => return Err(self.cancelled_before_launch()),
+                    Err(e) => self.console().warning(&format!(
+                        "The agent {id} named by this run's comment is not available ({}); launching a new one.",
+                        describe_gave_up(&e)
+                    )),
+                }
+            }
+        } else if self.ctx.run_attempt > 1 {
+            // No comment to go by: look the agent up by its branch.
+            if let Ok(Some(agent)) = launch::find_existing(&self.cursor, &self.plan.request).await {
+                return Ok((agent, Start::Reattached));
+            }
+        }
+
+        // A comment on an issue that already has an agent: a follow-up.
+        if self.inputs.followup
+            && matches!(self.ctx.event(), Event::IssueComment { .. })
+            && let Some(id) = marked.iter().rev().find_map(|(_, m)| m.agent.clone())
+        {
+            match self.followup(&id).await {
+                Ok(agent) => return Ok((agent, Start::FollowedUp)),
+                Err(Some(note)) => self.extras.note = Some(note),
+                Err(None) => return Err(self.report.clone()),
+            }
+        }
+
+        self.print_launch();
+        match launch::launch(&self.cursor, &self.rt.clock, &self.rt.cancel, self.console(), &self.plan.request).await {
+            Ok((agent, launched)) => Ok((agent, Start::Launched { adopted: launched.adopted })),
+            Err(LaunchError::Cancelled) => Err(self.cancelled_before_launch()),
+            Err(LaunchError::Failed(e)) => Err(self.end(
+                Outcome::Error,
+                Some(format!("Could not launch the agent. {}", e.actionable(&self.plan.repository))),
+            )),
+            Err(LaunchError::Unknown(e)) => Err(self.end(
+                Outcome::Error,
+                Some(format!(
+                    "The launch may have created an agent, but it could not be confirmed ({e}). Check https://cursor.com/agents before re-running, to avoid a duplicate."
+                )),
+            )),
+        }
+    }
+
+    fn print_launch(&self) {
+        let console = self.console();
+        let request = &self.plan.request;
+        console.group(&format!(
+            "Launching a Cursor agent on {}",
+            self.plan.repository
+        ));
+        match (&request.source.git_ref, &request.source.pr_url) {
+            (_, Some(pr)) => console.info(&format!("Pull request: {pr}")),
+            (Some(r), None) => console.info(&format!("Ref: {r}")),
+            (None, None) => console.info("Ref: the repository's default branch"),
+        }
+        if let Some(branch) = &request.target.branch_name {
+            console.info(&format!("Branch: {branch}"));
+        }
+        if let Some(model) = &request.model {
+            console.info(&format!("Model: {model}"));
+        }
+        console.info(&format!(
+            "Prompt ({} characters, {} image(s)):",
+            request.prompt.text.chars().count(),
+            request.prompt.images.len()
+        ));
+        console.untrusted_block(&request.prompt.text);
+        console.endgroup();
+    }
+
+    fn cancelled_before_launch(&mut self) -> RunReport {
+        self.end(
+            Outcome::Cancelled,
+            Some("The workflow run was cancelled before an agent was launched.".into()),
+        )
+    }
+
+    /// Sends the triggering comment to agent `id`. `Err(Some(note))`: the
+    /// agent is gone, launch a new one; `Err(None)`: failed (report set).
+    async fn followup(&mut self, id: &str) -> Result<Agent, Option<String>> {
+        let Some(text) = crate::prompt::followup_text(self.ctx) else {
+            return Err(Some(
+                "The comment could not be read, so a new agent was launched.".into(),
+            ));
+        };
+        let console = self.console();
+        console.group(&format!("Sending a follow-up to agent {id}"));
+        console.untrusted_block(&text);
+        console.endgroup();
+        let request = FollowupRequest {
+            prompt: Prompt {
+                text,
+                images: vec![],
+            },
+        };
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            let result = tokio::select! {
+                r = self.cursor.followup(id, &request) => r,
+                _ = self.rt.cancel.cancelled() => {
+                    self.cancelled_before_launch();
+                    return Err(None);
+                }
+            };
+            match result {
+                Ok(_) => break,
+                Err(e)
+                    if matches!(e.status(), Some(404 | 409))
+                        || matches!(e, CursorError::InvalidId { .. }) =>
+                {
+                    return Err(Some(format!(
+                        "The agent {id} this issue was using is gone ({}), so a new agent was launched.",
+                        e.status()
+                            .map(|s| s.to_string())
+                            .unwrap_or_else(|| "invalid id".into())
+                    )));
+                }
+                // Retry only what certainly did not reach Cursor.
+                Err(e)
+                    if !e.maybe_applied()
+                        && e.class() != crate::cursor::ErrorClass::Fatal
+                        && attempts < 4 =>
+                {
+                    let wait = crate::retry::delay_for(&e, attempts - 1, &Backoff::default(), 0.5)
+                        .unwrap_or(Duration::from_secs(1));
+                    self.rt.clock.sleep(wait.min(Duration::from_secs(60))).await;
+                }
+                Err(e) => {
+                    self.end(
+                        Outcome::Error,
+                        Some(format!(
+                            "Could not send the follow-up to agent {id}. {}",
+                            e.actionable(&self.plan.repository)
+                        )),
+                    );
+                    return Err(None);
+                }
+            }
+        }
+        match self.get_agent(id).await {
+            Ok(agent) => Ok(agent),
+            Err(e) => {
+                self.end(Outcome::Error, Some(format!(
+                    "The follow-up was sent to agent {id}, but its status could not be read ({}).",
+                    describe_gave_up(&e)
+                )));
+                Err(None)
+            }
+        }
+    }
+
+    // ---- the comment ----
+
+    fn marker(&self) -> Marker {
+        Marker::new(
+            self.report.agent_id(),
+            self.ctx.run_id,
+            self.ctx.run_attempt,
+        )
+    }
+
+    /// Creates or updates the comment; failures are warned about, never fatal.
+    async fn post_comment(&mut self, phase: Phase, limits: Limits) {
+        let (Some(issue), Some(github)) = (self.issue, self.github.clone()) else {
+            return;
+        };
+        if self.comments_broken {
+            return;
+        }
+        let body = comment::render(&self.marker(), &self.report, &phase, &self.extras);
+        let result = match &self.live {
+            Some(live) if live.body == body => return,
+            Some(live) => {
+                let id = live.id;
+                policy::idempotent(&limits, || github.update_comment(id, &body)).await
+            }
+            None => {
+                let run = self.ctx.run_id;
+                let attempt = self.ctx.run_attempt;
+                let is_ours = |c: &IssueComment| {
+                    Marker::find(&c.body)
+                        .is_some_and(|m| m.run == run && m.attempt == Some(attempt))
+                };
+                policy::create_comment(&github, &limits, issue, &body, is_ours).await
+            }
+        };
+        match result {
+            Ok(c) => {
+                self.report.comment_url = Some(c.html_url.clone());
+                self.live = Some(Live {
+                    id: c.id,
+                    url: c.html_url,
+                    body,
+                });
+            }
+            Err(e) => {
+                let what = if self.live.is_some() {
+                    format!("update its comment on #{issue}")
+                } else {
+                    format!("comment on #{issue}")
+                };
+                self.console().warning(&e.actionable(&what));
+                if matches!(e, GitHubError::Status { status, .. } if status < 500 && status != 429)
+                {
+                    self.comments_broken = true;
+                }
+            }
+        }
+        if let Some(live) = &self.live {
+            self.report.comment_url = Some(live.url.clone());
+        }
+    }
+
+    // ---- waiting ----
+
+    async fn wait(&mut self, agent: &Agent, started: Moment) -> RunReport {
+        let clock = self.rt.clock;
+        let deadline = started + self.inputs.timeout;
+        let config = WaitConfig {
+            schedule: PollSchedule::new(self.inputs.poll_interval, self.inputs.max_poll_interval),
+            started,
+            deadline,
+        };
+        let console = self.rt.io.console.clone();
+        console.group(&format!(
+            "Waiting for agent {} (at most {})",
+            agent.id,
+            format_duration(self.inputs.timeout)
+        ));
+        let cursor = self.cursor.clone();
+        let mut waiter = Waiter::new(&cursor, &agent.id, config, clock, self.rt.cancel.clone());
+        let mut last_status = agent.status.clone();
+        let end = loop {
+            match waiter.next().await {
+                WaitEvent::StatusChanged(a) => {
+                    let elapsed = human_duration(clock.now().saturating_since(started));
+                    if !a.status.is_known() {
+                        console.warning(&format!(
+                            "The agent reports a status this action does not know ({}); waiting on as if it were running.",
+                            a.status
+                        ));
+                    }
+                    if a.status != last_status {
+                        console.info(&format!("[{elapsed}] {last_status} → {}", a.status));
+                        last_status = a.status.clone();
+                    } else {
+                        console.info(&format!("[{elapsed}] {}", a.status));
+                    }
+                    self.report.agent = Some(a.clone());
+                    let limits = Limits::new(
+                        clock,
+                        (clock.now() + GITHUB_CALL_BUDGET).min(deadline),
+                        Some(self.rt.cancel.clone()),
+                    );
+                    self.post_comment(
+                        Phase::Working {
+                            status: Some(a.status),
+                        },
+                        limits,
+                    )
+                    .await;
+                }
+                WaitEvent::Heartbeat { elapsed, status } => {
+                    console.info(&format!("[{}] still {status}", human_duration(elapsed)));
+                }
+                WaitEvent::Retrying { error, wait } => {
+                    console.info(&format!(
+                        "Status check failed ({error}); retrying in {}s",
+                        wait.as_secs().max(1)
+                    ));
+                }
+                WaitEvent::Done(end) => break end,
+            }
+        };
+        console.endgroup();
+        if let Some(a) = waiter.last() {
+            self.report.agent = Some(a.clone());
+        }
+        let now = clock.now();
+        self.report.duration = Some(now.saturating_since(started));
+        match end {
+            WaitEnd::Terminal(agent) => {
+                let outcome = match agent.status {
+                    AgentStatus::Finished => Outcome::Finished,
+                    AgentStatus::Expired => Outcome::Expired,
+                    AgentStatus::Stopped | AgentStatus::Cancelled => Outcome::Stopped,
+                    _ => Outcome::Error,
+                };
+                console.info(&format!(
+                    "Agent {} ended {} after {}.",
+                    agent.id,
+                    agent.status,
+                    human_duration(now.saturating_since(started))
+                ));
+                self.report.summary = match agent.summary() {
+                    Some(s) => Some(s.to_string()),
+                    None => self.conversation_summary(&agent.id, deadline).await,
+                };
+                if let Some(summary) = &self.report.summary {
+                    console.info("Summary:");
+                    console.untrusted_block(summary);
+                }
+                self.report.agent = Some(agent);
+                self.end(outcome, None)
+            }
+            WaitEnd::Deadline => self.timed_out(deadline).await,
+            WaitEnd::Cancelled => self.cancelled().await,
+            WaitEnd::Failed(e) => {
+                let detail = format!(
+                    "Lost track of the agent: {}",
+                    e.actionable(&self.plan.repository)
+                );
+                self.end(Outcome::Error, Some(detail))
+            }
+        }
+    }
+
+    /// The last assistant message, when the agent sent no summary (within
+    /// the deadline: the final fetches count against it too).
+    async fn conversation_summary(&self, id: &str, deadline: Moment) -> Option<String> {
+        let clock = self.rt.clock;
+        if clock.now() >= deadline {
+            return None;
+        }
+        let conversation = retry_idempotent(
+            &clock,
+            deadline,
+            &self.rt.cancel,
+            3,
+            &Backoff::default(),
+            || self.cursor.conversation(id),
+        )
+        .await;
+        match conversation {
+            Ok(c) => c.last_assistant_text().map(String::from),
+            Err(e) => {
+                self.console().warning(&format!(
+                    "The agent sent no summary and its conversation could not be read ({}).",
+                    describe_gave_up(&e)
+                ));
+                None
+            }
+        }
+    }
+
+    /// Stops the agent within `budget`; returns what happened, for the report.
+    async fn stop_agent(&self, budget: Duration) -> Result<(), String> {
+        let Some(id) = self.report.agent_id().map(String::from) else {
+            return Err("no agent".into());
+        };
+        let clock = self.rt.clock;
+        match clock.timeout(budget, self.cursor.stop(&id)).await {
+            Ok(Ok(_)) => Ok(()),
+            // Already ended: nothing to stop.
+            Ok(Err(e)) if e.status() == Some(400) || e.status() == Some(409) => Ok(()),
+            Ok(Err(e)) => Err(e.actionable(&self.plan.repository)),
+            Err(_) => Err("Cursor did not answer in time".into()),
+        }
+    }
+
+    async fn timed_out(&mut self, _deadline: Moment) -> RunReport {
+        let limit = format_duration(self.inputs.timeout);
+        let url = self.report.agent_url().unwrap_or_default();
+        let detail = match self.inputs.on_timeout {
+            OnTimeout::Fail => format!(
+                "The agent did not finish within {limit} (`timeout`) and is still running in Cursor: {url}. Follow it there, or raise `timeout`."
+            ),
+            OnTimeout::Continue => format!(
+                "The agent did not finish within {limit} (`timeout`); it is still running in Cursor: {url}. `on-timeout: continue`, so this step succeeds."
+            ),
+            OnTimeout::Stop => match self.stop_agent(Duration::from_secs(15)).await {
+                Ok(()) => {
+                    if let Some(a) = self.report.agent.as_mut() {
+                        a.status = AgentStatus::Stopped;
+                    }
+                    format!(
+                        "The agent did not finish within {limit} (`timeout`), so it was stopped (`on-timeout: stop`). A follow-up comment resumes it."
+                    )
+                }
+                Err(why) => format!(
+                    "The agent did not finish within {limit} (`timeout`); stopping it failed ({why}), so it may still be running: {url}."
+                ),
+            },
+        };
+        self.end(Outcome::Timeout, Some(detail))
+    }
+
+    async fn cancelled(&mut self) -> RunReport {
+        let signal = self.rt.cancel.reason().unwrap_or("cancellation");
+        let detail = match self.inputs.on_cancel {
+            OnCancel::Leave => format!(
+                "The workflow run was cancelled ({signal}); the agent keeps running in Cursor (`on-cancel: leave`): {}",
+                self.report.agent_url().unwrap_or_default()
+            ),
+            OnCancel::Stop => match self.stop_agent(Duration::from_millis(1500)).await {
+                Ok(()) => {
+                    if let Some(a) = self.report.agent.as_mut() {
+                        a.status = AgentStatus::Stopped;
+                    }
+                    format!(
+                        "The workflow run was cancelled ({signal}), so the agent was stopped (`on-cancel: stop`)."
+                    )
+                }
+                Err(why) => format!(
+                    "The workflow run was cancelled ({signal}); stopping the agent failed ({why})."
+                ),
+            },
+        };
+        self.end(Outcome::Cancelled, Some(detail))
+    }
+
+    // ---- the end ----
+
+    /// Finalizes the comment (never left saying "working"), reacts, and
+    /// writes outputs and the summary.
+    async fn finalize(mut self, report: RunReport) -> u8 {
+        self.report = report;
+        let clock = self.rt.clock;
+        let cancelled = self.rt.cancel.is_cancelled();
+        let limits = if cancelled {
+            Limits::new(
+                clock,
+                clock.now() + CANCEL_BUDGET.saturating_sub(Duration::from_millis(1500)),
+                None,
+            )
+        } else {
+            Limits::new(clock, clock.now() + FINALIZE_GRACE, None)
+        };
+        self.post_comment(Phase::Final, limits.clone()).await;
+        if !cancelled && let Some(target) = self.ack_target() {
+            let outcome = self.report.outcome;
+            let content = match outcome {
+                Outcome::Finished | Outcome::Launched | Outcome::FollowedUp => Some("rocket"),
+                Outcome::Timeout if self.inputs.on_timeout == OnTimeout::Continue => None,
+                Outcome::Error | Outcome::Expired | Outcome::Stopped | Outcome::Timeout => {
+                    Some("confused")
+                }
+                _ => None,
+            };
+            if let Some(content) = content {
+                self.react(target, content, limits).await;
+            }
+        }
+        finish(self.rt, self.inputs, self.report)
+    }
+}
+
+fn describe_gave_up(e: &GaveUp) -> String {
+    match e {
+        GaveUp::Failed(e) => e.to_string(),
+        GaveUp::Deadline(Some(e)) => format!("gave up: {e}"),
+        GaveUp::Deadline(None) => "timed out".into(),
+        GaveUp::Cancelled => "cancelled".into(),
+    }
+}

@@ -1,0 +1,241 @@
+//! GitHub API errors, classified by GitHub's own rate-limit rules, with
+//! messages that name the fix for the classic traps.
+
+use crate::cursor::one_line;
+use std::fmt;
+use std::time::Duration;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GitHubError {
+    Status {
+        status: u16,
+        message: String,
+        retry_after: Option<Duration>,
+        ratelimit_remaining: Option<u64>,
+        /// `x-ratelimit-reset`, epoch seconds.
+        ratelimit_reset: Option<u64>,
+    },
+    /// No usable answer; the request may have been applied.
+    Transport {
+        message: String,
+        maybe_sent: bool,
+    },
+    Timeout,
+    Decode(String),
+}
+
+/// What to do about a GitHub error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GitHubClass {
+    /// A rate limit: wait this long (GitHub's rules), then retry.
+    Wait(Duration),
+    /// 5xx or transport trouble: retry with backoff.
+    Transient,
+    Fatal,
+}
+
+impl GitHubError {
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            GitHubError::Status { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+
+    /// GitHub's rules: `retry-after` first; then, with no requests left,
+    /// until `x-ratelimit-reset`; a secondary limit without either waits at
+    /// least a minute, growing with each attempt. A 403 with none of these
+    /// signals is a permission problem, not a rate limit.
+    pub fn class(&self, now_epoch: u64, attempt: u32) -> GitHubClass {
+        match self {
+            GitHubError::Status {
+                status: status @ (403 | 429),
+                message,
+                retry_after,
+                ratelimit_remaining,
+                ratelimit_reset,
+            } => {
+                if let Some(wait) = retry_after {
+                    return GitHubClass::Wait(*wait);
+                }
+                if *ratelimit_remaining == Some(0)
+                    && let Some(reset) = ratelimit_reset
+                {
+                    return GitHubClass::Wait(Duration::from_secs(
+                        reset.saturating_sub(now_epoch).max(1) + 1,
+                    ));
+                }
+                let m = message.to_ascii_lowercase();
+                if *status == 429 || m.contains("rate limit") || m.contains("abuse") {
+                    let factor = 1u32 << attempt.min(4);
+                    return GitHubClass::Wait(Duration::from_secs(60) * factor);
+                }
+                GitHubClass::Fatal
+            }
+            GitHubError::Status { status, .. } if *status >= 500 => GitHubClass::Transient,
+            GitHubError::Status { .. } => GitHubClass::Fatal,
+            GitHubError::Transport { .. } | GitHubError::Timeout | GitHubError::Decode(_) => {
+                GitHubClass::Transient
+            }
+        }
+    }
+
+    /// Whether a write may have happened although it reported failure.
+    pub fn maybe_applied(&self) -> bool {
+        match self {
+            GitHubError::Status { status, .. } => *status >= 500,
+            GitHubError::Transport { maybe_sent, .. } => *maybe_sent,
+            GitHubError::Timeout | GitHubError::Decode(_) => true,
+        }
+    }
+
+    /// What happened and what to change, for `what` (e.g. "comment on #12").
+    pub fn actionable(&self, what: &str) -> String {
+        match self {
+            GitHubError::Status {
+                status: 403,
+                message,
+                ..
+            } if message.contains("Resource not accessible by integration") => format!(
+                "GitHub refused to let the workflow's token {what} (403 Resource not accessible by integration). Add `permissions: issues: write` (and `pull-requests: write` for pull requests) to the job. On pull requests from forks the token is read-only whatever `permissions:` says: run the agent from a separate workflow (`workflow_run` or `pull_request_target`, with care) or set `comment: false`."
+            ),
+            GitHubError::Status { status: 401, .. } => format!(
+                "GitHub rejected `github-token` while trying to {what} (401 Bad credentials); pass `${{{{ github.token }}}}` or a valid token."
+            ),
+            GitHubError::Status { status: 404, .. } => format!(
+                "GitHub answered 404 while trying to {what}: the issue or comment does not exist, or the token cannot see it (check `issue-number` and the token's repository access)."
+            ),
+            GitHubError::Status {
+                status: 422,
+                message,
+                ..
+            } => format!(
+                "GitHub rejected the request to {what} (422: {}).",
+                one_line(message, 200)
+            ),
+            GitHubError::Status {
+                status, message, ..
+            } => format!(
+                "GitHub answered {status} while trying to {what}: {}",
+                one_line(message, 200)
+            ),
+            GitHubError::Transport { message, .. } => format!(
+                "Could not reach GitHub to {what}: {}",
+                one_line(message, 200)
+            ),
+            GitHubError::Timeout => format!("GitHub did not answer in time to {what}."),
+            GitHubError::Decode(m) => format!(
+                "GitHub's answer could not be read while trying to {what}: {}",
+                one_line(m, 200)
+            ),
+        }
+    }
+}
+
+impl fmt::Display for GitHubError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            GitHubError::Status {
+                status, message, ..
+            } => write!(f, "GitHub returned {status}: {}", one_line(message, 200)),
+            GitHubError::Transport { message, .. } => {
+                write!(f, "GitHub request failed: {}", one_line(message, 200))
+            }
+            GitHubError::Timeout => f.write_str("GitHub request timed out"),
+            GitHubError::Decode(m) => write!(f, "GitHub response unreadable: {}", one_line(m, 200)),
+        }
+    }
+}
+
+impl std::error::Error for GitHubError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn status(
+        status: u16,
+        message: &str,
+        retry_after: Option<u64>,
+        remaining: Option<u64>,
+        reset: Option<u64>,
+    ) -> GitHubError {
+        GitHubError::Status {
+            status,
+            message: message.into(),
+            retry_after: retry_after.map(Duration::from_secs),
+            ratelimit_remaining: remaining,
+            ratelimit_reset: reset,
+        }
+    }
+
+    #[test]
+    fn rate_limits_follow_githubs_rules() {
+        let now = 1_000_000;
+        assert_eq!(
+            status(403, "x", Some(30), Some(0), Some(now + 900)).class(now, 0),
+            GitHubClass::Wait(Duration::from_secs(30))
+        );
+        assert_eq!(
+            status(
+                403,
+                "API rate limit exceeded",
+                None,
+                Some(0),
+                Some(now + 120)
+            )
+            .class(now, 0),
+            GitHubClass::Wait(Duration::from_secs(121))
+        );
+        assert_eq!(
+            status(
+                403,
+                "You have exceeded a secondary rate limit",
+                None,
+                None,
+                None
+            )
+            .class(now, 0),
+            GitHubClass::Wait(Duration::from_secs(60))
+        );
+        assert_eq!(
+            status(429, "", None, None, None).class(now, 2),
+            GitHubClass::Wait(Duration::from_secs(240))
+        );
+        assert_eq!(
+            status(
+                403,
+                "Resource not accessible by integration",
+                None,
+                Some(4999),
+                Some(now)
+            )
+            .class(now, 0),
+            GitHubClass::Fatal
+        );
+        assert_eq!(
+            status(502, "", None, None, None).class(now, 0),
+            GitHubClass::Transient
+        );
+        assert_eq!(
+            status(422, "", None, None, None).class(now, 0),
+            GitHubClass::Fatal
+        );
+    }
+
+    #[test]
+    fn the_integration_403_names_the_fix() {
+        let m = status(
+            403,
+            "Resource not accessible by integration",
+            None,
+            None,
+            None,
+        )
+        .actionable("comment on #1");
+        assert!(
+            m.contains("permissions: issues: write") && m.contains("forks"),
+            "{m}"
+        );
+    }
+}

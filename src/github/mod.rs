@@ -1,0 +1,237 @@
+//! GitHub behind a small interface: comments, reactions and the permission
+//! check, over octocrab with its own retry layer compiled out (it re-POSTs at
+//! once, which duplicates comments). Our policy, in [`policy`], decides what
+//! is retried.
+
+mod error;
+pub mod policy;
+
+use crate::clock::Clock;
+use crate::context::RepoId;
+use crate::cursor::parse_retry_after;
+use crate::secret::Secret;
+pub use error::{GitHubClass, GitHubError};
+use octocrab::Octocrab;
+use octocrab::models::CommentId;
+use std::time::Duration;
+
+/// A call that takes longer is abandoned.
+const CALL_TIMEOUT: Duration = Duration::from_secs(30);
+/// Comment pages read at most (100 comments each).
+const MAX_COMMENT_PAGES: u32 = 30;
+
+/// An issue or pull request comment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IssueComment {
+    pub id: u64,
+    pub body: String,
+    pub html_url: String,
+    pub author: String,
+    pub author_is_bot: bool,
+    /// OWNER, MEMBER, COLLABORATOR, CONTRIBUTOR, NONE...
+    pub association: Option<String>,
+}
+
+impl IssueComment {
+    /// Written by a bot (the action's token) or by someone with a stake in
+    /// the repository: only such comments' markers are believed.
+    pub fn is_trusted(&self) -> bool {
+        self.author_is_bot
+            || matches!(
+                self.association.as_deref(),
+                Some("OWNER" | "MEMBER" | "COLLABORATOR")
+            )
+    }
+}
+
+/// What a reaction goes on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReactionOn {
+    Issue(u64),
+    Comment(u64),
+    ReviewComment(u64),
+}
+
+#[derive(Clone)]
+pub struct GitHubClient {
+    octo: Octocrab,
+    repo: RepoId,
+    clock: Clock,
+}
+
+impl std::fmt::Debug for GitHubClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GitHubClient")
+            .field("repo", &self.repo)
+            .finish()
+    }
+}
+
+fn header_str(headers: Option<&http::HeaderMap>, name: &str) -> Option<String> {
+    headers?.get(name)?.to_str().ok().map(String::from)
+}
+
+fn map_error(e: octocrab::Error) -> GitHubError {
+    match e {
+        octocrab::Error::GitHub { source, .. } => {
+            let headers = source.headers.as_ref();
+            GitHubError::Status {
+                status: source.status_code.as_u16(),
+                message: source.message.clone(),
+                retry_after: header_str(headers, "retry-after")
+                    .and_then(|v| parse_retry_after(&v, std::time::SystemTime::now())),
+                ratelimit_remaining: header_str(headers, "x-ratelimit-remaining")
+                    .and_then(|v| v.trim().parse().ok()),
+                ratelimit_reset: source.rate_limit_reset,
+            }
+        }
+        octocrab::Error::Reqwest { source, .. } => GitHubError::Transport {
+            maybe_sent: !source.is_connect(),
+            message: chain(&source),
+        },
+        octocrab::Error::Serde { source, .. } => GitHubError::Decode(source.to_string()),
+        octocrab::Error::Json { source, .. } => GitHubError::Decode(source.to_string()),
+        other => GitHubError::Transport {
+            maybe_sent: true,
+            message: other.to_string(),
+        },
+    }
+}
+
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut source = e.source();
+    while let Some(inner) = source {
+        s.push_str(": ");
+        s.push_str(&inner.to_string());
+        source = inner.source();
+    }
+    s
+}
+
+fn convert(c: octocrab::models::issues::Comment) -> IssueComment {
+    IssueComment {
+        id: c.id.into_inner(),
+        body: c.body.unwrap_or_default(),
+        html_url: c.html_url.to_string(),
+        author_is_bot: c.user.r#type == "Bot" || c.user.login.ends_with("[bot]"),
+        author: c.user.login,
+        association: c
+            .author_association
+            .and_then(|a| serde_json::to_value(a).ok())
+            .and_then(|v| v.as_str().map(String::from)),
+    }
+}
+
+impl GitHubClient {
+    /// `api_url` is `GITHUB_API_URL` (a GHES `/api/v3` prefix works).
+    pub fn new(
+        http: reqwest::Client,
+        api_url: &str,
+        token: &Secret,
+        repo: RepoId,
+        clock: Clock,
+    ) -> Result<Self, String> {
+        let octo = Octocrab::builder()
+            .base_uri(api_url)
+            .map_err(|e| format!("GITHUB_API_URL {api_url:?} is not usable: {e}"))?
+            .personal_token(token.expose().to_string())
+            .add_header(http::header::ACCEPT, "application/vnd.github+json".into())
+            .add_header(
+                http::HeaderName::from_static("x-github-api-version"),
+                "2022-11-28".into(),
+            )
+            .build_with_reqwest(http)
+            .map_err(|e| format!("cannot set up the GitHub client: {e}"))?;
+        Ok(Self { octo, repo, clock })
+    }
+
+    pub fn repo(&self) -> &RepoId {
+        &self.repo
+    }
+
+    async fn timed<T>(
+        &self,
+        fut: impl std::future::Future<Output = octocrab::Result<T>>,
+    ) -> Result<T, GitHubError> {
+        match self.clock.timeout(CALL_TIMEOUT, fut).await {
+            Ok(r) => r.map_err(map_error),
+            Err(_) => Err(GitHubError::Timeout),
+        }
+    }
+
+    /// Every comment on an issue or PR, oldest first.
+    pub async fn list_comments(&self, issue: u64) -> Result<Vec<IssueComment>, GitHubError> {
+        let issues = self.octo.issues(&self.repo.owner, &self.repo.name);
+        let mut page = self
+            .timed(issues.list_comments(issue).per_page(100).page(1u32).send())
+            .await?;
+        let mut out: Vec<IssueComment> = page.take_items().into_iter().map(convert).collect();
+        for _ in 1..MAX_COMMENT_PAGES {
+            let Some(next) = page.next.clone() else { break };
+            match self
+                .timed(
+                    self.octo
+                        .get_page::<octocrab::models::issues::Comment>(&Some(next)),
+                )
+                .await?
+            {
+                Some(mut p) => {
+                    out.extend(p.take_items().into_iter().map(convert));
+                    page = p;
+                }
+                None => break,
+            }
+        }
+        Ok(out)
+    }
+
+    /// One `POST`: never repeat it blindly (see `policy::create_comment`).
+    pub async fn create_comment(
+        &self,
+        issue: u64,
+        body: &str,
+    ) -> Result<IssueComment, GitHubError> {
+        let issues = self.octo.issues(&self.repo.owner, &self.repo.name);
+        self.timed(issues.create_comment(issue, body))
+            .await
+            .map(convert)
+    }
+
+    pub async fn update_comment(&self, id: u64, body: &str) -> Result<IssueComment, GitHubError> {
+        let issues = self.octo.issues(&self.repo.owner, &self.repo.name);
+        self.timed(issues.update_comment(CommentId(id), body))
+            .await
+            .map(convert)
+    }
+
+    /// Adds a reaction (GitHub answers 200 if it is already there).
+    pub async fn react(&self, on: ReactionOn, content: &str) -> Result<(), GitHubError> {
+        let route = match on {
+            ReactionOn::Issue(n) => format!("/repos/{}/issues/{n}/reactions", self.repo),
+            ReactionOn::Comment(id) => {
+                format!("/repos/{}/issues/comments/{id}/reactions", self.repo)
+            }
+            ReactionOn::ReviewComment(id) => {
+                format!("/repos/{}/pulls/comments/{id}/reactions", self.repo)
+            }
+        };
+        let body = serde_json::json!({ "content": content });
+        self.timed(self.octo.post::<_, serde_json::Value>(route, Some(&body)))
+            .await
+            .map(|_| ())
+    }
+
+    /// A user's role on the repository: admin, maintain, write, triage,
+    /// read or none.
+    pub async fn permission(&self, login: &str) -> Result<String, GitHubError> {
+        let route = format!("/repos/{}/collaborators/{login}/permission", self.repo);
+        let v: serde_json::Value = self.timed(self.octo.get(route, None::<&()>)).await?;
+        let role = v["role_name"]
+            .as_str()
+            .filter(|r| !r.is_empty())
+            .or(v["permission"].as_str())
+            .unwrap_or("none");
+        Ok(role.to_ascii_lowercase())
+    }
+}

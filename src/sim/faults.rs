@@ -1,0 +1,227 @@
+//! Faults injected per request: a rule matches a method and a path pattern
+//! (and optionally a repository) and applies to the next `times` requests.
+
+use super::server::Reply;
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
+
+/// What goes wrong.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Fault {
+    /// An error status, with an optional body and `Retry-After` header.
+    Status {
+        status: u16,
+        #[serde(default)]
+        body: Option<String>,
+        #[serde(default)]
+        retry_after: Option<String>,
+        /// Extra headers (e.g. GitHub's `x-ratelimit-remaining`).
+        #[serde(default)]
+        headers: Vec<(String, String)>,
+    },
+    /// The connection is closed without an answer; nothing is done.
+    Reset,
+    /// No answer ever comes; nothing is done.
+    Stall,
+    /// The answer comes after this many (clock) milliseconds.
+    Delay { millis: u64 },
+    /// The request is carried out, then the connection is closed: the client
+    /// cannot know it worked (e.g. an agent is created).
+    ApplyThenReset,
+    /// The request is carried out, then no answer ever comes.
+    ApplyThenStall,
+    /// A success status with a body that is not valid JSON.
+    MalformedJson,
+}
+
+impl Fault {
+    pub fn status(status: u16) -> Self {
+        Fault::Status {
+            status,
+            body: None,
+            retry_after: None,
+            headers: vec![],
+        }
+    }
+
+    pub fn rate_limited(retry_after: Option<u64>) -> Self {
+        Fault::Status {
+            status: 429,
+            body: Some(r#"{"error":"Too Many Requests","message":"Rate limit exceeded. Please try again later."}"#.into()),
+            retry_after: retry_after.map(|s| s.to_string()),
+            headers: vec![],
+        }
+    }
+
+    /// Whether the request is carried out before the fault.
+    pub fn applies_request(&self) -> bool {
+        matches!(
+            self,
+            Fault::Delay { .. } | Fault::ApplyThenReset | Fault::ApplyThenStall
+        )
+    }
+
+    /// The reply instead of (or around) the normal one.
+    pub fn reply(&self, normal: Option<Reply>) -> Reply {
+        match self {
+            Fault::Status {
+                status,
+                body,
+                retry_after,
+                headers,
+            } => {
+                let body = body.clone().unwrap_or_else(|| match status {
+                    500 => r#"{"error":"Internal server error"}"#.into(),
+                    502 => "<html><body><h1>502 Bad Gateway</h1></body></html>".into(),
+                    503 => "<html><body><h1>503 Service Unavailable</h1></body></html>".into(),
+                    _ => format!(r#"{{"error":"Simulated {status}"}}"#),
+                });
+                let content_type = if body.trim_start().starts_with('{') {
+                    "application/json"
+                } else {
+                    "text/html"
+                };
+                let mut reply = Reply::raw(*status, content_type, body);
+                if let Some(ra) = retry_after {
+                    reply = reply.with_header("retry-after", ra);
+                }
+                for (k, v) in headers {
+                    reply = reply.with_header(k, v);
+                }
+                reply
+            }
+            Fault::Reset => Reply::Reset,
+            Fault::Stall => Reply::Stall,
+            Fault::Delay { millis } => Reply::Delay(
+                Duration::from_millis(*millis),
+                Box::new(normal.unwrap_or_else(|| {
+                    Reply::json(500, &serde_json::json!({"error": "no reply"}))
+                })),
+            ),
+            Fault::ApplyThenReset => Reply::Reset,
+            Fault::ApplyThenStall => Reply::Stall,
+            Fault::MalformedJson => Reply::raw(200, "application/json", "{\"id\": \"bc-trunc"),
+        }
+    }
+}
+
+/// A fault for matching requests.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FaultRule {
+    /// `GET`, `POST`, ...; any method when absent.
+    #[serde(default)]
+    pub method: Option<String>,
+    /// A path where `*` matches one segment, e.g. `/v0/agents/*`.
+    pub path: String,
+    /// Only requests about this repository (launches, and agents on it).
+    #[serde(default)]
+    pub repository: Option<String>,
+    pub fault: Fault,
+    /// How many matching requests it applies to.
+    #[serde(default = "one")]
+    pub times: u32,
+}
+
+fn one() -> u32 {
+    1
+}
+
+impl FaultRule {
+    pub fn new(method: &str, path: &str, fault: Fault) -> Self {
+        Self {
+            method: Some(method.to_string()),
+            path: path.to_string(),
+            repository: None,
+            fault,
+            times: 1,
+        }
+    }
+
+    pub fn times(mut self, n: u32) -> Self {
+        self.times = n;
+        self
+    }
+
+    pub fn for_repository(mut self, repository: &str) -> Self {
+        self.repository = Some(repository.to_string());
+        self
+    }
+
+    pub fn matches(&self, method: &str, path: &str, repository: Option<&str>) -> bool {
+        if self.times == 0 {
+            return false;
+        }
+        if self
+            .method
+            .as_deref()
+            .is_some_and(|m| !m.eq_ignore_ascii_case(method))
+        {
+            return false;
+        }
+        if let Some(want) = &self.repository {
+            let norm = |s: &str| {
+                s.trim_end_matches('/')
+                    .split_once("://")
+                    .map(|(_, r)| r.to_string())
+                    .unwrap_or_else(|| s.to_string())
+                    .to_ascii_lowercase()
+            };
+            if repository.map(norm) != Some(norm(want)) {
+                return false;
+            }
+        }
+        path_matches(&self.path, path)
+    }
+}
+
+/// `/v0/agents/*` matches `/v0/agents/bc-1` but not `/v0/agents/bc-1/stop`.
+pub fn path_matches(pattern: &str, path: &str) -> bool {
+    let p: Vec<&str> = pattern.trim_end_matches('/').split('/').collect();
+    let a: Vec<&str> = path.trim_end_matches('/').split('/').collect();
+    p.len() == a.len() && p.iter().zip(&a).all(|(p, a)| *p == "*" || p == a)
+}
+
+/// Takes the first rule matching the request, consuming one use of it.
+pub fn take(
+    rules: &mut [FaultRule],
+    method: &str,
+    path: &str,
+    repository: Option<&str>,
+) -> Option<Fault> {
+    let rule = rules
+        .iter_mut()
+        .find(|r| r.matches(method, path, repository))?;
+    rule.times -= 1;
+    Some(rule.fault.clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn patterns() {
+        assert!(path_matches("/v0/agents/*", "/v0/agents/bc-1"));
+        assert!(!path_matches("/v0/agents/*", "/v0/agents/bc-1/stop"));
+        assert!(path_matches("/v0/agents", "/v0/agents/"));
+    }
+
+    #[test]
+    fn rules_are_consumed() {
+        let mut rules = vec![FaultRule::new("GET", "/v0/agents/*", Fault::status(502)).times(2)];
+        assert!(take(&mut rules, "GET", "/v0/agents/bc-1", None).is_some());
+        assert!(take(&mut rules, "POST", "/v0/agents/bc-1", None).is_none());
+        assert!(take(&mut rules, "GET", "/v0/agents/bc-1", None).is_some());
+        assert!(take(&mut rules, "GET", "/v0/agents/bc-1", None).is_none());
+    }
+
+    #[test]
+    fn repository_rules() {
+        let rule = FaultRule::new("POST", "/v0/agents", Fault::Reset)
+            .for_repository("https://github.com/o/R");
+        assert!(rule.matches("POST", "/v0/agents", Some("github.com/o/r")));
+        assert!(!rule.matches("POST", "/v0/agents", Some("https://github.com/o/x")));
+        assert!(!rule.matches("POST", "/v0/agents", None));
+    }
+}

@@ -1,0 +1,94 @@
+//! Simulators of the Cursor v0 API and of the GitHub REST calls the action
+//! makes: for tests, the `demo` command, and users who want to try a
+//! workflow without a key or network (`cursor-agent-action simulator`).
+
+pub mod cursor;
+pub mod faults;
+pub mod github;
+pub mod server;
+pub mod time;
+
+use crate::clock::Clock;
+pub use cursor::{CursorSim, CursorSimConfig, EndStatus, HOSTILE_SUMMARY, Refusal, Scenario};
+pub use faults::{Fault, FaultRule};
+pub use github::{GhComment, GhUser, GitHubSim, GitHubSimConfig, ReactionTarget};
+use serde::{Deserialize, Serialize};
+use server::{Reply, Request, Server};
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+/// One request as a simulator saw it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoggedRequest {
+    pub method: String,
+    pub path: String,
+    pub query: String,
+    pub body: String,
+    /// The status sent back; 0 when the connection was dropped or stalled.
+    pub status: u16,
+    /// The injected fault, if any.
+    pub fault: Option<String>,
+}
+
+pub(crate) fn log_entry(request: &Request, reply: &Reply, fault: Option<&Fault>) -> LoggedRequest {
+    LoggedRequest {
+        method: request.method.to_string(),
+        path: request.path.clone(),
+        query: request.raw_query.clone(),
+        body: String::from_utf8_lossy(&request.body).into_owned(),
+        status: reply.status(),
+        fault: fault.map(|f| format!("{f:?}")),
+    }
+}
+
+/// Both simulators, serving on loopback.
+pub struct Simulators {
+    pub cursor: Arc<CursorSim>,
+    pub github: Arc<GitHubSim>,
+    cursor_server: Server,
+    github_server: Server,
+}
+
+impl Simulators {
+    /// Starts both on free loopback ports.
+    pub async fn start(clock: Clock) -> std::io::Result<Self> {
+        let any = SocketAddr::from(([127, 0, 0, 1], 0));
+        Self::start_on(
+            any,
+            any,
+            clock,
+            CursorSimConfig::default(),
+            GitHubSimConfig::default(),
+        )
+        .await
+    }
+
+    pub async fn start_on(
+        cursor_addr: SocketAddr,
+        github_addr: SocketAddr,
+        clock: Clock,
+        cursor_config: CursorSimConfig,
+        github_config: GitHubSimConfig,
+    ) -> std::io::Result<Self> {
+        let cursor = Arc::new(CursorSim::new(clock, cursor_config));
+        let github = Arc::new(GitHubSim::new(github_config));
+        let cursor_server = server::serve(cursor_addr, cursor.clone(), clock).await?;
+        let github_server = server::serve(github_addr, github.clone(), clock).await?;
+        Ok(Self {
+            cursor,
+            github,
+            cursor_server,
+            github_server,
+        })
+    }
+
+    /// The `api-url` input for the Cursor simulator.
+    pub fn cursor_url(&self) -> String {
+        self.cursor_server.url()
+    }
+
+    /// `GITHUB_API_URL` for the GitHub simulator.
+    pub fn github_url(&self) -> String {
+        self.github_server.url()
+    }
+}

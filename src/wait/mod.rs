@@ -1,0 +1,248 @@
+//! Waiting for an agent: poll `GET /v0/agents/{id}` on the schedule, ride out
+//! transient failures, honour `Retry-After`, never pass the deadline, and
+//! stop at once when the job is cancelled. The [`Waiter`] is pulled: each
+//! [`Waiter::next`] returns the next thing worth telling (a status change, a
+//! heartbeat, a retry, or the end), so the caller can update the comment
+//! between polls without callbacks.
+
+pub mod schedule;
+
+use crate::cancel::Cancel;
+use crate::clock::{Clock, Moment};
+use crate::cursor::{Agent, AgentStatus, CursorClient, CursorError, ErrorClass};
+use crate::retry::{Backoff, delay_for};
+use schedule::{Phase, PollSchedule};
+use std::future::Future;
+use std::time::Duration;
+
+/// Where the waiter reads the agent from (the client, or a script in tests).
+pub trait AgentSource {
+    fn agent(&self, id: &str) -> impl Future<Output = Result<Agent, CursorError>>;
+}
+
+impl AgentSource for CursorClient {
+    fn agent(&self, id: &str) -> impl Future<Output = Result<Agent, CursorError>> {
+        CursorClient::agent(self, id)
+    }
+}
+
+/// A 404 this soon after launch is the API catching up, not a lost agent.
+pub const EARLY_404_WINDOW: Duration = Duration::from_secs(60);
+/// At most one heartbeat line per this long.
+pub const HEARTBEAT_EVERY: Duration = Duration::from_secs(60);
+/// No single poll may take longer than this.
+pub const POLL_TIMEOUT: Duration = Duration::from_secs(30);
+
+#[derive(Debug, Clone, Copy)]
+pub struct WaitConfig {
+    pub schedule: PollSchedule,
+    /// When the agent was launched (or followed up).
+    pub started: Moment,
+    /// Nothing happens after this, whatever the API says.
+    pub deadline: Moment,
+}
+
+/// How waiting ended.
+#[derive(Debug, Clone)]
+pub enum WaitEnd {
+    /// The agent reached a final status.
+    Terminal(Agent),
+    /// The deadline came first.
+    Deadline,
+    /// The job was cancelled.
+    Cancelled,
+    /// An error retrying cannot fix (401, 403, a late 404...).
+    Failed(CursorError),
+}
+
+/// What the waiter has to tell.
+#[derive(Debug, Clone)]
+pub enum WaitEvent {
+    /// The first status seen, and every change after it.
+    StatusChanged(Agent),
+    /// Still waiting (at most once per [`HEARTBEAT_EVERY`]).
+    Heartbeat {
+        elapsed: Duration,
+        status: AgentStatus,
+    },
+    /// A poll failed and will be retried after `wait`.
+    Retrying {
+        error: CursorError,
+        wait: Duration,
+    },
+    Done(WaitEnd),
+}
+
+pub struct Waiter<'a, S: AgentSource> {
+    source: &'a S,
+    id: String,
+    config: WaitConfig,
+    clock: Clock,
+    cancel: Cancel,
+    rng: fastrand::Rng,
+    backoff: Backoff,
+    last: Option<Agent>,
+    next_poll: Moment,
+    last_heartbeat: Moment,
+    creating_since: Option<Moment>,
+    running_polls: u32,
+    error_attempts: u32,
+    requests: u32,
+    done: bool,
+}
+
+impl<'a, S: AgentSource> Waiter<'a, S> {
+    /// Starts waiting; the first poll happens at once.
+    pub fn new(source: &'a S, id: &str, config: WaitConfig, clock: Clock, cancel: Cancel) -> Self {
+        let now = clock.now();
+        Self {
+            source,
+            id: id.to_string(),
+            config,
+            clock,
+            cancel,
+            rng: fastrand::Rng::new(),
+            backoff: Backoff {
+                base: Duration::from_secs(2),
+                cap: config
+                    .schedule
+                    .max_poll_interval
+                    .max(Duration::from_secs(2)),
+            },
+            last: None,
+            next_poll: now,
+            last_heartbeat: now,
+            creating_since: None,
+            running_polls: 0,
+            error_attempts: 0,
+            requests: 0,
+            done: false,
+        }
+    }
+
+    /// Seeds the random source (tests).
+    pub fn with_seed(mut self, seed: u64) -> Self {
+        self.rng = fastrand::Rng::with_seed(seed);
+        self
+    }
+
+    /// The agent as last seen.
+    pub fn last(&self) -> Option<&Agent> {
+        self.last.as_ref()
+    }
+
+    /// Status requests made so far.
+    pub fn requests(&self) -> u32 {
+        self.requests
+    }
+
+    fn finish(&mut self, end: WaitEnd) -> WaitEvent {
+        self.done = true;
+        WaitEvent::Done(end)
+    }
+
+    fn schedule_next(&mut self, now: Moment, status: &AgentStatus) {
+        let phase = if *status == AgentStatus::Creating {
+            let since = *self.creating_since.get_or_insert(now);
+            Phase::Creating {
+                for_: now.saturating_since(since),
+            }
+        } else {
+            let p = Phase::Running {
+                polls: self.running_polls,
+            };
+            self.running_polls += 1;
+            p
+        };
+        self.next_poll = now + self.config.schedule.delay(phase, self.rng.f64());
+    }
+
+    /// The next event. After `Done`, keeps returning `Done(Cancelled)`-like
+    /// ends; callers stop at the first `Done`.
+    pub async fn next(&mut self) -> WaitEvent {
+        if self.done {
+            return WaitEvent::Done(WaitEnd::Deadline);
+        }
+        loop {
+            if self.cancel.is_cancelled() {
+                return self.finish(WaitEnd::Cancelled);
+            }
+            let now = self.clock.now();
+            if now >= self.config.deadline {
+                return self.finish(WaitEnd::Deadline);
+            }
+            if let Some(agent) = &self.last
+                && now.saturating_since(self.last_heartbeat) >= HEARTBEAT_EVERY
+            {
+                self.last_heartbeat = now;
+                return WaitEvent::Heartbeat {
+                    elapsed: now.saturating_since(self.config.started),
+                    status: agent.status.clone(),
+                };
+            }
+            if now < self.next_poll {
+                let wake = self
+                    .next_poll
+                    .min(self.config.deadline)
+                    .min(self.last_heartbeat + HEARTBEAT_EVERY);
+                tokio::select! {
+                    _ = self.clock.sleep_until(wake) => {}
+                    _ = self.cancel.cancelled() => {}
+                }
+                continue;
+            }
+
+            let budget = self.config.deadline.saturating_since(now).min(POLL_TIMEOUT);
+            let result = tokio::select! {
+                r = self.clock.timeout(budget, self.source.agent(&self.id)) => r,
+                _ = self.cancel.cancelled() => return self.finish(WaitEnd::Cancelled),
+            };
+            self.requests += 1;
+            let now = self.clock.now();
+            let result = result.unwrap_or(Err(CursorError::Timeout {
+                endpoint: crate::cursor::Endpoint::Agent,
+            }));
+            match result {
+                Ok(agent) => {
+                    self.error_attempts = 0;
+                    let changed = self.last.as_ref().is_none_or(|l| l.status != agent.status);
+                    self.last = Some(agent.clone());
+                    if agent.status.is_terminal() {
+                        return self.finish(WaitEnd::Terminal(agent));
+                    }
+                    self.schedule_next(now, &agent.status);
+                    if changed {
+                        self.last_heartbeat = now;
+                        return WaitEvent::StatusChanged(agent);
+                    }
+                }
+                Err(error) => {
+                    let early_404 = error.status() == Some(404)
+                        && self.last.is_none()
+                        && now.saturating_since(self.config.started) < EARLY_404_WINDOW;
+                    let wait = if early_404 {
+                        Some(self.backoff.delay(self.error_attempts, self.rng.f64()))
+                    } else {
+                        delay_for(&error, self.error_attempts, &self.backoff, self.rng.f64())
+                    };
+                    let Some(wait) = wait else {
+                        return self.finish(WaitEnd::Failed(error));
+                    };
+                    debug_assert!(early_404 || error.class() != ErrorClass::Fatal);
+                    self.error_attempts += 1;
+                    self.next_poll = now + wait;
+                    return WaitEvent::Retrying { error, wait };
+                }
+            }
+        }
+    }
+
+    /// Runs to the end, ignoring intermediate events (tests, benchmarks).
+    pub async fn run(&mut self) -> WaitEnd {
+        loop {
+            if let WaitEvent::Done(end) = self.next().await {
+                return end;
+            }
+        }
+    }
+}
