@@ -876,7 +876,7 @@ impl Handler for CursorSim {
                 }
             }
         };
-        let entry = log_entry(&request, &reply, fault.as_ref());
+        let entry = log_entry(&request, &reply, fault.as_ref(), self.clock.now());
         state.log.push(entry);
         reply
     }

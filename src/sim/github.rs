@@ -8,6 +8,7 @@ use super::faults::{FaultRule, take};
 use super::server::{Handler, Reply, Request};
 use super::time::iso8601;
 use super::{LoggedRequest, log_entry};
+use crate::clock::Clock;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -125,6 +126,7 @@ struct State {
 }
 
 pub struct GitHubSim {
+    clock: Clock,
     state: Mutex<State>,
 }
 
@@ -140,8 +142,9 @@ fn message(status: u16, text: &str, docs: &str) -> Reply {
 }
 
 impl GitHubSim {
-    pub fn new(config: GitHubSimConfig) -> Self {
+    pub fn new(clock: Clock, config: GitHubSimConfig) -> Self {
         Self {
+            clock,
             state: Mutex::new(State {
                 comments: Vec::new(),
                 next_id: 2_000_000_000,
@@ -496,7 +499,7 @@ impl Handler for GitHubSim {
                 }
             }
         };
-        let entry = log_entry(&request, &reply, fault.as_ref());
+        let entry = log_entry(&request, &reply, fault.as_ref(), self.clock.now());
         state.log.push(entry);
         reply
     }

@@ -28,10 +28,18 @@ pub struct LoggedRequest {
     pub status: u16,
     /// The injected fault, if any.
     pub fault: Option<String>,
+    /// When it arrived, in the simulator's clock (milliseconds from start).
+    pub at_ms: u64,
 }
 
-pub(crate) fn log_entry(request: &Request, reply: &Reply, fault: Option<&Fault>) -> LoggedRequest {
+pub(crate) fn log_entry(
+    request: &Request,
+    reply: &Reply,
+    fault: Option<&Fault>,
+    at: crate::clock::Moment,
+) -> LoggedRequest {
     LoggedRequest {
+        at_ms: at.since_start().as_millis() as u64,
         method: request.method.to_string(),
         path: request.path.clone(),
         query: request.raw_query.clone(),
@@ -71,7 +79,7 @@ impl Simulators {
         github_config: GitHubSimConfig,
     ) -> std::io::Result<Self> {
         let cursor = Arc::new(CursorSim::new(clock, cursor_config));
-        let github = Arc::new(GitHubSim::new(github_config));
+        let github = Arc::new(GitHubSim::new(clock, github_config));
         let cursor_server = server::serve(cursor_addr, cursor.clone(), clock).await?;
         let github_server = server::serve(github_addr, github.clone(), clock).await?;
         Ok(Self {

@@ -181,10 +181,11 @@ impl<'a, S: AgentSource> Waiter<'a, S> {
                 };
             }
             if now < self.next_poll {
-                let wake = self
-                    .next_poll
-                    .min(self.config.deadline)
-                    .min(self.last_heartbeat + HEARTBEAT_EVERY);
+                let mut wake = self.next_poll.min(self.config.deadline);
+                // A heartbeat needs a status to report.
+                if self.last.is_some() {
+                    wake = wake.min(self.last_heartbeat + HEARTBEAT_EVERY);
+                }
                 tokio::select! {
                     _ = self.clock.sleep_until(wake) => {}
                     _ = self.cancel.cancelled() => {}
@@ -243,6 +244,107 @@ impl<'a, S: AgentSource> Waiter<'a, S> {
             if let WaitEvent::Done(end) = self.next().await {
                 return end;
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cursor::{Endpoint, ErrorBody};
+    use proptest::prelude::*;
+    use std::cell::RefCell;
+
+    /// A scripted API: each poll takes the next answer; then RUNNING forever.
+    struct Script(
+        RefCell<Vec<Result<&'static str, (u16, Option<u64>)>>>,
+        RefCell<u32>,
+    );
+
+    impl AgentSource for Script {
+        fn agent(&self, id: &str) -> impl Future<Output = Result<Agent, CursorError>> {
+            *self.1.borrow_mut() += 1;
+            let next = if self.0.borrow().is_empty() {
+                Ok("RUNNING")
+            } else {
+                self.0.borrow_mut().remove(0)
+            };
+            let result = match next {
+                Ok(status) => Ok(serde_json::from_value(
+                    serde_json::json!({"id": id, "status": status}),
+                )
+                .unwrap()),
+                Err((status, retry_after)) => Err(CursorError::Status {
+                    endpoint: Endpoint::Agent,
+                    status,
+                    body: ErrorBody::default(),
+                    retry_after: retry_after.map(Duration::from_secs),
+                }),
+            };
+            std::future::ready(result)
+        }
+    }
+
+    fn error() -> impl Strategy<Value = Result<&'static str, (u16, Option<u64>)>> {
+        (
+            prop::sample::select(vec![429u16, 500, 502, 503, 404]),
+            proptest::option::of(0u64..7200),
+        )
+            .prop_map(Err)
+    }
+
+    fn answer() -> impl Strategy<Value = Result<&'static str, (u16, Option<u64>)>> {
+        prop_oneof![
+            4 => prop::sample::select(vec!["CREATING", "RUNNING", "WEIRD"]).prop_map(Ok),
+            1 => prop::sample::select(vec!["FINISHED", "ERROR", "EXPIRED", "STOPPED"]).prop_map(Ok),
+            2 => error(),
+        ]
+    }
+
+    /// Errors first (before any status is known), then anything.
+    fn answers() -> impl Strategy<Value = Vec<Result<&'static str, (u16, Option<u64>)>>> {
+        (
+            prop::collection::vec(error(), 0..4),
+            prop::collection::vec(answer(), 0..40),
+        )
+            .prop_map(|(mut a, b)| {
+                a.extend(b);
+                a
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+        /// Whatever the API answers, the wait ends, never after the deadline,
+        /// and never polls faster than the floor of the schedule or backoff.
+        #[test]
+        fn every_wait_ends_by_the_deadline(answers in answers(), timeout in 1u64..7200, poll in 1u64..120, extra in 0u64..600) {
+            let (tx, rx) = std::sync::mpsc::channel();
+            std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread().enable_time().start_paused(true).build().unwrap();
+                let out = rt.block_on(async {
+                    let clock = Clock::real();
+                    let script = Script(RefCell::new(answers), RefCell::new(0));
+                    let start = clock.now();
+                    let config = WaitConfig {
+                        schedule: PollSchedule::new(Duration::from_secs(poll), Duration::from_secs(poll + extra)),
+                        started: start,
+                        deadline: start + Duration::from_secs(timeout),
+                    };
+                    let mut w = Waiter::new(&script, "bc-1", config, clock, Cancel::new());
+                    let end = w.run().await;
+                    let calls = *script.1.borrow();
+                    (end, clock.now().saturating_since(start), calls)
+                });
+                let _ = tx.send(out);
+            });
+            let (end, took, calls) = rx.recv_timeout(std::time::Duration::from_secs(5)).expect("the wait made no progress (busy loop?)");
+            prop_assert!(took <= Duration::from_secs(timeout), "{took:?} > {timeout}s");
+            if matches!(end, WaitEnd::Deadline) {
+                prop_assert_eq!(took, Duration::from_secs(timeout));
+            }
+            // Polls are at least ~1 s apart (backoff floor), plus the first.
+            prop_assert!(calls as u64 <= timeout + 1, "{calls} polls in {timeout}s");
         }
     }
 }

@@ -5,4 +5,6 @@ mod context;
 mod cursor_client;
 mod inputs;
 mod launch;
+mod simulator;
 mod support;
+mod wait;
