@@ -255,11 +255,11 @@ mod tests {
     use proptest::prelude::*;
     use std::cell::RefCell;
 
+    /// A status, or an error status with its `Retry-After`.
+    type Answer = Result<&'static str, (u16, Option<u64>)>;
+
     /// A scripted API: each poll takes the next answer; then RUNNING forever.
-    struct Script(
-        RefCell<Vec<Result<&'static str, (u16, Option<u64>)>>>,
-        RefCell<u32>,
-    );
+    struct Script(RefCell<Vec<Answer>>, RefCell<u32>);
 
     impl AgentSource for Script {
         fn agent(&self, id: &str) -> impl Future<Output = Result<Agent, CursorError>> {
@@ -285,7 +285,7 @@ mod tests {
         }
     }
 
-    fn error() -> impl Strategy<Value = Result<&'static str, (u16, Option<u64>)>> {
+    fn error() -> impl Strategy<Value = Answer> {
         (
             prop::sample::select(vec![429u16, 500, 502, 503, 404]),
             proptest::option::of(0u64..7200),
@@ -293,7 +293,7 @@ mod tests {
             .prop_map(Err)
     }
 
-    fn answer() -> impl Strategy<Value = Result<&'static str, (u16, Option<u64>)>> {
+    fn answer() -> impl Strategy<Value = Answer> {
         prop_oneof![
             4 => prop::sample::select(vec!["CREATING", "RUNNING", "WEIRD"]).prop_map(Ok),
             1 => prop::sample::select(vec!["FINISHED", "ERROR", "EXPIRED", "STOPPED"]).prop_map(Ok),
@@ -302,7 +302,7 @@ mod tests {
     }
 
     /// Errors first (before any status is known), then anything.
-    fn answers() -> impl Strategy<Value = Vec<Result<&'static str, (u16, Option<u64>)>>> {
+    fn answers() -> impl Strategy<Value = Vec<Answer>> {
         (
             prop::collection::vec(error(), 0..4),
             prop::collection::vec(answer(), 0..40),
