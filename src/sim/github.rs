@@ -220,6 +220,13 @@ impl GitHubSim {
             .collect()
     }
 
+    /// Forgets reactions and the request log (comments stay).
+    pub fn clear_reactions_and_log(&self) {
+        let mut state = self.state.lock().unwrap();
+        state.reactions.clear();
+        state.log.clear();
+    }
+
     pub fn reactions(&self) -> Vec<GhReaction> {
         self.state.lock().unwrap().reactions.clone()
     }

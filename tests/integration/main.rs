@@ -5,6 +5,7 @@ mod context;
 mod cursor_client;
 mod inputs;
 mod launch;
+mod reporting;
 mod simulator;
 mod support;
 mod wait;
