@@ -3,6 +3,7 @@
 
 mod context;
 mod cursor_client;
+mod e2e;
 mod inputs;
 mod launch;
 mod reporting;

@@ -163,6 +163,11 @@ impl ActionTest {
         }
     }
 
+    /// A `Ran` for a process the test drove itself.
+    pub fn finish_with(self, code: i32, stdout: String, stderr: String) -> Ran {
+        self.collect(code, stdout, stderr)
+    }
+
     fn collect(self, code: i32, stdout: String, stderr: String) -> Ran {
         let read = |var: &str| {
             self.env

@@ -1,0 +1,331 @@
+//! The compiled binary as a separate process with a clean environment,
+//! against both simulators, for every supported event; and cancellation by
+//! signal. Time is compressed on both sides by the same factor.
+
+use crate::support::*;
+use cursor_agent_action::TIME_SCALE_VAR;
+use cursor_agent_action::clock::Clock;
+use cursor_agent_action::sim::*;
+use serde_json::{Value, json};
+use std::time::{Duration, Instant};
+
+/// A 20 s start and a 2 min run take a quarter of a second.
+const SCALE: u32 = 600;
+
+async fn sims() -> Simulators {
+    let s = sims_on(Clock::scaled(SCALE)).await;
+    s.cursor.set_default_scenario(Scenario::lasting(20, 120));
+    s
+}
+
+fn action(s: &Simulators, event: &str, payload: &Value) -> ActionTest {
+    ActionTest::new()
+        .event_json(event, payload)
+        .against(&s.cursor_url(), Some(&s.github_url()))
+        .env(TIME_SCALE_VAR, &SCALE.to_string())
+}
+
+async fn run(t: ActionTest) -> Ran {
+    tokio::task::spawn_blocking(move || t.run()).await.unwrap()
+}
+
+fn launched(s: &Simulators) -> Value {
+    let post = s
+        .cursor
+        .requests()
+        .into_iter()
+        .find(|r| r.method == "POST" && r.path == "/v0/agents")
+        .expect("a launch");
+    serde_json::from_str(&post.body).unwrap()
+}
+
+fn assert_finished(ran: &Ran, s: &Simulators) {
+    ran.success();
+    assert_eq!(ran.output("outcome"), "finished");
+    assert_eq!(ran.output("status"), "FINISHED");
+    assert!(ran.output("agent-id").starts_with("bc-"));
+    assert!(ran.output("pr-url").contains("/pull/"));
+    assert!(!ran.output("summary").is_empty());
+    assert!(
+        ran.summary.contains("### ✅ Cursor agent finished"),
+        "{}",
+        ran.summary
+    );
+    assert_eq!(s.cursor.count("POST", "/v0/agents"), 1);
+    assert!(s.cursor.count("GET", "/v0/agents/*") >= 2);
+    assert_eq!(s.cursor.agents_created(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn issues_labeled() {
+    let s = sims().await;
+    let ran = run(action(&s, "issues", &fixture("issues.labeled.json"))).await;
+    assert_finished(&ran, &s);
+    assert_eq!(
+        launched(&s)["source"],
+        json!({"repository": "https://github.com/Codertocat/Hello-World", "ref": "master"})
+    );
+    assert_eq!(
+        s.github.count(
+            "GET",
+            "/repos/Codertocat/Hello-World/collaborators/Codertocat/permission"
+        ),
+        1
+    );
+    assert_eq!(
+        s.github
+            .count("POST", "/repos/Codertocat/Hello-World/issues/1/comments"),
+        1
+    );
+    assert_eq!(s.github.comments("Codertocat/Hello-World", 1).len(), 1);
+    assert!(
+        ran.output("comment-url")
+            .contains("/issues/1#issuecomment-")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn issues_opened_and_issue_comments() {
+    let s = sims().await;
+    assert_finished(
+        &run(action(
+            &s,
+            "issues",
+            &fixture("issues.opened.with-empty-body.json"),
+        ))
+        .await,
+        &s,
+    );
+    let s = sims().await;
+    let ran = run(action(
+        &s,
+        "issue_comment",
+        &fixture("issue_comment.created.json"),
+    ))
+    .await;
+    assert_finished(&ran, &s);
+    assert_eq!(
+        s.github.reactions()[0].target,
+        ReactionTarget::Comment(492700400)
+    );
+    let s = sims().await;
+    let ran = run(action(&s, "issue_comment", &comment_on_pr_payload())).await;
+    assert_finished(&ran, &s);
+    assert_eq!(
+        launched(&s)["source"],
+        json!({"prUrl": "https://github.com/Codertocat/Hello-World/pull/1"})
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn pull_requests_and_review_comments() {
+    let s = sims().await;
+    let ran = run(
+        action(&s, "pull_request", &fixture("pull_request.opened.json"))
+            .env("GITHUB_REF", "refs/pull/2/merge"),
+    )
+    .await;
+    assert_finished(&ran, &s);
+    assert_eq!(launched(&s)["source"]["ref"], "changes");
+    assert_eq!(s.github.comments("Codertocat/Hello-World", 2).len(), 1);
+    let s = sims().await;
+    let ran = run(action(
+        &s,
+        "pull_request_review_comment",
+        &fixture("pull_request_review_comment.created.json"),
+    ))
+    .await;
+    assert_finished(&ran, &s);
+    assert_eq!(s.github.comments("Codertocat/Hello-World", 2).len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn runs_without_an_issue() {
+    let cases: Vec<(&str, Value)> = vec![
+        ("workflow_dispatch", fixture("workflow_dispatch.json")),
+        (
+            "repository_dispatch",
+            json!({"action": "refresh-docs", "client_payload": {}, "repository": {"full_name": "Codertocat/Hello-World", "default_branch": "master"}}),
+        ),
+        ("schedule", json!({"schedule": "17 3 * * *"})),
+        (
+            "push",
+            json!({"ref": "refs/heads/master", "after": "6113728f27ae82c7b1a177c8d03f9e96e0adf246"}),
+        ),
+    ];
+    for (event, payload) in cases {
+        let s = sims().await;
+        let ran = run(action(&s, event, &payload).input("prompt", "Refresh the docs")).await;
+        assert_finished(&ran, &s);
+        assert!(
+            s.github.requests().is_empty(),
+            "{event}: nothing on GitHub without an issue"
+        );
+        assert_eq!(ran.output("comment-url"), "");
+        assert_eq!(
+            launched(&s)["prompt"]["text"],
+            "Refresh the docs",
+            "{event}"
+        );
+    }
+    // With a tracking issue.
+    let s = sims().await;
+    let ran = run(action(&s, "schedule", &json!({"schedule": "17 3 * * *"}))
+        .input("prompt", "Refresh the docs")
+        .input("issue-number", "12"))
+    .await;
+    assert_finished(&ran, &s);
+    assert_eq!(s.github.comments("Codertocat/Hello-World", 12).len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn failures_exit_1_and_bad_keys_are_named() {
+    let s = sims().await;
+    s.cursor
+        .set_default_scenario(Scenario::lasting(10, 60).ending(EndStatus::Error));
+    let ran = run(action(&s, "issues", &fixture("issues.labeled.json"))).await;
+    ran.status(1);
+    assert_eq!(ran.output("outcome"), "error");
+    assert_eq!(ran.commands("error").len(), 1);
+
+    let s = Simulators::start_on(
+        "127.0.0.1:0".parse().unwrap(),
+        "127.0.0.1:0".parse().unwrap(),
+        Clock::scaled(SCALE),
+        CursorSimConfig {
+            keys: Some(vec!["crsr_the_right_key_000".into()]),
+            object_errors: false,
+        },
+        GitHubSimConfig::default(),
+    )
+    .await
+    .unwrap();
+    s.github.set_permission("Codertocat", "admin");
+    let ran = run(action(&s, "issues", &fixture("issues.labeled.json"))).await;
+    ran.status(1);
+    assert!(
+        ran.commands("error")[0].contains("Check the `cursor-api-key` secret"),
+        "{}",
+        ran.stdout
+    );
+    let comment = &s.github.comments("Codertocat/Hello-World", 1)[0];
+    assert!(
+        comment.body.contains("Could not launch the agent")
+            && comment.body.contains("cursor-api-key"),
+        "{}",
+        comment.body
+    );
+    ran.assert_no_leak(&[KEY, TOKEN]);
+}
+
+#[cfg(unix)]
+mod signals {
+    use super::*;
+    use std::process::{Command, Stdio};
+
+    /// Starts the binary, waits until it is polling a long agent, sends
+    /// `signal`, and returns the run and how long the exit took.
+    async fn interrupt(s: &Simulators, on_cancel: &str, signal: i32) -> (Ran, Duration) {
+        s.cursor.set_default_scenario(Scenario::lasting(5, 7200));
+        // Real time here: the point is the wall-clock exit.
+        let t = ActionTest::new()
+            .event("issues", "issues.labeled.json")
+            .against(&s.cursor_url(), Some(&s.github_url()))
+            .input("on-cancel", on_cancel);
+        let mut child = Command::new(BIN)
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .envs(&t.env)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let started = Instant::now();
+        while s.cursor.count("GET", "/v0/agents/*") == 0
+            || s.github.comments("Codertocat/Hello-World", 1).is_empty()
+        {
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "the run never started waiting"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        // SAFETY: sending a signal to our own child process.
+        let sent = Instant::now();
+        unsafe {
+            libc::kill(child.id() as i32, signal);
+        }
+        let status = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break status;
+            }
+            assert!(
+                sent.elapsed() < Duration::from_secs(10),
+                "no exit 10 s after the signal: the runner would kill it"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        };
+        let took = sent.elapsed();
+        let mut stdout = String::new();
+        let mut stderr = String::new();
+        use std::io::Read;
+        child
+            .stdout
+            .take()
+            .unwrap()
+            .read_to_string(&mut stdout)
+            .unwrap();
+        child
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut stderr)
+            .unwrap();
+        let ran = t.finish_with(status.code().unwrap_or(-1), stdout, stderr);
+        (ran, took)
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn sigint_cancels_promptly_and_stops_when_asked() {
+        let s = sims_on(Clock::real()).await;
+        let (ran, took) = interrupt(&s, "stop", libc::SIGINT).await;
+        ran.status(1);
+        assert!(
+            took < Duration::from_secs(5),
+            "exited {took:?} after SIGINT"
+        );
+        assert_eq!(ran.output("outcome"), "cancelled");
+        assert_eq!(s.cursor.count("POST", "/v0/agents/*/stop"), 1);
+        assert_eq!(
+            s.cursor.status_of(ran.output("agent-id")).as_deref(),
+            Some("STOPPED")
+        );
+        assert!(ran.summary.contains("Workflow cancelled"));
+        let comment = &s.github.comments("Codertocat/Hello-World", 1)[0];
+        assert!(
+            comment.body.contains("### 🚫 Workflow cancelled") && comment.body.contains("SIGINT"),
+            "{}",
+            comment.body
+        );
+        assert_eq!(ran.commands("error").len(), 1);
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn sigterm_leaves_the_agent_running_by_default() {
+        let s = sims_on(Clock::real()).await;
+        let (ran, took) = interrupt(&s, "leave", libc::SIGTERM).await;
+        ran.status(1);
+        assert!(
+            took < Duration::from_secs(5),
+            "exited {took:?} after SIGTERM"
+        );
+        assert_eq!(ran.output("outcome"), "cancelled");
+        assert_eq!(s.cursor.count("POST", "/v0/agents/*/stop"), 0);
+        let status = s.cursor.status_of(ran.output("agent-id")).unwrap();
+        assert!(
+            status == "CREATING" || status == "RUNNING",
+            "the agent is left running: {status}"
+        );
+    }
+}
