@@ -1,6 +1,7 @@
 //! One integration-test binary (as ripgrep and just do): each module is an
 //! area of behaviour.
 
+mod act;
 mod context;
 mod cursor_client;
 mod e2e;
