@@ -10,8 +10,9 @@
 #    commit) or no such release asset, it builds from source with
 #    `cargo install --locked --path`, and says so.
 #
-# Writes `bin=<path>` to GITHUB_OUTPUT. Test and mirror hook:
-# CURSOR_AGENT_ACTION_DOWNLOAD_BASE replaces the release download URL base.
+# Writes `bin=<path>` to GITHUB_OUTPUT. Test and mirror hooks:
+# CURSOR_AGENT_ACTION_DOWNLOAD_BASE replaces the release download URL base;
+# CURSOR_AGENT_ACTION_RETRY_DELAY (seconds, default 1) scales the backoff.
 set -euo pipefail
 
 action_path="${GITHUB_ACTION_PATH:?GITHUB_ACTION_PATH is not set}"
@@ -79,18 +80,23 @@ else
   base="${GITHUB_SERVER_URL:-https://github.com}/$GITHUB_ACTION_REPOSITORY/releases/download"
 fi
 url="$base/v$version/$asset"
+delay="${CURSOR_AGENT_ACTION_RETRY_DELAY:-1}"
+# curl retries transient HTTP errors itself; with no delay (tests), only the
+# loop below retries (curl reads --retry-delay 0 as its own backoff).
+curl_retries=3
+[ "$delay" = "0" ] && curl_retries=0
 
 mkdir -p "$dest"
 archive="$dest/$asset"
 status=""
 for attempt in 1 2 3 4; do
   status=$(curl --proto "$protocols" --tlsv1.2 --silent --show-error --location \
-    --connect-timeout 10 --max-time 120 --retry 3 --retry-delay 1 \
+    --connect-timeout 10 --max-time 120 --retry "$curl_retries" --retry-delay "$delay" \
     --output "$archive" --write-out '%{http_code}' "$url" || true)
   [ "$status" = "200" ] && break
   [ "$status" = "404" ] && build_from_source "The release asset $url does not exist (404)."
   echo "Download of $url failed (HTTP ${status:-none}); attempt $attempt of 4."
-  sleep "$attempt"
+  sleep $((attempt * delay))
 done
 [ "$status" = "200" ] || error "could not download $url (HTTP ${status:-none}) after 4 attempts; re-run the job, or check that the runner can reach ${base%%/releases*}."
 

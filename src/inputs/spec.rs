@@ -8,23 +8,15 @@ pub struct InputSpec {
     pub name: &'static str,
     /// The `default:` in `action.yml` (empty: none).
     pub default: &'static str,
-    /// The default as the README shows it.
-    pub shown_default: &'static str,
     pub description: &'static str,
     pub required: bool,
     pub secret: bool,
 }
 
-const fn input(
-    name: &'static str,
-    default: &'static str,
-    shown: &'static str,
-    description: &'static str,
-) -> InputSpec {
+const fn input(name: &'static str, default: &'static str, description: &'static str) -> InputSpec {
     InputSpec {
         name,
         default,
-        shown_default: shown,
         description,
         required: false,
         secret: false,
@@ -38,86 +30,72 @@ pub const INPUTS: &[InputSpec] = &[
         ..input(
             "cursor-api-key",
             "",
-            "(required)",
             "Cursor API key (from the Cursor dashboard); masked at once.",
         )
     },
     input(
         "prompt",
         "",
-        "empty",
         "The task for the agent. When empty, it is built from the triggering issue, pull request or comment.",
     ),
     input(
         "prompt-file",
         "",
-        "empty",
         "Read the task from this file (relative to the workspace) instead of `prompt`.",
     ),
     input(
         "include-context",
         "true",
-        "`true`",
         "Append the triggering issue/PR/comment as it was at trigger time, hidden content stripped, fenced as untrusted.",
     ),
     input(
         "images",
         "",
-        "empty",
         "Newline-separated image paths (PNG, JPEG, GIF or WebP; at most 5) sent with the prompt.",
     ),
     input(
         "model",
         "",
-        "empty (Cursor's default)",
-        "Model id for the agent.",
+        "Model id for the agent; empty uses Cursor's default.",
     ),
     input(
         "repository",
         "",
-        "the current repository",
-        "Repository the agent works on: `owner/repo` or a URL.",
+        "Repository the agent works on, as `owner/repo` or a URL; empty means this repository.",
     ),
     input(
         "ref",
         "",
-        "the event's branch",
         "Base branch, tag or commit (default: PR head for PR events, otherwise the event's branch, otherwise the default branch).",
     ),
     input(
         "pr-url",
         "",
-        "empty",
         "Work on this existing pull request (its branch) instead of `repository`/`ref`.",
     ),
     input(
         "branch-name",
         "",
-        "derived from the run",
         "Branch the agent creates (default: `cursor/<issue or run>-run-<run id>-<hash>`, so a lost launch response can be recovered).",
     ),
     input(
         "auto-create-pr",
         "true",
-        "`true`",
         "Open a pull request when the agent finishes.",
     ),
     input(
         "open-as-cursor-github-app",
         "false",
-        "`false`",
         "Open the pull request as the Cursor GitHub App instead of the key's user (needs `auto-create-pr`).",
     ),
     input(
         "skip-reviewer-request",
         "false",
-        "`false`",
         "Do not request the key's user as reviewer (needs `open-as-cursor-github-app`).",
     ),
     input(
         "webhook-url",
         "",
-        "empty",
         "URL Cursor calls when the agent finishes or fails.",
     ),
     InputSpec {
@@ -125,80 +103,63 @@ pub const INPUTS: &[InputSpec] = &[
         ..input(
             "webhook-secret",
             "",
-            "empty",
             "Secret (32 to 256 characters) Cursor signs webhook calls with; masked.",
         )
     },
     input(
         "wait",
         "true",
-        "`true`",
         "Wait for the agent to reach a final status.",
     ),
     input(
         "timeout",
         "45m",
-        "`45m`",
         "Hard deadline for waiting, such as `90s`, `10m` or `1h30m`.",
     ),
-    input(
-        "poll-interval",
-        "10s",
-        "`10s`",
-        "First wait between status polls.",
-    ),
+    input("poll-interval", "10s", "First wait between status polls."),
     input(
         "max-poll-interval",
         "60s",
-        "`60s`",
         "Longest wait between status polls.",
     ),
     input(
         "on-timeout",
         "fail",
-        "`fail`",
         "At the deadline: `fail`, `stop` (stop the agent, then fail) or `continue` (warn, exit 0).",
     ),
     input(
         "on-cancel",
         "leave",
-        "`leave`",
         "When the job is cancelled: `leave` the agent running, or `stop` it.",
     ),
     input(
         "comment",
         "true",
-        "`true`",
-        "Report in one comment on the triggering issue or pull request.",
+        "Report in one comment (and reactions) on the triggering issue or pull request.",
     ),
     input(
         "issue-number",
         "",
-        "from the event",
-        "Issue or pull request to report on (e.g. a tracking issue for scheduled runs).",
+        "Issue or pull request to report on; empty means the event's (set it for scheduled runs to report on a tracking issue).",
     ),
     input(
         "followup",
         "true",
-        "`true`",
         "A comment on an issue that already has an agent sends a follow-up to that agent.",
     ),
     input(
         "trigger-phrase",
         "",
-        "empty",
         "If set, only comments and bodies containing this phrase as a whole word trigger (case-insensitive).",
     ),
     input(
         "label",
         "",
-        "empty",
         "If set, only this label triggers on `labeled` events.",
     ),
     input(
         "allowed-bots",
         "",
-        "empty",
         "Bot logins allowed to trigger, separated by commas or newlines (no wildcard).",
     ),
     InputSpec {
@@ -206,20 +167,17 @@ pub const INPUTS: &[InputSpec] = &[
         ..input(
             "github-token",
             "${{ github.token }}",
-            "`${{ github.token }}`",
             "Token for comments, reactions and permission checks.",
         )
     },
     input(
         "api-url",
         "https://api.cursor.com",
-        "`https://api.cursor.com`",
         "Cursor API base URL (a proxy, or the simulator).",
     ),
     input(
         "dry-run",
         "false",
-        "`false`",
         "Resolve everything, print the exact request (key redacted) and the planned comment, and launch nothing.",
     ),
 ];

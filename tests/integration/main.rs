@@ -2,10 +2,12 @@
 //! area of behaviour.
 
 mod act;
+mod action;
 mod context;
 mod cursor_client;
 mod e2e;
 mod inputs;
+mod install;
 mod launch;
 mod reporting;
 mod simulator;

@@ -1,0 +1,391 @@
+//! scripts/install.sh, the first step of action.yml, against a local
+//! release server: the right asset for each runner, checksums enforced,
+//! transient failures retried, and the source build when there is no release.
+
+use crate::act::{action_copy, archive, sha256_hex, version};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+struct Install {
+    code: i32,
+    stdout: String,
+    outputs: BTreeMap<String, String>,
+}
+
+/// A stand-in binary: a script that says which target it was built for.
+fn fake_binary(dir: &Path, target: &str) -> PathBuf {
+    let p = dir.join(format!("fake-{target}"));
+    std::fs::write(
+        &p,
+        format!("#!/bin/sh\necho \"cursor-agent-action for {target}\"\n"),
+    )
+    .unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    p
+}
+
+/// The PATH without cargo (rustup installs it under the home directory).
+const SYSTEM_PATH: &str = "/usr/local/bin:/usr/bin:/bin";
+
+fn run(
+    action: &Path,
+    dir: &Path,
+    os: &str,
+    arch: &str,
+    base: Option<&str>,
+    extra_path: Option<&Path>,
+) -> Install {
+    run_with_path(
+        action,
+        dir,
+        os,
+        arch,
+        base,
+        extra_path,
+        &std::env::var("PATH").unwrap_or_default(),
+    )
+}
+
+fn run_with_path(
+    action: &Path,
+    dir: &Path,
+    os: &str,
+    arch: &str,
+    base: Option<&str>,
+    extra_path: Option<&Path>,
+    path_var: &str,
+) -> Install {
+    let output = dir.join(format!("output-{os}-{arch}"));
+    let temp = dir.join(format!("runner-temp-{os}-{arch}"));
+    std::fs::create_dir_all(&temp).unwrap();
+    let mut path_var = path_var.to_string();
+    if let Some(p) = extra_path {
+        path_var = format!("{}:{path_var}", p.display());
+    }
+    let mut cmd = Command::new("bash");
+    cmd.arg(action.join("scripts/install.sh"))
+        .env_clear()
+        .env("PATH", path_var)
+        .env("GITHUB_ACTION_PATH", action)
+        .env("GITHUB_OUTPUT", &output)
+        .env("RUNNER_TEMP", &temp)
+        .env("RUNNER_OS", os)
+        .env("RUNNER_ARCH", arch)
+        .env("GITHUB_SERVER_URL", "https://github.com")
+        .env(
+            "GITHUB_ACTION_REPOSITORY",
+            "cursor-agent-action/cursor-agent-action",
+        )
+        // Backoff without waiting (retries still happen; they are counted).
+        .env("CURSOR_AGENT_ACTION_RETRY_DELAY", "0");
+    if let Some(b) = base {
+        cmd.env("CURSOR_AGENT_ACTION_DOWNLOAD_BASE", b);
+    }
+    let out = cmd.output().unwrap();
+    let outputs = std::fs::read_to_string(&output)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| {
+            l.split_once('=')
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+        })
+        .collect();
+    Install {
+        code: out.status.code().unwrap_or(-1),
+        stdout: format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+        outputs,
+    }
+}
+
+const PLATFORMS: &[(&str, &str, &str, &str)] = &[
+    ("Linux", "X64", "x86_64-unknown-linux-musl", ""),
+    ("Linux", "ARM64", "aarch64-unknown-linux-musl", ""),
+    ("macOS", "ARM64", "aarch64-apple-darwin", ""),
+    ("macOS", "X64", "x86_64-apple-darwin", ""),
+    ("Windows", "X64", "x86_64-pc-windows-msvc", ".exe"),
+];
+
+fn asset(target: &str) -> String {
+    format!("cursor-agent-action-{}-{target}.tar.gz", version())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_right_asset_for_each_runner_verified() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = MockServer::start().await;
+    let mut checksums = String::new();
+    for (i, (_, _, target, exe)) in PLATFORMS.iter().enumerate() {
+        let d = dir.path().join(format!("a{i}"));
+        std::fs::create_dir_all(&d).unwrap();
+        let bytes = archive(
+            &d,
+            &fake_binary(&d, target),
+            &format!("cursor-agent-action{exe}"),
+        );
+        checksums.push_str(&format!("{}  {}\n", sha256_hex(&bytes), asset(target)));
+        Mock::given(method("GET"))
+            .and(path(format!("/v{}/{}", version(), asset(target))))
+            .respond_with(ResponseTemplate::new(200).set_body_bytes(bytes))
+            .expect(1)
+            .mount(&server)
+            .await;
+    }
+    let action = action_copy(dir.path(), &checksums);
+    for (os, arch, target, exe) in PLATFORMS {
+        let r = run(&action, dir.path(), os, arch, Some(&server.uri()), None);
+        assert_eq!(r.code, 0, "{os}/{arch}: {}", r.stdout);
+        let bin = PathBuf::from(&r.outputs["bin"]);
+        assert!(
+            bin.ends_with(format!("cursor-agent-action{exe}")),
+            "{bin:?}"
+        );
+        assert!(bin.to_string_lossy().contains(target), "{bin:?}");
+        let said = Command::new(&bin).output().unwrap();
+        assert_eq!(
+            String::from_utf8_lossy(&said.stdout).trim(),
+            format!("cursor-agent-action for {target}")
+        );
+    }
+    // A second use in the same job reuses the verified binary.
+    let again = run(
+        &action,
+        dir.path(),
+        "Linux",
+        "X64",
+        Some(&server.uri()),
+        None,
+    );
+    assert_eq!(again.code, 0);
+    assert_eq!(
+        server.received_requests().await.unwrap().len(),
+        PLATFORMS.len()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_checksum_mismatch_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = "x86_64-unknown-linux-musl";
+    let bytes = archive(
+        dir.path(),
+        &fake_binary(dir.path(), target),
+        "cursor-agent-action",
+    );
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_bytes(bytes))
+        .mount(&server)
+        .await;
+    let wrong = "0".repeat(64);
+    let action = action_copy(dir.path(), &format!("{wrong}  {}\n", asset(target)));
+    let r = run(
+        &action,
+        dir.path(),
+        "Linux",
+        "X64",
+        Some(&server.uri()),
+        None,
+    );
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert!(
+        r.stdout
+            .contains("::error title=cursor-agent-action install::checksum mismatch"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains(&format!("expected {wrong}")),
+        "{}",
+        r.stdout
+    );
+    assert!(!r.outputs.contains_key("bin"), "no binary is handed on");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn transient_failures_are_retried() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = "x86_64-unknown-linux-musl";
+    let bytes = archive(
+        dir.path(),
+        &fake_binary(dir.path(), target),
+        "cursor-agent-action",
+    );
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(503))
+        .up_to_n_times(2)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_bytes(bytes.clone()))
+        .with_priority(2)
+        .mount(&server)
+        .await;
+    let action = action_copy(
+        dir.path(),
+        &format!("{}  {}\n", sha256_hex(&bytes), asset(target)),
+    );
+    let r = run(
+        &action,
+        dir.path(),
+        "Linux",
+        "X64",
+        Some(&server.uri()),
+        None,
+    );
+    assert_eq!(r.code, 0, "{}", r.stdout);
+    assert_eq!(server.received_requests().await.unwrap().len(), 3);
+
+    // A release server that keeps failing: a clear error, not a hang.
+    let down = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(500))
+        .mount(&down)
+        .await;
+    let r = run(
+        &action,
+        &dir.path().join("again"),
+        "Linux",
+        "X64",
+        Some(&down.uri()),
+        None,
+    );
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert!(
+        r.stdout.contains("could not download") && r.stdout.contains("after 4 attempts"),
+        "{}",
+        r.stdout
+    );
+}
+
+/// A `cargo` that records how it was called and "installs" a binary.
+fn fake_cargo(dir: &Path) -> (PathBuf, PathBuf) {
+    let bin_dir = dir.join("fake-cargo-bin");
+    std::fs::create_dir_all(&bin_dir).unwrap();
+    let log = dir.join("cargo-args.txt");
+    let script = format!(
+        "#!/bin/sh\necho \"$@\" > '{}'\nwhile [ $# -gt 0 ]; do if [ \"$1\" = --root ]; then root=$2; fi; shift; done\nmkdir -p \"$root/bin\"\nprintf '#!/bin/sh\\necho built from source\\n' > \"$root/bin/cursor-agent-action\"\nchmod +x \"$root/bin/cursor-agent-action\"\n",
+        log.display()
+    );
+    std::fs::write(bin_dir.join("cargo"), script).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(
+            bin_dir.join("cargo"),
+            std::fs::Permissions::from_mode(0o755),
+        )
+        .unwrap();
+    }
+    (bin_dir, log)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn no_release_builds_from_source_and_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let (cargo_dir, log) = fake_cargo(dir.path());
+    // No checksum recorded for this version (a branch or unreleased commit).
+    let action = action_copy(dir.path(), "");
+    let server = MockServer::start().await;
+    let r = run(
+        &action,
+        dir.path(),
+        "Linux",
+        "X64",
+        Some(&server.uri()),
+        Some(&cargo_dir),
+    );
+    assert_eq!(r.code, 0, "{}", r.stdout);
+    assert!(
+        r.stdout
+            .contains("::notice title=cursor-agent-action install::No released binary of"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains("Building cursor-agent-action") && r.stdout.contains("from source"),
+        "{}",
+        r.stdout
+    );
+    let args = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        args.starts_with(&format!(
+            "install --locked --quiet --path {} --root ",
+            action.display()
+        )),
+        "{args}"
+    );
+    let said = Command::new(&r.outputs["bin"]).output().unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&said.stdout).trim(),
+        "built from source"
+    );
+    assert!(
+        server.received_requests().await.unwrap().is_empty(),
+        "nothing to download"
+    );
+
+    // A checksum recorded but the asset missing (404): also from source.
+    let target = "x86_64-unknown-linux-musl";
+    let action = action_copy(
+        &dir.path().join("b"),
+        &format!("{}  {}\n", "1".repeat(64), asset(target)),
+    );
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(404))
+        .mount(&server)
+        .await;
+    let r = run(
+        &action,
+        &dir.path().join("b"),
+        "Linux",
+        "X64",
+        Some(&server.uri()),
+        Some(&cargo_dir),
+    );
+    assert_eq!(r.code, 0, "{}", r.stdout);
+    assert!(r.stdout.contains("does not exist (404)"), "{}", r.stdout);
+
+    // Unknown platforms build from source too.
+    let r = run(
+        &action,
+        &dir.path().join("c"),
+        "FreeBSD",
+        "X64",
+        Some(&server.uri()),
+        Some(&cargo_dir),
+    );
+    assert_eq!(r.code, 0, "{}", r.stdout);
+    assert!(
+        r.stdout.contains("No prebuilt binary for FreeBSD/X64"),
+        "{}",
+        r.stdout
+    );
+
+    // Without cargo, a source build is impossible: say what to do.
+    if !Path::new("/usr/bin/cargo").exists() && !Path::new("/usr/local/bin/cargo").exists() {
+        let r = run_with_path(
+            &action,
+            &dir.path().join("d"),
+            "FreeBSD",
+            "X64",
+            Some(&server.uri()),
+            None,
+            SYSTEM_PATH,
+        );
+        assert_eq!(r.code, 1, "{}", r.stdout);
+        assert!(r.stdout.contains("cargo is not installed; pin a released version of the action, or install Rust first"), "{}", r.stdout);
+    }
+}
