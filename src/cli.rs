@@ -67,6 +67,7 @@ fn parse_simulator(args: &[String]) -> Command {
             },
             "--key" => o.keys.push(value.clone()),
             "--token" => o.token = Some(value.clone()),
+            "--writer" => o.writers.push(value.clone()),
             _ => return Command::Invalid(format!("unknown option {flag}")),
         }
     }
@@ -83,7 +84,7 @@ pub fn help() -> String {
         "{}\nLaunch a Cursor cloud agent from a GitHub Actions step, wait for it, and report on the issue or PR.\n\n\
 USAGE:\n    cursor-agent-action              run as an action step (reads INPUT_* and GITHUB_*)\n    \
 cursor-agent-action demo [--scenario NAME]\n                                     the whole flow against local simulators (no key, no network)\n    \
-cursor-agent-action simulator [--cursor-port N] [--github-port N] [--time-scale N] [--key KEY] [--token TOKEN]\n                                     serve the Cursor and GitHub simulators until Ctrl-C\n    \
+cursor-agent-action simulator [--cursor-port N] [--github-port N] [--time-scale N] [--key KEY] [--token TOKEN] [--writer LOGIN]\n                                     serve the Cursor and GitHub simulators until Ctrl-C\n    \
 cursor-agent-action --help       this text\n    cursor-agent-action --version\n\n\
 INPUTS (environment INPUT_<NAME>, hyphens kept, or with underscores):\n",
         version()

@@ -228,6 +228,8 @@ pub struct SimulatorOptions {
     pub time_scale: u32,
     pub keys: Vec<String>,
     pub token: Option<String>,
+    /// Logins given write permission on every repository.
+    pub writers: Vec<String>,
 }
 
 impl Default for SimulatorOptions {
@@ -238,6 +240,7 @@ impl Default for SimulatorOptions {
             time_scale: 1,
             keys: Vec::new(),
             token: None,
+            writers: Vec::new(),
         }
     }
 }
@@ -269,6 +272,9 @@ pub fn simulator(options: SimulatorOptions) -> u8 {
                 return 1;
             }
         };
+        for login in &options.writers {
+            sims.github.set_permission(login, "write");
+        }
         println!("Cursor API simulator: {}   (the action's `api-url` input)", sims.cursor_url());
         println!("GitHub API simulator: {}   (GITHUB_API_URL)", sims.github_url());
         println!(
@@ -276,7 +282,12 @@ pub fn simulator(options: SimulatorOptions) -> u8 {
             if options.keys.is_empty() { "any".to_string() } else { options.keys.join(", ") },
             options.time_scale
         );
-        println!("Control: POST /_sim/scenarios, POST /_sim/faults, POST /_sim/reset, GET /_sim/requests, GET /_sim/agents (on the Cursor port).");
+        println!(
+            "Users with write permission: {}; others can read only (grant more with POST /_sim/permissions on the GitHub port).",
+            if options.writers.is_empty() { "none".to_string() } else { options.writers.join(", ") }
+        );
+        println!("Control, Cursor port: POST /_sim/scenarios, POST /_sim/faults, POST /_sim/reset, GET /_sim/requests, GET /_sim/agents.");
+        println!("Control, GitHub port: POST /_sim/permissions, POST /_sim/read-only, POST /_sim/faults, GET /_sim/requests, GET /_sim/comments?repo=owner/name&issue=N.");
         println!("Press Ctrl-C to stop.");
         let _ = tokio::signal::ctrl_c().await;
         0

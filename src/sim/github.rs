@@ -475,8 +475,73 @@ impl GitHubSim {
     }
 }
 
+impl GitHubSim {
+    /// The control API (`/_sim/...`), for out-of-process tests and users.
+    fn control(&self, request: &Request) -> Reply {
+        let body: Value = serde_json::from_slice(&request.body).unwrap_or(Value::Null);
+        let field = |name: &str| body.get(name).and_then(Value::as_str).map(String::from);
+        match (request.method.as_str(), request.path.as_str()) {
+            ("GET", "/_sim/requests") => {
+                Reply::json(200, &serde_json::to_value(self.requests()).unwrap())
+            }
+            ("POST", "/_sim/permissions") => match (field("login"), field("role")) {
+                (Some(login), Some(role)) => {
+                    self.set_permission(&login, &role);
+                    Reply::json(200, &json!({"ok": true}))
+                }
+                _ => Reply::json(
+                    400,
+                    &json!({"error": "expected {\"login\": ..., \"role\": \"admin|maintain|write|triage|read|none\"}"}),
+                ),
+            },
+            ("POST", "/_sim/read-only") => {
+                self.set_read_only(
+                    body.get("read_only")
+                        .and_then(Value::as_bool)
+                        .unwrap_or(true),
+                );
+                Reply::json(200, &json!({"ok": true}))
+            }
+            ("POST", "/_sim/faults") => {
+                let rules: Result<Vec<FaultRule>, _> = if body.is_array() {
+                    serde_json::from_value(body)
+                } else {
+                    serde_json::from_value(body).map(|r| vec![r])
+                };
+                match rules {
+                    Ok(rules) => {
+                        let n = rules.len();
+                        for r in rules {
+                            self.add_fault(r);
+                        }
+                        Reply::json(200, &json!({"added": n}))
+                    }
+                    Err(e) => Reply::json(400, &json!({"error": e.to_string()})),
+                }
+            }
+            ("GET", "/_sim/comments") => {
+                let repo = request.query("repo").unwrap_or_default().to_string();
+                let issue = request
+                    .query("issue")
+                    .and_then(|n| n.parse().ok())
+                    .unwrap_or(0);
+                let comments: Vec<Value> = self
+                    .comments(&repo, issue)
+                    .iter()
+                    .map(|c| json!({"id": c.id, "user": c.user.login, "body": c.body}))
+                    .collect();
+                Reply::json(200, &json!(comments))
+            }
+            _ => Reply::json(404, &json!({"error": "unknown control endpoint"})),
+        }
+    }
+}
+
 impl Handler for GitHubSim {
     fn handle(&self, request: Request) -> Reply {
+        if request.path.starts_with("/_sim/") {
+            return self.control(&request);
+        }
         let mut state = self.state.lock().unwrap();
         let api = match request.header("host") {
             Some(host) => format!(

@@ -11,5 +11,6 @@ mod install;
 mod launch;
 mod reporting;
 mod simulator;
+mod standalone;
 mod support;
 mod wait;

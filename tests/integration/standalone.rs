@@ -1,0 +1,205 @@
+//! The simulators as a user runs them (`cursor-agent-action simulator`),
+//! driven over their control APIs, with the action pointed at them; and
+//! proxies from the environment.
+
+use crate::support::*;
+use cursor_agent_action::TIME_SCALE_VAR;
+use cursor_agent_action::clock::Clock;
+use cursor_agent_action::sim::Scenario;
+use serde_json::{Value, json};
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+fn http() -> reqwest::Client {
+    cursor_agent_action::http::client(&cursor_agent_action::Env::from_pairs::<&str, &str>([]))
+        .unwrap()
+}
+
+struct Server {
+    child: std::process::Child,
+    cursor: String,
+    github: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start(args: &[&str]) -> Server {
+    let mut child = Command::new(BIN)
+        .arg("simulator")
+        .args(args)
+        .env_clear()
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut url_after = |prefix: &str| -> String {
+        let line = lines
+            .next()
+            .expect("the simulator prints its URLs")
+            .unwrap();
+        assert!(line.starts_with(prefix), "{line}");
+        line.split_whitespace()
+            .find(|w| w.starts_with("http://"))
+            .unwrap()
+            .to_string()
+    };
+    let cursor = url_after("Cursor API simulator:");
+    let github = url_after("GitHub API simulator:");
+    Server {
+        child,
+        cursor,
+        github,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_user_points_the_action_at_the_standalone_simulators() {
+    let server = start(&[
+        "--time-scale",
+        "600",
+        "--writer",
+        "Codertocat",
+        "--key",
+        KEY,
+    ]);
+    let h = http();
+    let r = h
+        .post(format!("{}/_sim/scenarios", server.cursor))
+        .json(&json!({"creating_secs": 10, "running_secs": 60}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+
+    let t = ActionTest::new()
+        .event("issues", "issues.labeled.json")
+        .against(&server.cursor, Some(&server.github))
+        .env(TIME_SCALE_VAR, "600");
+    let ran = tokio::task::spawn_blocking(move || t.run()).await.unwrap();
+    ran.success();
+    assert_eq!(ran.output("outcome"), "finished");
+
+    let comments: Value = h
+        .get(format!(
+            "{}/_sim/comments?repo=Codertocat/Hello-World&issue=1",
+            server.github
+        ))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(comments.as_array().unwrap().len(), 1);
+    assert!(
+        comments[0]["body"]
+            .as_str()
+            .unwrap()
+            .contains("Cursor agent finished")
+    );
+    let requests: Value = h
+        .get(format!("{}/_sim/requests", server.cursor))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        requests
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["method"] == "POST" && r["path"] == "/v0/agents")
+            .count(),
+        1
+    );
+
+    // Take write access away: the next trigger is refused.
+    let r = h
+        .post(format!("{}/_sim/permissions", server.github))
+        .json(&json!({"login": "Codertocat", "role": "read"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let t = ActionTest::new()
+        .event("issues", "issues.labeled.json")
+        .against(&server.cursor, Some(&server.github))
+        .env(TIME_SCALE_VAR, "600");
+    let ran = tokio::task::spawn_blocking(move || t.run()).await.unwrap();
+    ran.success();
+    assert_eq!(ran.output("outcome"), "skipped");
+
+    // A key the server was not started with is refused.
+    let r = h
+        .get(format!("{}/v0/me", server.cursor))
+        .bearer_auth("crsr_other_key_0000")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_simulator_stops_on_ctrl_c() {
+    let mut server = start(&[]);
+    // SAFETY: signalling our own child.
+    #[cfg(unix)]
+    unsafe {
+        libc::kill(server.child.id() as i32, libc::SIGINT);
+    }
+    #[cfg(unix)]
+    {
+        let started = std::time::Instant::now();
+        loop {
+            if let Some(status) = server.child.try_wait().unwrap() {
+                assert!(status.success());
+                break;
+            }
+            assert!(started.elapsed() < Duration::from_secs(5));
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn proxies_come_from_the_environment() {
+    let s = sims_on(Clock::real()).await;
+    s.cursor.set_default_scenario(Scenario::lasting(5, 30));
+    // Cursor is reachable only through the proxy (here the simulator itself,
+    // which accepts absolute-form requests); GitHub is exempted by NO_PROXY.
+    let ran = ActionTest::new()
+        .event("issues", "issues.labeled.json")
+        .against("http://cursor.invalid", Some(&s.github_url()))
+        .env("HTTP_PROXY", &s.cursor_url())
+        .env("NO_PROXY", "localhost,127.0.0.1")
+        .run_in_process()
+        .await;
+    ran.success();
+    assert_eq!(ran.output("outcome"), "finished");
+    assert_eq!(s.cursor.count("POST", "/v0/agents"), 1);
+    assert_eq!(s.github.comments("Codertocat/Hello-World", 1).len(), 1);
+
+    // A malformed proxy is a configuration error that does not echo the URL.
+    let ran = ActionTest::new()
+        .event("issues", "issues.labeled.json")
+        .against(&s.cursor_url(), Some(&s.github_url()))
+        .env("HTTPS_PROXY", "::not a url with secret-password::")
+        .run_in_process()
+        .await;
+    ran.status(2);
+    assert!(
+        ran.commands("error")[0].contains("HTTPS_PROXY is not a usable proxy URL"),
+        "{}",
+        ran.stdout
+    );
+    ran.stdout_lacks("secret-password");
+}
