@@ -3,6 +3,7 @@
 //! and finalize it (and the outputs) on every outcome.
 
 use crate::app::{EXIT_CONFIG, Runtime, finish};
+use crate::cancel::Cancel;
 use crate::clock::Moment;
 use crate::context::{Context, Event};
 use crate::cursor::{Agent, AgentStatus, CursorClient, CursorError, FollowupRequest, Prompt};
@@ -398,7 +399,7 @@ impl<'a> Flow<'a> {
         console.endgroup();
         let request = FollowupRequest {
             prompt: Prompt {
-                text,
+                text: text.clone(),
                 images: vec![],
             },
         };
@@ -412,37 +413,42 @@ impl<'a> Flow<'a> {
                     return Err(None);
                 }
             };
-            match result {
+            let error = match result {
                 Ok(_) => break,
-                Err(e)
-                    if matches!(e.status(), Some(404 | 409))
-                        || matches!(e, CursorError::InvalidId { .. }) =>
-                {
-                    return Err(Some(format!(
-                        "The agent {id} this issue was using is gone ({}), so a new agent was launched.",
-                        e.status()
-                            .map(|s| s.to_string())
-                            .unwrap_or_else(|| "invalid id".into())
-                    )));
-                }
-                // Retry only what certainly did not reach Cursor.
-                Err(e)
-                    if !e.maybe_applied()
-                        && e.class() != crate::cursor::ErrorClass::Fatal
-                        && attempts < 4 =>
-                {
-                    let wait = crate::retry::delay_for(&e, attempts - 1, &Backoff::default(), 0.5)
-                        .unwrap_or(Duration::from_secs(1));
-                    self.rt.clock.sleep(wait.min(Duration::from_secs(60))).await;
-                }
-                Err(e) => {
+                Err(e) => e,
+            };
+            if matches!(error.status(), Some(404 | 409))
+                || matches!(error, CursorError::InvalidId { .. })
+            {
+                return Err(Some(format!(
+                    "The agent {id} this issue was using is gone ({}), so a new agent was launched.",
+                    error
+                        .status()
+                        .map(|s| s.to_string())
+                        .unwrap_or_else(|| "invalid id".into())
+                )));
+            }
+            // A lost answer: the conversation shows whether the follow-up landed.
+            if error.maybe_applied() && self.followup_landed(id, &text).await {
+                break;
+            }
+            let retryable = error.class() != crate::cursor::ErrorClass::Fatal && attempts < 4;
+            match crate::retry::delay_for(&error, attempts - 1, &Backoff::default(), 0.5)
+                .filter(|_| retryable)
+            {
+                Some(wait) => self.rt.clock.sleep(wait.min(Duration::from_secs(60))).await,
+                None => {
                     self.end(
                         Outcome::Error,
                         Some(format!(
                             "Could not send the follow-up to agent {id}. {}",
-                            e.actionable(&self.plan.repository)
+                            error.actionable(&self.plan.repository)
                         )),
                     );
+                    // The agent is still this trigger's: report it.
+                    if let Ok(agent) = self.get_agent(id).await {
+                        self.report.agent = Some(agent);
+                    }
                     return Err(None);
                 }
             }
@@ -457,6 +463,25 @@ impl<'a> Flow<'a> {
                 Err(None)
             }
         }
+    }
+
+    /// Whether agent `id`'s conversation holds `text` as a user message.
+    async fn followup_landed(&self, id: &str, text: &str) -> bool {
+        let clock = self.rt.clock;
+        let conversation = retry_idempotent(
+            &clock,
+            clock.now() + Duration::from_secs(60),
+            &self.rt.cancel,
+            4,
+            &Backoff::default(),
+            || self.cursor.conversation(id),
+        )
+        .await;
+        conversation.is_ok_and(|c| {
+            c.messages
+                .iter()
+                .any(|m| m.kind == crate::cursor::MessageKind::User && m.text == text)
+        })
     }
 
     // ---- the comment ----
@@ -477,7 +502,13 @@ impl<'a> Flow<'a> {
         if self.comments_broken {
             return;
         }
-        let body = comment::render(&self.marker(), &self.report, &phase, &self.extras);
+        // Summaries and API errors can echo a secret: the comment is public.
+        let body = self.console().redact(&comment::render(
+            &self.marker(),
+            &self.report,
+            &phase,
+            &self.extras,
+        ));
         let result = match &self.live {
             Some(live) if live.body == body => return,
             Some(live) => {
@@ -659,11 +690,27 @@ impl<'a> Flow<'a> {
             return Err("no agent".into());
         };
         let clock = self.rt.clock;
-        match clock.timeout(budget, self.cursor.stop(&id)).await {
-            Ok(Ok(_)) => Ok(()),
+        // Stopping twice is harmless, so transient failures are retried; the
+        // run may already be cancelled, so this waits on its budget only.
+        let stopped = retry_idempotent(
+            &clock,
+            clock.now() + budget,
+            &Cancel::new(),
+            5,
+            &Backoff {
+                base: Duration::from_millis(250),
+                cap: Duration::from_secs(4),
+            },
+            || self.cursor.stop(&id),
+        )
+        .await;
+        match stopped {
+            Ok(_) => Ok(()),
             // Already ended: nothing to stop.
-            Ok(Err(e)) if e.status() == Some(400) || e.status() == Some(409) => Ok(()),
-            Ok(Err(e)) => Err(e.actionable(&self.plan.repository)),
+            Err(GaveUp::Failed(e)) if matches!(e.status(), Some(400 | 409)) => Ok(()),
+            Err(GaveUp::Failed(e) | GaveUp::Deadline(Some(e))) => {
+                Err(e.actionable(&self.plan.repository))
+            }
             Err(_) => Err("Cursor did not answer in time".into()),
         }
     }

@@ -7,13 +7,13 @@
 use crate::cancel::Cancel;
 use crate::clock::Clock;
 use crate::cursor::{Agent, CursorClient, CursorError, LaunchRequest};
-use crate::retry::{Backoff, delay_for};
+use crate::retry::{Backoff, GaveUp, delay_for, retry_idempotent};
 use crate::runner::Console;
 use std::time::Duration;
 
 /// Launches whose answer was lost, at most: each is followed by a lookup,
 /// and only a lookup that finds nothing allows another.
-pub const MAX_AMBIGUOUS_LAUNCHES: u32 = 2;
+pub const MAX_AMBIGUOUS_LAUNCHES: u32 = 4;
 /// Pages of the agent list searched for a lost launch (100 agents each).
 const LOOKUP_PAGES: u32 = 3;
 /// Waits before each lookup: a slow create may show up a little later.
@@ -99,10 +99,22 @@ async fn lookup_after_ambiguity(
             _ = clock.sleep(wait) => {}
             _ = cancel.cancelled() => return Err(LaunchError::Cancelled),
         }
-        match find_existing(cursor, request).await {
+        // Listing is idempotent: ride out a short outage before concluding.
+        let deadline = clock.now() + Duration::from_secs(60);
+        let found = retry_idempotent(clock, deadline, cancel, 4, &Backoff::default(), || {
+            find_existing(cursor, request)
+        })
+        .await;
+        match found {
             Ok(Some(agent)) => return Ok(Some(agent)),
             Ok(None) => last_error = None,
-            Err(e) => last_error = Some(e),
+            Err(GaveUp::Cancelled) => return Err(LaunchError::Cancelled),
+            Err(GaveUp::Failed(e) | GaveUp::Deadline(Some(e))) => last_error = Some(e),
+            Err(GaveUp::Deadline(None)) => {
+                last_error = Some(CursorError::Timeout {
+                    endpoint: crate::cursor::Endpoint::ListAgents,
+                })
+            }
         }
     }
     match last_error {

@@ -312,6 +312,20 @@ mod signals {
     }
 
     #[tokio::test(flavor = "multi_thread")]
+    async fn even_a_kill_keeps_the_agent_in_the_outputs() {
+        // SIGKILL cannot be handled: what was written at launch must stand.
+        let s = sims_on(Clock::real()).await;
+        let (ran, _) = interrupt(&s, "leave", libc::SIGKILL).await;
+        assert_eq!(ran.code, -1, "killed");
+        let agent = s.cursor.agents()[0]["id"].as_str().unwrap().to_string();
+        assert_eq!(ran.output("agent-id"), agent);
+        assert_eq!(
+            ran.output("agent-url"),
+            format!("https://cursor.com/agents?id={agent}")
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
     async fn sigterm_leaves_the_agent_running_by_default() {
         let s = sims_on(Clock::real()).await;
         let (ran, took) = interrupt(&s, "leave", libc::SIGTERM).await;

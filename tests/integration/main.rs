@@ -6,6 +6,7 @@ mod action;
 mod context;
 mod cursor_client;
 mod e2e;
+mod hardening;
 mod inputs;
 mod install;
 mod launch;
