@@ -183,11 +183,12 @@ pub fn injected_commands(stdout: &str) -> Vec<String> {
             "::warning::",
             "::error::",
         ];
-        if let Some(token) = line.strip_prefix("::stop-commands::") {
-            if token.len() == 32 && token.chars().all(|c| c.is_ascii_hexdigit()) {
-                paused = Some(token.to_string());
-                continue;
-            }
+        if let Some(token) = line.strip_prefix("::stop-commands::")
+            && token.len() == 32
+            && token.chars().all(|c| c.is_ascii_hexdigit())
+        {
+            paused = Some(token.to_string());
+            continue;
         }
         if !ours.iter().any(|p| line.starts_with(p)) || line.starts_with("::add-mask::abc") {
             found.push(line.to_string());
