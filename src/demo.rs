@@ -13,6 +13,7 @@ use crate::sim::{
     CursorSimConfig, EndStatus, GitHubSimConfig, HOSTILE_SUMMARY, Refusal, Scenario, Simulators,
 };
 use crate::{Env, logging};
+use std::io::Write as _;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -275,21 +276,33 @@ pub fn simulator(options: SimulatorOptions) -> u8 {
         for login in &options.writers {
             sims.github.set_permission(login, "write");
         }
-        println!("Cursor API simulator: {}   (the action's `api-url` input)", sims.cursor_url());
-        println!("GitHub API simulator: {}   (GITHUB_API_URL)", sims.github_url());
-        println!(
+        // Listen before announcing: a user (or a test) may press Ctrl-C at once.
+        let cancel = Cancel::new();
+        if let Err(e) = cancel.listen_for_signals() {
+            eprintln!("error: cannot listen for Ctrl-C: {e}");
+            return 1;
+        }
+        let mut out = std::io::stdout().lock();
+        // Writes may fail (a closed pipe): the servers run on regardless.
+        let _ = writeln!(out, "Cursor API simulator: {}   (the action's `api-url` input)", sims.cursor_url());
+        let _ = writeln!(out, "GitHub API simulator: {}   (GITHUB_API_URL)", sims.github_url());
+        let _ = writeln!(
+            out,
             "API keys: {}. Time runs {}× faster.",
             if options.keys.is_empty() { "any".to_string() } else { options.keys.join(", ") },
             options.time_scale
         );
-        println!(
+        let _ = writeln!(
+            out,
             "Users with write permission: {}; others can read only (grant more with POST /_sim/permissions on the GitHub port).",
             if options.writers.is_empty() { "none".to_string() } else { options.writers.join(", ") }
         );
-        println!("Control, Cursor port: POST /_sim/scenarios, POST /_sim/faults, POST /_sim/reset, GET /_sim/requests, GET /_sim/agents.");
-        println!("Control, GitHub port: POST /_sim/permissions, POST /_sim/read-only, POST /_sim/faults, GET /_sim/requests, GET /_sim/comments?repo=owner/name&issue=N.");
-        println!("Press Ctrl-C to stop.");
-        let _ = tokio::signal::ctrl_c().await;
+        let _ = writeln!(out, "Control, Cursor port: POST /_sim/scenarios, POST /_sim/faults, POST /_sim/reset, GET /_sim/requests, GET /_sim/agents.");
+        let _ = writeln!(out, "Control, GitHub port: POST /_sim/permissions, POST /_sim/read-only, POST /_sim/faults, GET /_sim/requests, GET /_sim/comments?repo=owner/name&issue=N.");
+        let _ = writeln!(out, "Press Ctrl-C to stop.");
+        let _ = out.flush();
+        drop(out);
+        cancel.cancelled().await;
         0
     })
 }

@@ -302,18 +302,17 @@ fn json(body: &impl Serialize) -> Option<Vec<u8>> {
 }
 
 fn transport(endpoint: Endpoint, e: &reqwest::Error) -> CursorError {
-    // A refused or failed connection never carried the request.
-    let maybe_sent = !e.is_connect();
-    let mut message = e.to_string();
-    let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
-        message.push_str(": ");
-        message.push_str(&s.to_string());
-        source = s.source();
+    let message = crate::http::error_chain(e);
+    if let Some(tls) = crate::http::certificate_problem(&message) {
+        return CursorError::Tls {
+            endpoint,
+            message: tls,
+        };
     }
     CursorError::Transport {
         endpoint,
-        maybe_sent,
+        // A refused or failed connection never carried the request.
+        maybe_sent: !e.is_connect(),
         message,
     }
 }

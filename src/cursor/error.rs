@@ -178,6 +178,8 @@ pub enum CursorError {
         maybe_sent: bool,
         message: String,
     },
+    /// The server's TLS certificate is not trusted: retrying cannot help.
+    Tls { endpoint: Endpoint, message: String },
     /// Our deadline for the request passed (the request may have been sent).
     Timeout { endpoint: Endpoint },
     /// A success status with a body we cannot read.
@@ -195,6 +197,7 @@ impl CursorError {
         match self {
             CursorError::Status { endpoint, .. }
             | CursorError::Transport { endpoint, .. }
+            | CursorError::Tls { endpoint, .. }
             | CursorError::Timeout { endpoint }
             | CursorError::Decode { endpoint, .. } => Some(*endpoint),
             CursorError::InvalidId { .. } => None,
@@ -237,7 +240,9 @@ impl CursorError {
             CursorError::Status { status, .. } if *status == 408 || *status >= 500 => {
                 ErrorClass::Transient
             }
-            CursorError::Status { .. } | CursorError::InvalidId { .. } => ErrorClass::Fatal,
+            CursorError::Status { .. }
+            | CursorError::InvalidId { .. }
+            | CursorError::Tls { .. } => ErrorClass::Fatal,
             CursorError::Transport { .. }
             | CursorError::Timeout { .. }
             | CursorError::Decode { .. } => ErrorClass::Transient,
@@ -253,7 +258,7 @@ impl CursorError {
             // A 5xx from a proxy or gateway can follow a request the API served.
             CursorError::Status { status, .. } => matches!(status, 500 | 502 | 503 | 504),
             CursorError::Decode { .. } => true,
-            CursorError::InvalidId { .. } => false,
+            CursorError::InvalidId { .. } | CursorError::Tls { .. } => false,
         }
     }
 
@@ -269,6 +274,9 @@ impl CursorError {
                 one_line(id, 60)
             ),
             CursorError::Timeout { .. } => format!("{endpoint}: Cursor did not answer in time"),
+            CursorError::Tls { message, .. } => format!(
+                "{endpoint}: the server's TLS certificate is not trusted ({message}). Check `api-url`; behind a proxy or with a private CA, add the CA to the runner's trust store (or point SSL_CERT_FILE at it)."
+            ),
             CursorError::Transport { message, .. } => {
                 format!("{endpoint}: could not reach the Cursor API ({message})")
             }
@@ -330,6 +338,11 @@ impl fmt::Display for CursorError {
                 write!(f, "{} failed: {message}", endpoint.describe())
             }
             CursorError::Timeout { endpoint } => write!(f, "{} timed out", endpoint.describe()),
+            CursorError::Tls { endpoint, message } => write!(
+                f,
+                "{}: untrusted TLS certificate: {message}",
+                endpoint.describe()
+            ),
             CursorError::Decode {
                 endpoint,
                 status,

@@ -20,6 +20,8 @@ pub enum GitHubError {
         message: String,
         maybe_sent: bool,
     },
+    /// GitHub's TLS certificate is not trusted: retrying cannot help.
+    Tls(String),
     Timeout,
     Decode(String),
 }
@@ -73,7 +75,7 @@ impl GitHubError {
                 GitHubClass::Fatal
             }
             GitHubError::Status { status, .. } if *status >= 500 => GitHubClass::Transient,
-            GitHubError::Status { .. } => GitHubClass::Fatal,
+            GitHubError::Status { .. } | GitHubError::Tls(_) => GitHubClass::Fatal,
             GitHubError::Transport { .. } | GitHubError::Timeout | GitHubError::Decode(_) => {
                 GitHubClass::Transient
             }
@@ -86,6 +88,7 @@ impl GitHubError {
             GitHubError::Status { status, .. } => *status >= 500,
             GitHubError::Transport { maybe_sent, .. } => *maybe_sent,
             GitHubError::Timeout | GitHubError::Decode(_) => true,
+            GitHubError::Tls(_) => false,
         }
     }
 
@@ -124,6 +127,10 @@ impl GitHubError {
                 one_line(message, 200)
             ),
             GitHubError::Timeout => format!("GitHub did not answer in time to {what}."),
+            GitHubError::Tls(m) => format!(
+                "GitHub's TLS certificate is not trusted while trying to {what} ({}); on GitHub Enterprise Server with a private CA, add the CA to the runner's trust store (or point SSL_CERT_FILE at it).",
+                one_line(m, 200)
+            ),
             GitHubError::Decode(m) => format!(
                 "GitHub's answer could not be read while trying to {what}: {}",
                 one_line(m, 200)
@@ -142,6 +149,11 @@ impl fmt::Display for GitHubError {
                 write!(f, "GitHub request failed: {}", one_line(message, 200))
             }
             GitHubError::Timeout => f.write_str("GitHub request timed out"),
+            GitHubError::Tls(m) => write!(
+                f,
+                "GitHub TLS certificate not trusted: {}",
+                one_line(m, 200)
+            ),
             GitHubError::Decode(m) => write!(f, "GitHub response unreadable: {}", one_line(m, 200)),
         }
     }

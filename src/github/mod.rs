@@ -85,10 +85,16 @@ fn map_error(e: octocrab::Error) -> GitHubError {
                 ratelimit_reset: source.rate_limit_reset,
             }
         }
-        octocrab::Error::Reqwest { source, .. } => GitHubError::Transport {
-            maybe_sent: !source.is_connect(),
-            message: chain(&source),
-        },
+        octocrab::Error::Reqwest { source, .. } => {
+            let message = crate::http::error_chain(&source);
+            match crate::http::certificate_problem(&message) {
+                Some(tls) => GitHubError::Tls(tls),
+                None => GitHubError::Transport {
+                    maybe_sent: !source.is_connect(),
+                    message,
+                },
+            }
+        }
         octocrab::Error::Serde { source, .. } => GitHubError::Decode(source.to_string()),
         octocrab::Error::Json { source, .. } => GitHubError::Decode(source.to_string()),
         other => GitHubError::Transport {
@@ -96,17 +102,6 @@ fn map_error(e: octocrab::Error) -> GitHubError {
             message: other.to_string(),
         },
     }
-}
-
-fn chain(e: &dyn std::error::Error) -> String {
-    let mut s = e.to_string();
-    let mut source = e.source();
-    while let Some(inner) = source {
-        s.push_str(": ");
-        s.push_str(&inner.to_string());
-        source = inner.source();
-    }
-    s
 }
 
 fn convert(c: octocrab::models::issues::Comment) -> IssueComment {

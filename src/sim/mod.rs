@@ -30,6 +30,8 @@ pub struct LoggedRequest {
     pub fault: Option<String>,
     /// When it arrived, in the simulator's clock (milliseconds from start).
     pub at_ms: u64,
+    /// The same, in microseconds.
+    pub at_us: u64,
 }
 
 pub(crate) fn log_entry(
@@ -40,6 +42,7 @@ pub(crate) fn log_entry(
 ) -> LoggedRequest {
     LoggedRequest {
         at_ms: at.since_start().as_millis() as u64,
+        at_us: at.since_start().as_micros() as u64,
         method: request.method.to_string(),
         path: request.path.clone(),
         query: request.raw_query.clone(),

@@ -14,4 +14,5 @@ mod reporting;
 mod simulator;
 mod standalone;
 mod support;
+mod tls;
 mod wait;

@@ -20,6 +20,8 @@ struct Server {
     child: std::process::Child,
     cursor: String,
     github: String,
+    /// Kept open: the simulator keeps writing to it.
+    _stdout: std::io::Lines<BufReader<std::process::ChildStdout>>,
 }
 
 impl Drop for Server {
@@ -56,6 +58,7 @@ fn start(args: &[&str]) -> Server {
         child,
         cursor,
         github,
+        _stdout: lines,
     }
 }
 
