@@ -82,10 +82,18 @@ impl Drop for TempDir {
     }
 }
 
-fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_current_thread()
+/// Runs `body` on a single-threaded runtime; its exit status, or 1.
+fn on_runtime<F: std::future::Future<Output = u8>>(body: F) -> u8 {
+    match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
+    {
+        Ok(rt) => rt.block_on(body),
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            1
+        }
+    }
 }
 
 fn heading(title: &str) {
@@ -101,14 +109,7 @@ pub fn demo(scenario_name: &str) -> u8 {
         );
         return 2;
     };
-    let rt = match runtime() {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
-            return 1;
-        }
-    };
-    rt.block_on(async {
+    on_runtime(async {
         let clock = Clock::scaled(DEMO_SCALE);
         let sims = match Simulators::start(clock).await {
             Ok(s) => s,
@@ -146,7 +147,10 @@ pub fn demo(scenario_name: &str) -> u8 {
             ("GITHUB_OUTPUT", path(&outputs)),
             ("GITHUB_STEP_SUMMARY", path(&summary)),
             ("GITHUB_WORKSPACE", path(dir.path())),
-            ("INPUT_CURSOR-API-KEY", "crsr_demo_0000000000000000000000".into()),
+            (
+                "INPUT_CURSOR-API-KEY",
+                "crsr_demo_0000000000000000000000".into(),
+            ),
             ("INPUT_GITHUB-TOKEN", "ghs_demo_00000000000000000000".into()),
             ("INPUT_API-URL", sims.cursor_url()),
             ("INPUT_LABEL", "bug".into()),
@@ -171,7 +175,10 @@ pub fn demo(scenario_name: &str) -> u8 {
         println!("(exit status {code})");
 
         heading("Step outputs (GITHUB_OUTPUT)");
-        match std::fs::read_to_string(&outputs).map_err(|e| e.to_string()).and_then(|t| parse_outputs(&t)) {
+        match std::fs::read_to_string(&outputs)
+            .map_err(|e| e.to_string())
+            .and_then(|t| parse_outputs(&t))
+        {
             Ok(pairs) => {
                 // Later writes win, as on the runner.
                 let mut seen: Vec<(String, String)> = Vec::new();
@@ -193,19 +200,43 @@ pub fn demo(scenario_name: &str) -> u8 {
             Err(e) => println!("(none: {e})"),
         }
         heading("Step summary (GITHUB_STEP_SUMMARY)");
-        println!("{}", std::fs::read_to_string(&summary).unwrap_or_default().trim_end());
+        println!(
+            "{}",
+            std::fs::read_to_string(&summary)
+                .unwrap_or_default()
+                .trim_end()
+        );
         heading("The comment on issue #1");
         let comments = sims.github.comments("Codertocat/Hello-World", 1);
         match comments.last() {
             Some(c) => println!("{}", c.body.trim_end()),
             None => println!("(no comment)"),
         }
-        let reactions: Vec<String> = sims.github.reactions().iter().map(|r| r.content.clone()).collect();
+        let reactions: Vec<String> = sims
+            .github
+            .reactions()
+            .iter()
+            .map(|r| r.content.clone())
+            .collect();
         heading("Requests the simulators received");
-        for (name, log) in [("Cursor", sims.cursor.requests()), ("GitHub", sims.github.requests())] {
+        for (name, log) in [
+            ("Cursor", sims.cursor.requests()),
+            ("GitHub", sims.github.requests()),
+        ] {
             let mut counts: Vec<(String, usize)> = Vec::new();
             for r in log {
-                let path = r.path.split('/').map(|s| if s.starts_with("bc-") || s.parse::<u64>().is_ok() { "{id}" } else { s }).collect::<Vec<_>>().join("/");
+                let path = r
+                    .path
+                    .split('/')
+                    .map(|s| {
+                        if s.starts_with("bc-") || s.parse::<u64>().is_ok() {
+                            "{id}"
+                        } else {
+                            s
+                        }
+                    })
+                    .collect::<Vec<_>>()
+                    .join("/");
                 let key = format!("{} {path}", r.method);
                 match counts.iter_mut().find(|(k, _)| *k == key) {
                     Some((_, n)) => *n += 1,
@@ -216,7 +247,14 @@ pub fn demo(scenario_name: &str) -> u8 {
                 println!("{name}: {k} ×{n}");
             }
         }
-        println!("Reactions on the issue: {}", if reactions.is_empty() { "none".into() } else { reactions.join(", ") });
+        println!(
+            "Reactions on the issue: {}",
+            if reactions.is_empty() {
+                "none".into()
+            } else {
+                reactions.join(", ")
+            }
+        );
         code
     })
 }
@@ -248,14 +286,7 @@ impl Default for SimulatorOptions {
 
 /// Runs both simulators until Ctrl-C.
 pub fn simulator(options: SimulatorOptions) -> u8 {
-    let rt = match runtime() {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
-            return 1;
-        }
-    };
-    rt.block_on(async {
+    on_runtime(async {
         let clock = Clock::scaled(options.time_scale);
         let addr = |port| SocketAddr::from(([127, 0, 0, 1], port));
         let cursor_config = CursorSimConfig {
@@ -266,7 +297,15 @@ pub fn simulator(options: SimulatorOptions) -> u8 {
             token: options.token.clone(),
             ..Default::default()
         };
-        let sims = match Simulators::start_on(addr(options.cursor_port), addr(options.github_port), clock, cursor_config, github_config).await {
+        let sims = match Simulators::start_on(
+            addr(options.cursor_port),
+            addr(options.github_port),
+            clock,
+            cursor_config,
+            github_config,
+        )
+        .await
+        {
             Ok(s) => s,
             Err(e) => {
                 eprintln!("error: cannot listen: {e}");
@@ -284,21 +323,43 @@ pub fn simulator(options: SimulatorOptions) -> u8 {
         }
         let mut out = std::io::stdout().lock();
         // Writes may fail (a closed pipe): the servers run on regardless.
-        let _ = writeln!(out, "Cursor API simulator: {}   (the action's `api-url` input)", sims.cursor_url());
-        let _ = writeln!(out, "GitHub API simulator: {}   (GITHUB_API_URL)", sims.github_url());
+        let _ = writeln!(
+            out,
+            "Cursor API simulator: {}   (the action's `api-url` input)",
+            sims.cursor_url()
+        );
+        let _ = writeln!(
+            out,
+            "GitHub API simulator: {}   (GITHUB_API_URL)",
+            sims.github_url()
+        );
         let _ = writeln!(
             out,
             "API keys: {}. Time runs {}× faster.",
-            if options.keys.is_empty() { "any".to_string() } else { options.keys.join(", ") },
+            if options.keys.is_empty() {
+                "any".to_string()
+            } else {
+                options.keys.join(", ")
+            },
             options.time_scale
         );
         let _ = writeln!(
             out,
             "Users with write permission: {}; others can read only (grant more with POST /_sim/permissions on the GitHub port).",
-            if options.writers.is_empty() { "none".to_string() } else { options.writers.join(", ") }
+            if options.writers.is_empty() {
+                "none".to_string()
+            } else {
+                options.writers.join(", ")
+            }
         );
-        let _ = writeln!(out, "Control, Cursor port: POST /_sim/scenarios, POST /_sim/faults, POST /_sim/reset, GET /_sim/requests, GET /_sim/agents.");
-        let _ = writeln!(out, "Control, GitHub port: POST /_sim/permissions, POST /_sim/read-only, POST /_sim/faults, GET /_sim/requests, GET /_sim/comments?repo=owner/name&issue=N.");
+        let _ = writeln!(
+            out,
+            "Control, Cursor port: POST /_sim/scenarios, POST /_sim/faults, POST /_sim/reset, GET /_sim/requests, GET /_sim/agents."
+        );
+        let _ = writeln!(
+            out,
+            "Control, GitHub port: POST /_sim/permissions, POST /_sim/read-only, POST /_sim/faults, GET /_sim/requests, GET /_sim/comments?repo=owner/name&issue=N."
+        );
         let _ = writeln!(out, "Press Ctrl-C to stop.");
         let _ = out.flush();
         drop(out);

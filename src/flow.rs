@@ -644,7 +644,7 @@ impl<'a> Flow<'a> {
                 self.report.agent = Some(agent);
                 self.end(outcome, None)
             }
-            WaitEnd::Deadline => self.timed_out(deadline).await,
+            WaitEnd::Deadline => self.timed_out().await,
             WaitEnd::Cancelled => self.cancelled().await,
             WaitEnd::Failed(e) => {
                 let detail = format!(
@@ -684,8 +684,9 @@ impl<'a> Flow<'a> {
         }
     }
 
-    /// Stops the agent within `budget`; returns what happened, for the report.
-    async fn stop_agent(&self, budget: Duration) -> Result<(), String> {
+    /// Stops the agent within `budget` (and records it as stopped); the error
+    /// says why not, for the report.
+    async fn stop_agent(&mut self, budget: Duration) -> Result<(), String> {
         let Some(id) = self.report.agent_id().map(String::from) else {
             return Err("no agent".into());
         };
@@ -705,7 +706,12 @@ impl<'a> Flow<'a> {
         )
         .await;
         match stopped {
-            Ok(_) => Ok(()),
+            Ok(_) => {
+                if let Some(a) = self.report.agent.as_mut() {
+                    a.status = AgentStatus::Stopped;
+                }
+                Ok(())
+            }
             // Already ended: nothing to stop.
             Err(GaveUp::Failed(e)) if matches!(e.status(), Some(400 | 409)) => Ok(()),
             Err(GaveUp::Failed(e) | GaveUp::Deadline(Some(e))) => {
@@ -715,7 +721,7 @@ impl<'a> Flow<'a> {
         }
     }
 
-    async fn timed_out(&mut self, _deadline: Moment) -> RunReport {
+    async fn timed_out(&mut self) -> RunReport {
         let limit = format_duration(self.inputs.timeout);
         let url = self.report.agent_url().unwrap_or_default();
         let detail = match self.inputs.on_timeout {
@@ -726,14 +732,9 @@ impl<'a> Flow<'a> {
                 "The agent did not finish within {limit} (`timeout`); it is still running in Cursor: {url}. `on-timeout: continue`, so this step succeeds."
             ),
             OnTimeout::Stop => match self.stop_agent(Duration::from_secs(15)).await {
-                Ok(()) => {
-                    if let Some(a) = self.report.agent.as_mut() {
-                        a.status = AgentStatus::Stopped;
-                    }
-                    format!(
-                        "The agent did not finish within {limit} (`timeout`), so it was stopped (`on-timeout: stop`). A follow-up comment resumes it."
-                    )
-                }
+                Ok(()) => format!(
+                    "The agent did not finish within {limit} (`timeout`), so it was stopped (`on-timeout: stop`). A follow-up comment resumes it."
+                ),
                 Err(why) => format!(
                     "The agent did not finish within {limit} (`timeout`); stopping it failed ({why}), so it may still be running: {url}."
                 ),
@@ -750,14 +751,9 @@ impl<'a> Flow<'a> {
                 self.report.agent_url().unwrap_or_default()
             ),
             OnCancel::Stop => match self.stop_agent(Duration::from_millis(1500)).await {
-                Ok(()) => {
-                    if let Some(a) = self.report.agent.as_mut() {
-                        a.status = AgentStatus::Stopped;
-                    }
-                    format!(
-                        "The workflow run was cancelled ({signal}), so the agent was stopped (`on-cancel: stop`)."
-                    )
-                }
+                Ok(()) => format!(
+                    "The workflow run was cancelled ({signal}), so the agent was stopped (`on-cancel: stop`)."
+                ),
                 Err(why) => format!(
                     "The workflow run was cancelled ({signal}); stopping the agent failed ({why})."
                 ),

@@ -2,15 +2,17 @@
 //! comment or step summary: no raw HTML, no @mentions that ping, code kept as
 //! written, and nothing that can break out of our own layout.
 
-/// How a line-level scan sees the text: inside a fenced code block or not.
-#[derive(Clone, Copy)]
-struct Fence {
-    ch: char,
-    len: usize,
+use pulldown_cmark::{CodeBlockKind, Event, Options, Parser, Tag};
+use std::ops::Range;
+
+/// The Markdown GitHub renders: CommonMark with its table, strikethrough and
+/// task-list extensions.
+fn github_flavor() -> Options {
+    Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TASKLISTS
 }
 
 /// A fence line: up to 3 spaces, then 3+ backticks or tildes.
-fn fence_of(line: &str) -> Option<Fence> {
+fn fence_of(line: &str) -> Option<(char, usize)> {
     let indent = line.len() - line.trim_start_matches(' ').len();
     if indent > 3 {
         return None;
@@ -18,137 +20,139 @@ fn fence_of(line: &str) -> Option<Fence> {
     let t = &line[indent..];
     let ch = t.chars().next().filter(|c| *c == '`' || *c == '~')?;
     let len = t.chars().take_while(|c| *c == ch).count();
-    if len < 3 {
-        return None;
-    }
-    // A backtick fence's info string cannot contain backticks.
-    if ch == '`' && t[len..].contains('`') {
-        return None;
-    }
-    Some(Fence { ch, len })
+    (len >= 3).then_some((ch, len))
 }
 
-fn closes(open: Fence, line: &str) -> bool {
-    fence_of(line).is_some_and(|f| {
-        f.ch == open.ch && f.len >= open.len && {
-            let t = line.trim();
-            t.chars().all(|c| c == open.ch)
+/// Where a parser sees code (spans and blocks) in `text`.
+fn code_regions(text: &str, options: Options) -> Vec<Range<usize>> {
+    let mut regions: Vec<Range<usize>> = Parser::new_ext(text, options)
+        .into_offset_iter()
+        .filter_map(|(event, range)| match event {
+            Event::Code(_) | Event::Start(Tag::CodeBlock(_)) => Some(range),
+            _ => None,
+        })
+        .collect();
+    regions.sort_by_key(|r| r.start);
+    regions
+}
+
+fn inside(regions: &[Range<usize>], i: usize) -> bool {
+    regions.iter().any(|r| r.contains(&i))
+}
+
+/// The entities our escaping writes: leaving them alone makes it idempotent.
+const OUR_ENTITIES: [&str; 4] = ["lt;", "gt;", "amp;", "#8203;"];
+
+/// Escapes one character of text that is not code: `<` (no HTML), `&`
+/// (so `&#64;` cannot become `@`; our own entities pass), and mentions (a
+/// zero-width space after `@` stops GitHub from linking it, as Dependabot
+/// does). Nothing structural is touched (`>`, `#`, `-`, backticks...): the
+/// Markdown keeps its shape.
+fn escape_char(c: char, prev: Option<char>, next: Option<char>, rest: &str, out: &mut String) {
+    match c {
+        '<' => out.push_str("&lt;"),
+        '&' if OUR_ENTITIES.iter().any(|e| rest.starts_with(e)) => out.push('&'),
+        '&' => out.push_str("&amp;"),
+        '@' if !prev.is_some_and(|p| p.is_alphanumeric() || "_.-".contains(p))
+            && next.is_some_and(|n| n.is_ascii_alphanumeric()) =>
+        {
+            out.push_str("@&#8203;")
         }
-    })
+        _ => out.push(c),
+    }
 }
 
-/// Escapes HTML, entities and mentions in text that is not code.
-fn escape_prose(text: &str, out: &mut String) {
-    let mut prev: Option<char> = None;
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            // Entities such as `&#64;` would render as `@` and ping.
-            '&' => out.push_str("&amp;"),
-            '@' if !prev
-                .is_some_and(|p| p.is_alphanumeric() || p == '_' || p == '.' || p == '-')
-                && chars.peek().is_some_and(|n| n.is_ascii_alphanumeric()) =>
-            {
-                // What Dependabot does: a zero-width space stops the mention.
-                out.push_str("@&#8203;");
-            }
-            _ => out.push(c),
+/// One pass: everything escaped but what both a GitHub-flavored and a plain
+/// CommonMark parse see as code.
+fn escape_pass(text: &str, keep_code: bool) -> String {
+    let (gfm, plain) = if keep_code {
+        (
+            code_regions(text, github_flavor()),
+            code_regions(text, Options::empty()),
+        )
+    } else {
+        (Vec::new(), Vec::new())
+    };
+    let mut out = String::with_capacity(text.len() + 16);
+    let mut prev = None;
+    let mut chars = text.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        let next = chars.peek().map(|(_, n)| *n);
+        if inside(&gfm, i) && inside(&plain, i) {
+            out.push(c);
+        } else {
+            escape_char(c, prev, next, &text[i + c.len_utf8()..], &mut out);
         }
         prev = Some(c);
-    }
-}
-
-/// One line outside fenced blocks: inline code spans kept, the rest escaped.
-fn escape_line(line: &str, out: &mut String) {
-    let bytes: Vec<char> = line.chars().collect();
-    let mut i = 0;
-    let mut prose = String::new();
-    while i < bytes.len() {
-        let c = bytes[i];
-        if c == '\\' && i + 1 < bytes.len() {
-            // A backslash escape is literal: never a code span delimiter.
-            prose.push(c);
-            prose.push(bytes[i + 1]);
-            i += 2;
-            continue;
-        }
-        if c == '`' {
-            let run = bytes[i..].iter().take_while(|c| **c == '`').count();
-            // Find a closing run of exactly the same length.
-            let mut j = i + run;
-            let mut close = None;
-            while j < bytes.len() {
-                if bytes[j] == '`' {
-                    let r = bytes[j..].iter().take_while(|c| **c == '`').count();
-                    if r == run {
-                        close = Some(j);
-                        break;
-                    }
-                    j += r;
-                } else {
-                    j += 1;
-                }
-            }
-            if let Some(end) = close {
-                escape_prose(&prose, out);
-                prose.clear();
-                out.extend(&bytes[i..end + run]);
-                i = end + run;
-                continue;
-            }
-            prose.extend(&bytes[i..i + run]);
-            i += run;
-            continue;
-        }
-        prose.push(c);
-        i += 1;
-    }
-    escape_prose(&prose, out);
-}
-
-/// Makes untrusted Markdown safe to embed: HTML and mentions neutralized
-/// outside code, and an unclosed code fence closed so it cannot swallow what
-/// follows.
-pub fn sanitize(text: &str) -> String {
-    let text = text.replace("\r\n", "\n").replace('\r', "\n");
-    let mut out = String::with_capacity(text.len() + 16);
-    let mut open: Option<Fence> = None;
-    for (n, line) in text.split('\n').enumerate() {
-        if n > 0 {
-            out.push('\n');
-        }
-        match open {
-            Some(f) => {
-                out.push_str(line);
-                if closes(f, line) {
-                    open = None;
-                }
-            }
-            None => {
-                if let Some(f) = fence_of(line) {
-                    open = Some(f);
-                    // The info string is prose-like but shown as a label only.
-                    out.push_str(line);
-                } else {
-                    escape_line(line, &mut out);
-                }
-            }
-        }
-    }
-    if let Some(f) = open {
-        out.push('\n');
-        out.extend(std::iter::repeat_n(f.ch, f.len));
     }
     out
 }
 
+/// The fence that closes a fenced code block left open at the end of `text`
+/// (it would swallow whatever follows in our comment).
+fn unclosed_fence(text: &str) -> Option<String> {
+    let end = text.trim_end().len();
+    for (event, range) in Parser::new_ext(text, github_flavor()).into_offset_iter() {
+        let Event::Start(Tag::CodeBlock(CodeBlockKind::Fenced(_))) = event else {
+            continue;
+        };
+        if range.end < end {
+            continue;
+        }
+        let block = text[range].trim_end();
+        let (ch, len) = block.lines().next().and_then(fence_of)?;
+        let last = block.lines().last().unwrap_or_default();
+        let closed = block.lines().count() > 1
+            && fence_of(last).is_some_and(|(c, l)| c == ch && l >= len)
+            && last.trim().chars().all(|c| c == ch);
+        if !closed {
+            return Some(std::iter::repeat_n(ch, len).collect());
+        }
+    }
+    None
+}
+
+/// Makes untrusted Markdown safe to embed: no raw HTML and no mentions
+/// outside code, code as written, an unclosed fence closed. Escaping text can
+/// change how the rest parses (a code span may pair differently), so passes
+/// repeat until the output is stable; each pass only removes dangerous
+/// characters, so it ends, and if it did not, everything would be escaped.
+pub fn sanitize(text: &str) -> String {
+    let mut current = text.replace("\r\n", "\n").replace('\r', "\n");
+    let mut stable = false;
+    for _ in 0..16 {
+        let next = escape_pass(&current, true);
+        if next == current {
+            stable = true;
+            break;
+        }
+        current = next;
+    }
+    if !stable {
+        current = escape_pass(&current, false);
+    }
+    if let Some(fence) = unclosed_fence(&current) {
+        current.push('\n');
+        current.push_str(&fence);
+    }
+    current
+}
+
 /// Untrusted one-liner (an error message) for Markdown.
 pub fn sanitize_inline(text: &str) -> String {
-    let mut out = String::new();
-    escape_prose(&crate::cursor::one_line(text, 500), &mut out);
-    out.replace('`', "'")
+    let line = crate::cursor::one_line(text, 500).replace('`', "'");
+    let chars: Vec<char> = line.chars().collect();
+    let mut out = String::with_capacity(line.len());
+    for (i, (at, c)) in line.char_indices().enumerate() {
+        escape_char(
+            c,
+            i.checked_sub(1).map(|p| chars[p]),
+            chars.get(i + 1).copied(),
+            &line[at + c.len_utf8()..],
+            &mut out,
+        );
+    }
+    out
 }
 
 /// Sanitizes and shortens `text` so the result has at most `max_bytes`
@@ -192,18 +196,20 @@ mod tests {
     fn escapes_html_outside_code_only() {
         assert_eq!(
             sanitize("<img src=x onerror=y>"),
-            "&lt;img src=x onerror=y&gt;"
+            "&lt;img src=x onerror=y>"
         );
         assert_eq!(
             sanitize("<!-- cursor-agent-action {} -->"),
-            "&lt;!-- cursor-agent-action {} --&gt;"
+            "&lt;!-- cursor-agent-action {} -->"
         );
         assert_eq!(sanitize("use `Vec<u8>` here"), "use `Vec<u8>` here");
         assert_eq!(
             sanitize("```rust\nlet x: Vec<u8>;\n```\n<b>"),
-            "```rust\nlet x: Vec<u8>;\n```\n&lt;b&gt;"
+            "```rust\nlet x: Vec<u8>;\n```\n&lt;b>"
         );
-        assert_eq!(sanitize("\\`<i>`"), "\\`&lt;i&gt;`");
+        assert_eq!(sanitize("\\`<i>`"), "\\`&lt;i>`");
+        // Escaping is idempotent and leaves block quotes alone.
+        assert_eq!(sanitize("> quote &lt; @&#8203;x"), "> quote &lt; @&#8203;x");
     }
 
     #[test]
@@ -215,6 +221,17 @@ mod tests {
         assert_eq!(sanitize("mail me@example.com"), "mail me@example.com");
         assert_eq!(sanitize("`@octocat`"), "`@octocat`");
         assert_eq!(sanitize("(@x)"), "(@&#8203;x)");
+    }
+
+    #[test]
+    fn code_is_where_a_commonmark_parser_sees_it() {
+        // A code span across a line break: `@a` after it is text.
+        assert_eq!(sanitize("`\n`@a`"), "`\n`@&#8203;a`");
+        // A fence opened in a list item ends with the item: the HTML after it is not code.
+        let out = sanitize("- item\n   ```\n<img src=x>");
+        assert!(out.ends_with("&lt;img src=x>"), "{out}");
+        // Indented code stays as written.
+        assert_eq!(sanitize("para\n\n    <b>@x</b>"), "para\n\n    <b>@x</b>");
     }
 
     #[test]
@@ -239,95 +256,51 @@ mod tests {
         assert!(fold("S", &"x\n".repeat(10), 5, 100).starts_with("<details><summary>S</summary>"));
     }
 
-    /// What GitHub would treat as raw HTML or a mention outside code.
-    fn unsafe_outside_code(out: &str) -> bool {
-        let mut open: Option<Fence> = None;
-        for line in out.split('\n') {
-            if let Some(f) = open {
-                if closes(f, line) {
-                    open = None;
-                }
-                continue;
-            }
-            if let Some(f) = fence_of(line) {
-                open = Some(f);
-                continue;
-            }
-            // Drop inline code spans, then look for '<' and live mentions.
-            let mut stripped = String::new();
-            escape_line_strip_code(line, &mut stripped);
-            if stripped.contains('<') {
-                return true;
-            }
-            let entity_ok = ["&amp;", "&lt;", "&gt;", "&#8203;"];
-            for (i, _) in stripped.match_indices('&') {
-                if !entity_ok.iter().any(|e| stripped[i..].starts_with(e)) {
-                    return true;
-                }
-            }
-            let b: Vec<char> = stripped.chars().collect();
-            for i in 0..b.len() {
-                if b[i] == '@'
-                    && b.get(i + 1).is_some_and(|c| c.is_ascii_alphanumeric())
-                    && !(i > 0 && (b[i - 1].is_alphanumeric() || "_.-".contains(b[i - 1])))
-                {
-                    return true;
-                }
-            }
-        }
-        open.is_some()
+    /// What a CommonMark parser (GitHub's Markdown is CommonMark plus
+    /// extensions) sees as raw HTML, or as a live @mention, in `out`.
+    fn unsafe_markdown(out: &str) -> Option<String> {
+        unsafe_under(out, github_flavor()).or_else(|| unsafe_under(out, Options::empty()))
     }
 
-    fn escape_line_strip_code(line: &str, out: &mut String) {
-        let chars: Vec<char> = line.chars().collect();
-        let mut i = 0;
-        while i < chars.len() {
-            if chars[i] == '\\' && i + 1 < chars.len() {
-                out.push(chars[i]);
-                out.push(chars[i + 1]);
-                i += 2;
-                continue;
-            }
-            if chars[i] == '`' {
-                let run = chars[i..].iter().take_while(|c| **c == '`').count();
-                let mut j = i + run;
-                let mut close = None;
-                while j < chars.len() {
-                    if chars[j] == '`' {
-                        let r = chars[j..].iter().take_while(|c| **c == '`').count();
-                        if r == run {
-                            close = Some(j);
-                            break;
-                        }
-                        j += r;
-                    } else {
-                        j += 1;
+    fn unsafe_under(out: &str, options: Options) -> Option<String> {
+        let mut text = String::new();
+        let check = |text: &str| -> Option<String> {
+            let chars: Vec<char> = text.chars().collect();
+            (0..chars.len())
+                .find(|&i| {
+                    chars[i] == '@'
+                        && chars.get(i + 1).is_some_and(|c| c.is_ascii_alphanumeric())
+                        && !(i > 0
+                            && (chars[i - 1].is_alphanumeric() || "_.-".contains(chars[i - 1])))
+                })
+                .map(|_| format!("a mention in {text:?}"))
+        };
+        let mut in_code_block = false;
+        for event in Parser::new_ext(out, options) {
+            match event {
+                Event::Html(h) | Event::InlineHtml(h) => return Some(format!("raw HTML {h:?}")),
+                Event::Start(Tag::CodeBlock(_)) => in_code_block = true,
+                Event::End(pulldown_cmark::TagEnd::CodeBlock) => in_code_block = false,
+                // Code is shown as written: no mention there is linked.
+                Event::Text(_) if in_code_block => {}
+                // Adjacent text pieces (entities split them) read as one.
+                Event::Text(t) => text.push_str(&t),
+                _ => {
+                    if let Some(problem) = check(&text) {
+                        return Some(problem);
                     }
+                    text.clear();
                 }
-                match close {
-                    // A code span separates the text around it.
-                    Some(end) => {
-                        out.push(' ');
-                        i = end + run;
-                    }
-                    // An unmatched backtick run is literal text.
-                    None => {
-                        out.extend(&chars[i..i + run]);
-                        i += run;
-                    }
-                }
-                continue;
             }
-            out.push(chars[i]);
-            i += 1;
         }
+        check(&text)
     }
 
     proptest! {
         #[test]
-        fn sanitized_text_has_no_html_or_mentions_outside_code(s in "(\\PC|\n|<|>|@|&|#|`|~|\\\\)*") {
+        fn sanitized_text_has_no_html_or_mentions_outside_code(s in "(\\PC|\n|<|>|@|&|#|`|~|\\\\|- | {1,4}|> |\\* |1\\. )*") {
             let out = sanitize(&s);
-            prop_assert!(!unsafe_outside_code(&out), "{:?} -> {:?}", s, out);
+            prop_assert_eq!(unsafe_markdown(&out), None, "{:?} -> {:?}", s, out);
         }
     }
 }

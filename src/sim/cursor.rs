@@ -801,23 +801,7 @@ impl CursorSim {
                 Reply::json(200, &serde_json::to_value(self.requests()).unwrap())
             }
             ("GET", "/_sim/agents") => Reply::json(200, &json!(self.agents())),
-            ("POST", "/_sim/faults") => {
-                let rules: Result<Vec<FaultRule>, _> = if body.is_array() {
-                    serde_json::from_value(body)
-                } else {
-                    serde_json::from_value(body).map(|r| vec![r])
-                };
-                match rules {
-                    Ok(rules) => {
-                        let n = rules.len();
-                        for r in rules {
-                            self.add_fault(r);
-                        }
-                        Reply::json(200, &json!({"added": n}))
-                    }
-                    Err(e) => Reply::json(400, &json!({"error": e.to_string()})),
-                }
-            }
+            ("POST", "/_sim/faults") => super::faults::add_from_json(body, |r| self.add_fault(r)),
             ("POST", "/_sim/scenarios") => {
                 let repository = body
                     .get("repository")

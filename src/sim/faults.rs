@@ -182,6 +182,23 @@ pub fn path_matches(pattern: &str, path: &str) -> bool {
     p.len() == a.len() && p.iter().zip(&a).all(|(p, a)| *p == "*" || p == a)
 }
 
+/// `POST /_sim/faults`: one rule or a list, handed to `add`.
+pub fn add_from_json(body: serde_json::Value, add: impl Fn(FaultRule)) -> Reply {
+    let rules: Result<Vec<FaultRule>, _> = if body.is_array() {
+        serde_json::from_value(body)
+    } else {
+        serde_json::from_value(body).map(|r| vec![r])
+    };
+    match rules {
+        Ok(rules) => {
+            let n = rules.len();
+            rules.into_iter().for_each(add);
+            Reply::json(200, &serde_json::json!({"added": n}))
+        }
+        Err(e) => Reply::json(400, &serde_json::json!({"error": e.to_string()})),
+    }
+}
+
 /// Takes the first rule matching the request, consuming one use of it.
 pub fn take(
     rules: &mut [FaultRule],

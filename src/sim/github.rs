@@ -134,6 +134,25 @@ const REACTIONS: &[&str] = &[
     "+1", "-1", "laugh", "confused", "heart", "hooray", "rocket", "eyes",
 ];
 
+/// A comment body as GitHub validates it.
+fn comment_body(body: &Value) -> Result<&str, Reply> {
+    let Some(text) = body["body"].as_str() else {
+        return Err(message(
+            422,
+            "Invalid request.\n\n\"body\" wasn't supplied.",
+            "/issues/comments",
+        ));
+    };
+    if text.chars().count() > 65536 {
+        return Err(message(
+            422,
+            "Validation Failed: body is too long (maximum is 65536 characters)",
+            "/issues/comments",
+        ));
+    }
+    Ok(text)
+}
+
 fn message(status: u16, text: &str, docs: &str) -> Reply {
     Reply::json(
         status,
@@ -342,20 +361,10 @@ impl GitHubSim {
                 let Ok(n) = n.parse::<u64>() else {
                     return message(404, "Not Found", "");
                 };
-                let Some(text) = body["body"].as_str() else {
-                    return message(
-                        422,
-                        "Invalid request.\n\n\"body\" wasn't supplied.",
-                        "/issues/comments",
-                    );
+                let text = match comment_body(&body) {
+                    Ok(t) => t,
+                    Err(reply) => return reply,
                 };
-                if text.chars().count() > 65536 {
-                    return message(
-                        422,
-                        "Validation Failed: body is too long (maximum is 65536 characters)",
-                        "/issues/comments",
-                    );
-                }
                 let actor = state.actor.clone();
                 state.next_id += 1;
                 let now = SystemTime::now();
@@ -384,20 +393,10 @@ impl GitHubSim {
                     return message(404, "Not Found", "/issues/comments#get-an-issue-comment");
                 };
                 if m != "GET" {
-                    let Some(text) = body["body"].as_str() else {
-                        return message(
-                            422,
-                            "Invalid request.\n\n\"body\" wasn't supplied.",
-                            "/issues/comments",
-                        );
+                    let text = match comment_body(&body) {
+                        Ok(t) => t,
+                        Err(reply) => return reply,
                     };
-                    if text.chars().count() > 65536 {
-                        return message(
-                            422,
-                            "Validation Failed: body is too long (maximum is 65536 characters)",
-                            "/issues/comments",
-                        );
-                    }
                     state.comments[index].body = text.into();
                     state.comments[index].updated = SystemTime::now();
                 }
@@ -502,23 +501,7 @@ impl GitHubSim {
                 );
                 Reply::json(200, &json!({"ok": true}))
             }
-            ("POST", "/_sim/faults") => {
-                let rules: Result<Vec<FaultRule>, _> = if body.is_array() {
-                    serde_json::from_value(body)
-                } else {
-                    serde_json::from_value(body).map(|r| vec![r])
-                };
-                match rules {
-                    Ok(rules) => {
-                        let n = rules.len();
-                        for r in rules {
-                            self.add_fault(r);
-                        }
-                        Reply::json(200, &json!({"added": n}))
-                    }
-                    Err(e) => Reply::json(400, &json!({"error": e.to_string()})),
-                }
-            }
+            ("POST", "/_sim/faults") => super::faults::add_from_json(body, |r| self.add_fault(r)),
             ("GET", "/_sim/comments") => {
                 let repo = request.query("repo").unwrap_or_default().to_string();
                 let issue = request

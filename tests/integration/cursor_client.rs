@@ -13,9 +13,8 @@ use wiremock::matchers::{body_json, header, method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 fn client(server: &MockServer, scheme: AuthScheme) -> CursorClient {
-    let http = cursor_agent_action::http::client(&Env::from_pairs::<&str, &str>([])).unwrap();
     CursorClient::new(
-        http,
+        http(),
         &url::Url::parse(&server.uri()).unwrap(),
         &Secret::new(KEY),
         scheme,

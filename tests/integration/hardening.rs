@@ -258,12 +258,7 @@ async fn run(case: Case, secrets: Secrets, debug: bool) -> Row {
     let mut previous_agent = None;
     if case.followup_of_existing {
         // An earlier trigger launched an agent and left its comment.
-        let http = cursor_agent_action::http::client(&cursor_agent_action::Env::from_pairs::<
-            &str,
-            &str,
-        >([]))
-        .unwrap();
-        let agent: Value = http
+        let agent: Value = http()
             .post(format!("{}/v0/agents", s.cursor_url()))
             .bearer_auth(&secrets.key)
             .json(&json!({"prompt": {"text": "earlier"}, "source": {"repository": "https://github.com/Codertocat/Hello-World"}}))

@@ -318,10 +318,7 @@ async fn a_followup_to_a_gone_agent_launches_a_new_one_and_says_so() {
     let first = labeled(&s).run_in_process().await;
     let old = first.output("agent-id").to_string();
     // The agent is deleted in Cursor.
-    let http =
-        cursor_agent_action::http::client(&cursor_agent_action::Env::from_pairs::<&str, &str>([]))
-            .unwrap();
-    let r = http
+    let r = http()
         .delete(format!("{}/v0/agents/{old}", s.cursor_url()))
         .bearer_auth(KEY)
         .send()

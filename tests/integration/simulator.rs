@@ -3,7 +3,6 @@
 //! than GitHub's.
 
 use crate::support::*;
-use cursor_agent_action::Env;
 use cursor_agent_action::clock::Clock;
 use cursor_agent_action::context::RepoId;
 use cursor_agent_action::cursor::*;
@@ -13,10 +12,6 @@ use cursor_agent_action::sim::*;
 use serde_json::{Value, json};
 use std::net::SocketAddr;
 use std::time::Duration;
-
-fn http() -> reqwest::Client {
-    cursor_agent_action::http::client(&Env::from_pairs::<&str, &str>([])).unwrap()
-}
 
 fn cursor(sims: &Simulators, key: &str, scheme: AuthScheme) -> CursorClient {
     CursorClient::new(

@@ -11,11 +11,6 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-fn http() -> reqwest::Client {
-    cursor_agent_action::http::client(&cursor_agent_action::Env::from_pairs::<&str, &str>([]))
-        .unwrap()
-}
-
 struct Server {
     child: std::process::Child,
     cursor: String,

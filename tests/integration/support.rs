@@ -30,6 +30,26 @@ pub async fn github() -> Simulators {
     sims_on(Clock::real()).await
 }
 
+/// The action's HTTP client, with no proxies.
+pub fn http() -> reqwest::Client {
+    cursor_agent_action::http::client(&Env::from_pairs::<&str, &str>([])).unwrap()
+}
+
+/// A Cursor client for `url` with `key`, on `clock`.
+pub fn cursor_client(
+    url: &str,
+    key: &str,
+    clock: Clock,
+) -> cursor_agent_action::cursor::CursorClient {
+    cursor_agent_action::cursor::CursorClient::new(
+        http(),
+        &url::Url::parse(url).unwrap(),
+        &cursor_agent_action::secret::Secret::new(key),
+        cursor_agent_action::cursor::AuthScheme::Basic,
+        clock,
+    )
+}
+
 pub fn fixture_path(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures/github-events")

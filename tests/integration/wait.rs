@@ -2,11 +2,9 @@
 //! fault, the deadline, cancellation, and what a run reports for each.
 
 use crate::support::*;
-use cursor_agent_action::Env;
 use cursor_agent_action::cancel::Cancel;
 use cursor_agent_action::clock::Clock;
 use cursor_agent_action::cursor::*;
-use cursor_agent_action::secret::Secret;
 use cursor_agent_action::sim::*;
 use cursor_agent_action::wait::schedule::PollSchedule;
 use cursor_agent_action::wait::{WaitConfig, WaitEnd, WaitEvent, Waiter};
@@ -24,14 +22,7 @@ async fn setup(scenario: Scenario) -> Setup {
     let clock = Clock::real();
     let sims = Simulators::start(clock).await.unwrap();
     sims.cursor.set_default_scenario(scenario);
-    let http = cursor_agent_action::http::client(&Env::from_pairs::<&str, &str>([])).unwrap();
-    let client = CursorClient::new(
-        http,
-        &url::Url::parse(&sims.cursor_url()).unwrap(),
-        &Secret::new(KEY),
-        AuthScheme::Basic,
-        clock,
-    );
+    let client = cursor_client(&sims.cursor_url(), KEY, clock);
     Setup {
         sims,
         client,
