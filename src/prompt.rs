@@ -107,62 +107,66 @@ fn comment_intro(comment: &Comment, on: &str) -> String {
     intro
 }
 
+/// The issue or pull request an event is about, as the prompt shows it.
+struct Subject<'a> {
+    kind: &'static str,
+    number: u64,
+    title: Option<&'a str>,
+    body: Option<&'a str>,
+    url: Option<&'a str>,
+    author: Option<&'a crate::context::User>,
+}
+
+impl<'a> Subject<'a> {
+    fn issue(issue: &'a crate::context::Issue) -> Self {
+        Self {
+            kind: if issue.pull_request.is_some() {
+                "Pull request"
+            } else {
+                "Issue"
+            },
+            number: issue.number,
+            title: issue.title.as_deref(),
+            body: issue.body.as_deref(),
+            url: issue.html_url.as_deref(),
+            author: issue.user.as_ref(),
+        }
+    }
+
+    fn pull_request(pr: &'a crate::context::PullRequest) -> Self {
+        Self {
+            kind: "Pull request",
+            number: pr.number,
+            title: pr.title.as_deref(),
+            body: pr.body.as_deref(),
+            url: pr.html_url.as_deref(),
+            author: pr.user.as_ref(),
+        }
+    }
+}
+
 /// The context block for the triggering issue, PR or comment, if any.
 pub fn context_block(ctx: &Context) -> Option<String> {
     let repo = &ctx.repo;
-    let (kind, number, title, body, url, author, comment) = match ctx.event() {
-        Event::Issues { issue, .. } => (
-            if issue.pull_request.is_some() {
-                "Pull request"
-            } else {
-                "Issue"
-            },
-            issue.number,
-            issue.title.clone(),
-            issue.body.clone(),
-            issue.html_url.clone(),
-            issue.user.as_ref(),
-            None,
-        ),
-        Event::IssueComment { issue, comment, .. } => (
-            if issue.pull_request.is_some() {
-                "Pull request"
-            } else {
-                "Issue"
-            },
-            issue.number,
-            issue.title.clone(),
-            issue.body.clone(),
-            issue.html_url.clone(),
-            issue.user.as_ref(),
-            Some(comment),
-        ),
-        Event::PullRequest {
-            pull_request: pr, ..
-        } => (
-            "Pull request",
-            pr.number,
-            pr.title.clone(),
-            pr.body.clone(),
-            pr.html_url.clone(),
-            pr.user.as_ref(),
-            None,
-        ),
+    let (subject, comment) = match ctx.event() {
+        Event::Issues { issue, .. } => (Subject::issue(issue), None),
+        Event::IssueComment { issue, comment, .. } => (Subject::issue(issue), Some(comment)),
+        Event::PullRequest { pull_request, .. } => (Subject::pull_request(pull_request), None),
         Event::PullRequestReviewComment {
-            pull_request: pr,
+            pull_request,
             comment,
             ..
-        } => (
-            "Pull request",
-            pr.number,
-            pr.title.clone(),
-            pr.body.clone(),
-            pr.html_url.clone(),
-            pr.user.as_ref(),
-            Some(comment),
-        ),
+        } => (Subject::pull_request(pull_request), Some(comment)),
         _ => return None,
     };
+    let Subject {
+        kind,
+        number,
+        title,
+        body,
+        url,
+        author,
+    } = subject;
     let heading = format!(
         "{kind} #{number} in {repo}{}, opened by {}:",
         url.map(|u| format!(" ({u})")).unwrap_or_default(),
@@ -173,12 +177,12 @@ pub fn context_block(ctx: &Context) -> Option<String> {
     let mut parts = vec![
         Part {
             label: "TITLE",
-            text: strip_hidden(&title.unwrap_or_default()),
+            text: strip_hidden(title.unwrap_or_default()),
             intro: Some(&heading),
         },
         Part {
             label: "BODY",
-            text: strip_hidden(&body.unwrap_or_default()),
+            text: strip_hidden(body.unwrap_or_default()),
             intro: None,
         },
     ];
