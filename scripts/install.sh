@@ -17,6 +17,12 @@ set -euo pipefail
 
 action_path="${GITHUB_ACTION_PATH:?GITHUB_ACTION_PATH is not set}"
 temp="${RUNNER_TEMP:-${TMPDIR:-/tmp}}"
+# Windows runners run this in Git Bash, where GNU tar would read the drive
+# letter of D:\a\_temp as a remote host: use the POSIX form of paths.
+if command -v cygpath > /dev/null; then
+  action_path=$(cygpath -u "$action_path")
+  temp=$(cygpath -u "$temp")
+fi
 
 error() { echo "::error title=cursor-agent-action install::$*"; exit 1; }
 notice() { echo "::notice title=cursor-agent-action install::$*"; }

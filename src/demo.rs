@@ -13,6 +13,7 @@ use crate::sim::{
     CursorSimConfig, EndStatus, GitHubSimConfig, HOSTILE_SUMMARY, Refusal, Scenario, Simulators,
 };
 use crate::{Env, logging};
+use anyhow::Context as _;
 use std::io::Write as _;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -82,18 +83,13 @@ impl Drop for TempDir {
     }
 }
 
-/// Runs `body` on a single-threaded runtime; its exit status, or 1.
-fn on_runtime<F: std::future::Future<Output = u8>>(body: F) -> u8 {
-    match tokio::runtime::Builder::new_current_thread()
+/// Runs `body` on a single-threaded runtime.
+fn on_runtime<F: std::future::Future<Output = anyhow::Result<u8>>>(body: F) -> anyhow::Result<u8> {
+    tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-    {
-        Ok(rt) => rt.block_on(body),
-        Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
-            1
-        }
-    }
+        .context("cannot start the async runtime")?
+        .block_on(body)
 }
 
 fn heading(title: &str) {
@@ -101,39 +97,26 @@ fn heading(title: &str) {
 }
 
 /// Runs the demo; returns the action's exit status.
-pub fn demo(scenario_name: &str) -> u8 {
+pub fn demo(scenario_name: &str) -> anyhow::Result<u8> {
     let Some(scenario) = scenario(scenario_name) else {
         eprintln!(
             "error: unknown scenario {scenario_name:?}; use one of {}",
             SCENARIOS.join(", ")
         );
-        return 2;
+        return Ok(2);
     };
     on_runtime(async {
         let clock = Clock::scaled(DEMO_SCALE);
-        let sims = match Simulators::start(clock).await {
-            Ok(s) => s,
-            Err(e) => {
-                eprintln!("error: cannot start the simulators on loopback: {e}");
-                return 1;
-            }
-        };
+        let sims = Simulators::start(clock)
+            .await
+            .context("cannot start the simulators on loopback")?;
         sims.github.set_permission("Codertocat", "admin");
         sims.cursor.set_default_scenario(scenario);
-        let dir = match TempDir::new() {
-            Ok(d) => d,
-            Err(e) => {
-                eprintln!("error: cannot create a temporary directory: {e}");
-                return 1;
-            }
-        };
+        let dir = TempDir::new().context("cannot create a temporary directory")?;
         let event = dir.path().join("event.json");
         let outputs = dir.path().join("output.txt");
         let summary = dir.path().join("summary.md");
-        if let Err(e) = std::fs::write(&event, EVENT) {
-            eprintln!("error: cannot write the event payload: {e}");
-            return 1;
-        }
+        std::fs::write(&event, EVENT).context("cannot write the event payload")?;
         let path = |p: &std::path::Path| p.display().to_string();
         let env = Env::from_pairs([
             ("GITHUB_REPOSITORY", "Codertocat/Hello-World".to_string()),
@@ -255,7 +238,7 @@ pub fn demo(scenario_name: &str) -> u8 {
                 reactions.join(", ")
             }
         );
-        code
+        Ok(code)
     })
 }
 
@@ -285,7 +268,7 @@ impl Default for SimulatorOptions {
 }
 
 /// Runs both simulators until Ctrl-C.
-pub fn simulator(options: SimulatorOptions) -> u8 {
+pub fn simulator(options: SimulatorOptions) -> anyhow::Result<u8> {
     on_runtime(async {
         let clock = Clock::scaled(options.time_scale);
         let addr = |port| SocketAddr::from(([127, 0, 0, 1], port));
@@ -297,7 +280,7 @@ pub fn simulator(options: SimulatorOptions) -> u8 {
             token: options.token.clone(),
             ..Default::default()
         };
-        let sims = match Simulators::start_on(
+        let sims = Simulators::start_on(
             addr(options.cursor_port),
             addr(options.github_port),
             clock,
@@ -305,22 +288,15 @@ pub fn simulator(options: SimulatorOptions) -> u8 {
             github_config,
         )
         .await
-        {
-            Ok(s) => s,
-            Err(e) => {
-                eprintln!("error: cannot listen: {e}");
-                return 1;
-            }
-        };
+        .context("cannot listen")?;
         for login in &options.writers {
             sims.github.set_permission(login, "write");
         }
         // Listen before announcing: a user (or a test) may press Ctrl-C at once.
         let cancel = Cancel::new();
-        if let Err(e) = cancel.listen_for_signals() {
-            eprintln!("error: cannot listen for Ctrl-C: {e}");
-            return 1;
-        }
+        cancel
+            .listen_for_signals()
+            .context("cannot listen for Ctrl-C")?;
         let mut out = std::io::stdout().lock();
         // Writes may fail (a closed pipe): the servers run on regardless.
         let _ = writeln!(
@@ -364,6 +340,6 @@ pub fn simulator(options: SimulatorOptions) -> u8 {
         let _ = out.flush();
         drop(out);
         cancel.cancelled().await;
-        0
+        Ok(0)
     })
 }

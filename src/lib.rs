@@ -51,9 +51,20 @@ pub fn clock_from_env(env: &Env) -> Clock {
 }
 
 /// Runs the command line `args` (without the program name). Returns the exit
-/// status.
+/// status; failures of the command line itself are printed here.
 pub fn run(args: &[String], env: Env) -> u8 {
-    match cli::parse(args) {
+    match dispatch(args, env) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            1
+        }
+    }
+}
+
+fn dispatch(args: &[String], env: Env) -> anyhow::Result<u8> {
+    use anyhow::Context as _;
+    Ok(match cli::parse(args) {
         cli::Command::Help => {
             print!("{}", cli::help());
             0
@@ -70,19 +81,13 @@ pub fn run(args: &[String], env: Env) -> u8 {
             eprintln!("error: {why}");
             app::EXIT_CONFIG
         }
-        cli::Command::Demo { scenario } => demo::demo(&scenario),
-        cli::Command::Simulator(options) => demo::simulator(options),
+        cli::Command::Demo { scenario } => demo::demo(&scenario)?,
+        cli::Command::Simulator(options) => demo::simulator(options)?,
         cli::Command::Action => {
-            let runtime = match tokio::runtime::Builder::new_current_thread()
+            let runtime = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()
-            {
-                Ok(rt) => rt,
-                Err(e) => {
-                    eprintln!("error: cannot start the async runtime: {e}");
-                    return 1;
-                }
-            };
+                .context("cannot start the async runtime")?;
             let mode = ActionsIo::mode_for(&env);
             let console = Arc::new(Console::stdout(mode, env.flag("RUNNER_DEBUG")));
             let _log = tracing::subscriber::set_default(logging::subscriber(console.clone()));
@@ -100,5 +105,5 @@ pub fn run(args: &[String], env: Env) -> u8 {
                 app::run_action(&rt).await
             })
         }
-    }
+    })
 }
