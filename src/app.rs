@@ -121,7 +121,7 @@ fn dry_run(rt: &Runtime, inputs: &Inputs, ctx: &Context, plan: &LaunchPlan) -> u
     match plan.issue_number.filter(|_| inputs.comment) {
         Some(n) => {
             console.info(&format!("Comment planned on #{n} in {}:", ctx.repo));
-            let marker = Marker::new(None, ctx.run_id, ctx.run_attempt);
+            let marker = Marker::new(None, ctx.run_id, ctx.run_attempt).with_key(&plan.key);
             console.untrusted_block(&comment::render(
                 &marker,
                 &report,

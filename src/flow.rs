@@ -297,7 +297,9 @@ impl<'a> Flow<'a> {
 
         // A re-run of this workflow run: its comment, and its agent if any.
         if let Some(run) = self.ctx.run_id
-            && let Some((c, m)) = marked.iter().rev().find(|(_, m)| m.run == Some(run))
+            && let Some((c, m)) = marked.iter().rev().find(|(_, m)| {
+                m.run == Some(run) && m.key.as_deref().is_none_or(|k| k == self.plan.key)
+            })
         {
             self.live = Some(Live {
                 id: c.id,
@@ -492,6 +494,7 @@ impl<'a> Flow<'a> {
             self.ctx.run_id,
             self.ctx.run_attempt,
         )
+        .with_key(&self.plan.key)
     }
 
     /// Creates or updates the comment; failures are warned about, never fatal.
@@ -516,11 +519,11 @@ impl<'a> Flow<'a> {
                 policy::idempotent(&limits, || github.update_comment(id, &body)).await
             }
             None => {
-                let run = self.ctx.run_id;
-                let attempt = self.ctx.run_attempt;
+                let mine = self.marker();
                 let is_ours = |c: &IssueComment| {
-                    Marker::find(&c.body)
-                        .is_some_and(|m| m.run == run && m.attempt == Some(attempt))
+                    Marker::find(&c.body).is_some_and(|m| {
+                        m.run == mine.run && m.attempt == mine.attempt && m.key == mine.key
+                    })
                 };
                 policy::create_comment(&github, &limits, issue, &body, is_ours).await
             }

@@ -12,6 +12,9 @@ use base64::Engine as _;
 /// Everything decided before any request is made.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LaunchPlan {
+    /// This launch's identity within its run (job, step, prompt), the same on
+    /// every attempt: the comment marker carries it.
+    pub key: String,
     pub request: LaunchRequest,
     /// The repository the agent works on, for messages (`owner/repo` or URL).
     pub repository: String,
@@ -50,7 +53,11 @@ pub fn derived_branch(
         (None, Event::Push { .. }) => "push".into(),
         (None, _) => "run".into(),
     };
-    let hash = stable_hash(&[ctx.job.as_deref().unwrap_or(""), prompt_text]);
+    let hash = stable_hash(&[
+        ctx.job.as_deref().unwrap_or(""),
+        ctx.step.as_deref().unwrap_or(""),
+        prompt_text,
+    ]);
     Some(format!(
         "cursor/{subject}-run-{run_id}-{:06x}",
         hash & 0xff_ffff
@@ -120,7 +127,16 @@ pub fn plan(inputs: &Inputs, ctx: &Context) -> Result<LaunchPlan, NoTask> {
         .clone()
         .or_else(|| source.pr_url.clone())
         .unwrap_or_else(|| ctx.repo.to_string());
+    let key = format!(
+        "{:08x}",
+        stable_hash(&[
+            ctx.job.as_deref().unwrap_or(""),
+            ctx.step.as_deref().unwrap_or(""),
+            &text
+        ]) & 0xffff_ffff
+    );
     Ok(LaunchPlan {
+        key,
         request: LaunchRequest {
             prompt: Prompt { text, images },
             model: inputs.model.clone(),

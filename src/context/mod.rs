@@ -78,6 +78,8 @@ pub struct Context {
     pub run_id: Option<u64>,
     pub run_attempt: u32,
     pub job: Option<String>,
+    /// The step's id (`GITHUB_ACTION`).
+    pub step: Option<String>,
     pub workspace: PathBuf,
 }
 
@@ -163,6 +165,7 @@ impl Context {
             run_id,
             run_attempt,
             job: env.get("GITHUB_JOB"),
+            step: env.get("GITHUB_ACTION"),
             workspace,
         })
     }

@@ -22,6 +22,10 @@ pub struct Marker {
     pub run: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attempt: Option<u32>,
+    /// Which launch of the run it is (job, step and prompt, hashed): two
+    /// steps or matrix legs of one run on one issue keep apart.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
 }
 
 impl Marker {
@@ -31,7 +35,17 @@ impl Marker {
             agent: agent.filter(|a| is_valid_agent_id(a)).map(String::from),
             run,
             attempt: Some(attempt),
+            key: None,
         }
+    }
+
+    pub fn with_key(mut self, key: &str) -> Self {
+        // Hex only: the JSON must never hold `-->`.
+        self.key = key
+            .chars()
+            .all(|c| c.is_ascii_hexdigit())
+            .then(|| key.to_string());
+        self
     }
 
     pub fn render(&self) -> String {
@@ -230,7 +244,7 @@ mod tests {
 
     #[test]
     fn marker_round_trips_and_rejects_bad_ids() {
-        let m = Marker::new(Some("bc-1a"), Some(42), 2);
+        let m = Marker::new(Some("bc-1a"), Some(42), 2).with_key("00ff12ab");
         let body = format!("{}\nrest", m.render());
         assert_eq!(Marker::find(&body), Some(m));
         assert!(
@@ -239,6 +253,7 @@ mod tests {
         assert!(Marker::find("hello\n<!-- cursor-agent-action {\"v\":1} -->").is_none());
         assert!(has_marker("quoted: <!-- cursor-agent-action {} -->"));
         assert_eq!(Marker::new(Some("bad id"), None, 1).agent, None);
+        assert_eq!(Marker::new(None, None, 1).with_key("--> x").key, None);
     }
 
     #[test]

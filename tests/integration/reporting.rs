@@ -245,6 +245,32 @@ async fn a_rerun_reattaches_to_its_agent_and_comment() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn two_steps_of_one_run_keep_their_own_agents_and_comments() {
+    let s = sims(Scenario::lasting(10, 1200)).await;
+    let step = |id: &str, prompt: &str, attempt: &str| {
+        labeled(&s)
+            .env("GITHUB_ACTION", id)
+            .env("GITHUB_RUN_ATTEMPT", attempt)
+            .input("prompt", prompt)
+            .input("timeout", "2m")
+            .input("on-timeout", "continue")
+    };
+    let docs = step("docs", "Update the docs", "1").run_in_process().await;
+    let tests = step("tests", "Add tests", "1").run_in_process().await;
+    assert_ne!(docs.output("agent-id"), tests.output("agent-id"));
+    assert_eq!(s.github.comments(REPO, 1).len(), 2);
+    // Re-running the run: each step finds its own agent and comment.
+    let docs2 = step("docs", "Update the docs", "2").run_in_process().await;
+    let tests2 = step("tests", "Add tests", "2").run_in_process().await;
+    assert_eq!(docs2.output("agent-id"), docs.output("agent-id"));
+    assert_eq!(tests2.output("agent-id"), tests.output("agent-id"));
+    assert_eq!(docs2.output("comment-url"), docs.output("comment-url"));
+    assert_eq!(tests2.output("comment-url"), tests.output("comment-url"));
+    assert_eq!(s.cursor.agents_created(), 2);
+    assert_eq!(s.github.comments(REPO, 1).len(), 2);
+}
+
+#[tokio::test(start_paused = true)]
 async fn a_rerun_without_a_comment_finds_its_agent_by_branch() {
     let s = sims(Scenario::lasting(10, 1200)).await;
     let dispatch = json!({"ref": "refs/heads/master", "inputs": {}});
