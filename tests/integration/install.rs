@@ -31,8 +31,22 @@ fn fake_binary(dir: &Path, target: &str) -> PathBuf {
     p
 }
 
-/// The PATH without cargo (rustup installs it under the home directory).
-const SYSTEM_PATH: &str = "/usr/local/bin:/usr/bin:/bin";
+/// A PATH holding only `tools` (links to the ones on this machine's PATH),
+/// so a test can take cargo away wherever this machine installed it.
+fn path_with_only(dir: &Path, tools: &[&str]) -> String {
+    let only = dir.join("only-these-tools");
+    std::fs::create_dir_all(&only).unwrap();
+    let search = std::env::var("PATH").unwrap_or_default();
+    for tool in tools {
+        let found = std::env::split_paths(&search)
+            .map(|d| d.join(tool))
+            .find(|p| p.is_file())
+            .unwrap_or_else(|| panic!("{tool} is not on PATH"));
+        #[cfg(unix)]
+        std::os::unix::fs::symlink(found, only.join(tool)).unwrap();
+    }
+    only.display().to_string()
+}
 
 fn run(
     action: &Path,
@@ -375,17 +389,21 @@ async fn no_release_builds_from_source_and_says_so() {
     );
 
     // Without cargo, a source build is impossible: say what to do.
-    if !Path::new("/usr/bin/cargo").exists() && !Path::new("/usr/local/bin/cargo").exists() {
-        let r = run_with_path(
-            &action,
-            &dir.path().join("d"),
-            "FreeBSD",
-            "X64",
-            Some(&server.uri()),
-            None,
-            SYSTEM_PATH,
-        );
-        assert_eq!(r.code, 1, "{}", r.stdout);
-        assert!(r.stdout.contains("cargo is not installed; pin a released version of the action, or install Rust first"), "{}", r.stdout);
-    }
+    let r = run_with_path(
+        &action,
+        &dir.path().join("d"),
+        "FreeBSD",
+        "X64",
+        Some(&server.uri()),
+        None,
+        &path_with_only(dir.path(), &["bash", "sed", "head"]),
+    );
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert!(
+        r.stdout.contains(
+            "cargo is not installed; pin a released version of the action, or install Rust first"
+        ),
+        "{}",
+        r.stdout
+    );
 }

@@ -3,12 +3,10 @@
 //! trigger; nothing is duplicated or lost when GitHub misbehaves.
 
 use crate::support::*;
-use cursor_agent_action::cancel::Cancel;
 use cursor_agent_action::clock::Clock;
 use cursor_agent_action::report::comment::Marker;
 use cursor_agent_action::sim::*;
 use serde_json::{Value, json};
-use std::time::Duration;
 
 const REPO: &str = "Codertocat/Hello-World";
 const WORKING: &str = "This comment is updated when the status changes";
@@ -170,15 +168,9 @@ async fn every_outcome_finalizes_the_one_comment() {
         for (k, v) in case.inputs {
             t = t.input(k, v);
         }
-        let cancel = Cancel::new();
-        if let Some(after) = case.cancel_after {
-            let c = cancel.clone();
-            tokio::spawn(async move {
-                tokio::time::sleep(Duration::from_secs(after)).await;
-                c.cancel("SIGTERM");
-            });
-        }
-        let ran = t.run_in_process_with(cancel).await;
+        let ran = t
+            .run_in_process_with(cancel_after(case.cancel_after, "SIGTERM"))
+            .await;
         let c = only_comment(&s, 1);
         assert_eq!(writes(&s).0, 1, "{}", case.name);
         assert!(

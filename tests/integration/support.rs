@@ -25,6 +25,20 @@ pub async fn sims_on(clock: Clock) -> Simulators {
     sims
 }
 
+/// A cancellation that `signal` trips `after` seconds from now (tokio time,
+/// so virtual under a paused clock); never, with `None`.
+pub fn cancel_after(after: Option<u64>, signal: &'static str) -> Cancel {
+    let cancel = Cancel::new();
+    if let Some(secs) = after {
+        let c = cancel.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(std::time::Duration::from_secs(secs)).await;
+            c.cancel(signal);
+        });
+    }
+    cancel
+}
+
 /// A GitHub (and Cursor) simulator in real time.
 pub async fn github() -> Simulators {
     sims_on(Clock::real()).await

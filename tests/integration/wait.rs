@@ -321,14 +321,7 @@ async fn the_deadline_is_never_passed() {
 async fn cancellation_stops_the_wait_at_once() {
     let s = setup(Scenario::lasting(10, 3600)).await;
     let agent = s.launch().await;
-    let cancel = Cancel::new();
-    let trip = {
-        let c = cancel.clone();
-        tokio::spawn(async move {
-            tokio::time::sleep(Duration::from_secs(100)).await;
-            c.cancel("SIGINT");
-        })
-    };
+    let cancel = cancel_after(Some(100), "SIGINT");
     let start = s.clock.now();
     let mut w = s.waiter(&agent.id, Duration::from_secs(2700), cancel);
     assert!(matches!(w.run().await, WaitEnd::Cancelled));
@@ -336,7 +329,6 @@ async fn cancellation_stops_the_wait_at_once() {
         s.clock.now().saturating_since(start),
         Duration::from_secs(100)
     );
-    trip.await.unwrap();
 }
 
 #[tokio::test(start_paused = true)]
@@ -495,16 +487,8 @@ async fn cancellation_reports_cancelled_and_applies_on_cancel() {
         let sims = sims_on(Clock::real()).await;
         sims.cursor
             .set_default_scenario(Scenario::lasting(10, 7200));
-        let cancel = Cancel::new();
-        let trip = {
-            let c = cancel.clone();
-            tokio::spawn(async move {
-                tokio::time::sleep(Duration::from_secs(300)).await;
-                c.cancel("SIGINT");
-            })
-        };
+        let cancel = cancel_after(Some(300), "SIGINT");
         let ran = run_action(&sims, &[("on-cancel", policy)], cancel).await;
-        trip.await.unwrap();
         ran.status(1);
         assert_eq!(ran.output("outcome"), "cancelled");
         assert_eq!(
