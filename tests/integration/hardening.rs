@@ -256,16 +256,14 @@ async fn run(case: Case, secrets: Secrets, debug: bool) -> Row {
     let mut previous_agent = None;
     if case.followup_of_existing {
         // An earlier trigger launched an agent and left its comment.
-        let agent: Value = http()
-            .post(format!("{}/v0/agents", s.cursor_url()))
-            .bearer_auth(&secrets.key)
-            .json(&json!({"prompt": {"text": "earlier"}, "source": {"repository": "https://github.com/Codertocat/Hello-World"}}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let launch = json!({"prompt": {"text": "earlier"}, "source": {"repository": "https://github.com/Codertocat/Hello-World"}});
+        let agent: Value = json_of(
+            http()
+                .post(format!("{}/v0/agents", s.cursor_url()))
+                .bearer_auth(&secrets.key)
+                .json(&launch),
+        )
+        .await;
         let id = agent["id"].as_str().unwrap().to_string();
         let marker = Marker::new(Some(&id), Some(1), 1).render();
         s.github.add_comment(

@@ -9,7 +9,8 @@ use std::process::Command;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-struct Install {
+/// What one run of install.sh left behind.
+struct Installed {
     code: i32,
     stdout: String,
     outputs: BTreeMap<String, String>,
@@ -48,77 +49,93 @@ fn path_with_only(dir: &Path, tools: &[&str]) -> String {
     only.display().to_string()
 }
 
-fn run(
-    action: &Path,
-    dir: &Path,
-    os: &str,
-    arch: &str,
-    base: Option<&str>,
-    extra_path: Option<&Path>,
-) -> Install {
-    run_with_path(
-        action,
-        dir,
-        os,
-        arch,
-        base,
-        extra_path,
-        &std::env::var("PATH").unwrap_or_default(),
-    )
+/// One run of install.sh as a runner would start it (a Linux X64 runner
+/// with this machine's PATH unless told otherwise), in a clean environment.
+struct Install<'a> {
+    action: &'a Path,
+    dir: PathBuf,
+    os: &'a str,
+    arch: &'a str,
+    download_base: Option<String>,
+    path: String,
 }
 
-fn run_with_path(
-    action: &Path,
-    dir: &Path,
-    os: &str,
-    arch: &str,
-    base: Option<&str>,
-    extra_path: Option<&Path>,
-    path_var: &str,
-) -> Install {
-    let output = dir.join(format!("output-{os}-{arch}"));
-    let temp = dir.join(format!("runner-temp-{os}-{arch}"));
-    std::fs::create_dir_all(&temp).unwrap();
-    let mut path_var = path_var.to_string();
-    if let Some(p) = extra_path {
-        path_var = format!("{}:{path_var}", p.display());
+impl<'a> Install<'a> {
+    fn new(action: &'a Path, dir: &Path) -> Self {
+        Install {
+            action,
+            dir: dir.to_path_buf(),
+            os: "Linux",
+            arch: "X64",
+            download_base: None,
+            path: std::env::var("PATH").unwrap_or_default(),
+        }
     }
-    let mut cmd = Command::new("bash");
-    cmd.arg(action.join("scripts/install.sh"))
-        .env_clear()
-        .env("PATH", path_var)
-        .env("GITHUB_ACTION_PATH", action)
-        .env("GITHUB_OUTPUT", &output)
-        .env("RUNNER_TEMP", &temp)
-        .env("RUNNER_OS", os)
-        .env("RUNNER_ARCH", arch)
-        .env("GITHUB_SERVER_URL", "https://github.com")
-        .env(
-            "GITHUB_ACTION_REPOSITORY",
-            "cursor-agent-action/cursor-agent-action",
-        )
-        // Backoff without waiting (retries still happen; they are counted).
-        .env("CURSOR_AGENT_ACTION_RETRY_DELAY", "0");
-    if let Some(b) = base {
-        cmd.env("CURSOR_AGENT_ACTION_DOWNLOAD_BASE", b);
+
+    fn runner(mut self, os: &'a str, arch: &'a str) -> Self {
+        self.os = os;
+        self.arch = arch;
+        self
     }
-    let out = cmd.output().unwrap();
-    let outputs = std::fs::read_to_string(&output)
-        .unwrap_or_default()
-        .lines()
-        .filter_map(|l| {
-            l.split_once('=')
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-        })
-        .collect();
-    Install {
-        code: out.status.code().unwrap_or(-1),
-        stdout: format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        ),
-        outputs,
+
+    fn releases_at(mut self, base: &str) -> Self {
+        self.download_base = Some(base.to_string());
+        self
+    }
+
+    /// Tools found before the ones on PATH (a fake cargo).
+    fn tools_first(mut self, dir: &Path) -> Self {
+        self.path = format!("{}:{}", dir.display(), self.path);
+        self
+    }
+
+    fn path(mut self, path: String) -> Self {
+        self.path = path;
+        self
+    }
+
+    fn run(self) -> Installed {
+        let (os, arch) = (self.os, self.arch);
+        let output = self.dir.join(format!("output-{os}-{arch}"));
+        let temp = self.dir.join(format!("runner-temp-{os}-{arch}"));
+        std::fs::create_dir_all(&temp).unwrap();
+        let mut cmd = Command::new("bash");
+        cmd.arg(self.action.join("scripts/install.sh"))
+            .env_clear()
+            .env("PATH", &self.path)
+            .env("GITHUB_ACTION_PATH", self.action)
+            .env("GITHUB_OUTPUT", &output)
+            .env("RUNNER_TEMP", &temp)
+            .env("RUNNER_OS", os)
+            .env("RUNNER_ARCH", arch)
+            .env("GITHUB_SERVER_URL", "https://github.com")
+            .env(
+                "GITHUB_ACTION_REPOSITORY",
+                "cursor-agent-action/cursor-agent-action",
+            )
+            // Backoff without waiting (retries still happen; they are counted).
+            .env("CURSOR_AGENT_ACTION_RETRY_DELAY", "0");
+        if let Some(b) = &self.download_base {
+            cmd.env("CURSOR_AGENT_ACTION_DOWNLOAD_BASE", b);
+        }
+        let out = cmd.output().unwrap();
+        let outputs = std::fs::read_to_string(&output)
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| {
+                l.split_once('=')
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+            })
+            .collect();
+        Installed {
+            code: out.status.code().unwrap_or(-1),
+            stdout: format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            ),
+            outputs,
+        }
     }
 }
 
@@ -157,7 +174,10 @@ async fn the_right_asset_for_each_runner_verified() {
     }
     let action = action_copy(dir.path(), &checksums);
     for (os, arch, target, exe) in PLATFORMS {
-        let r = run(&action, dir.path(), os, arch, Some(&server.uri()), None);
+        let r = Install::new(&action, dir.path())
+            .runner(os, arch)
+            .releases_at(&server.uri())
+            .run();
         assert_eq!(r.code, 0, "{os}/{arch}: {}", r.stdout);
         let bin = PathBuf::from(&r.outputs["bin"]);
         assert!(
@@ -172,14 +192,9 @@ async fn the_right_asset_for_each_runner_verified() {
         );
     }
     // A second use in the same job reuses the verified binary.
-    let again = run(
-        &action,
-        dir.path(),
-        "Linux",
-        "X64",
-        Some(&server.uri()),
-        None,
-    );
+    let again = Install::new(&action, dir.path())
+        .releases_at(&server.uri())
+        .run();
     assert_eq!(again.code, 0);
     assert_eq!(
         server.received_requests().await.unwrap().len(),
@@ -203,14 +218,9 @@ async fn a_checksum_mismatch_is_refused() {
         .await;
     let wrong = "0".repeat(64);
     let action = action_copy(dir.path(), &format!("{wrong}  {}\n", asset(target)));
-    let r = run(
-        &action,
-        dir.path(),
-        "Linux",
-        "X64",
-        Some(&server.uri()),
-        None,
-    );
+    let r = Install::new(&action, dir.path())
+        .releases_at(&server.uri())
+        .run();
     assert_eq!(r.code, 1, "{}", r.stdout);
     assert!(
         r.stdout
@@ -251,14 +261,9 @@ async fn transient_failures_are_retried() {
         dir.path(),
         &format!("{}  {}\n", sha256_hex(&bytes), asset(target)),
     );
-    let r = run(
-        &action,
-        dir.path(),
-        "Linux",
-        "X64",
-        Some(&server.uri()),
-        None,
-    );
+    let r = Install::new(&action, dir.path())
+        .releases_at(&server.uri())
+        .run();
     assert_eq!(r.code, 0, "{}", r.stdout);
     assert_eq!(server.received_requests().await.unwrap().len(), 3);
 
@@ -268,14 +273,9 @@ async fn transient_failures_are_retried() {
         .respond_with(ResponseTemplate::new(500))
         .mount(&down)
         .await;
-    let r = run(
-        &action,
-        &dir.path().join("again"),
-        "Linux",
-        "X64",
-        Some(&down.uri()),
-        None,
-    );
+    let r = Install::new(&action, &dir.path().join("again"))
+        .releases_at(&down.uri())
+        .run();
     assert_eq!(r.code, 1, "{}", r.stdout);
     assert!(
         r.stdout.contains("could not download") && r.stdout.contains("after 4 attempts"),
@@ -313,14 +313,10 @@ async fn no_release_builds_from_source_and_says_so() {
     // No checksum recorded for this version (a branch or unreleased commit).
     let action = action_copy(dir.path(), "");
     let server = MockServer::start().await;
-    let r = run(
-        &action,
-        dir.path(),
-        "Linux",
-        "X64",
-        Some(&server.uri()),
-        Some(&cargo_dir),
-    );
+    let r = Install::new(&action, dir.path())
+        .releases_at(&server.uri())
+        .tools_first(&cargo_dir)
+        .run();
     assert_eq!(r.code, 0, "{}", r.stdout);
     assert!(
         r.stdout
@@ -361,26 +357,19 @@ async fn no_release_builds_from_source_and_says_so() {
         .respond_with(ResponseTemplate::new(404))
         .mount(&server)
         .await;
-    let r = run(
-        &action,
-        &dir.path().join("b"),
-        "Linux",
-        "X64",
-        Some(&server.uri()),
-        Some(&cargo_dir),
-    );
+    let r = Install::new(&action, &dir.path().join("b"))
+        .releases_at(&server.uri())
+        .tools_first(&cargo_dir)
+        .run();
     assert_eq!(r.code, 0, "{}", r.stdout);
     assert!(r.stdout.contains("does not exist (404)"), "{}", r.stdout);
 
     // Unknown platforms build from source too.
-    let r = run(
-        &action,
-        &dir.path().join("c"),
-        "FreeBSD",
-        "X64",
-        Some(&server.uri()),
-        Some(&cargo_dir),
-    );
+    let r = Install::new(&action, &dir.path().join("c"))
+        .runner("FreeBSD", "X64")
+        .releases_at(&server.uri())
+        .tools_first(&cargo_dir)
+        .run();
     assert_eq!(r.code, 0, "{}", r.stdout);
     assert!(
         r.stdout.contains("No prebuilt binary for FreeBSD/X64"),
@@ -389,15 +378,11 @@ async fn no_release_builds_from_source_and_says_so() {
     );
 
     // Without cargo, a source build is impossible: say what to do.
-    let r = run_with_path(
-        &action,
-        &dir.path().join("d"),
-        "FreeBSD",
-        "X64",
-        Some(&server.uri()),
-        None,
-        &path_with_only(dir.path(), &["bash", "sed", "head"]),
-    );
+    let r = Install::new(&action, &dir.path().join("d"))
+        .runner("FreeBSD", "X64")
+        .releases_at(&server.uri())
+        .path(path_with_only(dir.path(), &["bash", "sed", "head"]))
+        .run();
     assert_eq!(r.code, 1, "{}", r.stdout);
     assert!(
         r.stdout.contains(

@@ -527,14 +527,7 @@ async fn the_control_api_configures_a_running_simulator() {
     assert_eq!(r.status(), 200);
     let c = cursor(&sims, KEY, AuthScheme::Basic);
     assert_eq!(c.me().await.unwrap_err().status(), Some(503));
-    let log: Vec<LoggedRequest> = h
-        .get(format!("{base}/_sim/requests"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let log: Vec<LoggedRequest> = json_of(h.get(format!("{base}/_sim/requests"))).await;
     assert_eq!(log.len(), 1);
     assert_eq!(
         (log[0].method.as_str(), log[0].path.as_str(), log[0].status),

@@ -76,25 +76,22 @@ async fn a_user_points_the_action_at_the_standalone_simulators() {
         .unwrap();
     assert_eq!(r.status(), 200);
 
-    let t = ActionTest::new()
-        .event("issues", "issues.labeled.json")
-        .against(&server.cursor, Some(&server.github))
-        .env(TIME_SCALE_VAR, "600");
-    let ran = tokio::task::spawn_blocking(move || t.run()).await.unwrap();
+    let label_added = || {
+        let t = ActionTest::new()
+            .event("issues", "issues.labeled.json")
+            .against(&server.cursor, Some(&server.github))
+            .env(TIME_SCALE_VAR, "600");
+        tokio::task::spawn_blocking(move || t.run())
+    };
+    let ran = label_added().await.unwrap();
     ran.success();
     assert_eq!(ran.output("outcome"), "finished");
 
-    let comments: Value = h
-        .get(format!(
-            "{}/_sim/comments?repo=Codertocat/Hello-World&issue=1",
-            server.github
-        ))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let comments: Value = json_of(h.get(format!(
+        "{}/_sim/comments?repo=Codertocat/Hello-World&issue=1",
+        server.github
+    )))
+    .await;
     assert_eq!(comments.as_array().unwrap().len(), 1);
     assert!(
         comments[0]["body"]
@@ -102,14 +99,7 @@ async fn a_user_points_the_action_at_the_standalone_simulators() {
             .unwrap()
             .contains("Cursor agent finished")
     );
-    let requests: Value = h
-        .get(format!("{}/_sim/requests", server.cursor))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let requests: Value = json_of(h.get(format!("{}/_sim/requests", server.cursor))).await;
     assert_eq!(
         requests
             .as_array()
@@ -128,11 +118,7 @@ async fn a_user_points_the_action_at_the_standalone_simulators() {
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
-    let t = ActionTest::new()
-        .event("issues", "issues.labeled.json")
-        .against(&server.cursor, Some(&server.github))
-        .env(TIME_SCALE_VAR, "600");
-    let ran = tokio::task::spawn_blocking(move || t.run()).await.unwrap();
+    let ran = label_added().await.unwrap();
     ran.success();
     assert_eq!(ran.output("outcome"), "skipped");
 

@@ -49,6 +49,12 @@ pub fn http() -> reqwest::Client {
     cursor_agent_action::http::client(&Env::from_pairs::<&str, &str>([])).unwrap()
 }
 
+/// Sends `request` and reads its JSON answer (for the simulators' control
+/// and inspection endpoints).
+pub async fn json_of<T: serde::de::DeserializeOwned>(request: reqwest::RequestBuilder) -> T {
+    request.send().await.unwrap().json().await.unwrap()
+}
+
 /// A Cursor client for `url` with `key`, on `clock`.
 pub fn cursor_client(
     url: &str,
