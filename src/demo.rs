@@ -92,12 +92,17 @@ fn on_runtime<F: std::future::Future<Output = anyhow::Result<u8>>>(body: F) -> a
         .block_on(body)
 }
 
-fn heading(title: &str) {
-    println!("\n\x1b[1m━━ {title} ━━\x1b[0m");
+fn heading(title: &str, bold: bool) {
+    if bold {
+        println!("\n\x1b[1m━━ {title} ━━\x1b[0m");
+    } else {
+        println!("\n━━ {title} ━━");
+    }
 }
 
-/// Runs the demo; returns the action's exit status.
-pub fn demo(scenario_name: &str) -> anyhow::Result<u8> {
+/// Runs the demo; returns the action's exit status. `bold` styles the
+/// headings (for a terminal).
+pub fn demo(scenario_name: &str, bold: bool) -> anyhow::Result<u8> {
     let Some(scenario) = scenario(scenario_name) else {
         eprintln!(
             "error: unknown scenario {scenario_name:?}; use one of {}",
@@ -145,19 +150,23 @@ pub fn demo(scenario_name: &str) -> anyhow::Result<u8> {
              Scenario: {scenario_name} (others: {}).",
             SCENARIOS.join(", ")
         );
-        heading("The step's log");
+        heading("The step's log", bold);
         let console = Arc::new(Console::stdout(ConsoleMode::Plain, false));
         let _log = tracing::subscriber::set_default(logging::subscriber(console.clone()));
         let runtime = Runtime {
-            io: ActionsIo::from_env(&env, console),
+            io: ActionsIo::from_env(&env, console.clone()),
             env,
             clock,
             cancel: Cancel::new(),
         };
         let code = run_action(&runtime).await;
         println!("(exit status {code})");
+        // What follows holds the agent's text too: through the console, so a
+        // line of it cannot act as a workflow command when the demo runs in
+        // a workflow (the hostile-summary scenario shows the `»` it gets).
+        let show = |text: &str| console.info(text);
 
-        heading("Step outputs (GITHUB_OUTPUT)");
+        heading("Step outputs (GITHUB_OUTPUT)", bold);
         match std::fs::read_to_string(&outputs)
             .map_err(|e| e.to_string())
             .and_then(|t| parse_outputs(&t))
@@ -171,29 +180,28 @@ pub fn demo(scenario_name: &str) -> anyhow::Result<u8> {
                 }
                 for (k, v) in seen {
                     if v.contains('\n') {
-                        println!("{k}:");
+                        show(&format!("{k}:"));
                         for line in v.lines() {
-                            println!("    {line}");
+                            show(&format!("    {line}"));
                         }
                     } else {
-                        println!("{k}: {v}");
+                        show(&format!("{k}: {v}"));
                     }
                 }
             }
-            Err(e) => println!("(none: {e})"),
+            Err(e) => show(&format!("(none: {e})")),
         }
-        heading("Step summary (GITHUB_STEP_SUMMARY)");
-        println!(
-            "{}",
+        heading("Step summary (GITHUB_STEP_SUMMARY)", bold);
+        show(
             std::fs::read_to_string(&summary)
                 .unwrap_or_default()
-                .trim_end()
+                .trim_end(),
         );
-        heading("The comment on issue #1");
+        heading("The comment on issue #1", bold);
         let comments = sims.github.comments("Codertocat/Hello-World", 1);
         match comments.last() {
-            Some(c) => println!("{}", c.body.trim_end()),
-            None => println!("(no comment)"),
+            Some(c) => show(c.body.trim_end()),
+            None => show("(no comment)"),
         }
         let reactions: Vec<String> = sims
             .github
@@ -201,7 +209,7 @@ pub fn demo(scenario_name: &str) -> anyhow::Result<u8> {
             .iter()
             .map(|r| r.content.clone())
             .collect();
-        heading("Requests the simulators received");
+        heading("Requests the simulators received", bold);
         for (name, log) in [
             ("Cursor", sims.cursor.requests()),
             ("GitHub", sims.github.requests()),

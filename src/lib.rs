@@ -81,7 +81,12 @@ fn dispatch(args: &[String], env: Env) -> anyhow::Result<u8> {
             eprintln!("error: {why}");
             app::EXIT_CONFIG
         }
-        cli::Command::Demo { scenario } => demo::demo(&scenario)?,
+        cli::Command::Demo { scenario } => {
+            // Bold headings only for a person at a terminal (https://no-color.org).
+            use std::io::IsTerminal as _;
+            let bold = std::io::stdout().is_terminal() && env.get("NO_COLOR").is_none();
+            demo::demo(&scenario, bold)?
+        }
         cli::Command::Simulator(options) => demo::simulator(options)?,
         cli::Command::Action => {
             let runtime = tokio::runtime::Builder::new_current_thread()

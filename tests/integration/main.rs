@@ -5,6 +5,7 @@ mod act;
 mod action;
 mod context;
 mod cursor_client;
+mod demo;
 mod e2e;
 mod hardening;
 mod inputs;

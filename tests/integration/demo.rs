@@ -1,0 +1,134 @@
+//! `cursor-agent-action demo`, the README's first command: the compiled
+//! binary, run as a user would (here inside a workflow step, the harder
+//! case), shows the log, the outputs, the summary and the comment of a whole
+//! run against its in-process simulators.
+
+use crate::support::*;
+use cursor_agent_action::runner::escape::is_command_like;
+
+fn demo(scenario: &str) -> std::thread::JoinHandle<Ran> {
+    let t = ActionTest::new()
+        .arg("demo")
+        .arg("--scenario")
+        .arg(scenario);
+    std::thread::spawn(move || t.run())
+}
+
+/// The lines of `stdout` under the heading `title`, up to the next heading.
+fn section<'a>(stdout: &'a str, title: &str) -> &'a str {
+    let start = stdout
+        .find(&format!("━━ {title} ━━\n"))
+        .unwrap_or_else(|| panic!("no section {title:?} in:\n{stdout}"));
+    let body = &stdout[start..];
+    let body = &body[body.find('\n').unwrap() + 1..];
+    match body.find("\n━━ ") {
+        Some(end) => &body[..end],
+        None => body,
+    }
+}
+
+#[test]
+fn the_demo_shows_a_whole_run_and_what_each_scenario_ends_with() {
+    // Started together: each takes a few seconds of compressed agent time.
+    let finished = demo("finished");
+    let error = demo("error");
+    let hostile = demo("hostile-summary");
+    let refused = demo("storage-mode");
+
+    let ran = finished.join().unwrap();
+    ran.success();
+    let out = &ran.stdout;
+    assert!(
+        section(out, "The step's log").contains("ended FINISHED"),
+        "{out}"
+    );
+    let outputs = section(out, "Step outputs (GITHUB_OUTPUT)");
+    assert!(outputs.contains("outcome: finished\n"), "{outputs}");
+    assert!(
+        outputs.contains("pr-url: https://github.com/Codertocat/Hello-World/pull/"),
+        "{outputs}"
+    );
+    assert!(
+        section(out, "Step summary (GITHUB_STEP_SUMMARY)")
+            .starts_with("### ✅ Cursor agent finished"),
+        "{out}"
+    );
+    let comment = section(out, "The comment on issue #1");
+    assert!(
+        comment.starts_with("<!-- cursor-agent-action {"),
+        "{comment}"
+    );
+    assert!(
+        comment.contains("### ✅ Cursor agent finished"),
+        "{comment}"
+    );
+    let requests = section(out, "Requests the simulators received");
+    for line in [
+        "Cursor: POST /v0/agents ×1",
+        "GitHub: POST /repos/Codertocat/Hello-World/issues/{id}/comments ×1",
+        "Reactions on the issue: eyes, rocket",
+    ] {
+        assert!(requests.contains(line), "{line:?} in:\n{requests}");
+    }
+    // Piped, not a terminal: no colour codes. The demo's made-up key stays
+    // secret like a real one, and the step's own outputs are left alone.
+    assert!(!out.contains('\x1b'), "{out}");
+    ran.assert_no_leak(&["crsr_demo_0000000000000000000000"]);
+    assert!(ran.raw_outputs.is_empty(), "{}", ran.raw_outputs);
+
+    let ran = error.join().unwrap();
+    ran.status(1);
+    assert!(
+        section(&ran.stdout, "Step outputs (GITHUB_OUTPUT)").contains("outcome: error\n"),
+        "{}",
+        ran.stdout
+    );
+    assert!(
+        section(&ran.stdout, "The comment on issue #1").contains("Cursor agent failed"),
+        "{}",
+        ran.stdout
+    );
+
+    // The agent's hostile summary reaches every section defused: no line the
+    // runner would run as a command, no ping, no raw HTML in the comment.
+    let ran = hostile.join().unwrap();
+    ran.success();
+    let out = &ran.stdout;
+    assert!(out.contains("::set-output name=pwned::yes"), "{out}");
+    let commands: Vec<&str> = out.lines().filter(|l| is_command_like(l)).collect();
+    assert!(commands.is_empty(), "{commands:?}");
+    let comment = section(out, "The comment on issue #1");
+    assert!(comment.contains("@&#8203;octocat"), "{comment}");
+    assert!(!comment.contains("Thanks @octocat"), "{comment}");
+    assert!(!comment.contains("<img"), "{comment}");
+
+    let ran = refused.join().unwrap();
+    ran.status(1);
+    assert!(
+        section(&ran.stdout, "The step's log").contains("storage mode is disabled"),
+        "{}",
+        ran.stdout
+    );
+    assert!(
+        section(&ran.stdout, "Requests the simulators received")
+            .contains("Cursor: POST /v0/agents ×1"),
+        "{}",
+        ran.stdout
+    );
+}
+
+#[test]
+fn an_unknown_scenario_names_the_ones_there_are() {
+    let ran = ActionTest::new()
+        .arg("demo")
+        .arg("--scenario")
+        .arg("bogus")
+        .run();
+    ran.status(2);
+    assert!(
+        ran.stderr
+            .contains("unknown scenario \"bogus\"; use one of finished, error, expired"),
+        "{}",
+        ran.stderr
+    );
+}
