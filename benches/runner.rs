@@ -20,6 +20,9 @@ const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 const RUNS: usize = 21;
 /// The full run compresses a 5-minute agent this many times.
 const SCALE: u32 = 300;
+/// Simulated 60-minute agents behind the polling comparison: enough for a
+/// median notice delay stable to a few tenths of a second.
+const POLLING_TRIALS: u64 = 10_001;
 const KEY: &str = "crsr_bench_0000000000000000000000";
 const TOKEN: &str = "ghs_bench_00000000000000000000";
 
@@ -335,7 +338,7 @@ fn main() {
     let (ours_req, ours_delay) = poll_rt.block_on(async {
         let mut req = Vec::new();
         let mut delay = Vec::new();
-        for seed in 0..301 {
+        for seed in 0..POLLING_TRIALS {
             let t = trial(60, seed).await;
             req.push(t.requests as f64);
             delay.push(t.notice_delay.as_secs_f64());
@@ -343,7 +346,7 @@ fn main() {
         (median(req), median(delay))
     });
     let fixed = |interval: Duration| {
-        let trials: Vec<_> = (0..301)
+        let trials: Vec<_> = (0..POLLING_TRIALS)
             .map(|seed| fixed_interval(60, seed, interval))
             .collect();
         (

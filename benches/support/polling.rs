@@ -71,11 +71,15 @@ pub async fn trial(minutes: u64, seed: u64) -> Trial {
     }
 }
 
-/// The same agent polled every `interval`, as a shell loop does: the
-/// requests made and the delay in noticing the end.
+/// An agent of about `minutes` polled every `interval`, as a shell loop
+/// does: the requests made and the delay in noticing the end. The end is
+/// drawn from one whole `interval` after `minutes`, so it is equally likely
+/// to fall anywhere between two polls (a window of another length would
+/// favour some places and bias the delay).
 pub fn fixed_interval(minutes: u64, seed: u64, interval: Duration) -> Trial {
     let mut rng = fastrand::Rng::with_seed(seed);
-    let finish = Duration::from_secs(minutes * 60) + Duration::from_millis(rng.u64(0..60_000));
+    let period_ms = interval.as_millis().max(1) as u64;
+    let finish = Duration::from_secs(minutes * 60) + Duration::from_millis(rng.u64(0..period_ms));
     let polls = (finish.as_secs_f64() / interval.as_secs_f64()).floor() as u32 + 1;
     Trial {
         requests: polls,
