@@ -147,6 +147,14 @@ const PLATFORMS: &[(&str, &str, &str, &str)] = &[
     ("Windows", "X64", "x86_64-pc-windows-msvc", ".exe"),
 ];
 
+/// The target of the runner `Install` stands for unless told otherwise.
+const LINUX_X64: &str = "x86_64-unknown-linux-musl";
+
+/// A release archive for `LINUX_X64`.
+fn linux_x64_archive(dir: &Path) -> Vec<u8> {
+    archive(dir, &fake_binary(dir, LINUX_X64), "cursor-agent-action")
+}
+
 fn asset(target: &str) -> String {
     format!("cursor-agent-action-{}-{target}.tar.gz", version())
 }
@@ -205,12 +213,8 @@ async fn the_right_asset_for_each_runner_verified() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_checksum_mismatch_is_refused() {
     let dir = tempfile::tempdir().unwrap();
-    let target = "x86_64-unknown-linux-musl";
-    let bytes = archive(
-        dir.path(),
-        &fake_binary(dir.path(), target),
-        "cursor-agent-action",
-    );
+    let target = LINUX_X64;
+    let bytes = linux_x64_archive(dir.path());
     let server = MockServer::start().await;
     Mock::given(method("GET"))
         .respond_with(ResponseTemplate::new(200).set_body_bytes(bytes))
@@ -239,12 +243,8 @@ async fn a_checksum_mismatch_is_refused() {
 #[tokio::test(flavor = "multi_thread")]
 async fn transient_failures_are_retried() {
     let dir = tempfile::tempdir().unwrap();
-    let target = "x86_64-unknown-linux-musl";
-    let bytes = archive(
-        dir.path(),
-        &fake_binary(dir.path(), target),
-        "cursor-agent-action",
-    );
+    let target = LINUX_X64;
+    let bytes = linux_x64_archive(dir.path());
     let server = MockServer::start().await;
     Mock::given(method("GET"))
         .respond_with(ResponseTemplate::new(503))
@@ -348,7 +348,7 @@ async fn no_release_builds_from_source_and_says_so() {
     );
 
     // A checksum recorded but the asset missing (404): also from source.
-    let target = "x86_64-unknown-linux-musl";
+    let target = LINUX_X64;
     let action = action_copy(
         &dir.path().join("b"),
         &format!("{}  {}\n", "1".repeat(64), asset(target)),
