@@ -6,6 +6,7 @@ use crate::context::Context;
 use crate::cursor::{AuthScheme, CursorClient};
 use crate::env::Env;
 use crate::flow::Flow;
+use crate::gate::{self, Decision};
 use crate::github::GitHubClient;
 use crate::inputs::{InputError, InputErrors, Inputs, RawInputs};
 use crate::plan::{self, LaunchPlan};
@@ -107,9 +108,59 @@ pub async fn run_action(rt: &Runtime) -> u8 {
         .await
 }
 
+/// What a real run would do, as far as the payload tells without a token:
+/// the gate's verdict, then launch, follow up or reattach.
 fn dry_run(rt: &Runtime, inputs: &Inputs, ctx: &Context, plan: &LaunchPlan) -> u8 {
     let console = &rt.io.console;
-    console.notice("Dry run: nothing is launched. This is the request a real run would send.");
+    let check = match gate::decide(inputs, ctx) {
+        Decision::Invalid { input, problem } => {
+            return config_error(
+                rt,
+                &format!("1 input is invalid:\n  - `{input}`: {problem}"),
+            );
+        }
+        Decision::Skip(reason) => {
+            let mut report = RunReport::new(Outcome::Skipped);
+            report.run_url = ctx.run_url();
+            report.detail = Some(format!(
+                "Dry run: nothing is launched, and a real run would skip this event too. {reason}"
+            ));
+            return finish(rt, inputs, report);
+        }
+        Decision::Accept => {
+            "no permission check is needed (GitHub lets only writers cause this event)".to_string()
+        }
+        Decision::Check { people, bots } => {
+            let mut parts: Vec<String> = bots
+                .iter()
+                .map(|b| format!("{b} is listed in `allowed-bots`"))
+                .collect();
+            if !people.is_empty() {
+                parts.push(format!(
+                    "a real run would first check that {} has write, maintain or admin permission (the permission check is not made in a dry run)",
+                    people.join(" and ")
+                ));
+            }
+            parts.join("; ")
+        }
+    };
+    let next = match plan.issue_number.filter(|_| inputs.comment) {
+        Some(n) if ctx.run_attempt > 1 => format!(
+            "reattach to the agent of an earlier attempt if this run's comment on #{n} names one, else launch (the comments are not read in a dry run)"
+        ),
+        Some(n) if inputs.followup && ctx.is_followup_trigger() => format!(
+            "follow up the agent named in the comments of #{n} if there is one, else launch a new agent (the comments are not read in a dry run)"
+        ),
+        _ if ctx.run_attempt > 1 => {
+            "reattach to the agent of an earlier attempt if one is found by its branch, else launch"
+                .to_string()
+        }
+        _ => "launch a new agent".to_string(),
+    };
+    console.notice(&format!(
+        "Dry run: nothing is launched. The trigger rules pass: {check}. A real run would then {next}."
+    ));
+    console.info("This is the request a real run would send:");
     console.info(&format!(
         "POST {}/v0/agents\nAuthorization: Basic *** (cursor-api-key, redacted)",
         inputs.api_url.as_str().trim_end_matches('/')

@@ -187,49 +187,72 @@ impl<'a> Flow<'a> {
             let report = flow.end(Outcome::Skipped, Some(reason));
             Err(finish(flow.rt, flow.inputs, report))
         };
-        match decision {
-            Decision::Accept => Ok(()),
-            Decision::AcceptBot { login } => {
+        let (people, bots) = match decision {
+            Decision::Accept => return Ok(()),
+            Decision::Skip(reason) => return skip(self, reason),
+            Decision::Invalid { input, problem } => {
                 self.console()
-                    .info(&format!("Triggered by {login}, listed in `allowed-bots`."));
-                Ok(())
+                    .error(&format!("1 input is invalid:\n  - `{input}`: {problem}"));
+                return Err(EXIT_CONFIG);
             }
-            Decision::Skip(reason) => skip(self, reason),
-            Decision::CheckPermission { login } => {
-                let Some(github) = self.github.clone() else {
-                    self.console().error(&format!(
-                        "1 input is invalid:\n  - `github-token`: is empty, but a `{}` event needs it to check that {login} may trigger the agent; remove the override (the default is `${{{{ github.token }}}}`) or pass a token",
-                        self.ctx.event_name
-                    ));
-                    return Err(EXIT_CONFIG);
-                };
-                let limits = self.limits(Duration::from_secs(120));
-                match policy::idempotent(&limits, || github.permission(&login)).await {
-                    Ok(role) if gate::role_may_trigger(&role) => {
-                        self.console()
-                            .info(&format!("Triggered by {login} ({role} permission)."));
-                        Ok(())
-                    }
-                    Ok(role) => skip(
+            Decision::Check { people, bots } => (people, bots),
+        };
+        for login in &bots {
+            self.console()
+                .info(&format!("Triggered by {login}, listed in `allowed-bots`."));
+        }
+        if people.is_empty() {
+            return Ok(());
+        }
+        let Some(github) = self.github.clone() else {
+            self.console().error(&format!(
+                "1 input is invalid:\n  - `github-token`: is empty, but a `{}` event needs it to check that {} may trigger the agent; remove the override (the default is `${{{{ github.token }}}}`) or pass a token",
+                self.ctx.event_name,
+                people.join(" and ")
+            ));
+            return Err(EXIT_CONFIG);
+        };
+        for login in &people {
+            let limits = self.limits(Duration::from_secs(120));
+            match policy::idempotent(&limits, || github.permission(login)).await {
+                Ok(role) if gate::role_may_trigger(&role) => {
+                    self.console()
+                        .info(&format!("Triggered by {login} ({role} permission)."));
+                }
+                Ok(role) => {
+                    return skip(
                         self,
                         format!(
                             "{login} has {role} permission on {}; write, maintain or admin is needed to trigger the agent.",
                             self.ctx.repo
                         ),
-                    ),
-                    Err(e) => {
-                        let detail = format!(
-                            "Could not check whether {login} may trigger the agent, so nothing was launched. {}",
-                            e.actionable(&format!("read {login}'s permission"))
-                        );
-                        let report = self.end(Outcome::Error, Some(detail));
-                        Err(finish(self.rt, self.inputs, report))
-                    }
+                    );
+                }
+                // GitHub answers 404 for someone who is not a collaborator.
+                Err(e) if e.status() == Some(404) => {
+                    return skip(
+                        self,
+                        format!(
+                            "{login} is not a collaborator on {} (GitHub answered 404 to the permission check); write, maintain or admin is needed to trigger the agent.",
+                            self.ctx.repo
+                        ),
+                    );
+                }
+                Err(e) => {
+                    let detail = format!(
+                        "Could not check whether {login} may trigger the agent, so nothing was launched. {}",
+                        e.actionable(&format!("read {login}'s permission"))
+                    );
+                    let report = self.end(Outcome::Error, Some(detail));
+                    return Err(finish(self.rt, self.inputs, report));
                 }
             }
         }
+        Ok(())
     }
 
+    /// What the 👀 and the final reaction go on. A pull-request review gets
+    /// none: GitHub's reactions API has no endpoint for reviews.
     fn ack_target(&self) -> Option<ReactionOn> {
         self.issue?;
         Some(match self.ctx.event() {
@@ -237,6 +260,7 @@ impl<'a> Flow<'a> {
             Event::PullRequestReviewComment { comment, .. } => {
                 ReactionOn::ReviewComment(comment.id)
             }
+            Event::PullRequestReview { .. } => return None,
             _ => ReactionOn::Issue(self.ctx.issue_number()?),
         })
     }
@@ -326,7 +350,7 @@ impl<'a> Flow<'a> {
 
         // A comment on an issue that already has an agent: a follow-up.
         if self.inputs.followup
-            && matches!(self.ctx.event(), Event::IssueComment { .. })
+            && self.ctx.is_followup_trigger()
             && let Some(id) = marked.iter().rev().find_map(|(_, m)| m.agent.clone())
         {
             match self.followup(&id).await {

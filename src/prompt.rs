@@ -93,9 +93,17 @@ fn login(user: Option<&crate::context::User>) -> String {
         .unwrap_or_else(|| "an unknown user".into())
 }
 
-fn comment_intro(comment: &Comment, on: &str) -> String {
+/// What the triggering text is: "comment", or "review" for a PR review.
+fn message_noun(ctx: &Context) -> &'static str {
+    match ctx.event() {
+        Event::PullRequestReview { .. } => "review",
+        _ => "comment",
+    }
+}
+
+fn comment_intro(comment: &Comment, noun: &str, on: &str) -> String {
     let mut intro = format!(
-        "The comment by {} on {on} that triggered this run",
+        "The {noun} by {} on {on} that triggered this run",
         login(comment.user.as_ref())
     );
     if let (Some(path), Some(line)) = (&comment.path, comment.line) {
@@ -157,6 +165,11 @@ pub fn context_block(ctx: &Context) -> Option<String> {
             comment,
             ..
         } => (Subject::pull_request(pull_request), Some(comment)),
+        Event::PullRequestReview {
+            pull_request,
+            review,
+            ..
+        } => (Subject::pull_request(pull_request), Some(review)),
         _ => return None,
     };
     let Subject {
@@ -173,7 +186,8 @@ pub fn context_block(ctx: &Context) -> Option<String> {
         login(author)
     );
     let on = format!("{} #{number}", kind.to_lowercase());
-    let comment_intro = comment.map(|c| comment_intro(c, &on));
+    let noun = message_noun(ctx);
+    let comment_intro = comment.map(|c| comment_intro(c, noun, &on));
     let mut parts = vec![
         Part {
             label: "TITLE",
@@ -188,7 +202,11 @@ pub fn context_block(ctx: &Context) -> Option<String> {
     ];
     if let (Some(c), Some(intro)) = (comment, comment_intro.as_deref()) {
         parts.push(Part {
-            label: "COMMENT",
+            label: if noun == "review" {
+                "REVIEW"
+            } else {
+                "COMMENT"
+            },
             text: strip_hidden(c.body.as_deref().unwrap_or_default()),
             intro: Some(intro),
         });
@@ -229,6 +247,10 @@ pub fn default_task(ctx: &Context) -> Option<String> {
             "A maintainer left the review comment below on pull request #{n} in {repo}. Do what it asks.",
             n = pull_request.number
         ),
+        Event::PullRequestReview { pull_request, .. } => format!(
+            "A maintainer asked for changes to pull request #{n} in {repo} in the review below. Do what the review asks, using the pull request for context.",
+            n = pull_request.number
+        ),
         _ => return None,
     })
 }
@@ -262,12 +284,13 @@ pub fn build(task: Option<&str>, include_context: bool, ctx: &Context) -> Result
                 return Err(NoTask {
                     input: "prompt",
                     problem: format!(
-                        "is empty, and a `{}` event has no issue, pull request or comment to take the task from; set `prompt` or `prompt-file`",
+                        "is empty, and a `{}` event has no issue, pull request or comment to take the task from; set `prompt` or `prompt-file` (the events that carry a task of their own are {})",
                         if ctx.event_name.is_empty() {
                             "(unknown)"
                         } else {
                             &ctx.event_name
-                        }
+                        },
+                        crate::gate::TASK_EVENTS
                     ),
                 });
             }
@@ -290,14 +313,19 @@ pub fn followup_text(ctx: &Context) -> Option<String> {
         "issue"
     };
     let on = format!("{kind} #{number}");
-    let intro = comment_intro(comment, &on);
+    let noun = message_noun(ctx);
+    let intro = comment_intro(comment, noun, &on);
     let parts = [Part {
-        label: "COMMENT",
+        label: if noun == "review" {
+            "REVIEW"
+        } else {
+            "COMMENT"
+        },
         text: strip_hidden(comment.body.as_deref().unwrap_or_default()),
         intro: Some(&intro),
     }];
     Some(format!(
-        "A maintainer added a follow-up on {on} in {}. Continue the same work and do what the comment asks.\n\n---\n\n{PREAMBLE}\n\n{}",
+        "A maintainer added a follow-up on {on} in {}. Continue the same work and do what the {noun} asks.\n\n---\n\n{PREAMBLE}\n\n{}",
         ctx.repo,
         fence(&parts).trim_end()
     ))

@@ -99,6 +99,19 @@ pub struct PullRequest {
     pub base: Branch,
 }
 
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+pub struct Discussion {
+    pub number: u64,
+    #[serde(default)]
+    pub title: Option<String>,
+    #[serde(default)]
+    pub body: Option<String>,
+    #[serde(default)]
+    pub html_url: Option<String>,
+    #[serde(default)]
+    pub user: Option<User>,
+}
+
 /// The triggering event, by kind.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Event {
@@ -123,6 +136,33 @@ pub enum Event {
         pull_request: PullRequest,
         comment: Comment,
     },
+    /// A submitted (or edited, dismissed) pull-request review. The review is
+    /// read as a [`Comment`]: its id, body, author and URL.
+    PullRequestReview {
+        action: String,
+        pull_request: PullRequest,
+        review: Comment,
+    },
+    /// `discussion`: a discussion was created, edited, labeled...
+    Discussion {
+        action: String,
+        discussion: Discussion,
+        label: Option<Label>,
+    },
+    /// `discussion_comment`.
+    DiscussionComment {
+        action: String,
+        discussion: Discussion,
+        comment: Comment,
+    },
+    /// `workflow_run`: another workflow's run was requested or completed.
+    WorkflowRun {
+        action: String,
+        /// Who caused the original run (e.g. the author of a fork PR).
+        actor: Option<User>,
+        /// Who started this attempt of it (differs on a re-run).
+        triggering_actor: Option<User>,
+    },
     WorkflowDispatch {
         inputs: BTreeMap<String, Value>,
         git_ref: Option<String>,
@@ -138,8 +178,13 @@ pub enum Event {
         git_ref: Option<String>,
         after: Option<String>,
     },
-    /// Any other event: only the plain context is used.
-    Other,
+    /// Any other event: only the plain context is used. Its name is
+    /// `Context::event_name`; its sender is `Payload::sender`.
+    Other {
+        action: Option<String>,
+        /// A top-level `label`, when the payload has one.
+        label: Option<Label>,
+    },
 }
 
 /// A parsed payload: the event plus the fields every payload carries.
@@ -190,6 +235,48 @@ struct ReviewCommentRaw {
     action: String,
     pull_request: PullRequest,
     comment: Comment,
+}
+
+#[derive(Deserialize)]
+struct ReviewRaw {
+    #[serde(default)]
+    action: String,
+    pull_request: PullRequest,
+    review: Comment,
+}
+
+#[derive(Deserialize)]
+struct DiscussionRaw {
+    #[serde(default)]
+    action: String,
+    discussion: Discussion,
+    #[serde(default)]
+    label: Option<Label>,
+    #[serde(default)]
+    comment: Option<Comment>,
+}
+
+#[derive(Deserialize)]
+struct WorkflowRunRaw {
+    #[serde(default)]
+    action: String,
+    workflow_run: WorkflowRunBody,
+}
+
+#[derive(Deserialize)]
+struct WorkflowRunBody {
+    #[serde(default)]
+    actor: Option<User>,
+    #[serde(default)]
+    triggering_actor: Option<User>,
+}
+
+#[derive(Deserialize)]
+struct OtherRaw {
+    #[serde(default)]
+    action: Option<Value>,
+    #[serde(default)]
+    label: Option<Value>,
 }
 
 #[derive(Deserialize)]
@@ -258,6 +345,41 @@ pub fn parse(event_name: &str, json: &Value) -> Result<Payload, serde_json::Erro
                 comment: r.comment,
             }
         }
+        "pull_request_review" => {
+            let r = ReviewRaw::deserialize(json)?;
+            Event::PullRequestReview {
+                action: r.action,
+                pull_request: r.pull_request,
+                review: r.review,
+            }
+        }
+        "discussion" => {
+            let r = DiscussionRaw::deserialize(json)?;
+            Event::Discussion {
+                action: r.action,
+                discussion: r.discussion,
+                label: r.label,
+            }
+        }
+        "discussion_comment" => {
+            let r = DiscussionRaw::deserialize(json)?;
+            let Some(comment) = r.comment else {
+                return Err(serde::de::Error::missing_field("comment"));
+            };
+            Event::DiscussionComment {
+                action: r.action,
+                discussion: r.discussion,
+                comment,
+            }
+        }
+        "workflow_run" => {
+            let r = WorkflowRunRaw::deserialize(json)?;
+            Event::WorkflowRun {
+                action: r.action,
+                actor: r.workflow_run.actor,
+                triggering_actor: r.workflow_run.triggering_actor,
+            }
+        }
         "workflow_dispatch" => {
             let r = DispatchRaw::deserialize(json)?;
             Event::WorkflowDispatch {
@@ -283,7 +405,17 @@ pub fn parse(event_name: &str, json: &Value) -> Result<Payload, serde_json::Erro
                 after: r.after,
             }
         }
-        _ => Event::Other,
+        _ => {
+            // Unknown shapes: read only what is unambiguous.
+            let r = OtherRaw::deserialize(json)?;
+            Event::Other {
+                action: r.action.and_then(|a| a.as_str().map(String::from)),
+                label: r
+                    .label
+                    .and_then(|l| l.get("name")?.as_str().map(String::from))
+                    .map(|name| Label { name }),
+            }
+        }
     };
     Ok(Payload {
         event,

@@ -4,7 +4,7 @@
 pub mod event;
 
 use crate::env::Env;
-pub use event::{Comment, Event, Issue, Label, Payload, PullRequest, User};
+pub use event::{Comment, Discussion, Event, Issue, Label, Payload, PullRequest, User};
 use serde_json::Value;
 use std::fmt;
 use std::path::PathBuf;
@@ -199,7 +199,8 @@ impl Context {
         match self.event() {
             Event::Issues { issue, .. } | Event::IssueComment { issue, .. } => Some(issue.number),
             Event::PullRequest { pull_request, .. }
-            | Event::PullRequestReviewComment { pull_request, .. } => Some(pull_request.number),
+            | Event::PullRequestReviewComment { pull_request, .. }
+            | Event::PullRequestReview { pull_request, .. } => Some(pull_request.number),
             _ => None,
         }
     }
@@ -210,18 +211,34 @@ impl Context {
             Event::IssueComment { issue, .. } | Event::Issues { issue, .. } => {
                 issue.pull_request.is_some()
             }
-            Event::PullRequest { .. } | Event::PullRequestReviewComment { .. } => true,
+            Event::PullRequest { .. }
+            | Event::PullRequestReviewComment { .. }
+            | Event::PullRequestReview { .. } => true,
             _ => false,
         }
     }
 
-    /// The triggering comment, for comment events.
+    /// The triggering comment, for comment events; for a pull-request
+    /// review, the review (its body is the request, as a comment's is).
     pub fn comment(&self) -> Option<&Comment> {
         match self.event() {
             Event::IssueComment { comment, .. }
-            | Event::PullRequestReviewComment { comment, .. } => Some(comment),
+            | Event::PullRequestReviewComment { comment, .. }
+            | Event::DiscussionComment { comment, .. } => Some(comment),
+            Event::PullRequestReview { review, .. } => Some(review),
             _ => None,
         }
+    }
+
+    /// Whether the event is a new message in an issue's or pull request's
+    /// conversation (a comment, or a PR review), which continues the agent
+    /// already working there as a follow-up. Review comments on a diff line
+    /// and discussion comments do not.
+    pub fn is_followup_trigger(&self) -> bool {
+        matches!(
+            self.event(),
+            Event::IssueComment { .. } | Event::PullRequestReview { .. }
+        )
     }
 
     /// The event's activity type (`labeled`, `created`, ...).
@@ -230,7 +247,12 @@ impl Context {
             Event::Issues { action, .. }
             | Event::IssueComment { action, .. }
             | Event::PullRequest { action, .. }
-            | Event::PullRequestReviewComment { action, .. } => Some(action),
+            | Event::PullRequestReviewComment { action, .. }
+            | Event::PullRequestReview { action, .. }
+            | Event::Discussion { action, .. }
+            | Event::DiscussionComment { action, .. }
+            | Event::WorkflowRun { action, .. } => Some(action),
+            Event::Other { action, .. } => action.as_deref(),
             _ => None,
         }
     }
@@ -247,7 +269,8 @@ impl Context {
     pub fn default_source(&self) -> DefaultSource {
         match self.event() {
             Event::PullRequest { pull_request, .. }
-            | Event::PullRequestReviewComment { pull_request, .. } => {
+            | Event::PullRequestReviewComment { pull_request, .. }
+            | Event::PullRequestReview { pull_request, .. } => {
                 let head_repo = pull_request
                     .head
                     .repo

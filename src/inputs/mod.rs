@@ -191,6 +191,8 @@ pub struct Inputs {
     pub trigger_phrase: Option<String>,
     pub label: Option<String>,
     pub allowed_bots: Vec<String>,
+    /// Events with no trigger rule run (sender still checked).
+    pub allow_unknown_events: bool,
     pub github_token: Option<Secret>,
     pub api_url: url::Url,
     pub dry_run: bool,
@@ -416,6 +418,7 @@ impl Inputs {
                     .collect::<Result<Vec<_>, _>>()
             })
             .unwrap_or_default();
+        let allow_unknown_events = c.flag("allow-unknown-events");
         let github_token = c.opt("github-token", |v| {
             let v = v.trim();
             if v.chars().any(char::is_whitespace) {
@@ -467,6 +470,7 @@ impl Inputs {
             trigger_phrase,
             label,
             allowed_bots,
+            allow_unknown_events,
             github_token,
             api_url,
             dry_run,

@@ -150,17 +150,22 @@ pub const INPUTS: &[InputSpec] = &[
     input(
         "trigger-phrase",
         "",
-        "If set, only comments and bodies containing this phrase as a whole word trigger (case-insensitive).",
+        "If set, only comments, reviews and bodies containing this phrase as a whole word trigger (case-insensitive). An error on events without text.",
     ),
     input(
         "label",
         "",
-        "If set, only this label triggers on `labeled` events.",
+        "If set, only adding this label triggers issue, pull request and discussion events (comments are selected by `trigger-phrase`). An error on events without labels.",
     ),
     input(
         "allowed-bots",
         "",
         "Bot logins allowed to trigger, separated by commas or newlines (no wildcard).",
+    ),
+    input(
+        "allow-unknown-events",
+        "false",
+        "Run on events cursor-agent-action has no trigger rule for (they are skipped otherwise); a sender is still permission-checked.",
     ),
     InputSpec {
         secret: true,

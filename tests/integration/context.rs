@@ -331,7 +331,13 @@ fn schedule_push_repository_dispatch_and_unknown_events() {
         Some("refs/heads/main"),
         &[("prompt", "x")],
     );
-    assert_eq!(r.ctx.event(), &Event::Other);
+    assert_eq!(
+        r.ctx.event(),
+        &Event::Other {
+            action: None,
+            label: None
+        }
+    );
     assert_eq!(
         r.plan.unwrap().request.source.git_ref.as_deref(),
         Some("main")
