@@ -896,3 +896,44 @@ async fn dry_runs_give_the_gates_verdict() {
     ran.status(2);
     assert_eq!(ran.commands("error").len(), 1);
 }
+
+#[test]
+fn security_md_lists_every_event_with_its_rule() {
+    use cursor_agent_action::gate::{GATED_BY_GITHUB, SENDER_CHECKED};
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let security = std::fs::read_to_string(root.join("SECURITY.md")).unwrap();
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let row = |doc: &str, starts: &str| -> String {
+        doc.lines()
+            .find(|l| l.starts_with(starts))
+            .unwrap_or_else(|| panic!("no row starting {starts:?}"))
+            .to_string()
+    };
+    let writers = row(
+        &security,
+        "| caused only by someone GitHub already requires",
+    );
+    let readers = row(&security, "| a reader (or, on a public repository, anyone)");
+    let readme_writers = row(&readme, "| `schedule`, `workflow_dispatch`");
+    for (event, _) in GATED_BY_GITHUB {
+        let e = format!("`{event}`");
+        assert!(
+            writers.contains(&e),
+            "SECURITY.md: {e} among writer-only events"
+        );
+        assert!(
+            readme_writers.contains(&e),
+            "README: {e} among writer-only events"
+        );
+        assert!(!readers.contains(&e));
+    }
+    for event in SENDER_CHECKED.iter().filter(|e| **e != "workflow_run") {
+        let e = format!("`{event}`");
+        assert!(
+            readers.contains(&e),
+            "SECURITY.md: {e} among sender-checked events"
+        );
+        assert!(!writers.contains(&e));
+    }
+    assert!(security.contains("| a run of another workflow | `workflow_run` |"));
+}
