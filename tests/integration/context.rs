@@ -233,6 +233,82 @@ fn pull_request_review_comment() {
 }
 
 #[test]
+fn pull_request_review_works_on_that_pr_with_the_review_as_the_request() {
+    let r = resolve(
+        "pull_request_review",
+        &fixture("pull_request_review.submitted.json"),
+        Some("refs/pull/2/merge"),
+        &[],
+    );
+    assert!(
+        matches!(r.ctx.event(), Event::PullRequestReview { action, review, .. } if action == "submitted" && review.id == 237895671)
+    );
+    assert_eq!(r.ctx.issue_number(), Some(2));
+    assert!(r.ctx.is_pull_request() && r.ctx.is_followup_trigger());
+    assert_eq!(
+        r.ctx.comment().and_then(|c| c.body.as_deref()),
+        Some("The README change looks right. Please also fix the same typo in the docs folder.")
+    );
+    let p = r.plan.as_ref().unwrap();
+    assert_eq!(p.issue_number, Some(2));
+    assert_eq!(p.request.source.git_ref.as_deref(), Some("changes"));
+    let t = text(&r);
+    assert!(
+        t.starts_with("A maintainer asked for changes to pull request #2 in Codertocat/Hello-World in the review below."),
+        "{t}"
+    );
+    assert!(
+        t.contains("The review by @Codertocat on pull request #2 that triggered this run:"),
+        "{t}"
+    );
+    assert!(
+        t.contains("\nThe README change looks right. Please also fix the same typo in the docs folder.\nEND UNTRUSTED REVIEW"),
+        "{t}"
+    );
+}
+
+#[test]
+fn discussions_and_workflow_runs_carry_what_the_gate_needs() {
+    let mut v = fixture("issues.labeled.json");
+    let issue = v.as_object_mut().unwrap().remove("issue").unwrap();
+    v["discussion"] = issue;
+    let r = resolve("discussion", &v, None, &[("prompt", "x")]);
+    assert!(
+        matches!(r.ctx.event(), Event::Discussion { action, label: Some(l), discussion } if action == "labeled" && l.name == "bug" && discussion.number == 1)
+    );
+    // Discussions are not issues: nothing to comment on through the issues API.
+    assert_eq!(r.ctx.issue_number(), None);
+    assert!(!r.ctx.is_followup_trigger());
+
+    let mut v = fixture("issue_comment.created.json");
+    let issue = v.as_object_mut().unwrap().remove("issue").unwrap();
+    v["discussion"] = issue;
+    let r = resolve("discussion_comment", &v, None, &[("prompt", "x")]);
+    assert_eq!(r.ctx.comment().map(|c| c.id), Some(492700400));
+    assert_eq!(r.ctx.action(), Some("created"));
+
+    let r = resolve(
+        "workflow_run",
+        &json!({"action": "completed", "workflow_run": {"actor": {"login": "a"}, "triggering_actor": {"login": "b", "type": "User"}}}),
+        None,
+        &[("prompt", "x")],
+    );
+    assert!(
+        matches!(r.ctx.event(), Event::WorkflowRun { actor: Some(a), triggering_actor: Some(b), .. } if a.login == "a" && b.login == "b")
+    );
+
+    let r = resolve(
+        "label",
+        &json!({"action": "created", "label": {"name": "cursor"}}),
+        None,
+        &[("prompt", "x")],
+    );
+    assert!(
+        matches!(r.ctx.event(), Event::Other { action: Some(a), label: Some(l) } if a == "created" && l.name == "cursor")
+    );
+}
+
+#[test]
 fn workflow_dispatch_needs_a_prompt_and_adds_no_context() {
     let r = resolve(
         "workflow_dispatch",

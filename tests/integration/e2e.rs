@@ -140,6 +140,30 @@ async fn pull_requests_and_review_comments() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn pull_request_reviews() {
+    let s = sims().await;
+    let mut review = fixture("pull_request_review.submitted.json");
+    review["review"]["body"] = json!("/cursor fix the same typo in the docs folder");
+    let ran =
+        run(action(&s, "pull_request_review", &review).input("trigger-phrase", "/cursor")).await;
+    assert_finished(&ran, &s);
+    assert_eq!(launched(&s)["source"]["ref"], "changes");
+    assert_eq!(s.github.comments("Codertocat/Hello-World", 2).len(), 1);
+    // Without the phrase: skipped, nothing sent to Cursor.
+    let s = sims().await;
+    let ran = run(action(
+        &s,
+        "pull_request_review",
+        &fixture("pull_request_review.submitted.json"),
+    )
+    .input("trigger-phrase", "/cursor"))
+    .await;
+    ran.success();
+    assert_eq!(ran.output("outcome"), "skipped");
+    assert!(s.cursor.requests().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn runs_without_an_issue() {
     let cases: Vec<(&str, Value)> = vec![
         ("workflow_dispatch", fixture("workflow_dispatch.json")),
