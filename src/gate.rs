@@ -438,6 +438,22 @@ mod tests {
     }
 
     #[test]
+    fn every_event_is_in_one_class_only() {
+        for (e, why) in GATED_BY_GITHUB {
+            assert!(!SENDER_CHECKED.contains(e), "{e}");
+            assert!(!why.is_empty());
+            assert_eq!(class_of(e), EventClass::GatedByGitHub);
+        }
+        for e in SENDER_CHECKED {
+            assert_eq!(class_of(e), EventClass::SenderChecked);
+        }
+        assert_eq!(class_of(""), EventClass::GatedByGitHub);
+        for e in ["project_card", "image_version", "Issues", "issues "] {
+            assert_eq!(class_of(e), EventClass::Unknown, "{e:?}");
+        }
+    }
+
+    #[test]
     fn bots() {
         let allowed = vec!["renovate[bot]".to_string(), "dependabot".to_string()];
         assert!(bot_allowed("renovate[bot]", &allowed));
