@@ -183,7 +183,7 @@ pub const INPUTS: &[InputSpec] = &[
     input(
         "dry-run",
         "false",
-        "Resolve everything, print the exact request (key redacted) and the planned comment, and launch nothing.",
+        "Apply the trigger rules (all but the permission check), resolve everything, print the exact request (key redacted) and the planned comment, and launch nothing.",
     ),
 ];
 
