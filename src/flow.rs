@@ -188,7 +188,13 @@ impl<'a> Flow<'a> {
             Err(finish(flow.rt, flow.inputs, report))
         };
         let (people, bots) = match decision {
-            Decision::Accept => return Ok(()),
+            Decision::Accept => {
+                if let Some(why) = gate::gated_reason(&self.ctx.event_name) {
+                    self.console()
+                        .info(&format!("No permission check is needed: {why}."));
+                }
+                return Ok(());
+            }
             Decision::Skip(reason) => return skip(self, reason),
             Decision::Invalid { input, problem } => {
                 self.console()

@@ -115,6 +115,17 @@ pub fn class_of(event_name: &str) -> EventClass {
     }
 }
 
+/// Why `event_name` needs no permission check, for the log.
+pub fn gated_reason(event_name: &str) -> Option<&'static str> {
+    if event_name.is_empty() {
+        return Some("no event: a run outside GitHub Actions");
+    }
+    GATED_BY_GITHUB
+        .iter()
+        .find(|(e, _)| *e == event_name)
+        .map(|(_, why)| *why)
+}
+
 /// What the filters (`label`, `trigger-phrase`) can see of an event.
 struct Facts<'a> {
     action: Option<&'a str>,

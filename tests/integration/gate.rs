@@ -285,6 +285,7 @@ async fn events_gated_by_github_need_no_permission_check() {
             0,
             "{event}"
         );
+        ran.stdout_has("No permission check is needed: ");
     }
 }
 
