@@ -2,7 +2,6 @@
 //! reattach / follow up / launch, keep one comment up to date while waiting,
 //! and finalize it (and the outputs) on every outcome.
 
-use crate::app::{EXIT_CONFIG, Runtime, finish};
 use crate::cancel::Cancel;
 use crate::clock::Moment;
 use crate::context::{Context, Event};
@@ -17,6 +16,7 @@ use crate::plan::LaunchPlan;
 use crate::report::comment::{self, CommentExtras, Marker, Phase};
 use crate::report::{Outcome, RunReport, human_duration};
 use crate::retry::{Backoff, GaveUp, retry_idempotent};
+use crate::runtime::{EXIT_CONFIG, Runtime, finish};
 use crate::wait::schedule::PollSchedule;
 use crate::wait::{WaitConfig, WaitEnd, WaitEvent, Waiter};
 use std::time::Duration;
