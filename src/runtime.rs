@@ -6,7 +6,7 @@ use crate::cancel::Cancel;
 use crate::clock::Clock;
 use crate::env::Env;
 use crate::inputs::Inputs;
-use crate::report::{Outcome, RunReport, step_summary};
+use crate::report::{Outcome, RunReport, failure_line, step_summary};
 use crate::runner::ActionsIo;
 
 /// Exit status for bad inputs or configuration.
@@ -31,11 +31,7 @@ pub fn finish(rt: &Runtime, inputs: &Inputs, report: RunReport) -> u8 {
     let detail = report.detail.clone().unwrap_or_default();
     match (report.outcome, code) {
         (Outcome::Skipped, _) => console.notice(&detail),
-        (_, 1) => console.error(if detail.is_empty() {
-            report.outcome.as_str()
-        } else {
-            &detail
-        }),
+        (_, 1) => console.error(&failure_line(&report)),
         (Outcome::Timeout, 0) => console.warning(&detail),
         _ => {}
     }
