@@ -2,7 +2,10 @@
 //! GitHub call the action makes. Every run also carries hostile text (event,
 //! agent summary, API error bodies that echo the secrets) with debug logging
 //! on, and is checked for the four promises: no duplicate agents or
-//! comments, no lost reports, no leaked secrets, no injection.
+//! comments, no lost reports (the comment's last body is the final state for
+//! the outcome; outputs and summary written; a signalled run ends `cancelled`
+//! within 5 s), no leaked secrets, no injection. A cancel signal is sent at
+//! every step, while that step's request is held open.
 //!
 //! `scripts/hardening` (= `cargo test --test integration hardening -- --nocapture`)
 //! prints the table and the figures.
