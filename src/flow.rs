@@ -1079,10 +1079,15 @@ impl<'a> Flow<'a> {
     }
 }
 
-/// An agent a re-run should replace rather than reattach to: it cannot do
-/// any more work (a stopped agent resumes with a follow-up; not replaced).
+/// An agent a re-run should replace rather than reattach to: it ended
+/// without finishing (ERROR, EXPIRED, or stopped — e.g. at our deadline with
+/// `on-timeout: stop`), so reattaching would only report that again, while
+/// re-running means trying again.
 fn failed_for_good(agent: &Agent) -> bool {
-    matches!(agent.status, AgentStatus::Error | AgentStatus::Expired)
+    matches!(
+        agent.status,
+        AgentStatus::Error | AgentStatus::Expired | AgentStatus::Stopped | AgentStatus::Cancelled
+    )
 }
 
 fn describe_gave_up(e: &GaveUp) -> String {

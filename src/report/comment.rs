@@ -124,9 +124,11 @@ fn default_detail(outcome: Outcome, followups: bool) -> Option<&'static str> {
             "The agent expired before finishing. Re-running the workflow launches a new one."
         }
         Outcome::Stopped if followups => {
-            "The agent was stopped before finishing. A follow-up comment resumes it."
+            "The agent was stopped before finishing. A follow-up comment resumes it; re-running the workflow launches a new agent."
         }
-        Outcome::Stopped => "The agent was stopped before finishing.",
+        Outcome::Stopped => {
+            "The agent was stopped before finishing. Re-running the workflow launches a new agent."
+        }
         Outcome::Cancelled => "The workflow run was cancelled.",
         Outcome::Launched => {
             "This workflow does not wait for the agent (`wait: false`); follow it in Cursor."

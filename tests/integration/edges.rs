@@ -275,3 +275,28 @@ async fn no_follow_up_hint_without_an_agent() {
         ours.body
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_rerun_after_a_stop_at_the_deadline_launches_a_new_agent() {
+    let s = sims(Scenario::lasting(10, 7200)).await;
+    let first = labeled(&s)
+        .input("timeout", "5m")
+        .input("on-timeout", "stop")
+        .run_in_process()
+        .await;
+    first.status(1);
+    let old = first.output("agent-id").to_string();
+    assert_eq!(s.cursor.status_of(&old).as_deref(), Some("STOPPED"));
+    s.cursor.set_default_scenario(Scenario::lasting(10, 60));
+    let second = labeled(&s)
+        .env("GITHUB_RUN_ATTEMPT", "2")
+        .run_in_process()
+        .await;
+    second.success();
+    assert_ne!(second.output("agent-id"), old);
+    second.stdout_has(&format!(
+        "The agent {old} of an earlier attempt ended STOPPED"
+    ));
+    let body = &s.github.comments(REPO, 1)[0].body;
+    assert!(body.contains("### ✅ Cursor agent finished"), "{body}");
+}
