@@ -412,7 +412,7 @@ impl<'a> Flow<'a> {
             Err(LaunchError::CancelledInFlight) => Err(self.cancelled_in_flight().await),
             Err(LaunchError::Failed(e)) => Err(self.end(
                 Outcome::Error,
-                Some(format!("Could not launch the agent. {}", e.actionable(&self.plan.repository))),
+                Some(format!("Could not launch the agent. {}", self.cursor_failure(&e))),
             )),
             Err(LaunchError::Unknown(e)) => Err(self.end(
                 Outcome::Error,
@@ -439,6 +439,27 @@ impl<'a> Flow<'a> {
             branch.push_str(&format!("-attempt-{}", self.ctx.run_attempt));
         }
         self.report.planned_branch = self.request.target.branch_name.clone();
+    }
+
+    /// What a failed Cursor call means for the user: a connection that
+    /// failed through a proxy names the proxy (and its variable), not the API.
+    fn cursor_failure(&self, e: &CursorError) -> String {
+        if let CursorError::Transport {
+            maybe_sent: false,
+            message,
+            ..
+        } = e
+            && let Some(route) = crate::http::proxy_for(&self.rt.env, self.inputs.api_url.as_str())
+        {
+            return format!(
+                "Could not connect through the proxy {} set by `{}` ({}). Check that the proxy is up and that `{}` (and `NO_PROXY`) are right for this runner.",
+                route.host,
+                route.variable,
+                crate::cursor::one_line(message, 200),
+                route.variable
+            );
+        }
+        e.actionable(&self.plan.repository)
     }
 
     fn print_launch(&self) {
@@ -590,7 +611,7 @@ impl<'a> Flow<'a> {
                         Outcome::Error,
                         Some(format!(
                             "Could not send the follow-up to agent {id}. {}",
-                            error.actionable(&self.plan.repository)
+                            self.cursor_failure(&error)
                         )),
                     );
                     // The agent is still this trigger's: report it.
@@ -893,10 +914,7 @@ impl<'a> Flow<'a> {
             WaitEnd::Deadline => self.timed_out().await,
             WaitEnd::Cancelled => self.cancelled().await,
             WaitEnd::Failed(e) => {
-                let detail = format!(
-                    "Lost track of the agent: {}",
-                    e.actionable(&self.plan.repository)
-                );
+                let detail = format!("Lost track of the agent: {}", self.cursor_failure(&e));
                 self.end(Outcome::Error, Some(detail))
             }
         }

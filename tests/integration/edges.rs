@@ -300,3 +300,37 @@ async fn a_rerun_after_a_stop_at_the_deadline_launches_a_new_agent() {
     let body = &s.github.comments(REPO, 1)[0].body;
     assert!(body.contains("### ✅ Cursor agent finished"), "{body}");
 }
+
+#[tokio::test(start_paused = true)]
+async fn an_unreachable_proxy_is_named_not_the_api() {
+    let s = sims(Scenario::lasting(10, 60)).await;
+    // A closed port on loopback: nothing listens there.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let proxy = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let ran = ActionTest::new()
+        .event_json(
+            "workflow_dispatch",
+            &serde_json::json!({"ref": "refs/heads/master", "inputs": {}}),
+        )
+        .against(&s.cursor_url(), None)
+        .input("prompt", "Refresh the docs")
+        .env("HTTP_PROXY", &proxy)
+        .run_in_process()
+        .await;
+    ran.status(1);
+    let errors = ran.commands("error");
+    assert_eq!(errors.len(), 1, "{}", ran.stdout);
+    let host = proxy.trim_start_matches("http://");
+    assert!(
+        errors[0].contains(host) && errors[0].contains("`HTTP_PROXY`"),
+        "{}",
+        errors[0]
+    );
+    assert!(
+        !errors[0].contains("could not reach the Cursor API"),
+        "{}",
+        errors[0]
+    );
+    assert_eq!(s.cursor.agents_created(), 0);
+}
