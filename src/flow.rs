@@ -354,6 +354,9 @@ impl<'a> Flow<'a> {
             .filter_map(|c| Marker::find(&c.body).map(|m| (c, m)))
             .collect();
 
+        // Set when a re-run replaces its failed agent: a new launch, not a
+        // follow-up to that agent.
+        let mut replacing = false;
         // A re-run of this workflow run: its comment, and its agent if any.
         if let Some(run) = self.ctx.run_id
             && let Some((c, m)) = marked.iter().rev().find(|(_, m)| {
@@ -368,7 +371,10 @@ impl<'a> Flow<'a> {
             self.report.comment_url = Some(c.html_url.clone());
             if let Some(id) = &m.agent {
                 match self.get_agent(id).await {
-                    Ok(agent) if failed_for_good(&agent) => self.replace_failed(&agent),
+                    Ok(agent) if failed_for_good(&agent) => {
+                        self.replace_failed(&agent);
+                        replacing = true;
+                    }
                     Ok(agent) => return Ok((agent, Start::Reattached)),
                     Err(GaveUp::Cancelled) => return Err(self.cancelled_before_launch()),
                     Err(e) => self.console().warning(&format!(
@@ -387,7 +393,10 @@ impl<'a> Flow<'a> {
                 _ = cancel.cancelled() => return Err(self.cancelled_before_launch()),
             };
             match found {
-                Ok(Some(agent)) if failed_for_good(&agent) => self.replace_failed(&agent),
+                Ok(Some(agent)) if failed_for_good(&agent) => {
+                    self.replace_failed(&agent);
+                    replacing = true;
+                }
                 Ok(Some(agent)) => return Ok((agent, Start::Reattached)),
                 _ => {}
             }
@@ -395,6 +404,7 @@ impl<'a> Flow<'a> {
 
         // A comment on an issue that already has an agent: a follow-up.
         if self.inputs.followup
+            && !replacing
             && matches!(self.ctx.event(), Event::IssueComment { .. })
             && let Some(id) = marked.iter().rev().find_map(|(_, m)| m.agent.clone())
         {

@@ -334,3 +334,22 @@ async fn an_unreachable_proxy_is_named_not_the_api() {
     );
     assert_eq!(s.cursor.agents_created(), 0);
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_rerun_of_a_comment_trigger_after_an_error_launches_rather_than_follows_up() {
+    let s = sims(Scenario::lasting(10, 60).ending(EndStatus::Error)).await;
+    let comment = || test(&s, "issue_comment", &fixture("issue_comment.created.json"));
+    let first = comment().run_in_process().await;
+    first.status(1);
+    let old = first.output("agent-id").to_string();
+    s.cursor.set_default_scenario(Scenario::lasting(10, 60));
+    let second = comment()
+        .env("GITHUB_RUN_ATTEMPT", "2")
+        .run_in_process()
+        .await;
+    second.success();
+    assert_eq!(second.output("outcome"), "finished");
+    assert_ne!(second.output("agent-id"), old);
+    assert_eq!(s.cursor.agents_created(), 2);
+    assert_eq!(s.cursor.count("POST", "/v0/agents/*/followup"), 0);
+}
