@@ -353,3 +353,33 @@ async fn a_rerun_of_a_comment_trigger_after_an_error_launches_rather_than_follow
     assert_eq!(s.cursor.agents_created(), 2);
     assert_eq!(s.cursor.count("POST", "/v0/agents/*/followup"), 0);
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_comment_deleted_during_the_run_is_replaced_by_a_final_one() {
+    let s = sims(Scenario::lasting(20, 300)).await;
+    // Someone deletes the comment while the agent runs (after the RUNNING edit).
+    let github = s.github.clone();
+    let deleter = tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_secs(100)).await;
+        let comments = github.comments(REPO, 1);
+        assert_eq!(comments.len(), 1, "the run's comment exists by now");
+        assert!(github.delete_comment(comments[0].id));
+    });
+    let ran = labeled(&s).run_in_process().await;
+    deleter.await.unwrap();
+    ran.success();
+    let comments = s.github.comments(REPO, 1);
+    assert_eq!(comments.len(), 1, "{comments:#?}");
+    let body = &comments[0].body;
+    assert!(
+        body.contains("### ✅ Cursor agent finished") && !body.contains(WORKING),
+        "{body}"
+    );
+    assert!(body.contains(ran.output("agent-id")));
+    assert!(
+        ran.output("comment-url")
+            .ends_with(&format!("#issuecomment-{}", comments[0].id)),
+        "the outputs name the new comment"
+    );
+    ran.stdout_has("was deleted; posting a new one");
+}
