@@ -120,6 +120,21 @@ pub fn matches_request(agent: &Agent, request: &LaunchRequest, adoption: Adoptio
     }
 }
 
+/// Whether `agent` was launched with `request`'s prompt (its first user
+/// message).
+async fn same_prompt(
+    cursor: &CursorClient,
+    agent: &Agent,
+    request: &LaunchRequest,
+) -> Result<bool, CursorError> {
+    let conversation = cursor.conversation(&agent.id).await?;
+    Ok(conversation
+        .messages
+        .iter()
+        .find(|m| m.kind == crate::cursor::MessageKind::User)
+        .is_some_and(|m| m.text.trim() == request.prompt.text.trim()))
+}
+
 /// Looks through the newest agents for one matching `request`.
 pub async fn find_existing(
     cursor: &CursorClient,
@@ -134,12 +149,16 @@ pub async fn find_existing(
         let page = cursor
             .list_agents(Some(100), page_cursor.as_deref(), None)
             .await?;
-        if let Some(agent) = page
+        for agent in page
             .agents
             .iter()
-            .find(|a| matches_request(a, request, adoption))
+            .filter(|a| matches_request(a, request, adoption))
         {
-            return Ok(Some(agent.clone()));
+            // A shared (fixed) branch: the same request also means the same
+            // prompt, which only the agent's conversation shows.
+            if adoption.not_before.is_none() || same_prompt(cursor, agent, request).await? {
+                return Ok(Some(agent.clone()));
+            }
         }
         match page.next() {
             Some(next) => page_cursor = Some(next.to_string()),

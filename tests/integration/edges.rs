@@ -383,3 +383,36 @@ async fn a_comment_deleted_during_the_run_is_replaced_by_a_final_one() {
     );
     ran.stdout_has("was deleted; posting a new one");
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_fixed_branch_never_adopts_another_run_s_agent() {
+    let s = sims(Scenario::lasting(10, 60)).await;
+    let dispatch = serde_json::json!({"ref": "refs/heads/master", "inputs": {}});
+    let night = |run: &str, prompt: &str| {
+        test(&s, "workflow_dispatch", &dispatch)
+            .env("GITHUB_RUN_ID", run)
+            .input("branch-name", "cursor/nightly")
+            .input("prompt", prompt)
+    };
+    let first = night("100", "Tidy the changelog").run_in_process().await;
+    first.success();
+    let other = first.output("agent-id").to_string();
+    // The next run's launch answer is lost (the request was not carried
+    // out): the lookup finds the first run's agent on the same branch.
+    s.cursor
+        .add_fault(FaultRule::new("POST", "/v0/agents", Fault::Reset).times(1));
+    let second = night("101", "Update the dependencies")
+        .run_in_process()
+        .await;
+    second.success();
+    assert_ne!(second.output("agent-id"), other, "not adopted");
+    assert_eq!(s.cursor.agents_created(), 2);
+    second.stdout_lacks("Found the agent launched by this run");
+    // Its own lost launch, though, is still found and adopted.
+    s.cursor
+        .add_fault(FaultRule::new("POST", "/v0/agents", Fault::ApplyThenReset).times(1));
+    let third = night("102", "Check the links").run_in_process().await;
+    third.success();
+    third.stdout_has("Found the agent launched by this run");
+    assert_eq!(s.cursor.agents_created(), 3);
+}
