@@ -1037,6 +1037,16 @@ impl<'a> Flow<'a> {
                 ),
             },
         };
+        // A signal during the stop: the step ends cancelled (the detail says
+        // what became of the agent), within the cancel budget.
+        if let Some(signal) = self.rt.cancel.reason() {
+            return self.end(
+                Outcome::Cancelled,
+                Some(format!(
+                    "The workflow run was cancelled ({signal}) after the deadline. {detail}"
+                )),
+            );
+        }
         self.end(Outcome::Timeout, Some(detail))
     }
 

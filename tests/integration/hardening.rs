@@ -741,6 +741,14 @@ fn signal_cases() -> Vec<Case> {
                 .github(stall("POST", "/repos/*/*/issues/comments/*")),
         ),
         at(
+            305,
+            Case::new("signal during the stop (on-timeout: stop)")
+                .scenario(long)
+                .input("timeout", "5m")
+                .input("on-timeout", "stop")
+                .cursor(FaultRule::new("POST", "/v0/agents/*/stop", Fault::Stall).times(10)),
+        ),
+        at(
             200,
             Case::new("signal during the stop (on-cancel: stop)")
                 .scenario(long)
