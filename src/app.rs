@@ -1,7 +1,5 @@
 //! One run of the action, from environment to exit status.
 
-use crate::cancel::Cancel;
-use crate::clock::Clock;
 use crate::context::Context;
 use crate::cursor::{AuthScheme, CursorClient};
 use crate::env::Env;
@@ -11,21 +9,9 @@ use crate::github::GitHubClient;
 use crate::inputs::{InputError, InputErrors, Inputs, RawInputs};
 use crate::plan::{self, LaunchPlan};
 use crate::report::comment::{self, CommentExtras, Marker, Phase};
-use crate::report::{Outcome, RunReport, step_summary};
-use crate::runner::ActionsIo;
+use crate::report::{Outcome, RunReport};
+pub use crate::runtime::{EXIT_CONFIG, Runtime, finish};
 use std::path::PathBuf;
-
-/// Exit status for bad inputs or configuration.
-pub const EXIT_CONFIG: u8 = 2;
-
-/// What a run needs from the outside world.
-#[derive(Clone)]
-pub struct Runtime {
-    pub env: Env,
-    pub io: ActionsIo,
-    pub clock: Clock,
-    pub cancel: Cancel,
-}
 
 /// A configuration problem: printed as one `::error::`, exit status 2.
 fn config_error(rt: &Runtime, message: &str) -> u8 {
@@ -185,25 +171,4 @@ fn dry_run(rt: &Runtime, inputs: &Inputs, ctx: &Context, plan: &LaunchPlan) -> u
         ),
     }
     finish(rt, inputs, report)
-}
-
-/// Writes outputs and the step summary, prints the final line, and returns
-/// the exit status. Every failure prints exactly one `::error::`.
-pub(crate) fn finish(rt: &Runtime, inputs: &Inputs, report: RunReport) -> u8 {
-    let console = &rt.io.console;
-    rt.io.set_outputs(&report.outputs());
-    rt.io.append_summary(&step_summary(&report));
-    let code = report.outcome.exit_code(inputs.on_timeout);
-    let detail = report.detail.clone().unwrap_or_default();
-    match (report.outcome, code) {
-        (Outcome::Skipped, _) => console.notice(&detail),
-        (_, 1) => console.error(if detail.is_empty() {
-            report.outcome.as_str()
-        } else {
-            &detail
-        }),
-        (Outcome::Timeout, 0) => console.warning(&detail),
-        _ => {}
-    }
-    code
 }

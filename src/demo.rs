@@ -5,10 +5,11 @@
 //! `cursor-agent-action simulator`: both simulators as a standalone server,
 //! for trying a workflow locally (`api-url`, `GITHUB_API_URL`).
 
-use crate::app::{Runtime, run_action};
+use crate::app::run_action;
 use crate::cancel::Cancel;
 use crate::clock::Clock;
 use crate::runner::{ActionsIo, Console, ConsoleMode, parse_outputs};
+use crate::runtime::Runtime;
 use crate::sim::{
     CursorSimConfig, EndStatus, GitHubSimConfig, HOSTILE_SUMMARY, Refusal, Scenario, Simulators,
 };

@@ -2,21 +2,23 @@
 //! reattach / follow up / launch, keep one comment up to date while waiting,
 //! and finalize it (and the outputs) on every outcome.
 
-use crate::app::{EXIT_CONFIG, Runtime, finish};
 use crate::cancel::Cancel;
 use crate::clock::Moment;
 use crate::context::{Context, Event};
-use crate::cursor::{Agent, AgentStatus, CursorClient, CursorError, FollowupRequest, Prompt};
+use crate::cursor::{
+    Agent, AgentStatus, CursorClient, CursorError, FollowupRequest, LaunchRequest, Prompt,
+};
 use crate::gate::{self, Decision};
 use crate::github::policy::{self, Limits};
 use crate::github::{GitHubClient, GitHubError, IssueComment, ReactionOn};
 use crate::inputs::parse::format_duration;
 use crate::inputs::{Inputs, OnCancel, OnTimeout};
-use crate::launch::{self, LaunchError};
+use crate::launch::{self, Adoption, LaunchError};
 use crate::plan::LaunchPlan;
 use crate::report::comment::{self, CommentExtras, Marker, Phase};
 use crate::report::{Outcome, RunReport, human_duration};
 use crate::retry::{Backoff, GaveUp, retry_idempotent};
+use crate::runtime::{EXIT_CONFIG, Runtime, finish};
 use crate::wait::schedule::PollSchedule;
 use crate::wait::{WaitConfig, WaitEnd, WaitEvent, Waiter};
 use std::time::Duration;
@@ -24,9 +26,14 @@ use std::time::Duration;
 /// Time allowed after the deadline to stop the agent and finalize the
 /// comment (the deadline bounds the waiting, not the report of it).
 const FINALIZE_GRACE: Duration = Duration::from_secs(30);
-/// Time allowed after a cancellation signal for everything that follows:
-/// the runner kills the process 10 s after the first signal.
+/// Time allowed after a cancellation signal for everything that follows
+/// (finding an agent whose launch was in flight, stopping it, the final
+/// comment): the step must end within 5 s; the runner kills it at ~10 s.
 const CANCEL_BUDGET: Duration = Duration::from_secs(4);
+/// Of the cancel budget, at most this long to look up an agent whose launch
+/// was in flight, and to stop an agent.
+const CANCEL_LOOKUP: Duration = Duration::from_secs(1);
+const CANCEL_STOP: Duration = Duration::from_millis(1500);
 /// GitHub calls made while waiting may hold up polling at most this long.
 const GITHUB_CALL_BUDGET: Duration = Duration::from_secs(60);
 
@@ -55,8 +62,19 @@ pub struct Flow<'a> {
     report: RunReport,
     extras: CommentExtras,
     live: Option<Live>,
-    /// Set after a comment failure retrying cannot fix (e.g. 403).
+    /// Set when creating the comment was refused with 403: the token may not
+    /// comment at all (later edits of an existing comment are still tried).
     comments_broken: bool,
+    /// A create whose answer was lost: the comment may exist, so it is
+    /// looked for before posting again.
+    comment_maybe_posted: bool,
+    /// The request to launch: the plan's, or with a fresh branch when a
+    /// re-run replaces a failed agent.
+    request: LaunchRequest,
+    /// Which listed agents may be taken for this run's own.
+    adoption: Adoption,
+    /// When everything after a cancel must be done (set when first seen).
+    cancel_deadline: Option<Moment>,
 }
 
 impl<'a> Flow<'a> {
@@ -90,7 +108,29 @@ impl<'a> Flow<'a> {
             },
             live: None,
             comments_broken: false,
+            comment_maybe_posted: false,
+            request: plan.request.clone(),
+            adoption: Adoption {
+                // A fixed `branch-name` is shared across runs: only an agent
+                // created since this step started can be this run's. A
+                // derived branch carries the run id, so it is unique.
+                not_before: inputs.branch_name.as_ref().map(|_| {
+                    std::time::SystemTime::now()
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .map(|d| d.as_secs())
+                        .unwrap_or(0)
+                }),
+            },
+            cancel_deadline: None,
         }
+    }
+
+    /// What is left of the cancel budget, at most `want` (the budget starts
+    /// when the cancel is first handled, which every call races).
+    fn cancel_budget(&mut self, want: Duration) -> Duration {
+        let now = self.rt.clock.now();
+        let deadline = *self.cancel_deadline.get_or_insert(now + CANCEL_BUDGET);
+        deadline.saturating_since(now).min(want)
     }
 
     fn console(&self) -> &crate::runner::Console {
@@ -115,9 +155,25 @@ impl<'a> Flow<'a> {
 
     /// Runs the trigger to its end. Returns the exit status.
     pub async fn run(mut self) -> u8 {
-        match self.gate().await {
-            Ok(()) => {}
-            Err(code) => return code,
+        let cancel = self.rt.cancel.clone();
+        let gated = tokio::select! {
+            biased;
+            _ = cancel.cancelled() => None,
+            r = self.gate() => Some(r),
+        };
+        match gated {
+            Some(Ok(())) => {}
+            Some(Err(code)) => return code,
+            None => {
+                let report = self.end(
+                    Outcome::Cancelled,
+                    Some(format!(
+                        "The workflow run was cancelled ({}) while checking who triggered it; no agent was launched.",
+                        cancel.reason().unwrap_or("cancellation")
+                    )),
+                );
+                return self.finalize(report).await;
+            }
         }
         if let Some(target) = self.ack_target() {
             self.react(target, "eyes", self.limits(Duration::from_secs(20)))
@@ -276,7 +332,9 @@ impl<'a> Flow<'a> {
         if self.issue.is_none() || self.comments_broken {
             return;
         }
-        if let Err(e) = policy::idempotent(&limits, || github.react(on, content)).await {
+        if let Err(e) = policy::idempotent(&limits, || github.react(on, content)).await
+            && e != GitHubError::Cancelled
+        {
             self.console()
                 .warning(&e.actionable(&format!("add a {content} reaction")));
         }
@@ -294,6 +352,7 @@ impl<'a> Flow<'a> {
         .await
         {
             Ok(c) => c,
+            Err(GitHubError::Cancelled) => Vec::new(),
             Err(e) => {
                 self.console()
                     .warning(&e.actionable(&format!("read the comments of #{issue}")));
@@ -325,6 +384,9 @@ impl<'a> Flow<'a> {
             .filter_map(|c| Marker::find(&c.body).map(|m| (c, m)))
             .collect();
 
+        // Set when a re-run replaces its failed agent: a new launch, not a
+        // follow-up to that agent.
+        let mut replacing = false;
         // A re-run of this workflow run: its comment, and its agent if any.
         if let Some(run) = self.ctx.run_id
             && let Some((c, m)) = marked.iter().rev().find(|(_, m)| {
@@ -339,6 +401,10 @@ impl<'a> Flow<'a> {
             self.report.comment_url = Some(c.html_url.clone());
             if let Some(id) = &m.agent {
                 match self.get_agent(id).await {
+                    Ok(agent) if failed_for_good(&agent) => {
+                        self.replace_failed(&agent);
+                        replacing = true;
+                    }
                     Ok(agent) => return Ok((agent, Start::Reattached)),
                     Err(GaveUp::Cancelled) => return Err(self.cancelled_before_launch()),
                     Err(e) => self.console().warning(&format!(
@@ -347,15 +413,28 @@ impl<'a> Flow<'a> {
                     )),
                 }
             }
-        } else if self.ctx.run_attempt > 1 {
-            // No comment to go by: look the agent up by its branch.
-            if let Ok(Some(agent)) = launch::find_existing(&self.cursor, &self.plan.request).await {
-                return Ok((agent, Start::Reattached));
+        } else if self.ctx.run_attempt > 1 && self.inputs.branch_name.is_none() {
+            // No comment to go by: look the agent up by its branch (derived
+            // from the run id, so no other run's agent can match; a fixed
+            // `branch-name` is shared across runs and never reattached by).
+            let cancel = self.rt.cancel.clone();
+            let found = tokio::select! {
+                r = launch::find_existing(&self.cursor, &self.request, self.adoption) => r,
+                _ = cancel.cancelled() => return Err(self.cancelled_before_launch()),
+            };
+            match found {
+                Ok(Some(agent)) if failed_for_good(&agent) => {
+                    self.replace_failed(&agent);
+                    replacing = true;
+                }
+                Ok(Some(agent)) => return Ok((agent, Start::Reattached)),
+                _ => {}
             }
         }
 
         // A comment on an issue that already has an agent: a follow-up.
         if self.inputs.followup
+            && !replacing
             && self.ctx.is_followup_trigger()
             && let Some(id) = marked.iter().rev().find_map(|(_, m)| m.agent.clone())
         {
@@ -367,12 +446,13 @@ impl<'a> Flow<'a> {
         }
 
         self.print_launch();
-        match launch::launch(&self.cursor, &self.rt.clock, &self.rt.cancel, self.console(), &self.plan.request).await {
+        match launch::launch(&self.cursor, &self.rt.clock, &self.rt.cancel, self.console(), &self.request, self.adoption).await {
             Ok((agent, launched)) => Ok((agent, Start::Launched { adopted: launched.adopted })),
             Err(LaunchError::Cancelled) => Err(self.cancelled_before_launch()),
+            Err(LaunchError::CancelledInFlight) => Err(self.cancelled_in_flight().await),
             Err(LaunchError::Failed(e)) => Err(self.end(
                 Outcome::Error,
-                Some(format!("Could not launch the agent. {}", e.actionable(&self.plan.repository))),
+                Some(format!("Could not launch the agent. {}", self.cursor_failure(&e))),
             )),
             Err(LaunchError::Unknown(e)) => Err(self.end(
                 Outcome::Error,
@@ -383,9 +463,48 @@ impl<'a> Flow<'a> {
         }
     }
 
+    /// A re-run found its agent ended for good (ERROR, EXPIRED): re-running
+    /// means trying again, so a new agent is launched, on a fresh branch when
+    /// the branch is derived (the old one holds the failed agent's work).
+    fn replace_failed(&mut self, old: &Agent) {
+        let why = format!(
+            "The agent {} of an earlier attempt ended {}, so this attempt launched a new agent.",
+            old.id, old.status
+        );
+        self.console().info(&why);
+        self.extras.note = Some(why);
+        if self.inputs.branch_name.is_none()
+            && let Some(branch) = &mut self.request.target.branch_name
+        {
+            branch.push_str(&format!("-attempt-{}", self.ctx.run_attempt));
+        }
+        self.report.planned_branch = self.request.target.branch_name.clone();
+    }
+
+    /// What a failed Cursor call means for the user: a connection that
+    /// failed through a proxy names the proxy (and its variable), not the API.
+    fn cursor_failure(&self, e: &CursorError) -> String {
+        if let CursorError::Transport {
+            maybe_sent: false,
+            message,
+            ..
+        } = e
+            && let Some(route) = crate::http::proxy_for(&self.rt.env, self.inputs.api_url.as_str())
+        {
+            return format!(
+                "Could not connect through the proxy {} set by `{}` ({}). Check that the proxy is up and that `{}` (and `NO_PROXY`) are right for this runner.",
+                route.host,
+                route.variable,
+                crate::cursor::one_line(message, 200),
+                route.variable
+            );
+        }
+        e.actionable(&self.plan.repository)
+    }
+
     fn print_launch(&self) {
         let console = self.console();
-        let request = &self.plan.request;
+        let request = &self.request;
         console.group(&format!(
             "Launching a Cursor agent on {}",
             self.plan.repository
@@ -408,6 +527,55 @@ impl<'a> Flow<'a> {
         ));
         console.untrusted_block(&request.prompt.text);
         console.endgroup();
+    }
+
+    /// Cancelled while the launch request was in flight: an agent may exist.
+    /// Looked up by its branch within the cancel budget; found, it is linked
+    /// and `on-cancel` applies to it; otherwise the report says what to check.
+    async fn cancelled_in_flight(&mut self) -> RunReport {
+        let signal = self.rt.cancel.reason().unwrap_or("cancellation");
+        let budget = self.cancel_budget(CANCEL_LOOKUP);
+        let clock = self.rt.clock;
+        let found = clock
+            .timeout(
+                budget,
+                launch::find_existing(&self.cursor, &self.request, self.adoption),
+            )
+            .await;
+        match found {
+            Ok(Ok(Some(agent))) => {
+                self.console().info(&format!(
+                    "The launch in flight at the cancel created agent {}: {}",
+                    agent.id,
+                    agent.url()
+                ));
+                self.rt
+                    .io
+                    .set_outputs(&[("agent-id", agent.id.clone()), ("agent-url", agent.url())]);
+                self.report.agent = Some(agent);
+                self.cancelled().await
+            }
+            other => {
+                let branch = self
+                    .request
+                    .target
+                    .branch_name
+                    .as_deref()
+                    .map(|b| format!(" on branch `{b}`"))
+                    .unwrap_or_default();
+                let why = match other {
+                    Ok(Ok(_)) => "none was found yet".to_string(),
+                    Ok(Err(e)) => format!("the lookup failed: {e}"),
+                    Err(_) => "the lookup did not answer in time".to_string(),
+                };
+                self.end(
+                    Outcome::Cancelled,
+                    Some(format!(
+                        "The workflow run was cancelled ({signal}) while the launch request was in flight, so an agent may have been launched ({why}). Check https://cursor.com/agents for an agent{branch} and stop it if it is not wanted."
+                    )),
+                )
+            }
+        }
     }
 
     fn cancelled_before_launch(&mut self) -> RunReport {
@@ -441,7 +609,7 @@ impl<'a> Flow<'a> {
             let result = tokio::select! {
                 r = self.cursor.followup(id, &request) => r,
                 _ = self.rt.cancel.cancelled() => {
-                    self.cancelled_before_launch();
+                    self.cancelled_during_followup(id).await;
                     return Err(None);
                 }
             };
@@ -468,13 +636,22 @@ impl<'a> Flow<'a> {
             match crate::retry::delay_for(&error, attempts - 1, &Backoff::default(), 0.5)
                 .filter(|_| retryable)
             {
-                Some(wait) => self.rt.clock.sleep(wait.min(Duration::from_secs(60))).await,
+                Some(wait) => {
+                    let cancel = self.rt.cancel.clone();
+                    tokio::select! {
+                        _ = self.rt.clock.sleep(wait.min(Duration::from_secs(60))) => {}
+                        _ = cancel.cancelled() => {
+                            self.cancelled_during_followup(id).await;
+                            return Err(None);
+                        }
+                    }
+                }
                 None => {
                     self.end(
                         Outcome::Error,
                         Some(format!(
                             "Could not send the follow-up to agent {id}. {}",
-                            error.actionable(&self.plan.repository)
+                            self.cursor_failure(&error)
                         )),
                     );
                     // The agent is still this trigger's: report it.
@@ -487,6 +664,10 @@ impl<'a> Flow<'a> {
         }
         match self.get_agent(id).await {
             Ok(agent) => Ok(agent),
+            Err(GaveUp::Cancelled) => {
+                self.cancelled_during_followup(id).await;
+                Err(None)
+            }
             Err(e) => {
                 self.end(Outcome::Error, Some(format!(
                     "The follow-up was sent to agent {id}, but its status could not be read ({}).",
@@ -494,6 +675,36 @@ impl<'a> Flow<'a> {
                 )));
                 Err(None)
             }
+        }
+    }
+
+    /// Cancelled while sending a follow-up to agent `id`: it may have landed.
+    /// The agent is reported (read within the cancel budget) and `on-cancel`
+    /// applies to it.
+    async fn cancelled_during_followup(&mut self, id: &str) {
+        let budget = self.cancel_budget(CANCEL_LOOKUP);
+        let clock = self.rt.clock;
+        if let Ok(Ok(agent)) = clock.timeout(budget, self.cursor.agent(id)).await {
+            self.report.agent = Some(agent);
+        }
+        let signal = self.rt.cancel.reason().unwrap_or("cancellation");
+        if self.report.agent.is_some() {
+            let report = self.cancelled().await;
+            let detail = report.detail.unwrap_or_default();
+            self.end(
+                Outcome::Cancelled,
+                Some(format!(
+                    "The follow-up to agent {id} was in flight at the cancel, so it may have reached the agent. {detail}"
+                )),
+            );
+        } else {
+            self.end(
+                Outcome::Cancelled,
+                Some(format!(
+                    "The workflow run was cancelled ({signal}) while the follow-up to agent {id} was in flight, so it may have reached the agent: check {}.",
+                    crate::cursor::agent_url(id)
+                )),
+            );
         }
     }
 
@@ -527,7 +738,11 @@ impl<'a> Flow<'a> {
         .with_key(&self.plan.key)
     }
 
-    /// Creates or updates the comment; failures are warned about, never fatal.
+    /// Creates or updates the comment; failures are warned about, never
+    /// fatal, and never stop later updates: a rejected edit is tried again
+    /// with the next body, a deleted comment (404) is replaced by a new one,
+    /// and only a 403 on creating it (no permission to comment) stops
+    /// commenting for the run.
     async fn post_comment(&mut self, phase: Phase, limits: Limits) {
         let (Some(issue), Some(github)) = (self.issue, self.github.clone()) else {
             return;
@@ -542,40 +757,99 @@ impl<'a> Flow<'a> {
             &phase,
             &self.extras,
         ));
-        let result = match &self.live {
-            Some(live) if live.body == body => return,
-            Some(live) => {
-                let id = live.id;
-                policy::idempotent(&limits, || github.update_comment(id, &body)).await
+        let mine = self.marker();
+        let is_ours = |c: &IssueComment| {
+            Marker::find(&c.body).is_some_and(|m| {
+                m.run == mine.run && m.attempt == mine.attempt && m.key == mine.key
+            })
+        };
+        if self.live.is_none() && self.comment_maybe_posted {
+            // An earlier create may have landed: edit it rather than duplicate it.
+            if let Ok(comments) = policy::idempotent(&limits, || github.list_comments(issue)).await
+                && let Some(c) = comments.into_iter().rev().find(|c| is_ours(c))
+            {
+                self.live = Some(Live {
+                    id: c.id,
+                    url: c.html_url,
+                    body: c.body,
+                });
+                self.comment_maybe_posted = false;
             }
-            None => {
-                let mine = self.marker();
-                let is_ours = |c: &IssueComment| {
-                    Marker::find(&c.body).is_some_and(|m| {
-                        m.run == mine.run && m.attempt == mine.attempt && m.key == mine.key
-                    })
-                };
-                policy::create_comment(&github, &limits, issue, &body, is_ours).await
+        }
+        let final_phase = matches!(phase, Phase::Final);
+        let mut attempt = 0u32;
+        let result = loop {
+            attempt += 1;
+            let result = match &self.live {
+                Some(live) if live.body == body => return,
+                Some(live) => {
+                    let id = live.id;
+                    match policy::idempotent(&limits, || github.update_comment(id, &body)).await {
+                        Err(e @ GitHubError::Status { status: 404, .. }) => {
+                            // Deleted, or a passing 404: the list tells which.
+                            let listed =
+                                policy::idempotent(&limits, || github.list_comments(issue)).await;
+                            match listed {
+                                Ok(comments) if !comments.iter().any(|c| c.id == id) => {
+                                    self.console().warning(&format!(
+                                        "The comment on #{issue} was deleted; posting a new one."
+                                    ));
+                                    self.live = None;
+                                    policy::create_comment(&github, &limits, issue, &body, is_ours)
+                                        .await
+                                }
+                                _ => Err(e),
+                            }
+                        }
+                        other => other,
+                    }
+                }
+                None => policy::create_comment(&github, &limits, issue, &body, is_ours).await,
+            };
+            match result {
+                // The final state must land: transient failures are retried
+                // for as long as the budget allows.
+                Err(ref e)
+                    if final_phase
+                        && attempt < 8
+                        && !matches!(e, GitHubError::Cancelled)
+                        && e.class(0, 0) != crate::github::GitHubClass::Fatal =>
+                {
+                    let wait = Backoff::default().delay(attempt, 0.5);
+                    let clock = self.rt.clock;
+                    if clock.now() + wait >= limits.deadline {
+                        break result;
+                    }
+                    clock.sleep(wait).await;
+                }
+                other => break other,
             }
         };
         match result {
             Ok(c) => {
                 self.report.comment_url = Some(c.html_url.clone());
+                self.comment_maybe_posted = false;
                 self.live = Some(Live {
                     id: c.id,
                     url: c.html_url,
                     body,
                 });
             }
+            // Cancelled mid-call: the final edit follows within the cancel budget.
             Err(e) => {
-                let what = if self.live.is_some() {
-                    format!("update its comment on #{issue}")
-                } else {
-                    format!("comment on #{issue}")
-                };
-                self.console().warning(&e.actionable(&what));
-                if matches!(e, GitHubError::Status { status, .. } if status < 500 && status != 429)
-                {
+                let creating = self.live.is_none();
+                if creating && e.maybe_applied() {
+                    self.comment_maybe_posted = true;
+                }
+                if !matches!(e, GitHubError::Cancelled) {
+                    let what = if creating {
+                        format!("comment on #{issue}")
+                    } else {
+                        format!("update its comment on #{issue}")
+                    };
+                    self.console().warning(&e.actionable(&what));
+                }
+                if creating && e.status() == Some(403) {
                     self.comments_broken = true;
                 }
             }
@@ -680,10 +954,7 @@ impl<'a> Flow<'a> {
             WaitEnd::Deadline => self.timed_out().await,
             WaitEnd::Cancelled => self.cancelled().await,
             WaitEnd::Failed(e) => {
-                let detail = format!(
-                    "Lost track of the agent: {}",
-                    e.actionable(&self.plan.repository)
-                );
+                let detail = format!("Lost track of the agent: {}", self.cursor_failure(&e));
                 self.end(Outcome::Error, Some(detail))
             }
         }
@@ -725,19 +996,37 @@ impl<'a> Flow<'a> {
         };
         let clock = self.rt.clock;
         // Stopping twice is harmless, so transient failures are retried; the
-        // run may already be cancelled, so this waits on its budget only.
-        let stopped = retry_idempotent(
-            &clock,
-            clock.now() + budget,
-            &Cancel::new(),
-            5,
-            &Backoff {
-                base: Duration::from_millis(250),
-                cap: Duration::from_secs(4),
-            },
-            || self.cursor.stop(&id),
-        )
-        .await;
+        // run may already be cancelled, so this waits on its budget only. A
+        // cancel arriving meanwhile shortens it to the cancel budget.
+        let backoff = Backoff {
+            base: Duration::from_millis(250),
+            cap: Duration::from_secs(4),
+        };
+        let never = Cancel::new();
+        let stop = |deadline| {
+            retry_idempotent(&clock, deadline, &never, 5, &backoff, || {
+                self.cursor.stop(&id)
+            })
+        };
+        let run_cancel = self.rt.cancel.clone();
+        let raced = if run_cancel.is_cancelled() {
+            Some(stop(clock.now() + budget).await)
+        } else {
+            tokio::select! {
+                r = stop(clock.now() + budget) => Some(r),
+                _ = run_cancel.cancelled() => None,
+            }
+        };
+        let stopped = match raced {
+            Some(r) => r,
+            None => {
+                let left = self.cancel_budget(CANCEL_STOP);
+                retry_idempotent(&clock, clock.now() + left, &never, 5, &backoff, || {
+                    self.cursor.stop(&id)
+                })
+                .await
+            }
+        };
         match stopped {
             Ok(_) => {
                 if let Some(a) = self.report.agent.as_mut() {
@@ -766,14 +1055,34 @@ impl<'a> Flow<'a> {
             ),
             OnTimeout::Stop => match self.stop_agent(Duration::from_secs(15)).await {
                 Ok(()) => format!(
-                    "The agent did not finish within {limit} (`timeout`), so it was stopped (`on-timeout: stop`). A follow-up comment resumes it."
+                    "The agent did not finish within {limit} (`timeout`), so it was stopped (`on-timeout: stop`).{}",
+                    if self.extras.followup_phrase.is_some() {
+                        " A follow-up comment resumes it."
+                    } else {
+                        ""
+                    }
                 ),
                 Err(why) => format!(
                     "The agent did not finish within {limit} (`timeout`); stopping it failed ({why}), so it may still be running: {url}."
                 ),
             },
         };
+        // A signal during the stop: the step ends cancelled (the detail says
+        // what became of the agent), within the cancel budget.
+        if let Some(signal) = self.rt.cancel.reason() {
+            return self.end(
+                Outcome::Cancelled,
+                Some(format!(
+                    "The workflow run was cancelled ({signal}) after the deadline. {detail}"
+                )),
+            );
+        }
         self.end(Outcome::Timeout, Some(detail))
+    }
+
+    async fn stop_within_cancel_budget(&mut self) -> Result<(), String> {
+        let budget = self.cancel_budget(CANCEL_STOP);
+        self.stop_agent(budget).await
     }
 
     async fn cancelled(&mut self) -> RunReport {
@@ -783,12 +1092,13 @@ impl<'a> Flow<'a> {
                 "The workflow run was cancelled ({signal}); the agent keeps running in Cursor (`on-cancel: leave`): {}",
                 self.report.agent_url().unwrap_or_default()
             ),
-            OnCancel::Stop => match self.stop_agent(Duration::from_millis(1500)).await {
+            OnCancel::Stop => match self.stop_within_cancel_budget().await {
                 Ok(()) => format!(
                     "The workflow run was cancelled ({signal}), so the agent was stopped (`on-cancel: stop`)."
                 ),
                 Err(why) => format!(
-                    "The workflow run was cancelled ({signal}); stopping the agent failed ({why})."
+                    "The workflow run was cancelled ({signal}); stopping the agent failed ({why}), so it may still be running: stop it in Cursor at {}.",
+                    self.report.agent_url().unwrap_or_default()
                 ),
             },
         };
@@ -804,15 +1114,21 @@ impl<'a> Flow<'a> {
         let clock = self.rt.clock;
         let cancelled = self.rt.cancel.is_cancelled();
         let limits = if cancelled {
-            Limits::new(
-                clock,
-                clock.now() + CANCEL_BUDGET.saturating_sub(Duration::from_millis(1500)),
-                None,
-            )
+            let left = self.cancel_budget(CANCEL_BUDGET);
+            Limits::new(clock, clock.now() + left, None)
         } else {
             Limits::new(clock, clock.now() + FINALIZE_GRACE, None)
         };
-        self.post_comment(Phase::Final, limits.clone()).await;
+        // After a cancel, a comment is finalized where one exists (or may),
+        // or created when there is an agent to link; never started for a
+        // run that launched nothing.
+        let worth_a_comment = !cancelled
+            || self.live.is_some()
+            || self.comment_maybe_posted
+            || self.report.agent.is_some();
+        if worth_a_comment {
+            self.post_comment(Phase::Final, limits.clone()).await;
+        }
         if !cancelled && let Some(target) = self.ack_target() {
             let outcome = self.report.outcome;
             let content = match outcome {
@@ -829,6 +1145,17 @@ impl<'a> Flow<'a> {
         }
         finish(self.rt, self.inputs, self.report)
     }
+}
+
+/// An agent a re-run should replace rather than reattach to: it ended
+/// without finishing (ERROR, EXPIRED, or stopped — e.g. at our deadline with
+/// `on-timeout: stop`), so reattaching would only report that again, while
+/// re-running means trying again.
+fn failed_for_good(agent: &Agent) -> bool {
+    matches!(
+        agent.status,
+        AgentStatus::Error | AgentStatus::Expired | AgentStatus::Stopped | AgentStatus::Cancelled
+    )
 }
 
 fn describe_gave_up(e: &GaveUp) -> String {

@@ -149,6 +149,54 @@ pub fn client(env: &Env) -> Result<reqwest::Client, HttpSetupError> {
         .map_err(|e| HttpSetupError::Client(e.to_string()))
 }
 
+/// The proxy a request goes through: the variable that set it and its
+/// `host:port` (never its credentials).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProxyRoute {
+    pub variable: &'static str,
+    pub host: String,
+}
+
+/// Whether `NO_PROXY` (comma-separated hosts or domains, `*` for all)
+/// exempts `host`.
+fn exempt(no_proxy: &str, host: &str) -> bool {
+    let host = host.to_ascii_lowercase();
+    no_proxy.split(',').map(str::trim).any(|entry| {
+        let entry = entry.to_ascii_lowercase();
+        let entry = entry.split(':').next().unwrap_or_default();
+        let domain = entry.trim_start_matches("*.").trim_start_matches('.');
+        entry == "*"
+            || (!domain.is_empty() && (host == domain || host.ends_with(&format!(".{domain}"))))
+    })
+}
+
+/// The proxy [`client`] sends a request for `url` through, if any, so that
+/// an unreachable proxy is named as such rather than as the API.
+pub fn proxy_for(env: &Env, url: &str) -> Option<ProxyRoute> {
+    let url = url::Url::parse(url).ok()?;
+    let names: &[&'static str] = match url.scheme() {
+        "https" => &["HTTPS_PROXY", "https_proxy"],
+        "http" => &["HTTP_PROXY", "http_proxy"],
+        _ => return None,
+    };
+    let (variable, proxy) = first(env, names)?;
+    if let (Some((_, no_proxy)), Some(host)) =
+        (first(env, &["NO_PROXY", "no_proxy"]), url.host_str())
+        && exempt(&no_proxy, host)
+    {
+        return None;
+    }
+    let parsed = url::Url::parse(&proxy)
+        .or_else(|_| url::Url::parse(&format!("http://{proxy}")))
+        .ok()?;
+    let host = match (parsed.host_str(), parsed.port_or_known_default()) {
+        (Some(h), Some(p)) => format!("{h}:{p}"),
+        (Some(h), None) => h.to_string(),
+        _ => return None,
+    };
+    Some(ProxyRoute { variable, host })
+}
+
 /// An error and its sources, on one line.
 pub fn error_chain(e: &dyn std::error::Error) -> String {
     let mut message = e.to_string();
@@ -171,4 +219,27 @@ pub fn certificate_problem(chain: &str) -> Option<String> {
         .find("invalid peer certificate")
         .or_else(|| chain.find("cannot load the system certificates"))?;
     Some(chain[at..].to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_proxy_of_a_request_is_named_without_credentials() {
+        let env = Env::from_pairs([
+            ("HTTPS_PROXY", "http://user:secret@proxy.corp:3128"),
+            ("NO_PROXY", "internal.example, .ghe.corp"),
+        ]);
+        let route = proxy_for(&env, "https://api.cursor.com/v0/agents").unwrap();
+        assert_eq!(route.variable, "HTTPS_PROXY");
+        assert_eq!(route.host, "proxy.corp:3128");
+        assert_eq!(proxy_for(&env, "https://internal.example/x"), None);
+        assert_eq!(proxy_for(&env, "https://api.ghe.corp/x"), None);
+        assert_eq!(
+            proxy_for(&env, "http://api.cursor.com/x"),
+            None,
+            "no HTTP_PROXY"
+        );
+    }
 }

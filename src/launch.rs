@@ -30,7 +30,11 @@ pub enum LaunchError {
     /// The launch may have created an agent that could not be found (no
     /// branch identity, or the lookups failed).
     Unknown(CursorError),
+    /// Cancelled before any request that could create an agent was sent.
     Cancelled,
+    /// Cancelled while a launch request was in flight (or its lost answer was
+    /// being looked up): an agent may exist.
+    CancelledInFlight,
 }
 
 /// How the agent was obtained.
@@ -49,12 +53,65 @@ fn repo_key(url: &str) -> String {
     u.to_ascii_lowercase()
 }
 
+/// Clock skew allowed between the runner and Cursor when judging whether an
+/// agent was created after this run started.
+const CREATED_SKEW: Duration = Duration::from_secs(120);
+
+/// Seconds since the Unix epoch of an RFC 3339 UTC time
+/// (`2025-10-31T22:07:32.029Z`); `None` if it is not one.
+pub fn parse_rfc3339(s: &str) -> Option<u64> {
+    let s = s.trim();
+    let (date, time) = s.split_once(['T', 't', ' '])?;
+    let mut d = date.splitn(3, '-').map(|p| p.parse::<i64>().ok());
+    let (y, m, day) = (d.next()??, d.next()??, d.next()??);
+    let time = time
+        .strip_suffix(['Z', 'z'])
+        .or_else(|| time.strip_suffix("+00:00"))?;
+    let time = time.split('.').next()?;
+    let mut t = time.splitn(3, ':').map(|p| p.parse::<i64>().ok());
+    let (hh, mm, ss) = (t.next()??, t.next()??, t.next()??);
+    if !(1..=12).contains(&m) || !(1..=31).contains(&day) || hh > 23 || mm > 59 || ss > 60 {
+        return None;
+    }
+    // Days from the civil date (Howard Hinnant's algorithm).
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    u64::try_from(days * 86_400 + hh * 3600 + mm * 60 + ss).ok()
+}
+
+/// Which listed agent may be taken for this run's own: the same request
+/// (branch, repository, ref) and, when `not_before` is set, created after it
+/// (a fixed `branch-name` is shared with every other run that uses it).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Adoption {
+    /// Epoch seconds: agents created earlier (beyond clock skew) are another run's.
+    pub not_before: Option<u64>,
+}
+
 /// Whether a listed agent is the one this request would have created.
-pub fn matches_request(agent: &Agent, request: &LaunchRequest) -> bool {
+pub fn matches_request(agent: &Agent, request: &LaunchRequest, adoption: Adoption) -> bool {
     let Some(branch) = &request.target.branch_name else {
         return false;
     };
     if agent.target.branch_name.as_deref() != Some(branch.as_str()) {
+        return false;
+    }
+    if let Some(not_before) = adoption.not_before {
+        let created = agent.created_at.as_deref().and_then(parse_rfc3339);
+        // Unknown creation time: it cannot be shown to be ours.
+        match created {
+            Some(c) if c + CREATED_SKEW.as_secs() >= not_before => {}
+            _ => return false,
+        }
+    }
+    if let (Some(a), Some(b)) = (&agent.source.git_ref, &request.source.git_ref)
+        && a != b
+    {
         return false;
     }
     match (&agent.source.repository, &request.source.repository) {
@@ -63,10 +120,26 @@ pub fn matches_request(agent: &Agent, request: &LaunchRequest) -> bool {
     }
 }
 
+/// Whether `agent` was launched with `request`'s prompt (its first user
+/// message).
+async fn same_prompt(
+    cursor: &CursorClient,
+    agent: &Agent,
+    request: &LaunchRequest,
+) -> Result<bool, CursorError> {
+    let conversation = cursor.conversation(&agent.id).await?;
+    Ok(conversation
+        .messages
+        .iter()
+        .find(|m| m.kind == crate::cursor::MessageKind::User)
+        .is_some_and(|m| m.text.trim() == request.prompt.text.trim()))
+}
+
 /// Looks through the newest agents for one matching `request`.
 pub async fn find_existing(
     cursor: &CursorClient,
     request: &LaunchRequest,
+    adoption: Adoption,
 ) -> Result<Option<Agent>, CursorError> {
     if request.target.branch_name.is_none() {
         return Ok(None);
@@ -76,8 +149,16 @@ pub async fn find_existing(
         let page = cursor
             .list_agents(Some(100), page_cursor.as_deref(), None)
             .await?;
-        if let Some(agent) = page.agents.iter().find(|a| matches_request(a, request)) {
-            return Ok(Some(agent.clone()));
+        for agent in page
+            .agents
+            .iter()
+            .filter(|a| matches_request(a, request, adoption))
+        {
+            // A shared (fixed) branch: the same request also means the same
+            // prompt, which only the agent's conversation shows.
+            if adoption.not_before.is_none() || same_prompt(cursor, agent, request).await? {
+                return Ok(Some(agent.clone()));
+            }
         }
         match page.next() {
             Some(next) => page_cursor = Some(next.to_string()),
@@ -92,23 +173,24 @@ async fn lookup_after_ambiguity(
     clock: &Clock,
     cancel: &Cancel,
     request: &LaunchRequest,
+    adoption: Adoption,
 ) -> Result<Option<Agent>, LaunchError> {
     let mut last_error = None;
     for wait in LOOKUP_WAITS {
         tokio::select! {
             _ = clock.sleep(wait) => {}
-            _ = cancel.cancelled() => return Err(LaunchError::Cancelled),
+            _ = cancel.cancelled() => return Err(LaunchError::CancelledInFlight),
         }
         // Listing is idempotent: ride out a short outage before concluding.
         let deadline = clock.now() + Duration::from_secs(60);
         let found = retry_idempotent(clock, deadline, cancel, 4, &Backoff::default(), || {
-            find_existing(cursor, request)
+            find_existing(cursor, request, adoption)
         })
         .await;
         match found {
             Ok(Some(agent)) => return Ok(Some(agent)),
             Ok(None) => last_error = None,
-            Err(GaveUp::Cancelled) => return Err(LaunchError::Cancelled),
+            Err(GaveUp::Cancelled) => return Err(LaunchError::CancelledInFlight),
             Err(GaveUp::Failed(e) | GaveUp::Deadline(Some(e))) => last_error = Some(e),
             Err(GaveUp::Deadline(None)) => {
                 last_error = Some(CursorError::Timeout {
@@ -131,6 +213,7 @@ pub async fn launch(
     cancel: &Cancel,
     console: &Console,
     request: &LaunchRequest,
+    adoption: Adoption,
 ) -> Result<(Agent, Launched), LaunchError> {
     let backoff = Backoff::default();
     let mut rng = fastrand::Rng::new();
@@ -144,7 +227,8 @@ pub async fn launch(
         requests += 1;
         let result = tokio::select! {
             r = cursor.launch(request) => r,
-            _ = cancel.cancelled() => return Err(LaunchError::Cancelled),
+            // The request may have reached Cursor: the caller looks it up.
+            _ = cancel.cancelled() => return Err(LaunchError::CancelledInFlight),
         };
         let error = match result {
             Ok(agent) => {
@@ -185,7 +269,7 @@ pub async fn launch(
         console.warning(&format!(
             "The launch may have created an agent although its answer was lost ({error}); looking for branch {branch} before launching again."
         ));
-        match lookup_after_ambiguity(cursor, clock, cancel, request).await? {
+        match lookup_after_ambiguity(cursor, clock, cancel, request, adoption).await? {
             Some(agent) => {
                 console.info(&format!(
                     "Found the agent launched by this run: {}",
@@ -215,5 +299,79 @@ mod tests {
     fn repo_keys() {
         assert_eq!(repo_key("https://github.com/O/R.git/"), "github.com/o/r");
         assert_eq!(repo_key("github.com/o/r"), "github.com/o/r");
+    }
+
+    #[test]
+    fn rfc3339_times() {
+        assert_eq!(parse_rfc3339("1970-01-01T00:00:00Z"), Some(0));
+        assert_eq!(
+            parse_rfc3339("2025-10-31T22:07:32.029Z"),
+            Some(1_761_948_452)
+        );
+        assert_eq!(
+            parse_rfc3339("2000-03-01T00:00:00+00:00"),
+            Some(951_868_800)
+        );
+        assert_eq!(parse_rfc3339("yesterday"), None);
+        assert_eq!(parse_rfc3339("2025-13-01T00:00:00Z"), None);
+    }
+
+    fn agent(branch: &str, created: Option<&str>, git_ref: Option<&str>) -> Agent {
+        serde_json::from_value(serde_json::json!({
+            "id": "bc-1",
+            "status": "RUNNING",
+            "source": {"repository": "https://github.com/o/r", "ref": git_ref},
+            "target": {"branchName": branch},
+            "createdAt": created,
+        }))
+        .unwrap()
+    }
+
+    fn request(branch: &str, git_ref: Option<&str>) -> LaunchRequest {
+        LaunchRequest {
+            prompt: crate::cursor::Prompt {
+                text: "fix it".into(),
+                images: vec![],
+            },
+            model: None,
+            source: crate::cursor::AgentSource {
+                repository: Some("https://github.com/o/r".into()),
+                git_ref: git_ref.map(String::from),
+                pr_url: None,
+            },
+            target: crate::cursor::LaunchTarget {
+                auto_create_pr: false,
+                open_as_cursor_github_app: false,
+                skip_reviewer_request: false,
+                branch_name: Some(branch.into()),
+            },
+            webhook: None,
+        }
+    }
+
+    #[test]
+    fn a_fixed_branch_adopts_only_an_agent_created_since_the_run_started() {
+        let run_start = parse_rfc3339("2025-11-02T03:00:00Z").unwrap();
+        let since = Adoption {
+            not_before: Some(run_start),
+        };
+        let req = request("nightly", Some("main"));
+        // Last night's agent on the same branch: never ours.
+        let old = agent("nightly", Some("2025-11-01T03:00:05Z"), Some("main"));
+        assert!(!matches_request(&old, &req, since));
+        // Created by this run (a minute of clock skew allowed).
+        let ours = agent("nightly", Some("2025-11-02T02:59:30.5Z"), Some("main"));
+        assert!(matches_request(&ours, &req, since));
+        // No creation time: cannot be shown to be ours.
+        assert!(!matches_request(
+            &agent("nightly", None, Some("main")),
+            &req,
+            since
+        ));
+        // Another ref is another request.
+        let other_ref = agent("nightly", Some("2025-11-02T03:00:01Z"), Some("dev"));
+        assert!(!matches_request(&other_ref, &req, since));
+        // A derived branch is unique to the run: no time check needed.
+        assert!(matches_request(&old, &req, Adoption::default()));
     }
 }

@@ -25,16 +25,17 @@ pub mod prompt;
 pub mod report;
 pub mod retry;
 pub mod runner;
+pub mod runtime;
 pub mod secret;
 pub mod sim;
 pub mod wait;
 
 pub use env::Env;
 
-use app::Runtime;
 use cancel::Cancel;
 use clock::Clock;
 use runner::{ActionsIo, Console};
+use runtime::Runtime;
 use std::sync::Arc;
 
 /// Test-only: every wait lasts 1/N of its nominal time (and the simulator's
@@ -75,11 +76,11 @@ fn dispatch(args: &[String], env: Env) -> anyhow::Result<u8> {
         }
         cli::Command::Unknown(arg) => {
             eprintln!("error: unknown argument {arg:?}\n\n{}", cli::help());
-            app::EXIT_CONFIG
+            runtime::EXIT_CONFIG
         }
         cli::Command::Invalid(why) => {
             eprintln!("error: {why}");
-            app::EXIT_CONFIG
+            runtime::EXIT_CONFIG
         }
         cli::Command::Demo { scenario } => {
             // Bold headings only for a person at a terminal (https://no-color.org).

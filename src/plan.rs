@@ -12,8 +12,11 @@ use base64::Engine as _;
 /// Everything decided before any request is made.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LaunchPlan {
-    /// This launch's identity within its run (job, step, prompt), the same on
-    /// every attempt: the comment marker carries it.
+    /// This launch's identity within its run, the same on every attempt:
+    /// everything that makes a launch distinct (job, step, model, repository,
+    /// ref or pull request, issue, prompt, `launch-key`). The comment marker
+    /// carries it and the derived branch includes it, so matrix legs keep
+    /// their own agents and comments.
     pub key: String,
     pub request: LaunchRequest,
     /// The repository the agent works on, for messages (`owner/repo` or URL).
@@ -38,11 +41,7 @@ pub fn stable_hash(parts: &[&str]) -> u64 {
 /// The branch a launch gets when `branch-name` is not set: unique per
 /// run, issue, job and prompt, and the same on every attempt of the run, so
 /// an agent whose launch answer was lost can be found again by listing.
-pub fn derived_branch(
-    ctx: &Context,
-    issue_number: Option<u64>,
-    prompt_text: &str,
-) -> Option<String> {
+pub fn derived_branch(ctx: &Context, issue_number: Option<u64>, key: &str) -> Option<String> {
     let run_id = ctx.run_id?;
     let subject = match (issue_number, ctx.event()) {
         (Some(n), _) if ctx.is_pull_request() && ctx.issue_number() == Some(n) => format!("pr-{n}"),
@@ -53,11 +52,7 @@ pub fn derived_branch(
         (None, Event::Push { .. }) => "push".into(),
         (None, _) => "run".into(),
     };
-    let hash = stable_hash(&[
-        ctx.job.as_deref().unwrap_or(""),
-        ctx.step.as_deref().unwrap_or(""),
-        prompt_text,
-    ]);
+    let hash = stable_hash(&[key]);
     Some(format!(
         "cursor/{subject}-run-{run_id}-{:06x}",
         hash & 0xff_ffff
@@ -98,6 +93,35 @@ fn resolve_source(inputs: &Inputs, ctx: &Context) -> AgentSource {
     }
 }
 
+/// The launch's identity (see [`LaunchPlan::key`]). Each part is tagged, so
+/// an absent part never collides with an empty one; a v1 mode adds a part.
+fn launch_key(
+    inputs: &Inputs,
+    ctx: &Context,
+    source: &AgentSource,
+    issue_number: Option<u64>,
+    prompt_text: &str,
+) -> String {
+    let opt = |tag: &str, v: Option<&str>| match v {
+        Some(v) => format!("{tag}={v}"),
+        None => format!("{tag}-"),
+    };
+    let issue = issue_number.map(|n| n.to_string());
+    let parts = [
+        opt("job", ctx.job.as_deref()),
+        opt("step", ctx.step.as_deref()),
+        opt("model", inputs.model.as_deref()),
+        opt("repository", source.repository.as_deref()),
+        opt("ref", source.git_ref.as_deref()),
+        opt("pr", source.pr_url.as_deref()),
+        opt("issue", issue.as_deref()),
+        opt("launch-key", inputs.launch_key.as_deref()),
+        format!("prompt={prompt_text}"),
+    ];
+    let refs: Vec<&str> = parts.iter().map(String::as_str).collect();
+    format!("{:08x}", stable_hash(&refs) & 0xffff_ffff)
+}
+
 /// The launch request for these inputs and this event.
 pub fn plan(inputs: &Inputs, ctx: &Context) -> Result<LaunchPlan, NoTask> {
     let text = prompt::build(
@@ -107,10 +131,11 @@ pub fn plan(inputs: &Inputs, ctx: &Context) -> Result<LaunchPlan, NoTask> {
     )?;
     let issue_number = inputs.issue_number.or_else(|| ctx.issue_number());
     let source = resolve_source(inputs, ctx);
+    let key = launch_key(inputs, ctx, &source, issue_number, &text);
     let branch_name = inputs
         .branch_name
         .clone()
-        .or_else(|| derived_branch(ctx, issue_number, &text));
+        .or_else(|| derived_branch(ctx, issue_number, &key));
     let images = inputs
         .images
         .iter()
@@ -127,14 +152,6 @@ pub fn plan(inputs: &Inputs, ctx: &Context) -> Result<LaunchPlan, NoTask> {
         .clone()
         .or_else(|| source.pr_url.clone())
         .unwrap_or_else(|| ctx.repo.to_string());
-    let key = format!(
-        "{:08x}",
-        stable_hash(&[
-            ctx.job.as_deref().unwrap_or(""),
-            ctx.step.as_deref().unwrap_or(""),
-            &text
-        ]) & 0xffff_ffff
-    );
     Ok(LaunchPlan {
         key,
         request: LaunchRequest {

@@ -24,6 +24,9 @@ pub enum GitHubError {
     Tls(String),
     Timeout,
     Decode(String),
+    /// The run was cancelled while the call was in flight; the request may
+    /// have been applied.
+    Cancelled,
 }
 
 /// What to do about a GitHub error.
@@ -75,7 +78,9 @@ impl GitHubError {
                 GitHubClass::Fatal
             }
             GitHubError::Status { status, .. } if *status >= 500 => GitHubClass::Transient,
-            GitHubError::Status { .. } | GitHubError::Tls(_) => GitHubClass::Fatal,
+            GitHubError::Status { .. } | GitHubError::Tls(_) | GitHubError::Cancelled => {
+                GitHubClass::Fatal
+            }
             GitHubError::Transport { .. } | GitHubError::Timeout | GitHubError::Decode(_) => {
                 GitHubClass::Transient
             }
@@ -87,7 +92,7 @@ impl GitHubError {
         match self {
             GitHubError::Status { status, .. } => *status >= 500,
             GitHubError::Transport { maybe_sent, .. } => *maybe_sent,
-            GitHubError::Timeout | GitHubError::Decode(_) => true,
+            GitHubError::Timeout | GitHubError::Decode(_) | GitHubError::Cancelled => true,
             GitHubError::Tls(_) => false,
         }
     }
@@ -127,6 +132,9 @@ impl GitHubError {
                 one_line(message, 200)
             ),
             GitHubError::Timeout => format!("GitHub did not answer in time to {what}."),
+            GitHubError::Cancelled => {
+                format!("The run was cancelled while trying to {what}.")
+            }
             GitHubError::Tls(m) => format!(
                 "GitHub's TLS certificate is not trusted while trying to {what} ({}); on GitHub Enterprise Server with a private CA, add the CA to the runner's trust store (or point SSL_CERT_FILE at it).",
                 one_line(m, 200)
@@ -149,6 +157,7 @@ impl fmt::Display for GitHubError {
                 write!(f, "GitHub request failed: {}", one_line(message, 200))
             }
             GitHubError::Timeout => f.write_str("GitHub request timed out"),
+            GitHubError::Cancelled => f.write_str("GitHub request cancelled"),
             GitHubError::Tls(m) => write!(
                 f,
                 "GitHub TLS certificate not trusted: {}",

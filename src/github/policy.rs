@@ -53,7 +53,8 @@ impl Limits {
         }
     }
 
-    /// Runs `fut`, giving up at the deadline.
+    /// Runs `fut`, giving up at the deadline or, at once, on a cancel (a
+    /// call in flight never holds up the end of a cancelled run).
     async fn bounded<T>(
         &self,
         fut: impl Future<Output = Result<T, GitHubError>>,
@@ -62,10 +63,17 @@ impl Limits {
         if remaining.is_zero() {
             return Err(GitHubError::Timeout);
         }
-        self.clock
-            .timeout(remaining, fut)
-            .await
-            .unwrap_or(Err(GitHubError::Timeout))
+        if self.cancelled() {
+            return Err(GitHubError::Cancelled);
+        }
+        let timed = self.clock.timeout(remaining, fut);
+        match &self.cancel {
+            Some(c) => tokio::select! {
+                r = timed => r.unwrap_or(Err(GitHubError::Timeout)),
+                _ = c.cancelled() => Err(GitHubError::Cancelled),
+            },
+            None => timed.await.unwrap_or(Err(GitHubError::Timeout)),
+        }
     }
 }
 

@@ -175,6 +175,8 @@ pub struct Inputs {
     pub git_ref: Option<String>,
     pub pr_url: Option<String>,
     pub branch_name: Option<String>,
+    /// `launch-key`: extra identity for legs the action cannot tell apart.
+    pub launch_key: Option<String>,
     pub auto_create_pr: bool,
     pub open_as_cursor_github_app: bool,
     pub skip_reviewer_request: bool,
@@ -327,6 +329,10 @@ impl Inputs {
             }
         }
         let branch_name = c.opt("branch-name", parse::branch_name);
+        let launch_key = raw
+            .get("launch-key")
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty());
         let auto_create_pr = c.flag("auto-create-pr");
         let open_as_cursor_github_app = c.flag("open-as-cursor-github-app");
         let skip_reviewer_request = c.flag("skip-reviewer-request");
@@ -454,6 +460,7 @@ impl Inputs {
             git_ref,
             pr_url,
             branch_name,
+            launch_key,
             auto_create_pr,
             open_as_cursor_github_app,
             skip_reviewer_request,

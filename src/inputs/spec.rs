@@ -79,6 +79,11 @@ pub const INPUTS: &[InputSpec] = &[
         "Branch the agent creates (default: `cursor/<issue or run>-run-<run id>-<hash>`, so a lost launch response can be recovered).",
     ),
     input(
+        "launch-key",
+        "",
+        "Extra identity for this launch, for matrix legs or repeated steps that differ only in ways the action cannot see (for example a matrix value the prompt does not mention): each distinct value gets its own agent, branch and comment.",
+    ),
+    input(
         "auto-create-pr",
         "true",
         "Open a pull request when the agent finishes.",

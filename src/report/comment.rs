@@ -112,17 +112,22 @@ fn working_headline(status: Option<&AgentStatus>) -> String {
     }
 }
 
-/// What to tell the maintainer when the report has no detail of its own.
-fn default_detail(outcome: Outcome) -> Option<&'static str> {
+/// What to tell the maintainer when the report has no detail of its own;
+/// `followups`: a comment can reach this agent. The advice is what a re-run
+/// does: after ERROR or EXPIRED it launches a new agent.
+fn default_detail(outcome: Outcome, followups: bool) -> Option<&'static str> {
     Some(match outcome {
         Outcome::Error => {
-            "The agent reported an error. Open it in Cursor to see what went wrong, then re-run the workflow or comment again to retry."
+            "The agent reported an error. Open it in Cursor to see what went wrong; re-running the workflow launches a new agent."
         }
         Outcome::Expired => {
-            "The agent expired before finishing. Re-run the workflow to start a new one."
+            "The agent expired before finishing. Re-running the workflow launches a new one."
+        }
+        Outcome::Stopped if followups => {
+            "The agent was stopped before finishing. A follow-up comment resumes it; re-running the workflow launches a new agent."
         }
         Outcome::Stopped => {
-            "The agent was stopped before finishing. A follow-up comment resumes it."
+            "The agent was stopped before finishing. Re-running the workflow launches a new agent."
         }
         Outcome::Cancelled => "The workflow run was cancelled.",
         Outcome::Launched => {
@@ -188,7 +193,11 @@ pub fn render(
             );
         }
         Phase::Final => {
-            let detail = report.detail.as_deref().or(default_detail(report.outcome));
+            let followups = extras.followup_phrase.is_some() && report.agent.is_some();
+            let detail = report
+                .detail
+                .as_deref()
+                .or(default_detail(report.outcome, followups));
             if let Some(detail) = detail {
                 md.push_str(&format!("{}\n\n", markdown::sanitize_inline(detail)));
             }
@@ -199,6 +208,8 @@ pub fn render(
         extras
             .followup_phrase
             .as_deref()
+            // Only an agent can be followed up.
+            .filter(|_| report.agent.is_some())
             .map(|p| format!(
                 " · comment `{} …` to send the agent a follow-up",
                 p.replace('`', "'")

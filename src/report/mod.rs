@@ -153,6 +153,42 @@ impl RunReport {
     }
 }
 
+/// The one `::error::` line of a failed run: what happened and what to
+/// change. The detail when there is one; otherwise, for an agent that ended
+/// badly, its first summary line and its link (never the bare outcome word).
+pub fn failure_line(report: &RunReport) -> String {
+    if let Some(detail) = report.detail.as_deref().filter(|d| !d.trim().is_empty()) {
+        return detail.to_string();
+    }
+    let Some(agent) = &report.agent else {
+        return format!("The run ended `{}`.", report.outcome.as_str());
+    };
+    let (id, url) = (&agent.id, agent.url());
+    let first = report
+        .summary
+        .as_deref()
+        .and_then(|s| s.lines().map(str::trim).find(|l| !l.is_empty()))
+        .map(|l| crate::cursor::one_line(l, 200));
+    match (report.outcome, first) {
+        (Outcome::Error, Some(line)) => format!(
+            "The agent {id} ended with an error: {line} — see {url}; re-running the workflow launches a new agent."
+        ),
+        (Outcome::Error, None) => format!(
+            "The agent {id} ended with an error and no summary; see {url} for what went wrong. Re-running the workflow launches a new agent."
+        ),
+        (Outcome::Expired, _) => format!(
+            "The agent {id} expired before finishing ({url}); re-running the workflow launches a new one."
+        ),
+        (Outcome::Stopped, _) => {
+            format!("The agent {id} was stopped before finishing: {url}")
+        }
+        (outcome, _) => format!(
+            "The run ended `{}`; the agent is at {url}.",
+            outcome.as_str()
+        ),
+    }
+}
+
 /// `1h 2m 3s` for humans.
 pub fn human_duration(d: Duration) -> String {
     let t = d.as_secs();
@@ -228,6 +264,27 @@ mod tests {
             .collect();
         let spec: Vec<&str> = crate::inputs::OUTPUTS.iter().map(|o| o.name).collect();
         assert_eq!(names, spec);
+    }
+
+    #[test]
+    fn an_error_agent_is_told_by_its_first_summary_line_and_link() {
+        let mut report = RunReport::new(Outcome::Error);
+        report.agent = Some(
+            serde_json::from_value(serde_json::json!({"id": "bc-9", "status": "ERROR"})).unwrap(),
+        );
+        report.summary = Some("\n  Build failed: missing `libssl`\nmore detail".into());
+        let line = failure_line(&report);
+        assert!(line.contains("Build failed: missing `libssl`"), "{line}");
+        assert!(line.contains(&crate::cursor::agent_url("bc-9")), "{line}");
+        assert!(!line.contains("more detail"), "{line}");
+        report.summary = None;
+        let line = failure_line(&report);
+        assert!(
+            line.contains("no summary") && line.contains("bc-9"),
+            "{line}"
+        );
+        report.detail = Some("Could not launch.".into());
+        assert_eq!(failure_line(&report), "Could not launch.");
     }
 
     #[test]

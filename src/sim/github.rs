@@ -239,6 +239,15 @@ impl GitHubSim {
             .collect()
     }
 
+    /// Deletes a comment, as a person would in the web UI (later edits of
+    /// it get 404). Returns whether it existed.
+    pub fn delete_comment(&self, id: u64) -> bool {
+        let mut state = self.state.lock().unwrap();
+        let before = state.comments.len();
+        state.comments.retain(|c| c.id != id);
+        state.comments.len() != before
+    }
+
     /// Forgets reactions and the request log (comments stay).
     pub fn clear_reactions_and_log(&self) {
         let mut state = self.state.lock().unwrap();

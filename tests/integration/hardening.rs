@@ -2,7 +2,10 @@
 //! GitHub call the action makes. Every run also carries hostile text (event,
 //! agent summary, API error bodies that echo the secrets) with debug logging
 //! on, and is checked for the four promises: no duplicate agents or
-//! comments, no lost reports, no leaked secrets, no injection.
+//! comments, no lost reports (the comment's last body is the final state for
+//! the outcome; outputs and summary written; a signalled run ends `cancelled`
+//! within 5 s), no leaked secrets, no injection. A cancel signal is sent at
+//! every step, while that step's request is held open.
 //!
 //! `scripts/hardening` (= `cargo test --test integration hardening -- --nocapture`)
 //! prints the table and the figures.
@@ -128,6 +131,25 @@ impl Case {
         self.followup_of_existing = true;
         self
     }
+}
+
+/// What the comment says while the run is not over.
+const WORKING: &str = "This comment is updated when the status changes";
+
+/// The headline of the final comment for `outcome`.
+fn final_headline(outcome: &str) -> Option<&'static str> {
+    Some(match outcome {
+        "finished" => "### ✅ Cursor agent finished",
+        "launched" => "### 🚀 Cursor agent launched",
+        "followed-up" => "### 🚀 Follow-up sent to the Cursor agent",
+        "error" => "### ❌ Cursor agent failed",
+        "expired" => "### ⌛ Cursor agent expired",
+        "stopped" => "### ⏹️ Cursor agent stopped",
+        "timeout" => "### ⏱️ Timed out waiting for the Cursor agent",
+        "cancelled" => "### 🚫 Workflow cancelled",
+        "skipped" => "### ⏭️ Skipped",
+        _ => return None,
+    })
 }
 
 /// What one run did, and what went wrong.
@@ -302,9 +324,11 @@ async fn run(case: Case, secrets: Secrets, debug: bool) -> Row {
     for (k, v) in &case.inputs {
         t = t.input(k, v);
     }
+    let began = tokio::time::Instant::now();
     let ran = t
         .run_in_process_with(cancel_after(case.cancel_after, "SIGINT"))
         .await;
+    let took = began.elapsed();
 
     let created: Vec<String> = s
         .cursor
@@ -361,10 +385,39 @@ async fn run(case: Case, secrets: Secrets, debug: bool) -> Row {
         if !ran.summary.contains(id.as_str()) {
             row.lost.push("the step summary lacks the agent".into());
         }
-        if let Some(c) = comments.first()
+        if let Some(c) = comments.last()
             && !c.body.contains(id.as_str())
         {
             row.lost.push("the comment lacks the agent".into());
+        }
+    }
+    // The promise: the comment's last body is the final state for the outcome.
+    if let Some(c) = comments.last() {
+        match final_headline(&outcome) {
+            Some(headline) if c.body.contains(headline) && !c.body.contains(WORKING) => {}
+            _ => row.lost.push(format!(
+                "the comment's last body is not the final state for {outcome:?}"
+            )),
+        }
+    }
+    if ran.outputs.get("outcome").is_none_or(String::is_empty) {
+        row.lost.push("no outcome output".into());
+    }
+    if ran.summary.trim().is_empty() {
+        row.lost.push("no step summary".into());
+    }
+    // A signal ends the step, cancelled, within 5 s (the runner kills at ~10 s).
+    if let Some(signal_at) = case.cancel_after {
+        if outcome != "cancelled" {
+            row.lost
+                .push(format!("signalled, but the outcome is {outcome:?}"));
+        }
+        let after = took.saturating_sub(std::time::Duration::from_secs(signal_at));
+        if after > std::time::Duration::from_secs(5) {
+            row.lost.push(format!(
+                "ended {:.1}s after the signal",
+                after.as_secs_f64()
+            ));
         }
     }
     if ran.code
@@ -629,6 +682,82 @@ fn special_cases() -> Vec<Case> {
     ]
 }
 
+/// A signal at every step: the step's request is held open (stalled) and
+/// the signal comes while it is in flight.
+fn signal_cases() -> Vec<Case> {
+    let stall = |method: &str, path: &str| FaultRule::new(method, path, Fault::Stall).times(1);
+    let at = |secs: u64, case: Case| Case {
+        cancel_after: Some(secs),
+        ..case
+    };
+    let long = |s: Scenario| Scenario {
+        running_secs: 7200,
+        ..s
+    };
+    vec![
+        at(
+            2,
+            Case {
+                event: "issue_comment",
+                payload: hostile_comment(),
+                ..Case::new("signal during the permission check")
+            }
+            .github(stall("GET", "/repos/*/*/collaborators/*/permission")),
+        ),
+        at(
+            2,
+            Case::new("signal during the comment listing")
+                .github(stall("GET", "/repos/*/*/issues/*/comments")),
+        ),
+        at(
+            2,
+            Case::new("signal with the launch in flight (created)").cursor(FaultRule::new(
+                "POST",
+                "/v0/agents",
+                Fault::ApplyThenStall,
+            )),
+        ),
+        at(
+            2,
+            Case::new("signal with the launch in flight (created, on-cancel: stop)")
+                .input("on-cancel", "stop")
+                .cursor(FaultRule::new("POST", "/v0/agents", Fault::ApplyThenStall)),
+        ),
+        at(
+            2,
+            Case::new("signal with the launch in flight (not created)")
+                .cursor(stall("POST", "/v0/agents")),
+        ),
+        at(
+            2,
+            Case::new("signal during the follow-up")
+                .followup()
+                .cursor(stall("POST", "/v0/agents/*/followup")),
+        ),
+        at(
+            40,
+            Case::new("signal during a comment edit")
+                .scenario(long)
+                .github(stall("POST", "/repos/*/*/issues/comments/*")),
+        ),
+        at(
+            305,
+            Case::new("signal during the stop (on-timeout: stop)")
+                .scenario(long)
+                .input("timeout", "5m")
+                .input("on-timeout", "stop")
+                .cursor(FaultRule::new("POST", "/v0/agents/*/stop", Fault::Stall).times(10)),
+        ),
+        at(
+            200,
+            Case::new("signal during the stop (on-cancel: stop)")
+                .scenario(long)
+                .input("on-cancel", "stop")
+                .cursor(FaultRule::new("POST", "/v0/agents/*/stop", Fault::Stall).times(10)),
+        ),
+    ]
+}
+
 fn print_table(rows: &[Row]) {
     println!(
         "\n| scenario | outcome | status | exit | Cursor requests | GitHub requests | agents | comments | problems |"
@@ -666,6 +795,7 @@ async fn the_fault_matrix_finds_no_duplicate_lost_report_leak_or_injection() {
         .into_iter()
         .chain(github_matrix())
         .chain(special_cases())
+        .chain(signal_cases())
     {
         rows.push(run(case, Secrets::random(&mut rng), true).await);
     }
@@ -716,6 +846,20 @@ async fn the_fault_matrix_finds_no_duplicate_lost_report_leak_or_injection() {
     );
     assert_eq!(outcome("Cursor down after launch"), ("timeout", 1));
     assert_eq!(outcome("signal while waiting"), ("cancelled", 1));
+    // A launch in flight at the signal: the agent it created is found (and
+    // linked: see the lost-report checks), or none was created.
+    assert_eq!(
+        outcome("signal with the launch in flight (created)"),
+        ("cancelled", 1)
+    );
+    assert_eq!(
+        outcome("signal with the launch in flight (not created)"),
+        ("cancelled", 0)
+    );
+    assert_eq!(
+        outcome("signal during the permission check"),
+        ("cancelled", 0)
+    );
     assert_eq!(outcome("follow-up to a finished agent"), ("finished", 0));
     // A stop that meets a transient failure is retried until it lands.
     for fault in [
