@@ -136,8 +136,36 @@ fn starts_github_url(before: &str, rest: &str) -> bool {
 /// `owner/repo#N` and `https://github.com/...` URLs, which are shown as text.
 /// Nothing structural is touched (`>`, `#`, `-`, backticks...): the Markdown
 /// keeps its shape. `before` is the text already escaped.
-fn escape_char(c: char, prev: Option<char>, next: Option<char>, rest: &str, out: &mut String) {
+///
+/// `no_links` (one-liners, which carry API messages and no link of ours)
+/// also escapes `[` and breaks every bare URL (`scheme://`, `www.`).
+fn escape_char(
+    c: char,
+    prev: Option<char>,
+    next: Option<char>,
+    rest: &str,
+    out: &mut String,
+    no_links: bool,
+) {
+    let escaped = || (out.len() - out.trim_end_matches('\\').len()) % 2 == 1;
     match c {
+        '[' if no_links && !escaped() => out.push_str("\\["),
+        ':' if no_links && rest.starts_with("//") => {
+            out.push(':');
+            out.push_str(BREAK);
+        }
+        '.' if no_links && {
+            let low = out.to_ascii_lowercase();
+            low.ends_with("www")
+                && !low[..low.len() - 3]
+                    .chars()
+                    .next_back()
+                    .is_some_and(char::is_alphanumeric)
+        } =>
+        {
+            out.push_str(BREAK);
+            out.push('.');
+        }
         '<' => out.push_str("&lt;"),
         '&' if OUR_ENTITIES.iter().any(|e| rest.starts_with(e)) => out.push('&'),
         '&' => out.push_str("&amp;"),
@@ -161,7 +189,7 @@ fn escape_char(c: char, prev: Option<char>, next: Option<char>, rest: &str, out:
 
 /// One pass: everything escaped but what both a GitHub-flavored and a plain
 /// CommonMark parse see as code.
-fn escape_pass(text: &str, keep_code: bool) -> String {
+fn escape_pass(text: &str, keep_code: bool, no_links: bool) -> String {
     let (gfm, plain) = if keep_code {
         (
             code_regions(text, github_flavor()),
@@ -178,7 +206,7 @@ fn escape_pass(text: &str, keep_code: bool) -> String {
         if inside(&gfm, i) && inside(&plain, i) {
             out.push(c);
         } else {
-            escape_char(c, prev, next, &text[i + c.len_utf8()..], &mut out);
+            escape_char(c, prev, next, &text[i + c.len_utf8()..], &mut out, no_links);
         }
         prev = Some(c);
     }
@@ -215,11 +243,11 @@ const MARKER_OPENING: &str = "<!-- cursor-agent-action";
 /// Escapes until stable (see [`sanitize`]); code is kept as written, except
 /// that a copy of our marker's opening gets a second space (invisible in
 /// code, and no longer our marker).
-fn escape_stable(text: &str) -> String {
+fn escape_stable(text: &str, no_links: bool) -> String {
     let mut current = text.to_string();
     let mut stable = false;
     for _ in 0..16 {
-        let next = escape_pass(&current, true);
+        let next = escape_pass(&current, true, no_links);
         if next == current {
             stable = true;
             break;
@@ -227,7 +255,7 @@ fn escape_stable(text: &str) -> String {
         current = next;
     }
     if !stable {
-        current = escape_pass(&current, false);
+        current = escape_pass(&current, false, no_links);
     }
     current.replace(MARKER_OPENING, "<!--  cursor-agent-action")
 }
@@ -240,7 +268,7 @@ fn escape_stable(text: &str) -> String {
 /// characters, so it ends, and if it did not, everything would be escaped.
 pub fn sanitize(text: &str) -> String {
     let text = strip_controls(&text.replace("\r\n", "\n").replace('\r', "\n"));
-    let mut current = escape_stable(&text);
+    let mut current = escape_stable(&text, false);
     if let Some(fence) = unclosed_fence(&current) {
         current.push('\n');
         current.push_str(&fence);
@@ -250,7 +278,8 @@ pub fn sanitize(text: &str) -> String {
 
 /// Untrusted one-liner (an error message, or our own text around one) for
 /// Markdown: one line, escaped as [`sanitize`] does, its code spans (ours
-/// included) kept. A line that would open a fence starts escaped.
+/// included) kept, and no link (`[` escaped, bare URLs broken). A line
+/// that would open a fence starts escaped.
 pub fn sanitize_inline(text: &str) -> String {
     let line = crate::cursor::one_line(&strip_controls(text), 500);
     let line = if fence_of(&line).is_some() {
@@ -258,7 +287,7 @@ pub fn sanitize_inline(text: &str) -> String {
     } else {
         line
     };
-    escape_stable(&line)
+    escape_stable(&line, true)
 }
 
 /// An API string (a branch name, a status, an id) as inline text that is
@@ -490,6 +519,12 @@ mod tests {
             "set `wait: true` (was &lt;b>)"
         );
         assert_eq!(sanitize_inline("```rust evil"), "\\```rust evil");
+        assert_eq!(
+            sanitize_inline("[x](https://e.example) www.e.example `[k](v)`"),
+            "\\[x](https:&#8203;//e.example) www&#8203;.e.example `[k](v)`"
+        );
+        let once = sanitize_inline("\\[a] [b] http://x");
+        assert_eq!(sanitize_inline(&once), once);
         let out = sanitize("`<!-- cursor-agent-action {} -->`");
         assert!(!out.contains(MARKER_OPENING), "{out}");
     }
