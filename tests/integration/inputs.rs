@@ -536,3 +536,23 @@ fn a_prompt_near_the_environment_limit_is_pointed_to_prompt_file() {
     ran.success();
     assert!(!ran.stdout.contains("prompt-file"), "{}", ran.stdout);
 }
+
+#[test]
+fn a_file_that_only_starts_like_a_gif_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut fake = b"GIF89a\x40\x00\x40\x00\x00\x00\x00".to_vec();
+    fake.extend_from_slice(b"#!/bin/sh\necho not an image\n");
+    std::fs::write(dir.path().join("fake.gif"), fake).unwrap();
+    let whole = samples::gif(64, 64);
+    std::fs::write(dir.path().join("cut.gif"), &whole[..whole.len() - 1]).unwrap();
+    std::fs::write(dir.path().join("ok.gif"), &whole).unwrap();
+    for name in ["fake.gif", "cut.gif"] {
+        let m = parse_in(dir.path(), &[("INPUT_IMAGES", name)])
+            .unwrap_err()
+            .to_string();
+        assert!(m.contains("`images`") && m.contains(name), "{m}");
+        assert!(m.contains("truncated or corrupt"), "{m}");
+    }
+    let i = parse_in(dir.path(), &[("INPUT_IMAGES", "ok.gif")]).unwrap();
+    assert_eq!((i.images[0].info.width, i.images[0].info.height), (64, 64));
+}
