@@ -7,6 +7,7 @@ mod context;
 mod cursor_client;
 mod demo;
 mod e2e;
+mod examples;
 mod hardening;
 mod inputs;
 mod install;
