@@ -99,6 +99,17 @@ fn skip_osc(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) {
     }
 }
 
+/// Whether the `:` between `before` and `rest` is that of a
+/// `https://cursor.com/` URL (Cursor's pages, which one-liners may link).
+fn is_cursor_url(before: &str, rest: &str) -> bool {
+    let b = before.as_bytes();
+    let n = b.len();
+    n >= 5
+        && b[n - 5..].eq_ignore_ascii_case(b"https")
+        && (n == 5 || !b[n - 6].is_ascii_alphanumeric())
+        && rest.starts_with("//cursor.com/")
+}
+
 /// Whether `before` ends with `owner/repo` (GitHub's cross-repository
 /// reference, which a `#N` after it would complete).
 fn ends_with_repo(before: &str) -> bool {
@@ -150,7 +161,7 @@ fn escape_char(
     let escaped = || (out.len() - out.trim_end_matches('\\').len()) % 2 == 1;
     match c {
         '[' if no_links && !escaped() => out.push_str("\\["),
-        ':' if no_links && rest.starts_with("//") => {
+        ':' if no_links && rest.starts_with("//") && !is_cursor_url(out, rest) => {
             out.push(':');
             out.push_str(BREAK);
         }
@@ -522,6 +533,12 @@ mod tests {
         assert_eq!(
             sanitize_inline("[x](https://e.example) www.e.example `[k](v)`"),
             "\\[x](https:&#8203;//e.example) www&#8203;.e.example `[k](v)`"
+        );
+        assert_eq!(
+            sanitize_inline(
+                "see https://cursor.com/dashboard/api, not https://cursor.com.evil.example/"
+            ),
+            "see https://cursor.com/dashboard/api, not https:&#8203;//cursor.com.evil.example/"
         );
         let once = sanitize_inline("\\[a] [b] http://x");
         assert_eq!(sanitize_inline(&once), once);

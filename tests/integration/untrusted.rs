@@ -85,6 +85,15 @@ fn cross_reference(text: &str) -> bool {
     repo_ref || text.to_ascii_lowercase().contains("://github.com/")
 }
 
+/// Whether `text` holds a `scheme://` or `www.` URL not on cursor.com.
+fn bare_url_not_cursor(text: &str) -> bool {
+    let lower = text.to_ascii_lowercase();
+    lower
+        .match_indices("://")
+        .any(|(i, _)| !(lower[..i].ends_with("https") && lower[i + 3..].starts_with("cursor.com/")))
+        || lower.contains("www.")
+}
+
 /// Every problem a reader or GitHub would see in `body`; `links_from_api`
 /// also requires every link to be the agent's (on cursor.com) or the run's.
 fn problems(body: &str, links_from_api: bool) -> Vec<String> {
@@ -110,6 +119,10 @@ fn problems(body: &str, links_from_api: bool) -> Vec<String> {
             }
             if cross_reference(text) {
                 found.push(format!("a reference in {text:?}"));
+            }
+            // A bare URL GitHub would link (outside code): only Cursor's.
+            if links_from_api && bare_url_not_cursor(text) {
+                found.push(format!("a bare URL in {text:?}"));
             }
             text.clear();
         };
