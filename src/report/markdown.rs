@@ -132,12 +132,14 @@ fn ends_with_repo(before: &str) -> bool {
 /// `//www.github.com/`) URL: GitHub autolinks it and, for an issue or pull
 /// request, adds a backlink there.
 fn starts_github_url(before: &str, rest: &str) -> bool {
-    let lower = |s: &str| s.to_ascii_lowercase();
-    let scheme = lower(&before[before.len().saturating_sub(5)..]);
-    (scheme.ends_with("http") || scheme.ends_with("https"))
-        && ["//github.com/", "//www.github.com/"]
+    // Bytes: the text before may end in any character.
+    let b = before.as_bytes();
+    let ends = |s: &[u8]| b.len() >= s.len() && b[b.len() - s.len()..].eq_ignore_ascii_case(s);
+    let r = rest.as_bytes();
+    (ends(b"http") || ends(b"https"))
+        && [&b"//github.com/"[..], b"//www.github.com/"]
             .iter()
-            .any(|p| lower(rest.get(..p.len()).unwrap_or_default()) == *p)
+            .any(|p| r.len() >= p.len() && r[..p.len()].eq_ignore_ascii_case(p))
 }
 
 /// Escapes one character of text that is not code: `<` (no HTML), `&`
@@ -146,7 +148,7 @@ fn starts_github_url(before: &str, rest: &str) -> bool {
 /// does), and what would leave a backlink in another repository:
 /// `owner/repo#N` and `https://github.com/...` URLs, which are shown as text.
 /// Nothing structural is touched (`>`, `#`, `-`, backticks...): the Markdown
-/// keeps its shape. `before` is the text already escaped.
+/// keeps its shape. `out` holds the text already escaped.
 ///
 /// `no_links` (one-liners, which carry API messages and no link of ours)
 /// also escapes `[` and breaks every bare URL (`scheme://`, `www.`).
@@ -517,6 +519,10 @@ mod tests {
             "https:&#8203;//github.com/o/r/issues/3"
         );
         assert_eq!(sanitize("https://example.com/x"), "https://example.com/x");
+        assert_eq!(
+            sanitize("é:ü: ÿhttps://github.com/"),
+            "é:ü: ÿhttps:&#8203;//github.com/"
+        );
         assert_eq!(sanitize("`octo/hello#12`"), "`octo/hello#12`");
         // Idempotent.
         let once = sanitize("octo/hello#12 https://github.com/o/r/pull/1 @x");
@@ -646,6 +652,18 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn escaping_never_panics_and_leaves_no_invisible_characters(s in "(\\PC|:|/|#|@|\\[|https://github.com/|é|ÿ|\u{1b}|\u{202E}|\u{200B}|\u{0}|`|\n)*") {
+            for out in [sanitize(&s), sanitize_inline(&s), text_inline(&s), code_inline(&s)] {
+                prop_assert!(
+                    !out.chars().any(|c| (c.is_control() && c != '\n' && c != '\t') || crate::prompt::is_invisible(c)),
+                    "{:?} -> {:?}", s, out
+                );
+            }
+            let once = sanitize_inline(&s);
+            prop_assert_eq!(sanitize_inline(&once), once.clone());
+        }
+
         #[test]
         fn sanitized_text_has_no_html_or_mentions_outside_code(s in "(\\PC|\n|<|>|@|&|#|`|~|\\\\|- | {1,4}|> |\\* |1\\. )*") {
             let out = sanitize(&s);
