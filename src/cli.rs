@@ -153,7 +153,9 @@ the GitHub port.\n\n\
 OPTIONS:\n    \
 --cursor-port N    port of the Cursor simulator [default: 0, any free port]\n    \
 --github-port N    port of the GitHub simulator [default: 0, any free port]\n    \
---time-scale N     the agents' clock runs N times faster (N >= 1) [default: 1]\n    \
+--time-scale N     the agents' clock runs N times faster (N >= 1) [default: 1]; give the\n                       \
+action CURSOR_AGENT_ACTION_TIME_SCALE=N too, so its waits shrink alike (honoured\n                       \
+off runners, or on one when `api-url` is a loopback address)\n    \
 --key KEY          accept only this Cursor API key (repeatable) [default: any key]\n    \
 --token TOKEN      accept only this GitHub token [default: any token]\n    \
 --writer LOGIN     give LOGIN write permission on every repository (repeatable)\n    \
