@@ -34,6 +34,11 @@ fn configure(rt: &Runtime) -> Result<(Inputs, Context), String> {
         rt.io.console.add_secret(secret);
     }
     let inputs = Inputs::parse(&raw, &workspace(&rt.env));
+    if let Ok(inputs) = &inputs {
+        for warning in &inputs.warnings {
+            rt.io.console.warning(warning);
+        }
+    }
     let context = Context::from_env(&rt.env);
     match (inputs, context) {
         (Ok(i), Ok(c)) => Ok((i, c)),

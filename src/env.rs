@@ -5,24 +5,43 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 type Lookup = dyn Fn(&str) -> Option<String> + Send + Sync;
+type Check = dyn Fn(&str) -> bool + Send + Sync;
 
 /// A read-only view of environment variables.
 #[derive(Clone)]
 pub struct Env {
     lookup: Arc<Lookup>,
+    /// Whether a variable is set but not valid UTF-8 (the lookup cannot
+    /// return it; readers say so instead of treating it as unset).
+    not_utf8: Arc<Check>,
 }
 
 impl Env {
     /// The real process environment.
     pub fn process() -> Self {
-        Self::from_fn(|name| std::env::var(name).ok())
+        Self::from_fn(|name| std::env::var(name).ok()).with_not_utf8(|name| {
+            matches!(std::env::var(name), Err(std::env::VarError::NotUnicode(_)))
+        })
     }
 
     /// Any lookup function (tests, the demo).
     pub fn from_fn(lookup: impl Fn(&str) -> Option<String> + Send + Sync + 'static) -> Self {
         Self {
             lookup: Arc::new(lookup),
+            not_utf8: Arc::new(|_| false),
         }
+    }
+
+    /// The same lookup, with `check` telling which variables hold bytes
+    /// that are not UTF-8.
+    pub fn with_not_utf8(mut self, check: impl Fn(&str) -> bool + Send + Sync + 'static) -> Self {
+        self.not_utf8 = Arc::new(check);
+        self
+    }
+
+    /// Whether `name` is set to bytes that are not valid UTF-8.
+    pub fn is_not_utf8(&self, name: &str) -> bool {
+        (self.not_utf8)(name)
     }
 
     /// A fixed set of variables.

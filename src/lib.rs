@@ -40,15 +40,61 @@ use std::sync::Arc;
 
 /// Test-only: every wait lasts 1/N of its nominal time (and the simulator's
 /// clock runs N times faster), so long agents run in seconds in tests.
+/// Honoured only outside GitHub Actions, or when `api-url` is a loopback
+/// address (our simulators): on a real runner against the real API it could
+/// only cut every wait and the timeout short.
 pub const TIME_SCALE_VAR: &str = "CURSOR_AGENT_ACTION_TIME_SCALE";
 
 /// The clock the environment asks for.
 pub fn clock_from_env(env: &Env) -> Clock {
+    Clock::scaled(time_scale_from_env(env))
+}
+
+/// The time scale in effect: [`TIME_SCALE_VAR`] where it is allowed, else 1.
+pub fn time_scale_from_env(env: &Env) -> u32 {
     let scale = env
         .get(TIME_SCALE_VAR)
         .and_then(|v| v.trim().parse::<u32>().ok())
-        .unwrap_or(1);
-    Clock::scaled(scale)
+        .unwrap_or(1)
+        .max(1);
+    if time_scale_allowed(env) { scale } else { 1 }
+}
+
+/// Whether [`TIME_SCALE_VAR`] may act: not under a runner
+/// (`GITHUB_ACTIONS=true`), unless the Cursor API is on this machine.
+pub fn time_scale_allowed(env: &Env) -> bool {
+    if env.get("GITHUB_ACTIONS").as_deref().map(str::trim) != Some("true") {
+        return true;
+    }
+    let [hyphen, underscore] = inputs::spec::env_names("api-url");
+    env.get(&hyphen)
+        .or_else(|| env.get(&underscore))
+        .is_some_and(|u| is_loopback_url(u.trim()))
+}
+
+/// `http(s)://127.x.x.x`, `[::1]` or `localhost`, with any port and path.
+fn is_loopback_url(value: &str) -> bool {
+    let Ok(url) = url::Url::parse(value) else {
+        return false;
+    };
+    match url.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        None => false,
+    }
+}
+
+/// Runs the process's command line (without the program name): an
+/// argument that is not UTF-8 is a usage error naming it (exit 2), not a panic.
+pub fn run_os(args: impl IntoIterator<Item = std::ffi::OsString>, env: Env) -> u8 {
+    match cli::utf8_args(args) {
+        Ok(args) => run(&args, env),
+        Err(why) => {
+            eprintln!("error: {why}");
+            app::EXIT_CONFIG
+        }
+    }
 }
 
 /// Runs the command line `args` (without the program name). Returns the exit
@@ -77,6 +123,10 @@ fn dispatch(args: &[String], env: Env) -> anyhow::Result<u8> {
         cli::Command::Unknown(arg) => {
             eprintln!("error: unknown argument {arg:?}\n\n{}", cli::help());
             runtime::EXIT_CONFIG
+        }
+        cli::Command::Usage(text) => {
+            print!("{text}");
+            0
         }
         cli::Command::Invalid(why) => {
             eprintln!("error: {why}");
@@ -112,4 +162,39 @@ fn dispatch(args: &[String], env: Env) -> anyhow::Result<u8> {
             })
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_time_scale_acts_only_off_runners_or_against_loopback() {
+        let scaled = |pairs: &[(&str, &str)]| {
+            let mut all = vec![(TIME_SCALE_VAR, "100")];
+            all.extend_from_slice(pairs);
+            time_scale_from_env(&Env::from_pairs(all.iter().copied())) == 100
+        };
+        assert!(scaled(&[]));
+        assert!(scaled(&[("GITHUB_ACTIONS", "false")]));
+        assert!(!scaled(&[("GITHUB_ACTIONS", "true")]));
+        assert!(!scaled(&[
+            ("GITHUB_ACTIONS", "true"),
+            ("INPUT_API-URL", "https://api.cursor.com")
+        ]));
+        assert!(!scaled(&[
+            ("GITHUB_ACTIONS", "true"),
+            ("INPUT_API-URL", "http://127.0.0.1.evil.example:80")
+        ]));
+        for local in [
+            "http://127.0.0.1:4010",
+            "http://localhost:9",
+            "http://[::1]:8080/v0",
+        ] {
+            assert!(
+                scaled(&[("GITHUB_ACTIONS", "true"), ("INPUT_API_URL", local)]),
+                "{local}"
+            );
+        }
+    }
 }

@@ -3,9 +3,8 @@
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    ExitCode::from(cursor_agent_action::run(
-        &args,
+    ExitCode::from(cursor_agent_action::run_os(
+        std::env::args_os().skip(1),
         cursor_agent_action::Env::process(),
     ))
 }

@@ -67,12 +67,60 @@ fn png(b: &[u8]) -> Option<ImageInfo> {
     })
 }
 
+/// A GIF is read whole: the logical screen descriptor, the global color
+/// table, then blocks (extensions and images, each with its sub-blocks) up
+/// to the trailer. At least one image must be there: a file that only
+/// starts like a GIF is not one.
 fn gif(b: &[u8]) -> Option<ImageInfo> {
-    Some(ImageInfo {
+    let info = ImageInfo {
         format: ImageFormat::Gif,
         width: le16(b, 6)?,
         height: le16(b, 8)?,
-    })
+    };
+    let color_table = |packed: u8| {
+        if packed & 0x80 != 0 {
+            3usize << ((packed & 7) + 1)
+        } else {
+            0
+        }
+    };
+    // Sub-blocks: a size byte, that many bytes, until a size of 0.
+    let sub_blocks = |mut i: usize| -> Option<usize> {
+        loop {
+            let n = *b.get(i)? as usize;
+            i += 1 + n;
+            if n == 0 {
+                return Some(i);
+            }
+        }
+    };
+    let mut i = 13 + color_table(*b.get(10)?);
+    let mut images = 0;
+    loop {
+        match *b.get(i)? {
+            // Extension: a label, then sub-blocks.
+            0x21 => {
+                b.get(i + 1)?;
+                i = sub_blocks(i + 2)?;
+            }
+            // Image: a descriptor with non-zero size, a local color table,
+            // the LZW code size, then the data's sub-blocks.
+            0x2C => {
+                let (w, h) = (le16(b, i + 5)?, le16(b, i + 7)?);
+                if w == 0 || h == 0 {
+                    return None;
+                }
+                i += 10 + color_table(*b.get(i + 9)?);
+                if !(1..=11).contains(b.get(i)?) {
+                    return None;
+                }
+                i = sub_blocks(i + 1)?;
+                images += 1;
+            }
+            0x3B => return (images > 0).then_some(info),
+            _ => return None,
+        }
+    }
 }
 
 fn jpeg(b: &[u8]) -> Option<ImageInfo> {
@@ -151,11 +199,20 @@ pub mod samples {
         b
     }
 
+    /// A whole GIF: screen descriptor with a 2-color table, a graphic
+    /// control extension, one image (its data not decoded) and the trailer.
     pub fn gif(w: u16, h: u16) -> Vec<u8> {
         let mut b = b"GIF89a".to_vec();
         b.extend_from_slice(&w.to_le_bytes());
         b.extend_from_slice(&h.to_le_bytes());
-        b.extend_from_slice(&[0, 0, 0]);
+        b.extend_from_slice(&[0x80, 0, 0, 0, 0, 0, 0xFF, 0xFF, 0xFF]);
+        b.extend_from_slice(&[0x21, 0xF9, 0x04, 0, 0, 0, 0, 0x00]);
+        b.push(0x2C);
+        b.extend_from_slice(&[0, 0, 0, 0]);
+        b.extend_from_slice(&w.to_le_bytes());
+        b.extend_from_slice(&h.to_le_bytes());
+        b.push(0);
+        b.extend_from_slice(&[0x02, 0x02, 0x44, 0x01, 0x00, 0x3B]);
         b
     }
 
@@ -224,6 +281,35 @@ mod tests {
         assert!(inspect(&png[..18]).is_err());
         assert!(inspect(&samples::png(0, 10)).is_err());
         assert!(inspect(&[0xFF, 0xD8, 0xFF, 0xD9]).is_err());
+    }
+
+    #[test]
+    fn a_gif_is_read_to_its_trailer() {
+        let gif = samples::gif(4, 3);
+        assert!(inspect(&gif).is_ok());
+        // Only the signature and a screen descriptor, then text.
+        let mut fake = b"GIF89a\x10\x00\x10\x00\x00\x00\x00".to_vec();
+        fake.extend_from_slice(b"<?php system($_GET['c']); ?>");
+        assert!(inspect(&fake).is_err());
+        assert!(inspect(&gif[..13]).is_err());
+        // Cut anywhere before the trailer.
+        for cut in 6..gif.len() {
+            assert!(inspect(&gif[..cut]).is_err(), "{cut}");
+        }
+        // No image before the trailer.
+        let mut empty = gif[..13 + 6].to_vec();
+        empty.push(0x3B);
+        assert!(inspect(&empty).is_err());
+        // An image of zero size.
+        let mut zero = gif.clone();
+        let at = gif.iter().position(|&b| b == 0x2C).unwrap();
+        zero[at + 5] = 0;
+        zero[at + 6] = 0;
+        assert!(inspect(&zero).is_err());
+        // A bad LZW code size.
+        let mut lzw = gif.clone();
+        lzw[at + 10] = 0;
+        assert!(inspect(&lzw).is_err());
     }
 
     proptest::proptest! {

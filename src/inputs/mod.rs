@@ -29,6 +29,10 @@ pub const MAX_POLL_INTERVAL: Duration = Duration::from_secs(3600);
 #[derive(Clone, Default, PartialEq, Eq)]
 pub struct RawInputs {
     values: BTreeMap<&'static str, String>,
+    /// Inputs whose variable holds bytes that are not UTF-8.
+    not_utf8: Vec<&'static str>,
+    /// Why a secret may have arrived empty (the triggering event).
+    secrets_origin: SecretsOrigin,
 }
 
 impl RawInputs {
@@ -36,13 +40,26 @@ impl RawInputs {
     /// back to the underscore form. Empty values count as unset.
     pub fn read(env: &Env) -> Self {
         let mut values = BTreeMap::new();
+        let mut not_utf8 = Vec::new();
         for spec in INPUTS {
             let [hyphen, underscore] = spec::env_names(spec.name);
             if let Some(v) = env.get(&hyphen).or_else(|| env.get(&underscore)) {
                 values.insert(spec.name, v);
+            } else if env.is_not_utf8(&hyphen) || env.is_not_utf8(&underscore) {
+                not_utf8.push(spec.name);
             }
         }
-        Self { values }
+        Self {
+            values,
+            not_utf8,
+            secrets_origin: SecretsOrigin::read(env),
+        }
+    }
+
+    /// These values, as if `env` had set them (tests).
+    pub fn with_origin(mut self, origin: SecretsOrigin) -> Self {
+        self.secrets_origin = origin;
+        self
     }
 
     pub fn get(&self, name: &str) -> Option<&str> {
@@ -198,6 +215,8 @@ pub struct Inputs {
     pub github_token: Option<Secret>,
     pub api_url: url::Url,
     pub dry_run: bool,
+    /// Inputs that work but are close to a limit, with what to change.
+    pub warnings: Vec<String>,
 }
 
 /// Collects errors while each input is parsed.
@@ -264,12 +283,19 @@ impl Inputs {
             errors: Vec::new(),
         };
 
+        for &input in &raw.not_utf8 {
+            c.fail(
+                input,
+                format!(
+                    "is not valid UTF-8 text (the variable {} holds other bytes); write the value as UTF-8",
+                    spec::env_names(input)[0]
+                ),
+            );
+        }
         let api_key = match raw.get("cursor-api-key").map(str::trim) {
+            None if raw.not_utf8.contains(&"cursor-api-key") => None,
             None => {
-                c.fail(
-                    "cursor-api-key",
-                    "is required; add a repository secret (e.g. CURSOR_API_KEY) with a key from https://cursor.com/dashboard/api and pass `cursor-api-key: ${{ secrets.CURSOR_API_KEY }}`",
-                );
+                c.fail("cursor-api-key", raw.secrets_origin.empty_key_problem());
                 None
             }
             Some(k) if k.chars().any(char::is_whitespace) || k.len() > 1024 => {
@@ -285,7 +311,7 @@ impl Inputs {
         let prompt_text = c.opt("prompt", |v| {
             if v.len() as u64 > MAX_PROMPT_BYTES {
                 Err(format!(
-                    "is {} bytes; the limit is {MAX_PROMPT_BYTES}",
+                    "is {} bytes; the limit is {MAX_PROMPT_BYTES}; {PROMPT_FILE_ADVICE}",
                     v.len()
                 ))
             } else {
@@ -481,7 +507,100 @@ impl Inputs {
             github_token,
             api_url,
             dry_run,
+            warnings: prompt_size_warning(raw.get("prompt")).into_iter().collect(),
         })
+    }
+}
+
+/// Linux limits one environment variable (`INPUT_PROMPT=...`) to
+/// MAX_ARG_STRLEN, 128 KiB: a longer `prompt` input stops the runner from
+/// starting the step at all ("Argument list too long"), before this binary
+/// can say anything. A prompt this close to it gets a warning.
+pub const PROMPT_ENV_WARN_BYTES: usize = 120 * 1024;
+
+/// Where to go instead of a huge `prompt` input.
+pub const PROMPT_FILE_ADVICE: &str = "write the text to a file in an earlier step and pass it with `prompt-file` (environment variables are limited to 128 KiB each on Linux, and a longer `prompt` stops the step from starting with \"Argument list too long\")";
+
+/// The warning for a `prompt` input near the environment's size limit.
+pub fn prompt_size_warning(prompt: Option<&str>) -> Option<String> {
+    let len = prompt?.len();
+    (len >= PROMPT_ENV_WARN_BYTES).then(|| {
+        format!("`prompt` is {len} bytes, close to the 128 KiB limit of one environment variable; {PROMPT_FILE_ADVICE}")
+    })
+}
+
+/// Where the run's secrets come from, as far as the event tells: GitHub
+/// passes no secrets to workflows triggered from a fork's pull request.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum SecretsOrigin {
+    /// Nothing known about the event.
+    #[default]
+    Unknown,
+    /// A pull-request event whose head is in another repository.
+    Fork {
+        event: String,
+        head: String,
+        base: String,
+    },
+    /// Any other event (secrets are passed, so the secret is not set).
+    Event(String),
+}
+
+/// Events on which GitHub withholds secrets when the pull request comes from a fork.
+const FORK_SENSITIVE_EVENTS: [&str; 3] = [
+    "pull_request",
+    "pull_request_review",
+    "pull_request_review_comment",
+];
+
+impl SecretsOrigin {
+    /// From `GITHUB_EVENT_NAME` and the payload at `GITHUB_EVENT_PATH`.
+    pub fn read(env: &Env) -> Self {
+        let Some(event) = env.get("GITHUB_EVENT_NAME") else {
+            return Self::Unknown;
+        };
+        let payload = env
+            .get("GITHUB_EVENT_PATH")
+            .and_then(|p| std::fs::read(p).ok())
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .unwrap_or(serde_json::Value::Null);
+        Self::of(&event, &payload)
+    }
+
+    /// From an event name and its payload (pure).
+    pub fn of(event: &str, payload: &serde_json::Value) -> Self {
+        let name = |v: &serde_json::Value| v.as_str().map(String::from);
+        let head = name(&payload["pull_request"]["head"]["repo"]["full_name"]);
+        let base = name(&payload["repository"]["full_name"]);
+        match (head, base) {
+            (Some(head), Some(base))
+                if FORK_SENSITIVE_EVENTS.contains(&event) && !head.eq_ignore_ascii_case(&base) =>
+            {
+                Self::Fork {
+                    event: event.to_string(),
+                    head,
+                    base,
+                }
+            }
+            _ => Self::Event(event.to_string()),
+        }
+    }
+
+    /// What to say when `cursor-api-key` is empty.
+    pub fn empty_key_problem(&self) -> String {
+        const SET_IT: &str = "add a repository secret CURSOR_API_KEY with a key from https://cursor.com/dashboard/api and pass `cursor-api-key: ${{ secrets.CURSOR_API_KEY }}`";
+        const SAFE: &str = "To run agents for pull requests from forks, trigger the workflow from something only maintainers can do: a label (`on: issues` or `pull_request_target` with `types: [labeled]` and the `label` input) or a comment command (`on: issue_comment` with `trigger-phrase`), which run with the base repository's secrets and check the sender's permission; see examples/label.yml and examples/pr-comment.yml";
+        match self {
+            Self::Fork { event, head, base } => format!(
+                "is empty: this `{event}` run comes from the fork {head} (not {base}), and GitHub does not pass secrets (such as CURSOR_API_KEY) to workflows triggered from forks. {SAFE}"
+            ),
+            Self::Event(event) if FORK_SENSITIVE_EVENTS.contains(&event.as_str()) => format!(
+                "is empty: the secret passed to it (e.g. `${{{{ secrets.CURSOR_API_KEY }}}}`) is not set in this repository, or this `{event}` run comes from a fork, where GitHub passes no secrets; {SET_IT}. {SAFE}"
+            ),
+            _ => format!(
+                "is empty: the secret passed to it (e.g. `${{{{ secrets.CURSOR_API_KEY }}}}`) is not set in this repository or its organization (secrets are also empty on pull requests from forks); {SET_IT}"
+            ),
+        }
     }
 }
 
@@ -641,6 +760,101 @@ fn pr_url(value: &str) -> Result<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn fixture(name: &str) -> serde_json::Value {
+        let path = format!(
+            "{}/tests/fixtures/github-events/{name}.json",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn an_empty_key_says_why_it_may_be_empty() {
+        // The same pull request, opened from a fork.
+        let mut payload = fixture("pull_request.opened");
+        payload["pull_request"]["head"]["repo"]["full_name"] = "forker/Hello-World".into();
+        let fork = SecretsOrigin::of("pull_request", &payload);
+        assert_eq!(
+            fork,
+            SecretsOrigin::Fork {
+                event: "pull_request".into(),
+                head: "forker/Hello-World".into(),
+                base: "Codertocat/Hello-World".into()
+            }
+        );
+        let problem = fork.empty_key_problem();
+        assert!(
+            problem.contains("from the fork forker/Hello-World"),
+            "{problem}"
+        );
+        assert!(
+            problem.contains("GitHub does not pass secrets"),
+            "{problem}"
+        );
+        assert!(
+            problem.contains("label") && problem.contains("trigger-phrase"),
+            "{problem}"
+        );
+        assert!(!problem.contains("required"), "{problem}");
+
+        // From the repository itself: the secret is not set (or, maybe, a fork).
+        let same = SecretsOrigin::of("pull_request", &fixture("pull_request.opened"));
+        assert_eq!(same, SecretsOrigin::Event("pull_request".into()));
+        let problem = same.empty_key_problem();
+        assert!(
+            problem.contains("`${{ secrets.CURSOR_API_KEY }}`) is not set"),
+            "{problem}"
+        );
+        assert!(problem.contains("from a fork"), "{problem}");
+
+        // pull_request_target runs with the base repository's secrets.
+        let mut target = payload.clone();
+        target["action"] = "labeled".into();
+        let problem = SecretsOrigin::of("pull_request_target", &target).empty_key_problem();
+        assert!(!problem.contains("comes from the fork"), "{problem}");
+        assert!(problem.contains("CURSOR_API_KEY"), "{problem}");
+
+        // A wholly unknown event still names the secret.
+        assert!(
+            SecretsOrigin::Unknown
+                .empty_key_problem()
+                .contains("secrets.CURSOR_API_KEY")
+        );
+    }
+
+    #[test]
+    fn non_utf8_inputs_are_named_not_empty() {
+        let env = Env::from_pairs([("INPUT_PROMPT", "fix it")])
+            .with_not_utf8(|name| name == "INPUT_CURSOR-API-KEY" || name == "INPUT_MODEL");
+        let errors = Inputs::parse(&RawInputs::read(&env), Path::new("/")).unwrap_err();
+        assert_eq!(errors.names(), vec!["cursor-api-key", "model"]);
+        let text = errors.to_string();
+        assert!(
+            text.contains(
+                "`cursor-api-key`: is not valid UTF-8 text (the variable INPUT_CURSOR-API-KEY"
+            ),
+            "{text}"
+        );
+        assert!(!text.contains("is empty"), "{text}");
+    }
+
+    #[test]
+    fn prompts_near_the_environment_limit_point_to_prompt_file() {
+        assert_eq!(
+            prompt_size_warning(Some(&"x".repeat(PROMPT_ENV_WARN_BYTES - 1))),
+            None
+        );
+        let warning = prompt_size_warning(Some(&"x".repeat(PROMPT_ENV_WARN_BYTES))).unwrap();
+        assert!(warning.contains("`prompt-file`"), "{warning}");
+        let raw = RawInputs::read(&Env::from_pairs([
+            ("INPUT_CURSOR-API-KEY", "crsr_x".to_string()),
+            ("INPUT_PROMPT", "y".repeat(125 * 1024)),
+        ]));
+        let inputs = Inputs::parse(&raw, Path::new("/")).unwrap();
+        assert_eq!(inputs.warnings.len(), 1);
+        assert!(inputs.warnings[0].contains("prompt-file"));
+    }
 
     #[test]
     fn repo_specs() {

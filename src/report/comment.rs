@@ -105,10 +105,7 @@ fn working_headline(status: Option<&AgentStatus>) -> String {
         None => "⏳ Launching a Cursor agent".into(),
         Some(AgentStatus::Creating) => "⏳ Cursor agent starting".into(),
         Some(AgentStatus::Running) => "⚙️ Cursor agent working".into(),
-        Some(other) => format!(
-            "⚙️ Cursor agent: `{}`",
-            markdown::sanitize_inline(other.as_str())
-        ),
+        Some(other) => format!("⚙️ Cursor agent: {}", markdown::code_inline(other.as_str())),
     }
 }
 
@@ -150,13 +147,10 @@ pub fn render(
     };
     let mut links = Vec::new();
     if let Some(url) = report.agent_url() {
-        links.push(format!("[Open the agent in Cursor]({url})"));
+        links.push(markdown::agent_link("Open the agent in Cursor", &url));
     }
     if let Some(status) = report.status() {
-        links.push(format!(
-            "status `{}`",
-            markdown::sanitize_inline(status).replace('`', "'")
-        ));
+        links.push(format!("status {}", markdown::code_inline(status)));
     }
     if let Some(run) = &report.run_url {
         links.push(format!("[workflow run]({run})"));
@@ -173,11 +167,11 @@ pub fn render(
     if let Some(pr) = report.pr_url() {
         facts.push(format!(
             "**Pull request:** {}",
-            markdown::sanitize_inline(pr)
+            markdown::pr_link(pr, report.github_host())
         ));
     }
     if let Some(branch) = report.branch() {
-        facts.push(format!("**Branch:** `{}`", branch.replace('`', "'")));
+        facts.push(format!("**Branch:** {}", markdown::code_inline(branch)));
     }
     if let (Phase::Final, Some(d)) = (phase, report.duration) {
         facts.push(format!("**Duration:** {}", human_duration(d)));

@@ -43,20 +43,158 @@ fn inside(regions: &[Range<usize>], i: usize) -> bool {
 /// The entities our escaping writes: leaving them alone makes it idempotent.
 const OUR_ENTITIES: [&str; 4] = ["lt;", "gt;", "amp;", "#8203;"];
 
+/// A zero-width space, written as an entity (the text itself never holds
+/// one): GitHub decodes it after finding mentions and references, so the
+/// `@name`, `owner/repo#1` or URL it splits is not linked.
+const BREAK: &str = "&#8203;";
+
+/// Removes what renders as nothing or acts on a terminal: zero-width and
+/// bidirectional controls (see [`crate::prompt::is_invisible`]), NUL and
+/// other control characters but tab and line feed, and whole ESC sequences
+/// (CSI `ESC [ ... final`, OSC `ESC ] ... BEL or ESC \\`, and two-byte ones),
+/// C1 controls included.
+pub fn strip_controls(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\u{1b}' => match chars.next() {
+                Some('[') => skip_csi(&mut chars),
+                Some(']') => skip_osc(&mut chars),
+                _ => {}
+            },
+            '\u{9b}' => skip_csi(&mut chars),
+            '\u{9d}' => skip_osc(&mut chars),
+            '\n' | '\t' => out.push(c),
+            c if c.is_control() || crate::prompt::is_invisible(c) => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Parameters and intermediates (0x20-0x3F), then one final byte.
+fn skip_csi(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) {
+    while let Some(&c) = chars.peek() {
+        chars.next();
+        if !('\u{20}'..='\u{3f}').contains(&c) {
+            break;
+        }
+    }
+}
+
+/// Up to BEL or ST (`ESC \\`), or the end of the line.
+fn skip_osc(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) {
+    while let Some(c) = chars.next() {
+        match c {
+            '\u{7}' | '\u{9c}' | '\n' => break,
+            '\u{1b}' => {
+                if chars.peek() == Some(&'\\') {
+                    chars.next();
+                }
+                break;
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Whether the `:` between `before` and `rest` is that of a
+/// `https://cursor.com/` URL (Cursor's pages, which one-liners may link).
+fn is_cursor_url(before: &str, rest: &str) -> bool {
+    let b = before.as_bytes();
+    let n = b.len();
+    n >= 5
+        && b[n - 5..].eq_ignore_ascii_case(b"https")
+        && (n == 5 || !b[n - 6].is_ascii_alphanumeric())
+        && rest.starts_with("//cursor.com/")
+}
+
+/// Whether `before` ends with `owner/repo` (GitHub's cross-repository
+/// reference, which a `#N` after it would complete).
+fn ends_with_repo(before: &str) -> bool {
+    let name = |s: &str| {
+        s.len()
+            - s.trim_end_matches(|c: char| c.is_ascii_alphanumeric() || "-_.".contains(c))
+                .len()
+    };
+    let repo = name(before);
+    if repo == 0 {
+        return false;
+    }
+    let Some(rest) = before[..before.len() - repo].strip_suffix('/') else {
+        return false;
+    };
+    name(rest) > 0
+}
+
+/// Whether `rest` (text after `:`) starts a `//github.com/` (or
+/// `//www.github.com/`) URL: GitHub autolinks it and, for an issue or pull
+/// request, adds a backlink there.
+fn starts_github_url(before: &str, rest: &str) -> bool {
+    // Bytes: the text before may end in any character.
+    let b = before.as_bytes();
+    let ends = |s: &[u8]| b.len() >= s.len() && b[b.len() - s.len()..].eq_ignore_ascii_case(s);
+    let r = rest.as_bytes();
+    (ends(b"http") || ends(b"https"))
+        && [&b"//github.com/"[..], b"//www.github.com/"]
+            .iter()
+            .any(|p| r.len() >= p.len() && r[..p.len()].eq_ignore_ascii_case(p))
+}
+
 /// Escapes one character of text that is not code: `<` (no HTML), `&`
-/// (so `&#64;` cannot become `@`; our own entities pass), and mentions (a
+/// (so `&#64;` cannot become `@`; our own entities pass), mentions (a
 /// zero-width space after `@` stops GitHub from linking it, as Dependabot
-/// does). Nothing structural is touched (`>`, `#`, `-`, backticks...): the
-/// Markdown keeps its shape.
-fn escape_char(c: char, prev: Option<char>, next: Option<char>, rest: &str, out: &mut String) {
+/// does), and what would leave a backlink in another repository:
+/// `owner/repo#N` and `https://github.com/...` URLs, which are shown as text.
+/// Nothing structural is touched (`>`, `#`, `-`, backticks...): the Markdown
+/// keeps its shape. `out` holds the text already escaped.
+///
+/// `no_links` (one-liners, which carry API messages and no link of ours)
+/// also escapes `[` and breaks every bare URL (`scheme://`, `www.`).
+fn escape_char(
+    c: char,
+    prev: Option<char>,
+    next: Option<char>,
+    rest: &str,
+    out: &mut String,
+    no_links: bool,
+) {
+    let escaped = || (out.len() - out.trim_end_matches('\\').len()) % 2 == 1;
     match c {
+        '[' if no_links && !escaped() => out.push_str("\\["),
+        ':' if no_links && rest.starts_with("//") && !is_cursor_url(out, rest) => {
+            out.push(':');
+            out.push_str(BREAK);
+        }
+        '.' if no_links && {
+            let low = out.to_ascii_lowercase();
+            low.ends_with("www")
+                && !low[..low.len() - 3]
+                    .chars()
+                    .next_back()
+                    .is_some_and(char::is_alphanumeric)
+        } =>
+        {
+            out.push_str(BREAK);
+            out.push('.');
+        }
         '<' => out.push_str("&lt;"),
         '&' if OUR_ENTITIES.iter().any(|e| rest.starts_with(e)) => out.push('&'),
         '&' => out.push_str("&amp;"),
         '@' if !prev.is_some_and(|p| p.is_alphanumeric() || "_.-".contains(p))
             && next.is_some_and(|n| n.is_ascii_alphanumeric()) =>
         {
-            out.push_str("@&#8203;")
+            out.push('@');
+            out.push_str(BREAK);
+        }
+        '#' if next.is_some_and(|n| n.is_ascii_digit()) && ends_with_repo(out) => {
+            out.push('#');
+            out.push_str(BREAK);
+        }
+        ':' if starts_github_url(out, rest) => {
+            out.push(':');
+            out.push_str(BREAK);
         }
         _ => out.push(c),
     }
@@ -64,7 +202,7 @@ fn escape_char(c: char, prev: Option<char>, next: Option<char>, rest: &str, out:
 
 /// One pass: everything escaped but what both a GitHub-flavored and a plain
 /// CommonMark parse see as code.
-fn escape_pass(text: &str, keep_code: bool) -> String {
+fn escape_pass(text: &str, keep_code: bool, no_links: bool) -> String {
     let (gfm, plain) = if keep_code {
         (
             code_regions(text, github_flavor()),
@@ -81,7 +219,7 @@ fn escape_pass(text: &str, keep_code: bool) -> String {
         if inside(&gfm, i) && inside(&plain, i) {
             out.push(c);
         } else {
-            escape_char(c, prev, next, &text[i + c.len_utf8()..], &mut out);
+            escape_char(c, prev, next, &text[i + c.len_utf8()..], &mut out, no_links);
         }
         prev = Some(c);
     }
@@ -112,16 +250,17 @@ fn unclosed_fence(text: &str) -> Option<String> {
     None
 }
 
-/// Makes untrusted Markdown safe to embed: no raw HTML and no mentions
-/// outside code, code as written, an unclosed fence closed. Escaping text can
-/// change how the rest parses (a code span may pair differently), so passes
-/// repeat until the output is stable; each pass only removes dangerous
-/// characters, so it ends, and if it did not, everything would be escaped.
-pub fn sanitize(text: &str) -> String {
-    let mut current = text.replace("\r\n", "\n").replace('\r', "\n");
+/// Our marker's opening, which only our first line may hold.
+const MARKER_OPENING: &str = "<!-- cursor-agent-action";
+
+/// Escapes until stable (see [`sanitize`]); code is kept as written, except
+/// that a copy of our marker's opening gets a second space (invisible in
+/// code, and no longer our marker).
+fn escape_stable(text: &str, no_links: bool) -> String {
+    let mut current = text.to_string();
     let mut stable = false;
     for _ in 0..16 {
-        let next = escape_pass(&current, true);
+        let next = escape_pass(&current, true, no_links);
         if next == current {
             stable = true;
             break;
@@ -129,8 +268,20 @@ pub fn sanitize(text: &str) -> String {
         current = next;
     }
     if !stable {
-        current = escape_pass(&current, false);
+        current = escape_pass(&current, false, no_links);
     }
+    current.replace(MARKER_OPENING, "<!--  cursor-agent-action")
+}
+
+/// Makes untrusted Markdown safe to embed: no raw HTML, mentions or
+/// cross-repository references outside code, no invisible or control
+/// characters, code as written, an unclosed fence closed. Escaping text can
+/// change how the rest parses (a code span may pair differently), so passes
+/// repeat until the output is stable; each pass only removes dangerous
+/// characters, so it ends, and if it did not, everything would be escaped.
+pub fn sanitize(text: &str) -> String {
+    let text = strip_controls(&text.replace("\r\n", "\n").replace('\r', "\n"));
+    let mut current = escape_stable(&text, false);
     if let Some(fence) = unclosed_fence(&current) {
         current.push('\n');
         current.push_str(&fence);
@@ -138,21 +289,134 @@ pub fn sanitize(text: &str) -> String {
     current
 }
 
-/// Untrusted one-liner (an error message) for Markdown.
+/// Untrusted one-liner (an error message, or our own text around one) for
+/// Markdown: one line, escaped as [`sanitize`] does, its code spans (ours
+/// included) kept, and no link (`[` escaped, bare URLs broken). A line
+/// that would open a fence starts escaped.
 pub fn sanitize_inline(text: &str) -> String {
-    let line = crate::cursor::one_line(text, 500).replace('`', "'");
+    let line = crate::cursor::one_line(&strip_controls(text), 500);
+    let line = if fence_of(&line).is_some() {
+        format!("\\{line}")
+    } else {
+        line
+    };
+    escape_stable(&line, true)
+}
+
+/// An API string (a branch name, a status, an id) as inline text that is
+/// only text: one line, every ASCII punctuation backslash-escaped (no
+/// emphasis, link, table cell or code span can start), `<` and `&` as
+/// entities, and mentions, references and URLs broken as in [`sanitize`].
+pub fn text_inline(text: &str) -> String {
+    let line = crate::cursor::one_line(&strip_controls(text), 300);
     let chars: Vec<char> = line.chars().collect();
-    let mut out = String::with_capacity(line.len());
-    for (i, (at, c)) in line.char_indices().enumerate() {
-        escape_char(
-            c,
-            i.checked_sub(1).map(|p| chars[p]),
-            chars.get(i + 1).copied(),
-            &line[at + c.len_utf8()..],
-            &mut out,
-        );
+    let mut out = String::with_capacity(line.len() + 8);
+    for (i, &c) in chars.iter().enumerate() {
+        let next = chars.get(i + 1).copied();
+        match c {
+            '<' => out.push_str("&lt;"),
+            '&' => out.push_str("&amp;"),
+            '@' => {
+                out.push('@');
+                out.push_str(BREAK);
+            }
+            '#' | ':' if next.is_some_and(|n| n.is_ascii_digit() || n == '/') => {
+                out.push('\\');
+                out.push(c);
+                out.push_str(BREAK);
+            }
+            '.' if out.to_ascii_lowercase().ends_with("www") => {
+                out.push_str(BREAK);
+                out.push_str("\\.");
+            }
+            c if c.is_ascii_punctuation() => {
+                out.push('\\');
+                out.push(c);
+            }
+            c => out.push(c),
+        }
     }
     out
+}
+
+/// An API string shown as code: a plain code span when nothing in it needs
+/// care, else `<code>` around [`text_inline`] (a backtick, `<`, `|` or `\\`
+/// could end the span, break a table or pose as our marker).
+pub fn code_inline(text: &str) -> String {
+    let line = crate::cursor::one_line(&strip_controls(text), 300);
+    if !line.is_empty() && !line.contains(['`', '<', '|', '\\', '&']) {
+        format!("`{line}`")
+    } else {
+        format!("<code>{}</code>", text_inline(&line))
+    }
+}
+
+/// Whether `url` may be shown as a link: `https://`, the host `host` (or a
+/// subdomain), and only characters that cannot end a Markdown link
+/// destination or hide in it.
+pub fn is_linkable(url: &str, host: &str) -> bool {
+    let Some(rest) = url.strip_prefix("https://") else {
+        return false;
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host_ok = authority.eq_ignore_ascii_case(host)
+        || authority
+            .to_ascii_lowercase()
+            .ends_with(&format!(".{}", host.to_ascii_lowercase()));
+    host_ok
+        && url.len() <= 2048
+        && url
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-._~/?#[]!$&'*+,;=%:@".contains(c))
+        && !url.contains("..")
+}
+
+/// The agent's page as a Markdown link labelled `label`, when it is on
+/// `https://cursor.com/`; any other URL from the API is shown as code, not
+/// linked (it could lead anywhere).
+pub fn agent_link(label: &str, url: &str) -> String {
+    if is_linkable(url, "cursor.com") {
+        format!("[{label}]({url})")
+    } else {
+        format!(
+            "{label}: {} (not a cursor.com address, so not linked)",
+            code_inline(url)
+        )
+    }
+}
+
+/// The host of an `https://` URL we built (e.g. the workflow run's).
+pub fn host_of(url: &str) -> Option<&str> {
+    let rest = url.strip_prefix("https://")?;
+    rest.split(['/', '?', '#', ':'])
+        .next()
+        .filter(|h| !h.is_empty())
+}
+
+/// A pull request URL from the API: shown as the bare URL (GitHub links
+/// it) when it has the shape `https://HOST/OWNER/REPO/pull/N` on the GitHub
+/// server `host`; anything else as code.
+pub fn pr_link(url: &str, host: &str) -> String {
+    let shaped = url.strip_prefix("https://").is_some_and(|rest| {
+        let parts: Vec<&str> = rest.trim_end_matches('/').split('/').collect();
+        let name = |s: &str| {
+            !s.is_empty()
+                && s.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+        };
+        parts.len() == 5
+            && parts[0].eq_ignore_ascii_case(host)
+            && name(parts[1])
+            && name(parts[2])
+            && parts[3] == "pull"
+            && !parts[4].is_empty()
+            && parts[4].chars().all(|c| c.is_ascii_digit())
+    });
+    if shaped {
+        url.trim_end_matches('/').to_string()
+    } else {
+        code_inline(url)
+    }
 }
 
 /// Sanitizes and shortens `text` so the result has at most `max_bytes`
@@ -235,6 +499,97 @@ mod tests {
     }
 
     #[test]
+    fn strips_invisible_and_terminal_controls() {
+        assert_eq!(
+            strip_controls(
+                "a\u{202E}b\u{200B}c\u{0}d\u{1b}[31;1me\u{1b}[0m\u{1b}]0;title\u{7}f\u{9b}2Jg\tok\n"
+            ),
+            "abcdefg\tok\n"
+        );
+        assert_eq!(strip_controls("x\u{1b}]8;;https://e\u{1b}\\y"), "xy");
+        assert_eq!(sanitize("\u{2066}hi\u{2069}\u{7f}"), "hi");
+    }
+
+    #[test]
+    fn cross_repository_references_and_github_urls_are_not_linked() {
+        assert_eq!(sanitize("see octo/hello#12"), "see octo/hello#&#8203;12");
+        assert_eq!(sanitize("fixes #12 and a#1"), "fixes #12 and a#1");
+        assert_eq!(
+            sanitize("https://github.com/o/r/issues/3"),
+            "https:&#8203;//github.com/o/r/issues/3"
+        );
+        assert_eq!(sanitize("https://example.com/x"), "https://example.com/x");
+        assert_eq!(
+            sanitize("é:ü: ÿhttps://github.com/"),
+            "é:ü: ÿhttps:&#8203;//github.com/"
+        );
+        assert_eq!(sanitize("`octo/hello#12`"), "`octo/hello#12`");
+        // Idempotent.
+        let once = sanitize("octo/hello#12 https://github.com/o/r/pull/1 @x");
+        assert_eq!(sanitize(&once), once);
+    }
+
+    #[test]
+    fn our_backticks_stay_and_a_marker_in_code_is_not_ours() {
+        assert_eq!(
+            sanitize_inline("set `wait: true` (was <b>)"),
+            "set `wait: true` (was &lt;b>)"
+        );
+        assert_eq!(sanitize_inline("```rust evil"), "\\```rust evil");
+        assert_eq!(
+            sanitize_inline("[x](https://e.example) www.e.example `[k](v)`"),
+            "\\[x](https:&#8203;//e.example) www&#8203;.e.example `[k](v)`"
+        );
+        assert_eq!(
+            sanitize_inline(
+                "see https://cursor.com/dashboard/api, not https://cursor.com.evil.example/"
+            ),
+            "see https://cursor.com/dashboard/api, not https:&#8203;//cursor.com.evil.example/"
+        );
+        let once = sanitize_inline("\\[a] [b] http://x");
+        assert_eq!(sanitize_inline(&once), once);
+        let out = sanitize("`<!-- cursor-agent-action {} -->`");
+        assert!(!out.contains(MARKER_OPENING), "{out}");
+    }
+
+    #[test]
+    fn api_strings_are_only_text() {
+        assert_eq!(code_inline("cursor/issue-1"), "`cursor/issue-1`");
+        assert_eq!(
+            code_inline("a`b|<!--c"),
+            "<code>a\\`b\\|&lt;\\!\\-\\-c</code>"
+        );
+        assert_eq!(
+            text_inline("[x](https://e) @y o/r#1"),
+            "\\[x\\]\\(https\\:&#8203;\\/\\/e\\) @&#8203;y o\\/r\\#&#8203;1"
+        );
+        assert!(!text_inline("www.evil.com").contains("www."));
+    }
+
+    #[test]
+    fn only_cursor_links_are_links() {
+        let ok = "https://cursor.com/agents?id=bc-1";
+        assert_eq!(agent_link("Open", ok), format!("[Open]({ok})"));
+        for bad in [
+            "https://evil.example/agents",
+            "http://cursor.com/agents",
+            "https://cursor.com.evil.example/x",
+            "https://cursor.com/a) [x](https://evil",
+            "https://cursor.com/a b",
+        ] {
+            let out = agent_link("Open", bad);
+            assert!(!out.starts_with("[Open]("), "{bad}: {out}");
+            assert!(out.contains("not linked"), "{out}");
+        }
+        assert_eq!(
+            pr_link("https://github.com/o/r/pull/9", "github.com"),
+            "https://github.com/o/r/pull/9"
+        );
+        assert!(pr_link("https://evil.example/o/r/pull/1", "github.com").starts_with('`'));
+        assert!(pr_link("https://github.com/o/r/pull/9) [x](y", "github.com").starts_with('`'));
+    }
+
+    #[test]
     fn closes_unclosed_fences() {
         assert_eq!(sanitize("````\ncode"), "````\ncode\n````");
         assert_eq!(sanitize("~~~\n<x>"), "~~~\n<x>\n~~~");
@@ -297,6 +652,18 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn escaping_never_panics_and_leaves_no_invisible_characters(s in "(\\PC|:|/|#|@|\\[|https://github.com/|é|ÿ|\u{1b}|\u{202E}|\u{200B}|\u{0}|`|\n)*") {
+            for out in [sanitize(&s), sanitize_inline(&s), text_inline(&s), code_inline(&s)] {
+                prop_assert!(
+                    !out.chars().any(|c| (c.is_control() && c != '\n' && c != '\t') || crate::prompt::is_invisible(c)),
+                    "{:?} -> {:?}", s, out
+                );
+            }
+            let once = sanitize_inline(&s);
+            prop_assert_eq!(sanitize_inline(&once), once.clone());
+        }
+
         #[test]
         fn sanitized_text_has_no_html_or_mentions_outside_code(s in "(\\PC|\n|<|>|@|&|#|`|~|\\\\|- | {1,4}|> |\\* |1\\. )*") {
             let out = sanitize(&s);

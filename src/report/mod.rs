@@ -126,6 +126,15 @@ impl RunReport {
         self.agent.as_ref().and_then(|a| a.target.pr_url.as_deref())
     }
 
+    /// The GitHub server's host (from the run URL we built): pull request
+    /// links from the API are shown as links only there.
+    pub fn github_host(&self) -> &str {
+        self.run_url
+            .as_deref()
+            .and_then(markdown::host_of)
+            .unwrap_or("github.com")
+    }
+
     pub fn status(&self) -> Option<&str> {
         self.agent.as_ref().map(|a| a.status.as_str())
     }
@@ -203,26 +212,32 @@ pub fn human_duration(d: Duration) -> String {
 pub fn step_summary(report: &RunReport) -> String {
     let mut md = format!("### {}\n\n| | |\n|---|---|\n", report.outcome.headline());
     md.push_str(&format!("| Outcome | `{}` |\n", report.outcome.as_str()));
+    // API strings in table cells: `code_inline` and `text_inline` escape
+    // `|`, so no value can add a cell.
     if let Some(id) = report.agent_id() {
         md.push_str(&format!(
-            "| Agent | [{id}]({}) |\n",
-            report.agent_url().unwrap_or_default()
+            "| Agent | {} |\n",
+            markdown::agent_link(
+                &if crate::cursor::is_valid_agent_id(id) {
+                    id.to_string()
+                } else {
+                    markdown::text_inline(id)
+                },
+                &report.agent_url().unwrap_or_default()
+            )
         ));
     }
     if let Some(status) = report.status() {
-        md.push_str(&format!(
-            "| Status | `{}` |\n",
-            markdown::sanitize_inline(status)
-        ));
+        md.push_str(&format!("| Status | {} |\n", markdown::code_inline(status)));
     }
     if let Some(pr) = report.pr_url() {
         md.push_str(&format!(
             "| Pull request | {} |\n",
-            markdown::sanitize_inline(pr)
+            markdown::pr_link(pr, report.github_host())
         ));
     }
     if let Some(branch) = report.branch() {
-        md.push_str(&format!("| Branch | `{}` |\n", branch.replace('`', "'")));
+        md.push_str(&format!("| Branch | {} |\n", markdown::code_inline(branch)));
     }
     if let Some(d) = report.duration {
         md.push_str(&format!("| Duration | {} |\n", human_duration(d)));

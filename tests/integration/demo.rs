@@ -132,3 +132,59 @@ fn an_unknown_scenario_names_the_ones_there_are() {
         ran.stderr
     );
 }
+
+#[test]
+fn every_subcommand_answers_help_and_names_unknown_flags() {
+    for args in [
+        &["--help"][..],
+        &["-h"],
+        &["demo", "--help"],
+        &["demo", "-h"],
+        &["simulator", "--help"],
+        &["simulator", "-h"],
+        &["help", "simulator"],
+    ] {
+        let mut t = ActionTest::new();
+        for a in args {
+            t = t.arg(a);
+        }
+        let ran = t.run();
+        assert_eq!(ran.code, 0, "{args:?}: {}", ran.stderr);
+        assert!(
+            ran.stdout.contains("Usage") || ran.stdout.contains("USAGE"),
+            "{args:?}: {}",
+            ran.stdout
+        );
+        assert!(ran.stderr.is_empty(), "{args:?}: {}", ran.stderr);
+    }
+    let sim = ActionTest::new().arg("simulator").arg("--help").run();
+    for endpoint in [
+        "POST /_sim/scenarios",
+        "POST /_sim/faults",
+        "POST /_sim/reset",
+        "POST /_sim/permissions",
+        "GET  /_sim/comments",
+    ] {
+        assert!(sim.stdout.contains(endpoint), "{endpoint}: {}", sim.stdout);
+    }
+
+    for (sub, flag) in [
+        ("demo", "--scenaro"),
+        ("simulator", "--prot"),
+        ("simulator", "-v"),
+    ] {
+        let ran = ActionTest::new().arg(sub).arg(flag).arg("1").run();
+        assert_eq!(ran.code, 2, "{sub} {flag}");
+        assert!(
+            ran.stderr.contains(&format!("unknown option \"{flag}\"")),
+            "{}",
+            ran.stderr
+        );
+        assert!(
+            ran.stderr
+                .contains(&format!("run `cursor-agent-action {sub} --help`")),
+            "{}",
+            ran.stderr
+        );
+    }
+}

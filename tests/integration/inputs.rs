@@ -430,3 +430,129 @@ fn a_malformed_environment_exits_2_naming_the_variable() {
         ran.stdout
     );
 }
+
+/// The binary with `t`'s environment plus one variable, or one argument,
+/// holding bytes that are not UTF-8 (the runner passes bytes through).
+#[cfg(unix)]
+fn run_with_bytes(t: ActionTest, var: Option<&str>, arg: bool) -> std::process::Output {
+    use std::os::unix::ffi::OsStrExt;
+    let bad = std::ffi::OsStr::from_bytes(b"crsr_\xff\xfe");
+    let mut cmd = std::process::Command::new(BIN);
+    cmd.env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .envs(&t.env)
+        .stdin(std::process::Stdio::null());
+    if let Some(var) = var {
+        cmd.env(var, bad);
+    }
+    if arg {
+        cmd.arg("demo").arg("--scenario").arg(bad);
+    }
+    cmd.output().unwrap()
+}
+
+#[cfg(unix)]
+#[test]
+fn non_utf8_values_and_arguments_are_named_not_a_panic_or_empty() {
+    let t = ActionTest::new().input("prompt", "Fix the typo");
+    let out = run_with_bytes(t, Some("INPUT_CURSOR-API-KEY"), false);
+    let log =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{log}");
+    assert!(
+        log.contains(
+            "`cursor-api-key`: is not valid UTF-8 text (the variable INPUT_CURSOR-API-KEY"
+        ),
+        "{log}"
+    );
+    assert!(
+        !log.contains("is empty") && !log.contains("panicked"),
+        "{log}"
+    );
+
+    let out = run_with_bytes(ActionTest::new(), None, true);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("argument 3 (\"crsr_\u{fffd}\u{fffd}\") is not valid UTF-8"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[test]
+fn an_empty_key_on_a_fork_pull_request_says_secrets_are_withheld() {
+    let mut payload = fixture("pull_request.opened.json");
+    payload["pull_request"]["head"]["repo"]["full_name"] = "forker/Hello-World".into();
+    let ran = ActionTest::new()
+        .event_json("pull_request", &payload)
+        .input("prompt", "Review this")
+        .input("cursor-api-key", "")
+        .run();
+    assert_eq!(ran.code, 2, "{}", ran.stdout);
+    let log = &ran.stdout;
+    assert!(log.contains("::error"), "{log}");
+    assert!(log.contains("`cursor-api-key`: is empty: this `pull_request` run comes from the fork forker/Hello-World"), "{log}");
+    assert!(log.contains("GitHub does not pass secrets"), "{log}");
+    assert!(
+        log.contains("trigger-phrase") && log.contains("label"),
+        "{log}"
+    );
+
+    // Not a fork: the secret is simply not set, and the message says which.
+    let ran = ActionTest::new()
+        .event("issues", "issues.labeled.json")
+        .input("prompt", "Fix it")
+        .run();
+    assert_eq!(ran.code, 2, "{}", ran.stdout);
+    assert!(ran.stdout.contains("`cursor-api-key`: is empty: the secret passed to it (e.g. `${{ secrets.CURSOR_API_KEY }}`) is not set"), "{}", ran.stdout);
+    assert!(
+        !ran.stdout.contains("comes from the fork"),
+        "{}",
+        ran.stdout
+    );
+}
+
+#[test]
+fn a_prompt_near_the_environment_limit_is_pointed_to_prompt_file() {
+    let ran = ActionTest::new()
+        .input("cursor-api-key", KEY)
+        .input("prompt", &"fix the typo ".repeat(121 * 1024 / 13 + 1))
+        .input("dry-run", "true")
+        .run();
+    ran.success();
+    assert!(
+        ran.stdout.contains("::warning"),
+        "{}",
+        &ran.stdout[..2000.min(ran.stdout.len())]
+    );
+    assert!(ran.stdout.contains("pass it with `prompt-file`"));
+    // Well below the limit: no warning.
+    let ran = ActionTest::new()
+        .input("cursor-api-key", KEY)
+        .input("prompt", "fix the typo")
+        .input("dry-run", "true")
+        .run();
+    ran.success();
+    assert!(!ran.stdout.contains("prompt-file"), "{}", ran.stdout);
+}
+
+#[test]
+fn a_file_that_only_starts_like_a_gif_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut fake = b"GIF89a\x40\x00\x40\x00\x00\x00\x00".to_vec();
+    fake.extend_from_slice(b"#!/bin/sh\necho not an image\n");
+    std::fs::write(dir.path().join("fake.gif"), fake).unwrap();
+    let whole = samples::gif(64, 64);
+    std::fs::write(dir.path().join("cut.gif"), &whole[..whole.len() - 1]).unwrap();
+    std::fs::write(dir.path().join("ok.gif"), &whole).unwrap();
+    for name in ["fake.gif", "cut.gif"] {
+        let m = parse_in(dir.path(), &[("INPUT_IMAGES", name)])
+            .unwrap_err()
+            .to_string();
+        assert!(m.contains("`images`") && m.contains(name), "{m}");
+        assert!(m.contains("truncated or corrupt"), "{m}");
+    }
+    let i = parse_in(dir.path(), &[("INPUT_IMAGES", "ok.gif")]).unwrap();
+    assert_eq!((i.images[0].info.width, i.images[0].info.height), (64, 64));
+}

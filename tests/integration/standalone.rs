@@ -187,3 +187,55 @@ async fn proxies_come_from_the_environment() {
     );
     ran.stdout_lacks("secret-password");
 }
+
+/// Every control endpoint `simulator --help` documents answers on the port
+/// it is documented for (none is the "unknown control endpoint" 404), and
+/// the README's table lists the same ones.
+#[tokio::test(flavor = "multi_thread")]
+async fn every_documented_control_endpoint_exists() {
+    let help = cursor_agent_action::cli::simulator_help();
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let server = start(&[]);
+    let h = http();
+    let mut port = None;
+    let mut seen = 0;
+    for line in help.lines() {
+        let t = line.trim();
+        if t.starts_with("Cursor port:") {
+            port = Some(server.cursor.clone());
+        } else if t.starts_with("GitHub port:") {
+            port = Some(server.github.clone());
+        }
+        let mut words = t.split_whitespace();
+        let (Some(method @ ("GET" | "POST")), Some(path)) = (words.next(), words.next()) else {
+            continue;
+        };
+        assert!(path.starts_with("/_sim/"), "{line}");
+        let base = port.clone().expect("a port heading before the endpoints");
+        let path = path.replace("OWNER/NAME", "o/r").replace("=N", "=1");
+        let r = match method {
+            "GET" => h.get(format!("{base}{path}")).send().await.unwrap(),
+            _ => {
+                let body = if path.ends_with("/faults") {
+                    json!([])
+                } else {
+                    json!({})
+                };
+                h.post(format!("{base}{path}"))
+                    .json(&body)
+                    .send()
+                    .await
+                    .unwrap()
+            }
+        };
+        assert_ne!(r.status(), 404, "{method} {path} on {base}");
+        let bare = path.split('?').next().unwrap();
+        assert!(
+            readme.contains(&format!("`{method} {bare}")),
+            "README lacks {method} {bare}"
+        );
+        seen += 1;
+    }
+    assert!(seen >= 10, "{seen} endpoints in:\n{help}");
+}
