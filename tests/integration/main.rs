@@ -16,4 +16,5 @@ mod simulator;
 mod standalone;
 mod support;
 mod tls;
+mod v1_stream;
 mod wait;
