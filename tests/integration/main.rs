@@ -16,5 +16,6 @@ mod simulator;
 mod standalone;
 mod support;
 mod tls;
+mod v1_client;
 mod v1_stream;
 mod wait;
