@@ -17,5 +17,6 @@ mod standalone;
 mod support;
 mod tls;
 mod v1_client;
+mod v1_sim;
 mod v1_stream;
 mod wait;
