@@ -166,3 +166,381 @@ proptest! {
         prop_assert_eq!(feed_split(&bytes, &every), parse_all(&bytes).unwrap());
     }
 }
+
+// ---- the follower, against the simulator, in virtual time ----
+
+use crate::support::cancel_after;
+use crate::v1_sim::{create_request, v1_setup};
+use cursor_agent_action::cancel::Cancel;
+use cursor_agent_action::cursor::v1::{RunStatus, V1Client};
+use cursor_agent_action::sim::{Simulators, V1Scenario};
+use cursor_agent_action::wait::schedule::PollSchedule;
+use cursor_agent_action::wait::stream::*;
+use std::time::Duration;
+
+const ANSWER: &str = "Fixed the failing test and opened a pull request.";
+
+struct Followed {
+    sims: Simulators,
+    events: Vec<StreamEvent>,
+    end: StreamEnd,
+    requests: u32,
+    secs: f64,
+}
+
+impl Followed {
+    fn assistant(&self) -> String {
+        self.events
+            .iter()
+            .filter_map(|e| match e {
+                StreamEvent::Assistant(t) => Some(t.as_str()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn count(&self, f: impl Fn(&StreamEvent) -> bool) -> usize {
+        self.events.iter().filter(|e| f(e)).count()
+    }
+
+    fn ended(&self) -> (&cursor_agent_action::cursor::v1::Run, Option<&str>, bool) {
+        match &self.end {
+            StreamEnd::Ended {
+                run,
+                text,
+                confirmed,
+            } => (run, text.as_deref(), *confirmed),
+            other => panic!("not ended: {other:?}; events {:?}", self.events),
+        }
+    }
+
+    /// Requests to the run (reads and stream connects), by path suffix.
+    fn logged(&self, suffix: &str) -> Vec<f64> {
+        self.sims
+            .cursor
+            .requests()
+            .iter()
+            .filter(|r| r.path.contains("/runs/") && r.path.ends_with(suffix))
+            .map(|r| r.at_ms as f64 / 1000.0)
+            .collect()
+    }
+
+    fn reads(&self) -> Vec<f64> {
+        self.sims
+            .cursor
+            .requests()
+            .iter()
+            .filter(|r| {
+                r.method == "GET" && r.path.contains("/runs/run-") && !r.path.ends_with("/stream")
+            })
+            .map(|r| r.at_ms as f64 / 1000.0)
+            .collect()
+    }
+}
+
+async fn follow(scenario: V1Scenario, timeout: u64, cancel: Cancel) -> Followed {
+    let (sims, client, clock): (Simulators, V1Client, _) = v1_setup(scenario).await;
+    let created = client.create_agent(&create_request(None)).await.unwrap();
+    let now = clock.now();
+    let config = StreamConfig {
+        schedule: PollSchedule::new(Duration::from_secs(10), Duration::from_secs(60)),
+        started: now,
+        deadline: now + Duration::from_secs(timeout),
+    };
+    let mut f = StreamFollower::new(
+        &client,
+        &created.agent.id,
+        &created.run.id,
+        config,
+        clock,
+        cancel,
+    );
+    let mut events = Vec::new();
+    let end = loop {
+        match f.next().await {
+            StreamEvent::Done(end) => break end,
+            e => events.push(e),
+        }
+    };
+    let requests = f.requests();
+    drop(f);
+    Followed {
+        secs: clock.now().saturating_since(now).as_secs_f64(),
+        sims,
+        events,
+        end,
+        requests,
+    }
+}
+
+fn tool_calls(f: &Followed) -> usize {
+    f.count(|e| matches!(e, StreamEvent::ToolCall { .. }))
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_run_is_followed_end_to_end_on_one_connection() {
+    let f = follow(V1Scenario::lasting(3, 30), 3600, Cancel::new()).await;
+    let (run, text, confirmed) = f.ended();
+    assert_eq!(run.status, RunStatus::Finished);
+    assert_eq!(text, Some(ANSWER));
+    assert!(confirmed);
+    assert_eq!(f.assistant(), ANSWER, "activity once, twins ignored");
+    assert_eq!(tool_calls(&f), 2, "announced, then completed");
+    assert_eq!(f.requests, 1);
+    assert_eq!(f.sims.cursor.v1().stream_connects(), vec![None]);
+    assert!(f.reads().is_empty());
+    // Noticed as the result came (3 s creating + 30 s running), not later.
+    assert!((33.0..34.0).contains(&f.secs), "{}", f.secs);
+}
+
+#[tokio::test(start_paused = true)]
+async fn drops_resume_with_the_last_event_id_and_no_activity_twice() {
+    // Drops at different moments (ms after creation; RUNNING at 3 s, the
+    // first event with an id at 3.001 s, the tool at 4-6 s, the final status
+    // at 28 s and the result at 33 s): before any content, after the first
+    // thinking, twice during the tool, between the final status and result.
+    for drops in [
+        vec![2_700u64],
+        vec![3_700],
+        vec![4_200, 5_200],
+        vec![32_700],
+    ] {
+        let scenario = V1Scenario {
+            drops: drops.iter().map(|ms| Duration::from_millis(*ms)).collect(),
+            ..V1Scenario::lasting(3, 30)
+        };
+        let f = follow(scenario, 3600, Cancel::new()).await;
+        let (run, text, _) = f.ended();
+        assert_eq!(run.status, RunStatus::Finished, "{drops:?}");
+        assert_eq!(text, Some(ANSWER));
+        assert_eq!(
+            f.assistant(),
+            ANSWER,
+            "{drops:?}: no duplicated or lost text"
+        );
+        assert_eq!(tool_calls(&f), 2, "{drops:?}");
+        let connects = f.sims.cursor.v1().stream_connects();
+        assert_eq!(connects.len(), drops.len() + 1, "{drops:?}: {connects:?}");
+        // A resume names the last id seen; before any content there is none.
+        let expect_id = drops[0] > 3_001;
+        assert!(
+            connects[1..]
+                .iter()
+                .all(|c| c.as_deref().is_some_and(|id| id.ends_with("-0")) == expect_id),
+            "{drops:?}: {connects:?}"
+        );
+        assert!(f.count(|e| matches!(e, StreamEvent::Retrying { .. })) == drops.len());
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_stalled_stream_is_replaced_within_the_dead_limit() {
+    for stall in [5u64, 100] {
+        let scenario = V1Scenario {
+            stall_at: Some(Duration::from_secs(stall)),
+            heartbeat: None,
+            ..V1Scenario::lasting(3, 600)
+        };
+        let f = follow(scenario, 3600, Cancel::new()).await;
+        let (run, _, _) = f.ended();
+        assert_eq!(run.status, RunStatus::Finished);
+        assert_eq!(f.assistant(), ANSWER);
+        let connects = f.logged("/stream");
+        assert_eq!(connects.len(), 2, "{connects:?}");
+        let noticed = connects[1] - stall as f64;
+        assert!(
+            noticed <= DEAD_AFTER.as_secs_f64() + 1.0,
+            "noticed after {noticed}s"
+        );
+        assert!(f.sims.cursor.v1().stream_connects()[1].is_some(), "resumed");
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_expired_or_unavailable_stream_falls_back_to_spaced_reads() {
+    let expired = V1Scenario {
+        expired: true,
+        ..V1Scenario::lasting(3, 120)
+    };
+    let unavailable = V1Scenario {
+        unavailable_head: 100,
+        ..V1Scenario::lasting(3, 120)
+    };
+    for scenario in [expired, unavailable] {
+        let f = follow(scenario, 3600, Cancel::new()).await;
+        let (run, text, confirmed) = f.ended();
+        assert_eq!(run.status, RunStatus::Finished);
+        assert_eq!(text, Some(ANSWER), "from the run's result");
+        assert!(confirmed);
+        assert_eq!(
+            f.count(|e| matches!(e, StreamEvent::FallingBack { .. })),
+            1,
+            "said once"
+        );
+        let reads = f.reads();
+        assert!(!reads.is_empty());
+        for w in reads.windows(2) {
+            assert!(
+                w[1] - w[0] >= MIN_READ_INTERVAL.as_secs_f64() - 0.01,
+                "{reads:?}"
+            );
+        }
+        // Noticed within one maximum poll interval of the end.
+        assert!(f.secs <= 123.0 + 60.0, "{}", f.secs);
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_refused_head_is_retried_briefly_as_409_or_as_a_first_error_event() {
+    for as_event in [false, true] {
+        let scenario = V1Scenario {
+            unavailable_head: 3,
+            unavailable_as_event: as_event,
+            ..V1Scenario::lasting(3, 30)
+        };
+        let f = follow(scenario, 3600, Cancel::new()).await;
+        let (run, _, _) = f.ended();
+        assert_eq!(run.status, RunStatus::Finished);
+        assert_eq!(
+            f.count(|e| matches!(e, StreamEvent::FallingBack { .. })),
+            0,
+            "{as_event}"
+        );
+        let connects = f.logged("/stream");
+        assert_eq!(connects.len(), 4, "{as_event}: {connects:?}");
+        assert!(connects[3] - connects[0] < 2.0, "{connects:?}");
+        assert_eq!(f.assistant(), ANSWER);
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_finished_status_without_result_is_confirmed_by_one_read_after_the_quiet() {
+    let scenario = V1Scenario {
+        no_result: true,
+        ..V1Scenario::lasting(3, 30)
+    };
+    let f = follow(scenario, 3600, Cancel::new()).await;
+    let (run, text, confirmed) = f.ended();
+    assert_eq!(run.status, RunStatus::Finished, "from the read");
+    assert!(confirmed);
+    assert_eq!(text, Some(ANSWER));
+    let reads = f.reads();
+    assert_eq!(reads.len(), 1, "{reads:?}");
+    // The stream's terminal status came 5 s before the end (28 s): the read
+    // waits for the quiet, never trusts the status alone.
+    assert!(
+        reads[0] >= 28.0 + QUIET_CONFIRM.as_secs_f64() - 0.1,
+        "{reads:?}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn cancellation_ends_the_follow_within_five_seconds() {
+    for at in [1u64, 20, 200] {
+        let scenario = V1Scenario {
+            heartbeat: None,
+            silent_tool: Some((Duration::from_secs(5), Duration::from_secs(900))),
+            ..V1Scenario::lasting(3, 1000)
+        };
+        let f = follow(scenario, 3600, cancel_after(Some(at), "SIGINT")).await;
+        assert!(matches!(f.end, StreamEnd::Cancelled), "{:?}", f.end);
+        assert!(f.secs <= at as f64 + 5.0, "{at}: {}", f.secs);
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_run_silent_for_ten_minutes_costs_at_most_three_requests() {
+    let scenario = V1Scenario {
+        heartbeat: None,
+        silent_tool: Some((Duration::from_secs(30), Duration::from_secs(600))),
+        ..V1Scenario::lasting(3, 700)
+    };
+    let f = follow(scenario, 3600, Cancel::new()).await;
+    let (run, text, _) = f.ended();
+    assert_eq!(run.status, RunStatus::Finished);
+    assert_eq!(text, Some(ANSWER));
+    let all: Vec<f64> = f.logged("/stream").into_iter().chain(f.reads()).collect();
+    assert_eq!(all.len() as u32, f.requests, "every request counted");
+    let silent: Vec<&f64> = all.iter().filter(|t| (33.0..633.0).contains(*t)).collect();
+    assert!(silent.len() <= 3, "{all:?}");
+    // One connect at the start, one replacement per DEAD_AFTER of silence.
+    assert_eq!(
+        f.requests,
+        1 + (600 / DEAD_AFTER.as_secs()) as u32,
+        "{all:?}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_deadline_ends_a_follow_on_time() {
+    let f = follow(V1Scenario::lasting(3, 1000), 120, Cancel::new()).await;
+    assert!(matches!(f.end, StreamEnd::Deadline), "{:?}", f.end);
+    assert!((119.0..=121.0).contains(&f.secs), "{}", f.secs);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_refused_resume_point_restarts_from_the_start_and_skips_what_was_seen() {
+    use cursor_agent_action::sim::{Fault, FaultRule};
+    let scenario = V1Scenario {
+        drops: vec![Duration::from_millis(29_000)],
+        ..V1Scenario::lasting(3, 30)
+    };
+    let (sims, client, clock) = v1_setup(scenario).await;
+    let created = client.create_agent(&create_request(None)).await.unwrap();
+    let now = clock.now();
+    let config = StreamConfig {
+        schedule: PollSchedule::new(Duration::from_secs(10), Duration::from_secs(60)),
+        started: now,
+        deadline: now + Duration::from_secs(600),
+    };
+    // After the first connect: the resume is refused once.
+    let cursor = sims.cursor.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_secs(10)).await;
+        cursor.add_fault(FaultRule::new(
+            "GET",
+            "/v1/agents/*/runs/*/stream",
+            Fault::Status {
+                status: 400,
+                body: Some(r#"{"error":{"code":"invalid_last_event_id","message":"Last-Event-ID must refer to an event within the requested run"}}"#.into()),
+                retry_after: None,
+                headers: vec![],
+            },
+        ));
+    });
+    let mut f = StreamFollower::new(
+        &client,
+        &created.agent.id,
+        &created.run.id,
+        config,
+        clock,
+        Cancel::new(),
+    );
+    let mut text = String::new();
+    let mut tools = 0;
+    let end = loop {
+        match f.next().await {
+            StreamEvent::Done(end) => break end,
+            StreamEvent::Assistant(t) => text.push_str(&t),
+            StreamEvent::ToolCall { .. } => tools += 1,
+            _ => {}
+        }
+    };
+    assert!(matches!(end, StreamEnd::Ended { .. }), "{end:?}");
+    assert_eq!(text, ANSWER, "the full replay is deduplicated");
+    assert_eq!(tools, 2);
+    let streams: Vec<u16> = sims
+        .cursor
+        .requests()
+        .iter()
+        .filter(|r| r.path.ends_with("/stream"))
+        .map(|r| r.status)
+        .collect();
+    assert_eq!(
+        streams,
+        vec![200, 400, 200],
+        "drop, refused resume, restart"
+    );
+    // The restart asks for everything (no Last-Event-ID).
+    assert_eq!(sims.cursor.v1().stream_connects(), vec![None, None]);
+}
