@@ -544,3 +544,155 @@ async fn a_refused_resume_point_restarts_from_the_start_and_skips_what_was_seen(
     // The restart asks for everything (no Last-Event-ID).
     assert_eq!(sims.cursor.v1().stream_connects(), vec![None, None]);
 }
+
+/// A follower on `client` for `agent`/`run`, run to its end.
+async fn follow_with(
+    client: &V1Client,
+    agent: &str,
+    run: &str,
+    timeout: u64,
+) -> (Vec<StreamEvent>, StreamEnd, u32) {
+    let clock = client.clock();
+    let now = clock.now();
+    let config = StreamConfig {
+        schedule: PollSchedule::new(Duration::from_secs(10), Duration::from_secs(60)),
+        started: now,
+        deadline: now + Duration::from_secs(timeout),
+    };
+    let mut f = StreamFollower::new(client, agent, run, config, clock, Cancel::new());
+    let mut events = Vec::new();
+    let end = loop {
+        match f.next().await {
+            StreamEvent::Done(end) => break end,
+            e => events.push(e),
+        }
+    };
+    (events, end, f.requests())
+}
+
+#[tokio::test]
+async fn the_recorded_streams_pass_through_the_follower() {
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let agent = "bc-5012b32d-8b28-43b8-853f-da1aeba60415";
+    for (name, run, status, text) in [
+        (
+            "no_tools.sse",
+            "run-3f18821e-16c5-4408-a9a1-222812408ac7",
+            RunStatus::Finished,
+            Some("Paris"),
+        ),
+        (
+            "cancelled_ending.sse",
+            "run-07889397-7e96-457b-9400-cecfd02ae48e",
+            RunStatus::Cancelled,
+            None,
+        ),
+    ] {
+        let server = MockServer::start().await;
+        Mock::given(method("GET"))
+            .and(path(format!("/v1/agents/{agent}/runs/{run}/stream")))
+            .respond_with(
+                ResponseTemplate::new(200).set_body_raw(as_sent(name), "text/event-stream"),
+            )
+            .expect(1)
+            .mount(&server)
+            .await;
+        let client = V1Client::new(
+            crate::support::http(),
+            &url::Url::parse(&server.uri()).unwrap(),
+            &cursor_agent_action::secret::Secret::new(crate::support::KEY),
+            cursor_agent_action::cursor::AuthScheme::Bearer,
+            cursor_agent_action::clock::Clock::real(),
+        );
+        let (events, end, requests) = follow_with(&client, agent, run, 60).await;
+        let StreamEnd::Ended {
+            run: r,
+            text: t,
+            confirmed,
+        } = end
+        else {
+            panic!("{name}: {end:?}");
+        };
+        assert_eq!(
+            r.status, status,
+            "{name}: from result, not the last status (FINISHED)"
+        );
+        assert_eq!(t.as_deref(), text, "{name}");
+        assert!(confirmed);
+        assert_eq!(r.git.unwrap().branches.len(), 1);
+        assert_eq!(requests, 1, "{name}: no read needed when result came");
+        let assistant: String = events
+            .iter()
+            .filter_map(|e| match e {
+                StreamEvent::Assistant(t) => Some(t.as_str()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            assistant,
+            text.unwrap_or(""),
+            "{name}: twins never double activity"
+        );
+        let statuses: Vec<&RunStatus> = events
+            .iter()
+            .filter_map(|e| match e {
+                StreamEvent::Status(s) => Some(s),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(statuses.last(), Some(&&status), "{name}: {statuses:?}");
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_run_cancelled_elsewhere_ends_cancelled_though_its_last_status_says_finished() {
+    let (_sims, client, clock) = v1_setup(V1Scenario::lasting(3, 300)).await;
+    let created = client.create_agent(&create_request(None)).await.unwrap();
+    let (agent, run) = (created.agent.id.clone(), created.run.id.clone());
+    let canceller = client.clone();
+    let (a, r) = (agent.clone(), run.clone());
+    tokio::spawn(async move {
+        clock.sleep(Duration::from_secs(20)).await;
+        canceller.cancel_run(&a, &r).await.unwrap();
+    });
+    let (events, end, requests) = follow_with(&client, &agent, &run, 600).await;
+    let StreamEnd::Ended { run: r, text, .. } = end else {
+        panic!("{end:?}");
+    };
+    assert_eq!(r.status, RunStatus::Cancelled);
+    assert_eq!(text, None);
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, StreamEvent::Status(RunStatus::Finished)))
+    );
+    assert_eq!(requests, 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn fallback_reads_honour_retry_after() {
+    use cursor_agent_action::sim::{Fault, FaultRule};
+    let (sims, client, _) = v1_setup(V1Scenario {
+        expired: true,
+        ..V1Scenario::lasting(3, 300)
+    })
+    .await;
+    let created = client.create_agent(&create_request(None)).await.unwrap();
+    let mut rule = FaultRule::new("GET", "/v1/agents/*/runs/*", Fault::rate_limited(Some(45)));
+    rule.times = 1;
+    sims.cursor.add_fault(rule);
+    let (_, end, _) = follow_with(&client, &created.agent.id, &created.run.id, 900).await;
+    assert!(matches!(end, StreamEnd::Ended { .. }), "{end:?}");
+    let reads: Vec<(f64, u16)> = sims
+        .cursor
+        .requests()
+        .iter()
+        .filter(|r| {
+            r.method == "GET" && r.path.contains("/runs/run-") && !r.path.ends_with("/stream")
+        })
+        .map(|r| (r.at_ms as f64 / 1000.0, r.status))
+        .collect();
+    assert_eq!(reads[0].1, 429, "{reads:?}");
+    assert!(reads[1].0 - reads[0].0 >= 45.0 - 0.01, "{reads:?}");
+}
