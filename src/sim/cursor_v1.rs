@@ -54,6 +54,9 @@ pub struct V1Scenario {
     pub expired: bool,
     /// Cancel answers 500 and the run keeps running.
     pub cancel_fails: bool,
+    /// A proxy buffers the stream: headers come, then no byte until the
+    /// run's stream ends.
+    pub buffered: bool,
     /// Usage `cost` appears this long after the run ends.
     pub cost_lag: Duration,
 }
@@ -75,6 +78,7 @@ impl Default for V1Scenario {
             unavailable_as_event: false,
             expired: false,
             cancel_fails: false,
+            buffered: false,
             cost_lag: Duration::from_secs(5),
         }
     }
@@ -902,9 +906,11 @@ impl V1Sim {
         ];
         let body = Arc::new(Mutex::new(Some(rx)));
         let sticky = json!({"runId": run.id, "status": run.status(now)});
+        let buffered_by_proxy = run.scenario.buffered;
         let agent_id = state.agents[index].id.clone();
         let run_id = state.agents[index].runs[r].id.clone();
         let this = self.clone();
+        let buffered = buffered_by_proxy;
         tokio::spawn(async move {
             if unavailable {
                 let e = format!(
@@ -915,6 +921,23 @@ impl V1Sim {
                 return;
             }
             let sticky = format!("event: status\ndata: {sticky}\n\n");
+            if buffered {
+                // Everything is held back until the stream ends.
+                let (inner, mut held) = tokio::sync::mpsc::channel(64);
+                let pump = this.pump(inner, &agent_id, &run_id, start, now);
+                let mut all = sticky.into_bytes();
+                let collect = async {
+                    while let Some(Ok(b)) = held.recv().await {
+                        all.extend_from_slice(&b);
+                    }
+                };
+                tokio::select! {
+                    _ = async { tokio::join!(pump, collect) } => {}
+                    _ = tx.closed() => return,
+                }
+                let _ = tx.send(Ok(Bytes::from(all))).await;
+                return;
+            }
             if tx.send(Ok(Bytes::from(sticky))).await.is_err() {
                 return;
             }

@@ -696,3 +696,34 @@ async fn fallback_reads_honour_retry_after() {
     assert_eq!(reads[0].1, 429, "{reads:?}");
     assert!(reads[1].0 - reads[0].0 >= 45.0 - 0.01, "{reads:?}");
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_buffering_proxy_is_noticed_and_the_run_is_read_instead() {
+    let scenario = V1Scenario {
+        buffered: true,
+        ..V1Scenario::lasting(3, 300)
+    };
+    let f = follow(scenario, 3600, Cancel::new()).await;
+    let (run, text, _) = f.ended();
+    assert_eq!(run.status, RunStatus::Finished);
+    assert_eq!(text, Some(ANSWER));
+    let reasons: Vec<&str> = f
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            StreamEvent::FallingBack { reason } => Some(reason.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(reasons.len(), 1, "said once: {reasons:?}");
+    assert!(reasons[0].contains("buffering"), "{reasons:?}");
+    // Two byte-less connections of BUFFERED_AFTER each, then reads.
+    let connects = f.logged("/stream");
+    assert_eq!(connects.len(), 2, "{connects:?}");
+    let reads = f.reads();
+    assert!(
+        reads[0] >= 2.0 * BUFFERED_AFTER.as_secs_f64() - 0.1,
+        "{reads:?}"
+    );
+    assert!(f.secs <= 303.0 + 60.0, "{}", f.secs);
+}
