@@ -3,6 +3,7 @@
 mod client;
 mod error;
 pub mod models;
+pub mod v1;
 
 pub use client::{AuthScheme, CursorClient, Timeouts};
 pub use error::{CursorError, Endpoint, ErrorBody, ErrorClass, one_line, parse_retry_after};

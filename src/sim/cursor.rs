@@ -193,6 +193,7 @@ struct State {
 pub struct CursorSim {
     clock: Clock,
     state: Mutex<State>,
+    v1: super::cursor_v1::V1Sim,
 }
 
 fn repo_key(url: &str) -> String {
@@ -254,6 +255,7 @@ impl CursorSim {
     pub fn new(clock: Clock, config: CursorSimConfig) -> Self {
         Self {
             clock,
+            v1: super::cursor_v1::V1Sim::new(clock),
             state: Mutex::new(State {
                 agents: Vec::new(),
                 scenarios: HashMap::new(),
@@ -265,6 +267,11 @@ impl CursorSim {
                 config,
             }),
         }
+    }
+
+    /// The v1 API (`/v1/…`), served on the same port.
+    pub fn v1(&self) -> &super::cursor_v1::V1Sim {
+        &self.v1
     }
 
     /// How agents on `repository` behave (a URL or `owner/repo`).
@@ -503,6 +510,7 @@ impl CursorSim {
                 };
                 self.agent_route(state, index, method, rest, request, now)
             }
+            (_, ["v1", rest @ ..]) => self.v1.route(method, rest, request, key),
             _ => Self::error(state, 404, "Not found", "not_found"),
         }
     }

@@ -3,6 +3,7 @@
 //! workflow without a key or network (`cursor-agent-action simulator`).
 
 pub mod cursor;
+pub mod cursor_v1;
 pub mod faults;
 pub mod github;
 pub mod server;
@@ -10,6 +11,7 @@ pub mod time;
 
 use crate::clock::Clock;
 pub use cursor::{CursorSim, CursorSimConfig, EndStatus, HOSTILE_SUMMARY, Refusal, Scenario};
+pub use cursor_v1::{V1Scenario, V1Sim};
 pub use faults::{Fault, FaultRule};
 pub use github::{GhComment, GhUser, GitHubSim, GitHubSimConfig, ReactionTarget};
 use serde::{Deserialize, Serialize};

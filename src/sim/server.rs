@@ -4,7 +4,7 @@
 
 use crate::clock::Clock;
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
+use http_body_util::BodyExt;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{HeaderMap, Method, StatusCode};
@@ -52,6 +52,53 @@ pub enum Reply {
     Reset,
     /// Never answer (the client must time out).
     Stall,
+    /// A streamed body (the v1 SSE stream): chunks as the sender sends
+    /// them; an `Err` aborts the connection mid-body (a drop).
+    Stream {
+        status: u16,
+        headers: Vec<(String, String)>,
+        body: StreamBody,
+    },
+}
+
+/// The receiving end of a streamed body (taken once, when sent).
+pub type StreamBody = Arc<std::sync::Mutex<Option<tokio::sync::mpsc::Receiver<Result<Bytes, ()>>>>>;
+
+/// A body: whole, or streamed.
+pub enum SimBody {
+    Full(Option<Bytes>),
+    Stream(tokio::sync::mpsc::Receiver<Result<Bytes, ()>>),
+}
+
+impl hyper::body::Body for SimBody {
+    type Data = Bytes;
+    type Error = Dropped;
+
+    fn poll_frame(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<hyper::body::Frame<Bytes>, Dropped>>> {
+        match self.get_mut() {
+            SimBody::Full(b) => {
+                std::task::Poll::Ready(b.take().map(|b| Ok(hyper::body::Frame::data(b))))
+            }
+            SimBody::Stream(rx) => rx
+                .poll_recv(cx)
+                .map(|o| o.map(|r| r.map(hyper::body::Frame::data).map_err(|()| Dropped))),
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        matches!(self, SimBody::Full(None))
+    }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        match self {
+            SimBody::Full(Some(b)) => hyper::body::SizeHint::with_exact(b.len() as u64),
+            SimBody::Full(None) => hyper::body::SizeHint::with_exact(0),
+            SimBody::Stream(_) => hyper::body::SizeHint::default(),
+        }
+    }
 }
 
 impl Reply {
@@ -89,6 +136,18 @@ impl Reply {
                 }
             }
             Reply::Delay(d, inner) => Reply::Delay(d, Box::new(inner.with_header(name, value))),
+            Reply::Stream {
+                status,
+                mut headers,
+                body,
+            } => {
+                headers.push((name.into(), value.into()));
+                Reply::Stream {
+                    status,
+                    headers,
+                    body,
+                }
+            }
             other => other,
         }
     }
@@ -98,6 +157,7 @@ impl Reply {
         match self {
             Reply::Response { status, .. } => *status,
             Reply::Delay(_, inner) => inner.status(),
+            Reply::Stream { status, .. } => *status,
             Reply::Reset | Reply::Stall => 0,
         }
     }
@@ -126,7 +186,7 @@ impl Drop for Server {
 }
 
 #[derive(Debug)]
-struct Dropped;
+pub struct Dropped;
 
 impl std::fmt::Display for Dropped {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -136,7 +196,7 @@ impl std::fmt::Display for Dropped {
 
 impl std::error::Error for Dropped {}
 
-async fn respond(reply: Reply, clock: Clock) -> Result<hyper::Response<Full<Bytes>>, Dropped> {
+async fn respond(reply: Reply, clock: Clock) -> Result<hyper::Response<SimBody>, Dropped> {
     let mut reply = reply;
     loop {
         match reply {
@@ -159,7 +219,25 @@ async fn respond(reply: Reply, clock: Clock) -> Result<hyper::Response<Full<Byte
                 for (k, v) in headers {
                     builder = builder.header(k, v);
                 }
-                return Ok(builder.body(Full::new(body)).expect("valid response"));
+                return Ok(builder
+                    .body(SimBody::Full(Some(body)))
+                    .expect("valid response"));
+            }
+            Reply::Stream {
+                status,
+                headers,
+                body,
+            } => {
+                let Some(rx) = body.lock().unwrap().take() else {
+                    return Err(Dropped);
+                };
+                let mut builder = hyper::Response::builder().status(
+                    StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+                );
+                for (k, v) in headers {
+                    builder = builder.header(k, v);
+                }
+                return Ok(builder.body(SimBody::Stream(rx)).expect("valid response"));
             }
         }
     }

@@ -6,6 +6,7 @@
 //! between polls without callbacks.
 
 pub mod schedule;
+pub mod stream;
 
 use crate::cancel::Cancel;
 use crate::clock::{Clock, Moment};

@@ -20,4 +20,7 @@ mod standalone;
 mod support;
 mod tls;
 mod untrusted;
+mod v1_client;
+mod v1_sim;
+mod v1_stream;
 mod wait;

@@ -1,0 +1,671 @@
+//! Following a v1 run over its SSE stream, pulled like [`super::Waiter`]:
+//! each [`StreamFollower::next`] returns the next thing worth telling.
+//!
+//! The rules (`cursor-api.md` §8.5, issue #17):
+//! * The outcome comes from `result`, or from a read of the run; never from
+//!   the last `status` event. A terminal `status` with no `result` behind it
+//!   is confirmed by reading the run after [`QUIET_CONFIRM`] of quiet
+//!   (re-read up to [`CONFIRM_READS`] times; if the record stays running,
+//!   the run is reported as ended, unconfirmed).
+//! * Events carrying an id are processed once, by (id, event, data): twins
+//!   share ids, so an id alone is not a key. Activity comes from `assistant`
+//!   and `tool_call` only; `interaction_update` twins are used for nothing
+//!   but the "turn ended" hint, so activity is never doubled.
+//! * Silence is not death. Heartbeats may never come while a tool runs.
+//!   Only after [`DEAD_AFTER`] without a byte is the connection replaced
+//!   (resuming with `Last-Event-ID`); the reconnect's sticky `status` is the
+//!   liveness check. A run silent for 10 minutes costs at most 2 reconnects;
+//!   a silently dead connection is noticed within [`DEAD_AFTER`]. When the
+//!   stream says the turn ended (an `assistant` answer or `turn-ended` with no
+//!   tool running), one run read after [`HINT_QUIET`] catches a `result`
+//!   that is late.
+//! * `stream_unavailable` before any content (409, or a first `error` event)
+//!   is retried [`HEAD_RETRIES`] times [`HEAD_RETRY_EVERY`] apart; after
+//!   content it means the stream went away: resume. `invalid_last_event_id`
+//!   → from the start, skipping what was seen. Drops resume with backoff
+//!   0.5 → 8 s; more than [`MAX_FAILURES`] failed connections in a row,
+//!   `410 stream_expired`, or a connection that stays byte-less for
+//!   [`BUFFERED_AFTER`] twice (a buffering proxy) → read the run on the poll
+//!   schedule instead, said once.
+//! * Reads of the run: at most one per [`MIN_READ_INTERVAL`], `Retry-After`
+//!   honoured. Cancellation and the deadline end it at once.
+
+use super::schedule::{Phase, PollSchedule};
+use crate::cancel::Cancel;
+use crate::clock::{Clock, Moment};
+use crate::cursor::ErrorClass;
+use crate::cursor::v1::sse::{SseEvent, SseParser};
+use crate::cursor::v1::{Git, Run, RunStatus, RunStream, V1Client, V1Error};
+use crate::retry::{Backoff, delay_for};
+use std::collections::{HashSet, VecDeque};
+use std::time::Duration;
+
+/// Quiet after a terminal `status` before the run is read to confirm it.
+pub const QUIET_CONFIRM: Duration = Duration::from_secs(10);
+/// Confirmation reads before a run whose record stays RUNNING is reported
+/// as ended, unconfirmed.
+pub const CONFIRM_READS: u32 = 3;
+/// Quiet after the stream says the turn ended before one run read.
+pub const HINT_QUIET: Duration = Duration::from_secs(30);
+/// No byte for this long: the connection is replaced.
+pub const DEAD_AFTER: Duration = Duration::from_secs(300);
+/// A new connection with no byte (not even the sticky status) for this long
+/// is being buffered or is dead.
+pub const BUFFERED_AFTER: Duration = Duration::from_secs(30);
+/// `stream_unavailable` at the head: retries and their spacing.
+pub const HEAD_RETRIES: u32 = 5;
+pub const HEAD_RETRY_EVERY: Duration = Duration::from_millis(400);
+/// Failed connections in a row (since one delivered content) before
+/// falling back to reads.
+pub const MAX_FAILURES: u32 = 5;
+/// Reads of the run are at least this far apart.
+pub const MIN_READ_INTERVAL: Duration = Duration::from_secs(10);
+/// At most one heartbeat line per this long.
+pub const HEARTBEAT_EVERY: Duration = Duration::from_secs(60);
+
+#[derive(Debug, Clone, Copy)]
+pub struct StreamConfig {
+    /// The fallback reads' schedule (the `poll-interval` inputs).
+    pub schedule: PollSchedule,
+    pub started: Moment,
+    pub deadline: Moment,
+}
+
+/// How following ended.
+#[derive(Debug, Clone)]
+pub enum StreamEnd {
+    /// The run ended. `run` comes from `result` or from a read; `text` is
+    /// `result.text`, else the run's `result`, else the `assistant` deltas.
+    /// `confirmed` is false when the stream said the run ended but its
+    /// record kept saying otherwise.
+    Ended {
+        run: Run,
+        text: Option<String>,
+        confirmed: bool,
+    },
+    Deadline,
+    Cancelled,
+    Failed(V1Error),
+}
+
+#[derive(Debug, Clone)]
+pub enum StreamEvent {
+    /// The first status seen and every change (from the stream or a read).
+    Status(RunStatus),
+    /// Assistant text (a delta; concatenate).
+    Assistant(String),
+    /// A tool call started or completed. `call_id` is untrusted (it may
+    /// contain a newline).
+    ToolCall {
+        call_id: String,
+        name: String,
+        completed: bool,
+    },
+    Heartbeat {
+        elapsed: Duration,
+        status: Option<RunStatus>,
+    },
+    Retrying {
+        error: V1Error,
+        wait: Duration,
+    },
+    /// The stream is given up; the run is read on the poll schedule (said once).
+    FallingBack {
+        reason: String,
+    },
+    Done(StreamEnd),
+}
+
+pub struct StreamFollower<'a> {
+    client: &'a V1Client,
+    agent: String,
+    run: String,
+    config: StreamConfig,
+    clock: Clock,
+    cancel: Cancel,
+    rng: fastrand::Rng,
+    queue: VecDeque<StreamEvent>,
+    done: bool,
+    conn: Option<RunStream>,
+    parser: SseParser,
+    last_id: Option<String>,
+    seen: HashSet<(String, String, String)>,
+    content_seen: bool,
+    head_retries: u32,
+    failures: u32,
+    buffered: u32,
+    restarted: bool,
+    reconnect_at: Moment,
+    conn_opened: Moment,
+    conn_bytes: u64,
+    last_bytes: Moment,
+    status: Option<RunStatus>,
+    text: String,
+    tools_running: HashSet<String>,
+    ending_since: Option<Moment>,
+    confirm_reads: u32,
+    hint_since: Option<Moment>,
+    fallback: Option<String>,
+    polls: u32,
+    next_read: Moment,
+    last_heartbeat: Moment,
+    requests: u32,
+}
+
+impl<'a> StreamFollower<'a> {
+    pub fn new(
+        client: &'a V1Client,
+        agent: &str,
+        run: &str,
+        config: StreamConfig,
+        clock: Clock,
+        cancel: Cancel,
+    ) -> Self {
+        let now = clock.now();
+        Self {
+            client,
+            agent: agent.to_string(),
+            run: run.to_string(),
+            config,
+            clock,
+            cancel,
+            rng: fastrand::Rng::new(),
+            queue: VecDeque::new(),
+            done: false,
+            conn: None,
+            parser: SseParser::new(),
+            last_id: None,
+            seen: HashSet::new(),
+            content_seen: false,
+            head_retries: 0,
+            failures: 0,
+            buffered: 0,
+            restarted: false,
+            reconnect_at: now,
+            conn_opened: now,
+            conn_bytes: 0,
+            last_bytes: now,
+            status: None,
+            text: String::new(),
+            tools_running: HashSet::new(),
+            ending_since: None,
+            confirm_reads: 0,
+            hint_since: None,
+            fallback: None,
+            polls: 0,
+            next_read: now,
+            last_heartbeat: now,
+            requests: 0,
+        }
+    }
+
+    /// Cursor requests made so far (connects and reads).
+    pub fn requests(&self) -> u32 {
+        self.requests
+    }
+
+    /// The id resumes start after.
+    pub fn last_event_id(&self) -> Option<&str> {
+        self.last_id.as_deref()
+    }
+
+    /// Whether the stream was given up for reads.
+    pub fn fell_back(&self) -> bool {
+        self.fallback.is_some()
+    }
+
+    pub async fn next(&mut self) -> StreamEvent {
+        if self.done {
+            return StreamEvent::Done(StreamEnd::Deadline);
+        }
+        loop {
+            if let Some(e) = self.queue.pop_front() {
+                if matches!(e, StreamEvent::Done(_)) {
+                    self.done = true;
+                    self.conn = None;
+                }
+                return e;
+            }
+            if self.cancel.is_cancelled() {
+                return self.finish(StreamEnd::Cancelled);
+            }
+            let now = self.clock.now();
+            if now >= self.config.deadline {
+                return self.finish(StreamEnd::Deadline);
+            }
+            if now.saturating_since(self.last_heartbeat) >= HEARTBEAT_EVERY {
+                self.last_heartbeat = now;
+                return StreamEvent::Heartbeat {
+                    elapsed: now.saturating_since(self.config.started),
+                    status: self.status.clone(),
+                };
+            }
+            if self.fallback.is_some() {
+                self.fallback_step().await;
+            } else if self.conn.is_none() {
+                self.connect_step().await;
+            } else {
+                self.read_step().await;
+            }
+        }
+    }
+
+    fn finish(&mut self, end: StreamEnd) -> StreamEvent {
+        self.done = true;
+        self.conn = None;
+        StreamEvent::Done(end)
+    }
+
+    fn end(&mut self, run: Run, confirmed: bool) {
+        let text = run
+            .result
+            .clone()
+            .or_else(|| (!self.text.is_empty()).then(|| self.text.clone()));
+        self.queue.push_back(StreamEvent::Done(StreamEnd::Ended {
+            run,
+            text,
+            confirmed,
+        }));
+    }
+
+    /// Sleeps until `at` (or the deadline, the heartbeat or cancellation).
+    async fn sleep_until(&self, at: Moment) {
+        let wake = at
+            .min(self.config.deadline)
+            .min(self.last_heartbeat + HEARTBEAT_EVERY);
+        tokio::select! {
+            _ = self.clock.sleep_until(wake) => {}
+            _ = self.cancel.cancelled() => {}
+        }
+    }
+
+    fn fall_back(&mut self, reason: &str) {
+        self.conn = None;
+        if self.fallback.is_none() {
+            tracing::info!("following the run by reading it instead of its stream: {reason}");
+            self.fallback = Some(reason.to_string());
+            self.queue.push_back(StreamEvent::FallingBack {
+                reason: reason.to_string(),
+            });
+        }
+    }
+
+    fn set_status(&mut self, status: RunStatus) {
+        if self.status.as_ref() != Some(&status) {
+            self.status = Some(status.clone());
+            self.queue.push_back(StreamEvent::Status(status));
+        }
+    }
+
+    fn backoff(&mut self, error: &V1Error, attempt: u32) -> Duration {
+        let b = Backoff {
+            base: Duration::from_millis(500),
+            cap: Duration::from_secs(8),
+        };
+        delay_for(&error.as_v0(), attempt, &b, self.rng.f64()).unwrap_or(b.cap)
+    }
+
+    async fn connect_step(&mut self) {
+        if self.clock.now() < self.reconnect_at {
+            self.sleep_until(self.reconnect_at).await;
+            return;
+        }
+        self.requests += 1;
+        let attempt = self
+            .client
+            .stream(&self.agent, &self.run, self.last_id.as_deref());
+        let result = tokio::select! {
+            r = attempt => r,
+            _ = self.cancel.cancelled() => return,
+        };
+        let now = self.clock.now();
+        match result {
+            Ok(stream) => {
+                self.conn = Some(stream);
+                self.parser = SseParser::new();
+                self.conn_opened = now;
+                self.conn_bytes = 0;
+                self.last_bytes = now;
+            }
+            Err(e) => self.connect_failed(e, now),
+        }
+    }
+
+    fn connect_failed(&mut self, e: V1Error, now: Moment) {
+        let code = e.code().map(str::to_string);
+        match (e.status(), code.as_deref()) {
+            (_, Some("stream_unavailable")) | (Some(409), None) if !self.content_seen => {
+                self.head_unavailable(e, now)
+            }
+            (_, Some("invalid_last_event_id")) if !self.restarted => {
+                // From the start; what was seen is skipped by `seen`.
+                self.restarted = true;
+                self.last_id = None;
+                self.reconnect_at = now;
+            }
+            (Some(410), _) | (_, Some("stream_expired")) => {
+                self.fall_back("the run's stream has expired (410)")
+            }
+            _ if e.class() == ErrorClass::Fatal && matches!(e.status(), Some(401 | 403 | 404)) => {
+                self.queue
+                    .push_back(StreamEvent::Done(StreamEnd::Failed(e)));
+            }
+            _ => self.failed_connection(e, now),
+        }
+    }
+
+    fn head_unavailable(&mut self, e: V1Error, now: Moment) {
+        self.conn = None;
+        self.head_retries += 1;
+        if self.head_retries > HEAD_RETRIES {
+            self.fall_back("the run's stream stayed unavailable");
+        } else {
+            self.reconnect_at = now + HEAD_RETRY_EVERY;
+            self.queue.push_back(StreamEvent::Retrying {
+                error: e,
+                wait: HEAD_RETRY_EVERY,
+            });
+        }
+    }
+
+    fn failed_connection(&mut self, e: V1Error, now: Moment) {
+        self.conn = None;
+        self.failures += 1;
+        if self.failures > MAX_FAILURES {
+            self.fall_back("the run's stream failed repeatedly");
+            return;
+        }
+        let wait = self.backoff(&e, self.failures - 1);
+        self.reconnect_at = now + wait;
+        self.queue
+            .push_back(StreamEvent::Retrying { error: e, wait });
+    }
+
+    /// The next timer while a connection is open.
+    fn timer(&self) -> Moment {
+        let mut at = self.last_bytes + DEAD_AFTER;
+        if self.conn_bytes == 0 {
+            at = at.min(self.conn_opened + BUFFERED_AFTER);
+        }
+        if let Some(e) = self.ending_since {
+            at = at.min((e + QUIET_CONFIRM * (1 << self.confirm_reads.min(4))).max(self.next_read));
+        }
+        if let Some(h) = self.hint_since {
+            at = at.min((h + HINT_QUIET).max(self.next_read));
+        }
+        at
+    }
+
+    async fn read_step(&mut self) {
+        let timer = self.timer();
+        let wake = timer
+            .min(self.config.deadline)
+            .min(self.last_heartbeat + HEARTBEAT_EVERY);
+        let conn = self.conn.as_mut().expect("connected");
+        let chunk = tokio::select! {
+            c = conn.chunk() => Some(c),
+            _ = self.clock.sleep_until(wake) => None,
+            _ = self.cancel.cancelled() => return,
+        };
+        let now = self.clock.now();
+        match chunk {
+            Some(Ok(Some(bytes))) => {
+                self.last_bytes = now;
+                self.conn_bytes += bytes.len() as u64;
+                match self.parser.feed(&bytes) {
+                    Ok(events) => {
+                        for e in events {
+                            self.process(e, now);
+                            if self.conn.is_none()
+                                || self.queue.iter().any(|e| matches!(e, StreamEvent::Done(_)))
+                            {
+                                break;
+                            }
+                        }
+                    }
+                    Err(e) => {
+                        tracing::debug!("run stream: {e}; reconnecting");
+                        self.failed_connection(
+                            V1Error::Decode {
+                                endpoint: crate::cursor::v1::V1Endpoint::Stream,
+                                status: 200,
+                                message: e.to_string(),
+                            },
+                            now,
+                        );
+                    }
+                }
+            }
+            Some(Ok(None)) => {
+                // Closed without `result`: resume (the read timers still run).
+                self.parser.finish();
+                let e = V1Error::Transport {
+                    endpoint: crate::cursor::v1::V1Endpoint::Stream,
+                    maybe_sent: true,
+                    message: "the stream ended without a result".into(),
+                };
+                if self.ending_since.is_some() {
+                    // Ended after a terminal status: confirm by a read now.
+                    self.conn = None;
+                    self.confirm(now).await;
+                } else {
+                    self.failed_connection(e, now);
+                }
+            }
+            Some(Err(e)) => self.failed_connection(e, now),
+            None => self.on_timer(now).await,
+        }
+    }
+
+    async fn on_timer(&mut self, now: Moment) {
+        if now >= self.config.deadline
+            || now.saturating_since(self.last_heartbeat) >= HEARTBEAT_EVERY
+        {
+            return;
+        }
+        if self.conn_bytes == 0 && now >= self.conn_opened + BUFFERED_AFTER {
+            self.buffered += 1;
+            if self.buffered >= 2 {
+                self.fall_back("the run's stream delivers nothing (a proxy may be buffering it)");
+            } else {
+                self.conn = None;
+                self.reconnect_at = now;
+            }
+            return;
+        }
+        if now >= self.last_bytes + DEAD_AFTER {
+            // Replace a silent connection; not a failure.
+            tracing::debug!(
+                "run stream silent for {}s; reconnecting",
+                DEAD_AFTER.as_secs()
+            );
+            self.conn = None;
+            self.reconnect_at = now;
+            return;
+        }
+        if let Some(e) = self.ending_since
+            && now >= e + QUIET_CONFIRM * (1 << self.confirm_reads.min(4))
+        {
+            self.confirm(now).await;
+            return;
+        }
+        if let Some(h) = self.hint_since
+            && now >= h + HINT_QUIET
+        {
+            self.hint_since = None;
+            if let Some(run) = self.read_run().await
+                && run.status.is_terminal()
+            {
+                self.set_status(run.status.clone());
+                self.end(run, true);
+            }
+        }
+    }
+
+    /// A read after a terminal `status` with no `result`.
+    async fn confirm(&mut self, _now: Moment) {
+        self.confirm_reads += 1;
+        let Some(run) = self.read_run().await else {
+            return;
+        };
+        if run.status.is_terminal() {
+            self.set_status(run.status.clone());
+            self.end(run, true);
+        } else if self.confirm_reads >= CONFIRM_READS {
+            self.end(run, false);
+        }
+    }
+
+    /// Reads the run, at most once per [`MIN_READ_INTERVAL`].
+    async fn read_run(&mut self) -> Option<Run> {
+        if self.clock.now() < self.next_read {
+            self.sleep_until(self.next_read).await;
+            if self.cancel.is_cancelled() || self.clock.now() < self.next_read {
+                return None;
+            }
+        }
+        self.requests += 1;
+        let result = tokio::select! {
+            r = self.client.run(&self.agent, &self.run) => r,
+            _ = self.cancel.cancelled() => return None,
+        };
+        let now = self.clock.now();
+        self.next_read = now + MIN_READ_INTERVAL;
+        match result {
+            Ok(run) => Some(run),
+            Err(e) => {
+                if e.class() == ErrorClass::Fatal {
+                    self.queue
+                        .push_back(StreamEvent::Done(StreamEnd::Failed(e)));
+                    return None;
+                }
+                let wait = self.backoff(&e, self.polls).max(MIN_READ_INTERVAL);
+                self.next_read = now + wait;
+                self.queue
+                    .push_back(StreamEvent::Retrying { error: e, wait });
+                None
+            }
+        }
+    }
+
+    async fn fallback_step(&mut self) {
+        let Some(run) = self.read_run().await else {
+            return;
+        };
+        self.set_status(run.status.clone());
+        if run.status.is_terminal() {
+            self.end(run, true);
+            return;
+        }
+        let phase = if run.status == RunStatus::Creating {
+            Phase::Creating {
+                for_: self.clock.now().saturating_since(self.config.started),
+            }
+        } else {
+            self.polls += 1;
+            Phase::Running {
+                polls: self.polls - 1,
+            }
+        };
+        let delay = self.config.schedule.delay(phase, self.rng.f64());
+        self.next_read = self.next_read.max(self.clock.now() + delay);
+    }
+
+    fn process(&mut self, e: SseEvent, now: Moment) {
+        if let Some(id) = &e.id {
+            if !self
+                .seen
+                .insert((id.clone(), e.event.clone(), e.data.clone()))
+            {
+                return;
+            }
+            self.last_id = Some(id.clone());
+            self.content_seen = true;
+            self.failures = 0;
+            self.head_retries = 0;
+        }
+        let data: serde_json::Value = serde_json::from_str(&e.data).unwrap_or_default();
+        let str_of = |k: &str| data.get(k).and_then(|v| v.as_str()).map(str::to_string);
+        match e.event.as_str() {
+            "status" => {
+                if let Some(s) = str_of("status") {
+                    let s = RunStatus::parse(&s);
+                    if s.is_terminal() {
+                        self.ending_since.get_or_insert(now);
+                    } else {
+                        self.ending_since = None;
+                        self.confirm_reads = 0;
+                    }
+                    self.set_status(s);
+                }
+            }
+            "assistant" => {
+                if let Some(t) = str_of("text") {
+                    self.text.push_str(&t);
+                    if self.tools_running.is_empty() {
+                        self.hint_since = Some(now);
+                    }
+                    self.queue.push_back(StreamEvent::Assistant(t));
+                }
+            }
+            "tool_call" => {
+                let call_id = str_of("callId").unwrap_or_default();
+                let completed = str_of("status").as_deref() == Some("completed");
+                if completed {
+                    self.tools_running.remove(&call_id);
+                } else {
+                    self.tools_running.insert(call_id.clone());
+                    self.hint_since = None;
+                }
+                self.queue.push_back(StreamEvent::ToolCall {
+                    call_id,
+                    name: str_of("name").unwrap_or_default(),
+                    completed,
+                });
+            }
+            // Twins of the simplified events: only the end-of-turn hint is used.
+            "interaction_update"
+                if matches!(str_of("type").as_deref(), Some("turn-ended"))
+                    && self.tools_running.is_empty() =>
+            {
+                self.hint_since = Some(now);
+            }
+            "result" => {
+                let status = RunStatus::parse(&str_of("status").unwrap_or_default());
+                let run = Run {
+                    id: str_of("runId").unwrap_or_else(|| self.run.clone()),
+                    agent_id: self.agent.clone(),
+                    status: status.clone(),
+                    created_at: None,
+                    updated_at: None,
+                    duration_ms: data.get("durationMs").and_then(|v| v.as_u64()),
+                    result: str_of("text"),
+                    git: data
+                        .get("git")
+                        .and_then(|g| serde_json::from_value::<Git>(g.clone()).ok()),
+                };
+                self.set_status(status);
+                self.end(run, true);
+            }
+            "done" => {
+                // `done` without `result`: confirm by a read at once.
+                self.ending_since = Some(Moment::ZERO);
+            }
+            "error" => {
+                let err = V1Error::Status {
+                    endpoint: crate::cursor::v1::V1Endpoint::Stream,
+                    status: 200,
+                    body: Box::new(crate::cursor::v1::V1Body::parse(e.data.as_bytes())),
+                    retry_after: None,
+                };
+                if str_of("code").as_deref() == Some("stream_unavailable") && !self.content_seen {
+                    self.head_unavailable(err, now);
+                } else {
+                    // The stream went away: resume.
+                    self.failed_connection(err, now);
+                }
+            }
+            _ => {}
+        }
+    }
+}
