@@ -111,6 +111,15 @@ pub enum OnTimeout {
     Continue,
 }
 
+/// Where an agent working on a pull request pushes (`pr-branch`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PrBranch {
+    /// The pull request's own head branch (v0 `target.autoBranch: false`).
+    Existing,
+    /// A new branch (v0 `target.autoBranch: true`, with `branchName`).
+    New,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OnCancel {
     Leave,
@@ -175,6 +184,7 @@ pub struct Inputs {
     pub git_ref: Option<String>,
     pub pr_url: Option<String>,
     pub branch_name: Option<String>,
+    pub pr_branch: PrBranch,
     pub auto_create_pr: bool,
     pub open_as_cursor_github_app: bool,
     pub skip_reviewer_request: bool,
@@ -325,6 +335,11 @@ impl Inputs {
             }
         }
         let branch_name = c.opt("branch-name", parse::branch_name);
+        let pr_branch =
+            match c.with_default("pr-branch", |v| parse::choice(v, &["existing", "new"])) {
+                "new" => PrBranch::New,
+                _ => PrBranch::Existing,
+            };
         let auto_create_pr = c.flag("auto-create-pr");
         let open_as_cursor_github_app = c.flag("open-as-cursor-github-app");
         let skip_reviewer_request = c.flag("skip-reviewer-request");
@@ -451,6 +466,7 @@ impl Inputs {
             git_ref,
             pr_url,
             branch_name,
+            pr_branch,
             auto_create_pr,
             open_as_cursor_github_app,
             skip_reviewer_request,
