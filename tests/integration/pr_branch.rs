@@ -159,3 +159,70 @@ async fn the_simulator_refuses_auto_branch_without_a_pull_request() {
     assert!(body.to_string().contains("autoBranch"), "{body}");
     assert_eq!(s.cursor.agents_created(), 0);
 }
+
+/// The lookup after a lost answer adopts only an agent on our pull request,
+/// created since this launch began, whose first message is our prompt:
+/// not a newer agent on the same PR for another task, not an older one
+/// with the same task (an earlier run's).
+#[tokio::test(flavor = "multi_thread")]
+async fn the_pr_lookup_adopts_only_this_launchs_agent() {
+    use wiremock::matchers::{method, path, query_param};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    const OURS: &str = "bc-00000000-0000-4000-8000-000000000002";
+    const NEWER: &str = "bc-00000000-0000-4000-8000-000000000003";
+    const OLDER: &str = "bc-00000000-0000-4000-8000-000000000001";
+    const TASK: &str = "Make the flaky test deterministic";
+    let now = cursor_agent_action::sim::time::iso8601_millis(std::time::SystemTime::now());
+    let agent = |id: &str, created: &str| {
+        json!({"id": id, "name": "task", "status": "RUNNING",
+               "source": {"repository": "https://github.com/Codertocat/Hello-World"},
+               "target": {"url": format!("https://cursor.com/agents?id={id}"), "prUrl": PR,
+                          "autoCreatePr": true},
+               "createdAt": created})
+    };
+    let conversation = |text: &str| json!({"id": "c", "messages": [{"id": "m1", "type": "user_message", "text": text}]});
+    let server = MockServer::start().await;
+    // The launch reaches Cursor, but a gateway loses the answer.
+    Mock::given(method("POST"))
+        .and(path("/v0/agents"))
+        .respond_with(ResponseTemplate::new(502))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v0/agents"))
+        .and(query_param("prUrl", PR))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"agents": [
+            agent(NEWER, &now),
+            // Out of order, so that only its creation time can rule it out.
+            agent(OLDER, "2020-01-01T00:00:00.000Z"),
+            agent(OURS, &now),
+        ]})))
+        .expect(1..)
+        .mount(&server)
+        .await;
+    for (id, text, calls) in [
+        (NEWER, "another task", 1..=1),
+        (OURS, TASK, 1..=1),
+        (OLDER, TASK, 0..=0),
+    ] {
+        Mock::given(method("GET"))
+            .and(path(format!("/v0/agents/{id}/conversation")))
+            .respond_with(ResponseTemplate::new(200).set_body_json(conversation(text)))
+            .expect(calls)
+            .mount(&server)
+            .await;
+    }
+    let gh = github().await;
+    let ran = run(ActionTest::new()
+        .event_json("issue_comment", &comment_on_pr_payload())
+        .against(&server.uri(), Some(&gh.github_url()))
+        .input("prompt", TASK)
+        .input("include-context", "false")
+        .input("wait", "false")
+        .input("comment", "false"))
+    .await;
+    ran.success();
+    assert_eq!(ran.output("agent-id"), OURS);
+    server.verify().await;
+}
