@@ -340,6 +340,9 @@ impl Inputs {
                 "new" => PrBranch::New,
                 _ => PrBranch::Existing,
             };
+        if pr_url.is_some() && branch_name.is_some() && pr_branch == PrBranch::Existing {
+            c.fail("branch-name", "is not used with `pr-url`: the agent pushes to the pull request's own branch; set `pr-branch: new` to have it create this branch, or remove `branch-name`");
+        }
         let auto_create_pr = c.flag("auto-create-pr");
         let open_as_cursor_github_app = c.flag("open-as-cursor-github-app");
         let skip_reviewer_request = c.flag("skip-reviewer-request");

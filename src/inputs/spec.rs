@@ -81,7 +81,7 @@ pub const INPUTS: &[InputSpec] = &[
     input(
         "branch-name",
         "",
-        "Branch the agent creates (default: `cursor/<issue or run>-run-<run id>-<hash>`, so a lost launch response can be recovered).",
+        "Branch the agent creates (default: `cursor/<issue or run>-run-<run id>-<hash>`, so a lost launch response can be recovered); on a pull request only with `pr-branch: new`.",
     ),
     input(
         "auto-create-pr",

@@ -226,3 +226,26 @@ async fn the_pr_lookup_adopts_only_this_launchs_agent() {
     assert_eq!(ran.output("agent-id"), OURS);
     server.verify().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn branch_name_with_pr_url_needs_pr_branch_new() {
+    let s = sims().await;
+    let issue = || {
+        ActionTest::new()
+            .event("issues", "issues.labeled.json")
+            .against(&s.cursor_url(), Some(&s.github_url()))
+            .env(TIME_SCALE_VAR, &SCALE.to_string())
+            .input("pr-url", PR)
+            .input("branch-name", "cursor/mine")
+    };
+    let ran = run(issue()).await;
+    ran.status(2)
+        .stdout_has("branch-name")
+        .stdout_has("pr-branch: new");
+    assert!(launches(&s).is_empty());
+    let ran = run(issue().input("pr-branch", "new")).await;
+    ran.success();
+    let sent = launches(&s);
+    assert_eq!(sent[0]["target"]["branchName"], "cursor/mine");
+    assert_eq!(sent[0]["target"]["autoBranch"], json!(true));
+}
