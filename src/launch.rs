@@ -142,14 +142,14 @@ fn has_identity(request: &LaunchRequest) -> bool {
 }
 
 /// Looks through the newest agents for one matching `request` by its
-/// branch name (a re-run's lookup). A pull request's agent has no branch
-/// identity and no launch moment to go by here: a re-run finds it through
-/// the comment's marker instead.
+/// branch name (also a re-run's lookup). An agent pushing to a pull
+/// request's own branch has no branch name of ours and, on a re-run, no
+/// launch moment to go by: a re-run finds it through the comment's marker.
 pub async fn find_existing(
     cursor: &CursorClient,
     request: &LaunchRequest,
 ) -> Result<Option<Agent>, CursorError> {
-    if request.target.branch_name.is_none() || request.source.pr_url.is_some() {
+    if request.target.branch_name.is_none() {
         return Ok(None);
     }
     let mut page_cursor: Option<String> = None;
