@@ -1,15 +1,19 @@
 //! Launching without duplicates. `POST /v0/agents` is retried only when the
 //! request certainly did not reach Cursor (connection refused, 429). When the
 //! answer is lost after the request was sent, the agent may exist: we look it
-//! up by its deterministic branch name and adopt it, and launch again only
-//! when it is not there.
+//! up and adopt it, and launch again only when it is not there. The lookup
+//! uses a key the API honours: the deterministic branch name for a new
+//! branch on a repository; for a pull request (`source.prUrl`, where v0
+//! ignores `branchName` when it pushes to the PR's branch) the list filtered
+//! by `prUrl`, narrowed to agents created since this launch began whose
+//! first message is our prompt.
 
 use crate::cancel::Cancel;
 use crate::clock::Clock;
 use crate::cursor::{Agent, CursorClient, CursorError, LaunchRequest};
 use crate::retry::{Backoff, GaveUp, delay_for, retry_idempotent};
 use crate::runner::Console;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 /// Launches whose answer was lost, at most: each is followed by a lookup,
 /// and only a lookup that finds nothing allows another.
@@ -135,7 +139,80 @@ async fn same_prompt(
         .is_some_and(|m| m.text.trim() == request.prompt.text.trim()))
 }
 
-/// Looks through the newest agents for one matching `request`.
+/// How far Cursor's clock may be behind ours when comparing `createdAt`
+/// with the moment this launch began.
+const CLOCK_SKEW: Duration = Duration::from_secs(300);
+
+/// `YYYY-MM-DDTHH:MM:SS`, the part of an ISO 8601 UTC time that orders
+/// the same as a string.
+fn iso_seconds(t: SystemTime) -> String {
+    crate::sim::time::iso8601(t)[..19].to_string()
+}
+
+/// Whether an agent listed for our pull request could be this launch's:
+/// created since `not_before` (or undated) and started with our prompt.
+async fn is_our_pr_agent(
+    cursor: &CursorClient,
+    agent: &Agent,
+    request: &LaunchRequest,
+    not_before: &str,
+) -> Result<bool, CursorError> {
+    let created = agent.created_at.as_deref().unwrap_or("");
+    if created.len() >= 19 && &created[..19] < not_before {
+        return Ok(false);
+    }
+    same_prompt(cursor, agent, request).await
+}
+
+/// Looks for the agent a lost launch of `request` (begun at `began`) may
+/// have created on a pull request: `GET /v0/agents?prUrl=`.
+async fn find_pr_agent(
+    cursor: &CursorClient,
+    request: &LaunchRequest,
+    pr_url: &str,
+    began: SystemTime,
+) -> Result<Option<Agent>, CursorError> {
+    let not_before = iso_seconds(began - CLOCK_SKEW);
+    let mut page_cursor: Option<String> = None;
+    for _ in 0..LOOKUP_PAGES {
+        let page = cursor
+            .list_agents(Some(100), page_cursor.as_deref(), Some(pr_url))
+            .await?;
+        for agent in &page.agents {
+            if is_our_pr_agent(cursor, agent, request, &not_before).await? {
+                return Ok(Some(agent.clone()));
+            }
+        }
+        match page.next() {
+            Some(next) => page_cursor = Some(next.to_string()),
+            None => break,
+        }
+    }
+    Ok(None)
+}
+
+/// The lookup after a lost answer to a launch begun at `began`.
+async fn find_launched(
+    cursor: &CursorClient,
+    request: &LaunchRequest,
+    adoption: Adoption,
+    began: SystemTime,
+) -> Result<Option<Agent>, CursorError> {
+    match &request.source.pr_url {
+        Some(pr_url) => find_pr_agent(cursor, request, pr_url, began).await,
+        None => find_existing(cursor, request, adoption).await,
+    }
+}
+
+/// Whether a lost launch of `request` can be looked up.
+fn has_identity(request: &LaunchRequest) -> bool {
+    request.source.pr_url.is_some() || request.target.branch_name.is_some()
+}
+
+/// Looks through the newest agents for one matching `request` by its
+/// branch name (also a re-run's lookup). An agent pushing to a pull
+/// request's own branch has no branch name of ours and, on a re-run, no
+/// launch moment to go by: a re-run finds it through the comment's marker.
 pub async fn find_existing(
     cursor: &CursorClient,
     request: &LaunchRequest,
@@ -174,6 +251,7 @@ async fn lookup_after_ambiguity(
     cancel: &Cancel,
     request: &LaunchRequest,
     adoption: Adoption,
+    began: SystemTime,
 ) -> Result<Option<Agent>, LaunchError> {
     let mut last_error = None;
     for wait in LOOKUP_WAITS {
@@ -184,7 +262,7 @@ async fn lookup_after_ambiguity(
         // Listing is idempotent: ride out a short outage before concluding.
         let deadline = clock.now() + Duration::from_secs(60);
         let found = retry_idempotent(clock, deadline, cancel, 4, &Backoff::default(), || {
-            find_existing(cursor, request, adoption)
+            find_launched(cursor, request, adoption, began)
         })
         .await;
         match found {
@@ -220,6 +298,7 @@ pub async fn launch(
     let mut requests = 0;
     let mut safe_retries = 0;
     let mut ambiguous = 0;
+    let began = SystemTime::now();
     loop {
         if cancel.is_cancelled() {
             return Err(LaunchError::Cancelled);
@@ -263,13 +342,18 @@ pub async fn launch(
             }
         }
         ambiguous += 1;
-        let Some(branch) = &request.target.branch_name else {
+        if !has_identity(request) {
             return Err(LaunchError::Unknown(error));
+        }
+        let looking_for = match (&request.source.pr_url, &request.target.branch_name) {
+            (Some(pr), _) => format!("this run's agent on {pr}"),
+            (None, Some(branch)) => format!("branch {branch}"),
+            (None, None) => unreachable!("has_identity checked"),
         };
         console.warning(&format!(
-            "The launch may have created an agent although its answer was lost ({error}); looking for branch {branch} before launching again."
+            "The launch may have created an agent although its answer was lost ({error}); looking for {looking_for} before launching again."
         ));
-        match lookup_after_ambiguity(cursor, clock, cancel, request, adoption).await? {
+        match lookup_after_ambiguity(cursor, clock, cancel, request, adoption, began).await? {
             Some(agent) => {
                 console.info(&format!(
                     "Found the agent launched by this run: {}",
@@ -344,6 +428,7 @@ mod tests {
                 open_as_cursor_github_app: false,
                 skip_reviewer_request: false,
                 branch_name: Some(branch.into()),
+                auto_branch: None,
             },
             webhook: None,
         }

@@ -5,7 +5,7 @@ use crate::context::{Context, DefaultSource, Event};
 use crate::cursor::{
     AgentSource, Dimension, LaunchRequest, LaunchTarget, Prompt, PromptImage, WebhookSpec,
 };
-use crate::inputs::{Inputs, RepoSpec};
+use crate::inputs::{Inputs, PrBranch, RepoSpec};
 use crate::prompt::{self, NoTask};
 use base64::Engine as _;
 
@@ -122,6 +122,22 @@ fn launch_key(
     format!("{:08x}", stable_hash(&refs) & 0xffff_ffff)
 }
 
+/// The branch part of the target: `(branchName, autoBranch)`. On a pull
+/// request the agent pushes to its head branch unless `pr-branch: new`
+/// (v0 `autoBranch: false`, which makes the API ignore `branchName`, so
+/// none is sent); elsewhere it creates `branch`.
+fn branch_target(
+    inputs: &Inputs,
+    source: &AgentSource,
+    branch: Option<String>,
+) -> (Option<String>, Option<bool>) {
+    match (&source.pr_url, inputs.pr_branch) {
+        (None, _) => (branch, None),
+        (Some(_), PrBranch::Existing) => (None, Some(false)),
+        (Some(_), PrBranch::New) => (branch, Some(true)),
+    }
+}
+
 /// The launch request for these inputs and this event.
 pub fn plan(inputs: &Inputs, ctx: &Context) -> Result<LaunchPlan, NoTask> {
     let text = prompt::build(
@@ -136,6 +152,7 @@ pub fn plan(inputs: &Inputs, ctx: &Context) -> Result<LaunchPlan, NoTask> {
         .branch_name
         .clone()
         .or_else(|| derived_branch(ctx, issue_number, &key));
+    let (branch_name, auto_branch) = branch_target(inputs, &source, branch_name);
     let images = inputs
         .images
         .iter()
@@ -163,6 +180,7 @@ pub fn plan(inputs: &Inputs, ctx: &Context) -> Result<LaunchPlan, NoTask> {
                 open_as_cursor_github_app: inputs.open_as_cursor_github_app,
                 skip_reviewer_request: inputs.skip_reviewer_request,
                 branch_name,
+                auto_branch,
             },
             webhook: inputs.webhook.as_ref().map(|w| WebhookSpec {
                 url: w.url.clone(),

@@ -321,6 +321,10 @@ pub struct LaunchTarget {
     pub skip_reviewer_request: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub branch_name: Option<String>,
+    /// Only with `source.prUrl`: `false` pushes to the pull request's head
+    /// branch (and the API ignores `branchName`), `true` creates a branch.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub auto_branch: Option<bool>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -128,6 +128,15 @@ pub enum OnTimeout {
     Continue,
 }
 
+/// Where an agent working on a pull request pushes (`pr-branch`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PrBranch {
+    /// The pull request's own head branch (v0 `target.autoBranch: false`).
+    Existing,
+    /// A new branch (v0 `target.autoBranch: true`, with `branchName`).
+    New,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OnCancel {
     Leave,
@@ -194,6 +203,7 @@ pub struct Inputs {
     pub branch_name: Option<String>,
     /// `launch-key`: extra identity for legs the action cannot tell apart.
     pub launch_key: Option<String>,
+    pub pr_branch: PrBranch,
     pub auto_create_pr: bool,
     pub open_as_cursor_github_app: bool,
     pub skip_reviewer_request: bool,
@@ -359,6 +369,14 @@ impl Inputs {
             .get("launch-key")
             .map(|v| v.trim().to_string())
             .filter(|v| !v.is_empty());
+        let pr_branch =
+            match c.with_default("pr-branch", |v| parse::choice(v, &["existing", "new"])) {
+                "new" => PrBranch::New,
+                _ => PrBranch::Existing,
+            };
+        if pr_url.is_some() && branch_name.is_some() && pr_branch == PrBranch::Existing {
+            c.fail("branch-name", "is not used with `pr-url`: the agent pushes to the pull request's own branch; set `pr-branch: new` to have it create this branch, or remove `branch-name`");
+        }
         let auto_create_pr = c.flag("auto-create-pr");
         let open_as_cursor_github_app = c.flag("open-as-cursor-github-app");
         let skip_reviewer_request = c.flag("skip-reviewer-request");
@@ -487,6 +505,7 @@ impl Inputs {
             pr_url,
             branch_name,
             launch_key,
+            pr_branch,
             auto_create_pr,
             open_as_cursor_github_app,
             skip_reviewer_request,

@@ -74,9 +74,14 @@ pub const INPUTS: &[InputSpec] = &[
         "Work on this existing pull request (its branch) instead of `repository`/`ref`.",
     ),
     input(
+        "pr-branch",
+        "existing",
+        "On a pull request (its event, a comment on it, or `pr-url`): `existing` pushes to the pull request's own branch, `new` to a new branch.",
+    ),
+    input(
         "branch-name",
         "",
-        "Branch the agent creates (default: `cursor/<issue or run>-run-<run id>-<hash>`, so a lost launch response can be recovered).",
+        "Branch the agent creates (default: `cursor/<issue or run>-run-<run id>-<hash>`, so a lost launch response can be recovered); on a pull request only with `pr-branch: new`.",
     ),
     input(
         "launch-key",

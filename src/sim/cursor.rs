@@ -108,6 +108,9 @@ struct SimAgent {
     git_ref: Option<String>,
     source_pr_url: Option<String>,
     requested_branch: Option<String>,
+    /// `source.prUrl` with `target.autoBranch: false`: the agent pushes to
+    /// the pull request's head branch and `branchName` is ignored.
+    on_pr_branch: bool,
     auto_branch: String,
     auto_create_pr: bool,
     open_as_app: bool,
@@ -149,6 +152,9 @@ impl SimAgent {
     }
 
     fn branch(&self, now: Moment) -> Option<String> {
+        if self.on_pr_branch {
+            return None;
+        }
         match &self.requested_branch {
             Some(b) => Some(b.clone()),
             None if self.status_at(now) != "CREATING" => Some(self.auto_branch.clone()),
@@ -775,6 +781,7 @@ impl CursorSim {
             EndStatus::Expired => "EXPIRED",
         };
         state.next_pr += 1;
+        let on_pr_branch = source_pr_url.is_some() && target["autoBranch"] == json!(false);
         let agent = SimAgent {
             id,
             name: title(&prompt),
@@ -784,6 +791,7 @@ impl CursorSim {
             git_ref: source["ref"].as_str().map(String::from),
             source_pr_url,
             requested_branch: target["branchName"].as_str().map(String::from),
+            on_pr_branch,
             auto_branch: format!("cursor/{}-{}", slug(&prompt), random_hex(&mut rng, 4)),
             auto_create_pr: target["autoCreatePr"].as_bool().unwrap_or(false),
             open_as_app: target["openAsCursorGithubApp"].as_bool().unwrap_or(false),
@@ -1032,6 +1040,15 @@ fn validate_create(body: &Value) -> Vec<Value> {
             if target.get(flag).is_some_and(|v| !v.is_boolean()) {
                 issues.push(issue("invalid_type", "Expected boolean", &["target", flag]));
             }
+        }
+        // autoBranch chooses between the PR's head branch and a new one: it
+        // means nothing without a pull request.
+        if target.get("autoBranch").is_some() && !body["source"]["prUrl"].is_string() {
+            issues.push(issue(
+                "custom",
+                "autoBranch is only valid with source.prUrl",
+                &["target", "autoBranch"],
+            ));
         }
         if target.get("branchName").is_some_and(|b| !nonempty(b)) {
             issues.push(issue(

@@ -87,17 +87,32 @@ pub fn action_copy(dir: &Path, checksums: &str) -> PathBuf {
     copy
 }
 
-struct ActRun {
-    code: i32,
-    log: String,
-    record: BTreeMap<String, String>,
+pub struct ActRun {
+    pub code: i32,
+    pub log: String,
+    pub record: BTreeMap<String, String>,
 }
 
+/// The asset name install.sh downloads on this host.
+pub fn host_asset() -> String {
+    format!("cursor-agent-action-{}-{}.tar.gz", version(), host_target())
+}
+
+/// tests/act/cursor.yml through `act`, with the debug build packaged as
+/// the release.
 async fn run_act(sims: &Simulators) -> ActRun {
     let dir = tempfile::tempdir().unwrap();
-    let asset = format!("cursor-agent-action-{}-{}.tar.gz", version(), host_target());
     let bytes = archive(dir.path(), Path::new(BIN), "cursor-agent-action");
-    let action = action_copy(dir.path(), &format!("{}  {asset}\n", sha256_hex(&bytes)));
+    let checksums = format!("{}  {}\n", sha256_hex(&bytes), host_asset());
+    run_act_with(sims, bytes, &checksums).await
+}
+
+/// tests/act/cursor.yml through `act`: the release server serves `bytes` as
+/// this host's asset, and the action's release/checksums.txt is `checksums`.
+pub async fn run_act_with(sims: &Simulators, bytes: Vec<u8>, checksums: &str) -> ActRun {
+    let dir = tempfile::tempdir().unwrap();
+    let asset = host_asset();
+    let action = action_copy(dir.path(), checksums);
     let release = MockServer::start().await;
     Mock::given(method("GET"))
         .and(path(format!("/v{}/{asset}", version())))

@@ -318,3 +318,121 @@ fn zizmor_finds_nothing() {
         );
     }
 }
+
+/// The `uses: cursor-agent-action/cursor-agent-action@REF` lines of a file,
+/// with what follows each (its comment).
+fn uses_lines(text: &str) -> Vec<(String, String)> {
+    let needle = "uses: cursor-agent-action/cursor-agent-action@";
+    text.lines()
+        .filter_map(|l| {
+            let at = l.find(needle)? + needle.len();
+            let rest = &l[at..];
+            let end = rest.find(' ').unwrap_or(rest.len());
+            Some((rest[..end].to_string(), rest[end..].to_string()))
+        })
+        .collect()
+}
+
+#[test]
+fn the_version_the_release_tags_and_every_uses_line_agree() {
+    let cargo = std::fs::read_to_string(Path::new(ROOT).join("Cargo.toml")).unwrap();
+    let version = cargo
+        .lines()
+        .find_map(|l| l.strip_prefix("version = \""))
+        .and_then(|v| v.strip_suffix('"'))
+        .expect("Cargo.toml has a version")
+        .to_string();
+    assert_eq!(version, env!("CARGO_PKG_VERSION"));
+    let major = version.split('.').next().unwrap();
+    assert_ne!(
+        major, "0",
+        "the docs promise @v1: Cargo.toml must not say 0.x"
+    );
+    let tag = format!("v{version}");
+
+    // release.yml runs on this version's tag and moves the major tag that
+    // its own shell derives from it.
+    let release =
+        std::fs::read_to_string(Path::new(ROOT).join(".github/workflows/release.yml")).unwrap();
+    let workflow: serde_json::Value = serde_saphyr::from_str(&release).unwrap();
+    let patterns = workflow["on"]["push"]["tags"]
+        .as_array()
+        .expect("tag filters");
+    let matches_tag = |pattern: &str| {
+        // GitHub's filter syntax as release.yml uses it: literal characters
+        // and `[0-9]+`.
+        let (mut rest, mut pat) = (tag.as_str(), pattern);
+        while !pat.is_empty() {
+            if let Some(p) = pat.strip_prefix("[0-9]+") {
+                let digits =
+                    rest.len() - rest.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+                if digits == 0 {
+                    return false;
+                }
+                (rest, pat) = (&rest[digits..], p);
+            } else {
+                let c = pat.chars().next().unwrap();
+                match rest.strip_prefix(c) {
+                    Some(r) => (rest, pat) = (r, &pat[c.len_utf8()..]),
+                    None => return false,
+                }
+            }
+        }
+        rest.is_empty()
+    };
+    assert!(
+        patterns.iter().any(|p| matches_tag(p.as_str().unwrap())),
+        "release.yml does not run on {tag}: {patterns:?}"
+    );
+    let derive = release
+        .lines()
+        .map(str::trim)
+        .find(|l| l.starts_with("major="))
+        .expect("release.yml derives the major tag");
+    let out = Command::new("bash")
+        .arg("-c")
+        .arg(format!("TAG={tag}; {derive}; printf %s \"$major\""))
+        .output()
+        .unwrap();
+    let moved = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(
+        moved,
+        format!("v{major}"),
+        "the major tag release.yml moves"
+    );
+    assert!(
+        release.contains("git push --force origin \"refs/tags/$TAG\" \"refs/tags/$major\""),
+        "release.yml pushes both tags"
+    );
+
+    // Every `uses:` of this action in the docs and examples names that
+    // major tag, or a commit whose comment names a version of it.
+    let mut files = vec![
+        PathBuf::from(ROOT).join("README.md"),
+        PathBuf::from(ROOT).join("SECURITY.md"),
+        PathBuf::from(ROOT).join("tests/act/cursor.yml"),
+    ];
+    for entry in std::fs::read_dir(Path::new(ROOT).join("examples")).unwrap() {
+        files.push(entry.unwrap().path());
+    }
+    let mut seen = 0;
+    for file in &files {
+        let text = std::fs::read_to_string(file).unwrap();
+        for (reference, comment) in uses_lines(&text) {
+            seen += 1;
+            let ok = reference == moved
+                || (reference == "<commit"
+                    && comment.contains(&format!("# v{major}."))
+                    && comment.contains("sha>"));
+            assert!(
+                ok,
+                "{}: uses …@{reference}{comment}, but releases are tagged {moved}",
+                file.display()
+            );
+        }
+    }
+    assert!(
+        seen >= 6,
+        "the README and examples show how to use the action"
+    );
+}

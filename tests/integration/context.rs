@@ -152,14 +152,9 @@ fn issue_comment_on_a_pull_request_works_on_that_pr() {
     );
     assert_eq!(p.request.source.repository, None);
     assert_eq!(p.request.source.git_ref, None);
-    assert!(
-        p.request
-            .target
-            .branch_name
-            .as_deref()
-            .unwrap()
-            .starts_with("cursor/pr-1-run-")
-    );
+    // The agent pushes to the pull request's own branch (pr-branch: existing).
+    assert_eq!(p.request.target.branch_name, None);
+    assert_eq!(p.request.target.auto_branch, Some(false));
     assert!(
         text(&r).starts_with("A maintainer asked for changes to pull request #1"),
         "{}",

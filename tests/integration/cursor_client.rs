@@ -107,6 +107,7 @@ async fn the_launch_body_is_exactly_the_documented_request() {
             open_as_cursor_github_app: true,
             skip_reviewer_request: false,
             branch_name: Some("cursor/readme".into()),
+            auto_branch: None,
         },
         webhook: Some(WebhookSpec {
             url: "https://hooks.example.com/x".into(),
@@ -135,6 +136,7 @@ async fn the_launch_body_is_exactly_the_documented_request() {
             open_as_cursor_github_app: false,
             skip_reviewer_request: false,
             branch_name: None,
+            auto_branch: None,
         },
         webhook: None,
     };
@@ -258,6 +260,7 @@ async fn error_for(status: u16, body: &str, retry_after: Option<&str>) -> Cursor
             open_as_cursor_github_app: false,
             skip_reviewer_request: false,
             branch_name: None,
+            auto_branch: None,
         },
         webhook: None,
     };

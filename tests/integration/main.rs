@@ -14,6 +14,9 @@ mod hardening;
 mod inputs;
 mod install;
 mod launch;
+mod pr_branch;
+#[cfg(feature = "rehearsal")]
+mod rehearsal;
 mod reporting;
 mod simulator;
 mod standalone;

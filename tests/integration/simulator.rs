@@ -51,6 +51,7 @@ fn request(repo: &str, branch: Option<&str>, auto_pr: bool) -> LaunchRequest {
             open_as_cursor_github_app: false,
             skip_reviewer_request: false,
             branch_name: branch.map(String::from),
+            auto_branch: None,
         },
         webhook: None,
     }

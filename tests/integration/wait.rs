@@ -48,6 +48,7 @@ impl Setup {
                 open_as_cursor_github_app: false,
                 skip_reviewer_request: false,
                 branch_name: None,
+                auto_branch: None,
             },
             webhook: None,
         };

@@ -1,0 +1,251 @@
+//! Pull requests on v0: by default the agent pushes to the pull request's own
+//! branch (`autoBranch: false`, no `branchName`, which the API would ignore);
+//! `pr-branch: new` asks for a new branch. A lost launch answer is recovered
+//! with a lookup the API honours (`GET /v0/agents?prUrl=`, our prompt, since
+//! the launch began), never by relaunching.
+
+use crate::support::*;
+use cursor_agent_action::TIME_SCALE_VAR;
+use cursor_agent_action::clock::Clock;
+use cursor_agent_action::sim::*;
+use serde_json::{Value, json};
+
+const SCALE: u32 = 600;
+const PR: &str = "https://github.com/Codertocat/Hello-World/pull/1";
+
+async fn sims() -> Simulators {
+    let s = sims_on(Clock::scaled(SCALE)).await;
+    s.cursor.set_default_scenario(Scenario::lasting(20, 120));
+    s
+}
+
+fn on_pr_comment(s: &Simulators) -> ActionTest {
+    ActionTest::new()
+        .event_json("issue_comment", &comment_on_pr_payload())
+        .against(&s.cursor_url(), Some(&s.github_url()))
+        .env(TIME_SCALE_VAR, &SCALE.to_string())
+}
+
+async fn run(t: ActionTest) -> Ran {
+    tokio::task::spawn_blocking(move || t.run()).await.unwrap()
+}
+
+fn launches(s: &Simulators) -> Vec<Value> {
+    s.cursor
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "POST" && r.path == "/v0/agents")
+        .map(|r| serde_json::from_str(&r.body).unwrap())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_pull_request_comment_pushes_to_the_pull_requests_branch_by_default() {
+    let s = sims().await;
+    let ran = run(on_pr_comment(&s)).await;
+    ran.success();
+    assert_eq!(ran.output("outcome"), "finished");
+    let sent = launches(&s);
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0]["source"], json!({"prUrl": PR}));
+    assert_eq!(sent[0]["target"]["autoBranch"], json!(false));
+    assert!(
+        sent[0]["target"].get("branchName").is_none(),
+        "no branch name the API would ignore: {}",
+        sent[0]["target"]
+    );
+    assert_eq!(ran.output("pr-url"), PR, "the agent's work lands on the PR");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn pr_url_on_an_issue_event_also_pushes_to_that_branch() {
+    let s = sims().await;
+    let ran = run(ActionTest::new()
+        .event("issues", "issues.labeled.json")
+        .against(&s.cursor_url(), Some(&s.github_url()))
+        .env(TIME_SCALE_VAR, &SCALE.to_string())
+        .input("pr-url", PR))
+    .await;
+    ran.success();
+    let sent = launches(&s);
+    assert_eq!(sent[0]["source"], json!({"prUrl": PR}));
+    assert_eq!(sent[0]["target"]["autoBranch"], json!(false));
+    assert!(sent[0]["target"].get("branchName").is_none());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn pr_branch_new_asks_for_a_new_branch() {
+    let s = sims().await;
+    let ran = run(on_pr_comment(&s).input("pr-branch", "new")).await;
+    ran.success();
+    let sent = launches(&s);
+    assert_eq!(sent[0]["source"], json!({"prUrl": PR}));
+    assert_eq!(sent[0]["target"]["autoBranch"], json!(true));
+    let branch = sent[0]["target"]["branchName"].as_str().unwrap();
+    assert!(branch.starts_with("cursor/pr-1-run-"), "{branch}");
+    assert_eq!(ran.output("branch-name"), branch);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_bad_pr_branch_names_the_input_and_its_values() {
+    let s = sims().await;
+    let ran = run(on_pr_comment(&s).input("pr-branch", "head")).await;
+    ran.status(2).stdout_has("pr-branch").stdout_has("existing");
+    assert!(launches(&s).is_empty());
+}
+
+/// The answer to the launch is lost at each moment the fault can strike
+/// (connection reset after the agent was created, or a stall until the
+/// client gives up), with another agent already working on the same PR
+/// for a different task: the action adopts its own agent, found through
+/// `prUrl`, and never launches a second one.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_lost_launch_on_a_pull_request_is_found_by_pr_url_not_relaunched() {
+    for (fault, name) in [
+        (Fault::ApplyThenReset, "reset"),
+        (Fault::ApplyThenStall, "stall"),
+    ] {
+        for pr_branch in ["existing", "new"] {
+            let s = sims().await;
+            // Someone else's agent on the same pull request, for another task.
+            let other: Value = json_of(
+                http()
+                    .post(format!("{}/v0/agents", s.cursor_url()))
+                    .basic_auth(KEY, Some(""))
+                    .json(&json!({"prompt": {"text": "an unrelated task"},
+                                  "source": {"prUrl": PR},
+                                  "target": {"autoBranch": false}})),
+            )
+            .await;
+            let other_id = other["id"].as_str().expect("the other agent").to_string();
+            s.cursor
+                .add_fault(FaultRule::new("POST", "/v0/agents", fault.clone()));
+            let ran = run(on_pr_comment(&s).input("pr-branch", pr_branch)).await;
+            ran.success();
+            let case = format!("{name}, pr-branch {pr_branch}");
+            assert_eq!(ran.output("outcome"), "finished", "{case}");
+            assert_eq!(
+                s.cursor.agents_created(),
+                2,
+                "{case}: the other agent and ours, no duplicate"
+            );
+            assert_eq!(launches(&s).len(), 2, "{case}: one launch of ours");
+            assert_ne!(ran.output("agent-id"), other_id, "{case}: not adopted");
+            assert!(ran.output("agent-id").starts_with("bc-"), "{case}");
+            let looked_up =
+                s.cursor.requests().into_iter().any(|r| {
+                    r.method == "GET" && r.path == "/v0/agents" && r.query.contains("prUrl=")
+                });
+            assert!(looked_up, "{case}: the lookup filters by prUrl");
+            ran.stdout_has("looking for this run's agent on");
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_simulator_refuses_auto_branch_without_a_pull_request() {
+    let s = sims_on(Clock::real()).await;
+    let r = http()
+        .post(format!("{}/v0/agents", s.cursor_url()))
+        .basic_auth(KEY, Some(""))
+        .json(&json!({"prompt": {"text": "x"},
+                      "source": {"repository": "https://github.com/Codertocat/Hello-World"},
+                      "target": {"autoBranch": false}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let body: Value = r.json().await.unwrap();
+    assert!(body.to_string().contains("autoBranch"), "{body}");
+    assert_eq!(s.cursor.agents_created(), 0);
+}
+
+/// The lookup after a lost answer adopts only an agent on our pull request,
+/// created since this launch began, whose first message is our prompt:
+/// not a newer agent on the same PR for another task, not an older one
+/// with the same task (an earlier run's).
+#[tokio::test(flavor = "multi_thread")]
+async fn the_pr_lookup_adopts_only_this_launchs_agent() {
+    use wiremock::matchers::{method, path, query_param};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    const OURS: &str = "bc-00000000-0000-4000-8000-000000000002";
+    const NEWER: &str = "bc-00000000-0000-4000-8000-000000000003";
+    const OLDER: &str = "bc-00000000-0000-4000-8000-000000000001";
+    const TASK: &str = "Make the flaky test deterministic";
+    let now = cursor_agent_action::sim::time::iso8601_millis(std::time::SystemTime::now());
+    let agent = |id: &str, created: &str| {
+        json!({"id": id, "name": "task", "status": "RUNNING",
+               "source": {"repository": "https://github.com/Codertocat/Hello-World"},
+               "target": {"url": format!("https://cursor.com/agents?id={id}"), "prUrl": PR,
+                          "autoCreatePr": true},
+               "createdAt": created})
+    };
+    let conversation = |text: &str| json!({"id": "c", "messages": [{"id": "m1", "type": "user_message", "text": text}]});
+    let server = MockServer::start().await;
+    // The launch reaches Cursor, but a gateway loses the answer.
+    Mock::given(method("POST"))
+        .and(path("/v0/agents"))
+        .respond_with(ResponseTemplate::new(502))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v0/agents"))
+        .and(query_param("prUrl", PR))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"agents": [
+            agent(NEWER, &now),
+            // Out of order, so that only its creation time can rule it out.
+            agent(OLDER, "2020-01-01T00:00:00.000Z"),
+            agent(OURS, &now),
+        ]})))
+        .expect(1..)
+        .mount(&server)
+        .await;
+    for (id, text, calls) in [
+        (NEWER, "another task", 1..=1),
+        (OURS, TASK, 1..=1),
+        (OLDER, TASK, 0..=0),
+    ] {
+        Mock::given(method("GET"))
+            .and(path(format!("/v0/agents/{id}/conversation")))
+            .respond_with(ResponseTemplate::new(200).set_body_json(conversation(text)))
+            .expect(calls)
+            .mount(&server)
+            .await;
+    }
+    let gh = github().await;
+    let ran = run(ActionTest::new()
+        .event_json("issue_comment", &comment_on_pr_payload())
+        .against(&server.uri(), Some(&gh.github_url()))
+        .input("prompt", TASK)
+        .input("include-context", "false")
+        .input("wait", "false")
+        .input("comment", "false"))
+    .await;
+    ran.success();
+    assert_eq!(ran.output("agent-id"), OURS);
+    server.verify().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn branch_name_with_pr_url_needs_pr_branch_new() {
+    let s = sims().await;
+    let issue = || {
+        ActionTest::new()
+            .event("issues", "issues.labeled.json")
+            .against(&s.cursor_url(), Some(&s.github_url()))
+            .env(TIME_SCALE_VAR, &SCALE.to_string())
+            .input("pr-url", PR)
+            .input("branch-name", "cursor/mine")
+    };
+    let ran = run(issue()).await;
+    ran.status(2)
+        .stdout_has("branch-name")
+        .stdout_has("pr-branch: new");
+    assert!(launches(&s).is_empty());
+    let ran = run(issue().input("pr-branch", "new")).await;
+    ran.success();
+    let sent = launches(&s);
+    assert_eq!(sent[0]["target"]["branchName"], "cursor/mine");
+    assert_eq!(sent[0]["target"]["autoBranch"], json!(true));
+}
