@@ -163,6 +163,9 @@ struct V1State {
     epoch_ms: u64,
     /// The `Last-Event-ID` of every stream connect (`None`: from the start).
     connects: Vec<Option<String>>,
+    /// `GET run` limit per key per minute (≈300 observed); 0: none.
+    run_reads_per_minute: usize,
+    run_reads: std::collections::HashMap<String, Vec<Moment>>,
 }
 
 /// The v1 half of the Cursor simulator (shares auth, faults and the request
@@ -262,6 +265,7 @@ impl V1Sim {
             clock,
             state: Arc::new(Mutex::new(V1State {
                 epoch_ms: 1_787_331_000_000,
+                run_reads_per_minute: 300,
                 ..V1State::default()
             })),
         }
@@ -275,6 +279,12 @@ impl V1Sim {
     /// Agents created (including any a lost answer hid from the client).
     pub fn agents_created(&self) -> usize {
         self.state.lock().unwrap().agents.len()
+    }
+
+    /// `GET …/runs/{runId}` calls allowed per key per minute (0: no limit);
+    /// over it, `429 rate_limit_exceeded` with `Retry-After`.
+    pub fn set_run_read_limit(&self, per_minute: usize) {
+        self.state.lock().unwrap().run_reads_per_minute = per_minute;
     }
 
     /// The `Last-Event-ID` sent with each stream connect, in order.
@@ -741,6 +751,21 @@ impl V1Sim {
                 };
                 match (method, run_tail) {
                     ("GET", []) => {
+                        let limit = state.run_reads_per_minute;
+                        let key = state.agents[index].key.clone();
+                        let reads = state.run_reads.entry(key).or_default();
+                        reads.retain(|t| now.saturating_since(*t) < Duration::from_secs(60));
+                        if limit > 0 && reads.len() >= limit {
+                            let wait = Duration::from_secs(60)
+                                .saturating_sub(now.saturating_since(reads[0]));
+                            return error(
+                                429,
+                                "rate_limit_exceeded",
+                                "Rate limit exceeded. Please try again later.",
+                            )
+                            .with_header("retry-after", &wait.as_secs().max(1).to_string());
+                        }
+                        reads.push(now);
                         let agent = &state.agents[index];
                         Reply::json(200, &Self::render_run(agent, &agent.runs[r], now))
                     }

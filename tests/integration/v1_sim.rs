@@ -313,3 +313,26 @@ async fn the_stream_has_the_recorded_shape_and_resumes_after_an_id() {
     let bad = client.stream(&agent, &run, Some("1-0")).await.unwrap_err();
     assert_eq!(bad.code(), Some("invalid_last_event_id"));
 }
+
+#[tokio::test(start_paused = true)]
+async fn run_reads_are_rate_limited_per_key_with_retry_after() {
+    let (sims, client, clock) = v1_setup(V1Scenario::lasting(3, 600)).await;
+    sims.cursor.v1().set_run_read_limit(5);
+    let created = client.create_agent(&create_request(None)).await.unwrap();
+    let (id, run) = (created.agent.id.clone(), created.run.id.clone());
+    for _ in 0..5 {
+        client.run(&id, &run).await.unwrap();
+    }
+    let limited = client.run(&id, &run).await.unwrap_err();
+    assert_eq!(
+        (limited.status(), limited.code()),
+        (Some(429), Some("rate_limit_exceeded"))
+    );
+    let wait = limited.retry_after().unwrap();
+    assert!(
+        wait <= Duration::from_secs(60) && wait >= Duration::from_secs(59),
+        "{wait:?}"
+    );
+    clock.sleep(wait).await;
+    client.run(&id, &run).await.unwrap();
+}
