@@ -94,6 +94,65 @@ impl V1Scenario {
     }
 }
 
+/// [`V1Scenario`] as the control API takes it (`POST /_sim/v1/scenario`):
+/// durations in seconds, every field optional.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct V1ScenarioJson {
+    pub creating_secs: Option<f64>,
+    pub running_secs: Option<f64>,
+    pub end_error: Option<bool>,
+    pub result_text: Option<String>,
+    pub status_lead_secs: Option<f64>,
+    /// 0: no heartbeats.
+    pub heartbeat_secs: Option<f64>,
+    /// `[after_secs, length_secs]`.
+    pub silent_tool_secs: Option<[f64; 2]>,
+    pub no_result: Option<bool>,
+    pub drops_secs: Option<Vec<f64>>,
+    pub stall_at_secs: Option<f64>,
+    pub unavailable_head: Option<u32>,
+    pub unavailable_as_event: Option<bool>,
+    pub expired: Option<bool>,
+    pub cancel_fails: Option<bool>,
+    pub buffered: Option<bool>,
+    pub cost_lag_secs: Option<f64>,
+}
+
+fn secs(s: f64) -> Duration {
+    Duration::from_secs_f64(s.clamp(0.0, 1e7))
+}
+
+impl V1ScenarioJson {
+    pub fn into_scenario(self) -> V1Scenario {
+        let d = V1Scenario::default();
+        V1Scenario {
+            creating: self.creating_secs.map_or(d.creating, secs),
+            running: self.running_secs.map_or(d.running, secs),
+            end_error: self.end_error.unwrap_or(d.end_error),
+            result_text: self.result_text.unwrap_or(d.result_text),
+            status_lead: self.status_lead_secs.map_or(d.status_lead, secs),
+            heartbeat: match self.heartbeat_secs {
+                None => d.heartbeat,
+                Some(h) if h <= 0.0 => None,
+                Some(h) => Some(secs(h)),
+            },
+            silent_tool: self.silent_tool_secs.map(|[a, l]| (secs(a), secs(l))),
+            no_result: self.no_result.unwrap_or(d.no_result),
+            drops: self
+                .drops_secs
+                .map_or(d.drops, |v| v.into_iter().map(secs).collect()),
+            stall_at: self.stall_at_secs.map(secs),
+            unavailable_head: self.unavailable_head.unwrap_or(d.unavailable_head),
+            unavailable_as_event: self.unavailable_as_event.unwrap_or(d.unavailable_as_event),
+            expired: self.expired.unwrap_or(d.expired),
+            cancel_fails: self.cancel_fails.unwrap_or(d.cancel_fails),
+            buffered: self.buffered.unwrap_or(d.buffered),
+            cost_lag: self.cost_lag_secs.map_or(d.cost_lag, secs),
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 struct TimedEvent {
     at: Moment,
@@ -274,6 +333,15 @@ impl V1Sim {
     /// How runs created from now on behave.
     pub fn set_scenario(&self, scenario: V1Scenario) {
         self.state.lock().unwrap().scenario = scenario;
+    }
+
+    /// Forgets every agent and goes back to the default scenario.
+    pub fn reset(&self) {
+        let mut s = self.state.lock().unwrap();
+        s.agents.clear();
+        s.connects.clear();
+        s.run_reads.clear();
+        s.scenario = V1Scenario::default();
     }
 
     /// Agents created (including any a lost answer hid from the client).

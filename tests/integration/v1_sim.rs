@@ -336,3 +336,43 @@ async fn run_reads_are_rate_limited_per_key_with_retry_after() {
     clock.sleep(wait).await;
     client.run(&id, &run).await.unwrap();
 }
+
+#[tokio::test(start_paused = true)]
+async fn the_control_api_sets_v1_scenarios_and_refuses_unknown_fields() {
+    let (sims, client, _) = v1_setup(V1Scenario::default()).await;
+    let post = |body: serde_json::Value| {
+        http()
+            .post(format!("{}/_sim/v1/scenario", sims.cursor_url()))
+            .json(&body)
+            .send()
+    };
+    assert_eq!(
+        post(serde_json::json!({"expired": true, "heartbeat_secs": 0}))
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    assert_eq!(
+        post(serde_json::json!({"expird": true}))
+            .await
+            .unwrap()
+            .status(),
+        400
+    );
+    let created = client.create_agent(&create_request(None)).await.unwrap();
+    let err = client
+        .stream(&created.agent.id, &created.run.id, None)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (err.status(), err.code()),
+        (Some(410), Some("stream_expired"))
+    );
+    http()
+        .post(format!("{}/_sim/reset", sims.cursor_url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(sims.cursor.v1().agents_created(), 0);
+}
