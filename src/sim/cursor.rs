@@ -838,7 +838,17 @@ impl CursorSim {
                     Err(e) => Reply::json(400, &json!({"error": e.to_string()})),
                 }
             }
+            ("POST", "/_sim/v1/scenario") => {
+                match serde_json::from_value::<super::cursor_v1::V1ScenarioJson>(body) {
+                    Ok(s) => {
+                        self.v1.set_scenario(s.into_scenario());
+                        Reply::json(200, &json!({"ok": true}))
+                    }
+                    Err(e) => Reply::json(400, &json!({"error": e.to_string()})),
+                }
+            }
             ("POST", "/_sim/reset") => {
+                self.v1.reset();
                 let mut state = self.state.lock().unwrap();
                 state.agents.clear();
                 state.faults.clear();

@@ -94,6 +94,65 @@ impl V1Scenario {
     }
 }
 
+/// [`V1Scenario`] as the control API takes it (`POST /_sim/v1/scenario`):
+/// durations in seconds, every field optional.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct V1ScenarioJson {
+    pub creating_secs: Option<f64>,
+    pub running_secs: Option<f64>,
+    pub end_error: Option<bool>,
+    pub result_text: Option<String>,
+    pub status_lead_secs: Option<f64>,
+    /// 0: no heartbeats.
+    pub heartbeat_secs: Option<f64>,
+    /// `[after_secs, length_secs]`.
+    pub silent_tool_secs: Option<[f64; 2]>,
+    pub no_result: Option<bool>,
+    pub drops_secs: Option<Vec<f64>>,
+    pub stall_at_secs: Option<f64>,
+    pub unavailable_head: Option<u32>,
+    pub unavailable_as_event: Option<bool>,
+    pub expired: Option<bool>,
+    pub cancel_fails: Option<bool>,
+    pub buffered: Option<bool>,
+    pub cost_lag_secs: Option<f64>,
+}
+
+fn secs(s: f64) -> Duration {
+    Duration::from_secs_f64(s.clamp(0.0, 1e7))
+}
+
+impl V1ScenarioJson {
+    pub fn into_scenario(self) -> V1Scenario {
+        let d = V1Scenario::default();
+        V1Scenario {
+            creating: self.creating_secs.map_or(d.creating, secs),
+            running: self.running_secs.map_or(d.running, secs),
+            end_error: self.end_error.unwrap_or(d.end_error),
+            result_text: self.result_text.unwrap_or(d.result_text),
+            status_lead: self.status_lead_secs.map_or(d.status_lead, secs),
+            heartbeat: match self.heartbeat_secs {
+                None => d.heartbeat,
+                Some(h) if h <= 0.0 => None,
+                Some(h) => Some(secs(h)),
+            },
+            silent_tool: self.silent_tool_secs.map(|[a, l]| (secs(a), secs(l))),
+            no_result: self.no_result.unwrap_or(d.no_result),
+            drops: self
+                .drops_secs
+                .map_or(d.drops, |v| v.into_iter().map(secs).collect()),
+            stall_at: self.stall_at_secs.map(secs),
+            unavailable_head: self.unavailable_head.unwrap_or(d.unavailable_head),
+            unavailable_as_event: self.unavailable_as_event.unwrap_or(d.unavailable_as_event),
+            expired: self.expired.unwrap_or(d.expired),
+            cancel_fails: self.cancel_fails.unwrap_or(d.cancel_fails),
+            buffered: self.buffered.unwrap_or(d.buffered),
+            cost_lag: self.cost_lag_secs.map_or(d.cost_lag, secs),
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 struct TimedEvent {
     at: Moment,
@@ -163,6 +222,9 @@ struct V1State {
     epoch_ms: u64,
     /// The `Last-Event-ID` of every stream connect (`None`: from the start).
     connects: Vec<Option<String>>,
+    /// `GET run` limit per key per minute (≈300 observed); 0: none.
+    run_reads_per_minute: usize,
+    run_reads: std::collections::HashMap<String, Vec<Moment>>,
 }
 
 /// The v1 half of the Cursor simulator (shares auth, faults and the request
@@ -262,6 +324,7 @@ impl V1Sim {
             clock,
             state: Arc::new(Mutex::new(V1State {
                 epoch_ms: 1_787_331_000_000,
+                run_reads_per_minute: 300,
                 ..V1State::default()
             })),
         }
@@ -272,9 +335,24 @@ impl V1Sim {
         self.state.lock().unwrap().scenario = scenario;
     }
 
+    /// Forgets every agent and goes back to the default scenario.
+    pub fn reset(&self) {
+        let mut s = self.state.lock().unwrap();
+        s.agents.clear();
+        s.connects.clear();
+        s.run_reads.clear();
+        s.scenario = V1Scenario::default();
+    }
+
     /// Agents created (including any a lost answer hid from the client).
     pub fn agents_created(&self) -> usize {
         self.state.lock().unwrap().agents.len()
+    }
+
+    /// `GET …/runs/{runId}` calls allowed per key per minute (0: no limit);
+    /// over it, `429 rate_limit_exceeded` with `Retry-After`.
+    pub fn set_run_read_limit(&self, per_minute: usize) {
+        self.state.lock().unwrap().run_reads_per_minute = per_minute;
     }
 
     /// The `Last-Event-ID` sent with each stream connect, in order.
@@ -741,6 +819,21 @@ impl V1Sim {
                 };
                 match (method, run_tail) {
                     ("GET", []) => {
+                        let limit = state.run_reads_per_minute;
+                        let key = state.agents[index].key.clone();
+                        let reads = state.run_reads.entry(key).or_default();
+                        reads.retain(|t| now.saturating_since(*t) < Duration::from_secs(60));
+                        if limit > 0 && reads.len() >= limit {
+                            let wait = Duration::from_secs(60)
+                                .saturating_sub(now.saturating_since(reads[0]));
+                            return error(
+                                429,
+                                "rate_limit_exceeded",
+                                "Rate limit exceeded. Please try again later.",
+                            )
+                            .with_header("retry-after", &wait.as_secs().max(1).to_string());
+                        }
+                        reads.push(now);
                         let agent = &state.agents[index];
                         Reply::json(200, &Self::render_run(agent, &agent.runs[r], now))
                     }

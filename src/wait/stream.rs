@@ -37,8 +37,54 @@ use crate::cursor::ErrorClass;
 use crate::cursor::v1::sse::{SseEvent, SseParser};
 use crate::cursor::v1::{Git, Run, RunStatus, RunStream, V1Client, V1Error};
 use crate::retry::{Backoff, delay_for};
+use bytes::Bytes;
 use std::collections::{HashSet, VecDeque};
+use std::future::Future;
 use std::time::Duration;
+
+/// Where the follower reads the run from: the v1 client, or (benchmarks,
+/// tests) a model of it.
+pub trait RunSource {
+    type Stream: ChunkStream;
+    /// Opens the run's stream, resuming after `last_event_id`.
+    fn stream(
+        &self,
+        agent: &str,
+        run: &str,
+        last_event_id: Option<&str>,
+    ) -> impl Future<Output = Result<Self::Stream, V1Error>>;
+    /// Reads the run.
+    fn run(&self, agent: &str, run: &str) -> impl Future<Output = Result<Run, V1Error>>;
+}
+
+/// An open stream's body, in chunks split anywhere.
+pub trait ChunkStream {
+    /// The next bytes; `None` when the server closed the stream.
+    fn chunk(&mut self) -> impl Future<Output = Result<Option<Bytes>, V1Error>>;
+}
+
+impl RunSource for V1Client {
+    type Stream = RunStream;
+
+    fn stream(
+        &self,
+        agent: &str,
+        run: &str,
+        last_event_id: Option<&str>,
+    ) -> impl Future<Output = Result<RunStream, V1Error>> {
+        V1Client::stream(self, agent, run, last_event_id)
+    }
+
+    fn run(&self, agent: &str, run: &str) -> impl Future<Output = Result<Run, V1Error>> {
+        V1Client::run(self, agent, run)
+    }
+}
+
+impl ChunkStream for RunStream {
+    fn chunk(&mut self) -> impl Future<Output = Result<Option<Bytes>, V1Error>> {
+        RunStream::chunk(self)
+    }
+}
 
 /// Quiet after a terminal `status` before the run is read to confirm it.
 pub const QUIET_CONFIRM: Duration = Duration::from_secs(10);
@@ -116,8 +162,8 @@ pub enum StreamEvent {
     Done(StreamEnd),
 }
 
-pub struct StreamFollower<'a> {
-    client: &'a V1Client,
+pub struct StreamFollower<'a, S: RunSource = V1Client> {
+    client: &'a S,
     agent: String,
     run: String,
     config: StreamConfig,
@@ -126,7 +172,7 @@ pub struct StreamFollower<'a> {
     rng: fastrand::Rng,
     queue: VecDeque<StreamEvent>,
     done: bool,
-    conn: Option<RunStream>,
+    conn: Option<S::Stream>,
     parser: SseParser,
     last_id: Option<String>,
     seen: HashSet<(String, String, String)>,
@@ -152,9 +198,9 @@ pub struct StreamFollower<'a> {
     requests: u32,
 }
 
-impl<'a> StreamFollower<'a> {
+impl<'a, S: RunSource> StreamFollower<'a, S> {
     pub fn new(
-        client: &'a V1Client,
+        client: &'a S,
         agent: &str,
         run: &str,
         config: StreamConfig,
@@ -667,5 +713,118 @@ impl<'a> StreamFollower<'a> {
             }
             _ => {}
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cell::RefCell;
+
+    const NO_TOOLS: &[u8] = include_bytes!("../../tests/fixtures/v1-streams/no_tools.sse");
+    const AGENT: &str = "bc-5012b32d-8b28-43b8-853f-da1aeba60415";
+    const RUN: &str = "run-3f18821e-16c5-4408-a9a1-222812408ac7";
+
+    /// Serves `body` one byte per chunk, then ends; the run reads as `status`.
+    struct Scripted {
+        body: Vec<u8>,
+        status: RunStatus,
+        connects: RefCell<Vec<Option<String>>>,
+        reads: RefCell<u32>,
+    }
+
+    struct Bytewise(VecDeque<u8>);
+
+    impl ChunkStream for Bytewise {
+        async fn chunk(&mut self) -> Result<Option<Bytes>, V1Error> {
+            Ok(self.0.pop_front().map(|b| Bytes::from(vec![b])))
+        }
+    }
+
+    impl RunSource for Scripted {
+        type Stream = Bytewise;
+
+        async fn stream(&self, _: &str, _: &str, last: Option<&str>) -> Result<Bytewise, V1Error> {
+            self.connects.borrow_mut().push(last.map(String::from));
+            Ok(Bytewise(self.body.iter().copied().collect()))
+        }
+
+        async fn run(&self, agent: &str, run: &str) -> Result<Run, V1Error> {
+            *self.reads.borrow_mut() += 1;
+            Ok(Run {
+                id: run.into(),
+                agent_id: agent.into(),
+                status: self.status.clone(),
+                created_at: None,
+                updated_at: None,
+                duration_ms: None,
+                result: Some("Paris".into()),
+                git: None,
+            })
+        }
+    }
+
+    async fn follow(source: &Scripted) -> (StreamEnd, Vec<StreamEvent>) {
+        let clock = Clock::real();
+        let now = clock.now();
+        let config = StreamConfig {
+            schedule: PollSchedule::new(Duration::from_secs(10), Duration::from_secs(60)),
+            started: now,
+            deadline: now + Duration::from_secs(3600),
+        };
+        let mut f = StreamFollower::new(source, AGENT, RUN, config, clock, Cancel::new());
+        let mut events = Vec::new();
+        loop {
+            match f.next().await {
+                StreamEvent::Done(end) => return (end, events),
+                e => events.push(e),
+            }
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_recording_byte_by_byte_ends_from_result_without_a_read() {
+        let source = Scripted {
+            body: [NO_TOOLS, b"\n"].concat(),
+            status: RunStatus::Running,
+            connects: RefCell::default(),
+            reads: RefCell::default(),
+        };
+        let (end, events) = follow(&source).await;
+        let StreamEnd::Ended { run, text, .. } = end else {
+            panic!("{end:?}");
+        };
+        assert_eq!(run.status, RunStatus::Finished);
+        assert_eq!(text.as_deref(), Some("Paris"));
+        assert_eq!(*source.reads.borrow(), 0);
+        let assistant: Vec<_> = events
+            .iter()
+            .filter(|e| matches!(e, StreamEvent::Assistant(_)))
+            .collect();
+        assert_eq!(assistant.len(), 1, "twins ignored");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_stream_cut_after_its_finished_status_is_confirmed_by_a_read() {
+        let text = std::str::from_utf8(NO_TOOLS).unwrap();
+        let cut = text.find("id: 1787331057248-0").unwrap();
+        let source = Scripted {
+            body: NO_TOOLS[..cut].to_vec(),
+            status: RunStatus::Finished,
+            connects: RefCell::default(),
+            reads: RefCell::default(),
+        };
+        let clock = Clock::real();
+        let (end, _) = follow(&source).await;
+        let StreamEnd::Ended { run, confirmed, .. } = end else {
+            panic!("{end:?}");
+        };
+        assert_eq!(run.status, RunStatus::Finished);
+        assert!(confirmed);
+        assert_eq!(*source.reads.borrow(), 1);
+        // Closed right after the terminal status: confirmed at once, not
+        // after a reconnect.
+        assert_eq!(source.connects.borrow().len(), 1);
+        assert!(clock.now().since_start() < QUIET_CONFIRM);
     }
 }

@@ -251,3 +251,128 @@ async fn v0_and_v1_share_one_port() {
     let v0 = cursor_client(&sims.cursor_url(), KEY, Clock::real());
     assert!(!v0.models().await.unwrap().models.is_empty());
 }
+
+/// Reads a whole stream from the simulator (it closes after `done`).
+async fn read_stream(
+    client: &V1Client,
+    agent: &str,
+    run: &str,
+    last: Option<&str>,
+) -> Vec<cursor_agent_action::cursor::v1::sse::SseEvent> {
+    let mut s = client.stream(agent, run, last).await.unwrap();
+    assert_eq!(s.retention_seconds, Some(86400));
+    let mut p = cursor_agent_action::cursor::v1::sse::SseParser::new();
+    let mut events = Vec::new();
+    while let Some(chunk) = s.chunk().await.unwrap() {
+        events.extend(p.feed(&chunk).unwrap());
+    }
+    events
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_stream_has_the_recorded_shape_and_resumes_after_an_id() {
+    let (_sims, client, clock) = v1_setup(V1Scenario::lasting(3, 30)).await;
+    let created = client.create_agent(&create_request(None)).await.unwrap();
+    let (agent, run) = (created.agent.id.clone(), created.run.id.clone());
+    let events = read_stream(&client, &agent, &run, None).await;
+    let kinds: Vec<&str> = events.iter().map(|e| e.event.as_str()).collect();
+    // Sticky status without an id at the top; CREATING then RUNNING.
+    assert_eq!((kinds[0], events[0].id.as_deref()), ("status", None));
+    assert!(events[0].data.contains("CREATING"), "{:?}", events[0]);
+    assert!(
+        events
+            .iter()
+            .any(|e| e.event == "status" && e.data.contains("RUNNING"))
+    );
+    // Twins share ids.
+    for (i, e) in events.iter().enumerate() {
+        if e.event == "assistant" || e.event == "thinking" {
+            assert_eq!(events[i + 1].event, "interaction_update");
+            assert_eq!(events[i + 1].id, e.id);
+        }
+    }
+    // status FINISHED (no id) seconds before result; result and done share an id.
+    // (Heartbeats may come between them.)
+    let content: Vec<_> = events.iter().filter(|e| e.event != "heartbeat").collect();
+    let n = content.len();
+    let tail: Vec<&str> = content[n - 3..].iter().map(|e| e.event.as_str()).collect();
+    assert_eq!(tail, ["status", "result", "done"]);
+    assert!(content[n - 3].id.is_none() && content[n - 3].data.contains("FINISHED"));
+    assert_eq!(content[n - 2].id, content[n - 1].id);
+    assert!(clock.now().since_start() >= Duration::from_secs(33));
+    // Resuming after an id: the sticky status, then only later events.
+    let mid = events.iter().position(|e| e.event == "tool_call").unwrap();
+    let resumed = read_stream(&client, &agent, &run, events[mid].id.as_deref()).await;
+    assert_eq!(resumed[0].event, "status");
+    assert!(
+        resumed[0].data.contains("FINISHED"),
+        "sticky = the current status"
+    );
+    assert_eq!(&resumed[1..], &events[mid + 1..]);
+    // An id from elsewhere is refused.
+    let bad = client.stream(&agent, &run, Some("1-0")).await.unwrap_err();
+    assert_eq!(bad.code(), Some("invalid_last_event_id"));
+}
+
+#[tokio::test(start_paused = true)]
+async fn run_reads_are_rate_limited_per_key_with_retry_after() {
+    let (sims, client, clock) = v1_setup(V1Scenario::lasting(3, 600)).await;
+    sims.cursor.v1().set_run_read_limit(5);
+    let created = client.create_agent(&create_request(None)).await.unwrap();
+    let (id, run) = (created.agent.id.clone(), created.run.id.clone());
+    for _ in 0..5 {
+        client.run(&id, &run).await.unwrap();
+    }
+    let limited = client.run(&id, &run).await.unwrap_err();
+    assert_eq!(
+        (limited.status(), limited.code()),
+        (Some(429), Some("rate_limit_exceeded"))
+    );
+    let wait = limited.retry_after().unwrap();
+    assert!(
+        wait <= Duration::from_secs(60) && wait >= Duration::from_secs(59),
+        "{wait:?}"
+    );
+    clock.sleep(wait).await;
+    client.run(&id, &run).await.unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_control_api_sets_v1_scenarios_and_refuses_unknown_fields() {
+    let (sims, client, _) = v1_setup(V1Scenario::default()).await;
+    let post = |body: serde_json::Value| {
+        http()
+            .post(format!("{}/_sim/v1/scenario", sims.cursor_url()))
+            .json(&body)
+            .send()
+    };
+    assert_eq!(
+        post(serde_json::json!({"expired": true, "heartbeat_secs": 0}))
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    assert_eq!(
+        post(serde_json::json!({"expird": true}))
+            .await
+            .unwrap()
+            .status(),
+        400
+    );
+    let created = client.create_agent(&create_request(None)).await.unwrap();
+    let err = client
+        .stream(&created.agent.id, &created.run.id, None)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (err.status(), err.code()),
+        (Some(410), Some("stream_expired"))
+    );
+    http()
+        .post(format!("{}/_sim/reset", sims.cursor_url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(sims.cursor.v1().agents_created(), 0);
+}

@@ -255,6 +255,21 @@ impl V1Error {
         let Self::Status { body, .. } = self else {
             return false;
         };
+        // A specific code says what happened; only a vague body is matched.
+        if matches!(
+            body.code(),
+            Some(
+                "agent_busy"
+                    | "agent_archived"
+                    | "agent_id_conflict"
+                    | "run_not_cancellable"
+                    | "stream_unavailable"
+                    | "stream_expired"
+                    | "invalid_last_event_id"
+            )
+        ) {
+            return false;
+        }
         [
             "concurrent",
             "too many agents",
@@ -467,6 +482,22 @@ mod tests {
             r#"{"error":{"code":"x","message":"m","helpUrl":"javascript:alert(1)"}}"#,
         );
         assert!(!e.actionable("o/r").contains("javascript"));
+    }
+
+    #[test]
+    fn the_agent_limit_is_matched_only_on_vague_bodies() {
+        let limit = status(
+            403,
+            r#"{"error":{"code":"plan_required","message":"Maximum number of agents running at once reached"}}"#,
+        );
+        assert!(limit.is_agent_limit());
+        assert!(limit.actionable("o/r").contains("archive finished agents"));
+        let busy = status(
+            409,
+            r#"{"error":{"code":"agent_busy","message":"a concurrent run is active"}}"#,
+        );
+        assert!(!busy.is_agent_limit());
+        assert!(busy.actionable("o/r").contains("agent_busy"));
     }
 
     #[test]
