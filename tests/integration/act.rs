@@ -19,7 +19,7 @@ use std::process::Command;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-const SCALE: u32 = 600;
+const SCALE: u32 = 120;
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
 /// The `act` binary: the one scripts/test installed, else one on PATH.

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 
 /// A 20 s start and a 2 min run take a quarter of a second.
-const SCALE: u32 = 600;
+const SCALE: u32 = 120;
 
 async fn sims() -> Simulators {
     let s = sims_on(Clock::scaled(SCALE)).await;

@@ -10,7 +10,7 @@ use cursor_agent_action::clock::Clock;
 use cursor_agent_action::sim::*;
 use serde_json::{Value, json};
 
-const SCALE: u32 = 600;
+const SCALE: u32 = 120;
 const PR: &str = "https://github.com/Codertocat/Hello-World/pull/1";
 
 async fn sims() -> Simulators {

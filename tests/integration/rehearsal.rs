@@ -20,7 +20,7 @@ use cursor_agent_action::sim::*;
 use std::path::PathBuf;
 use std::process::Command;
 
-const SCALE: u32 = 600;
+const SCALE: u32 = 120;
 const DIST_VAR: &str = "CURSOR_AGENT_ACTION_REHEARSAL_DIST";
 
 /// The packaged archive and the checksum line scripts/package wrote.
