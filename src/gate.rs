@@ -134,6 +134,9 @@ struct Facts<'a> {
     labelable: bool,
     /// The label added or removed, on `labeled` / `unlabeled`.
     label: Option<&'a str>,
+    /// Who wrote the issue, PR or discussion (its title and body are the
+    /// request unless `label` selected the event).
+    author: Option<&'a crate::context::User>,
     /// The text `trigger-phrase` is looked for in.
     text: Option<String>,
     /// A comment or review: its text is the request.
@@ -170,6 +173,7 @@ fn facts(ctx: &Context) -> Facts<'_> {
         action: ctx.action(),
         labelable: false,
         label: None,
+        author: None,
         text: None,
         message: None,
     };
@@ -177,6 +181,7 @@ fn facts(ctx: &Context) -> Facts<'_> {
         Event::Issues { issue, label, .. } => Facts {
             labelable: true,
             label: label.as_ref().map(|l| l.name.as_str()),
+            author: issue.user.as_ref(),
             text: Some(title_body(&issue.title, &issue.body)),
             ..none
         },
@@ -187,6 +192,7 @@ fn facts(ctx: &Context) -> Facts<'_> {
         } => Facts {
             labelable: true,
             label: label.as_ref().map(|l| l.name.as_str()),
+            author: pr.user.as_ref(),
             text: Some(title_body(&pr.title, &pr.body)),
             ..none
         },
@@ -195,6 +201,7 @@ fn facts(ctx: &Context) -> Facts<'_> {
         } => Facts {
             labelable: true,
             label: label.as_ref().map(|l| l.name.as_str()),
+            author: discussion.user.as_ref(),
             text: Some(title_body(&discussion.title, &discussion.body)),
             ..none
         },
@@ -300,6 +307,7 @@ pub fn decide(inputs: &Inputs, ctx: &Context) -> Decision {
     // comments and reviews it selects nothing: they are selected by
     // `trigger-phrase`, so one workflow can take both.
     let mut phrase_applies = true;
+    let mut selected_by_label = false;
     if let Some(wanted) = &inputs.label
         && facts.labelable
     {
@@ -315,6 +323,7 @@ pub fn decide(inputs: &Inputs, ctx: &Context) -> Decision {
             ));
         }
         phrase_applies = false;
+        selected_by_label = true;
     }
     if let Some(phrase) = &inputs.trigger_phrase
         && phrase_applies
@@ -341,6 +350,13 @@ pub fn decide(inputs: &Inputs, ctx: &Context) -> Decision {
         }
     }
     if let Some(author) = ctx.comment().and_then(|c| c.user.as_ref()) {
+        who.push(author);
+    }
+    // An issue, PR or discussion not selected by `label`: its title and body
+    // are the request (and hold the phrase), so their author asks too, not
+    // only whoever closed, edited or reopened it. A label is a writer's
+    // decision to hand anyone's issue to the agent.
+    if !selected_by_label && let Some(author) = facts.author {
         who.push(author);
     }
     if let Event::WorkflowRun {

@@ -127,7 +127,7 @@ fn gated_events() -> Vec<(&'static str, Value, Pairs)> {
 fn as_bot(mut v: Value, login: &str) -> Value {
     let bot = json!({"login": login, "id": 29139614, "type": "Bot"});
     v["sender"] = bot.clone();
-    for key in ["comment", "review"] {
+    for key in ["comment", "review", "issue", "pull_request", "discussion"] {
         if v.get(key).is_some() {
             v[key]["user"] = bot.clone();
         }
