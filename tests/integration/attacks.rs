@@ -5,8 +5,11 @@
 
 use crate::support::*;
 use cursor_agent_action::clock::Clock;
+use cursor_agent_action::report::comment::Marker;
 use cursor_agent_action::sim::*;
 use serde_json::{Value, json};
+
+const REPO: &str = "Codertocat/Hello-World";
 
 async fn sims() -> Simulators {
     let s = sims_on(Clock::real()).await;
@@ -98,4 +101,135 @@ async fn a_writer_acting_on_a_readers_issue_does_not_launch_the_readers_phrase()
     ran.success();
     assert_eq!(ran.output("outcome"), "launched", "{}", ran.stdout);
     assert_eq!(launches(&s), 2);
+}
+
+/// Launches an agent straight through the Cursor API, as another trigger
+/// of the same account would (another issue's agent): its id is public in
+/// that issue's comment.
+async fn other_agent(s: &Simulators) -> String {
+    let launch = json!({"prompt": {"text": "another issue's task"}, "source": {"repository": "https://github.com/Codertocat/Hello-World"}});
+    let agent: Value = json_of(
+        http()
+            .post(format!("{}/v0/agents", s.cursor_url()))
+            .bearer_auth(KEY)
+            .json(&launch),
+    )
+    .await;
+    agent["id"].as_str().unwrap().to_string()
+}
+
+/// Our marker, copied by mallory into a comment of her own (it renders as
+/// nothing, so the maintainers do not see it).
+fn forged(s: &Simulators, issue: u64, marker: &Marker, association: &str) -> u64 {
+    s.github.add_comment(
+        REPO,
+        issue,
+        &format!("{}\nLooks good to me!", marker.render()),
+        GhUser::user("mallory", 666),
+        association,
+    )
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_copied_marker_does_not_steer_a_followup_to_another_agent() {
+    // COLLABORATOR and MEMBER are associations, not permissions: a triage
+    // collaborator and an org member with read access carry them too.
+    for (role, association) in [("triage", "COLLABORATOR"), ("read", "MEMBER")] {
+        let s = sims().await;
+        s.github.set_permission("mallory", role);
+        let first = test(&s, "issues", &fixture("issues.labeled.json"))
+            .run_in_process()
+            .await;
+        first.success();
+        let ours = first.output("agent-id").to_string();
+        let victim = other_agent(&s).await;
+        forged(&s, 1, &Marker::new(Some(&victim), Some(1), 1), association);
+
+        // The maintainer's comment command is sent to this issue's agent.
+        let ran = test(&s, "issue_comment", &fixture("issue_comment.created.json"))
+            .env("GITHUB_RUN_ID", "1234567891")
+            .run_in_process()
+            .await;
+        ran.success();
+        let followups: Vec<String> = s
+            .cursor
+            .requests()
+            .into_iter()
+            .filter(|r| r.path.ends_with("/followup"))
+            .map(|r| r.path)
+            .collect();
+        assert_eq!(
+            followups,
+            vec![format!("/v0/agents/{ours}/followup")],
+            "{role}: {}",
+            ran.stdout
+        );
+        assert_eq!(ran.output("agent-id"), ours, "{role}");
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_copied_marker_does_not_make_a_rerun_edit_the_copiers_comment() {
+    let s = sims().await;
+    s.github.set_permission("mallory", "triage");
+    // Attempt 1 leaves its agent running (its comment shows run id and key).
+    let first = test(&s, "issues", &fixture("issues.labeled.json"))
+        .input("wait", "false")
+        .run_in_process()
+        .await;
+    first.success();
+    let ours = first.output("agent-id").to_string();
+    let real = s.github.comments(REPO, 1)[0].clone();
+    let mut copied = Marker::find(&real.body).unwrap();
+    let victim = other_agent(&s).await;
+    copied.agent = Some(victim.clone());
+    let fake = forged(&s, 1, &copied, "COLLABORATOR");
+
+    let second = test(&s, "issues", &fixture("issues.labeled.json"))
+        .env("GITHUB_RUN_ATTEMPT", "2")
+        .run_in_process()
+        .await;
+    second.success();
+    assert_eq!(second.output("agent-id"), ours, "{}", second.stdout);
+    let comments = s.github.comments(REPO, 1);
+    let mallorys = comments.iter().find(|c| c.id == fake).unwrap();
+    assert!(
+        mallorys.body.ends_with("Looks good to me!"),
+        "the action edited mallory's comment:\n{}",
+        mallorys.body
+    );
+    assert_eq!(second.output("comment-url"), first.output("comment-url"));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_marker_written_with_a_writers_personal_token_is_still_believed() {
+    // With a personal access token the action comments as that user (a
+    // MEMBER with write access), not as a bot: its markers still count.
+    let s = sims().await;
+    s.github.set_permission("release-bot-user", "write");
+    let agent = other_agent(&s).await;
+    s.github.add_comment(
+        REPO,
+        1,
+        &format!(
+            "{}\n### ✅ Cursor agent finished",
+            Marker::new(Some(&agent), Some(1), 1).render()
+        ),
+        GhUser::user("release-bot-user", 4242),
+        "MEMBER",
+    );
+    let ran = test(&s, "issue_comment", &fixture("issue_comment.created.json"))
+        .run_in_process()
+        .await;
+    ran.success();
+    assert_eq!(ran.output("agent-id"), agent, "{}", ran.stdout);
+    assert_eq!(s.cursor.count("POST", "/v0/agents/*/followup"), 1);
+    // One lookup for the comment's author, besides the commenter's own.
+    assert_eq!(
+        s.github.count(
+            "GET",
+            "/repos/*/*/collaborators/release-bot-user/permission"
+        ),
+        1
+    );
 }
