@@ -202,6 +202,44 @@ async fn a_copied_marker_does_not_make_a_rerun_edit_the_copiers_comment() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn a_lost_comment_post_never_adopts_someone_elses_copy_of_the_marker() {
+    let s = sims().await;
+    // A first run shows the launch's key in its marker (the key does not
+    // depend on the run id); mallory, a reader, predicts the next run's id.
+    test(&s, "issues", &fixture("issues.labeled.json"))
+        .input("wait", "false")
+        .run_in_process()
+        .await
+        .success();
+    let mut copied = Marker::find(&s.github.comments(REPO, 1)[0].body).unwrap();
+    copied.agent = None;
+    copied.run = Some(1234567891);
+    let fake = forged(&s, 1, &copied, "NONE");
+    // The next run's comment post fails with a 502 that did not land.
+    s.github.add_fault(FaultRule::new(
+        "POST",
+        "/repos/*/*/issues/*/comments",
+        Fault::status(502),
+    ));
+    let ran = test(&s, "issues", &fixture("issues.labeled.json"))
+        .env("GITHUB_RUN_ID", "1234567891")
+        .run_in_process()
+        .await;
+    ran.success();
+    let comments = s.github.comments(REPO, 1);
+    let mallorys = comments.iter().find(|c| c.id == fake).unwrap();
+    assert!(
+        mallorys.body.ends_with("Looks good to me!"),
+        "the action took mallory's comment for its own:\n{}",
+        mallorys.body
+    );
+    let url = ran.output("comment-url");
+    assert!(!url.ends_with(&fake.to_string()), "{url}");
+    let ours = comments.iter().filter(|c| c.user.kind == "Bot").count();
+    assert_eq!(ours, 2, "one comment per run");
+}
+
+#[tokio::test(start_paused = true)]
 async fn a_marker_written_with_a_writers_personal_token_is_still_believed() {
     // With a personal access token the action comments as that user (a
     // MEMBER with write access), not as a bot: its markers still count.
