@@ -307,7 +307,6 @@ pub fn decide(inputs: &Inputs, ctx: &Context) -> Decision {
     // comments and reviews it selects nothing: they are selected by
     // `trigger-phrase`, so one workflow can take both.
     let mut phrase_applies = true;
-    let mut selected_by_label = false;
     if let Some(wanted) = &inputs.label
         && facts.labelable
     {
@@ -323,8 +322,9 @@ pub fn decide(inputs: &Inputs, ctx: &Context) -> Decision {
             ));
         }
         phrase_applies = false;
-        selected_by_label = true;
     }
+    let selected_by_phrase =
+        inputs.trigger_phrase.is_some() && phrase_applies && facts.message.is_none();
     if let Some(phrase) = &inputs.trigger_phrase
         && phrase_applies
         && !contains_phrase(facts.text.as_deref().unwrap_or(""), phrase)
@@ -352,11 +352,12 @@ pub fn decide(inputs: &Inputs, ctx: &Context) -> Decision {
     if let Some(author) = ctx.comment().and_then(|c| c.user.as_ref()) {
         who.push(author);
     }
-    // An issue, PR or discussion not selected by `label`: its title and body
-    // are the request (and hold the phrase), so their author asks too, not
-    // only whoever closed, edited or reopened it. A label is a writer's
-    // decision to hand anyone's issue to the agent.
-    if !selected_by_label && let Some(author) = facts.author {
+    // An issue, PR or discussion selected by `trigger-phrase`: the phrase is
+    // in its title or body, so their author asks too, not only whoever
+    // closed, edited, labeled or reopened it. (Selected by `label`, or by no
+    // filter, the sender's act is the decision: a writer labeling anyone's
+    // issue hands it to the agent.)
+    if selected_by_phrase && let Some(author) = facts.author {
         who.push(author);
     }
     if let Event::WorkflowRun {

@@ -91,16 +91,26 @@ async fn a_writer_acting_on_a_readers_issue_does_not_launch_the_readers_phrase()
         .await
         .success();
     assert_eq!(launches(&s), 1);
-    // With `label`, the writer adding it is the decision: a reader's issue
-    // labeled by a writer launches (the label workflow's purpose).
-    let ran = test(&s, "issues", &readers_issue("labeled"))
-        .input("label", "bug")
-        .input("wait", "false")
-        .run_in_process()
-        .await;
-    ran.success();
-    assert_eq!(ran.output("outcome"), "launched", "{}", ran.stdout);
-    assert_eq!(launches(&s), 2);
+    // With `label` (or no filter, the workflow's `if:` choosing the label),
+    // the writer adding it is the decision: a reader's issue labeled by a
+    // writer launches (the label workflow's purpose).
+    for (run, inputs) in [("1", vec![("label", "bug")]), ("2", vec![])] {
+        let mut t = test(&s, "issues", &readers_issue("labeled"))
+            .env("GITHUB_RUN_ID", run)
+            .input("wait", "false");
+        for (k, v) in &inputs {
+            t = t.input(k, v);
+        }
+        let ran = t.run_in_process().await;
+        ran.success();
+        assert_eq!(
+            ran.output("outcome"),
+            "launched",
+            "{inputs:?}: {}",
+            ran.stdout
+        );
+    }
+    assert_eq!(launches(&s), 3);
 }
 
 /// Launches an agent straight through the Cursor API, as another trigger
