@@ -120,6 +120,18 @@ fn map_error(e: octocrab::Error) -> GitHubError {
     }
 }
 
+/// The role in a permission answer: `role_name` when it is a base role,
+/// else (a custom role, or none given) the legacy `permission`.
+fn role_of(v: &serde_json::Value) -> String {
+    const BASE: &[&str] = &["admin", "maintain", "write", "triage", "read", "none"];
+    let lower = |k: &str| v[k].as_str().map(str::to_ascii_lowercase);
+    match (lower("role_name"), lower("permission")) {
+        (Some(role), _) if BASE.contains(&role.as_str()) => role,
+        (_, Some(permission)) if BASE.contains(&permission.as_str()) => permission,
+        _ => "none".into(),
+    }
+}
+
 fn convert(c: octocrab::models::issues::Comment) -> IssueComment {
     let association = c
         .author_association
@@ -277,15 +289,43 @@ impl GitHubClient {
     }
 
     /// A user's role on the repository: admin, maintain, write, triage,
-    /// read or none.
+    /// read or none. An organization's custom role (`role_name` is its own
+    /// name) counts as the base role it extends, which `permission` gives
+    /// (admin, write, read or none).
     pub async fn permission(&self, login: &str) -> Result<String, GitHubError> {
         let route = format!("/repos/{}/collaborators/{login}/permission", self.repo);
         let v: serde_json::Value = self.timed(self.octo.get(route, None::<&()>)).await?;
-        let role = v["role_name"]
-            .as_str()
-            .filter(|r| !r.is_empty())
-            .or(v["permission"].as_str())
-            .unwrap_or("none");
-        Ok(role.to_ascii_lowercase())
+        Ok(role_of(&v))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::role_of;
+    use serde_json::json;
+
+    #[test]
+    fn roles_from_permission_answers() {
+        let role = |v| role_of(&v);
+        assert_eq!(
+            role(json!({"permission": "write", "role_name": "maintain"})),
+            "maintain"
+        );
+        assert_eq!(
+            role(json!({"permission": "read", "role_name": "triage"})),
+            "triage"
+        );
+        assert_eq!(
+            role(json!({"permission": "write", "role_name": "reviewer"})),
+            "write"
+        );
+        assert_eq!(
+            role(json!({"permission": "read", "role_name": "auditor"})),
+            "read"
+        );
+        assert_eq!(role(json!({"permission": "admin"})), "admin");
+        assert_eq!(role(json!({"role_name": "weird"})), "none");
+        assert_eq!(role(json!({"permission": "superuser"})), "none");
+        assert_eq!(role(json!({})), "none");
     }
 }

@@ -150,6 +150,10 @@ async fn every_event_a_reader_can_cause_is_refused() {
             ("read", false),
             ("none", false),
             ("404", false),
+            // Organization custom roles: judged by the role they extend.
+            ("release-manager:admin", true),
+            ("reviewer:write", true),
+            ("auditor:read", false),
         ] {
             let s = sims().await;
             if role == "404" {
