@@ -342,3 +342,40 @@ fn a_file_name_from_a_fork_cannot_write_outside_the_untrusted_fence() {
         assert!(text.contains("docs/x.md"), "{text}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn odd_text_from_the_api_in_a_crash_cannot_issue_a_workflow_command() {
+    // A launch on a pull request whose answer is lost is looked up by the
+    // agents' `createdAt`; an API (or a proxy) that sends odd text there
+    // must not reach stderr raw, where the runner reads commands too.
+    let s = sims_on(Clock::real()).await;
+    s.cursor.set_default_scenario(Scenario {
+        created_at: Some("2025-10-31T22:07:3é\n::set-output name=pwned::1\n::add-mask::x".into()),
+        ..Scenario::lasting(5, 30)
+    });
+    s.cursor
+        .add_fault(FaultRule::new("POST", "/v0/agents", Fault::ApplyThenReset));
+    let t = test(&s, "issue_comment", &comment_on_pr_payload())
+        .env(cursor_agent_action::TIME_SCALE_VAR, "60");
+    let ran = tokio::task::spawn_blocking(move || t.run()).await.unwrap();
+    // Should it crash, it says so in one escaped error line.
+    if ![0, 1].contains(&ran.code) {
+        assert!(
+            ran.stderr
+                .starts_with("::error::cursor-agent-action stopped on an internal error")
+                && ran.stderr.contains("char boundary")
+                && ran.stderr.trim_end().lines().count() == 1,
+            "{}",
+            ran.stderr
+        );
+    }
+    for line in ran.stdout.lines().chain(ran.stderr.lines()) {
+        let t = line.trim_start();
+        assert!(
+            !t.starts_with("::set-output") && !t.starts_with("::add-mask::x"),
+            "an injected command:\n{line}\nstdout:\n{}\nstderr:\n{}",
+            ran.stdout,
+            ran.stderr
+        );
+    }
+}
