@@ -134,6 +134,9 @@ struct Facts<'a> {
     labelable: bool,
     /// The label added or removed, on `labeled` / `unlabeled`.
     label: Option<&'a str>,
+    /// Who wrote the issue, PR or discussion (its title and body are the
+    /// request unless `label` selected the event).
+    author: Option<&'a crate::context::User>,
     /// The text `trigger-phrase` is looked for in.
     text: Option<String>,
     /// A comment or review: its text is the request.
@@ -170,6 +173,7 @@ fn facts(ctx: &Context) -> Facts<'_> {
         action: ctx.action(),
         labelable: false,
         label: None,
+        author: None,
         text: None,
         message: None,
     };
@@ -177,6 +181,7 @@ fn facts(ctx: &Context) -> Facts<'_> {
         Event::Issues { issue, label, .. } => Facts {
             labelable: true,
             label: label.as_ref().map(|l| l.name.as_str()),
+            author: issue.user.as_ref(),
             text: Some(title_body(&issue.title, &issue.body)),
             ..none
         },
@@ -187,6 +192,7 @@ fn facts(ctx: &Context) -> Facts<'_> {
         } => Facts {
             labelable: true,
             label: label.as_ref().map(|l| l.name.as_str()),
+            author: pr.user.as_ref(),
             text: Some(title_body(&pr.title, &pr.body)),
             ..none
         },
@@ -195,6 +201,7 @@ fn facts(ctx: &Context) -> Facts<'_> {
         } => Facts {
             labelable: true,
             label: label.as_ref().map(|l| l.name.as_str()),
+            author: discussion.user.as_ref(),
             text: Some(title_body(&discussion.title, &discussion.body)),
             ..none
         },
@@ -316,6 +323,8 @@ pub fn decide(inputs: &Inputs, ctx: &Context) -> Decision {
         }
         phrase_applies = false;
     }
+    let selected_by_phrase =
+        inputs.trigger_phrase.is_some() && phrase_applies && facts.message.is_none();
     if let Some(phrase) = &inputs.trigger_phrase
         && phrase_applies
         && !contains_phrase(facts.text.as_deref().unwrap_or(""), phrase)
@@ -341,6 +350,14 @@ pub fn decide(inputs: &Inputs, ctx: &Context) -> Decision {
         }
     }
     if let Some(author) = ctx.comment().and_then(|c| c.user.as_ref()) {
+        who.push(author);
+    }
+    // An issue, PR or discussion selected by `trigger-phrase`: the phrase is
+    // in its title or body, so their author asks too, not only whoever
+    // closed, edited, labeled or reopened it. (Selected by `label`, or by no
+    // filter, the sender's act is the decision: a writer labeling anyone's
+    // issue hands it to the agent.)
+    if selected_by_phrase && let Some(author) = facts.author {
         who.push(author);
     }
     if let Event::WorkflowRun {

@@ -88,6 +88,7 @@ fn is_loopback_url(value: &str) -> bool {
 /// Runs the process's command line (without the program name): an
 /// argument that is not UTF-8 is a usage error naming it (exit 2), not a panic.
 pub fn run_os(args: impl IntoIterator<Item = std::ffi::OsString>, env: Env) -> u8 {
+    runner::install_panic_report(&env);
     match cli::utf8_args(args) {
         Ok(args) => run(&args, env),
         Err(why) => {

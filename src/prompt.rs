@@ -152,13 +152,27 @@ fn comment_intro(comment: &Comment, noun: &str, on: &str) -> String {
         "The {noun} by {} on {on} that triggered this run",
         login(comment.user.as_ref())
     );
-    if let (Some(path), Some(line)) = (&comment.path, comment.line) {
-        intro.push_str(&format!(" (on {path}, line {line})"));
-    } else if let Some(path) = &comment.path {
-        intro.push_str(&format!(" (on {path})"));
+    // The file name is the PR author's (a fork's, perhaps) and sits outside
+    // the fence: one quoted line, so it cannot end the intro or pose as one.
+    if let Some(path) = comment.path.as_deref().map(quoted_path) {
+        match comment.line {
+            Some(line) => intro.push_str(&format!(" (on {path}, line {line})")),
+            None => intro.push_str(&format!(" (on {path})")),
+        }
     }
     intro.push(':');
     intro
+}
+
+/// A file name as one quoted line: control and invisible characters are
+/// escaped or dropped (Git allows any byte but NUL and `/` in a name).
+fn quoted_path(path: &str) -> String {
+    let visible: String = path
+        .chars()
+        .filter(|c| !is_invisible(*c))
+        .take(300)
+        .collect();
+    format!("{visible:?}")
 }
 
 /// The issue or pull request an event is about, as the prompt shows it.

@@ -13,6 +13,8 @@ use crate::secret::Secret;
 pub use error::{GitHubClass, GitHubError};
 use octocrab::Octocrab;
 use octocrab::models::CommentId;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// A call that takes longer is abandoned.
@@ -30,17 +32,29 @@ pub struct IssueComment {
     pub author_is_bot: bool,
     /// OWNER, MEMBER, COLLABORATOR, CONTRIBUTOR, NONE...
     pub association: Option<String>,
+    /// The author has write, maintain or admin permission (as a trigger
+    /// needs): the repository's owner, an author the listing looked up
+    /// (see [`GitHubClient::list_comments`]), or the action itself.
+    pub author_can_write: bool,
 }
 
 impl IssueComment {
-    /// Written by a bot (the action's token) or by someone with a stake in
-    /// the repository: only such comments' markers are believed.
+    /// Written by a bot (the action's token) or by someone who may trigger
+    /// the action: only such comments' markers are believed. An association
+    /// alone is not enough: COLLABORATOR and MEMBER include people with read
+    /// or triage access, who could otherwise copy a marker to steer a
+    /// follow-up to another agent or make a re-run edit their comment.
     pub fn is_trusted(&self) -> bool {
-        self.author_is_bot
-            || matches!(
-                self.association.as_deref(),
-                Some("OWNER" | "MEMBER" | "COLLABORATOR")
-            )
+        self.author_is_bot || self.author_can_write
+    }
+
+    /// A comment whose author's permission decides whether its marker is
+    /// believed: a person (not a bot, not the owner) whose association may
+    /// come with write access, on a comment carrying our marker.
+    fn needs_permission_check(&self) -> bool {
+        !self.is_trusted()
+            && matches!(self.association.as_deref(), Some("MEMBER" | "COLLABORATOR"))
+            && crate::report::comment::has_marker(&self.body)
     }
 }
 
@@ -57,6 +71,8 @@ pub struct GitHubClient {
     octo: Octocrab,
     repo: RepoId,
     clock: Clock,
+    /// Comment authors whose permission was looked up: may they write?
+    writers: Arc<Mutex<HashMap<String, bool>>>,
 }
 
 impl std::fmt::Debug for GitHubClient {
@@ -104,17 +120,40 @@ fn map_error(e: octocrab::Error) -> GitHubError {
     }
 }
 
+/// The role in a permission answer: `role_name` when it is a base role,
+/// else (a custom role, or none given) the legacy `permission`.
+fn role_of(v: &serde_json::Value) -> String {
+    const BASE: &[&str] = &["admin", "maintain", "write", "triage", "read", "none"];
+    let lower = |k: &str| v[k].as_str().map(str::to_ascii_lowercase);
+    match (lower("role_name"), lower("permission")) {
+        (Some(role), _) if BASE.contains(&role.as_str()) => role,
+        (_, Some(permission)) if BASE.contains(&permission.as_str()) => permission,
+        _ => "none".into(),
+    }
+}
+
 fn convert(c: octocrab::models::issues::Comment) -> IssueComment {
+    let association = c
+        .author_association
+        .and_then(|a| serde_json::to_value(a).ok())
+        .and_then(|v| v.as_str().map(String::from));
     IssueComment {
         id: c.id.into_inner(),
         body: c.body.unwrap_or_default(),
         html_url: c.html_url.to_string(),
         author_is_bot: c.user.r#type == "Bot" || c.user.login.ends_with("[bot]"),
         author: c.user.login,
-        association: c
-            .author_association
-            .and_then(|a| serde_json::to_value(a).ok())
-            .and_then(|v| v.as_str().map(String::from)),
+        // The owner of a personal repository is its admin.
+        author_can_write: association.as_deref() == Some("OWNER"),
+        association,
+    }
+}
+
+/// A comment this run's token wrote (created or edited): ours.
+fn ours(c: octocrab::models::issues::Comment) -> IssueComment {
+    IssueComment {
+        author_can_write: true,
+        ..convert(c)
     }
 }
 
@@ -138,7 +177,12 @@ impl GitHubClient {
             )
             .build_with_reqwest(http)
             .map_err(|e| format!("cannot set up the GitHub client: {e}"))?;
-        Ok(Self { octo, repo, clock })
+        Ok(Self {
+            octo,
+            repo,
+            clock,
+            writers: Arc::default(),
+        })
     }
 
     pub fn repo(&self) -> &RepoId {
@@ -178,7 +222,34 @@ impl GitHubClient {
                 None => break,
             }
         }
+        self.resolve_trust(&mut out).await?;
         Ok(out)
+    }
+
+    /// Looks up the permission of each person whose marker-carrying comment
+    /// may be trusted only with write access (a MEMBER or COLLABORATOR;
+    /// bots and the owner need no lookup). With `GITHUB_TOKEN` every marker
+    /// is the bot's, so this makes no request; with a personal token, one
+    /// per author, remembered for the run. A 404 means "not a collaborator".
+    async fn resolve_trust(&self, comments: &mut [IssueComment]) -> Result<(), GitHubError> {
+        for c in comments.iter_mut().filter(|c| c.needs_permission_check()) {
+            let key = c.author.to_ascii_lowercase();
+            let known = self.writers.lock().unwrap().get(&key).copied();
+            let can_write = match known {
+                Some(v) => v,
+                None => {
+                    let v = match self.permission(&c.author).await {
+                        Ok(role) => crate::gate::role_may_trigger(&role),
+                        Err(e) if e.status() == Some(404) => false,
+                        Err(e) => return Err(e),
+                    };
+                    self.writers.lock().unwrap().insert(key, v);
+                    v
+                }
+            };
+            c.author_can_write = can_write;
+        }
+        Ok(())
     }
 
     /// One `POST`: never repeat it blindly (see `policy::create_comment`).
@@ -190,14 +261,14 @@ impl GitHubClient {
         let issues = self.octo.issues(&self.repo.owner, &self.repo.name);
         self.timed(issues.create_comment(issue, body))
             .await
-            .map(convert)
+            .map(ours)
     }
 
     pub async fn update_comment(&self, id: u64, body: &str) -> Result<IssueComment, GitHubError> {
         let issues = self.octo.issues(&self.repo.owner, &self.repo.name);
         self.timed(issues.update_comment(CommentId(id), body))
             .await
-            .map(convert)
+            .map(ours)
     }
 
     /// Adds a reaction (GitHub answers 200 if it is already there).
@@ -218,15 +289,43 @@ impl GitHubClient {
     }
 
     /// A user's role on the repository: admin, maintain, write, triage,
-    /// read or none.
+    /// read or none. An organization's custom role (`role_name` is its own
+    /// name) counts as the base role it extends, which `permission` gives
+    /// (admin, write, read or none).
     pub async fn permission(&self, login: &str) -> Result<String, GitHubError> {
         let route = format!("/repos/{}/collaborators/{login}/permission", self.repo);
         let v: serde_json::Value = self.timed(self.octo.get(route, None::<&()>)).await?;
-        let role = v["role_name"]
-            .as_str()
-            .filter(|r| !r.is_empty())
-            .or(v["permission"].as_str())
-            .unwrap_or("none");
-        Ok(role.to_ascii_lowercase())
+        Ok(role_of(&v))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::role_of;
+    use serde_json::json;
+
+    #[test]
+    fn roles_from_permission_answers() {
+        let role = |v| role_of(&v);
+        assert_eq!(
+            role(json!({"permission": "write", "role_name": "maintain"})),
+            "maintain"
+        );
+        assert_eq!(
+            role(json!({"permission": "read", "role_name": "triage"})),
+            "triage"
+        );
+        assert_eq!(
+            role(json!({"permission": "write", "role_name": "reviewer"})),
+            "write"
+        );
+        assert_eq!(
+            role(json!({"permission": "read", "role_name": "auditor"})),
+            "read"
+        );
+        assert_eq!(role(json!({"permission": "admin"})), "admin");
+        assert_eq!(role(json!({"role_name": "weird"})), "none");
+        assert_eq!(role(json!({"permission": "superuser"})), "none");
+        assert_eq!(role(json!({})), "none");
     }
 }

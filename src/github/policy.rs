@@ -125,7 +125,8 @@ where
 
 /// Creates a comment exactly once: after a failure that may have been
 /// applied (5xx, lost answer), the issue's comments are listed and one that
-/// `is_ours` is adopted instead of posting again.
+/// `is_ours` and is trusted (see [`IssueComment::is_trusted`]) is adopted
+/// instead of posting again.
 pub async fn create_comment(
     client: &GitHubClient,
     limits: &Limits,
@@ -144,7 +145,13 @@ pub async fn create_comment(
             let listed = idempotent(limits, || client.list_comments(issue)).await;
             match listed {
                 Ok(comments) => {
-                    if let Some(c) = comments.into_iter().rev().find(|c| is_ours(c)) {
+                    // Only a comment we could have written: anyone can
+                    // copy a marker (its run id and key are public).
+                    if let Some(c) = comments
+                        .into_iter()
+                        .rev()
+                        .find(|c| c.is_trusted() && is_ours(c))
+                    {
                         tracing::debug!(
                             "the comment was created although the answer was lost; using it"
                         );

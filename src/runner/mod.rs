@@ -11,6 +11,43 @@ pub use files::{OutputFile, SUMMARY_LIMIT_BYTES, SummaryFile, format_outputs, pa
 use crate::env::Env;
 use std::sync::Arc;
 
+/// What a panic prints instead of Rust's default message, which quotes
+/// whatever text was being handled (an API string, say) raw on stderr, where
+/// the runner reads workflow commands too: one `::error::` line, escaped,
+/// under Actions; neutralized lines elsewhere.
+pub fn panic_report(mode: ConsoleMode, message: &str, location: Option<String>) -> String {
+    let at = location.map(|l| format!(" at {l}")).unwrap_or_default();
+    let text = format!(
+        "cursor-agent-action stopped on an internal error{at} (a bug: please report it): {message}"
+    );
+    match mode {
+        ConsoleMode::Actions => format!("::error::{}", escape::escape_data(&text)),
+        ConsoleMode::Plain => escape::runner_lines(&text)
+            .into_iter()
+            .map(escape::neutralize_line)
+            .collect::<Vec<_>>()
+            .join("\n"),
+    }
+}
+
+/// Replaces the process's panic message with [`panic_report`] (for the
+/// binary only: tests keep Rust's own).
+pub fn install_panic_report(env: &Env) {
+    let mode = ActionsIo::mode_for(env);
+    std::panic::set_hook(Box::new(move |info| {
+        let payload = info.payload();
+        let message = payload
+            .downcast_ref::<&str>()
+            .copied()
+            .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+            .unwrap_or("(no message)");
+        let location = info
+            .location()
+            .map(|l| format!("{}:{}", l.file(), l.line()));
+        eprintln!("{}", panic_report(mode, message, location));
+    }));
+}
+
 /// Everything the action writes for the runner.
 #[derive(Clone)]
 pub struct ActionsIo {
@@ -71,6 +108,26 @@ impl ActionsIo {
             self.console.warning(&format!(
                 "could not write the step summary to GITHUB_STEP_SUMMARY: {e}"
             ));
+        }
+    }
+}
+
+#[cfg(test)]
+mod panic_tests {
+    use super::*;
+
+    #[test]
+    fn a_panic_message_cannot_issue_commands() {
+        let hostile = "index 19 inside 'é' of `2025\n::set-output name=x::1\r::add-mask::y`";
+        let line = panic_report(ConsoleMode::Actions, hostile, Some("src/x.rs:1".into()));
+        assert_eq!(line.lines().count(), 1, "{line}");
+        assert!(
+            line.starts_with("::error::cursor-agent-action stopped"),
+            "{line}"
+        );
+        let plain = panic_report(ConsoleMode::Plain, hostile, None);
+        for l in plain.lines() {
+            assert!(!escape::is_command_like(l), "{l}");
         }
     }
 }

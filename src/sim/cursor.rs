@@ -58,6 +58,9 @@ pub struct Scenario {
     /// Omit every optional field from agent objects.
     pub minimal_fields: bool,
     pub followup_running_secs: u64,
+    /// Report this `createdAt` instead of the real one (an API or proxy
+    /// sending odd text).
+    pub created_at: Option<String>,
 }
 
 impl Default for Scenario {
@@ -74,6 +77,7 @@ impl Default for Scenario {
             reported_status: None,
             minimal_fields: false,
             followup_running_secs: 60,
+            created_at: None,
         }
     }
 }
@@ -401,7 +405,11 @@ impl CursorSim {
         {
             agent.insert("summary".into(), json!(s));
         }
-        agent.insert("createdAt".into(), json!(iso8601_millis(a.created_wall)));
+        let created = match &a.scenario.created_at {
+            Some(odd) => odd.clone(),
+            None => iso8601_millis(a.created_wall),
+        };
+        agent.insert("createdAt".into(), json!(created));
         Value::Object(agent)
     }
 

@@ -178,7 +178,8 @@ impl GitHubSim {
         }
     }
 
-    /// A collaborator's role: admin, maintain, write, triage, read or none.
+    /// A collaborator's role: admin, maintain, write, triage, read or none,
+    /// or a custom role as `NAME:BASE` (`reviewer:write`).
     pub fn set_permission(&self, login: &str, role: &str) {
         self.state
             .lock()
@@ -466,7 +467,13 @@ impl GitHubSim {
                     .get(&user.to_ascii_lowercase())
                     .cloned()
                     .unwrap_or_else(|| "read".into());
-                let permission = match role.as_str() {
+                // A custom role, given as `NAME:BASE` (e.g. `reviewer:write`):
+                // `role_name` is its name, `permission` its base role's.
+                let (role, base) = match role.split_once(':') {
+                    Some((name, base)) => (name.to_string(), base.to_string()),
+                    None => (role.clone(), role),
+                };
+                let permission = match base.as_str() {
                     "admin" => "admin",
                     "maintain" | "write" => "write",
                     "triage" | "read" => "read",

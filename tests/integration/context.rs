@@ -220,7 +220,7 @@ fn pull_request_review_comment() {
         t.starts_with("A maintainer left the review comment below on pull request #2"),
         "{t}"
     );
-    assert!(t.contains("(on README.md"), "{t}");
+    assert!(t.contains("(on \"README.md\""), "{t}");
     assert!(
         t.contains("\nMaybe you should use more emoji on this line.\nEND UNTRUSTED COMMENT"),
         "{t}"

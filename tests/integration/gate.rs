@@ -127,7 +127,7 @@ fn gated_events() -> Vec<(&'static str, Value, Pairs)> {
 fn as_bot(mut v: Value, login: &str) -> Value {
     let bot = json!({"login": login, "id": 29139614, "type": "Bot"});
     v["sender"] = bot.clone();
-    for key in ["comment", "review"] {
+    for key in ["comment", "review", "issue", "pull_request", "discussion"] {
         if v.get(key).is_some() {
             v[key]["user"] = bot.clone();
         }
@@ -150,6 +150,10 @@ async fn every_event_a_reader_can_cause_is_refused() {
             ("read", false),
             ("none", false),
             ("404", false),
+            // Organization custom roles: judged by the role they extend.
+            ("release-manager:admin", true),
+            ("reviewer:write", true),
+            ("auditor:read", false),
         ] {
             let s = sims().await;
             if role == "404" {
