@@ -1,7 +1,7 @@
 //! One run of the action, from environment to exit status.
 
+use crate::agent::{AgentApi, Setup};
 use crate::context::Context;
-use crate::cursor::{AuthScheme, CursorClient};
 use crate::env::Env;
 use crate::flow::Flow;
 use crate::gate::{self, Decision};
@@ -73,13 +73,14 @@ pub async fn run_action(rt: &Runtime) -> u8 {
         Ok(h) => h,
         Err(e) => return config_error(rt, &e.to_string()),
     };
-    let cursor = CursorClient::new(
-        http.clone(),
-        &inputs.api_url,
-        &inputs.api_key,
-        AuthScheme::Basic,
-        rt.clock,
-    );
+    let api = AgentApi::new(Setup {
+        http: http.clone(),
+        inputs: &inputs,
+        ctx: &ctx,
+        plan: &plan,
+        clock: rt.clock,
+        cancel: rt.cancel.clone(),
+    });
     let github = match &inputs.github_token {
         Some(token) => {
             match GitHubClient::new(http, &ctx.api_url, token, ctx.repo.clone(), rt.clock) {
@@ -94,9 +95,7 @@ pub async fn run_action(rt: &Runtime) -> u8 {
             None
         }
     };
-    Flow::new(rt, &inputs, &ctx, &plan, cursor, github)
-        .run()
-        .await
+    Flow::new(rt, &inputs, &ctx, &plan, api, github).run().await
 }
 
 /// What a real run would do, as far as the payload tells without a token:

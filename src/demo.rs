@@ -142,6 +142,7 @@ pub fn demo(scenario_name: &str, bold: bool) -> anyhow::Result<u8> {
             ),
             ("INPUT_GITHUB-TOKEN", "ghs_demo_00000000000000000000".into()),
             ("INPUT_API-URL", sims.cursor_url()),
+            ("INPUT_API-VERSION", "v0".into()),
             ("INPUT_LABEL", "bug".into()),
             ("INPUT_TRIGGER-PHRASE", "/cursor".into()),
         ]);

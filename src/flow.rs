@@ -2,25 +2,20 @@
 //! reattach / follow up / launch, keep one comment up to date while waiting,
 //! and finalize it (and the outputs) on every outcome.
 
-use crate::cancel::Cancel;
+use crate::agent::{AgentApi, ApiError, Failure, Followup, LaunchError, WatchEnd, WatchEvent};
 use crate::clock::Moment;
 use crate::context::{Context, Event};
-use crate::cursor::{
-    Agent, AgentStatus, CursorClient, CursorError, FollowupRequest, LaunchRequest, Prompt,
-};
+use crate::cursor::{Agent, AgentStatus};
 use crate::gate::{self, Decision};
 use crate::github::policy::{self, Limits};
 use crate::github::{GitHubClient, GitHubError, IssueComment, ReactionOn};
 use crate::inputs::parse::format_duration;
 use crate::inputs::{Inputs, OnCancel, OnTimeout};
-use crate::launch::{self, Adoption, LaunchError};
 use crate::plan::LaunchPlan;
 use crate::report::comment::{self, CommentExtras, Marker, Phase};
 use crate::report::{Outcome, RunReport, human_duration};
-use crate::retry::{Backoff, GaveUp, retry_idempotent};
+use crate::retry::Backoff;
 use crate::runtime::{EXIT_CONFIG, Runtime, finish};
-use crate::wait::schedule::PollSchedule;
-use crate::wait::{WaitConfig, WaitEnd, WaitEvent, Waiter};
 use std::time::Duration;
 
 /// Time allowed after the deadline to stop the agent and finalize the
@@ -55,7 +50,7 @@ pub struct Flow<'a> {
     inputs: &'a Inputs,
     ctx: &'a Context,
     plan: &'a LaunchPlan,
-    cursor: CursorClient,
+    api: AgentApi,
     github: Option<GitHubClient>,
     /// The issue or PR to comment on, when commenting.
     issue: Option<u64>,
@@ -68,11 +63,6 @@ pub struct Flow<'a> {
     /// A create whose answer was lost: the comment may exist, so it is
     /// looked for before posting again.
     comment_maybe_posted: bool,
-    /// The request to launch: the plan's, or with a fresh branch when a
-    /// re-run replaces a failed agent.
-    request: LaunchRequest,
-    /// Which listed agents may be taken for this run's own.
-    adoption: Adoption,
     /// When everything after a cancel must be done (set when first seen).
     cancel_deadline: Option<Moment>,
 }
@@ -83,12 +73,12 @@ impl<'a> Flow<'a> {
         inputs: &'a Inputs,
         ctx: &'a Context,
         plan: &'a LaunchPlan,
-        cursor: CursorClient,
+        api: AgentApi,
         github: Option<GitHubClient>,
     ) -> Self {
         let mut report = RunReport::new(Outcome::Launched);
         report.run_url = ctx.run_url();
-        report.planned_branch = plan.request.target.branch_name.clone();
+        report.planned_branch = api.planned_branch();
         let issue = plan
             .issue_number
             .filter(|_| inputs.comment && github.is_some());
@@ -98,7 +88,7 @@ impl<'a> Flow<'a> {
             inputs,
             ctx,
             plan,
-            cursor,
+            api,
             github,
             issue,
             report,
@@ -109,18 +99,6 @@ impl<'a> Flow<'a> {
             live: None,
             comments_broken: false,
             comment_maybe_posted: false,
-            request: plan.request.clone(),
-            adoption: Adoption {
-                // A fixed `branch-name` is shared across runs: only an agent
-                // created since this step started can be this run's. A
-                // derived branch carries the run id, so it is unique.
-                not_before: inputs.branch_name.as_ref().map(|_| {
-                    std::time::SystemTime::now()
-                        .duration_since(std::time::UNIX_EPOCH)
-                        .map(|d| d.as_secs())
-                        .unwrap_or(0)
-                }),
-            },
             cancel_deadline: None,
         }
     }
@@ -212,10 +190,9 @@ impl<'a> Flow<'a> {
             ),
         });
         self.report.agent = Some(agent.clone());
+        self.report.run_id = self.api.run_id();
         // Written at once, so the agent is never lost whatever happens next.
-        self.rt
-            .io
-            .set_outputs(&[("agent-id", agent.id.clone()), ("agent-url", agent.url())]);
+        self.set_agent_outputs(&agent);
         if !self.inputs.wait {
             let outcome = match start {
                 Start::FollowedUp => Outcome::FollowedUp,
@@ -361,17 +338,13 @@ impl<'a> Flow<'a> {
         }
     }
 
-    async fn get_agent(&self, id: &str) -> Result<Agent, GaveUp> {
-        let clock = self.rt.clock;
-        retry_idempotent(
-            &clock,
-            clock.now() + Duration::from_secs(120),
-            &self.rt.cancel,
-            5,
-            &Backoff::default(),
-            || self.cursor.agent(id),
-        )
-        .await
+    /// Written at once, so the agent is never lost whatever happens next.
+    fn set_agent_outputs(&self, agent: &Agent) {
+        self.rt.io.set_outputs(&[
+            ("agent-id", agent.id.clone()),
+            ("agent-url", agent.url()),
+            ("run-id", self.api.run_id().unwrap_or_default()),
+        ]);
     }
 
     async fn obtain_agent(
@@ -400,35 +373,33 @@ impl<'a> Flow<'a> {
             });
             self.report.comment_url = Some(c.html_url.clone());
             if let Some(id) = &m.agent {
-                match self.get_agent(id).await {
+                match self.api.reattach(id, m.run_id.as_deref()).await {
                     Ok(agent) if failed_for_good(&agent) => {
                         self.replace_failed(&agent);
                         replacing = true;
                     }
                     Ok(agent) => return Ok((agent, Start::Reattached)),
-                    Err(GaveUp::Cancelled) => return Err(self.cancelled_before_launch()),
+                    Err(Failure::Cancelled) => return Err(self.cancelled_before_launch()),
                     Err(e) => self.console().warning(&format!(
                         "The agent {id} named by this run's comment is not available ({}); launching a new one.",
-                        describe_gave_up(&e)
+                        e.describe()
                     )),
                 }
             }
-        } else if self.ctx.run_attempt > 1 && self.inputs.branch_name.is_none() {
-            // No comment to go by: look the agent up by its branch (derived
-            // from the run id, so no other run's agent can match; a fixed
-            // `branch-name` is shared across runs and never reattached by).
-            let cancel = self.rt.cancel.clone();
-            let found = tokio::select! {
-                r = launch::find_existing(&self.cursor, &self.request, self.adoption) => r,
-                _ = cancel.cancelled() => return Err(self.cancelled_before_launch()),
-            };
+        } else if self.ctx.run_attempt > 1 {
+            // No comment to go by: look the agent up by the launch's
+            // identity (its derived branch on v0, its agentId on v1).
+            let found = self.api.find_own().await;
+            if self.rt.cancel.is_cancelled() {
+                return Err(self.cancelled_before_launch());
+            }
             match found {
-                Ok(Some(agent)) if failed_for_good(&agent) => {
+                Some(agent) if failed_for_good(&agent) => {
                     self.replace_failed(&agent);
                     replacing = true;
                 }
-                Ok(Some(agent)) => return Ok((agent, Start::Reattached)),
-                _ => {}
+                Some(agent) => return Ok((agent, Start::Reattached)),
+                None => {}
             }
         }
 
@@ -445,9 +416,10 @@ impl<'a> Flow<'a> {
             }
         }
 
-        self.print_launch();
-        match launch::launch(&self.cursor, &self.rt.clock, &self.rt.cancel, self.console(), &self.request, self.adoption).await {
-            Ok((agent, launched)) => Ok((agent, Start::Launched { adopted: launched.adopted })),
+        self.api.print_launch(self.console());
+        let console = self.rt.io.console.clone();
+        match self.api.launch(&console).await {
+            Ok((agent, adopted)) => Ok((agent, Start::Launched { adopted })),
             Err(LaunchError::Cancelled) => Err(self.cancelled_before_launch()),
             Err(LaunchError::CancelledInFlight) => Err(self.cancelled_in_flight().await),
             Err(LaunchError::Failed(e)) => Err(self.end(
@@ -473,60 +445,29 @@ impl<'a> Flow<'a> {
         );
         self.console().info(&why);
         self.extras.note = Some(why);
-        if self.inputs.branch_name.is_none()
-            && let Some(branch) = &mut self.request.target.branch_name
-        {
-            branch.push_str(&format!("-attempt-{}", self.ctx.run_attempt));
-        }
-        self.report.planned_branch = self.request.target.branch_name.clone();
+        self.api.replace_failed(self.ctx.run_attempt);
+        self.report.planned_branch = self.api.planned_branch();
     }
 
     /// What a failed Cursor call means for the user: a connection that
     /// failed through a proxy names the proxy (and its variable), not the API.
-    fn cursor_failure(&self, e: &CursorError) -> String {
-        if let CursorError::Transport {
+    fn cursor_failure(&self, e: &ApiError) -> String {
+        if let crate::cursor::CursorError::Transport {
             maybe_sent: false,
             message,
             ..
-        } = e
+        } = e.as_v0()
             && let Some(route) = crate::http::proxy_for(&self.rt.env, self.inputs.api_url.as_str())
         {
             return format!(
                 "Could not connect through the proxy {} set by `{}` ({}). Check that the proxy is up and that `{}` (and `NO_PROXY`) are right for this runner.",
                 route.host,
                 route.variable,
-                crate::cursor::one_line(message, 200),
+                crate::cursor::one_line(&message, 200),
                 route.variable
             );
         }
         e.actionable(&self.plan.repository)
-    }
-
-    fn print_launch(&self) {
-        let console = self.console();
-        let request = &self.request;
-        console.group(&format!(
-            "Launching a Cursor agent on {}",
-            self.plan.repository
-        ));
-        match (&request.source.git_ref, &request.source.pr_url) {
-            (_, Some(pr)) => console.info(&format!("Pull request: {pr}")),
-            (Some(r), None) => console.info(&format!("Ref: {r}")),
-            (None, None) => console.info("Ref: the repository's default branch"),
-        }
-        if let Some(branch) = &request.target.branch_name {
-            console.info(&format!("Branch: {branch}"));
-        }
-        if let Some(model) = &request.model {
-            console.info(&format!("Model: {model}"));
-        }
-        console.info(&format!(
-            "Prompt ({} characters, {} image(s)):",
-            request.prompt.text.chars().count(),
-            request.prompt.images.len()
-        ));
-        console.untrusted_block(&request.prompt.text);
-        console.endgroup();
     }
 
     /// Cancelled while the launch request was in flight: an agent may exist.
@@ -535,43 +476,24 @@ impl<'a> Flow<'a> {
     async fn cancelled_in_flight(&mut self) -> RunReport {
         let signal = self.rt.cancel.reason().unwrap_or("cancellation");
         let budget = self.cancel_budget(CANCEL_LOOKUP);
-        let clock = self.rt.clock;
-        let found = clock
-            .timeout(
-                budget,
-                launch::find_existing(&self.cursor, &self.request, self.adoption),
-            )
-            .await;
-        match found {
-            Ok(Ok(Some(agent))) => {
+        match self.api.find_in_flight(budget).await {
+            Ok(agent) => {
                 self.console().info(&format!(
                     "The launch in flight at the cancel created agent {}: {}",
                     agent.id,
                     agent.url()
                 ));
-                self.rt
-                    .io
-                    .set_outputs(&[("agent-id", agent.id.clone()), ("agent-url", agent.url())]);
+                self.set_agent_outputs(&agent);
+                self.report.run_id = self.api.run_id();
                 self.report.agent = Some(agent);
                 self.cancelled().await
             }
-            other => {
-                let branch = self
-                    .request
-                    .target
-                    .branch_name
-                    .as_deref()
-                    .map(|b| format!(" on branch `{b}`"))
-                    .unwrap_or_default();
-                let why = match other {
-                    Ok(Ok(_)) => "none was found yet".to_string(),
-                    Ok(Err(e)) => format!("the lookup failed: {e}"),
-                    Err(_) => "the lookup did not answer in time".to_string(),
-                };
+            Err(why) => {
+                let hint = self.api.in_flight_hint();
                 self.end(
                     Outcome::Cancelled,
                     Some(format!(
-                        "The workflow run was cancelled ({signal}) while the launch request was in flight, so an agent may have been launched ({why}). Check https://cursor.com/agents for an agent{branch} and stop it if it is not wanted."
+                        "The workflow run was cancelled ({signal}) while the launch request was in flight, so an agent may have been launched ({why}). {hint} and stop it if it is not wanted."
                     )),
                 )
             }
@@ -587,6 +509,8 @@ impl<'a> Flow<'a> {
 
     /// Sends the triggering comment to agent `id`. `Err(Some(note))`: the
     /// agent is gone, launch a new one; `Err(None)`: failed (report set).
+    /// An agent busy with another run gets it when that run ends (within
+    /// `timeout`, said in the comment meanwhile), exactly once.
     async fn followup(&mut self, id: &str) -> Result<Agent, Option<String>> {
         let Some(text) = crate::prompt::followup_text(self.ctx) else {
             return Err(Some(
@@ -597,56 +521,24 @@ impl<'a> Flow<'a> {
         console.group(&format!("Sending a follow-up to agent {id}"));
         console.untrusted_block(&text);
         console.endgroup();
-        let request = FollowupRequest {
-            prompt: Prompt {
-                text: text.clone(),
-                images: vec![],
-            },
-        };
-        let mut attempts = 0;
+        let deadline = self.rt.clock.now() + self.inputs.timeout;
+        let mut waited = false;
         loop {
-            attempts += 1;
-            let result = tokio::select! {
-                r = self.cursor.followup(id, &request) => r,
-                _ = self.rt.cancel.cancelled() => {
+            match self.api.followup(id, &text).await {
+                Followup::Sent(agent) => {
+                    if waited {
+                        self.extras.note = Some(format!(
+                            "Agent {id} was busy with another run when this comment came; the follow-up was sent when that run ended."
+                        ));
+                    }
+                    return Ok(agent);
+                }
+                Followup::Gone(note) => return Err(Some(note)),
+                Followup::CancelledInFlight => {
                     self.cancelled_during_followup(id).await;
                     return Err(None);
                 }
-            };
-            let error = match result {
-                Ok(_) => break,
-                Err(e) => e,
-            };
-            if matches!(error.status(), Some(404 | 409))
-                || matches!(error, CursorError::InvalidId { .. })
-            {
-                return Err(Some(format!(
-                    "The agent {id} this issue was using is gone ({}), so a new agent was launched.",
-                    error
-                        .status()
-                        .map(|s| s.to_string())
-                        .unwrap_or_else(|| "invalid id".into())
-                )));
-            }
-            // A lost answer: the conversation shows whether the follow-up landed.
-            if error.maybe_applied() && self.followup_landed(id, &text).await {
-                break;
-            }
-            let retryable = error.class() != crate::cursor::ErrorClass::Fatal && attempts < 4;
-            match crate::retry::delay_for(&error, attempts - 1, &Backoff::default(), 0.5)
-                .filter(|_| retryable)
-            {
-                Some(wait) => {
-                    let cancel = self.rt.cancel.clone();
-                    tokio::select! {
-                        _ = self.rt.clock.sleep(wait.min(Duration::from_secs(60))) => {}
-                        _ = cancel.cancelled() => {
-                            self.cancelled_during_followup(id).await;
-                            return Err(None);
-                        }
-                    }
-                }
-                None => {
+                Followup::Failed { error, agent } => {
                     self.end(
                         Outcome::Error,
                         Some(format!(
@@ -655,25 +547,67 @@ impl<'a> Flow<'a> {
                         )),
                     );
                     // The agent is still this trigger's: report it.
-                    if let Ok(agent) = self.get_agent(id).await {
-                        self.report.agent = Some(agent);
+                    if agent.is_some() {
+                        self.report.agent = agent;
+                        self.report.run_id = self.api.run_id();
                     }
                     return Err(None);
                 }
-            }
-        }
-        match self.get_agent(id).await {
-            Ok(agent) => Ok(agent),
-            Err(GaveUp::Cancelled) => {
-                self.cancelled_during_followup(id).await;
-                Err(None)
-            }
-            Err(e) => {
-                self.end(Outcome::Error, Some(format!(
-                    "The follow-up was sent to agent {id}, but its status could not be read ({}).",
-                    describe_gave_up(&e)
-                )));
-                Err(None)
+                Followup::Unread(e) => {
+                    self.end(Outcome::Error, Some(format!(
+                        "The follow-up was sent to agent {id}, but its status could not be read ({}).",
+                        e.describe()
+                    )));
+                    return Err(None);
+                }
+                Followup::Busy => {
+                    let limit = format_duration(self.inputs.timeout);
+                    let note = format!(
+                        "Agent {id} is busy with another run; this follow-up is sent when that run ends (waiting at most {limit}, `timeout`)."
+                    );
+                    self.console().info(&note);
+                    self.extras.note = Some(note);
+                    if let Ok(agent) = self.api.read(id).await {
+                        self.report.agent = Some(agent);
+                    }
+                    self.post_comment(
+                        Phase::Working { status: None },
+                        self.limits(GITHUB_CALL_BUDGET),
+                    )
+                    .await;
+                    match self.api.await_idle(id, deadline).await {
+                        Ok(()) => waited = true,
+                        Err(Failure::Cancelled) => {
+                            let signal = self.rt.cancel.reason().unwrap_or("cancellation");
+                            self.end(
+                                Outcome::Cancelled,
+                                Some(format!(
+                                    "The workflow run was cancelled ({signal}) while the follow-up waited for agent {id}'s current run to end; it was not sent."
+                                )),
+                            );
+                            return Err(None);
+                        }
+                        Err(Failure::Deadline(_)) => {
+                            self.end(
+                                Outcome::Timeout,
+                                Some(format!(
+                                    "Agent {id} stayed busy with another run for {limit} (`timeout`), so this follow-up was not sent. Comment again when it is done, or raise `timeout`."
+                                )),
+                            );
+                            return Err(None);
+                        }
+                        Err(e) => {
+                            self.end(
+                                Outcome::Error,
+                                Some(format!(
+                                    "Agent {id} is busy with another run, and waiting for it failed ({}), so this follow-up was not sent.",
+                                    e.describe()
+                                )),
+                            );
+                            return Err(None);
+                        }
+                    }
+                }
             }
         }
     }
@@ -684,8 +618,9 @@ impl<'a> Flow<'a> {
     async fn cancelled_during_followup(&mut self, id: &str) {
         let budget = self.cancel_budget(CANCEL_LOOKUP);
         let clock = self.rt.clock;
-        if let Ok(Ok(agent)) = clock.timeout(budget, self.cursor.agent(id)).await {
+        if let Ok(Ok(agent)) = clock.timeout(budget, self.api.read_uncancelled(id)).await {
             self.report.agent = Some(agent);
+            self.report.run_id = self.api.run_id();
         }
         let signal = self.rt.cancel.reason().unwrap_or("cancellation");
         if self.report.agent.is_some() {
@@ -708,25 +643,6 @@ impl<'a> Flow<'a> {
         }
     }
 
-    /// Whether agent `id`'s conversation holds `text` as a user message.
-    async fn followup_landed(&self, id: &str, text: &str) -> bool {
-        let clock = self.rt.clock;
-        let conversation = retry_idempotent(
-            &clock,
-            clock.now() + Duration::from_secs(60),
-            &self.rt.cancel,
-            4,
-            &Backoff::default(),
-            || self.cursor.conversation(id),
-        )
-        .await;
-        conversation.is_ok_and(|c| {
-            c.messages
-                .iter()
-                .any(|m| m.kind == crate::cursor::MessageKind::User && m.text == text)
-        })
-    }
-
     // ---- the comment ----
 
     fn marker(&self) -> Marker {
@@ -736,6 +652,7 @@ impl<'a> Flow<'a> {
             self.ctx.run_attempt,
         )
         .with_key(&self.plan.key)
+        .with_run(self.report.run_id.as_deref())
     }
 
     /// Creates or updates the comment; failures are warned about, never
@@ -864,24 +781,20 @@ impl<'a> Flow<'a> {
     async fn wait(&mut self, agent: &Agent, started: Moment) -> RunReport {
         let clock = self.rt.clock;
         let deadline = started + self.inputs.timeout;
-        let config = WaitConfig {
-            schedule: PollSchedule::new(self.inputs.poll_interval, self.inputs.max_poll_interval),
-            started,
-            deadline,
-        };
         let console = self.rt.io.console.clone();
         console.group(&format!(
             "Waiting for agent {} (at most {})",
             agent.id,
             format_duration(self.inputs.timeout)
         ));
-        let cursor = self.cursor.clone();
-        let mut waiter = Waiter::new(&cursor, &agent.id, config, clock, self.rt.cancel.clone());
+        // The watch borrows its own handle, so the comment can be updated meanwhile.
+        let api = self.api.clone();
+        let mut watch = api.watch(agent, started, deadline);
         let mut last_status = agent.status.clone();
         let end = loop {
-            match waiter.next().await {
-                WaitEvent::StatusChanged(a) => {
-                    let elapsed = human_duration(clock.now().saturating_since(started));
+            let elapsed = human_duration(clock.now().saturating_since(started));
+            match watch.next().await {
+                WatchEvent::Status(a) => {
                     if !a.status.is_known() {
                         console.warning(&format!(
                             "The agent reports a status this action does not know ({}); waiting on as if it were running.",
@@ -908,26 +821,36 @@ impl<'a> Flow<'a> {
                     )
                     .await;
                 }
-                WaitEvent::Heartbeat { elapsed, status } => {
+                // The agent's words and tools are untrusted: one neutralized line each.
+                WatchEvent::Said(line) => console.info(&format!(
+                    "[{elapsed}] agent: {}",
+                    crate::cursor::one_line(&line, 300)
+                )),
+                WatchEvent::Tool { name, completed } => console.info(&format!(
+                    "[{elapsed}] tool {} {}",
+                    crate::cursor::one_line(&name, 80),
+                    if completed { "done" } else { "started" }
+                )),
+                WatchEvent::Heartbeat { elapsed, status } => {
                     console.info(&format!("[{}] still {status}", human_duration(elapsed)));
                 }
-                WaitEvent::Retrying { error, wait } => {
-                    console.info(&format!(
-                        "Status check failed ({error}); retrying in {}s",
-                        wait.as_secs().max(1)
-                    ));
+                WatchEvent::Retrying { error, wait } => {
+                    console.info(&format!("{error}; retrying in {}s", wait.as_secs().max(1)));
                 }
-                WaitEvent::Done(end) => break end,
+                // The follower says it once in the log itself.
+                WatchEvent::FallingBack(why) => tracing::debug!("{why}"),
+                WatchEvent::Done(end) => break end,
             }
         };
         console.endgroup();
-        if let Some(a) = waiter.last() {
+        if let Some(a) = watch.last() {
             self.report.agent = Some(a.clone());
         }
+        drop(watch);
         let now = clock.now();
         self.report.duration = Some(now.saturating_since(started));
         match end {
-            WaitEnd::Terminal(agent) => {
+            WatchEnd::Ended { agent, note } => {
                 let outcome = match agent.status {
                     AgentStatus::Finished => Outcome::Finished,
                     AgentStatus::Expired => Outcome::Expired,
@@ -940,9 +863,13 @@ impl<'a> Flow<'a> {
                     agent.status,
                     human_duration(now.saturating_since(started))
                 ));
+                if let Some(note) = note {
+                    console.warning(&note);
+                    self.extras.note = Some(note);
+                }
                 self.report.summary = match agent.summary() {
                     Some(s) => Some(s.to_string()),
-                    None => self.conversation_summary(&agent.id, deadline).await,
+                    None => self.api.fallback_summary(&agent.id, deadline).await,
                 };
                 if let Some(summary) = &self.report.summary {
                     console.info("Summary:");
@@ -951,39 +878,11 @@ impl<'a> Flow<'a> {
                 self.report.agent = Some(agent);
                 self.end(outcome, None)
             }
-            WaitEnd::Deadline => self.timed_out().await,
-            WaitEnd::Cancelled => self.cancelled().await,
-            WaitEnd::Failed(e) => {
+            WatchEnd::Deadline => self.timed_out().await,
+            WatchEnd::Cancelled => self.cancelled().await,
+            WatchEnd::Failed(e) => {
                 let detail = format!("Lost track of the agent: {}", self.cursor_failure(&e));
                 self.end(Outcome::Error, Some(detail))
-            }
-        }
-    }
-
-    /// The last assistant message, when the agent sent no summary (within
-    /// the deadline: the final fetches count against it too).
-    async fn conversation_summary(&self, id: &str, deadline: Moment) -> Option<String> {
-        let clock = self.rt.clock;
-        if clock.now() >= deadline {
-            return None;
-        }
-        let conversation = retry_idempotent(
-            &clock,
-            deadline,
-            &self.rt.cancel,
-            3,
-            &Backoff::default(),
-            || self.cursor.conversation(id),
-        )
-        .await;
-        match conversation {
-            Ok(c) => c.last_assistant_text().map(String::from),
-            Err(e) => {
-                self.console().warning(&format!(
-                    "The agent sent no summary and its conversation could not be read ({}).",
-                    describe_gave_up(&e)
-                ));
-                None
             }
         }
     }
@@ -995,25 +894,15 @@ impl<'a> Flow<'a> {
             return Err("no agent".into());
         };
         let clock = self.rt.clock;
-        // Stopping twice is harmless, so transient failures are retried; the
-        // run may already be cancelled, so this waits on its budget only. A
-        // cancel arriving meanwhile shortens it to the cancel budget.
-        let backoff = Backoff {
-            base: Duration::from_millis(250),
-            cap: Duration::from_secs(4),
-        };
-        let never = Cancel::new();
-        let stop = |deadline| {
-            retry_idempotent(&clock, deadline, &never, 5, &backoff, || {
-                self.cursor.stop(&id)
-            })
-        };
+        // The run may already be cancelled, so this waits on its budget
+        // only. A cancel arriving meanwhile shortens it to the cancel budget.
         let run_cancel = self.rt.cancel.clone();
         let raced = if run_cancel.is_cancelled() {
-            Some(stop(clock.now() + budget).await)
+            Some(self.api.stop(&id, clock.now() + budget).await)
         } else {
+            let mut api = self.api.clone();
             tokio::select! {
-                r = stop(clock.now() + budget) => Some(r),
+                r = api.stop(&id, clock.now() + budget) => Some(r),
                 _ = run_cancel.cancelled() => None,
             }
         };
@@ -1021,26 +910,14 @@ impl<'a> Flow<'a> {
             Some(r) => r,
             None => {
                 let left = self.cancel_budget(CANCEL_STOP);
-                retry_idempotent(&clock, clock.now() + left, &never, 5, &backoff, || {
-                    self.cursor.stop(&id)
-                })
-                .await
+                self.api.stop(&id, clock.now() + left).await
             }
         };
-        match stopped {
-            Ok(_) => {
-                if let Some(a) = self.report.agent.as_mut() {
-                    a.status = AgentStatus::Stopped;
-                }
-                Ok(())
-            }
-            // Already ended: nothing to stop.
-            Err(GaveUp::Failed(e)) if matches!(e.status(), Some(400 | 409)) => Ok(()),
-            Err(GaveUp::Failed(e) | GaveUp::Deadline(Some(e))) => {
-                Err(e.actionable(&self.plan.repository))
-            }
-            Err(_) => Err("Cursor did not answer in time".into()),
+        let status = stopped?;
+        if let Some(a) = self.report.agent.as_mut() {
+            a.status = status;
         }
+        Ok(())
     }
 
     async fn timed_out(&mut self) -> RunReport {
@@ -1156,13 +1033,4 @@ fn failed_for_good(agent: &Agent) -> bool {
         agent.status,
         AgentStatus::Error | AgentStatus::Expired | AgentStatus::Stopped | AgentStatus::Cancelled
     )
-}
-
-fn describe_gave_up(e: &GaveUp) -> String {
-    match e {
-        GaveUp::Failed(e) => e.to_string(),
-        GaveUp::Deadline(Some(e)) => format!("gave up: {e}"),
-        GaveUp::Deadline(None) => "timed out".into(),
-        GaveUp::Cancelled => "cancelled".into(),
-    }
 }

@@ -5,6 +5,7 @@
 //! through an [`Env`] lookup, never from global state, so every part runs in
 //! tests with a plain map.
 
+pub mod agent;
 pub mod app;
 pub mod cancel;
 pub mod cli;

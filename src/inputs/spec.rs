@@ -34,6 +34,11 @@ pub const INPUTS: &[InputSpec] = &[
         )
     },
     input(
+        "api-version",
+        "v1",
+        "Cursor API version: `v1` (durable agents and runs, followed live over SSE) or `v0` (the legacy API, polled). `branch-name`, `webhook-url`/`webhook-secret`, `open-as-cursor-github-app` and `images` need `v0`.",
+    ),
+    input(
         "prompt",
         "",
         "The task for the agent. When empty, it is built from the triggering issue, pull request or comment.",
@@ -82,6 +87,16 @@ pub const INPUTS: &[InputSpec] = &[
         "branch-name",
         "",
         "Branch the agent creates (default: `cursor/<issue or run>-run-<run id>-<hash>`, so a lost launch response can be recovered); on a pull request only with `pr-branch: new`.",
+    ),
+    input(
+        "work-on-current-branch",
+        "",
+        "v1 only: `true` makes the agent push to the starting branch instead of a new one (default: `true` on a pull request unless `pr-branch: new`, else Cursor's default).",
+    ),
+    input(
+        "mode",
+        "",
+        "v1 only: `agent` (default) or `plan` (the agent plans without changing code); part of the launch's identity.",
     ),
     input(
         "launch-key",
@@ -228,6 +243,10 @@ pub const OUTPUTS: &[OutputSpec] = &[
     OutputSpec {
         name: "pr-url",
         description: "Pull request the agent opened, if any.",
+    },
+    OutputSpec {
+        name: "run-id",
+        description: "Id of the v1 run the step followed (`run-...`); empty on v0.",
     },
     OutputSpec {
         name: "summary",
