@@ -151,13 +151,16 @@ fn dry_run(rt: &Runtime, inputs: &Inputs, ctx: &Context, plan: &LaunchPlan) -> u
         "Dry run: nothing is launched. The trigger rules pass: {check}. A real run would then {next}."
     ));
     console.info("This is the request a real run would send:");
+    let (path, json) = crate::agent::dry_run_request(inputs, ctx, plan);
     console.info(&format!(
-        "POST {}/v0/agents\nAuthorization: Basic *** (cursor-api-key, redacted)",
+        "POST {}{path}\nAuthorization: Basic *** (cursor-api-key, redacted)",
         inputs.api_url.as_str().trim_end_matches('/')
     ));
-    console.untrusted_block(&plan::dry_run_json(&plan.request));
+    console.untrusted_block(&json);
     let mut report = RunReport::new(Outcome::DryRun);
-    report.planned_branch = plan.request.target.branch_name.clone();
+    if inputs.api_version == crate::inputs::ApiVersion::V0 {
+        report.planned_branch = plan.request.target.branch_name.clone();
+    }
     report.run_url = ctx.run_url();
     match plan.issue_number.filter(|_| inputs.comment) {
         Some(n) => {

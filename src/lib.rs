@@ -133,11 +133,11 @@ fn dispatch(args: &[String], env: Env) -> anyhow::Result<u8> {
             eprintln!("error: {why}");
             runtime::EXIT_CONFIG
         }
-        cli::Command::Demo { scenario } => {
+        cli::Command::Demo { scenario, v0 } => {
             // Bold headings only for a person at a terminal (https://no-color.org).
             use std::io::IsTerminal as _;
             let bold = std::io::stdout().is_terminal() && env.get("NO_COLOR").is_none();
-            demo::demo(&scenario, bold)?
+            demo::demo(&scenario, v0, bold)?
         }
         cli::Command::Simulator(options) => demo::simulator(options)?,
         cli::Command::Action => {

@@ -207,6 +207,23 @@ impl Watch<'_> {
     }
 }
 
+/// The request a launch sends, as dry-run prints it: the path and the JSON
+/// (secrets redacted, long image data abbreviated).
+pub fn dry_run_request(
+    inputs: &Inputs,
+    ctx: &Context,
+    plan: &LaunchPlan,
+) -> (&'static str, String) {
+    match inputs.api_version {
+        ApiVersion::V0 => ("/v0/agents", crate::plan::dry_run_json(&plan.request)),
+        ApiVersion::V1 => (
+            "/v1/agents",
+            serde_json::to_string_pretty(&v1::create_request(plan, inputs, ctx))
+                .expect("requests serialize"),
+        ),
+    }
+}
+
 /// What the action needs to reach Cursor.
 pub struct Setup<'a> {
     pub http: reqwest::Client,

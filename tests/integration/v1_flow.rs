@@ -497,3 +497,19 @@ async fn hostile_stream_text_never_runs_a_workflow_command_or_reaches_the_commen
     assert!(!body.contains("@octocat"), "{body}");
     assert!(!body.contains("<img"), "{body}");
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_dry_run_prints_the_v1_request_and_sends_nothing() {
+    let s = sims(V1Scenario::default()).await;
+    let ran = labeled(&s)
+        .input("dry-run", "true")
+        .input("model", "gpt-5.2")
+        .run_in_process()
+        .await;
+    ran.success();
+    ran.stdout_has("/v1/agents\nAuthorization: Basic ***")
+        .stdout_has("\"agentId\": \"bc-")
+        .stdout_has("\"id\": \"gpt-5.2\"")
+        .stdout_lacks("branchName");
+    assert!(s.cursor.requests().is_empty());
+}
