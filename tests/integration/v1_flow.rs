@@ -513,3 +513,120 @@ async fn a_dry_run_prints_the_v1_request_and_sends_nothing() {
         .stdout_lacks("branchName");
     assert!(s.cursor.requests().is_empty());
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_signal_during_the_create_finds_the_agent_by_its_id_or_says_what_to_check() {
+    for (fault, created) in [(Fault::ApplyThenStall, true), (Fault::Stall, false)] {
+        let s = sims(V1Scenario::lasting(3, 600)).await;
+        s.cursor
+            .add_fault(FaultRule::new("POST", "/v1/agents", fault.clone()));
+        let t = labeled(&s).input("on-cancel", "stop");
+        let began = tokio::time::Instant::now();
+        let ran = t.run_in_process_with(cancel_after(Some(2), "SIGINT")).await;
+        let after = began.elapsed().saturating_sub(Duration::from_secs(2));
+        assert!(after <= Duration::from_secs(5), "{fault:?}: {after:?}");
+        ran.status(1);
+        assert_eq!(ran.output("outcome"), "cancelled");
+        assert_eq!(s.cursor.v1().agents_created(), usize::from(created));
+        let id = creates(&s)[0]["agentId"].as_str().unwrap().to_string();
+        if created {
+            assert_eq!(ran.output("agent-id"), id, "linked");
+            assert_eq!(s.cursor.count("POST", "/v1/agents/*/runs/*/cancel"), 1);
+            assert!(final_comment(&s).contains("so the agent was stopped"));
+        } else {
+            let detail = ran.commands("error").join("\n");
+            assert!(detail.contains(&format!("agent id {id}")), "{detail}");
+        }
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_stalled_or_refused_stream_still_reaches_the_end() {
+    for scenario in [
+        V1Scenario {
+            stall_at: Some(Duration::from_secs(10)),
+            ..V1Scenario::lasting(3, 900)
+        },
+        V1Scenario {
+            unavailable_head: 20,
+            ..V1Scenario::lasting(3, 120)
+        },
+        V1Scenario {
+            buffered: true,
+            ..V1Scenario::lasting(3, 300)
+        },
+    ] {
+        let s = sims(scenario.clone()).await;
+        let ran = labeled(&s).run_in_process().await;
+        ran.success();
+        assert_eq!(ran.output("outcome"), "finished", "{scenario:?}");
+        assert!(ran.output("summary").starts_with("Fixed"), "{scenario:?}");
+        assert!(!final_comment(&s).contains(WORKING));
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_follow_up_to_an_agent_busy_past_the_deadline_is_not_sent_and_says_so() {
+    let s = sims(V1Scenario::lasting(3, 7200)).await;
+    let first = labeled(&s).input("wait", "false").run_in_process().await;
+    let agent = first.output("agent-id").to_string();
+    let ran = comment_trigger(&s)
+        .input("timeout", "2m")
+        .run_in_process()
+        .await;
+    ran.status(1);
+    assert_eq!(ran.output("outcome"), "timeout");
+    assert_eq!(s.cursor.v1().runs_of(&agent), 1, "never sent");
+    let body = final_comment(&s);
+    assert!(body.contains("stayed busy with another run"), "{body}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_refused_create_gives_the_v1_codes_actionable_message() {
+    let s = sims(V1Scenario::default()).await;
+    s.cursor.add_fault(FaultRule::new(
+        "POST",
+        "/v1/agents",
+        Fault::Status {
+            status: 402,
+            body: Some(r#"{"error":{"code":"plan_required","message":"Plan required"}}"#.into()),
+            retry_after: None,
+            headers: vec![],
+        },
+    ));
+    let ran = labeled(&s).run_in_process().await;
+    ran.status(1);
+    assert_eq!(ran.output("outcome"), "error");
+    assert_eq!(creates(&s).len(), 1, "a refusal is not retried");
+    let error = ran.commands("error").join("\n");
+    assert!(
+        error.contains("no plan that includes the API (plan_required)"),
+        "{error}"
+    );
+    assert!(final_comment(&s).contains("plan_required"));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_rerun_after_a_failed_run_launches_a_new_agent_with_an_id_of_its_own() {
+    let s = sims(V1Scenario {
+        end_error: true,
+        ..V1Scenario::lasting(3, 20)
+    })
+    .await;
+    let first = labeled(&s).run_in_process().await;
+    first.status(1);
+    s.cursor.v1().set_scenario(V1Scenario::lasting(3, 20));
+    let second = labeled(&s)
+        .env("GITHUB_RUN_ATTEMPT", "2")
+        .run_in_process()
+        .await;
+    second.success();
+    assert_ne!(first.output("agent-id"), second.output("agent-id"));
+    assert_eq!(s.cursor.v1().agents_created(), 2);
+    let body = final_comment(&s);
+    assert!(
+        body.contains("ended ERROR, so this attempt launched a new agent"),
+        "{body}"
+    );
+    assert_eq!(s.github.comments(REPO, 1).len(), 1, "the same comment");
+}
