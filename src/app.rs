@@ -141,10 +141,16 @@ fn dry_run(rt: &Runtime, inputs: &Inputs, ctx: &Context, plan: &LaunchPlan) -> u
         Some(n) if inputs.followup && ctx.is_followup_trigger() => format!(
             "follow up the agent named in the comments of #{n} if there is one, else launch a new agent (the comments are not read in a dry run)"
         ),
-        _ if ctx.run_attempt > 1 => {
-            "reattach to the agent of an earlier attempt if one is found by its branch, else launch"
-                .to_string()
-        }
+        _ if ctx.run_attempt > 1 => match inputs.api_version {
+            crate::inputs::ApiVersion::V0 => {
+                "reattach to the agent of an earlier attempt if one is found by its branch, else launch"
+                    .to_string()
+            }
+            crate::inputs::ApiVersion::V1 => {
+                "reattach to the agent of an earlier attempt if one exists under this launch's agent id, else launch"
+                    .to_string()
+            }
+        },
         _ => "launch a new agent".to_string(),
     };
     console.notice(&format!(

@@ -430,9 +430,16 @@ impl V1 {
         {
             Ok(a) => a,
             Err(Failure::Cancelled) => return Followup::CancelledInFlight,
-            Err(Failure::Failed(e)) if matches!(e.status(), Some(404)) => {
+            Err(Failure::Failed(e))
+                if matches!(e.status(), Some(404))
+                    || matches!(e, ApiError::V1(V1Error::InvalidId { .. })) =>
+            {
+                let why = e
+                    .status()
+                    .map(|s| s.to_string())
+                    .unwrap_or_else(|| "not a v1 agent id".into());
                 return Followup::Gone(format!(
-                    "The agent {id} this issue was using is gone (404), so a new agent was launched."
+                    "The agent {id} this issue was using is gone ({why}), so a new agent was launched."
                 ));
             }
             Err(Failure::Failed(e) | Failure::Deadline(Some(e))) => {

@@ -630,3 +630,27 @@ async fn a_rerun_after_a_failed_run_launches_a_new_agent_with_an_id_of_its_own()
     );
     assert_eq!(s.github.comments(REPO, 1).len(), 1, "the same comment");
 }
+
+#[tokio::test(start_paused = true)]
+async fn an_issue_whose_agent_was_made_on_v0_gets_a_new_v1_agent_on_a_follow_up() {
+    let s = sims(V1Scenario::lasting(3, 20)).await;
+    s.cursor.set_default_scenario(Scenario::lasting(5, 30));
+    let first = labeled(&s)
+        .input("api-version", "v0")
+        .run_in_process()
+        .await;
+    first.success();
+    let old = first.output("agent-id").to_string();
+    let ran = comment_trigger(&s).run_in_process().await;
+    ran.success();
+    assert_ne!(ran.output("agent-id"), old);
+    assert_eq!(s.cursor.v1().agents_created(), 1);
+    assert_eq!(ran.output("outcome"), "finished");
+    let body = final_comment(&s);
+    assert!(
+        body.contains(&format!(
+            "The agent {old} this issue was using is gone (404)"
+        )),
+        "{body}"
+    );
+}
