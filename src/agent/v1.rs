@@ -785,3 +785,66 @@ impl V1Watch<'_> {
         Some(&self.last)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(json: &str) -> Run {
+        serde_json::from_str(json).unwrap()
+    }
+
+    #[test]
+    fn the_view_takes_the_result_and_the_branch_with_a_pull_request() {
+        let r = run(
+            r#"{"id":"run-1","agentId":"bc-1","status":"FINISHED","result":"Done.",
+                "git":{"branches":[{"repoUrl":"github.com/o/r"},
+                                   {"repoUrl":"github.com/o/r","branch":"cursor/x","prUrl":"https://github.com/o/r/pull/7"}]}}"#,
+        );
+        let a = view(
+            "bc-1",
+            Some("https://cursor.com/agents/bc-1"),
+            Some(&r),
+            None,
+        );
+        assert_eq!(a.status, AgentStatus::Finished);
+        assert_eq!(a.summary(), Some("Done."));
+        assert_eq!(a.target.branch_name.as_deref(), Some("cursor/x"));
+        assert_eq!(
+            a.target.pr_url.as_deref(),
+            Some("https://github.com/o/r/pull/7")
+        );
+        assert_eq!(a.url(), "https://cursor.com/agents/bc-1");
+        // Streamed text wins over a run read without a result; a URL that is
+        // not https falls back to Cursor's page for the id.
+        let r = run(r#"{"id":"run-1","agentId":"bc-1","status":"CANCELLED"}"#);
+        let a = view(
+            "bc-1",
+            Some("javascript:alert(1)"),
+            Some(&r),
+            Some("partial"),
+        );
+        assert_eq!(a.status, AgentStatus::Cancelled);
+        assert_eq!(a.summary(), Some("partial"));
+        assert_eq!(a.url(), agent_url("bc-1"));
+        assert_eq!(a.target.branch_name, None);
+        // Unknown statuses are kept.
+        let r = run(r#"{"id":"run-1","agentId":"bc-1","status":"QUEUED"}"#);
+        assert_eq!(
+            view("bc-1", None, Some(&r), None).status,
+            AgentStatus::Unknown("QUEUED".into())
+        );
+    }
+
+    #[test]
+    fn a_pull_request_url_names_its_repository() {
+        assert_eq!(
+            repo_of_pr("https://github.com/o/r/pull/12"),
+            "https://github.com/o/r"
+        );
+        assert_eq!(
+            repo_of_pr("https://github.com/o/r"),
+            "https://github.com/o/r"
+        );
+    }
+}
