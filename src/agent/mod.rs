@@ -10,8 +10,8 @@ pub mod v1;
 use crate::cancel::Cancel;
 use crate::clock::{Clock, Moment};
 use crate::context::Context;
-use crate::cursor::v1::{V1Client, V1Error};
-use crate::cursor::{Agent, AgentStatus, CursorClient, CursorError, ErrorClass};
+use crate::cursor::v1::V1Error;
+use crate::cursor::{Agent, AgentStatus, CursorError, ErrorClass};
 use crate::inputs::{ApiVersion, Inputs};
 use crate::plan::LaunchPlan;
 use crate::retry::GaveUp;
@@ -240,15 +240,6 @@ impl AgentApi {
             ApiVersion::V0 => AgentApi::V0(v0::V0::new(setup)),
             ApiVersion::V1 => AgentApi::V1(v1::V1::new(setup)),
         }
-    }
-
-    /// A v0 API over an existing client (tests, the demo).
-    pub fn v0(cursor: CursorClient, setup: Setup<'_>) -> Self {
-        AgentApi::V0(v0::V0::with_client(cursor, setup))
-    }
-
-    pub fn v1_client(client: V1Client, setup: Setup<'_>) -> Self {
-        AgentApi::V1(v1::V1::with_client(client, setup))
     }
 
     /// The branch the launch asks for, when the action chooses it.

@@ -327,8 +327,9 @@ impl V1 {
                         Some(&created.run),
                         None,
                     );
-                    // Our own answer: created, not adopted.
-                    let _ = ambiguous;
+                    // Our own answer: created by it, not adopted (a lost
+                    // earlier answer that did create would have made this
+                    // one a 409).
                     return Ok((agent, false));
                 }
                 Err(e) => e,
