@@ -418,6 +418,7 @@ async fn what_v1_cannot_honour_is_refused_before_anything_is_sent() {
             ],
             "open-as-cursor-github-app",
         ),
+        (&[("images", "screenshot.png")], "images"),
         (&[("api-version", "v2")], "api-version"),
     ];
     for (inputs, named) in cases {
@@ -458,6 +459,7 @@ async fn plan_mode_and_the_current_branch_are_sent_and_mode_is_part_of_the_ident
     let a = labeled(&s)
         .input("mode", "plan")
         .input("work-on-current-branch", "true")
+        .input("skip-reviewer-request", "true")
         .run_in_process()
         .await;
     a.success();
@@ -466,6 +468,9 @@ async fn plan_mode_and_the_current_branch_are_sent_and_mode_is_part_of_the_ident
     let creates = creates(&s);
     assert_eq!(creates[0]["mode"], "plan");
     assert_eq!(creates[0]["workOnCurrentBranch"], true);
+    // v1's own field, without v0's need for open-as-cursor-github-app.
+    assert_eq!(creates[0]["skipReviewerRequest"], true);
+    assert!(creates[1].get("skipReviewerRequest").is_none());
     assert_eq!(creates[1]["mode"], "agent");
     assert_ne!(creates[0]["agentId"], creates[1]["agentId"]);
 }
