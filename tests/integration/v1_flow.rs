@@ -368,6 +368,13 @@ async fn a_follow_up_to_a_busy_agent_is_sent_once_after_its_run_ends() {
     assert_eq!(posted.iter().filter(|r| r.status == 201).count(), 1);
     assert_eq!(posted[0].status, 409, "first refused busy");
     ran.stdout_has("is busy with another run");
+    // While it waited, the comment said so.
+    assert!(
+        s.github.requests().iter().any(|r| r.method != "GET"
+            && r.body
+                .contains("is busy with another run; this follow-up is sent when that run ends")),
+        "no interim comment said the agent was busy"
+    );
     let body = final_comment(&s);
     assert!(body.contains("was busy with another run"), "{body}");
     assert!(!body.contains(WORKING));
