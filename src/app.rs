@@ -1,7 +1,7 @@
 //! One run of the action, from environment to exit status.
 
+use crate::agent::{AgentApi, Setup};
 use crate::context::Context;
-use crate::cursor::{AuthScheme, CursorClient};
 use crate::env::Env;
 use crate::flow::Flow;
 use crate::gate::{self, Decision};
@@ -73,13 +73,14 @@ pub async fn run_action(rt: &Runtime) -> u8 {
         Ok(h) => h,
         Err(e) => return config_error(rt, &e.to_string()),
     };
-    let cursor = CursorClient::new(
-        http.clone(),
-        &inputs.api_url,
-        &inputs.api_key,
-        AuthScheme::Basic,
-        rt.clock,
-    );
+    let api = AgentApi::new(Setup {
+        http: http.clone(),
+        inputs: &inputs,
+        ctx: &ctx,
+        plan: &plan,
+        clock: rt.clock,
+        cancel: rt.cancel.clone(),
+    });
     let github = match &inputs.github_token {
         Some(token) => {
             match GitHubClient::new(http, &ctx.api_url, token, ctx.repo.clone(), rt.clock) {
@@ -94,9 +95,7 @@ pub async fn run_action(rt: &Runtime) -> u8 {
             None
         }
     };
-    Flow::new(rt, &inputs, &ctx, &plan, cursor, github)
-        .run()
-        .await
+    Flow::new(rt, &inputs, &ctx, &plan, api, github).run().await
 }
 
 /// What a real run would do, as far as the payload tells without a token:
@@ -142,23 +141,32 @@ fn dry_run(rt: &Runtime, inputs: &Inputs, ctx: &Context, plan: &LaunchPlan) -> u
         Some(n) if inputs.followup && ctx.is_followup_trigger() => format!(
             "follow up the agent named in the comments of #{n} if there is one, else launch a new agent (the comments are not read in a dry run)"
         ),
-        _ if ctx.run_attempt > 1 => {
-            "reattach to the agent of an earlier attempt if one is found by its branch, else launch"
-                .to_string()
-        }
+        _ if ctx.run_attempt > 1 => match inputs.api_version {
+            crate::inputs::ApiVersion::V0 => {
+                "reattach to the agent of an earlier attempt if one is found by its branch, else launch"
+                    .to_string()
+            }
+            crate::inputs::ApiVersion::V1 => {
+                "reattach to the agent of an earlier attempt if one exists under this launch's agent id, else launch"
+                    .to_string()
+            }
+        },
         _ => "launch a new agent".to_string(),
     };
     console.notice(&format!(
         "Dry run: nothing is launched. The trigger rules pass: {check}. A real run would then {next}."
     ));
     console.info("This is the request a real run would send:");
+    let (path, json) = crate::agent::dry_run_request(inputs, ctx, plan);
     console.info(&format!(
-        "POST {}/v0/agents\nAuthorization: Basic *** (cursor-api-key, redacted)",
+        "POST {}{path}\nAuthorization: Basic *** (cursor-api-key, redacted)",
         inputs.api_url.as_str().trim_end_matches('/')
     ));
-    console.untrusted_block(&plan::dry_run_json(&plan.request));
+    console.untrusted_block(&json);
     let mut report = RunReport::new(Outcome::DryRun);
-    report.planned_branch = plan.request.target.branch_name.clone();
+    if inputs.api_version == crate::inputs::ApiVersion::V0 {
+        report.planned_branch = plan.request.target.branch_name.clone();
+    }
     report.run_url = ctx.run_url();
     match plan.issue_number.filter(|_| inputs.comment) {
         Some(n) => {

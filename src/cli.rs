@@ -16,6 +16,8 @@ pub enum Command {
     /// The full flow against in-process simulators.
     Demo {
         scenario: String,
+        /// `--api v0`: the legacy API's flow instead of v1's.
+        v0: bool,
     },
     /// Both simulators as a standalone server.
     Simulator(SimulatorOptions),
@@ -78,6 +80,7 @@ fn parse_demo(args: &[String]) -> Command {
         return Command::Usage(demo_help());
     }
     let mut scenario = "finished".to_string();
+    let mut v0 = false;
     let mut it = args.iter();
     while let Some(flag) = it.next() {
         match flag.as_str() {
@@ -85,10 +88,21 @@ fn parse_demo(args: &[String]) -> Command {
                 Some(name) => scenario = name.clone(),
                 None => return invalid("demo", "--scenario needs a value".into()),
             },
+            "--api" => match it.next().map(String::as_str) {
+                Some("v0") => v0 = true,
+                Some("v1") => v0 = false,
+                Some(other) => {
+                    return invalid(
+                        "demo",
+                        format!("--api: {other:?} is not accepted; use v1 or v0"),
+                    );
+                }
+                None => return invalid("demo", "--api needs a value (v1 or v0)".into()),
+            },
             _ => return invalid("demo", format!("unknown option {flag:?}")),
         }
     }
-    Command::Demo { scenario }
+    Command::Demo { scenario, v0 }
 }
 
 fn parse_simulator(args: &[String]) -> Command {
@@ -133,14 +147,16 @@ fn parse_simulator(args: &[String]) -> Command {
 /// `demo --help`.
 pub fn demo_help() -> String {
     format!(
-        "Usage: cursor-agent-action demo [--scenario NAME]\n\n\
+        "Usage: cursor-agent-action demo [--scenario NAME] [--api v1|v0]\n\n\
 Runs the whole action (launch, wait, report) against in-process simulators of the Cursor and\n\
-GitHub APIs: no key, no network. Prints the step's log, outputs, step summary and the comment.\n\n\
-OPTIONS:\n    --scenario NAME   one of: {} [default: finished]\n    -h, --help        this text\n\n\
+GitHub APIs: no key, no network. Prints the step's log, outputs, step summary and the comment.\n\
+On v1 (the default) the agent's run is followed over its stream, its activity in the log.\n\n\
+OPTIONS:\n    --scenario NAME   one of: {} [default: finished]\n                      (on v1: {}; the others need --api v0)\n    --api v1|v0       the Cursor API version [default: v1]\n    -h, --help        this text\n\n\
 EXIT STATUS: as the action would end: 0 for finished, no-summary and hostile-summary; 1, on purpose,\n\
 for error and expired (the agent failed) and for storage-mode and not-connected (Cursor refused\n\
 the launch: the output says what to fix); 2 for an unknown scenario or option.\n",
-        SCENARIOS.join(", ")
+        SCENARIOS.join(", "),
+        crate::demo::V1_SCENARIOS.join(", ")
     )
 }
 
@@ -194,7 +210,7 @@ pub fn help() -> String {
     let mut out = format!(
         "{}\nLaunch a Cursor cloud agent from a GitHub Actions step, wait for it, and report on the issue or PR.\n\n\
 USAGE:\n    cursor-agent-action              run as an action step (reads INPUT_* and GITHUB_*)\n    \
-cursor-agent-action demo [--scenario NAME]\n                                     the whole flow against local simulators (no key, no network)\n    \
+cursor-agent-action demo [--scenario NAME] [--api v1|v0]\n                                     the whole flow against local simulators (no key, no network)\n    \
 cursor-agent-action simulator [--cursor-port N] [--github-port N] [--time-scale N] [--key KEY] [--token TOKEN] [--writer LOGIN]\n                                     serve the Cursor and GitHub simulators until Ctrl-C\n    \
 cursor-agent-action demo --help, simulator --help (or help demo, help simulator)\n                                     the options of a subcommand\n    \
 cursor-agent-action --help       this text\n    cursor-agent-action --version\n\n\
@@ -302,13 +318,15 @@ mod tests {
         assert_eq!(
             parse(&args(&["demo", "--scenario", "error"])),
             Command::Demo {
-                scenario: "error".into()
+                scenario: "error".into(),
+                v0: false
             }
         );
         assert_eq!(
             parse(&args(&["demo"])),
             Command::Demo {
-                scenario: "finished".into()
+                scenario: "finished".into(),
+                v0: false
             }
         );
     }

@@ -12,6 +12,7 @@ use crate::runner::{ActionsIo, Console, ConsoleMode, parse_outputs};
 use crate::runtime::Runtime;
 use crate::sim::{
     CursorSimConfig, EndStatus, GitHubSimConfig, HOSTILE_SUMMARY, Refusal, Scenario, Simulators,
+    V1Scenario,
 };
 use crate::{Env, logging};
 use anyhow::Context as _;
@@ -34,6 +35,25 @@ pub const SCENARIOS: &[&str] = &[
     "storage-mode",
     "not-connected",
 ];
+
+/// The scenarios the v1 demo offers.
+pub const V1_SCENARIOS: &[&str] = &["finished", "error", "hostile-summary"];
+
+fn v1_scenario(name: &str) -> Option<V1Scenario> {
+    let base = V1Scenario::lasting(20, 150);
+    Some(match name {
+        "finished" => base,
+        "error" => V1Scenario {
+            end_error: true,
+            ..base
+        },
+        "hostile-summary" => V1Scenario {
+            result_text: HOSTILE_SUMMARY.to_string(),
+            ..base
+        },
+        _ => return None,
+    })
+}
 
 fn scenario(name: &str) -> Option<Scenario> {
     let base = Scenario::lasting(20, 150);
@@ -103,7 +123,7 @@ fn heading(title: &str, bold: bool) {
 
 /// Runs the demo; returns the action's exit status. `bold` styles the
 /// headings (for a terminal).
-pub fn demo(scenario_name: &str, bold: bool) -> anyhow::Result<u8> {
+pub fn demo(scenario_name: &str, v0: bool, bold: bool) -> anyhow::Result<u8> {
     let Some(scenario) = scenario(scenario_name) else {
         eprintln!(
             "error: unknown scenario {scenario_name:?}; use one of {}",
@@ -111,6 +131,18 @@ pub fn demo(scenario_name: &str, bold: bool) -> anyhow::Result<u8> {
         );
         return Ok(2);
     };
+    let v1 = match (v0, v1_scenario(scenario_name)) {
+        (true, _) => None,
+        (false, Some(s)) => Some(s),
+        (false, None) => {
+            eprintln!(
+                "error: the scenario {scenario_name:?} is shown on the v0 API only; add --api v0, or use one of {}",
+                V1_SCENARIOS.join(", ")
+            );
+            return Ok(2);
+        }
+    };
+    let api = if v1.is_some() { "v1" } else { "v0" };
     on_runtime(async {
         let clock = Clock::scaled(DEMO_SCALE);
         let sims = Simulators::start(clock)
@@ -118,6 +150,9 @@ pub fn demo(scenario_name: &str, bold: bool) -> anyhow::Result<u8> {
             .context("cannot start the simulators on loopback")?;
         sims.github.set_permission("Codertocat", "admin");
         sims.cursor.set_default_scenario(scenario);
+        if let Some(v1) = v1 {
+            sims.cursor.v1().set_scenario(v1);
+        }
         let dir = TempDir::new().context("cannot create a temporary directory")?;
         let event = dir.path().join("event.json");
         let outputs = dir.path().join("output.txt");
@@ -142,14 +177,24 @@ pub fn demo(scenario_name: &str, bold: bool) -> anyhow::Result<u8> {
             ),
             ("INPUT_GITHUB-TOKEN", "ghs_demo_00000000000000000000".into()),
             ("INPUT_API-URL", sims.cursor_url()),
+            ("INPUT_API-VERSION", api.into()),
             ("INPUT_LABEL", "bug".into()),
             ("INPUT_TRIGGER-PHRASE", "/cursor".into()),
         ]);
         println!(
             "A maintainer adds the label \"bug\" to issue #1 of Codertocat/Hello-World (GitHub's example payload).\n\
              The action runs against local simulators of the Cursor and GitHub APIs; simulated time runs {DEMO_SCALE}× faster.\n\
-             Scenario: {scenario_name} (others: {}).",
-            SCENARIOS.join(", ")
+             Cursor API: {api}{}. Scenario: {scenario_name} (others: {}).",
+            if api == "v1" {
+                " (its run followed live over the stream; --api v0 for the legacy API)"
+            } else {
+                ""
+            },
+            if api == "v1" {
+                V1_SCENARIOS.join(", ")
+            } else {
+                SCENARIOS.join(", ")
+            }
         );
         heading("The step's log", bold);
         let console = Arc::new(Console::stdout(ConsoleMode::Plain, false));
@@ -221,7 +266,8 @@ pub fn demo(scenario_name: &str, bold: bool) -> anyhow::Result<u8> {
                     .path
                     .split('/')
                     .map(|s| {
-                        if s.starts_with("bc-") || s.parse::<u64>().is_ok() {
+                        if s.starts_with("bc-") || s.starts_with("run-") || s.parse::<u64>().is_ok()
+                        {
                             "{id}"
                         } else {
                             s

@@ -5,6 +5,7 @@
 //! through an [`Env`] lookup, never from global state, so every part runs in
 //! tests with a plain map.
 
+pub mod agent;
 pub mod app;
 pub mod cancel;
 pub mod cli;
@@ -133,11 +134,11 @@ fn dispatch(args: &[String], env: Env) -> anyhow::Result<u8> {
             eprintln!("error: {why}");
             runtime::EXIT_CONFIG
         }
-        cli::Command::Demo { scenario } => {
+        cli::Command::Demo { scenario, v0 } => {
             // Bold headings only for a person at a terminal (https://no-color.org).
             use std::io::IsTerminal as _;
             let bold = std::io::stdout().is_terminal() && env.get("NO_COLOR").is_none();
-            demo::demo(&scenario, bold)?
+            demo::demo(&scenario, v0, bold)?
         }
         cli::Command::Simulator(options) => demo::simulator(options)?,
         cli::Command::Action => {

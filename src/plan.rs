@@ -107,7 +107,7 @@ fn launch_key(
         None => format!("{tag}-"),
     };
     let issue = issue_number.map(|n| n.to_string());
-    let parts = [
+    let mut parts = vec![
         opt("job", ctx.job.as_deref()),
         opt("step", ctx.step.as_deref()),
         opt("model", inputs.model.as_deref()),
@@ -118,6 +118,9 @@ fn launch_key(
         opt("launch-key", inputs.launch_key.as_deref()),
         format!("prompt={prompt_text}"),
     ];
+    if let Some(mode) = inputs.mode {
+        parts.push(format!("mode={}", mode.as_str()));
+    }
     let refs: Vec<&str> = parts.iter().map(String::as_str).collect();
     format!("{:08x}", stable_hash(&refs) & 0xffff_ffff)
 }

@@ -137,6 +137,29 @@ pub enum PrBranch {
     New,
 }
 
+/// Which Cursor API the action talks to (`api-version`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ApiVersion {
+    V0,
+    V1,
+}
+
+/// v1's `mode` (`mode`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AgentMode {
+    Agent,
+    Plan,
+}
+
+impl AgentMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AgentMode::Agent => "agent",
+            AgentMode::Plan => "plan",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OnCancel {
     Leave,
@@ -192,6 +215,7 @@ pub struct Webhook {
 /// Validated inputs.
 #[derive(Debug, Clone)]
 pub struct Inputs {
+    pub api_version: ApiVersion,
     pub api_key: Secret,
     pub prompt: Option<PromptSource>,
     pub include_context: bool,
@@ -208,6 +232,10 @@ pub struct Inputs {
     pub open_as_cursor_github_app: bool,
     pub skip_reviewer_request: bool,
     pub webhook: Option<Webhook>,
+    /// v1 `workOnCurrentBranch`, when set.
+    pub work_on_current_branch: Option<bool>,
+    /// v1 `mode`, when set.
+    pub mode: Option<AgentMode>,
     pub wait: bool,
     pub timeout: Duration,
     pub poll_interval: Duration,
@@ -383,7 +411,46 @@ impl Inputs {
         if open_as_cursor_github_app && !auto_create_pr {
             c.fail("open-as-cursor-github-app", "needs `auto-create-pr: true` (it only applies to the pull request the agent opens)");
         }
-        if skip_reviewer_request && !open_as_cursor_github_app {
+        let api_version = match c.with_default("api-version", |v| parse::choice(v, &["v1", "v0"])) {
+            "v0" => ApiVersion::V0,
+            _ => ApiVersion::V1,
+        };
+        let work_on_current_branch = c.opt("work-on-current-branch", parse::boolean);
+        let mode = c.opt("mode", |v| {
+            parse::choice(v, &["agent", "plan"]).map(|m| match m {
+                "plan" => AgentMode::Plan,
+                _ => AgentMode::Agent,
+            })
+        });
+        match api_version {
+            ApiVersion::V1 => {
+                // What v1 cannot honour is refused before anything is sent.
+                for (input, why) in [
+                    ("branch-name", "v1 chooses the branch itself"),
+                    ("webhook-url", "v1 has no webhooks"),
+                    ("webhook-secret", "v1 has no webhooks"),
+                    ("images", "this action sends images on v0 only"),
+                ] {
+                    if raw.get(input).is_some() {
+                        c.fail(input, format!("is not supported by Cursor's v1 API ({why}); remove it, or set `api-version: v0`"));
+                    }
+                }
+                if open_as_cursor_github_app {
+                    c.fail(
+                        "open-as-cursor-github-app",
+                        "is not supported by Cursor's v1 API; remove it, or set `api-version: v0`",
+                    );
+                }
+            }
+            ApiVersion::V0 => {
+                for input in ["work-on-current-branch", "mode"] {
+                    if raw.get(input).is_some() {
+                        c.fail(input, "is a v1 option; remove it, or set `api-version: v1`");
+                    }
+                }
+            }
+        }
+        if skip_reviewer_request && !open_as_cursor_github_app && api_version == ApiVersion::V0 {
             c.fail("skip-reviewer-request", "needs `open-as-cursor-github-app: true` (the reviewer request is only skipped for PRs opened as the Cursor app)");
         }
 
@@ -495,6 +562,7 @@ impl Inputs {
             return Err(InputErrors(c.errors));
         }
         Ok(Inputs {
+            api_version,
             api_key: api_key.expect("checked above"),
             prompt,
             include_context,
@@ -510,6 +578,8 @@ impl Inputs {
             open_as_cursor_github_app,
             skip_reviewer_request,
             webhook,
+            work_on_current_branch,
+            mode,
             wait,
             timeout,
             poll_interval,

@@ -34,6 +34,11 @@ pub const INPUTS: &[InputSpec] = &[
         )
     },
     input(
+        "api-version",
+        "v1",
+        "Cursor API version: `v1` (durable agents and runs, followed live over SSE) or `v0` (the legacy API, polled). `branch-name`, `webhook-url`/`webhook-secret`, `open-as-cursor-github-app` and `images` need `v0`.",
+    ),
+    input(
         "prompt",
         "",
         "The task for the agent. When empty, it is built from the triggering issue, pull request or comment.",
@@ -51,7 +56,7 @@ pub const INPUTS: &[InputSpec] = &[
     input(
         "images",
         "",
-        "Newline-separated image paths (PNG, JPEG, GIF or WebP; at most 5) sent with the prompt.",
+        "v0 only: newline-separated image paths (PNG, JPEG, GIF or WebP; at most 5) sent with the prompt.",
     ),
     input(
         "model",
@@ -81,7 +86,17 @@ pub const INPUTS: &[InputSpec] = &[
     input(
         "branch-name",
         "",
-        "Branch the agent creates (default: `cursor/<issue or run>-run-<run id>-<hash>`, so a lost launch response can be recovered); on a pull request only with `pr-branch: new`.",
+        "v0 only (v1 chooses the branch): the branch the agent creates (default: `cursor/<issue or run>-run-<run id>-<hash>`, so a lost launch response can be recovered); on a pull request only with `pr-branch: new`.",
+    ),
+    input(
+        "work-on-current-branch",
+        "",
+        "v1 only: `true` makes the agent push to the starting branch instead of a new one (default: `true` on a pull request unless `pr-branch: new`, else Cursor's default).",
+    ),
+    input(
+        "mode",
+        "",
+        "v1 only: `agent` (default) or `plan` (the agent plans without changing code); part of the launch's identity.",
     ),
     input(
         "launch-key",
@@ -96,17 +111,17 @@ pub const INPUTS: &[InputSpec] = &[
     input(
         "open-as-cursor-github-app",
         "false",
-        "Open the pull request as the Cursor GitHub App instead of the key's user (needs `auto-create-pr`).",
+        "v0 only: open the pull request as the Cursor GitHub App instead of the key's user (needs `auto-create-pr`).",
     ),
     input(
         "skip-reviewer-request",
         "false",
-        "Do not request the key's user as reviewer (needs `open-as-cursor-github-app`).",
+        "Do not request the key's user as reviewer (v1 `skipReviewerRequest`; on v0 it needs `open-as-cursor-github-app`).",
     ),
     input(
         "webhook-url",
         "",
-        "URL Cursor calls when the agent finishes or fails.",
+        "v0 only: URL Cursor calls when the agent finishes or fails.",
     ),
     InputSpec {
         secret: true,
@@ -126,7 +141,11 @@ pub const INPUTS: &[InputSpec] = &[
         "45m",
         "Hard deadline for waiting, such as `90s`, `10m` or `1h30m`.",
     ),
-    input("poll-interval", "10s", "First wait between status polls."),
+    input(
+        "poll-interval",
+        "10s",
+        "First wait between status polls (v0), or between reads of the run when its stream is unavailable (v1).",
+    ),
     input(
         "max-poll-interval",
         "60s",
@@ -228,6 +247,10 @@ pub const OUTPUTS: &[OutputSpec] = &[
     OutputSpec {
         name: "pr-url",
         description: "Pull request the agent opened, if any.",
+    },
+    OutputSpec {
+        name: "run-id",
+        description: "Id of the v1 run the step followed (`run-...`); empty on v0.",
     },
     OutputSpec {
         name: "summary",

@@ -26,6 +26,9 @@ pub struct Marker {
     /// steps or matrix legs of one run on one issue keep apart.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub key: Option<String>,
+    /// The v1 run the comment reports (`run-…`).
+    #[serde(rename = "runId", default, skip_serializing_if = "Option::is_none")]
+    pub run_id: Option<String>,
 }
 
 impl Marker {
@@ -36,7 +39,16 @@ impl Marker {
             run,
             attempt: Some(attempt),
             key: None,
+            run_id: None,
         }
+    }
+
+    pub fn with_run(mut self, run: Option<&str>) -> Self {
+        // Validated: the JSON must never hold `-->`.
+        self.run_id = run
+            .filter(|r| crate::cursor::v1::is_run_id(r))
+            .map(String::from);
+        self
     }
 
     pub fn with_key(mut self, key: &str) -> Self {
@@ -64,7 +76,8 @@ impl Marker {
             .strip_prefix(MARKER_PREFIX)?
             .strip_suffix("-->")?
             .trim();
-        let marker: Marker = serde_json::from_str(json).ok()?;
+        let mut marker: Marker = serde_json::from_str(json).ok()?;
+        marker.run_id = marker.run_id.filter(|r| crate::cursor::v1::is_run_id(r));
         if marker
             .agent
             .as_deref()

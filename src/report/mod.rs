@@ -91,6 +91,8 @@ pub struct RunReport {
     /// What happened and what to do, for failures, skips and timeouts.
     pub detail: Option<String>,
     pub run_url: Option<String>,
+    /// The v1 run followed (none on v0).
+    pub run_id: Option<String>,
 }
 
 impl RunReport {
@@ -104,6 +106,7 @@ impl RunReport {
             comment_url: None,
             detail: None,
             run_url: None,
+            run_id: None,
         }
     }
 
@@ -150,6 +153,7 @@ impl RunReport {
             ("status", s(self.status())),
             ("branch-name", s(self.branch())),
             ("pr-url", s(self.pr_url())),
+            ("run-id", s(self.run_id.as_deref())),
             ("summary", s(self.summary.as_deref())),
             ("comment-url", s(self.comment_url.as_deref())),
             (

@@ -6,11 +6,14 @@
 use crate::support::*;
 use cursor_agent_action::runner::escape::is_command_like;
 
-fn demo(scenario: &str) -> std::thread::JoinHandle<Ran> {
-    let t = ActionTest::new()
+fn demo(scenario: &str, api: Option<&str>) -> std::thread::JoinHandle<Ran> {
+    let mut t = ActionTest::new()
         .arg("demo")
         .arg("--scenario")
         .arg(scenario);
+    if let Some(api) = api {
+        t = t.arg("--api").arg(api);
+    }
     std::thread::spawn(move || t.run())
 }
 
@@ -30,10 +33,10 @@ fn section<'a>(stdout: &'a str, title: &str) -> &'a str {
 #[test]
 fn the_demo_shows_a_whole_run_and_what_each_scenario_ends_with() {
     // Started together: each takes a few seconds of compressed agent time.
-    let finished = demo("finished");
-    let error = demo("error");
-    let hostile = demo("hostile-summary");
-    let refused = demo("storage-mode");
+    let finished = demo("finished", Some("v0"));
+    let error = demo("error", Some("v0"));
+    let hostile = demo("hostile-summary", Some("v0"));
+    let refused = demo("storage-mode", Some("v0"));
 
     let ran = finished.join().unwrap();
     ran.success();
@@ -115,6 +118,68 @@ fn the_demo_shows_a_whole_run_and_what_each_scenario_ends_with() {
         "{}",
         ran.stdout
     );
+}
+
+#[test]
+fn the_default_demo_launches_a_v1_agent_and_follows_its_stream() {
+    let finished = demo("finished", None);
+    let hostile = demo("hostile-summary", Some("v1"));
+    let ran = finished.join().unwrap();
+    ran.success();
+    let out = &ran.stdout;
+    let log = section(out, "The step's log");
+    for line in [
+        "(API v1)",
+        "Agent id: bc-",
+        "tool run_terminal_cmd started",
+        "agent: Fixed the failing test and opened a pull request.",
+        "RUNNING → FINISHED",
+    ] {
+        assert!(log.contains(line), "{line:?} in:\n{log}");
+    }
+    let outputs = section(out, "Step outputs (GITHUB_OUTPUT)");
+    for line in [
+        "outcome: finished\n",
+        "run-id: run-",
+        "pr-url: https://github.com/Codertocat/Hello-World/pull/",
+        "summary: Fixed the failing test",
+    ] {
+        assert!(outputs.contains(line), "{line:?} in:\n{outputs}");
+    }
+    let comment = section(out, "The comment on issue #1");
+    assert!(
+        comment.contains("### ✅ Cursor agent finished"),
+        "{comment}"
+    );
+    let requests = section(out, "Requests the simulators received");
+    assert!(
+        requests.contains("Cursor: POST /v1/agents ×1"),
+        "{requests}"
+    );
+    assert!(
+        requests.contains("/v1/agents/{id}/runs/{id}/stream"),
+        "{requests}"
+    );
+    assert!(!requests.contains("/v0/"), "{requests}");
+    ran.assert_no_leak(&["crsr_demo_0000000000000000000000"]);
+
+    // Hostile text in the stream reaches the log defused.
+    let ran = hostile.join().unwrap();
+    ran.success();
+    let commands: Vec<&str> = ran.stdout.lines().filter(|l| is_command_like(l)).collect();
+    assert!(commands.is_empty(), "{commands:?}");
+    let comment = section(&ran.stdout, "The comment on issue #1");
+    assert!(!comment.contains("Thanks @octocat"), "{comment}");
+    assert!(!comment.contains("<img"), "{comment}");
+
+    // A v0-only scenario says how to see it.
+    let ran = ActionTest::new()
+        .arg("demo")
+        .arg("--scenario")
+        .arg("storage-mode")
+        .run();
+    ran.status(2);
+    assert!(ran.stderr.contains("add --api v0"), "{}", ran.stderr);
 }
 
 #[test]

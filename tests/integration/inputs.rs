@@ -11,7 +11,11 @@ use std::path::Path;
 use std::time::Duration;
 
 fn parse_in(dir: &Path, pairs: &[(&str, &str)]) -> Result<Inputs, InputErrors> {
-    let mut env: Vec<(String, String)> = vec![("INPUT_CURSOR-API-KEY".into(), KEY.into())];
+    // v0 unless a test sets `api-version` (the v1 rules have tests of their own).
+    let mut env: Vec<(String, String)> = vec![
+        ("INPUT_CURSOR-API-KEY".into(), KEY.into()),
+        ("INPUT_API-VERSION".into(), "v0".into()),
+    ];
     for (k, v) in pairs {
         env.push((k.to_string(), v.to_string()));
     }

@@ -25,6 +25,7 @@ mod support;
 mod tls;
 mod untrusted;
 mod v1_client;
+mod v1_flow;
 mod v1_sim;
 mod v1_stream;
 mod wait;

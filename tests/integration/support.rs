@@ -116,6 +116,9 @@ impl ActionTest {
             ("GITHUB_JOB", "agent"),
             ("GITHUB_REF", "refs/heads/master"),
             ("GITHUB_SHA", "6113728f27ae82c7b1a177c8d03f9e96e0adf246"),
+            // The suites written for v0 assert v0 requests: v0 unless a test
+            // asks for v1 (`.v1()`) or the default (`.default_api()`).
+            ("INPUT_API-VERSION", "v0"),
         ] {
             env.insert(k.to_string(), v.to_string());
         }
@@ -160,6 +163,16 @@ impl ActionTest {
         self.env
             .insert(format!("INPUT_{}", name.to_ascii_uppercase()), value.into());
         self
+    }
+
+    /// Talks to Cursor's v1 API, as the action does by default.
+    pub fn v1(self) -> Self {
+        self.input("api-version", "v1")
+    }
+
+    /// Leaves `api-version` unset: the action's default.
+    pub fn default_api(self) -> Self {
+        self.without("INPUT_API-VERSION")
     }
 
     /// Sets an input the way a composite wrapper does (underscores).

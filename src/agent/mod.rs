@@ -1,0 +1,380 @@
+//! THE seam between the flow and Cursor's API versions: launch, reattach,
+//! follow up, watch, stop and result, one implementation per version
+//! ([`v0`] polls the legacy API, [`v1`] follows a run's stream). The flow,
+//! the comment and the outputs see only [`Agent`] (the agent as last seen,
+//! with the result of its run) and the neutral types here.
+
+pub mod v0;
+pub mod v1;
+
+use crate::cancel::Cancel;
+use crate::clock::{Clock, Moment};
+use crate::context::Context;
+use crate::cursor::v1::V1Error;
+use crate::cursor::{Agent, AgentStatus, CursorError, ErrorClass};
+use crate::inputs::{ApiVersion, Inputs};
+use crate::plan::LaunchPlan;
+use crate::retry::GaveUp;
+use crate::runner::Console;
+use std::fmt;
+use std::time::Duration;
+
+/// A failed Cursor call, of either version.
+#[derive(Debug, Clone)]
+pub enum ApiError {
+    V0(CursorError),
+    V1(V1Error),
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ApiError::V0(e) => e.fmt(f),
+            ApiError::V1(e) => e.fmt(f),
+        }
+    }
+}
+
+impl ApiError {
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            ApiError::V0(e) => e.status(),
+            ApiError::V1(e) => e.status(),
+        }
+    }
+
+    pub fn class(&self) -> ErrorClass {
+        match self {
+            ApiError::V0(e) => e.class(),
+            ApiError::V1(e) => e.class(),
+        }
+    }
+
+    pub fn maybe_applied(&self) -> bool {
+        match self {
+            ApiError::V0(e) => e.maybe_applied(),
+            ApiError::V1(e) => e.maybe_applied(),
+        }
+    }
+
+    /// The failure in v0 terms (for the transport checks both share).
+    pub fn as_v0(&self) -> CursorError {
+        match self {
+            ApiError::V0(e) => e.clone(),
+            ApiError::V1(e) => e.as_v0(),
+        }
+    }
+
+    /// What the user can do about it.
+    pub fn actionable(&self, repository: &str) -> String {
+        match self {
+            ApiError::V0(e) => e.actionable(repository),
+            ApiError::V1(e) => e.actionable(repository),
+        }
+    }
+}
+
+/// Why a retried read gave up.
+#[derive(Debug)]
+pub enum Failure {
+    Failed(ApiError),
+    Deadline(Option<ApiError>),
+    Cancelled,
+}
+
+impl Failure {
+    pub fn describe(&self) -> String {
+        match self {
+            Failure::Failed(e) => e.to_string(),
+            Failure::Deadline(Some(e)) => format!("gave up: {e}"),
+            Failure::Deadline(None) => "timed out".into(),
+            Failure::Cancelled => "cancelled".into(),
+        }
+    }
+}
+
+impl From<GaveUp> for Failure {
+    fn from(g: GaveUp) -> Self {
+        match g {
+            GaveUp::Failed(e) => Failure::Failed(ApiError::V0(e)),
+            GaveUp::Deadline(e) => Failure::Deadline(e.map(ApiError::V0)),
+            GaveUp::Cancelled => Failure::Cancelled,
+        }
+    }
+}
+
+/// How a launch failed.
+#[derive(Debug)]
+pub enum LaunchError {
+    /// Cursor refused, or kept failing before the request was processed.
+    Failed(ApiError),
+    /// An agent may have been created that could not be confirmed.
+    Unknown(ApiError),
+    /// Cancelled before any request that could create an agent was sent.
+    Cancelled,
+    /// Cancelled while a create was in flight: an agent may exist.
+    CancelledInFlight,
+}
+
+/// How sending a follow-up ended.
+#[derive(Debug)]
+pub enum Followup {
+    /// Sent; the agent as read after it.
+    Sent(Agent),
+    /// The agent cannot take it (gone, archived…): launch a new one; the
+    /// note says why, for the comment.
+    Gone(String),
+    /// The agent is busy with another run: wait for it to end, then send.
+    Busy,
+    /// Cancelled while it was in flight: it may have landed.
+    CancelledInFlight,
+    /// Failed for good; the agent, if it could be read.
+    Failed {
+        error: ApiError,
+        agent: Option<Agent>,
+    },
+    /// Sent, but the agent could not be read afterwards.
+    Unread(Failure),
+}
+
+/// What the watch has to tell.
+#[derive(Debug, Clone)]
+pub enum WatchEvent {
+    /// The first status seen and every change; the agent as now known.
+    Status(Agent),
+    /// The agent said something (one line, untrusted).
+    Said(String),
+    /// A tool call started or ended (name untrusted).
+    Tool {
+        name: String,
+        completed: bool,
+    },
+    Heartbeat {
+        elapsed: Duration,
+        status: String,
+    },
+    Retrying {
+        error: String,
+        wait: Duration,
+    },
+    /// The live view is given up; the agent is read on the poll schedule.
+    FallingBack(String),
+    Done(WatchEnd),
+}
+
+/// How watching ended.
+#[derive(Debug, Clone)]
+pub enum WatchEnd {
+    /// A final status; the agent carries the run's result (summary, branch,
+    /// pull request). `note`: something the report should say about it.
+    Ended {
+        agent: Agent,
+        note: Option<String>,
+    },
+    Deadline,
+    Cancelled,
+    Failed(ApiError),
+}
+
+/// An agent API of one version, ready for one trigger (cloned for a watch,
+/// which borrows its own handle).
+#[derive(Clone)]
+pub enum AgentApi {
+    V0(v0::V0),
+    V1(v1::V1),
+}
+
+/// A watch of one agent (or run), pulled like an iterator.
+pub enum Watch<'a> {
+    V0(Box<v0::V0Watch<'a>>),
+    V1(Box<v1::V1Watch<'a>>),
+}
+
+impl Watch<'_> {
+    pub async fn next(&mut self) -> WatchEvent {
+        match self {
+            Watch::V0(w) => w.next().await,
+            Watch::V1(w) => w.next().await,
+        }
+    }
+
+    /// The agent as last seen.
+    pub fn last(&self) -> Option<&Agent> {
+        match self {
+            Watch::V0(w) => w.last(),
+            Watch::V1(w) => w.last(),
+        }
+    }
+}
+
+/// The request a launch sends, as dry-run prints it: the path and the JSON
+/// (secrets redacted, long image data abbreviated).
+pub fn dry_run_request(
+    inputs: &Inputs,
+    ctx: &Context,
+    plan: &LaunchPlan,
+) -> (&'static str, String) {
+    match inputs.api_version {
+        ApiVersion::V0 => ("/v0/agents", crate::plan::dry_run_json(&plan.request)),
+        ApiVersion::V1 => (
+            "/v1/agents",
+            serde_json::to_string_pretty(&v1::create_request(plan, inputs, ctx))
+                .expect("requests serialize"),
+        ),
+    }
+}
+
+/// What the action needs to reach Cursor.
+pub struct Setup<'a> {
+    pub http: reqwest::Client,
+    pub inputs: &'a Inputs,
+    pub ctx: &'a Context,
+    pub plan: &'a LaunchPlan,
+    pub clock: Clock,
+    pub cancel: Cancel,
+}
+
+impl AgentApi {
+    pub fn new(setup: Setup<'_>) -> Self {
+        match setup.inputs.api_version {
+            ApiVersion::V0 => AgentApi::V0(v0::V0::new(setup)),
+            ApiVersion::V1 => AgentApi::V1(v1::V1::new(setup)),
+        }
+    }
+
+    /// The branch the launch asks for, when the action chooses it.
+    pub fn planned_branch(&self) -> Option<String> {
+        match self {
+            AgentApi::V0(a) => a.planned_branch(),
+            AgentApi::V1(_) => None,
+        }
+    }
+
+    /// The run being followed (v1).
+    pub fn run_id(&self) -> Option<String> {
+        match self {
+            AgentApi::V0(_) => None,
+            AgentApi::V1(a) => a.run_id(),
+        }
+    }
+
+    /// Reads agent `id` (named by a comment's marker, with its run on v1).
+    pub async fn reattach(&mut self, id: &str, run: Option<&str>) -> Result<Agent, Failure> {
+        match self {
+            AgentApi::V0(a) => a.get(id).await,
+            AgentApi::V1(a) => a.reattach(id, run).await,
+        }
+    }
+
+    /// Reads agent `id` (its latest run on v1), for a report.
+    pub async fn read(&mut self, id: &str) -> Result<Agent, Failure> {
+        match self {
+            AgentApi::V0(a) => a.get(id).await,
+            AgentApi::V1(a) => a.reattach(id, None).await,
+        }
+    }
+
+    /// One read of agent `id`, not stopped by a cancel (for the report
+    /// after one, within the caller's budget).
+    pub async fn read_uncancelled(&mut self, id: &str) -> Result<Agent, ApiError> {
+        match self {
+            AgentApi::V0(a) => a.read_once(id).await,
+            AgentApi::V1(a) => a.read_once(id).await,
+        }
+    }
+
+    /// A re-run with no comment to go by: this launch's agent from an
+    /// earlier attempt, found by the launch's identity.
+    pub async fn find_own(&mut self) -> Option<Agent> {
+        match self {
+            AgentApi::V0(a) => a.find_own().await,
+            AgentApi::V1(a) => a.find_own().await,
+        }
+    }
+
+    /// A re-run found its agent ended for good: the next launch must make a
+    /// new agent with an identity of its own for this attempt.
+    pub fn replace_failed(&mut self, attempt: u32) {
+        match self {
+            AgentApi::V0(a) => a.replace_failed(attempt),
+            AgentApi::V1(a) => a.replace_failed(attempt),
+        }
+    }
+
+    /// Prints what is about to be launched.
+    pub fn print_launch(&self, console: &Console) {
+        match self {
+            AgentApi::V0(a) => a.print_launch(console),
+            AgentApi::V1(a) => a.print_launch(console),
+        }
+    }
+
+    /// Launches the agent, without ever making two. `adopted`: the create's
+    /// answer was lost and the agent it made was found.
+    pub async fn launch(&mut self, console: &Console) -> Result<(Agent, bool), LaunchError> {
+        match self {
+            AgentApi::V0(a) => a.launch(console).await,
+            AgentApi::V1(a) => a.launch(console).await,
+        }
+    }
+
+    /// After a cancel during a create: the agent it may have made, looked
+    /// up within `budget`. `Err`: why none is known.
+    pub async fn find_in_flight(&mut self, budget: Duration) -> Result<Agent, String> {
+        match self {
+            AgentApi::V0(a) => a.find_in_flight(budget).await,
+            AgentApi::V1(a) => a.find_in_flight(budget).await,
+        }
+    }
+
+    /// What to look for in Cursor when a launch in flight cannot be confirmed.
+    pub fn in_flight_hint(&self) -> String {
+        match self {
+            AgentApi::V0(a) => a.in_flight_hint(),
+            AgentApi::V1(a) => a.in_flight_hint(),
+        }
+    }
+
+    /// Sends `text` to agent `id` as a follow-up.
+    pub async fn followup(&mut self, id: &str, text: &str) -> Followup {
+        match self {
+            AgentApi::V0(a) => a.followup(id, text).await,
+            AgentApi::V1(a) => a.followup(id, text).await,
+        }
+    }
+
+    /// Waits (until `deadline`) for agent `id` to be free for a follow-up.
+    pub async fn await_idle(&mut self, id: &str, deadline: Moment) -> Result<(), Failure> {
+        match self {
+            AgentApi::V0(_) => Ok(()),
+            AgentApi::V1(a) => a.await_idle(id, deadline).await,
+        }
+    }
+
+    /// Watches `agent` until it ends, the deadline, or a cancel.
+    pub fn watch(&self, agent: &Agent, started: Moment, deadline: Moment) -> Watch<'_> {
+        match self {
+            AgentApi::V0(a) => Watch::V0(Box::new(a.watch(&agent.id, started, deadline))),
+            AgentApi::V1(a) => Watch::V1(Box::new(a.watch(agent, started, deadline))),
+        }
+    }
+
+    /// A summary for an agent that ended without one (v0: its last
+    /// assistant message), within `deadline`.
+    pub async fn fallback_summary(&self, id: &str, deadline: Moment) -> Option<String> {
+        match self {
+            AgentApi::V0(a) => a.conversation_summary(id, deadline).await,
+            AgentApi::V1(_) => None,
+        }
+    }
+
+    /// One attempt series at stopping agent `id` before `deadline` (not
+    /// cancelled by the run's cancel: stopping is what a cancel asks for).
+    /// `Ok`: the status it is now known to have.
+    pub async fn stop(&mut self, id: &str, deadline: Moment) -> Result<AgentStatus, String> {
+        match self {
+            AgentApi::V0(a) => a.stop(id, deadline).await,
+            AgentApi::V1(a) => a.stop(id, deadline).await,
+        }
+    }
+}

@@ -1,0 +1,358 @@
+//! The legacy v0 API: an agent's identity is its (derived) branch name, a
+//! lost launch is found again by listing, waiting is polling, a follow-up is
+//! confirmed by the conversation.
+
+use super::{ApiError, Failure, Followup, LaunchError, Setup, WatchEnd, WatchEvent};
+use crate::cancel::Cancel;
+use crate::clock::{Clock, Moment};
+use crate::cursor::{
+    Agent, AgentStatus, CursorClient, CursorError, ErrorClass, FollowupRequest, LaunchRequest,
+    MessageKind, Prompt,
+};
+use crate::launch::{self, Adoption};
+use crate::retry::{Backoff, GaveUp, retry_idempotent};
+use crate::runner::Console;
+use crate::wait::schedule::PollSchedule;
+use crate::wait::{WaitConfig, WaitEnd, WaitEvent, Waiter};
+use std::time::Duration;
+
+#[derive(Clone)]
+pub struct V0 {
+    cursor: CursorClient,
+    clock: Clock,
+    cancel: Cancel,
+    repository: String,
+    /// The request to launch: the plan's, or with a fresh branch when a
+    /// re-run replaces a failed agent.
+    request: LaunchRequest,
+    /// Which listed agents may be taken for this run's own.
+    adoption: Adoption,
+    /// Whether the branch is derived (only then can a re-run find its
+    /// agent by it: a fixed `branch-name` is shared across runs).
+    derived_branch: bool,
+    run_attempt: u32,
+    schedule: PollSchedule,
+}
+
+impl V0 {
+    pub fn new(setup: Setup<'_>) -> Self {
+        let cursor = CursorClient::new(
+            setup.http.clone(),
+            &setup.inputs.api_url,
+            &setup.inputs.api_key,
+            crate::cursor::AuthScheme::Basic,
+            setup.clock,
+        );
+        Self::with_client(cursor, setup)
+    }
+
+    pub fn with_client(cursor: CursorClient, setup: Setup<'_>) -> Self {
+        let inputs = setup.inputs;
+        Self {
+            cursor,
+            clock: setup.clock,
+            cancel: setup.cancel,
+            repository: setup.plan.repository.clone(),
+            request: setup.plan.request.clone(),
+            adoption: Adoption {
+                // A fixed `branch-name` is shared across runs: only an agent
+                // created since this step started can be this run's. A
+                // derived branch carries the run id, so it is unique.
+                not_before: inputs.branch_name.as_ref().map(|_| {
+                    std::time::SystemTime::now()
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .map(|d| d.as_secs())
+                        .unwrap_or(0)
+                }),
+            },
+            derived_branch: inputs.branch_name.is_none(),
+            run_attempt: setup.ctx.run_attempt,
+            schedule: PollSchedule::new(inputs.poll_interval, inputs.max_poll_interval),
+        }
+    }
+
+    pub fn planned_branch(&self) -> Option<String> {
+        self.request.target.branch_name.clone()
+    }
+
+    pub async fn get(&self, id: &str) -> Result<Agent, Failure> {
+        let clock = self.clock;
+        retry_idempotent(
+            &clock,
+            clock.now() + Duration::from_secs(120),
+            &self.cancel,
+            5,
+            &Backoff::default(),
+            || self.cursor.agent(id),
+        )
+        .await
+        .map_err(Failure::from)
+    }
+
+    pub async fn read_once(&self, id: &str) -> Result<Agent, ApiError> {
+        self.cursor.agent(id).await.map_err(ApiError::V0)
+    }
+
+    pub async fn find_own(&self) -> Option<Agent> {
+        if self.run_attempt <= 1 || !self.derived_branch {
+            return None;
+        }
+        // Derived from the run id, so no other run's agent can match.
+        let cancel = self.cancel.clone();
+        tokio::select! {
+            r = launch::find_existing(&self.cursor, &self.request, self.adoption) => r.ok().flatten(),
+            _ = cancel.cancelled() => None,
+        }
+    }
+
+    pub fn replace_failed(&mut self, attempt: u32) {
+        // A fresh branch: the old one holds the failed agent's work.
+        if self.derived_branch
+            && let Some(branch) = &mut self.request.target.branch_name
+        {
+            branch.push_str(&format!("-attempt-{attempt}"));
+        }
+    }
+
+    pub fn print_launch(&self, console: &Console) {
+        let request = &self.request;
+        console.group(&format!("Launching a Cursor agent on {}", self.repository));
+        match (&request.source.git_ref, &request.source.pr_url) {
+            (_, Some(pr)) => console.info(&format!("Pull request: {pr}")),
+            (Some(r), None) => console.info(&format!("Ref: {r}")),
+            (None, None) => console.info("Ref: the repository's default branch"),
+        }
+        if let Some(branch) = &request.target.branch_name {
+            console.info(&format!("Branch: {branch}"));
+        }
+        if let Some(model) = &request.model {
+            console.info(&format!("Model: {model}"));
+        }
+        console.info(&format!(
+            "Prompt ({} characters, {} image(s)):",
+            request.prompt.text.chars().count(),
+            request.prompt.images.len()
+        ));
+        console.untrusted_block(&request.prompt.text);
+        console.endgroup();
+    }
+
+    pub async fn launch(&mut self, console: &Console) -> Result<(Agent, bool), LaunchError> {
+        match launch::launch(
+            &self.cursor,
+            &self.clock,
+            &self.cancel,
+            console,
+            &self.request,
+            self.adoption,
+        )
+        .await
+        {
+            Ok((agent, launched)) => Ok((agent, launched.adopted)),
+            Err(launch::LaunchError::Cancelled) => Err(LaunchError::Cancelled),
+            Err(launch::LaunchError::CancelledInFlight) => Err(LaunchError::CancelledInFlight),
+            Err(launch::LaunchError::Failed(e)) => Err(LaunchError::Failed(ApiError::V0(e))),
+            Err(launch::LaunchError::Unknown(e)) => Err(LaunchError::Unknown(ApiError::V0(e))),
+        }
+    }
+
+    pub async fn find_in_flight(&self, budget: Duration) -> Result<Agent, String> {
+        let found = self
+            .clock
+            .timeout(
+                budget,
+                launch::find_existing(&self.cursor, &self.request, self.adoption),
+            )
+            .await;
+        match found {
+            Ok(Ok(Some(agent))) => Ok(agent),
+            Ok(Ok(None)) => Err("none was found yet".to_string()),
+            Ok(Err(e)) => Err(format!("the lookup failed: {e}")),
+            Err(_) => Err("the lookup did not answer in time".to_string()),
+        }
+    }
+
+    pub fn in_flight_hint(&self) -> String {
+        let branch = self
+            .request
+            .target
+            .branch_name
+            .as_deref()
+            .map(|b| format!(" on branch `{b}`"))
+            .unwrap_or_default();
+        format!("Check https://cursor.com/agents for an agent{branch}")
+    }
+
+    pub async fn followup(&self, id: &str, text: &str) -> Followup {
+        let request = FollowupRequest {
+            prompt: Prompt {
+                text: text.to_string(),
+                images: vec![],
+            },
+        };
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            let result = tokio::select! {
+                r = self.cursor.followup(id, &request) => r,
+                _ = self.cancel.cancelled() => return Followup::CancelledInFlight,
+            };
+            let error = match result {
+                Ok(_) => break,
+                Err(e) => e,
+            };
+            if matches!(error.status(), Some(404 | 409))
+                || matches!(error, CursorError::InvalidId { .. })
+            {
+                return Followup::Gone(format!(
+                    "The agent {id} this issue was using is gone ({}), so a new agent was launched.",
+                    error
+                        .status()
+                        .map(|s| s.to_string())
+                        .unwrap_or_else(|| "invalid id".into())
+                ));
+            }
+            // A lost answer: the conversation shows whether the follow-up landed.
+            if error.maybe_applied() && self.followup_landed(id, text).await {
+                break;
+            }
+            let retryable = error.class() != ErrorClass::Fatal && attempts < 4;
+            match crate::retry::delay_for(&error, attempts - 1, &Backoff::default(), 0.5)
+                .filter(|_| retryable)
+            {
+                Some(wait) => {
+                    tokio::select! {
+                        _ = self.clock.sleep(wait.min(Duration::from_secs(60))) => {}
+                        _ = self.cancel.cancelled() => return Followup::CancelledInFlight,
+                    }
+                }
+                None => {
+                    // The agent is still this trigger's: report it.
+                    let agent = self.get(id).await.ok();
+                    return Followup::Failed {
+                        error: ApiError::V0(error),
+                        agent,
+                    };
+                }
+            }
+        }
+        match self.get(id).await {
+            Ok(agent) => Followup::Sent(agent),
+            Err(Failure::Cancelled) => Followup::CancelledInFlight,
+            Err(e) => Followup::Unread(e),
+        }
+    }
+
+    /// Whether agent `id`'s conversation holds `text` as a user message.
+    async fn followup_landed(&self, id: &str, text: &str) -> bool {
+        let clock = self.clock;
+        let conversation = retry_idempotent(
+            &clock,
+            clock.now() + Duration::from_secs(60),
+            &self.cancel,
+            4,
+            &Backoff::default(),
+            || self.cursor.conversation(id),
+        )
+        .await;
+        conversation.is_ok_and(|c| {
+            c.messages
+                .iter()
+                .any(|m| m.kind == MessageKind::User && m.text == text)
+        })
+    }
+
+    pub fn watch(&self, id: &str, started: Moment, deadline: Moment) -> V0Watch<'_> {
+        let config = WaitConfig {
+            schedule: self.schedule,
+            started,
+            deadline,
+        };
+        V0Watch {
+            waiter: Waiter::new(&self.cursor, id, config, self.clock, self.cancel.clone()),
+        }
+    }
+
+    /// The last assistant message, when the agent sent no summary.
+    pub async fn conversation_summary(&self, id: &str, deadline: Moment) -> Option<String> {
+        let clock = self.clock;
+        if clock.now() >= deadline {
+            return None;
+        }
+        let conversation = retry_idempotent(
+            &clock,
+            deadline,
+            &self.cancel,
+            3,
+            &Backoff::default(),
+            || self.cursor.conversation(id),
+        )
+        .await;
+        match conversation {
+            Ok(c) => c.last_assistant_text().map(String::from),
+            Err(e) => {
+                tracing::warn!(
+                    "The agent sent no summary and its conversation could not be read ({}).",
+                    Failure::from(e).describe()
+                );
+                None
+            }
+        }
+    }
+
+    pub async fn stop(&self, id: &str, deadline: Moment) -> Result<AgentStatus, String> {
+        // Stopping twice is harmless, so transient failures are retried.
+        let backoff = Backoff {
+            base: Duration::from_millis(250),
+            cap: Duration::from_secs(4),
+        };
+        let never = Cancel::new();
+        let stopped = retry_idempotent(&self.clock, deadline, &never, 5, &backoff, || {
+            self.cursor.stop(id)
+        })
+        .await;
+        match stopped {
+            Ok(_) => Ok(AgentStatus::Stopped),
+            // Already ended: nothing to stop.
+            Err(GaveUp::Failed(e)) if matches!(e.status(), Some(400 | 409)) => {
+                Ok(AgentStatus::Stopped)
+            }
+            Err(GaveUp::Failed(e) | GaveUp::Deadline(Some(e))) => {
+                Err(e.actionable(&self.repository))
+            }
+            Err(_) => Err("Cursor did not answer in time".into()),
+        }
+    }
+}
+
+/// Polling, as [`Waiter`] does it.
+pub struct V0Watch<'a> {
+    waiter: Waiter<'a, CursorClient>,
+}
+
+impl V0Watch<'_> {
+    pub async fn next(&mut self) -> WatchEvent {
+        match self.waiter.next().await {
+            WaitEvent::StatusChanged(a) => WatchEvent::Status(a),
+            WaitEvent::Heartbeat { elapsed, status } => WatchEvent::Heartbeat {
+                elapsed,
+                status: status.to_string(),
+            },
+            WaitEvent::Retrying { error, wait } => WatchEvent::Retrying {
+                error: format!("Status check failed ({error})"),
+                wait,
+            },
+            WaitEvent::Done(end) => WatchEvent::Done(match end {
+                WaitEnd::Terminal(agent) => WatchEnd::Ended { agent, note: None },
+                WaitEnd::Deadline => WatchEnd::Deadline,
+                WaitEnd::Cancelled => WatchEnd::Cancelled,
+                WaitEnd::Failed(e) => WatchEnd::Failed(ApiError::V0(e)),
+            }),
+        }
+    }
+
+    /// The agent as last seen.
+    pub fn last(&self) -> Option<&Agent> {
+        self.waiter.last()
+    }
+}

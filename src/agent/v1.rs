@@ -1,0 +1,851 @@
+//! Cursor's v1 API: durable agents and per-prompt runs. A launch's identity
+//! is a deterministic `agentId` (a replayed create answers
+//! `409 agent_id_conflict` and the agent is adopted), waiting is following
+//! the run's stream ([`crate::wait::stream`]), a follow-up is a new run,
+//! stopping is cancelling the run and reading it back.
+
+use super::{ApiError, Failure, Followup, LaunchError, Setup, WatchEnd, WatchEvent};
+use crate::cancel::Cancel;
+use crate::clock::{Clock, Moment};
+use crate::context::Event;
+use crate::cursor::v1::{
+    self as api, CreateAgentRequest, CreateRunRequest, ModelSelection, RepoSpec, Run, RunStatus,
+    V1Client, V1Error,
+};
+use crate::cursor::{Agent, AgentSource, AgentStatus, AgentTarget, ErrorClass, agent_url};
+use crate::inputs::{AgentMode, PrBranch};
+use crate::retry::{Backoff, delay_for};
+use crate::runner::Console;
+use crate::wait::schedule::PollSchedule;
+use crate::wait::stream::{StreamConfig, StreamEnd, StreamEvent, StreamFollower};
+use std::future::Future;
+use std::time::Duration;
+
+/// Reads confirming a cancel are this far apart.
+const CONFIRM_EVERY: Duration = Duration::from_millis(400);
+/// Creates sent for one launch at most (all with the same `agentId`).
+const MAX_CREATES: u32 = 4;
+
+#[derive(Clone)]
+pub struct V1 {
+    client: V1Client,
+    clock: Clock,
+    cancel: Cancel,
+    repository: String,
+    request: CreateAgentRequest,
+    /// The identity parts the `agentId` is derived from (none outside a
+    /// workflow run: then no `agentId` is sent).
+    identity: Option<Vec<String>>,
+    schedule: PollSchedule,
+    model: Option<ModelSelection>,
+    /// The run being followed.
+    run: Option<String>,
+}
+
+/// `https://github.com/o/r/pull/1` → `https://github.com/o/r`.
+fn repo_of_pr(pr_url: &str) -> String {
+    match pr_url.rsplit_once("/pull/") {
+        Some((repo, _)) => repo.to_string(),
+        None => pr_url.to_string(),
+    }
+}
+
+/// The v1 create request for a plan (pure).
+pub fn create_request(
+    plan: &crate::plan::LaunchPlan,
+    inputs: &crate::inputs::Inputs,
+    ctx: &crate::context::Context,
+) -> CreateAgentRequest {
+    let mut source = plan.request.source.clone();
+    // A pull request's own event works on the pull request (v0 takes its
+    // head branch as the starting ref instead).
+    if source.pr_url.is_none()
+        && inputs.git_ref.is_none()
+        && inputs.repository.is_none()
+        && let Event::PullRequest { pull_request, .. }
+        | Event::PullRequestReviewComment { pull_request, .. }
+        | Event::PullRequestReview { pull_request, .. } = ctx.event()
+        && let Some(url) = &pull_request.html_url
+    {
+        source = AgentSource {
+            pr_url: Some(url.clone()),
+            ..AgentSource::default()
+        };
+    }
+    let repo = match (&source.repository, &source.pr_url) {
+        (Some(r), _) => r.clone(),
+        (None, Some(pr)) => repo_of_pr(pr),
+        (None, None) => ctx.repo_url(),
+    };
+    let on_pr = source.pr_url.is_some();
+    let work_on_current_branch = inputs
+        .work_on_current_branch
+        .or(on_pr.then_some(inputs.pr_branch == PrBranch::Existing));
+    CreateAgentRequest {
+        prompt: api::Prompt {
+            text: plan.request.prompt.text.clone(),
+        },
+        model: inputs.model.as_deref().map(ModelSelection::id),
+        name: None,
+        repos: vec![RepoSpec {
+            url: repo,
+            starting_ref: source.git_ref.clone(),
+            pr_url: source.pr_url.clone(),
+        }],
+        work_on_current_branch,
+        auto_create_pr: Some(inputs.auto_create_pr),
+        skip_reviewer_request: inputs.skip_reviewer_request.then_some(true),
+        mode: inputs.mode.map(|m| match m {
+            AgentMode::Agent => api::Mode::Agent,
+            AgentMode::Plan => api::Mode::Plan,
+        }),
+        agent_id: identity(plan, ctx).map(|parts| derive(&parts)),
+    }
+}
+
+/// What makes a launch this launch: the repository, the workflow run and
+/// the launch key (job, step, prompt…), the same on every attempt.
+fn identity(plan: &crate::plan::LaunchPlan, ctx: &crate::context::Context) -> Option<Vec<String>> {
+    let run = ctx.run_id?;
+    Some(vec![
+        ctx.repo.to_string(),
+        run.to_string(),
+        plan.key.clone(),
+    ])
+}
+
+fn derive(parts: &[String]) -> String {
+    let refs: Vec<&str> = parts.iter().map(String::as_str).collect();
+    api::derive_agent_id(&refs)
+}
+
+/// A run's status in the terms the report uses.
+pub fn status_of(run: &RunStatus) -> AgentStatus {
+    AgentStatus::parse(run.as_str())
+}
+
+/// The agent as the flow sees it: its id and link, with `run`'s status and
+/// result (summary, and branch and pull request from `git.branches`).
+pub fn view(agent: &str, url: Option<&str>, run: Option<&Run>, text: Option<&str>) -> Agent {
+    let branch = run.and_then(|r| r.git.as_ref()).and_then(|g| {
+        g.branches
+            .iter()
+            .find(|b| b.branch.is_some() || b.pr_url.is_some())
+    });
+    Agent {
+        id: agent.to_string(),
+        name: None,
+        status: run
+            .map(|r| status_of(&r.status))
+            .unwrap_or(AgentStatus::Creating),
+        source: AgentSource::default(),
+        target: AgentTarget {
+            branch_name: branch.and_then(|b| b.branch.clone()),
+            url: Some(
+                url.filter(|u| u.starts_with("https://"))
+                    .map(String::from)
+                    .unwrap_or_else(|| agent_url(agent)),
+            ),
+            pr_url: branch.and_then(|b| b.pr_url.clone()),
+            ..AgentTarget::default()
+        },
+        summary: text
+            .map(String::from)
+            .or_else(|| run.and_then(|r| r.result.clone())),
+        created_at: None,
+    }
+}
+
+impl V1 {
+    pub fn new(setup: Setup<'_>) -> Self {
+        let client = V1Client::new(
+            setup.http.clone(),
+            &setup.inputs.api_url,
+            &setup.inputs.api_key,
+            crate::cursor::AuthScheme::Basic,
+            setup.clock,
+        );
+        Self::with_client(client, setup)
+    }
+
+    pub fn with_client(client: V1Client, setup: Setup<'_>) -> Self {
+        let request = create_request(setup.plan, setup.inputs, setup.ctx);
+        Self {
+            client,
+            clock: setup.clock,
+            cancel: setup.cancel,
+            repository: setup.plan.repository.clone(),
+            model: request.model.clone(),
+            request,
+            identity: identity(setup.plan, setup.ctx),
+            schedule: PollSchedule::new(setup.inputs.poll_interval, setup.inputs.max_poll_interval),
+            run: None,
+        }
+    }
+
+    pub fn run_id(&self) -> Option<String> {
+        self.run.clone()
+    }
+
+    /// Retries an idempotent read on transient errors, for at most `within`.
+    async fn read<T, F, Fut>(&self, within: Duration, mut op: F) -> Result<T, Failure>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, V1Error>>,
+    {
+        let deadline = self.clock.now() + within;
+        let mut last = None;
+        for attempt in 0..5 {
+            let r = tokio::select! {
+                r = op() => r,
+                _ = self.cancel.cancelled() => return Err(Failure::Cancelled),
+            };
+            let e = match r {
+                Ok(v) => return Ok(v),
+                Err(e) => e,
+            };
+            let Some(wait) = delay_for(&e.as_v0(), attempt, &Backoff::default(), 0.5)
+                .filter(|_| e.class() != ErrorClass::Fatal)
+            else {
+                return Err(Failure::Failed(ApiError::V1(e)));
+            };
+            if self.clock.now() + wait >= deadline {
+                return Err(Failure::Deadline(Some(ApiError::V1(e))));
+            }
+            last = Some(e);
+            tokio::select! {
+                _ = self.clock.sleep(wait) => {}
+                _ = self.cancel.cancelled() => return Err(Failure::Cancelled),
+            }
+        }
+        Err(Failure::Deadline(last.map(ApiError::V1)))
+    }
+
+    /// Agent `id` with its run (`run`, else its latest), as the flow sees it.
+    pub async fn reattach(&mut self, id: &str, run: Option<&str>) -> Result<Agent, Failure> {
+        let within = Duration::from_secs(120);
+        let agent = self.read(within, || self.client.agent(id)).await?;
+        let run_id = run
+            .filter(|r| api::is_run_id(r))
+            .map(String::from)
+            .or(agent.latest_run_id.clone());
+        let run = match &run_id {
+            Some(r) => Some(self.read(within, || self.client.run(id, r)).await?),
+            None => None,
+        };
+        self.run = run_id;
+        Ok(view(id, agent.url.as_deref(), run.as_ref(), None))
+    }
+
+    pub async fn read_once(&mut self, id: &str) -> Result<Agent, ApiError> {
+        let agent = self.client.agent(id).await.map_err(ApiError::V1)?;
+        let run_id = self.run.clone().or(agent.latest_run_id.clone());
+        let run = match &run_id {
+            Some(r) => Some(self.client.run(id, r).await.map_err(ApiError::V1)?),
+            None => None,
+        };
+        Ok(view(id, agent.url.as_deref(), run.as_ref(), None))
+    }
+
+    pub async fn find_own(&mut self) -> Option<Agent> {
+        // A re-run sends the same `agentId`; the create adopts it on 409.
+        // Looking it up first lets a re-run reattach (or replace a failed one).
+        let id = self.request.agent_id.clone()?;
+        self.reattach(&id, None).await.ok()
+    }
+
+    pub fn replace_failed(&mut self, attempt: u32) {
+        if let Some(parts) = &mut self.identity {
+            parts.push(format!("attempt-{attempt}"));
+            self.request.agent_id = Some(derive(parts));
+        }
+        self.run = None;
+    }
+
+    pub fn print_launch(&self, console: &Console) {
+        let request = &self.request;
+        console.group(&format!(
+            "Launching a Cursor agent on {} (API v1)",
+            self.repository
+        ));
+        if let Some(repo) = request.repos.first() {
+            match (&repo.pr_url, &repo.starting_ref) {
+                (Some(pr), _) => console.info(&format!("Pull request: {pr}")),
+                (None, Some(r)) => console.info(&format!("Ref: {r}")),
+                (None, None) => console.info("Ref: the repository's default branch"),
+            }
+        }
+        if let Some(w) = request.work_on_current_branch {
+            console.info(&format!("Work on the current branch: {w}"));
+        }
+        if let Some(id) = &request.agent_id {
+            console.info(&format!("Agent id: {id}"));
+        }
+        if let Some(model) = &request.model {
+            console.info(&format!("Model: {}", model.id));
+        }
+        if let Some(mode) = request.mode {
+            console.info(&format!(
+                "Mode: {}",
+                match mode {
+                    api::Mode::Agent => "agent",
+                    api::Mode::Plan => "plan",
+                }
+            ));
+        }
+        console.info(&format!(
+            "Prompt ({} characters):",
+            request.prompt.text.chars().count()
+        ));
+        console.untrusted_block(&request.prompt.text);
+        console.endgroup();
+    }
+
+    /// Adopts the agent a create made whose answer was lost.
+    async fn adopt(&mut self, id: &str) -> Result<Agent, Failure> {
+        self.reattach(id, None).await
+    }
+
+    pub async fn launch(&mut self, console: &Console) -> Result<(Agent, bool), LaunchError> {
+        if self.cancel.is_cancelled() {
+            return Err(LaunchError::Cancelled);
+        }
+        let mut ambiguous = false;
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let result = tokio::select! {
+                r = self.client.create_agent(&self.request) => r,
+                _ = self.cancel.cancelled() => return Err(LaunchError::CancelledInFlight),
+            };
+            let error = match result {
+                Ok(created) => {
+                    self.run = Some(created.run.id.clone());
+                    let agent = view(
+                        &created.agent.id,
+                        created.agent.url.as_deref(),
+                        Some(&created.run),
+                        None,
+                    );
+                    // Our own answer: created by it, not adopted (a lost
+                    // earlier answer that did create would have made this
+                    // one a 409).
+                    return Ok((agent, false));
+                }
+                Err(e) => e,
+            };
+            if error.code() == Some("agent_id_conflict")
+                && let Some(id) = self.request.agent_id.clone()
+            {
+                // An earlier create (a lost answer, or an earlier attempt of
+                // this run) made it: adopt it.
+                return match self.adopt(&id).await {
+                    Ok(agent) => Ok((agent, true)),
+                    Err(Failure::Cancelled) => Err(LaunchError::CancelledInFlight),
+                    Err(Failure::Failed(e) | Failure::Deadline(Some(e))) => {
+                        Err(LaunchError::Unknown(e))
+                    }
+                    Err(Failure::Deadline(None)) => Err(LaunchError::Unknown(ApiError::V1(error))),
+                };
+            }
+            let applied = error.maybe_applied();
+            if applied && self.request.agent_id.is_none() {
+                // Without an `agentId` a retry could make a second agent.
+                return Err(LaunchError::Unknown(ApiError::V1(error)));
+            }
+            let wait = delay_for(&error.as_v0(), attempt - 1, &Backoff::default(), 0.5)
+                .filter(|_| error.class() != ErrorClass::Fatal || applied);
+            match wait {
+                Some(wait) if attempt < MAX_CREATES => {
+                    ambiguous |= applied;
+                    let verb = if applied {
+                        "The launch's answer was lost"
+                    } else {
+                        "The launch failed"
+                    };
+                    console.info(&format!(
+                        "{verb} ({error}); retrying with the same agent id in {}s",
+                        wait.as_secs().max(1)
+                    ));
+                    tokio::select! {
+                        _ = self.clock.sleep(wait.min(Duration::from_secs(60))) => {}
+                        _ = self.cancel.cancelled() => return Err(if ambiguous {
+                            LaunchError::CancelledInFlight
+                        } else {
+                            LaunchError::Cancelled
+                        }),
+                    }
+                }
+                _ if ambiguous || applied => {
+                    return Err(LaunchError::Unknown(ApiError::V1(error)));
+                }
+                _ => return Err(LaunchError::Failed(ApiError::V1(error))),
+            }
+        }
+    }
+
+    pub async fn find_in_flight(&mut self, budget: Duration) -> Result<Agent, String> {
+        let Some(id) = self.request.agent_id.clone() else {
+            return Err("no agent id was chosen, so it cannot be looked up".into());
+        };
+        let clock = self.clock;
+        let client = self.client.clone();
+        let looked = clock
+            .timeout(budget, async {
+                let agent = client.agent(&id).await?;
+                let run = match &agent.latest_run_id {
+                    Some(r) => Some(client.run(&id, r).await?),
+                    None => None,
+                };
+                Ok::<_, V1Error>((agent, run))
+            })
+            .await;
+        match looked {
+            Ok(Ok((agent, run))) => {
+                self.run = run.as_ref().map(|r| r.id.clone());
+                Ok(view(&id, agent.url.as_deref(), run.as_ref(), None))
+            }
+            Ok(Err(e)) if e.status() == Some(404) => Err("none was found yet".into()),
+            Ok(Err(e)) => Err(format!("the lookup failed: {e}")),
+            Err(_) => Err("the lookup did not answer in time".into()),
+        }
+    }
+
+    pub fn in_flight_hint(&self) -> String {
+        match &self.request.agent_id {
+            Some(id) => format!("Check {} (agent id {id})", agent_url(id)),
+            None => "Check https://cursor.com/agents for it".into(),
+        }
+    }
+
+    pub async fn followup(&mut self, id: &str, text: &str) -> Followup {
+        let request = CreateRunRequest {
+            prompt: api::Prompt {
+                text: text.to_string(),
+            },
+            model: self.model.clone(),
+        };
+        let before = match self
+            .read(Duration::from_secs(60), || self.client.agent(id))
+            .await
+        {
+            Ok(a) => a,
+            Err(Failure::Cancelled) => return Followup::CancelledInFlight,
+            Err(Failure::Failed(e))
+                if matches!(e.status(), Some(404))
+                    || matches!(e, ApiError::V1(V1Error::InvalidId { .. })) =>
+            {
+                let why = e
+                    .status()
+                    .map(|s| s.to_string())
+                    .unwrap_or_else(|| "not a v1 agent id".into());
+                return Followup::Gone(format!(
+                    "The agent {id} this issue was using is gone ({why}), so a new agent was launched."
+                ));
+            }
+            Err(Failure::Failed(e) | Failure::Deadline(Some(e))) => {
+                return Followup::Failed {
+                    error: e,
+                    agent: None,
+                };
+            }
+            Err(Failure::Deadline(None)) => return Followup::Unread(Failure::Deadline(None)),
+        };
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let result = tokio::select! {
+                r = self.client.create_run(id, &request) => r,
+                _ = self.cancel.cancelled() => return Followup::CancelledInFlight,
+            };
+            let error = match result {
+                Ok(run) => {
+                    self.run = Some(run.id.clone());
+                    return Followup::Sent(view(id, before.url.as_deref(), Some(&run), None));
+                }
+                Err(e) => e,
+            };
+            match error.code() {
+                Some("agent_busy") => return Followup::Busy,
+                Some("agent_archived") => {
+                    return Followup::Gone(format!(
+                        "The agent {id} this issue was using is archived in Cursor, so a new agent was launched."
+                    ));
+                }
+                _ => {}
+            }
+            if matches!(error.status(), Some(404)) || matches!(error, V1Error::InvalidId { .. }) {
+                return Followup::Gone(format!(
+                    "The agent {id} this issue was using is gone ({}), so a new agent was launched.",
+                    error
+                        .status()
+                        .map(|s| s.to_string())
+                        .unwrap_or_else(|| "invalid id".into())
+                ));
+            }
+            // A lost answer: a new latest run says it landed.
+            if error.maybe_applied()
+                && let Ok(now) = self
+                    .read(Duration::from_secs(60), || self.client.agent(id))
+                    .await
+                && now.latest_run_id.is_some()
+                && now.latest_run_id != before.latest_run_id
+            {
+                let run_id = now.latest_run_id.clone().unwrap_or_default();
+                let run = self
+                    .read(Duration::from_secs(60), || self.client.run(id, &run_id))
+                    .await
+                    .ok();
+                self.run = Some(run_id);
+                return Followup::Sent(view(id, now.url.as_deref(), run.as_ref(), None));
+            }
+            let retryable = error.class() != ErrorClass::Fatal && attempt < 4;
+            match delay_for(&error.as_v0(), attempt - 1, &Backoff::default(), 0.5)
+                .filter(|_| retryable)
+            {
+                Some(wait) => {
+                    tokio::select! {
+                        _ = self.clock.sleep(wait.min(Duration::from_secs(60))) => {}
+                        _ = self.cancel.cancelled() => return Followup::CancelledInFlight,
+                    }
+                }
+                None => {
+                    let agent = self.reattach(id, None).await.ok();
+                    return Followup::Failed {
+                        error: ApiError::V1(error),
+                        agent,
+                    };
+                }
+            }
+        }
+    }
+
+    /// Follows agent `id`'s current run to its end (or `deadline`).
+    pub async fn await_idle(&mut self, id: &str, deadline: Moment) -> Result<(), Failure> {
+        let agent = self
+            .read(Duration::from_secs(60), || self.client.agent(id))
+            .await?;
+        let Some(run) = agent.latest_run_id else {
+            return Ok(());
+        };
+        let config = StreamConfig {
+            schedule: self.schedule,
+            started: self.clock.now(),
+            deadline,
+        };
+        let mut follower = StreamFollower::new(
+            &self.client,
+            id,
+            &run,
+            config,
+            self.clock,
+            self.cancel.clone(),
+        );
+        loop {
+            match follower.next().await {
+                StreamEvent::Done(StreamEnd::Ended { .. }) => return Ok(()),
+                StreamEvent::Done(StreamEnd::Cancelled) => return Err(Failure::Cancelled),
+                StreamEvent::Done(StreamEnd::Deadline) => return Err(Failure::Deadline(None)),
+                StreamEvent::Done(StreamEnd::Failed(e)) => {
+                    return Err(Failure::Failed(ApiError::V1(e)));
+                }
+                _ => {}
+            }
+        }
+    }
+
+    pub fn watch(&self, agent: &Agent, started: Moment, deadline: Moment) -> V1Watch<'_> {
+        let id = agent.id.as_str();
+        let run = self.run.clone().unwrap_or_default();
+        let config = StreamConfig {
+            schedule: self.schedule,
+            started,
+            deadline,
+        };
+        V1Watch {
+            client: &self.client,
+            clock: self.clock,
+            follower: StreamFollower::new(
+                &self.client,
+                id,
+                &run,
+                config,
+                self.clock,
+                self.cancel.clone(),
+            ),
+            last: agent.clone(),
+            said: String::new(),
+            pending: std::collections::VecDeque::new(),
+        }
+    }
+
+    /// Cancels the run, then reads it to confirm (a cancel may answer 500
+    /// and leave the run RUNNING: that is reported, not hidden).
+    pub async fn stop(&mut self, id: &str, deadline: Moment) -> Result<AgentStatus, String> {
+        let Some(run) = self.run.clone() else {
+            return Err("no run is known to cancel".into());
+        };
+        let clock = self.clock;
+        let start = clock.now();
+        // Keep a third of the budget for the read that confirms it.
+        let cancel_until = start + deadline.saturating_since(start).mul_f64(0.66);
+        let backoff = Backoff {
+            base: Duration::from_millis(250),
+            cap: Duration::from_secs(4),
+        };
+        let mut last_error = None;
+        for attempt in 0..5 {
+            match clock
+                .timeout(
+                    deadline.saturating_since(clock.now()),
+                    self.client.cancel_run(id, &run),
+                )
+                .await
+            {
+                Ok(Ok(_)) => {
+                    last_error = None;
+                    break;
+                }
+                // Not cancellable: it has ended already.
+                Ok(Err(e))
+                    if e.code() == Some("run_not_cancellable") || e.status() == Some(409) =>
+                {
+                    last_error = None;
+                    break;
+                }
+                Ok(Err(e)) => {
+                    let wait = delay_for(&e.as_v0(), attempt, &backoff, 0.5)
+                        .filter(|_| e.class() != ErrorClass::Fatal);
+                    let fatal = wait.is_none();
+                    last_error = Some(e.actionable(&self.repository));
+                    match wait {
+                        Some(w) if !fatal && clock.now() + w < cancel_until => clock.sleep(w).await,
+                        _ => break,
+                    }
+                }
+                Err(_) => {
+                    last_error = Some("Cursor did not answer the cancel in time".into());
+                    break;
+                }
+            }
+        }
+        // The run takes a moment to end after an accepted cancel: re-read
+        // it a few times, spaced, within the budget.
+        let read = loop {
+            let left = deadline
+                .saturating_since(clock.now())
+                .max(Duration::from_millis(300));
+            let read = clock.timeout(left, self.client.run(id, &run)).await;
+            let again = clock.now() + CONFIRM_EVERY < deadline;
+            match &read {
+                Ok(Ok(r)) if !r.status.is_terminal() && again => clock.sleep(CONFIRM_EVERY).await,
+                Ok(Err(e)) if e.class() != ErrorClass::Fatal && again => {
+                    clock.sleep(CONFIRM_EVERY).await
+                }
+                _ => break read,
+            }
+        };
+        match (read, last_error) {
+            (Ok(Ok(r)), _) if r.status.is_terminal() => Ok(status_of(&r.status)),
+            (Ok(Ok(r)), Some(why)) => Err(format!(
+                "the cancel failed ({why}) and the run still reads {}",
+                r.status
+            )),
+            (Ok(Ok(r)), None) => Err(format!(
+                "Cursor accepted the cancel, but the run still reads {}",
+                r.status
+            )),
+            (_, Some(why)) => Err(format!(
+                "the cancel failed ({why}) and the run could not be read to confirm"
+            )),
+            (_, None) => Err(
+                "Cursor accepted the cancel, but the run could not be read to confirm it ended"
+                    .into(),
+            ),
+        }
+    }
+}
+
+/// Following a run's stream, in the flow's terms.
+pub struct V1Watch<'a> {
+    follower: StreamFollower<'a>,
+    client: &'a V1Client,
+    clock: Clock,
+    last: Agent,
+    /// Assistant text not yet printed (printed by line).
+    said: String,
+    pending: std::collections::VecDeque<WatchEvent>,
+}
+
+impl V1Watch<'_> {
+    fn flush(&mut self, all: bool) {
+        while let Some(i) = self.said.find('\n') {
+            let line: String = self.said.drain(..=i).collect();
+            if !line.trim().is_empty() {
+                self.pending
+                    .push_back(WatchEvent::Said(line.trim_end().to_string()));
+            }
+        }
+        if all && !self.said.trim().is_empty() {
+            let line = std::mem::take(&mut self.said);
+            self.pending
+                .push_back(WatchEvent::Said(line.trim().to_string()));
+        }
+        if all {
+            self.said.clear();
+        }
+    }
+
+    pub async fn next(&mut self) -> WatchEvent {
+        loop {
+            if let Some(e) = self.pending.pop_front() {
+                return e;
+            }
+            match self.follower.next().await {
+                StreamEvent::Status(s) => {
+                    self.flush(true);
+                    self.last.status = status_of(&s);
+                    self.pending
+                        .push_back(WatchEvent::Status(self.last.clone()));
+                }
+                StreamEvent::Assistant(t) => {
+                    self.said.push_str(&t);
+                    self.flush(false);
+                }
+                StreamEvent::ToolCall {
+                    name, completed, ..
+                } => {
+                    self.flush(true);
+                    self.pending.push_back(WatchEvent::Tool { name, completed });
+                }
+                StreamEvent::Heartbeat { elapsed, status } => {
+                    return WatchEvent::Heartbeat {
+                        elapsed,
+                        status: status
+                            .map(|s| s.to_string())
+                            .unwrap_or_else(|| self.last.status.to_string()),
+                    };
+                }
+                StreamEvent::Retrying { error, wait } => {
+                    return WatchEvent::Retrying {
+                        error: format!("The run's stream failed ({error})"),
+                        wait,
+                    };
+                }
+                StreamEvent::FallingBack { reason } => {
+                    return WatchEvent::FallingBack(format!(
+                        "Following the run by reading it instead of its stream: {reason}."
+                    ));
+                }
+                StreamEvent::Done(end) => {
+                    self.flush(true);
+                    let end = match end {
+                        StreamEnd::Ended {
+                            mut run,
+                            text,
+                            confirmed,
+                        } => {
+                            // `result` may carry no `git`: one read of the
+                            // run gives the branch and pull request.
+                            if run.git.is_none()
+                                && let Ok(Ok(read)) = self
+                                    .clock
+                                    .timeout(
+                                        Duration::from_secs(10),
+                                        self.client.run(&self.last.id, &run.id),
+                                    )
+                                    .await
+                            {
+                                run.git = read.git;
+                            }
+                            let agent = view(
+                                &self.last.id,
+                                self.last.target.url.as_deref(),
+                                Some(&run),
+                                text.as_deref(),
+                            );
+                            self.last = agent.clone();
+                            WatchEnd::Ended {
+                                agent,
+                                note: (!confirmed).then(|| {
+                                    "The run's stream said it ended, but its record kept saying otherwise; it is reported as ended.".to_string()
+                                }),
+                            }
+                        }
+                        StreamEnd::Deadline => WatchEnd::Deadline,
+                        StreamEnd::Cancelled => WatchEnd::Cancelled,
+                        StreamEnd::Failed(e) => WatchEnd::Failed(ApiError::V1(e)),
+                    };
+                    self.pending.push_back(WatchEvent::Done(end));
+                }
+            }
+        }
+    }
+
+    pub fn last(&self) -> Option<&Agent> {
+        Some(&self.last)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(json: &str) -> Run {
+        serde_json::from_str(json).unwrap()
+    }
+
+    #[test]
+    fn the_view_takes_the_result_and_the_branch_with_a_pull_request() {
+        let r = run(
+            r#"{"id":"run-1","agentId":"bc-1","status":"FINISHED","result":"Done.",
+                "git":{"branches":[{"repoUrl":"github.com/o/r"},
+                                   {"repoUrl":"github.com/o/r","branch":"cursor/x","prUrl":"https://github.com/o/r/pull/7"}]}}"#,
+        );
+        let a = view(
+            "bc-1",
+            Some("https://cursor.com/agents/bc-1"),
+            Some(&r),
+            None,
+        );
+        assert_eq!(a.status, AgentStatus::Finished);
+        assert_eq!(a.summary(), Some("Done."));
+        assert_eq!(a.target.branch_name.as_deref(), Some("cursor/x"));
+        assert_eq!(
+            a.target.pr_url.as_deref(),
+            Some("https://github.com/o/r/pull/7")
+        );
+        assert_eq!(a.url(), "https://cursor.com/agents/bc-1");
+        // Streamed text wins over a run read without a result; a URL that is
+        // not https falls back to Cursor's page for the id.
+        let r = run(r#"{"id":"run-1","agentId":"bc-1","status":"CANCELLED"}"#);
+        let a = view(
+            "bc-1",
+            Some("javascript:alert(1)"),
+            Some(&r),
+            Some("partial"),
+        );
+        assert_eq!(a.status, AgentStatus::Cancelled);
+        assert_eq!(a.summary(), Some("partial"));
+        assert_eq!(a.url(), agent_url("bc-1"));
+        assert_eq!(a.target.branch_name, None);
+        // Unknown statuses are kept.
+        let r = run(r#"{"id":"run-1","agentId":"bc-1","status":"QUEUED"}"#);
+        assert_eq!(
+            view("bc-1", None, Some(&r), None).status,
+            AgentStatus::Unknown("QUEUED".into())
+        );
+    }
+
+    #[test]
+    fn a_pull_request_url_names_its_repository() {
+        assert_eq!(
+            repo_of_pr("https://github.com/o/r/pull/12"),
+            "https://github.com/o/r"
+        );
+        assert_eq!(
+            repo_of_pr("https://github.com/o/r"),
+            "https://github.com/o/r"
+        );
+    }
+}

@@ -1,0 +1,218 @@
+//! One accepted trigger, end to end: check who triggered, acknowledge,
+//! reattach / follow up / launch, keep one comment up to date while waiting,
+//! and finalize it (and the outputs) on every outcome.
+
+mod finalize;
+mod start;
+mod watch;
+
+use crate::agent::{AgentApi, ApiError, Failure, Followup, LaunchError, WatchEnd, WatchEvent};
+use crate::clock::Moment;
+use crate::context::{Context, Event};
+use crate::cursor::{Agent, AgentStatus};
+use crate::gate::{self, Decision};
+use crate::github::policy::{self, Limits};
+use crate::github::{GitHubClient, GitHubError, IssueComment, ReactionOn};
+use crate::inputs::parse::format_duration;
+use crate::inputs::{Inputs, OnCancel, OnTimeout};
+use crate::plan::LaunchPlan;
+use crate::report::comment::{self, CommentExtras, Marker, Phase};
+use crate::report::{Outcome, RunReport, human_duration};
+use crate::retry::Backoff;
+use crate::runtime::{EXIT_CONFIG, Runtime, finish};
+use std::time::Duration;
+
+/// Time allowed after the deadline to stop the agent and finalize the
+/// comment (the deadline bounds the waiting, not the report of it).
+const FINALIZE_GRACE: Duration = Duration::from_secs(30);
+/// Time allowed after a cancellation signal for everything that follows
+/// (finding an agent whose launch was in flight, stopping it, the final
+/// comment): the step must end within 5 s; the runner kills it at ~10 s.
+const CANCEL_BUDGET: Duration = Duration::from_secs(4);
+/// Of the cancel budget, at most this long to look up an agent whose launch
+/// was in flight, and to stop an agent.
+const CANCEL_LOOKUP: Duration = Duration::from_secs(1);
+const CANCEL_STOP: Duration = Duration::from_millis(1500);
+/// GitHub calls made while waiting may hold up polling at most this long.
+const GITHUB_CALL_BUDGET: Duration = Duration::from_secs(60);
+
+/// The live comment.
+struct Live {
+    id: u64,
+    url: String,
+    body: String,
+}
+
+enum Start {
+    Launched { adopted: bool },
+    Reattached,
+    FollowedUp,
+}
+
+pub struct Flow<'a> {
+    rt: &'a Runtime,
+    inputs: &'a Inputs,
+    ctx: &'a Context,
+    plan: &'a LaunchPlan,
+    api: AgentApi,
+    github: Option<GitHubClient>,
+    /// The issue or PR to comment on, when commenting.
+    issue: Option<u64>,
+    report: RunReport,
+    extras: CommentExtras,
+    live: Option<Live>,
+    /// Set when creating the comment was refused with 403: the token may not
+    /// comment at all (later edits of an existing comment are still tried).
+    comments_broken: bool,
+    /// A create whose answer was lost: the comment may exist, so it is
+    /// looked for before posting again.
+    comment_maybe_posted: bool,
+    /// When everything after a cancel must be done (set when first seen).
+    cancel_deadline: Option<Moment>,
+}
+
+impl<'a> Flow<'a> {
+    pub fn new(
+        rt: &'a Runtime,
+        inputs: &'a Inputs,
+        ctx: &'a Context,
+        plan: &'a LaunchPlan,
+        api: AgentApi,
+        github: Option<GitHubClient>,
+    ) -> Self {
+        let mut report = RunReport::new(Outcome::Launched);
+        report.run_url = ctx.run_url();
+        report.planned_branch = api.planned_branch();
+        let issue = plan
+            .issue_number
+            .filter(|_| inputs.comment && github.is_some());
+        let followup_phrase = inputs.trigger_phrase.clone().filter(|_| inputs.followup);
+        Self {
+            rt,
+            inputs,
+            ctx,
+            plan,
+            api,
+            github,
+            issue,
+            report,
+            extras: CommentExtras {
+                note: None,
+                followup_phrase,
+            },
+            live: None,
+            comments_broken: false,
+            comment_maybe_posted: false,
+            cancel_deadline: None,
+        }
+    }
+
+    /// What is left of the cancel budget, at most `want` (the budget starts
+    /// when the cancel is first handled, which every call races).
+    fn cancel_budget(&mut self, want: Duration) -> Duration {
+        let now = self.rt.clock.now();
+        let deadline = *self.cancel_deadline.get_or_insert(now + CANCEL_BUDGET);
+        deadline.saturating_since(now).min(want)
+    }
+
+    fn console(&self) -> &crate::runner::Console {
+        &self.rt.io.console
+    }
+
+    fn limits(&self, budget: Duration) -> Limits {
+        Limits::new(
+            self.rt.clock,
+            self.rt.clock.now() + budget,
+            Some(self.rt.cancel.clone()),
+        )
+    }
+
+    fn end(&mut self, outcome: Outcome, detail: Option<String>) -> RunReport {
+        self.report.outcome = outcome;
+        if detail.is_some() {
+            self.report.detail = detail;
+        }
+        self.report.clone()
+    }
+
+    /// Runs the trigger to its end. Returns the exit status.
+    pub async fn run(mut self) -> u8 {
+        let cancel = self.rt.cancel.clone();
+        let gated = tokio::select! {
+            biased;
+            _ = cancel.cancelled() => None,
+            r = self.gate() => Some(r),
+        };
+        match gated {
+            Some(Ok(())) => {}
+            Some(Err(code)) => return code,
+            None => {
+                let report = self.end(
+                    Outcome::Cancelled,
+                    Some(format!(
+                        "The workflow run was cancelled ({}) while checking who triggered it; no agent was launched.",
+                        cancel.reason().unwrap_or("cancellation")
+                    )),
+                );
+                return self.finalize(report).await;
+            }
+        }
+        if let Some(target) = self.ack_target() {
+            self.react(target, "eyes", self.limits(Duration::from_secs(20)))
+                .await;
+        }
+        let existing = self.existing_comments().await;
+        let (agent, start) = match self.obtain_agent(&existing).await {
+            Ok(v) => v,
+            Err(report) => return self.finalize(report).await,
+        };
+        let started = self.rt.clock.now();
+        self.console().info(&match start {
+            Start::Launched { adopted: false } => format!(
+                "Launched agent {} ({}): {}",
+                agent.id,
+                agent.status,
+                agent.url()
+            ),
+            Start::Launched { adopted: true } => format!(
+                "Adopted agent {} launched by this run ({}): {}",
+                agent.id,
+                agent.status,
+                agent.url()
+            ),
+            Start::Reattached => format!(
+                "Reattached to agent {} of an earlier attempt of this run ({}): {}",
+                agent.id,
+                agent.status,
+                agent.url()
+            ),
+            Start::FollowedUp => format!(
+                "Sent the comment as a follow-up to agent {} ({}): {}",
+                agent.id,
+                agent.status,
+                agent.url()
+            ),
+        });
+        self.report.agent = Some(agent.clone());
+        self.report.run_id = self.api.run_id();
+        // Written at once, so the agent is never lost whatever happens next.
+        self.set_agent_outputs(&agent);
+        if !self.inputs.wait {
+            let outcome = match start {
+                Start::FollowedUp => Outcome::FollowedUp,
+                _ => Outcome::Launched,
+            };
+            let report = self.end(outcome, None);
+            return self.finalize(report).await;
+        }
+        self.post_comment(
+            Phase::Working {
+                status: Some(agent.status.clone()),
+            },
+            self.limits(GITHUB_CALL_BUDGET),
+        )
+        .await;
+        let report = self.wait(&agent, started).await;
+        self.finalize(report).await
+    }
+}

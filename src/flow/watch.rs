@@ -1,0 +1,211 @@
+//! Waiting for the agent, and what the deadline and a cancel do to it.
+
+use super::*;
+
+impl Flow<'_> {
+    // ---- waiting ----
+
+    pub(super) async fn wait(&mut self, agent: &Agent, started: Moment) -> RunReport {
+        let clock = self.rt.clock;
+        let deadline = started + self.inputs.timeout;
+        let console = self.rt.io.console.clone();
+        console.group(&format!(
+            "Waiting for agent {} (at most {})",
+            agent.id,
+            format_duration(self.inputs.timeout)
+        ));
+        // The watch borrows its own handle, so the comment can be updated meanwhile.
+        let api = self.api.clone();
+        let mut watch = api.watch(agent, started, deadline);
+        let mut last_status = agent.status.clone();
+        let end = loop {
+            let elapsed = human_duration(clock.now().saturating_since(started));
+            match watch.next().await {
+                WatchEvent::Status(a) => {
+                    if !a.status.is_known() {
+                        console.warning(&format!(
+                            "The agent reports a status this action does not know ({}); waiting on as if it were running.",
+                            a.status
+                        ));
+                    }
+                    if a.status != last_status {
+                        console.info(&format!("[{elapsed}] {last_status} → {}", a.status));
+                        last_status = a.status.clone();
+                    } else {
+                        console.info(&format!("[{elapsed}] {}", a.status));
+                    }
+                    self.report.agent = Some(a.clone());
+                    let limits = Limits::new(
+                        clock,
+                        (clock.now() + GITHUB_CALL_BUDGET).min(deadline),
+                        Some(self.rt.cancel.clone()),
+                    );
+                    self.post_comment(
+                        Phase::Working {
+                            status: Some(a.status),
+                        },
+                        limits,
+                    )
+                    .await;
+                }
+                // The agent's words and tools are untrusted: one neutralized line each.
+                WatchEvent::Said(line) => console.info(&format!(
+                    "[{elapsed}] agent: {}",
+                    crate::cursor::one_line(&line, 300)
+                )),
+                WatchEvent::Tool { name, completed } => console.info(&format!(
+                    "[{elapsed}] tool {} {}",
+                    crate::cursor::one_line(&name, 80),
+                    if completed { "done" } else { "started" }
+                )),
+                WatchEvent::Heartbeat { elapsed, status } => {
+                    console.info(&format!("[{}] still {status}", human_duration(elapsed)));
+                }
+                WatchEvent::Retrying { error, wait } => {
+                    console.info(&format!("{error}; retrying in {}s", wait.as_secs().max(1)));
+                }
+                // The follower says it once in the log itself.
+                WatchEvent::FallingBack(why) => tracing::debug!("{why}"),
+                WatchEvent::Done(end) => break end,
+            }
+        };
+        console.endgroup();
+        if let Some(a) = watch.last() {
+            self.report.agent = Some(a.clone());
+        }
+        drop(watch);
+        let now = clock.now();
+        self.report.duration = Some(now.saturating_since(started));
+        match end {
+            WatchEnd::Ended { agent, note } => {
+                let outcome = match agent.status {
+                    AgentStatus::Finished => Outcome::Finished,
+                    AgentStatus::Expired => Outcome::Expired,
+                    AgentStatus::Stopped | AgentStatus::Cancelled => Outcome::Stopped,
+                    _ => Outcome::Error,
+                };
+                console.info(&format!(
+                    "Agent {} ended {} after {}.",
+                    agent.id,
+                    agent.status,
+                    human_duration(now.saturating_since(started))
+                ));
+                if let Some(note) = note {
+                    console.warning(&note);
+                    self.extras.note = Some(note);
+                }
+                self.report.summary = match agent.summary() {
+                    Some(s) => Some(s.to_string()),
+                    None => self.api.fallback_summary(&agent.id, deadline).await,
+                };
+                if let Some(summary) = &self.report.summary {
+                    console.info("Summary:");
+                    console.untrusted_block(summary);
+                }
+                self.report.agent = Some(agent);
+                self.end(outcome, None)
+            }
+            WatchEnd::Deadline => self.timed_out().await,
+            WatchEnd::Cancelled => self.cancelled().await,
+            WatchEnd::Failed(e) => {
+                let detail = format!("Lost track of the agent: {}", self.cursor_failure(&e));
+                self.end(Outcome::Error, Some(detail))
+            }
+        }
+    }
+
+    /// Stops the agent within `budget` (and records it as stopped); the error
+    /// says why not, for the report.
+    pub(super) async fn stop_agent(&mut self, budget: Duration) -> Result<(), String> {
+        let Some(id) = self.report.agent_id().map(String::from) else {
+            return Err("no agent".into());
+        };
+        let clock = self.rt.clock;
+        // The run may already be cancelled, so this waits on its budget
+        // only. A cancel arriving meanwhile shortens it to the cancel budget.
+        let run_cancel = self.rt.cancel.clone();
+        let raced = if run_cancel.is_cancelled() {
+            Some(self.api.stop(&id, clock.now() + budget).await)
+        } else {
+            let mut api = self.api.clone();
+            tokio::select! {
+                r = api.stop(&id, clock.now() + budget) => Some(r),
+                _ = run_cancel.cancelled() => None,
+            }
+        };
+        let stopped = match raced {
+            Some(r) => r,
+            None => {
+                let left = self.cancel_budget(CANCEL_STOP);
+                self.api.stop(&id, clock.now() + left).await
+            }
+        };
+        let status = stopped?;
+        if let Some(a) = self.report.agent.as_mut() {
+            a.status = status;
+        }
+        Ok(())
+    }
+
+    pub(super) async fn timed_out(&mut self) -> RunReport {
+        let limit = format_duration(self.inputs.timeout);
+        let url = self.report.agent_url().unwrap_or_default();
+        let detail = match self.inputs.on_timeout {
+            OnTimeout::Fail => format!(
+                "The agent did not finish within {limit} (`timeout`) and is still running in Cursor: {url}. Follow it there, or raise `timeout`."
+            ),
+            OnTimeout::Continue => format!(
+                "The agent did not finish within {limit} (`timeout`); it is still running in Cursor: {url}. `on-timeout: continue`, so this step succeeds."
+            ),
+            OnTimeout::Stop => match self.stop_agent(Duration::from_secs(15)).await {
+                Ok(()) => format!(
+                    "The agent did not finish within {limit} (`timeout`), so it was stopped (`on-timeout: stop`).{}",
+                    if self.extras.followup_phrase.is_some() {
+                        " A follow-up comment resumes it."
+                    } else {
+                        ""
+                    }
+                ),
+                Err(why) => format!(
+                    "The agent did not finish within {limit} (`timeout`); stopping it failed ({why}), so it may still be running: {url}."
+                ),
+            },
+        };
+        // A signal during the stop: the step ends cancelled (the detail says
+        // what became of the agent), within the cancel budget.
+        if let Some(signal) = self.rt.cancel.reason() {
+            return self.end(
+                Outcome::Cancelled,
+                Some(format!(
+                    "The workflow run was cancelled ({signal}) after the deadline. {detail}"
+                )),
+            );
+        }
+        self.end(Outcome::Timeout, Some(detail))
+    }
+
+    pub(super) async fn stop_within_cancel_budget(&mut self) -> Result<(), String> {
+        let budget = self.cancel_budget(CANCEL_STOP);
+        self.stop_agent(budget).await
+    }
+
+    pub(super) async fn cancelled(&mut self) -> RunReport {
+        let signal = self.rt.cancel.reason().unwrap_or("cancellation");
+        let detail = match self.inputs.on_cancel {
+            OnCancel::Leave => format!(
+                "The workflow run was cancelled ({signal}); the agent keeps running in Cursor (`on-cancel: leave`): {}",
+                self.report.agent_url().unwrap_or_default()
+            ),
+            OnCancel::Stop => match self.stop_within_cancel_budget().await {
+                Ok(()) => format!(
+                    "The workflow run was cancelled ({signal}), so the agent was stopped (`on-cancel: stop`)."
+                ),
+                Err(why) => format!(
+                    "The workflow run was cancelled ({signal}); stopping the agent failed ({why}), so it may still be running: stop it in Cursor at {}.",
+                    self.report.agent_url().unwrap_or_default()
+                ),
+            },
+        };
+        self.end(Outcome::Cancelled, Some(detail))
+    }
+}
