@@ -1,6 +1,7 @@
 //! What a run ends with, and how it is told: step outputs, the step summary
 //! and (see `comment`) the issue comment. Pure functions of a [`RunReport`].
 
+pub mod activity;
 pub mod comment;
 pub mod markdown;
 
