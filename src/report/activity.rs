@@ -360,7 +360,12 @@ impl Activity {
     }
 
     pub fn on_status(&mut self, status: RunStatus, at: Moment) -> Change {
-        if self.status.as_ref() == Some(&status) {
+        // A run does not come back from an end: a non-terminal status after
+        // a terminal one is a replay's sticky status (a reconnect from the
+        // start), not news.
+        if self.status.as_ref() == Some(&status)
+            || (self.status.as_ref().is_some_and(RunStatus::is_terminal) && !status.is_terminal())
+        {
             return Change::None;
         }
         self.timeline.push(StatusChange {
@@ -493,13 +498,21 @@ impl Activity {
             .map(String::from)
             .collect();
         if !lines.is_empty() {
-            for (i, line) in lines.iter().enumerate().take(MESSAGE_LINES) {
-                let mut line = shorten(line, MESSAGE_LINE_CHARS);
-                if i + 1 == MESSAGE_LINES && lines.len() > MESSAGE_LINES {
-                    line.push('…');
-                }
-                md.push_str(&format!("> {}\n", markdown::sanitize_inline(&line)));
-            }
+            // One paragraph per line: each is sanitized on its own, so no
+            // code span may pair across lines.
+            let shown: Vec<String> = lines
+                .iter()
+                .enumerate()
+                .take(MESSAGE_LINES)
+                .map(|(i, line)| {
+                    let mut line = shorten(line, MESSAGE_LINE_CHARS);
+                    if i + 1 == MESSAGE_LINES && lines.len() > MESSAGE_LINES {
+                        line.push('…');
+                    }
+                    format!("> {}\n", markdown::sanitize_inline(&line))
+                })
+                .collect();
+            md.push_str(&shown.join(">\n"));
             md.push('\n');
         }
         let earlier = self.tool_calls.saturating_sub(self.tools.len() as u64);
@@ -677,6 +690,51 @@ mod tests {
             a.recent_tools().last().unwrap().markdown(),
             "Used tool `frobnicate` (running)"
         );
+    }
+
+    #[test]
+    fn follower_events_feed_it_too() {
+        let mut a = Activity::new();
+        let ev = |e: StreamEvent, s| (e, t(s));
+        let events = [
+            ev(StreamEvent::Status(RunStatus::Running), 0),
+            ev(StreamEvent::Assistant("Reading.".into()), 1),
+            ev(
+                StreamEvent::ToolCall {
+                    call_id: "a\nb".into(),
+                    name: "run_terminal_cmd".into(),
+                    completed: false,
+                },
+                2,
+            ),
+            ev(
+                StreamEvent::Heartbeat {
+                    elapsed: Duration::from_secs(3),
+                    status: None,
+                },
+                3,
+            ),
+        ];
+        let changes: Vec<Change> = events.iter().map(|(e, m)| a.observe(e, *m)).collect();
+        assert_eq!(
+            changes,
+            [
+                Change::Status,
+                Change::Content,
+                Change::Content,
+                Change::None
+            ]
+        );
+        assert_eq!(a.activity_span(), Some((t(1), t(2))));
+        let md = a.markdown().unwrap();
+        assert!(
+            md.ends_with("> Reading.\n\n- Ran a command (running)\n"),
+            "{md}"
+        );
+        let tl = a.timeline_markdown(t(0), Some(t(65))).unwrap();
+        assert!(tl.contains("| +0s | Status `RUNNING` |"), "{tl}");
+        assert!(tl.contains("| +1s | First activity |"), "{tl}");
+        assert!(tl.contains("| +1m 5s | Ended (1 tool call) |"), "{tl}");
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 mod act;
 mod action;
+mod activity;
 mod context;
 mod cursor_client;
 mod demo;
