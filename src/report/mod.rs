@@ -4,6 +4,7 @@
 pub mod activity;
 pub mod comment;
 pub mod markdown;
+pub mod usage;
 
 use crate::cursor::Agent;
 use crate::inputs::OnTimeout;

@@ -24,6 +24,7 @@ mod standalone;
 mod support;
 mod tls;
 mod untrusted;
+mod usage;
 mod v1_client;
 mod v1_sim;
 mod v1_stream;
