@@ -6,6 +6,7 @@
 //! tests with a plain map.
 
 pub mod app;
+pub mod artifacts;
 pub mod cancel;
 pub mod cli;
 pub mod clock;

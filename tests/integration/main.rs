@@ -4,6 +4,7 @@
 mod act;
 mod action;
 mod activity;
+mod artifacts;
 mod context;
 mod cursor_client;
 mod demo;
