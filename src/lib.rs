@@ -20,6 +20,7 @@ pub mod github;
 pub mod http;
 pub mod inputs;
 pub mod launch;
+pub mod launch_cap;
 pub mod logging;
 pub mod plan;
 pub mod prompt;

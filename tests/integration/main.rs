@@ -16,6 +16,7 @@ mod hardening;
 mod inputs;
 mod install;
 mod launch;
+mod launch_cap;
 mod pr_branch;
 #[cfg(feature = "rehearsal")]
 mod rehearsal;
