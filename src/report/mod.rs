@@ -93,6 +93,24 @@ pub struct RunReport {
     /// What happened and what to do, for failures, skips and timeouts.
     pub detail: Option<String>,
     pub run_url: Option<String>,
+    /// The live activity section (`activity::Activity::markdown`), shown
+    /// while the agent works; `None` (v0, or nothing yet): as before.
+    pub activity: Option<String>,
+    /// The step summary's timeline (`activity::Activity::timeline_markdown`).
+    pub timeline: Option<String>,
+    /// The run's usage (v1), shown in the final comment and the summary.
+    pub usage: Option<usage::UsageReport>,
+    /// The agent's artifacts, listed (and where they were written).
+    pub artifacts: Option<ArtifactsShown>,
+}
+
+/// Artifacts as told: the comment's list and the `artifacts` output.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ArtifactsShown {
+    /// `artifacts::markdown_list`.
+    pub markdown: String,
+    /// `artifacts::Downloaded::output` (empty when nothing was written).
+    pub output: String,
 }
 
 impl RunReport {
@@ -106,6 +124,10 @@ impl RunReport {
             comment_url: None,
             detail: None,
             run_url: None,
+            activity: None,
+            timeline: None,
+            usage: None,
+            artifacts: None,
         }
     }
 
@@ -161,6 +183,19 @@ impl RunReport {
                     .unwrap_or_default(),
             ),
         ]
+        .into_iter()
+        .chain(match &self.usage {
+            Some(u) => u.outputs(),
+            None => usage::empty_outputs(),
+        })
+        .chain([(
+            "artifacts",
+            self.artifacts
+                .as_ref()
+                .map(|a| a.output.clone())
+                .unwrap_or_default(),
+        )])
+        .collect()
     }
 }
 
@@ -244,8 +279,20 @@ pub fn step_summary(report: &RunReport) -> String {
     if let Some(d) = report.duration {
         md.push_str(&format!("| Duration | {} |\n", human_duration(d)));
     }
+    if let Some(u) = &report.usage {
+        // Our own text and numbers: no cell can be added.
+        md.push_str(&format!("| Usage | {} |\n", u.line()));
+    }
     if let Some(detail) = &report.detail {
         md.push_str(&format!("\n{}\n", markdown::sanitize_inline(detail)));
+    }
+    if let Some(timeline) = &report.timeline {
+        md.push_str(&format!("\n{}", timeline.trim_end()));
+        md.push('\n');
+    }
+    if let Some(a) = &report.artifacts {
+        md.push_str(&format!("\n{}", a.markdown.trim_end()));
+        md.push('\n');
     }
     if let Some(summary) = &report.summary {
         let (text, _) = markdown::sanitize_within(summary, 200_000);

@@ -289,3 +289,93 @@ fn a_burst_then_silence_is_edited_when_due_not_lost() {
         "the burst is shown at 10 s, then the end"
     );
 }
+
+mod rendering {
+    use super::*;
+    use cursor_agent_action::report::comment::{CommentExtras, Marker, Phase, render};
+    use cursor_agent_action::report::usage::UsageReport;
+    use cursor_agent_action::report::{ArtifactsShown, Outcome, RunReport, step_summary};
+
+    fn bodies(r: &RunReport) -> (String, String, String) {
+        let m = Marker::new(None, Some(1), 1);
+        let x = CommentExtras::default();
+        (
+            render(&m, r, &Phase::Working { status: None }, &x),
+            render(&m, r, &Phase::Final, &x),
+            step_summary(r),
+        )
+    }
+
+    #[test]
+    fn the_sections_render_only_when_set() {
+        let plain = RunReport::new(Outcome::Finished);
+        let (working, fin, summary) = bodies(&plain);
+        assert!(
+            working.contains(
+                "_This comment is updated when the status changes and when the run ends._"
+            )
+        );
+        for text in [&working, &fin, &summary] {
+            for absent in [
+                "**Activity**",
+                "**Usage:**",
+                "**Artifacts**",
+                "**Timeline**",
+                "| Usage |",
+            ] {
+                assert!(!text.contains(absent), "{absent} in {text}");
+            }
+        }
+        let outputs = plain.outputs();
+        let tail: Vec<(&str, &str)> = outputs[9..].iter().map(|(k, v)| (*k, v.as_str())).collect();
+        assert_eq!(
+            tail,
+            [
+                ("usage", ""),
+                ("total-tokens", ""),
+                ("cost-cents", ""),
+                ("artifacts", "")
+            ]
+        );
+
+        let (mut a, _) = replay(&tool_stream(&[("read_file", "target_file", "README.md")]));
+        let mut r = RunReport::new(Outcome::Finished);
+        r.activity = a.markdown();
+        r.timeline = a.timeline_markdown(at(0), Some(at(90)));
+        r.usage = UsageReport::from_json(
+            &serde_json::json!({"totalUsage": {"inputTokens": 900, "outputTokens": 100, "totalTokens": 1000}, "cost": {"chargedCents": 0}}),
+            None,
+        );
+        r.artifacts = Some(ArtifactsShown {
+            markdown: "**Artifacts**\n\n- `shot.png` (1 B)\n".into(),
+            output: "out/shot.png".into(),
+        });
+        let (working, fin, summary) = bodies(&r);
+        assert!(
+            working.contains("**Activity**\n\n> Let me look at the project."),
+            "{working}"
+        );
+        assert!(working.contains("- Read `README.md`"), "{working}");
+        assert!(working.contains("at most every 10 s"), "{working}");
+        assert!(
+            !fin.contains("**Activity**"),
+            "the final comment is as today: {fin}"
+        );
+        assert!(
+            fin.contains("**Usage:** 1k tokens (input 900, output 100, cache 0) · included in your plan (nothing charged)"),
+            "{fin}"
+        );
+        assert!(fin.contains("**Artifacts**\n\n- `shot.png` (1 B)"), "{fin}");
+        assert!(summary.contains("| Usage | 1k tokens"), "{summary}");
+        assert!(summary.contains("**Timeline**"), "{summary}");
+        assert!(
+            summary.contains("| +1m 30s | Ended (1 tool call) |"),
+            "{summary}"
+        );
+        let outputs = r.outputs();
+        assert_eq!(outputs[10], ("total-tokens", "1000".to_string()));
+        assert_eq!(outputs[11], ("cost-cents", "0".to_string()));
+        assert_eq!(outputs[12], ("artifacts", "out/shot.png".to_string()));
+        let _ = a.take_log_lines(true);
+    }
+}

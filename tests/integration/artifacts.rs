@@ -364,3 +364,44 @@ async fn v1_artifacts_download_and_only_http_urls_are_followed() {
         }
     }
 }
+
+fn parse_inputs(pairs: &[(&str, &str)]) -> Result<cursor_agent_action::inputs::Inputs, String> {
+    use cursor_agent_action::inputs::{Inputs, RawInputs};
+    let mut env: Vec<(String, String)> = vec![("INPUT_CURSOR-API-KEY".into(), KEY.into())];
+    for (k, v) in pairs {
+        env.push((k.to_string(), v.to_string()));
+    }
+    Inputs::parse(
+        &RawInputs::read(&cursor_agent_action::Env::from_pairs(env)),
+        Path::new("/nonexistent-workspace"),
+    )
+    .map_err(|e| e.to_string())
+}
+
+#[test]
+fn the_new_inputs_are_parsed_and_bad_values_named() {
+    let i = parse_inputs(&[]).unwrap();
+    assert_eq!(
+        (i.download_artifacts, i.max_launches_per_issue),
+        (None, None)
+    );
+    let i = parse_inputs(&[
+        ("INPUT_DOWNLOAD-ARTIFACTS", "./out//shots/"),
+        ("INPUT_MAX-LAUNCHES-PER-ISSUE", " 3 "),
+    ])
+    .unwrap();
+    assert_eq!(i.download_artifacts.as_deref(), Some("out/shots"));
+    assert_eq!(i.max_launches_per_issue.map(|n| n.get()), Some(3));
+    for bad in ["../x", "/tmp/x", "a/../../x", "C:\\x", ".", "~/x", "a\nb"] {
+        let e = parse_inputs(&[("INPUT_DOWNLOAD-ARTIFACTS", bad)]).unwrap_err();
+        assert!(e.contains("download-artifacts"), "{bad:?}: {e}");
+        assert!(e.contains("relative to the workspace"), "{bad:?}: {e}");
+    }
+    for bad in ["0", "-1", "two", "1.5", "99999999999"] {
+        let e = parse_inputs(&[("INPUT_MAX-LAUNCHES-PER-ISSUE", bad)]).unwrap_err();
+        assert!(
+            e.contains("max-launches-per-issue") && e.contains("positive whole number"),
+            "{bad:?}: {e}"
+        );
+    }
+}
