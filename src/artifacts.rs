@@ -593,6 +593,73 @@ pub fn markdown_list(
     Some(md)
 }
 
+/// What the flow shows and says about artifacts.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Gathered {
+    /// For `RunReport::artifacts`; `None` when the agent has none.
+    pub shown: Option<crate::report::ArtifactsShown>,
+    /// Warnings for the log (listing failed, the directory was refused,
+    /// artifacts skipped), each one line, untrusted parts included: print
+    /// with `Console::warning`.
+    pub warnings: Vec<String>,
+}
+
+/// Everything after a run ends, in one call: list the agent's artifacts;
+/// with `download_dir` (the `download-artifacts` input) download them into
+/// it under `workspace`; build the comment's list and the `artifacts`
+/// output. Never fails: problems become warnings.
+#[allow(clippy::too_many_arguments)]
+pub async fn gather(
+    api: ArtifactApi<'_>,
+    http: &reqwest::Client,
+    agent: &str,
+    workspace: &Path,
+    download_dir: Option<&str>,
+    upload_url: Option<&str>,
+    github_host: &str,
+    clock: Clock,
+) -> Gathered {
+    let mut out = Gathered::default();
+    let listed = match list(api, agent, clock).await {
+        Ok(l) => l,
+        Err(e) => {
+            out.warnings.push(e.to_string());
+            return out;
+        }
+    };
+    if listed.is_empty() {
+        return out;
+    }
+    let downloaded = match download_dir.map(|d| prepare_dir(workspace, d)) {
+        None => None,
+        Some(Err(e)) => {
+            out.warnings.push(e.to_string());
+            None
+        }
+        Some(Ok(dir)) => Some(download_all(api, http, agent, &listed, &dir, clock).await),
+    };
+    if let Some(d) = &downloaded {
+        for s in &d.skipped {
+            out.warnings.push(format!(
+                "Artifact {}: {}",
+                crate::cursor::one_line(&s.api_path, 200),
+                s.reason
+            ));
+        }
+    }
+    out.shown =
+        markdown_list(&listed, downloaded.as_ref(), upload_url, github_host).map(|markdown| {
+            crate::report::ArtifactsShown {
+                markdown,
+                output: downloaded
+                    .as_ref()
+                    .map(Downloaded::output)
+                    .unwrap_or_default(),
+            }
+        });
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -405,3 +405,75 @@ fn the_new_inputs_are_parsed_and_bad_values_named() {
         );
     }
 }
+
+#[tokio::test]
+async fn gather_is_one_call_and_never_fails() {
+    use cursor_agent_action::artifacts::gather;
+    let (_sims, c, id) = agent_with(vec![
+        SimArtifact::new("/opt/cursor/artifacts/shot.png", 3),
+        SimArtifact::new("/opt/cursor/artifacts/huge.mp4", MAX_ARTIFACT_BYTES + 1),
+    ])
+    .await;
+    let ws = tempfile::tempdir().unwrap();
+    let api = ArtifactApi::V0(&c);
+    // Listed only (no input): named in the comment, nothing written.
+    let g = gather(
+        api,
+        &http(),
+        &id,
+        ws.path(),
+        None,
+        None,
+        "github.com",
+        Clock::real(),
+    )
+    .await;
+    let shown = g.shown.unwrap();
+    assert!(
+        shown.markdown.contains("- `shot.png` (3 B)\n"),
+        "{}",
+        shown.markdown
+    );
+    assert_eq!(shown.output, "");
+    assert!(g.warnings.is_empty());
+    assert!(files_under(ws.path()).is_empty());
+    // Downloaded: the big one refused with a warning naming it.
+    let g = gather(
+        api,
+        &http(),
+        &id,
+        ws.path(),
+        Some("art"),
+        Some("https://github.com/o/r/actions/runs/1#artifacts"),
+        "github.com",
+        Clock::real(),
+    )
+    .await;
+    let shown = g.shown.unwrap();
+    assert_eq!(shown.output, "art/shot.png");
+    assert!(
+        shown
+            .markdown
+            .contains("[artifacts](https://github.com/o/r/actions/runs/1#artifacts)")
+    );
+    assert_eq!(g.warnings.len(), 1);
+    assert!(g.warnings[0].contains("huge.mp4") && g.warnings[0].contains("refused"));
+    // A directory outside the workspace: a warning, the list still shown.
+    let g = gather(
+        api,
+        &http(),
+        &id,
+        ws.path(),
+        Some("../x"),
+        None,
+        "github.com",
+        Clock::real(),
+    )
+    .await;
+    assert!(
+        g.warnings[0].contains("download-artifacts"),
+        "{:?}",
+        g.warnings
+    );
+    assert_eq!(g.shown.unwrap().output, "");
+}
