@@ -379,3 +379,17 @@ mod rendering {
         let _ = a.take_log_lines(true);
     }
 }
+
+#[test]
+fn a_hostile_status_cannot_break_the_summary_timeline() {
+    let mut a = Activity::new();
+    a.on_status(RunStatus::parse("RUNNING | <img src=x> @octocat `x"), at(0));
+    a.on_assistant("hi", at(1));
+    let md = a.timeline_markdown(at(0), Some(at(2))).unwrap();
+    for line in md.lines().filter(|l| l.starts_with('|')) {
+        // Every row keeps its two cells: no `|` of the status escapes.
+        let unescaped = line.replace("\\|", "").matches('|').count();
+        assert_eq!(unescaped, 3, "{line}");
+    }
+    assert!(!md.contains("<img") && !md.contains("@octocat"), "{md}");
+}
