@@ -7,6 +7,7 @@
 
 pub mod agent;
 pub mod app;
+pub mod artifacts;
 pub mod cancel;
 pub mod cli;
 pub mod clock;
@@ -20,6 +21,7 @@ pub mod github;
 pub mod http;
 pub mod inputs;
 pub mod launch;
+pub mod launch_cap;
 pub mod logging;
 pub mod plan;
 pub mod prompt;

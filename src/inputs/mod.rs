@@ -253,6 +253,12 @@ pub struct Inputs {
     pub github_token: Option<Secret>,
     pub api_url: url::Url,
     pub dry_run: bool,
+    /// `download-artifacts`: a directory relative to the workspace (checked
+    /// to stay inside it; `/`-separated, no `.` or `..`).
+    pub download_artifacts: Option<String>,
+    /// `max-launches-per-issue`: no new agent on an issue that already has
+    /// this many (`None`: off).
+    pub max_launches_per_issue: Option<std::num::NonZeroU32>,
     /// Inputs that work but are close to a limit, with what to change.
     pub warnings: Vec<String>,
 }
@@ -554,6 +560,19 @@ impl Inputs {
             Ok(url)
         });
         let dry_run = c.flag("dry-run");
+        let download_artifacts = c.opt("download-artifacts", artifacts_dir);
+        let max_launches_per_issue = c.opt("max-launches-per-issue", |v| {
+            v.trim()
+                .parse::<std::num::NonZeroU32>()
+                .ok()
+                .filter(|n| n.get() <= 10_000)
+                .ok_or_else(|| {
+                    format!(
+                        "{} is not a positive whole number; use e.g. 3, or leave it empty for no cap",
+                        parse::quote(v)
+                    )
+                })
+        });
 
         if !c.errors.is_empty() {
             // Report in the order of the interface table, not of checking.
@@ -596,6 +615,8 @@ impl Inputs {
             github_token,
             api_url,
             dry_run,
+            download_artifacts,
+            max_launches_per_issue,
             warnings: prompt_size_warning(raw.get("prompt")).into_iter().collect(),
         })
     }
@@ -708,6 +729,42 @@ fn describe_path(value: &str, workspace: &Path) -> String {
         parse::quote(value.trim()),
         workspace.display()
     )
+}
+
+/// `download-artifacts`: a relative directory that stays inside the
+/// workspace, normalized (`./a//b/` → `a/b`). Links are checked when it is
+/// created (`artifacts::prepare_dir`).
+fn artifacts_dir(value: &str) -> Result<String, String> {
+    let v = value.trim();
+    let advice = "use a directory relative to the workspace, such as `cursor-artifacts`";
+    if v.len() > 200 || v.contains(['\0', '\n', '\r']) {
+        return Err(format!("must be one short path; {advice}"));
+    }
+    let unix = v.replace('\\', "/");
+    let drive = unix.len() >= 2 && unix.as_bytes()[1] == b':';
+    if unix.starts_with('/') || unix.starts_with('~') || drive {
+        return Err(format!(
+            "{} is absolute; {advice} (it must stay inside the workspace)",
+            parse::quote(v)
+        ));
+    }
+    let parts: Vec<&str> = unix
+        .split('/')
+        .filter(|p| !p.is_empty() && *p != ".")
+        .collect();
+    if parts.contains(&"..") {
+        return Err(format!(
+            "{} leaves the workspace (`..`); {advice}",
+            parse::quote(v)
+        ));
+    }
+    if parts.is_empty() {
+        return Err(format!(
+            "{} is the workspace itself; {advice}",
+            parse::quote(v)
+        ));
+    }
+    Ok(parts.join("/"))
 }
 
 fn read_prompt_file(workspace: &Path, value: &str) -> Result<(PathBuf, String), String> {

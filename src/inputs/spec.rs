@@ -214,6 +214,16 @@ pub const INPUTS: &[InputSpec] = &[
         "false",
         "Apply the trigger rules (all but the permission check), resolve everything, print the exact request (key redacted) and the planned comment, and launch nothing.",
     ),
+    input(
+        "download-artifacts",
+        "",
+        "When the run has ended, download the agent's artifacts (screenshots, recordings, logs) into this directory, relative to the workspace and inside it (size-capped, paths sanitized); empty lists them in the comment only.",
+    ),
+    input(
+        "max-launches-per-issue",
+        "",
+        "Launch no new agent on an issue or pull request that already has this many agents launched by this action (counted from its comments); skip with a comment and a notice instead. Empty: no cap.",
+    ),
 ];
 
 /// One output of the action.
@@ -263,6 +273,22 @@ pub const OUTPUTS: &[OutputSpec] = &[
     OutputSpec {
         name: "duration-seconds",
         description: "Seconds from launch (or follow-up) to the final status.",
+    },
+    OutputSpec {
+        name: "usage",
+        description: "The run's token usage as JSON (v1 `totalUsage`), when Cursor reports it.",
+    },
+    OutputSpec {
+        name: "total-tokens",
+        description: "The run's total tokens, when Cursor reports usage.",
+    },
+    OutputSpec {
+        name: "cost-cents",
+        description: "What the run was charged, in cents (fractions kept; 0 when included in the plan), when Cursor reports it.",
+    },
+    OutputSpec {
+        name: "artifacts",
+        description: "The artifact files written by `download-artifacts`, one path per line.",
     },
 ];
 

@@ -189,16 +189,26 @@ pub fn render(
     if let (Phase::Final, Some(d)) = (phase, report.duration) {
         facts.push(format!("**Duration:** {}", human_duration(d)));
     }
+    if let (Phase::Final, Some(u)) = (phase, &report.usage) {
+        facts.push(format!("**Usage:** {}", u.line()));
+    }
     if !facts.is_empty() {
         md.push_str(&facts.join("  \n"));
         md.push_str("\n\n");
     }
     match phase {
-        Phase::Working { .. } => {
-            md.push_str(
+        Phase::Working { .. } => match &report.activity {
+            // Built by `activity::Activity::markdown` (neutralized there).
+            Some(activity) => {
+                md.push_str(activity.trim_end());
+                md.push_str(
+                    "\n\n_This comment is updated as the agent works (at most every 10 s), when the status changes and when the run ends._\n\n",
+                );
+            }
+            None => md.push_str(
                 "_This comment is updated when the status changes and when the run ends._\n\n",
-            );
-        }
+            ),
+        },
         Phase::Final => {
             let followups = extras.followup_phrase.is_some() && report.agent.is_some();
             let detail = report
@@ -207,6 +217,11 @@ pub fn render(
                 .or(default_detail(report.outcome, followups));
             if let Some(detail) = detail {
                 md.push_str(&format!("{}\n\n", markdown::sanitize_inline(detail)));
+            }
+            // Built by `artifacts::markdown_list` (neutralized there).
+            if let Some(a) = report.artifacts.as_ref().filter(|a| !a.markdown.is_empty()) {
+                md.push_str(a.markdown.trim_end());
+                md.push_str("\n\n");
             }
         }
     }

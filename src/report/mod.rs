@@ -1,8 +1,10 @@
 //! What a run ends with, and how it is told: step outputs, the step summary
 //! and (see `comment`) the issue comment. Pure functions of a [`RunReport`].
 
+pub mod activity;
 pub mod comment;
 pub mod markdown;
+pub mod usage;
 
 use crate::cursor::Agent;
 use crate::inputs::OnTimeout;
@@ -93,6 +95,24 @@ pub struct RunReport {
     pub run_url: Option<String>,
     /// The v1 run followed (none on v0).
     pub run_id: Option<String>,
+    /// The live activity section (`activity::Activity::markdown`), shown
+    /// while the agent works; `None` (v0, or nothing yet): as before.
+    pub activity: Option<String>,
+    /// The step summary's timeline (`activity::Activity::timeline_markdown`).
+    pub timeline: Option<String>,
+    /// The run's usage (v1), shown in the final comment and the summary.
+    pub usage: Option<usage::UsageReport>,
+    /// The agent's artifacts, listed (and where they were written).
+    pub artifacts: Option<ArtifactsShown>,
+}
+
+/// Artifacts as told: the comment's list and the `artifacts` output.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ArtifactsShown {
+    /// `artifacts::markdown_list`.
+    pub markdown: String,
+    /// `artifacts::Downloaded::output` (empty when nothing was written).
+    pub output: String,
 }
 
 impl RunReport {
@@ -107,6 +127,10 @@ impl RunReport {
             detail: None,
             run_url: None,
             run_id: None,
+            activity: None,
+            timeline: None,
+            usage: None,
+            artifacts: None,
         }
     }
 
@@ -163,6 +187,19 @@ impl RunReport {
                     .unwrap_or_default(),
             ),
         ]
+        .into_iter()
+        .chain(match &self.usage {
+            Some(u) => u.outputs(),
+            None => usage::empty_outputs(),
+        })
+        .chain([(
+            "artifacts",
+            self.artifacts
+                .as_ref()
+                .map(|a| a.output.clone())
+                .unwrap_or_default(),
+        )])
+        .collect()
     }
 }
 
@@ -246,8 +283,20 @@ pub fn step_summary(report: &RunReport) -> String {
     if let Some(d) = report.duration {
         md.push_str(&format!("| Duration | {} |\n", human_duration(d)));
     }
+    if let Some(u) = &report.usage {
+        // Our own text and numbers: no cell can be added.
+        md.push_str(&format!("| Usage | {} |\n", u.line()));
+    }
     if let Some(detail) = &report.detail {
         md.push_str(&format!("\n{}\n", markdown::sanitize_inline(detail)));
+    }
+    if let Some(timeline) = &report.timeline {
+        md.push_str(&format!("\n{}", timeline.trim_end()));
+        md.push('\n');
+    }
+    if let Some(a) = &report.artifacts {
+        md.push_str(&format!("\n{}", a.markdown.trim_end()));
+        md.push('\n');
     }
     if let Some(summary) = &report.summary {
         let (text, _) = markdown::sanitize_within(summary, 200_000);

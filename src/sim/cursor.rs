@@ -61,6 +61,36 @@ pub struct Scenario {
     /// Report this `createdAt` instead of the real one (an API or proxy
     /// sending odd text).
     pub created_at: Option<String>,
+    /// The agent's artifacts. Their presigned URLs lead back to this
+    /// simulator (`/_artifacts/…`, no key needed), which serves their bytes.
+    pub artifacts: Vec<SimArtifact>,
+}
+
+/// An artifact the simulator lists and serves.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SimArtifact {
+    /// As listed (may be hostile: `../x`, absolute, very long…).
+    pub absolute_path: String,
+    /// The size listed.
+    pub size_bytes: u64,
+    /// The bytes actually served (a lie about the size is a test).
+    pub served_bytes: u64,
+}
+
+impl SimArtifact {
+    pub fn new(path: &str, size: u64) -> Self {
+        Self {
+            absolute_path: path.into(),
+            size_bytes: size,
+            served_bytes: size,
+        }
+    }
+
+    /// The served content: deterministic bytes.
+    pub fn content(&self) -> Vec<u8> {
+        (0..self.served_bytes).map(|i| (i % 251) as u8).collect()
+    }
 }
 
 impl Default for Scenario {
@@ -78,6 +108,10 @@ impl Default for Scenario {
             minimal_fields: false,
             followup_running_secs: 60,
             created_at: None,
+            artifacts: vec![SimArtifact::new(
+                "/opt/cursor/artifacts/screenshot.png",
+                12345,
+            )],
         }
     }
 }
@@ -586,16 +620,33 @@ impl CursorSim {
                 a.reschedule(now, vec![(now, "STOPPED")]);
                 Reply::json(200, &json!({"id": a.id}))
             }
-            ("GET", ["artifacts"]) => Reply::json(
-                200,
-                &json!({"artifacts": [{"absolutePath": "/opt/cursor/artifacts/screenshot.png", "sizeBytes": 12345, "updatedAt": iso8601_millis(SystemTime::now())}]}),
-            ),
+            ("GET", ["artifacts"]) => {
+                let items: Vec<Value> = state.agents[index]
+                    .scenario
+                    .artifacts
+                    .iter()
+                    .map(|a| json!({"absolutePath": a.absolute_path, "sizeBytes": a.size_bytes, "updatedAt": iso8601_millis(SystemTime::now())}))
+                    .collect();
+                Reply::json(200, &json!({ "artifacts": items }))
+            }
             ("GET", ["artifacts", "download"]) => match request.query("path") {
-                Some("/opt/cursor/artifacts/screenshot.png") => Reply::json(
-                    200,
-                    &json!({"url": "https://cloud-agent-artifacts.s3.us-east-1.amazonaws.com/simulated/screenshot.png?X-Amz-Signature=sim", "expiresAt": iso8601_millis(SystemTime::now() + Duration::from_secs(900))}),
-                ),
-                Some(_) => Self::error(state, 404, "Agent or artifact not found", "not_found"),
+                Some(path) => {
+                    let a = &state.agents[index];
+                    let Some(n) = a
+                        .scenario
+                        .artifacts
+                        .iter()
+                        .position(|x| x.absolute_path == path)
+                    else {
+                        return Self::error(state, 404, "Agent or artifact not found", "not_found");
+                    };
+                    // A presigned URL back to this simulator (loopback).
+                    let host = request.header("host").unwrap_or("127.0.0.1");
+                    Reply::json(
+                        200,
+                        &json!({"url": format!("http://{host}/_artifacts/{}/{n}?X-Amz-Signature=sim", a.id), "expiresAt": iso8601_millis(SystemTime::now() + Duration::from_secs(900))}),
+                    )
+                }
                 None => Self::invalid(
                     "Invalid request parameters",
                     vec![issue("invalid_type", "Required", &["path"])],
@@ -818,6 +869,25 @@ impl CursorSim {
     }
 
     /// The control API (`/_sim/...`), for out-of-process tests and users.
+    fn artifact_bytes(state: &State, rest: &str) -> Reply {
+        let mut parts = rest.split('/');
+        let (Some(id), Some(n)) = (
+            parts.next(),
+            parts.next().and_then(|n| n.parse::<usize>().ok()),
+        ) else {
+            return Reply::raw(404, "text/plain", "NoSuchKey");
+        };
+        match state
+            .agents
+            .iter()
+            .find(|a| a.id == id)
+            .and_then(|a| a.scenario.artifacts.get(n))
+        {
+            Some(a) => Reply::raw(200, "application/octet-stream", a.content()),
+            None => Reply::raw(404, "text/plain", "NoSuchKey"),
+        }
+    }
+
     fn control(&self, request: &Request) -> Reply {
         let body: Value = serde_json::from_slice(&request.body).unwrap_or(Value::Null);
         match (request.method.as_str(), request.path.as_str()) {
@@ -876,6 +946,23 @@ impl Handler for CursorSim {
             return self.control(&request);
         }
         let mut state = self.state.lock().unwrap();
+        if let Some(rest) = request.path.strip_prefix("/_artifacts/") {
+            // A presigned download: no key, like storage; faults apply.
+            let normal = Self::artifact_bytes(&state, rest);
+            let fault = take(
+                &mut state.faults,
+                request.method.as_str(),
+                &request.path,
+                None,
+            );
+            let reply = match &fault {
+                Some(f) => f.reply(Some(normal)),
+                None => normal,
+            };
+            let entry = log_entry(&request, &reply, fault.as_ref(), self.clock.now());
+            state.log.push(entry);
+            return reply;
+        }
         let repository = Self::repository_of(&state, &request);
         let fault = take(
             &mut state.faults,

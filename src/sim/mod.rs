@@ -10,7 +10,9 @@ pub mod server;
 pub mod time;
 
 use crate::clock::Clock;
-pub use cursor::{CursorSim, CursorSimConfig, EndStatus, HOSTILE_SUMMARY, Refusal, Scenario};
+pub use cursor::{
+    CursorSim, CursorSimConfig, EndStatus, HOSTILE_SUMMARY, Refusal, Scenario, SimArtifact,
+};
 pub use cursor_v1::{V1Scenario, V1Sim};
 pub use faults::{Fault, FaultRule};
 pub use github::{GhComment, GhUser, GitHubSim, GitHubSimConfig, ReactionTarget};

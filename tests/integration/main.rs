@@ -3,6 +3,8 @@
 
 mod act;
 mod action;
+mod activity;
+mod artifacts;
 mod attacks;
 mod context;
 mod cursor_client;
@@ -15,6 +17,7 @@ mod hardening;
 mod inputs;
 mod install;
 mod launch;
+mod launch_cap;
 mod pr_branch;
 #[cfg(feature = "rehearsal")]
 mod rehearsal;
@@ -24,6 +27,7 @@ mod standalone;
 mod support;
 mod tls;
 mod untrusted;
+mod usage;
 mod v1_client;
 mod v1_flow;
 mod v1_sim;

@@ -1,0 +1,904 @@
+//! What the agent is doing, from its v1 run stream: the latest assistant
+//! message (first lines) and the last few tool calls as plain activity lines
+//! ("Read `README.md`", "Ran `cargo test`") with a count of the rest, for the
+//! live comment, the job log and the step summary's timeline.
+//!
+//! Fed either with the stream follower's events ([`Activity::observe`]) or
+//! with raw SSE events ([`Activity::feed_sse`], which also sees tool
+//! arguments). Only `status`, `assistant`, `tool_call` and `result` count:
+//! `interaction_update` twins are ignored, so activity is never doubled, and
+//! an event replayed after a reconnect (same id, event and data) is taken
+//! once. A tool call is one call however many frames (`running`,
+//! `completed`) it sends.
+//!
+//! Every piece is untrusted (`cursor-api.md` §8.5.6): tool names, arguments,
+//! call ids (which may hold a newline) and assistant text. The Markdown goes
+//! through [`super::markdown`] (no mention, HTML, link, marker or fence
+//! escapes); log lines are one line each, controls stripped, and always start
+//! with our own prefix, so none can pose as a workflow command. Print them
+//! with `Console::info` (which also redacts secrets).
+//!
+//! [`EditThrottle`] is the comment's edit policy: at most one edit per
+//! [`EDIT_EVERY`] while running, at once on a status change, always at the end.
+
+use super::markdown;
+use crate::clock::Moment;
+use crate::cursor::v1::RunStatus;
+use crate::cursor::v1::sse::SseEvent;
+use crate::wait::stream::StreamEvent;
+use serde_json::Value;
+use std::collections::{HashSet, VecDeque};
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::time::Duration;
+
+/// Tool calls shown; older ones are counted.
+pub const RECENT_TOOLS: usize = 5;
+/// Lines of the latest assistant message shown.
+pub const MESSAGE_LINES: usize = 3;
+/// Characters per shown message line.
+pub const MESSAGE_LINE_CHARS: usize = 200;
+/// Characters of a tool's target (path, command, query) shown.
+pub const TARGET_CHARS: usize = 80;
+/// Characters of an unknown tool's name shown.
+pub const TOOL_NAME_CHARS: usize = 40;
+/// Bytes of the current assistant message kept (only its start is shown).
+pub const MESSAGE_KEEP_BYTES: usize = 8 * 1024;
+/// Characters per log line.
+pub const LOG_LINE_CHARS: usize = 300;
+/// The comment is edited at most this often while the run goes on.
+pub const EDIT_EVERY: Duration = Duration::from_secs(10);
+
+/// What a tool call did, by its §8.5.6 name (the set is open).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ToolKind {
+    Terminal,
+    Read,
+    Edit,
+    Delete,
+    FileSearch,
+    Grep,
+    Todo,
+    Task,
+    Mcp,
+    McpTools,
+    WebFetch,
+    WebSearch,
+    /// Any other name (untrusted, kept as sent).
+    Other(String),
+}
+
+impl ToolKind {
+    pub fn from_name(name: &str) -> Self {
+        match name {
+            "run_terminal_cmd" => Self::Terminal,
+            "read_file" => Self::Read,
+            "edit_file" => Self::Edit,
+            "delete_file" => Self::Delete,
+            "file_search" => Self::FileSearch,
+            "grep_search" => Self::Grep,
+            "todo_write" => Self::Todo,
+            "task" => Self::Task,
+            "mcp" => Self::Mcp,
+            "get_mcp_tools" => Self::McpTools,
+            "web_fetch" => Self::WebFetch,
+            "web_search" => Self::WebSearch,
+            other => Self::Other(other.to_string()),
+        }
+    }
+
+    /// The argument keys that name what the tool worked on, most likely
+    /// first (the argument shapes are not documented: tried in order).
+    fn target_keys(&self) -> &'static [&'static str] {
+        match self {
+            Self::Terminal => &["command", "cmd"],
+            Self::Read | Self::Edit | Self::Delete => {
+                &["target_file", "path", "file_path", "targetFile", "filePath"]
+            }
+            Self::FileSearch => &["query", "glob_pattern", "pattern", "globPattern"],
+            Self::Grep => &["query", "pattern", "regex"],
+            Self::Task => &["description", "title"],
+            Self::Mcp => &["toolName", "tool_name", "name", "server"],
+            Self::WebFetch => &["url"],
+            Self::WebSearch => &["search_term", "query", "searchTerm"],
+            Self::Todo | Self::McpTools | Self::Other(_) => &[],
+        }
+    }
+
+    /// "Read", "Ran"…: the words before the target.
+    fn verb(&self, target: bool) -> String {
+        match self {
+            Self::Terminal => (if target { "Ran" } else { "Ran a command" }).into(),
+            Self::Read => (if target { "Read" } else { "Read a file" }).into(),
+            Self::Edit => (if target { "Edited" } else { "Edited a file" }).into(),
+            Self::Delete => (if target { "Deleted" } else { "Deleted a file" }).into(),
+            Self::FileSearch => (if target {
+                "Searched files for"
+            } else {
+                "Searched files"
+            })
+            .into(),
+            Self::Grep => (if target {
+                "Searched for"
+            } else {
+                "Searched the code"
+            })
+            .into(),
+            Self::Todo => "Updated the to-do list".into(),
+            Self::Task => (if target {
+                "Started a subtask:"
+            } else {
+                "Started a subtask"
+            })
+            .into(),
+            Self::Mcp => (if target {
+                "Called MCP tool"
+            } else {
+                "Called an MCP tool"
+            })
+            .into(),
+            Self::McpTools => "Listed MCP tools".into(),
+            Self::WebFetch => (if target {
+                "Fetched"
+            } else {
+                "Fetched a web page"
+            })
+            .into(),
+            Self::WebSearch => (if target {
+                "Searched the web for"
+            } else {
+                "Searched the web"
+            })
+            .into(),
+            Self::Other(_) => "Used tool".into(),
+        }
+    }
+}
+
+/// One tool call as shown.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ToolActivity {
+    pub kind: ToolKind,
+    /// What it worked on (untrusted, raw; shortened when shown).
+    pub target: Option<String>,
+    pub completed: bool,
+    /// Its result envelope carried an error (the status word never says).
+    pub failed: bool,
+    call: u64,
+}
+
+impl ToolActivity {
+    /// "Read `README.md`", Markdown-safe.
+    pub fn markdown(&self) -> String {
+        let target = self.target.as_deref().map(|t| shorten(t, TARGET_CHARS));
+        let mut line = match (&self.kind, &target) {
+            (ToolKind::Other(name), _) if shorten(name, TOOL_NAME_CHARS).is_empty() => {
+                "Used a tool".into()
+            }
+            (ToolKind::Other(name), _) => format!(
+                "Used tool {}",
+                markdown::code_inline(&shorten(name, TOOL_NAME_CHARS))
+            ),
+            (kind, Some(t)) => format!("{} {}", kind.verb(true), markdown::code_inline(t)),
+            (kind, None) => kind.verb(false),
+        };
+        line.push_str(self.state_suffix());
+        line
+    }
+
+    /// The same as plain text for the log: one line, no controls.
+    pub fn plain(&self) -> String {
+        let target = self.target.as_deref().map(|t| shorten(t, TARGET_CHARS));
+        let mut line = match (&self.kind, &target) {
+            (ToolKind::Other(name), _) if shorten(name, TOOL_NAME_CHARS).is_empty() => {
+                "Used a tool".into()
+            }
+            (ToolKind::Other(name), _) => format!("Used tool {}", shorten(name, TOOL_NAME_CHARS)),
+            (kind, Some(t)) => format!("{} {t}", kind.verb(true)),
+            (kind, None) => kind.verb(false),
+        };
+        line.push_str(self.state_suffix());
+        line
+    }
+
+    fn state_suffix(&self) -> &'static str {
+        match (self.completed, self.failed) {
+            (_, true) => " (failed)",
+            (false, false) => " (running)",
+            (true, false) => "",
+        }
+    }
+}
+
+/// What an event changed, for the edit throttle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Change {
+    /// Nothing visible.
+    None,
+    /// Activity (a message, a tool call).
+    Content,
+    /// The run's status changed.
+    Status,
+}
+
+/// One status change, for the step summary's timeline.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusChange {
+    pub at: Moment,
+    pub status: RunStatus,
+}
+
+/// The accumulated picture of a run.
+#[derive(Debug, Clone, Default)]
+pub struct Activity {
+    status: Option<RunStatus>,
+    message: String,
+    /// The next assistant delta starts a new message (a tool call came).
+    message_closed: bool,
+    tools: VecDeque<ToolActivity>,
+    tool_calls: u64,
+    calls_seen: HashSet<u64>,
+    events_seen: HashSet<u64>,
+    timeline: Vec<StatusChange>,
+    first_activity: Option<Moment>,
+    last_activity: Option<Moment>,
+    /// Log text not yet handed out: a partial assistant line.
+    log_partial: String,
+    log_ready: Vec<String>,
+}
+
+fn hash_of(parts: &[&str]) -> u64 {
+    let mut h = DefaultHasher::new();
+    parts.hash(&mut h);
+    h.finish()
+}
+
+/// One line, controls and invisibles gone, at most `max` characters.
+fn shorten(text: &str, max: usize) -> String {
+    crate::cursor::one_line(&markdown::strip_controls(text), max)
+}
+
+impl Activity {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The run's status as last seen.
+    pub fn status(&self) -> Option<&RunStatus> {
+        self.status.as_ref()
+    }
+
+    /// Tool calls seen (each once).
+    pub fn tool_calls(&self) -> u64 {
+        self.tool_calls
+    }
+
+    /// The last [`RECENT_TOOLS`] tool calls, oldest first.
+    pub fn recent_tools(&self) -> impl Iterator<Item = &ToolActivity> {
+        self.tools.iter()
+    }
+
+    /// The latest assistant message as received (raw, untrusted; at most
+    /// [`MESSAGE_KEEP_BYTES`]).
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    pub fn timeline(&self) -> &[StatusChange] {
+        &self.timeline
+    }
+
+    /// When the first and the last message or tool call arrived.
+    pub fn activity_span(&self) -> Option<(Moment, Moment)> {
+        Some((self.first_activity?, self.last_activity?))
+    }
+
+    /// Whether there is anything to show.
+    pub fn is_empty(&self) -> bool {
+        self.message.trim().is_empty() && self.tools.is_empty()
+    }
+
+    /// Takes in one event of the stream follower. Its tool calls carry no
+    /// arguments, so they are shown without a target ("Read a file").
+    pub fn observe(&mut self, event: &StreamEvent, at: Moment) -> Change {
+        match event {
+            StreamEvent::Status(s) => self.on_status(s.clone(), at),
+            StreamEvent::Assistant(text) => self.on_assistant(text, at),
+            StreamEvent::ToolCall {
+                call_id,
+                name,
+                completed,
+            } => self.on_tool_call(call_id, name, *completed, None, at),
+            _ => Change::None,
+        }
+    }
+
+    /// Takes in one raw SSE event of a run stream (with tool arguments).
+    /// Events with an id already seen with the same event and data (a
+    /// replay after a reconnect) are skipped; `interaction_update`,
+    /// `thinking`, `heartbeat`, `done` and unknown events change nothing.
+    pub fn feed_sse(&mut self, event: &SseEvent, at: Moment) -> Change {
+        if let Some(id) = &event.id
+            && !self
+                .events_seen
+                .insert(hash_of(&[id, &event.event, &event.data]))
+        {
+            return Change::None;
+        }
+        let Ok(data) = serde_json::from_str::<Value>(&event.data) else {
+            return Change::None;
+        };
+        let str_of = |k: &str| data.get(k).and_then(Value::as_str);
+        match event.event.as_str() {
+            "status" | "result" => match str_of("status") {
+                Some(s) => self.on_status(RunStatus::parse(s), at),
+                None => Change::None,
+            },
+            "assistant" => match str_of("text") {
+                Some(t) => self.on_assistant(t, at),
+                None => Change::None,
+            },
+            "tool_call" => {
+                let (Some(call_id), Some(name)) = (str_of("callId"), str_of("name")) else {
+                    return Change::None;
+                };
+                let completed = str_of("status") == Some("completed");
+                let mut change = self.on_tool_call(call_id, name, completed, data.get("args"), at);
+                let failed = data.get("result").is_some_and(|r| r.get("error").is_some());
+                if failed && let Some(t) = self.find_call(call_id) {
+                    t.failed = true;
+                    change = Change::Content;
+                }
+                change
+            }
+            _ => Change::None,
+        }
+    }
+
+    fn find_call(&mut self, call_id: &str) -> Option<&mut ToolActivity> {
+        let key = hash_of(&[call_id]);
+        self.tools.iter_mut().find(|t| t.call == key)
+    }
+
+    pub fn on_status(&mut self, status: RunStatus, at: Moment) -> Change {
+        // A run does not come back from an end: a non-terminal status after
+        // a terminal one is a replay's sticky status (a reconnect from the
+        // start), not news.
+        if self.status.as_ref() == Some(&status)
+            || (self.status.as_ref().is_some_and(RunStatus::is_terminal) && !status.is_terminal())
+        {
+            return Change::None;
+        }
+        self.timeline.push(StatusChange {
+            at,
+            status: status.clone(),
+        });
+        self.status = Some(status);
+        Change::Status
+    }
+
+    pub fn on_assistant(&mut self, delta: &str, at: Moment) -> Change {
+        if delta.is_empty() {
+            return Change::None;
+        }
+        self.touch(at);
+        if self.message_closed {
+            self.message.clear();
+            self.message_closed = false;
+            self.flush_log_partial();
+        }
+        if self.message.len() < MESSAGE_KEEP_BYTES {
+            let room = MESSAGE_KEEP_BYTES - self.message.len();
+            let mut cut = delta.len().min(room);
+            while !delta.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            self.message.push_str(&delta[..cut]);
+        }
+        // The log gets whole lines, each once.
+        self.log_partial.push_str(delta);
+        while let Some(i) = self.log_partial.find(['\n', '\r']) {
+            let line: String = self.log_partial[..i].to_string();
+            self.log_partial.drain(..=i);
+            self.push_log_message(&line);
+        }
+        if self.log_partial.len() > LOG_LINE_CHARS * 4 {
+            self.flush_log_partial();
+        }
+        Change::Content
+    }
+
+    /// A `tool_call` frame: the first frame of a call adds it, later frames
+    /// (its completion) update it.
+    pub fn on_tool_call(
+        &mut self,
+        call_id: &str,
+        name: &str,
+        completed: bool,
+        args: Option<&Value>,
+        at: Moment,
+    ) -> Change {
+        self.touch(at);
+        self.message_closed = true;
+        let key = hash_of(&[call_id]);
+        if !self.calls_seen.insert(key) {
+            let Some(t) = self.tools.iter_mut().find(|t| t.call == key) else {
+                return Change::None;
+            };
+            if t.completed || !completed {
+                return Change::None;
+            }
+            t.completed = true;
+            return Change::Content;
+        }
+        let kind = ToolKind::from_name(name);
+        let target = args.and_then(|a| {
+            kind.target_keys()
+                .iter()
+                .find_map(|k| a.get(*k).and_then(Value::as_str))
+                .filter(|t| !t.trim().is_empty())
+                .map(|t| t.chars().take(TARGET_CHARS * 4).collect::<String>())
+        });
+        let tool = ToolActivity {
+            kind,
+            target,
+            completed,
+            failed: false,
+            call: key,
+        };
+        self.flush_log_partial();
+        self.log_ready
+            .push(format!("tool: {}", shorten(&tool.plain(), LOG_LINE_CHARS)));
+        self.tools.push_back(tool);
+        if self.tools.len() > RECENT_TOOLS {
+            self.tools.pop_front();
+        }
+        self.tool_calls += 1;
+        Change::Content
+    }
+
+    fn touch(&mut self, at: Moment) {
+        self.first_activity.get_or_insert(at);
+        self.last_activity = Some(at);
+    }
+
+    fn push_log_message(&mut self, line: &str) {
+        let line = shorten(line, LOG_LINE_CHARS);
+        if !line.is_empty() {
+            self.log_ready.push(format!("agent: {line}"));
+        }
+    }
+
+    fn flush_log_partial(&mut self) {
+        let rest = std::mem::take(&mut self.log_partial);
+        self.push_log_message(&rest);
+    }
+
+    /// Log lines completed since the last call: `agent: …` for each line of
+    /// assistant text, `tool: …` for each new tool call. One line each,
+    /// controls stripped, starting with our prefix. With `end`, a partial
+    /// last line is included too.
+    pub fn take_log_lines(&mut self, end: bool) -> Vec<String> {
+        if end {
+            self.flush_log_partial();
+        }
+        std::mem::take(&mut self.log_ready)
+    }
+
+    /// The comment's activity section, or `None` when nothing happened yet.
+    pub fn markdown(&self) -> Option<String> {
+        if self.is_empty() {
+            return None;
+        }
+        let mut md = String::from("**Activity**\n\n");
+        let lines: Vec<String> = markdown::strip_controls(&self.message)
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .take(MESSAGE_LINES + 1)
+            .map(String::from)
+            .collect();
+        if !lines.is_empty() {
+            // One paragraph per line: each is sanitized on its own, so no
+            // code span may pair across lines.
+            let shown: Vec<String> = lines
+                .iter()
+                .enumerate()
+                .take(MESSAGE_LINES)
+                .map(|(i, line)| {
+                    let mut line = shorten(line, MESSAGE_LINE_CHARS);
+                    if i + 1 == MESSAGE_LINES && lines.len() > MESSAGE_LINES {
+                        line.push('…');
+                    }
+                    format!("> {}\n", markdown::sanitize_inline(&line))
+                })
+                .collect();
+            md.push_str(&shown.join(">\n"));
+            md.push('\n');
+        }
+        let earlier = self.tool_calls.saturating_sub(self.tools.len() as u64);
+        if earlier > 0 {
+            md.push_str(&format!(
+                "- _…and {earlier} earlier tool call{}_\n",
+                if earlier == 1 { "" } else { "s" }
+            ));
+        }
+        for t in &self.tools {
+            md.push_str(&format!("- {}\n", t.markdown()));
+        }
+        Some(md.trim_end().to_string() + "\n")
+    }
+
+    /// The step summary's timeline: status changes, first and last activity,
+    /// duration (from `started`, the launch), as a Markdown table.
+    pub fn timeline_markdown(&self, started: Moment, ended: Option<Moment>) -> Option<String> {
+        if self.timeline.is_empty() && self.first_activity.is_none() {
+            return None;
+        }
+        let at = |m: Moment| format!("+{}", super::human_duration(m.saturating_since(started)));
+        let mut rows: Vec<(Moment, String)> = self
+            .timeline
+            .iter()
+            .map(|c| {
+                (
+                    c.at,
+                    format!("Status {}", markdown::code_inline(c.status.as_str())),
+                )
+            })
+            .collect();
+        if let Some((first, last)) = self.activity_span() {
+            rows.push((first, "First activity".into()));
+            if last != first {
+                rows.push((last, "Last activity".into()));
+            }
+        }
+        rows.sort_by_key(|(m, _)| *m);
+        let mut md = String::from("**Timeline**\n\n| When | What |\n|---|---|\n");
+        for (m, what) in rows {
+            md.push_str(&format!("| {} | {what} |\n", at(m)));
+        }
+        if let Some(end) = ended {
+            md.push_str(&format!(
+                "| {} | Ended ({} tool call{}) |\n",
+                at(end),
+                self.tool_calls,
+                if self.tool_calls == 1 { "" } else { "s" }
+            ));
+        }
+        Some(md)
+    }
+}
+
+/// The comment's edit policy, as a pure type: the flow asks it before each
+/// edit and tells it after. While running, at most one edit per
+/// [`EDIT_EVERY`]; a status change is edited at once; the final state
+/// always. Content held back is *pending*: [`EditThrottle::due_at`] says when
+/// to edit it, even if no further event comes.
+#[derive(Debug, Clone, Default)]
+pub struct EditThrottle {
+    last_edit: Option<Moment>,
+    pending: bool,
+    edits: u32,
+}
+
+impl EditThrottle {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// `change` happened at `now`: whether to edit the comment now. When it
+    /// says no, the change is pending.
+    pub fn offer(&mut self, now: Moment, change: Change) -> bool {
+        let edit = match change {
+            Change::None => self.pending && self.is_due(now),
+            Change::Status => true,
+            Change::Content => self.is_due(now),
+        };
+        if !edit && change == Change::Content {
+            self.pending = true;
+        }
+        edit
+    }
+
+    fn is_due(&self, now: Moment) -> bool {
+        self.last_edit
+            .is_none_or(|last| now.saturating_since(last) >= EDIT_EVERY)
+    }
+
+    /// When a pending change may be edited (`None`: nothing pending).
+    pub fn due_at(&self) -> Option<Moment> {
+        self.pending
+            .then(|| self.last_edit.map_or(Moment::ZERO, |l| l + EDIT_EVERY))
+    }
+
+    /// Whether a pending change should be edited now.
+    pub fn poll(&self, now: Moment) -> bool {
+        self.pending && self.is_due(now)
+    }
+
+    /// The comment was edited at `now` (with everything known).
+    pub fn edited(&mut self, now: Moment) {
+        self.last_edit = Some(now);
+        self.pending = false;
+        self.edits += 1;
+    }
+
+    /// The final state: always edited.
+    pub fn finish(&mut self) -> bool {
+        true
+    }
+
+    /// Edits made (that the flow reported).
+    pub fn edits(&self) -> u32 {
+        self.edits
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn t(secs: u64) -> Moment {
+        Moment::ZERO + Duration::from_secs(secs)
+    }
+
+    #[test]
+    fn tool_calls_read_as_plain_activity() {
+        let mut a = Activity::new();
+        let cases = [
+            (
+                "read_file",
+                serde_json::json!({"target_file": "README.md"}),
+                "Read `README.md`",
+            ),
+            (
+                "edit_file",
+                serde_json::json!({"target_file": "src/lib.rs"}),
+                "Edited `src/lib.rs`",
+            ),
+            (
+                "run_terminal_cmd",
+                serde_json::json!({"command": "cargo test", "timeout": 600000}),
+                "Ran `cargo test`",
+            ),
+            (
+                "delete_file",
+                serde_json::json!({"path": "old.txt"}),
+                "Deleted `old.txt`",
+            ),
+            (
+                "grep_search",
+                serde_json::json!({"query": "fn main"}),
+                "Searched for `fn main`",
+            ),
+            (
+                "todo_write",
+                serde_json::json!({"todos": []}),
+                "Updated the to-do list",
+            ),
+        ];
+        for (i, (name, args, _)) in cases.iter().enumerate() {
+            a.on_tool_call(&format!("c{i}"), name, true, Some(args), t(i as u64));
+        }
+        let shown: Vec<String> = a.recent_tools().map(ToolActivity::markdown).collect();
+        let want: Vec<&str> = cases[1..].iter().map(|c| c.2).collect();
+        assert_eq!(shown, want);
+        let md = a.markdown().unwrap();
+        assert!(md.contains("- _…and 1 earlier tool call_\n"), "{md}");
+        a.on_tool_call("x", "frobnicate", false, None, t(9));
+        assert_eq!(
+            a.recent_tools().last().unwrap().markdown(),
+            "Used tool `frobnicate` (running)"
+        );
+    }
+
+    #[test]
+    fn follower_events_feed_it_too() {
+        let mut a = Activity::new();
+        let ev = |e: StreamEvent, s| (e, t(s));
+        let events = [
+            ev(StreamEvent::Status(RunStatus::Running), 0),
+            ev(StreamEvent::Assistant("Reading.".into()), 1),
+            ev(
+                StreamEvent::ToolCall {
+                    call_id: "a\nb".into(),
+                    name: "run_terminal_cmd".into(),
+                    completed: false,
+                },
+                2,
+            ),
+            ev(
+                StreamEvent::Heartbeat {
+                    elapsed: Duration::from_secs(3),
+                    status: None,
+                },
+                3,
+            ),
+        ];
+        let changes: Vec<Change> = events.iter().map(|(e, m)| a.observe(e, *m)).collect();
+        assert_eq!(
+            changes,
+            [
+                Change::Status,
+                Change::Content,
+                Change::Content,
+                Change::None
+            ]
+        );
+        assert_eq!(a.activity_span(), Some((t(1), t(2))));
+        let md = a.markdown().unwrap();
+        assert!(
+            md.ends_with("> Reading.\n\n- Ran a command (running)\n"),
+            "{md}"
+        );
+        let tl = a.timeline_markdown(t(0), Some(t(65))).unwrap();
+        assert!(tl.contains("| +0s | Status `RUNNING` |"), "{tl}");
+        assert!(tl.contains("| +1s | First activity |"), "{tl}");
+        assert!(tl.contains("| +1m 5s | Ended (1 tool call) |"), "{tl}");
+    }
+
+    #[test]
+    fn a_call_is_counted_once_across_its_frames() {
+        let mut a = Activity::new();
+        assert_eq!(
+            a.on_tool_call("c\n1", "read_file", false, None, t(0)),
+            Change::Content
+        );
+        assert_eq!(
+            a.on_tool_call("c\n1", "read_file", true, None, t(1)),
+            Change::Content
+        );
+        assert_eq!(
+            a.on_tool_call("c\n1", "read_file", true, None, t(2)),
+            Change::None
+        );
+        assert_eq!(a.tool_calls(), 1);
+        assert_eq!(a.recent_tools().next().unwrap().markdown(), "Read a file");
+    }
+
+    #[test]
+    fn a_new_message_starts_after_a_tool_call() {
+        let mut a = Activity::new();
+        a.on_assistant("Looking at ", t(0));
+        a.on_assistant("the code.", t(0));
+        assert_eq!(a.message(), "Looking at the code.");
+        a.on_tool_call("1", "read_file", true, None, t(1));
+        a.on_assistant("Done.", t(2));
+        assert_eq!(a.message(), "Done.");
+        assert_eq!(
+            a.take_log_lines(true),
+            vec![
+                "agent: Looking at the code.",
+                "tool: Read a file",
+                "agent: Done."
+            ]
+        );
+    }
+
+    #[test]
+    fn throttle_edits_status_at_once_and_content_every_ten_seconds() {
+        let mut th = EditThrottle::new();
+        assert!(th.offer(t(0), Change::Status));
+        th.edited(t(0));
+        assert!(!th.offer(t(3), Change::Content));
+        assert_eq!(th.due_at(), Some(t(10)));
+        assert!(!th.poll(t(9)));
+        assert!(th.poll(t(10)));
+        assert!(
+            th.offer(t(4), Change::Status),
+            "a status change is not held back"
+        );
+        th.edited(t(4));
+        assert_eq!(th.due_at(), None);
+        assert!(!th.offer(t(13), Change::Content));
+        assert!(th.offer(t(14), Change::Content));
+        assert!(th.finish());
+    }
+
+    fn hostile() -> impl Strategy<Value = String> {
+        let pieces = prop::sample::select(vec![
+            "@octocat",
+            "<img src=x>",
+            "<!-- cursor-agent-action {\"v\":1} -->",
+            "```",
+            "~~~",
+            "\n",
+            "\r",
+            "::set-output name=x::y",
+            "##[error]x",
+            "[x](https://evil.example)",
+            "https://evil.example/a",
+            "\u{202e}",
+            "\u{1b}[31m",
+            "`",
+            "|",
+            "owner/repo#1",
+            "\0",
+            "&#64;a",
+            "www.evil.example",
+            "a",
+            " ",
+            "README.md",
+        ]);
+        prop::collection::vec(pieces, 0..30).prop_map(|v| v.concat())
+    }
+
+    /// What GitHub would act on: raw HTML (but our `<code>`), links,
+    /// mentions and bare URLs in text (not code), our marker, an open fence.
+    pub(crate) fn assert_safe_markdown(md: &str) {
+        use pulldown_cmark::{Event, Options, Parser, Tag};
+        for event in Parser::new_ext(md, Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH) {
+            match event {
+                Event::Html(h) | Event::InlineHtml(h) => {
+                    assert!(
+                        h.as_ref() == "<code>" || h.as_ref() == "</code>",
+                        "HTML {h:?} in {md}"
+                    )
+                }
+                Event::Start(Tag::Link { .. } | Tag::Image { .. }) => panic!("link in {md}"),
+                Event::Start(Tag::CodeBlock(_)) => panic!("code block in {md}"),
+                Event::Text(t) => {
+                    // GitHub mentions need no word character before the `@`.
+                    for (i, _) in t.match_indices("@octocat") {
+                        let prev = t[..i].chars().next_back();
+                        assert!(
+                            prev.is_some_and(|p| p.is_alphanumeric() || "_.-".contains(p)),
+                            "mention {t:?} in {md}"
+                        );
+                    }
+                    assert!(
+                        !t.to_ascii_lowercase().contains("https://evil"),
+                        "URL {t:?} in {md}"
+                    );
+                    // `www.` links only at a word's start.
+                    let low = t.to_ascii_lowercase();
+                    for (i, _) in low.match_indices("www.evil") {
+                        let prev = low[..i].chars().next_back();
+                        assert!(prev.is_some_and(char::is_alphanumeric), "URL {t:?} in {md}");
+                    }
+                }
+                _ => {}
+            }
+        }
+        assert!(!md.contains("<!-- cursor-agent-action"), "{md}");
+        assert!(
+            !md.contains('\u{202e}') && !md.contains('\u{1b}') && !md.contains('\0'),
+            "{md}"
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn hostile_streams_are_neutralized(
+            name in hostile(), arg in hostile(), text in hostile(), call in hostile()
+        ) {
+            let mut a = Activity::new();
+            a.on_assistant(&text, t(0));
+            for n in [name.as_str(), "read_file", "run_terminal_cmd", "web_fetch"] {
+                let args = serde_json::json!({"target_file": arg, "command": arg, "url": arg});
+                a.on_tool_call(&format!("{call}{n}"), n, false, Some(&args), t(1));
+            }
+            if let Some(md) = a.markdown() {
+                assert_safe_markdown(&md);
+                for line in md.lines() {
+                    prop_assert!(line.len() < 2000, "{}", line);
+                }
+            }
+            for line in a.take_log_lines(true) {
+                prop_assert!(line.starts_with("agent: ") || line.starts_with("tool: "), "{}", line);
+                prop_assert!(!line.contains(['\n', '\r', '\0', '\u{1b}']), "{}", line);
+                prop_assert!(!crate::runner::escape::is_command_like(&line), "{}", line);
+                prop_assert!(line.chars().count() <= LOG_LINE_CHARS + 10, "{}", line);
+            }
+        }
+
+        #[test]
+        fn huge_arguments_are_cut(n in 100usize..20_000) {
+            let mut a = Activity::new();
+            let args = serde_json::json!({"command": "x".repeat(n)});
+            a.on_tool_call("1", "run_terminal_cmd", true, Some(&args), t(0));
+            let md = a.markdown().unwrap();
+            prop_assert!(md.len() < TARGET_CHARS * 2 + 100, "{}", md.len());
+        }
+    }
+}

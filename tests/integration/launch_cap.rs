@@ -1,0 +1,76 @@
+//! The `max-launches-per-issue` guardrail against the GitHub simulator: the
+//! action's own launch markers are counted from the issue's comments as
+//! GitHub returns them (readers' forgeries not believed), and the cap skips
+//! exactly when the count reaches it.
+
+use crate::support::*;
+use cursor_agent_action::clock::Clock;
+use cursor_agent_action::context::RepoId;
+use cursor_agent_action::github::GitHubClient;
+use cursor_agent_action::launch_cap::{CapDecision, count_launches, decide};
+use cursor_agent_action::report::comment::Marker;
+use cursor_agent_action::secret::Secret;
+use cursor_agent_action::sim::{GhUser, Simulators};
+use std::num::NonZeroU32;
+
+const REPO: &str = "Codertocat/Hello-World";
+
+fn marker(n: u64) -> String {
+    let agent = format!("bc-00000000-0000-0000-0000-{n:012}");
+    format!(
+        "{}\n### ✅ Cursor agent finished\n",
+        Marker::new(Some(&agent), Some(n), 1).render()
+    )
+}
+
+#[tokio::test]
+async fn the_cap_skips_exactly_at_the_limit() {
+    let sims = Simulators::start(Clock::real()).await.unwrap();
+    let gh = GitHubClient::new(
+        http(),
+        &sims.github_url(),
+        &Secret::new(TOKEN),
+        RepoId::parse(REPO).unwrap(),
+        Clock::real(),
+    )
+    .unwrap();
+    let cap = NonZeroU32::new(3);
+    // A reader pastes our markers (forgeries), and a skip comment names no agent.
+    for n in 100..110 {
+        sims.github
+            .add_comment(REPO, 1, &marker(n), GhUser::user("mallory", 666), "NONE");
+    }
+    sims.github.add_comment(
+        REPO,
+        1,
+        &format!(
+            "{}\n### ⏭️ Skipped\n",
+            Marker::new(None, Some(50), 1).render()
+        ),
+        GhUser::actions_bot(),
+        "NONE",
+    );
+    for n in 1..=3u64 {
+        let comments = gh.list_comments(1).await.unwrap();
+        assert_eq!(count_launches(&comments), (n - 1) as usize);
+        assert_eq!(
+            decide(cap, &comments),
+            CapDecision::Launch {
+                launches: (n - 1) as usize
+            },
+            "launch {n} is under the cap"
+        );
+        sims.github
+            .add_comment(REPO, 1, &marker(n), GhUser::actions_bot(), "NONE");
+    }
+    let comments = gh.list_comments(1).await.unwrap();
+    let d = decide(cap, &comments);
+    assert!(d.is_skip(), "{d:?}");
+    assert!(
+        d.message(1)
+            .unwrap()
+            .contains("already has 3 Cursor agents")
+    );
+    // Another issue is not affected.
+    assert_eq!(count_launches(&gh.list_comments(2).await.unwrap()), 0);
+}
