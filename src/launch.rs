@@ -158,7 +158,8 @@ async fn is_our_pr_agent(
     not_before: &str,
 ) -> Result<bool, CursorError> {
     let created = agent.created_at.as_deref().unwrap_or("");
-    if created.len() >= 19 && &created[..19] < not_before {
+    // `get`: odd (non-ASCII) text from the API must not panic here.
+    if created.get(..19).is_some_and(|c| c < not_before) {
         return Ok(false);
     }
     same_prompt(cursor, agent, request).await

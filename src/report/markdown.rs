@@ -11,6 +11,20 @@ fn github_flavor() -> Options {
     Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TASKLISTS
 }
 
+/// The raw HTML a CommonMark parser finds in `markdown` (as GitHub, with its
+/// extensions, or plain), if any: the invariant every sanitizer here keeps
+/// (a `<` inside a code span is text, not HTML).
+pub fn raw_html_in(markdown: &str) -> Option<String> {
+    [github_flavor(), Options::empty()]
+        .into_iter()
+        .find_map(|options| {
+            Parser::new_ext(markdown, options).find_map(|event| match event {
+                Event::Html(h) | Event::InlineHtml(h) => Some(h.into_string()),
+                _ => None,
+            })
+        })
+}
+
 /// A fence line: up to 3 spaces, then 3+ backticks or tildes.
 fn fence_of(line: &str) -> Option<(char, usize)> {
     let indent = line.len() - line.trim_start_matches(' ').len();
@@ -455,6 +469,16 @@ pub fn fold(title: &str, body: &str, fold_over_lines: usize, fold_over_bytes: us
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn an_api_message_with_code_and_angle_brackets_has_no_raw_html() {
+        // Found by the error_body fuzz target: a `<` is kept inside a code
+        // span (text there), and one outside is escaped.
+        let md = sanitize_inline("`_<`_\u{fffd}_<");
+        assert_eq!(raw_html_in(&md), None, "{md:?}");
+        assert_eq!(raw_html_in("a <b>bold</b>"), Some("<b>".into()));
+        assert_eq!(raw_html_in("`<b>`"), None);
+    }
 
     #[test]
     fn escapes_html_outside_code_only() {

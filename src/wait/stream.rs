@@ -415,6 +415,15 @@ impl<'a, S: RunSource> StreamFollower<'a, S> {
     }
 
     fn failed_connection(&mut self, e: V1Error, now: Moment) {
+        // A connection that carried bytes and held past the buffering check
+        // was working: during a silent tool no event has an id to reset the
+        // count, so without this, drops minutes apart would add up to
+        // "failed repeatedly".
+        let held =
+            self.conn.is_some() && self.conn_bytes > 0 && now >= self.conn_opened + BUFFERED_AFTER;
+        if held {
+            self.failures = 0;
+        }
         self.conn = None;
         self.failures += 1;
         if self.failures > MAX_FAILURES {

@@ -348,7 +348,7 @@ async fn odd_text_from_the_api_in_a_crash_cannot_issue_a_workflow_command() {
     // A launch on a pull request whose answer is lost is looked up by the
     // agents' `createdAt`; an API (or a proxy) that sends odd text there
     // must not reach stderr raw, where the runner reads commands too.
-    let s = sims_on(Clock::real()).await;
+    let s = sims_on(Clock::scaled(60)).await;
     s.cursor.set_default_scenario(Scenario {
         created_at: Some("2025-10-31T22:07:3é\n::set-output name=pwned::1\n::add-mask::x".into()),
         ..Scenario::lasting(5, 30)
@@ -358,17 +358,19 @@ async fn odd_text_from_the_api_in_a_crash_cannot_issue_a_workflow_command() {
     let t = test(&s, "issue_comment", &comment_on_pr_payload())
         .env(cursor_agent_action::TIME_SCALE_VAR, "60");
     let ran = tokio::task::spawn_blocking(move || t.run()).await.unwrap();
-    // Should it crash, it says so in one escaped error line.
-    if ![0, 1].contains(&ran.code) {
-        assert!(
-            ran.stderr
-                .starts_with("::error::cursor-agent-action stopped on an internal error")
-                && ran.stderr.contains("char boundary")
-                && ran.stderr.trim_end().lines().count() == 1,
-            "{}",
-            ran.stderr
-        );
-    }
+    // The lookup reads the odd text without crashing (it once sliced it
+    // inside a character; a crash is reported by `runner::panic_report`,
+    // unit-tested there) and adopts the one agent the lost launch made.
+    assert_eq!(
+        ran.code, 0,
+        "stdout:\n{}\nstderr:\n{}",
+        ran.stdout, ran.stderr
+    );
+    assert_eq!(
+        s.cursor.count("POST", "/v0/agents"),
+        1,
+        "no duplicate agent"
+    );
     for line in ran.stdout.lines().chain(ran.stderr.lines()) {
         let t = line.trim_start();
         assert!(
@@ -378,4 +380,41 @@ async fn odd_text_from_the_api_in_a_crash_cannot_issue_a_workflow_command() {
             ran.stderr
         );
     }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_maybe_posted_comment_never_adopts_a_readers_copy() {
+    // The comment post fails, and so does the listing that should find it:
+    // the next edit looks again, and must take only a trusted comment with
+    // our marker, never a reader's copy of it (its run id and key are public).
+    let s = sims().await;
+    test(&s, "issues", &fixture("issues.labeled.json"))
+        .input("wait", "false")
+        .run_in_process()
+        .await
+        .success();
+    let mut copied = Marker::find(&s.github.comments(REPO, 1)[0].body).unwrap();
+    copied.agent = None;
+    copied.run = Some(1234567891);
+    let fake = forged(&s, 1, &copied, "NONE");
+    s.github.add_fault(
+        FaultRule::new("GET", "/repos/*/*/issues/*/comments", Fault::status(500)).times(8),
+    );
+    s.github.add_fault(FaultRule::new(
+        "POST",
+        "/repos/*/*/issues/*/comments",
+        Fault::status(502),
+    ));
+    let ran = test(&s, "issues", &fixture("issues.labeled.json"))
+        .env("GITHUB_RUN_ID", "1234567891")
+        .run_in_process()
+        .await;
+    ran.success();
+    let comments = s.github.comments(REPO, 1);
+    let mallorys = comments.iter().find(|c| c.id == fake).unwrap();
+    assert!(
+        mallorys.body.ends_with("Looks good to me!"),
+        "the reader's comment was edited as ours:\n{}",
+        mallorys.body
+    );
 }

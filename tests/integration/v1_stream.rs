@@ -472,6 +472,37 @@ async fn a_run_silent_for_ten_minutes_costs_at_most_three_requests() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn drops_during_a_long_silent_tool_never_give_up_the_stream() {
+    // Found by the streaming benchmark: no event with an id comes while a
+    // tool runs silently, so connections that each held for a minute must
+    // not add up to "failed repeatedly" and a fall back to polling.
+    let drops: Vec<Duration> = (1..=8)
+        .map(|m| Duration::from_secs(3 + 30 + m * 60))
+        .collect();
+    let scenario = V1Scenario {
+        heartbeat: None,
+        silent_tool: Some((Duration::from_secs(30), Duration::from_secs(600))),
+        drops: drops.clone(),
+        ..V1Scenario::lasting(3, 700)
+    };
+    let f = follow(scenario, 3600, Cancel::new()).await;
+    let (run, text, _) = f.ended();
+    assert_eq!(run.status, RunStatus::Finished);
+    assert_eq!(text, Some(ANSWER));
+    assert_eq!(
+        f.count(|e| matches!(e, StreamEvent::FallingBack { .. })),
+        0,
+        "the stream was given up"
+    );
+    assert_eq!(f.reads().len(), 0, "no run read while the stream holds");
+    assert_eq!(
+        f.sims.cursor.v1().stream_connects().len(),
+        drops.len() + 1,
+        "one resume per drop"
+    );
+}
+
+#[tokio::test(start_paused = true)]
 async fn the_deadline_ends_a_follow_on_time() {
     let f = follow(V1Scenario::lasting(3, 1000), 120, Cancel::new()).await;
     assert!(matches!(f.end, StreamEnd::Deadline), "{:?}", f.end);
