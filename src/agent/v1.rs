@@ -18,6 +18,7 @@ use crate::retry::{Backoff, delay_for};
 use crate::runner::Console;
 use crate::wait::schedule::PollSchedule;
 use crate::wait::stream::{StreamConfig, StreamEnd, StreamEvent, StreamFollower};
+use base64::Engine as _;
 use std::future::Future;
 use std::time::Duration;
 
@@ -84,6 +85,14 @@ pub fn create_request(
     CreateAgentRequest {
         prompt: api::Prompt {
             text: plan.request.prompt.text.clone(),
+            images: inputs
+                .images
+                .iter()
+                .map(|img| api::PromptImage {
+                    data: base64::engine::general_purpose::STANDARD.encode(&img.bytes),
+                    mime_type: img.info.format.mime().to_string(),
+                })
+                .collect(),
         },
         model: inputs.model.as_deref().map(ModelSelection::id),
         name: None,
@@ -420,9 +429,7 @@ impl V1 {
 
     pub async fn followup(&mut self, id: &str, text: &str) -> Followup {
         let request = CreateRunRequest {
-            prompt: api::Prompt {
-                text: text.to_string(),
-            },
+            prompt: api::Prompt::text(text),
             model: self.model.clone(),
         };
         let before = match self

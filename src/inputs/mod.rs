@@ -435,7 +435,6 @@ impl Inputs {
                     ("branch-name", "v1 chooses the branch itself"),
                     ("webhook-url", "v1 has no webhooks"),
                     ("webhook-secret", "v1 has no webhooks"),
-                    ("images", "this action sends images on v0 only"),
                 ] {
                     if raw.get(input).is_some() {
                         c.fail(input, format!("is not supported by Cursor's v1 API ({why}); remove it, or set `api-version: v0`"));

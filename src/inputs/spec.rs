@@ -36,7 +36,7 @@ pub const INPUTS: &[InputSpec] = &[
     input(
         "api-version",
         "v1",
-        "Cursor API version: `v1` (durable agents and runs, followed live over SSE) or `v0` (the legacy API, polled). `branch-name`, `webhook-url`/`webhook-secret`, `open-as-cursor-github-app` and `images` need `v0`.",
+        "Cursor API version: `v1` (durable agents and runs, followed live over SSE) or `v0` (the legacy API, polled). `branch-name`, `webhook-url`/`webhook-secret` and `open-as-cursor-github-app` need `v0`.",
     ),
     input(
         "prompt",
@@ -56,7 +56,7 @@ pub const INPUTS: &[InputSpec] = &[
     input(
         "images",
         "",
-        "v0 only: newline-separated image paths (PNG, JPEG, GIF or WebP; at most 5) sent with the prompt.",
+        "Newline-separated image paths (PNG, JPEG, GIF or WebP; at most 5) sent with the prompt (v1 as data with its MIME type, v0 with its dimensions).",
     ),
     input(
         "model",

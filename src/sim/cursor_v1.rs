@@ -287,6 +287,35 @@ fn check_prompt(v: &Value) -> Option<Reply> {
     if let Some(r) = unknown_keys(v, &["text", "images"]) {
         return Some(r);
     }
+    // Images: at most 5, each `{data, mimeType}` (base64) or `{url}`.
+    if let Some(images) = v.get("images") {
+        let Some(images) = images.as_array() else {
+            return Some(validation("prompt.images: Expected array"));
+        };
+        if images.len() > 5 {
+            return Some(validation(
+                "prompt.images: Array must contain at most 5 element(s)",
+            ));
+        }
+        for image in images {
+            if let Some(r) = unknown_keys(image, &["data", "mimeType", "url"]) {
+                return Some(r);
+            }
+            let inline = image["data"].as_str().is_some_and(|d| !d.is_empty())
+                && matches!(
+                    image["mimeType"].as_str(),
+                    Some("image/png" | "image/jpeg" | "image/gif" | "image/webp")
+                );
+            let linked = image["url"]
+                .as_str()
+                .is_some_and(|u| u.starts_with("https://"));
+            if inline == linked {
+                return Some(validation(
+                    "prompt.images: each image needs data and a png/jpeg/gif/webp mimeType, or a url",
+                ));
+            }
+        }
+    }
     match v["text"].as_str() {
         Some(t) if !t.is_empty() => None,
         _ => Some(validation(

@@ -56,9 +56,7 @@ async fn create_sends_exactly_the_v1_shape() {
         .await;
     let created = client(&server)
         .create_agent(&CreateAgentRequest {
-            prompt: Prompt {
-                text: "Fix it".into(),
-            },
+            prompt: Prompt::text("Fix it"),
             model: Some(ModelSelection::id("claude-haiku-4-5")),
             name: None,
             repos: vec![RepoSpec {
@@ -83,7 +81,7 @@ async fn a_malformed_agent_id_is_never_sent() {
     let server = MockServer::start().await;
     let err = client(&server)
         .create_agent(&CreateAgentRequest {
-            prompt: Prompt { text: "x".into() },
+            prompt: Prompt::text("x"),
             model: None,
             name: None,
             repos: vec![],
@@ -133,9 +131,7 @@ async fn follow_ups_accept_both_answer_shapes_and_reads_keep_unknown_statuses() 
         .await;
     let c = client(&server);
     let request = CreateRunRequest {
-        prompt: Prompt {
-            text: "again".into(),
-        },
+        prompt: Prompt::text("again"),
         model: None,
     };
     assert_eq!(c.create_run(AGENT, &request).await.unwrap().id, RUN);

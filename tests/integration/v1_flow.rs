@@ -425,7 +425,6 @@ async fn what_v1_cannot_honour_is_refused_before_anything_is_sent() {
             ],
             "open-as-cursor-github-app",
         ),
-        (&[("images", "screenshot.png")], "images"),
         (&[("api-version", "v2")], "api-version"),
     ];
     for (inputs, named) in cases {
@@ -480,6 +479,31 @@ async fn plan_mode_and_the_current_branch_are_sent_and_mode_is_part_of_the_ident
     assert!(creates[1].get("skipReviewerRequest").is_none());
     assert_eq!(creates[1]["mode"], "agent");
     assert_ne!(creates[0]["agentId"], creates[1]["agentId"]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn images_are_sent_in_v1_s_shape() {
+    use base64::Engine as _;
+    use cursor_agent_action::inputs::image::samples;
+    let s = sims(V1Scenario::lasting(3, 20)).await;
+    let png = samples::png(3, 2);
+    let ran = labeled(&s)
+        .file("shots/a.png", &png)
+        .input("images", "shots/a.png")
+        .run_in_process()
+        .await;
+    ran.success();
+    let creates = creates(&s);
+    assert_eq!(creates.len(), 1);
+    let images = creates[0]["prompt"]["images"].as_array().unwrap();
+    assert_eq!(images.len(), 1);
+    assert_eq!(images[0]["mimeType"], "image/png");
+    assert_eq!(
+        images[0]["data"],
+        base64::engine::general_purpose::STANDARD.encode(&png)
+    );
+    // No v0 `dimension`: the simulator refuses unknown keys, and accepted it.
+    assert!(images[0].get("dimension").is_none());
 }
 
 #[tokio::test(start_paused = true)]

@@ -28,9 +28,7 @@ pub async fn v1_setup(scenario: V1Scenario) -> (Simulators, V1Client, Clock) {
 
 pub fn create_request(agent_id: Option<String>) -> CreateAgentRequest {
     CreateAgentRequest {
-        prompt: Prompt {
-            text: "Fix the failing test".into(),
-        },
+        prompt: Prompt::text("Fix the failing test"),
         model: Some(ModelSelection::id("claude-haiku-4-5")),
         name: None,
         repos: vec![RepoSpec {
@@ -134,9 +132,7 @@ async fn one_run_at_a_time_then_follow_ups_then_archive() {
     let created = client.create_agent(&create_request(None)).await.unwrap();
     let id = created.agent.id.clone();
     let follow = CreateRunRequest {
-        prompt: Prompt {
-            text: "and more".into(),
-        },
+        prompt: Prompt::text("and more"),
         model: None,
     };
     let busy = client.create_run(&id, &follow).await.unwrap_err();
