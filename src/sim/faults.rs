@@ -121,6 +121,9 @@ pub struct FaultRule {
     /// How many matching requests it applies to.
     #[serde(default = "one")]
     pub times: u32,
+    /// How many matching requests pass untouched before it applies.
+    #[serde(default)]
+    pub after: u32,
 }
 
 fn one() -> u32 {
@@ -135,11 +138,18 @@ impl FaultRule {
             repository: None,
             fault,
             times: 1,
+            after: 0,
         }
     }
 
     pub fn times(mut self, n: u32) -> Self {
         self.times = n;
+        self
+    }
+
+    /// Lets the first `n` matching requests through untouched.
+    pub fn after(mut self, n: u32) -> Self {
+        self.after = n;
         self
     }
 
@@ -209,6 +219,10 @@ pub fn take(
     let rule = rules
         .iter_mut()
         .find(|r| r.matches(method, path, repository))?;
+    if rule.after > 0 {
+        rule.after -= 1;
+        return None;
+    }
     rule.times -= 1;
     Some(rule.fault.clone())
 }
