@@ -330,6 +330,20 @@ async fn run(case: Case, secrets: Secrets, debug: bool) -> Row {
             "NONE",
         );
         tokio::time::sleep(std::time::Duration::from_secs(400)).await;
+        if case
+            .inputs
+            .iter()
+            .any(|(k, v)| *k == "archive-when-done" && v == "true")
+        {
+            // …and archived it when done.
+            let r = http()
+                .post(format!("{}/v1/agents/{id}/archive", s.cursor_url()))
+                .basic_auth(&secrets.key, Some(""))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 200);
+        }
         previous_agent = Some(id);
     } else if case.followup_of_existing {
         // An earlier trigger launched an agent and left its comment.
@@ -922,6 +936,19 @@ fn v1_cursor_matrix() -> Vec<Case> {
                 .cursor(rule("POST", "/v1/agents/*/runs/*/cancel")),
         );
         cases.push(
+            Case::v1(format!("v1 archive (archive-when-done) × {fname}"))
+                .input("archive-when-done", "true")
+                .cursor(rule("POST", "/v1/agents/*/archive")),
+        );
+        cases.push(
+            Case::v1(format!(
+                "v1 unarchive (follow-up to an archived agent) × {fname}"
+            ))
+            .followup()
+            .input("archive-when-done", "true")
+            .cursor(rule("POST", "/v1/agents/*/unarchive")),
+        );
+        cases.push(
             Case::v1(format!("v1 usage × {fname}")).cursor(rule("GET", "/v1/agents/*/usage")),
         );
         cases.push(
@@ -1114,7 +1141,7 @@ async fn the_v1_fault_matrix_finds_no_duplicate_lost_report_leak_or_injection() 
         rows.push(run(case, Secrets::random(&mut rng), true).await);
     }
     println!("\n## Cursor v1");
-    figures(&rows, 90);
+    figures(&rows, 100);
     let outcome = |name: &str| {
         rows.iter()
             .find(|r| r.name == name)
@@ -1390,6 +1417,7 @@ fn garbage() -> Vec<(&'static str, String)> {
         ("allowed-bots", "*".into()),
         ("github-token", "a b".into()),
         ("api-url", "ftp://example.com".into()),
+        ("archive-when-done", "sometimes".into()),
         ("dry-run", "perhaps".into()),
     ]
 }

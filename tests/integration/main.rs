@@ -28,6 +28,7 @@ mod support;
 mod tls;
 mod untrusted;
 mod usage;
+mod v1_archive;
 mod v1_client;
 mod v1_flow;
 mod v1_sim;
