@@ -12,6 +12,7 @@ mod demo;
 mod e2e;
 mod edges;
 mod examples;
+mod fixed_branch;
 mod gate;
 mod hardening;
 mod inputs;
