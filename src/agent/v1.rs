@@ -380,7 +380,20 @@ impl V1 {
                     }
                 }
                 _ if ambiguous || applied => {
-                    return Err(LaunchError::Unknown(ApiError::V1(error)));
+                    // The `agentId` settles it: a create that landed made
+                    // that agent (adopt it); a 404 says none did, so the
+                    // failure is Cursor's refusal, reported as such.
+                    let Some(id) = self.request.agent_id.clone() else {
+                        return Err(LaunchError::Unknown(ApiError::V1(error)));
+                    };
+                    return match self.adopt(&id).await {
+                        Ok(agent) => Ok((agent, true)),
+                        Err(Failure::Cancelled) => Err(LaunchError::CancelledInFlight),
+                        Err(Failure::Failed(e)) if e.status() == Some(404) => {
+                            Err(LaunchError::Failed(ApiError::V1(error)))
+                        }
+                        Err(_) => Err(LaunchError::Unknown(ApiError::V1(error))),
+                    };
                 }
                 _ => return Err(LaunchError::Failed(ApiError::V1(error))),
             }

@@ -220,7 +220,8 @@ impl Flow<'_> {
             Err(LaunchError::Unknown(e)) => Err(self.end(
                 Outcome::Error,
                 Some(format!(
-                    "The launch may have created an agent, but it could not be confirmed ({e}). Check https://cursor.com/agents before re-running, to avoid a duplicate."
+                    "The launch may have created an agent, but it could not be confirmed. Check https://cursor.com/agents before re-running, to avoid a duplicate. {}",
+                    self.cursor_failure(&e)
                 )),
             )),
         }

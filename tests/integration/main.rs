@@ -31,6 +31,7 @@ mod untrusted;
 mod usage;
 mod v1_archive;
 mod v1_client;
+mod v1_errors;
 mod v1_flow;
 mod v1_sim;
 mod v1_stream;
