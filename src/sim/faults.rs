@@ -232,6 +232,22 @@ mod tests {
     use super::*;
 
     #[test]
+    fn after_lets_the_first_matching_requests_through() {
+        let mut rules = vec![
+            FaultRule::new("GET", "/v1/x", Fault::Reset)
+                .after(1)
+                .times(1),
+        ];
+        assert_eq!(take(&mut rules, "GET", "/v1/x", None), None);
+        assert_eq!(take(&mut rules, "GET", "/v1/x", None), Some(Fault::Reset));
+        assert_eq!(take(&mut rules, "GET", "/v1/x", None), None);
+        let json: FaultRule =
+            serde_json::from_str(r#"{"path": "/v1/x", "fault": {"kind": "reset"}, "after": 2}"#)
+                .unwrap();
+        assert_eq!(json.after, 2);
+    }
+
+    #[test]
     fn patterns() {
         assert!(path_matches("/v0/agents/*", "/v0/agents/bc-1"));
         assert!(!path_matches("/v0/agents/*", "/v0/agents/bc-1/stop"));
