@@ -120,6 +120,65 @@ async fn an_agent_whose_run_is_still_going_is_not_archived() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn an_agent_given_another_run_as_this_one_ended_is_left_unarchived() {
+    let s = sims().await;
+    // The step's comment edits take 30 s, so the report (and the archive
+    // check after it) comes well after the run ended…
+    s.github.add_fault(
+        FaultRule::new(
+            "POST",
+            "/repos/*/*/issues/comments/*",
+            Fault::Delay { millis: 30_000 },
+        )
+        .times(1000),
+    );
+    let url = s.cursor_url();
+    let watcher = labeled(&s)
+        .input("archive-when-done", "true")
+        .run_in_process();
+    // …and meanwhile someone sends the agent another run as soon as it is free.
+    let sender = async {
+        let client = http();
+        let id = loop {
+            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+            let list: serde_json::Value = client
+                .get(format!("{url}/v1/agents"))
+                .basic_auth(KEY, Some(""))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            if let Some(id) = list["items"][0]["id"].as_str() {
+                break id.to_string();
+            }
+        };
+        for _ in 0..600 {
+            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+            let r = client
+                .post(format!("{url}/v1/agents/{id}/runs"))
+                .basic_auth(KEY, Some(""))
+                .json(&serde_json::json!({"prompt": {"text": "one more"}}))
+                .send()
+                .await
+                .unwrap();
+            if r.status() == 201 {
+                return id;
+            }
+        }
+        panic!("the agent never became free");
+    };
+    let (ran, id) = tokio::join!(watcher, sender);
+    assert_eq!(ran.output("outcome"), "finished");
+    assert_eq!(ran.output("agent-id"), id);
+    assert_eq!(s.cursor.v1().runs_of(&id), 2);
+    assert!(!s.cursor.v1().is_archived(&id), "another run is on it");
+    assert_eq!(posts(&s, "/archive"), 0);
+    ran.stdout_has("was not archived: another run is queued or running on it");
+}
+
+#[tokio::test(start_paused = true)]
 async fn an_archive_that_fails_changes_nothing_else() {
     let s = sims().await;
     s.cursor
