@@ -190,6 +190,8 @@ pub struct Row {
     github_requests: usize,
     agents: usize,
     comments: usize,
+    /// v1: whether the agent the trigger used ends archived.
+    archived: bool,
     duplicates: Vec<String>,
     lost: Vec<String>,
     leaks: Vec<String>,
@@ -440,7 +442,14 @@ async fn run(case: Case, secrets: Secrets, debug: bool) -> Row {
                 && !r.path.ends_with("/usage")
                 && !r.path.ends_with("/artifacts")
         })
-        .filter(|r| r.times < 1000 && !(case.cancel_after.is_some() && r.times > 1))
+        // Untouched: as many uses left as it was given (a signal may cut a
+        // run short before a second use).
+        .filter(|r| {
+            case.cursor_faults
+                .iter()
+                .any(|c| c.method == r.method && c.path == r.path && c.times == r.times)
+                && !(case.cancel_after.is_some() && r.times > 1)
+        })
         .map(|r| {
             format!(
                 "fault on {} {} never met",
@@ -458,6 +467,7 @@ async fn run(case: Case, secrets: Secrets, debug: bool) -> Row {
         github_requests: s.github.requests().len(),
         agents: created.len(),
         comments: comments.len(),
+        archived: false,
         duplicates: vec![],
         lost: vec![],
         leaks: vec![],
@@ -465,6 +475,11 @@ async fn run(case: Case, secrets: Secrets, debug: bool) -> Row {
     };
 
     row.lost.extend(unmet);
+    if case.v1.is_some()
+        && let Some(id) = created.first().or(previous_agent.as_ref())
+    {
+        row.archived = s.cursor.v1().is_archived(id);
+    }
     // No duplicates.
     if created.len() > 1 {
         row.duplicates
@@ -974,6 +989,11 @@ fn v1_cursor_matrix() -> Vec<Case> {
         Case::v1("v1 create × created, answer lost twice")
             .cursor(FaultRule::new("POST", "/v1/agents", Fault::ApplyThenReset))
             .cursor(FaultRule::new("POST", "/v1/agents", Fault::ApplyThenReset)),
+    );
+    cases.push(
+        Case::v1("v1 create × created, answer lost, then 500 until it gives up")
+            .cursor(FaultRule::new("POST", "/v1/agents", Fault::ApplyThenReset))
+            .cursor(FaultRule::new("POST", "/v1/agents", Fault::status(500)).times(1000)),
     );
     cases.push(
         Case::v1("v1 create run × sent, answer lost (reset)")
