@@ -228,3 +228,49 @@ async fn every_error_a_follow_up_can_answer_reaches_the_error_line_with_what_to_
         );
     }
 }
+
+/// Codes that do not end a create or a follow-up on the error line: the
+/// flow acts on them (tested in `v1_flow`, `v1_archive`), or only other
+/// calls answer them.
+const HANDLED: &[(&str, &str)] = &[
+    (
+        "agent_not_found",
+        "a follow-up launches a new agent, and the comment says why",
+    ),
+    ("agent_busy", "the follow-up waits for the run to end"),
+    (
+        "agent_archived",
+        "the agent is unarchived (a new one launched if that fails)",
+    ),
+    (
+        "agent_id_conflict",
+        "the agent an earlier create made is adopted",
+    ),
+    ("run_not_found", "answered by run reads, not by a create"),
+    ("run_not_cancellable", "answered by cancel only"),
+    ("stream_expired", "answered by the stream only (v1_stream)"),
+    (
+        "stream_unavailable",
+        "answered by the stream only (v1_stream)",
+    ),
+    (
+        "invalid_last_event_id",
+        "answered by the stream only (v1_stream)",
+    ),
+    ("artifact_not_found", "answered by artifact downloads only"),
+    (
+        "client_cancelled",
+        "answered to a request the client itself cancelled",
+    ),
+];
+
+#[test]
+fn the_tables_cover_every_code_cursor_lists() {
+    use cursor_agent_action::cursor::v1::KNOWN_CODES;
+    for code in KNOWN_CODES {
+        assert!(
+            CODES.iter().any(|(_, c, _, _)| c == code) || HANDLED.iter().any(|(c, _)| c == code),
+            "{code}: neither shown on the error line nor handled"
+        );
+    }
+}
