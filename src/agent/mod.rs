@@ -368,6 +368,16 @@ impl AgentApi {
         }
     }
 
+    /// After the run ended: archives agent `id` when `archive-when-done`
+    /// asks for it and nothing is queued for it (v1), within `deadline`.
+    /// Best effort; `Some`: what happened, for the log.
+    pub async fn release(&mut self, id: &str, deadline: Moment) -> Option<String> {
+        match self {
+            AgentApi::V0(_) => None,
+            AgentApi::V1(a) => a.archive_if_done(id, deadline).await,
+        }
+    }
+
     /// One attempt series at stopping agent `id` before `deadline` (not
     /// cancelled by the run's cancel: stopping is what a cancel asks for).
     /// `Ok`: the status it is now known to have.

@@ -41,6 +41,8 @@ pub struct V1 {
     model: Option<ModelSelection>,
     /// The run being followed.
     run: Option<String>,
+    /// `archive-when-done`.
+    archive_when_done: bool,
 }
 
 /// `https://github.com/o/r/pull/1` → `https://github.com/o/r`.
@@ -189,6 +191,7 @@ impl V1 {
             identity: identity(setup.plan, setup.ctx),
             schedule: PollSchedule::new(setup.inputs.poll_interval, setup.inputs.max_poll_interval),
             run: None,
+            archive_when_done: setup.inputs.archive_when_done,
         }
     }
 
@@ -386,7 +389,20 @@ impl V1 {
                     }
                 }
                 _ if ambiguous || applied => {
-                    return Err(LaunchError::Unknown(ApiError::V1(error)));
+                    // The `agentId` settles it: a create that landed made
+                    // that agent (adopt it); a 404 says none did, so the
+                    // failure is Cursor's refusal, reported as such.
+                    let Some(id) = self.request.agent_id.clone() else {
+                        return Err(LaunchError::Unknown(ApiError::V1(error)));
+                    };
+                    return match self.adopt(&id).await {
+                        Ok(agent) => Ok((agent, true)),
+                        Err(Failure::Cancelled) => Err(LaunchError::CancelledInFlight),
+                        Err(Failure::Failed(e)) if e.status() == Some(404) => {
+                            Err(LaunchError::Failed(ApiError::V1(error)))
+                        }
+                        Err(_) => Err(LaunchError::Unknown(ApiError::V1(error))),
+                    };
                 }
                 _ => return Err(LaunchError::Failed(ApiError::V1(error))),
             }
@@ -458,6 +474,15 @@ impl V1 {
             }
             Err(Failure::Deadline(None)) => return Followup::Unread(Failure::Deadline(None)),
         };
+        // An archived agent (`archive-when-done`, or by hand) is unarchived
+        // and the run sent to it; only if that fails is a new one launched.
+        let mut unarchived = false;
+        if before.status == api::AgentStatus::Archived {
+            if let Some(gone) = self.unarchive(id).await {
+                return gone;
+            }
+            unarchived = true;
+        }
         let mut attempt = 0;
         loop {
             attempt += 1;
@@ -474,9 +499,17 @@ impl V1 {
             };
             match error.code() {
                 Some("agent_busy") => return Followup::Busy,
+                Some("agent_archived") if !unarchived => {
+                    if let Some(gone) = self.unarchive(id).await {
+                        return gone;
+                    }
+                    unarchived = true;
+                    attempt -= 1;
+                    continue;
+                }
                 Some("agent_archived") => {
                     return Followup::Gone(format!(
-                        "The agent {id} this issue was using is archived in Cursor, so a new agent was launched."
+                        "The agent {id} this issue was using is archived in Cursor and stayed archived after it was unarchived, so a new agent was launched."
                     ));
                 }
                 _ => {}
@@ -525,6 +558,60 @@ impl V1 {
                 }
             }
         }
+    }
+
+    /// Unarchives agent `id` for a follow-up. `Some`: what the follow-up
+    /// does instead (a new agent, or the cancel).
+    async fn unarchive(&mut self, id: &str) -> Option<Followup> {
+        match self
+            .read(Duration::from_secs(60), || self.client.unarchive(id))
+            .await
+        {
+            Ok(_) => {
+                tracing::info!("Unarchived agent {id} for this follow-up");
+                None
+            }
+            Err(Failure::Cancelled) => Some(Followup::CancelledInFlight),
+            Err(e) => Some(Followup::Gone(format!(
+                "The agent {id} this issue was using is archived in Cursor and could not be unarchived ({}), so a new agent was launched.",
+                e.describe()
+            ))),
+        }
+    }
+
+    /// `archive-when-done`: archives agent `id` once its run has ended and
+    /// no other run is queued for it, before `deadline`. A failure changes
+    /// nothing else (the agent just keeps counting against the plan's
+    /// limit); what happened is returned for the log.
+    pub async fn archive_if_done(&mut self, id: &str, deadline: Moment) -> Option<String> {
+        if !self.archive_when_done {
+            return None;
+        }
+        let within = deadline.saturating_since(self.clock.now());
+        let agent = match self.read(within, || self.client.agent(id)).await {
+            Ok(a) => a,
+            Err(e) => {
+                return Some(format!(
+                    "Agent {id} was not archived (it could not be read: {})",
+                    e.describe()
+                ));
+            }
+        };
+        if agent.status == api::AgentStatus::Archived {
+            return None;
+        }
+        let queued = agent.status == api::AgentStatus::Active
+            || (self.run.is_some() && agent.latest_run_id != self.run);
+        if queued {
+            return Some(format!(
+                "Agent {id} was not archived: another run is queued or running on it"
+            ));
+        }
+        let within = deadline.saturating_since(self.clock.now());
+        Some(match self.read(within, || self.client.archive(id)).await {
+            Ok(_) => format!("Archived agent {id} (archive-when-done); a follow-up unarchives it"),
+            Err(e) => format!("Agent {id} was not archived: {}", e.describe()),
+        })
     }
 
     /// Follows agent `id`'s current run to its end (or `deadline`).

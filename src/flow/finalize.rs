@@ -177,6 +177,17 @@ impl Flow<'_> {
                 self.react(target, content, limits).await;
             }
         }
+        // `archive-when-done` (the seam decides; v0 does nothing).
+        if !cancelled
+            && matches!(
+                self.report.outcome,
+                Outcome::Finished | Outcome::Error | Outcome::Expired | Outcome::Stopped
+            )
+            && let Some(id) = self.report.agent.as_ref().map(|a| a.id.clone())
+            && let Some(said) = self.api.release(&id, clock.now() + FINALIZE_GRACE).await
+        {
+            self.console().info(&said);
+        }
         finish(self.rt, self.inputs, self.report)
     }
 }

@@ -71,7 +71,7 @@ impl Flow<'_> {
                 Err(e) => {
                     let detail = format!(
                         "Could not check whether {login} may trigger the agent, so nothing was launched. {}",
-                        e.actionable(&format!("read {login}'s permission"))
+                        self.github_failure(&e, &format!("read {login}'s permission"))
                     );
                     let report = self.end(Outcome::Error, Some(detail));
                     return Err(finish(self.rt, self.inputs, report));
@@ -104,7 +104,7 @@ impl Flow<'_> {
             && e != GitHubError::Cancelled
         {
             self.console()
-                .warning(&e.actionable(&format!("add a {content} reaction")));
+                .warning(&self.github_failure(&e, &format!("add a {content} reaction")));
         }
     }
 
@@ -123,7 +123,7 @@ impl Flow<'_> {
             Err(GitHubError::Cancelled) => Vec::new(),
             Err(e) => {
                 self.console()
-                    .warning(&e.actionable(&format!("read the comments of #{issue}")));
+                    .warning(&self.github_failure(&e, &format!("read the comments of #{issue}")));
                 Vec::new()
             }
         }
@@ -220,7 +220,8 @@ impl Flow<'_> {
             Err(LaunchError::Unknown(e)) => Err(self.end(
                 Outcome::Error,
                 Some(format!(
-                    "The launch may have created an agent, but it could not be confirmed ({e}). Check https://cursor.com/agents before re-running, to avoid a duplicate."
+                    "The launch may have created an agent, but it could not be confirmed. Check https://cursor.com/agents before re-running, to avoid a duplicate. {}",
+                    self.cursor_failure(&e)
                 )),
             )),
         }
@@ -259,6 +260,13 @@ impl Flow<'_> {
             );
         }
         e.actionable(&self.plan.repository)
+    }
+
+    /// What to do about a failed GitHub call; one that could not get through
+    /// a proxy names the proxy (and its variable), not GitHub.
+    pub(super) fn github_failure(&self, e: &crate::github::GitHubError, what: &str) -> String {
+        let route = crate::http::proxy_for(&self.rt.env, &self.ctx.api_url);
+        e.actionable_via(what, route.as_ref())
     }
 
     /// Cancelled while the launch request was in flight: an agent may exist.

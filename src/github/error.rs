@@ -29,6 +29,29 @@ pub enum GitHubError {
     Cancelled,
 }
 
+/// `text` with any `scheme://user:password@` credentials in URLs hidden.
+fn without_userinfo(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find("://") {
+        let (head, tail) = rest.split_at(i + 3);
+        out.push_str(head);
+        let end = tail
+            .find(|c: char| c == '/' || c.is_whitespace() || c == ')' || c == '"')
+            .unwrap_or(tail.len());
+        match tail[..end].rfind('@') {
+            Some(at) => {
+                out.push_str("***");
+                out.push_str(&tail[at..end]);
+            }
+            None => out.push_str(&tail[..end]),
+        }
+        rest = &tail[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
 /// What to do about a GitHub error.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum GitHubClass {
@@ -98,6 +121,27 @@ impl GitHubError {
     }
 
     /// What happened and what to change, for `what` (e.g. "comment on #12").
+    /// [`Self::actionable`], naming the proxy (its variable and host, never
+    /// its credentials) when the request could not get through `proxy`.
+    pub fn actionable_via(&self, what: &str, proxy: Option<&crate::http::ProxyRoute>) -> String {
+        match (self, proxy) {
+            (
+                GitHubError::Transport {
+                    message,
+                    maybe_sent: false,
+                },
+                Some(route),
+            ) => format!(
+                "Could not reach GitHub to {what} through the proxy {} set by `{}` ({}). Check that the proxy is up and that `{}` (and `NO_PROXY`) are right for this runner.",
+                route.host,
+                route.variable,
+                one_line(&without_userinfo(message), 200),
+                route.variable
+            ),
+            _ => self.actionable(what),
+        }
+    }
+
     pub fn actionable(&self, what: &str) -> String {
         match self {
             GitHubError::Status {
@@ -173,6 +217,35 @@ impl std::error::Error for GitHubError {}
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_unreachable_proxy_is_named_without_its_credentials() {
+        let route = crate::http::ProxyRoute {
+            variable: "HTTPS_PROXY",
+            host: "proxy.corp:3128".into(),
+        };
+        let e = GitHubError::Transport {
+            message: "error sending request: proxy http://alice:s3cret@proxy.corp:3128 refused"
+                .into(),
+            maybe_sent: false,
+        };
+        let said = e.actionable_via("read octocat's permission", Some(&route));
+        assert!(
+            said.contains("through the proxy proxy.corp:3128 set by `HTTPS_PROXY`"),
+            "{said}"
+        );
+        assert!(
+            !said.contains("s3cret") && !said.contains("alice"),
+            "{said}"
+        );
+        // Without a proxy, or once the request was sent, as before.
+        assert_eq!(e.actionable_via("x", None), e.actionable("x"));
+        let sent = GitHubError::Transport {
+            message: "reset".into(),
+            maybe_sent: true,
+        };
+        assert_eq!(sent.actionable_via("x", Some(&route)), sent.actionable("x"));
+    }
 
     fn status(
         status: u16,

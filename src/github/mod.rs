@@ -113,6 +113,26 @@ fn map_error(e: octocrab::Error) -> GitHubError {
         }
         octocrab::Error::Serde { source, .. } => GitHubError::Decode(source.to_string()),
         octocrab::Error::Json { source, .. } => GitHubError::Decode(source.to_string()),
+        octocrab::Error::Service { source, .. } => {
+            // The client's transport error, boxed: a failed connect (to
+            // GitHub or to a proxy) sent nothing.
+            let message = crate::http::error_chain(source.as_ref());
+            let mut connect = false;
+            let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(source.as_ref());
+            while let Some(e) = cause {
+                if let Some(r) = e.downcast_ref::<reqwest::Error>() {
+                    connect |= r.is_connect();
+                }
+                cause = e.source();
+            }
+            match crate::http::certificate_problem(&message) {
+                Some(tls) => GitHubError::Tls(tls),
+                None => GitHubError::Transport {
+                    maybe_sent: !connect,
+                    message,
+                },
+            }
+        }
         other => GitHubError::Transport {
             maybe_sent: true,
             message: other.to_string(),

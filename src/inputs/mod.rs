@@ -236,6 +236,8 @@ pub struct Inputs {
     pub work_on_current_branch: Option<bool>,
     /// v1 `mode`, when set.
     pub mode: Option<AgentMode>,
+    /// v1: archive the agent once its run ended and nothing is queued.
+    pub archive_when_done: bool,
     pub wait: bool,
     pub timeout: Duration,
     pub poll_interval: Duration,
@@ -428,6 +430,13 @@ impl Inputs {
                 _ => AgentMode::Agent,
             })
         });
+        let archive_when_done = c.flag("archive-when-done");
+        if archive_when_done && api_version == ApiVersion::V0 {
+            c.fail(
+                "archive-when-done",
+                "is a v1 option (v0 cannot archive agents); remove it, or set `api-version: v1`",
+            );
+        }
         match api_version {
             ApiVersion::V1 => {
                 // What v1 cannot honour is refused before anything is sent.
@@ -598,6 +607,7 @@ impl Inputs {
             webhook,
             work_on_current_branch,
             mode,
+            archive_when_done,
             wait,
             timeout,
             poll_interval,

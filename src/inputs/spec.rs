@@ -99,6 +99,11 @@ pub const INPUTS: &[InputSpec] = &[
         "v1 only: `agent` (default) or `plan` (the agent plans without changing code); part of the launch's identity.",
     ),
     input(
+        "archive-when-done",
+        "false",
+        "v1 only: `true` archives the agent once its run has ended and no other run is queued for it, so it stops counting against the plan's concurrent-agent limit; a later follow-up unarchives it and sends the run to it.",
+    ),
+    input(
         "launch-key",
         "",
         "Extra identity for this launch, for matrix legs or repeated steps that differ only in ways the action cannot see (for example a matrix value the prompt does not mention): each distinct value gets its own agent, branch and comment.",

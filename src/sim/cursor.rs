@@ -336,6 +336,12 @@ impl CursorSim {
         self.state.lock().unwrap().faults.push(rule);
     }
 
+    /// Fault rules not used up yet (the requests they wait for never came).
+    pub fn pending_faults(&self) -> Vec<FaultRule> {
+        let s = self.state.lock().unwrap();
+        s.faults.iter().filter(|r| r.times > 0).cloned().collect()
+    }
+
     /// Every request received, in order.
     pub fn requests(&self) -> Vec<LoggedRequest> {
         self.state.lock().unwrap().log.clone()

@@ -378,6 +378,18 @@ impl V1Sim {
         self.state.lock().unwrap().agents.len()
     }
 
+    /// The ids of the agents created, oldest first.
+    pub fn agent_ids(&self) -> Vec<String> {
+        let s = self.state.lock().unwrap();
+        s.agents.iter().map(|a| a.id.clone()).collect()
+    }
+
+    /// Whether the agent `id` is archived.
+    pub fn is_archived(&self, id: &str) -> bool {
+        let s = self.state.lock().unwrap();
+        s.agents.iter().any(|a| a.id == id && a.archived)
+    }
+
     /// `GET …/runs/{runId}` calls allowed per key per minute (0: no limit);
     /// over it, `429 rate_limit_exceeded` with `Retry-After`.
     pub fn set_run_read_limit(&self, per_minute: usize) {

@@ -121,6 +121,9 @@ pub struct FaultRule {
     /// How many matching requests it applies to.
     #[serde(default = "one")]
     pub times: u32,
+    /// How many matching requests pass untouched before it applies.
+    #[serde(default)]
+    pub after: u32,
 }
 
 fn one() -> u32 {
@@ -135,11 +138,18 @@ impl FaultRule {
             repository: None,
             fault,
             times: 1,
+            after: 0,
         }
     }
 
     pub fn times(mut self, n: u32) -> Self {
         self.times = n;
+        self
+    }
+
+    /// Lets the first `n` matching requests through untouched.
+    pub fn after(mut self, n: u32) -> Self {
+        self.after = n;
         self
     }
 
@@ -209,6 +219,10 @@ pub fn take(
     let rule = rules
         .iter_mut()
         .find(|r| r.matches(method, path, repository))?;
+    if rule.after > 0 {
+        rule.after -= 1;
+        return None;
+    }
     rule.times -= 1;
     Some(rule.fault.clone())
 }
@@ -216,6 +230,22 @@ pub fn take(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn after_lets_the_first_matching_requests_through() {
+        let mut rules = vec![
+            FaultRule::new("GET", "/v1/x", Fault::Reset)
+                .after(1)
+                .times(1),
+        ];
+        assert_eq!(take(&mut rules, "GET", "/v1/x", None), None);
+        assert_eq!(take(&mut rules, "GET", "/v1/x", None), Some(Fault::Reset));
+        assert_eq!(take(&mut rules, "GET", "/v1/x", None), None);
+        let json: FaultRule =
+            serde_json::from_str(r#"{"path": "/v1/x", "fault": {"kind": "reset"}, "after": 2}"#)
+                .unwrap();
+        assert_eq!(json.after, 2);
+    }
 
     #[test]
     fn patterns() {

@@ -416,3 +416,36 @@ async fn a_fixed_branch_never_adopts_another_run_s_agent() {
     third.stdout_has("Found the agent launched by this run");
     assert_eq!(s.cursor.agents_created(), 3);
 }
+
+#[tokio::test(start_paused = true)]
+async fn an_unreachable_proxy_on_github_calls_is_named_without_its_credentials() {
+    let s = sims(Scenario::lasting(10, 60)).await;
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let host = closed.local_addr().unwrap().to_string();
+    drop(closed);
+    // A comment trigger: the permission check is the first call, to GitHub.
+    let ran = ActionTest::new()
+        .event("issue_comment", "issue_comment.created.json")
+        .against(&s.cursor_url(), Some(&s.github_url()))
+        .env(
+            "HTTP_PROXY",
+            &format!("http://proxyuser:pr0xy-s3cret@{host}"),
+        )
+        .run_in_process()
+        .await;
+    ran.status(1);
+    let errors = ran.commands("error");
+    assert_eq!(errors.len(), 1, "{}", ran.stdout);
+    assert!(
+        errors[0].contains(&format!("through the proxy {host} set by `HTTP_PROXY`")),
+        "{}",
+        errors[0]
+    );
+    assert!(errors[0].contains("permission"), "{}", errors[0]);
+    assert!(
+        !ran.everything_unmasked().contains("pr0xy-s3cret")
+            && !ran.everything_unmasked().contains("proxyuser"),
+        "the proxy's credentials were printed"
+    );
+    assert!(s.github.requests().is_empty() && s.cursor.requests().is_empty());
+}

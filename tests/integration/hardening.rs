@@ -56,6 +56,18 @@ impl Secrets {
         ]
     }
 
+    /// A v1 error body (`cursor-api.md` §8.7) full of hostile text and both
+    /// secrets, in the message, the help link and the provider.
+    pub fn hostile_v1_error(&self) -> String {
+        json!({"error": {
+            "code": "internal_error",
+            "message": format!("failed for key {} token {}\n::set-output name=injected::1\n@octocat <img src=x>", self.key, self.token),
+            "helpUrl": format!("https://evil.example/?k={}\n::error::pwned", self.key),
+            "provider": format!("Authorization: Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{}:", self.key))),
+        }})
+        .to_string()
+    }
+
     /// An API error body full of hostile text and both secrets.
     pub fn hostile_error(&self) -> String {
         json!({
@@ -93,6 +105,8 @@ struct Case {
     /// A previous run's comment names an agent: the trigger is a follow-up.
     followup_of_existing: bool,
     cancel_after: Option<u64>,
+    /// Talks to Cursor's v1 API, its runs behaving so; `None`: v0.
+    v1: Option<V1Scenario>,
 }
 
 impl Case {
@@ -107,7 +121,21 @@ impl Case {
             inputs: vec![],
             followup_of_existing: false,
             cancel_after: None,
+            v1: None,
         }
+    }
+    /// The same case on v1, runs lasting 3 s + 5 min with hostile text.
+    fn v1(name: impl Into<String>) -> Self {
+        let mut scenario = V1Scenario::lasting(3, 300);
+        scenario.result_text = HOSTILE_SUMMARY.into();
+        Self {
+            v1: Some(scenario),
+            ..Self::new(name)
+        }
+    }
+    fn v1_scenario(mut self, f: impl FnOnce(&mut V1Scenario)) -> Self {
+        f(self.v1.as_mut().expect("a v1 case"));
+        self
     }
     fn cursor(mut self, rule: FaultRule) -> Self {
         self.cursor_faults.push(rule);
@@ -162,6 +190,8 @@ pub struct Row {
     github_requests: usize,
     agents: usize,
     comments: usize,
+    /// v1: whether the agent the trigger used ends archived.
+    archived: bool,
     duplicates: Vec<String>,
     lost: Vec<String>,
     leaks: Vec<String>,
@@ -275,8 +305,49 @@ pub fn prompt_injections(prompt: &str) -> Vec<String> {
 async fn run(case: Case, secrets: Secrets, debug: bool) -> Row {
     let s = sims_on(Clock::real()).await;
     s.cursor.set_default_scenario(case.scenario.clone());
+    if let Some(v1) = &case.v1 {
+        s.cursor.v1().set_scenario(v1.clone());
+    }
     let mut previous_agent = None;
-    if case.followup_of_existing {
+    if case.followup_of_existing && case.v1.is_some() {
+        // An earlier trigger launched an agent, its run ended, its comment left.
+        let launch = json!({"prompt": {"text": "earlier"}, "repos": [{"url": "https://github.com/Codertocat/Hello-World"}]});
+        let created: Value = json_of(
+            http()
+                .post(format!("{}/v1/agents", s.cursor_url()))
+                .basic_auth(&secrets.key, Some(""))
+                .json(&launch),
+        )
+        .await;
+        let id = created["agent"]["id"].as_str().unwrap().to_string();
+        let run = created["run"]["id"].as_str().unwrap().to_string();
+        let marker = Marker::new(Some(&id), None, 1)
+            .with_run(Some(&run))
+            .render();
+        s.github.add_comment(
+            "Codertocat/Hello-World",
+            1,
+            &format!("{marker}\n### ✅ Cursor agent finished"),
+            GhUser::actions_bot(),
+            "NONE",
+        );
+        tokio::time::sleep(std::time::Duration::from_secs(400)).await;
+        if case
+            .inputs
+            .iter()
+            .any(|(k, v)| *k == "archive-when-done" && v == "true")
+        {
+            // …and archived it when done.
+            let r = http()
+                .post(format!("{}/v1/agents/{id}/archive", s.cursor_url()))
+                .basic_auth(&secrets.key, Some(""))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 200);
+        }
+        previous_agent = Some(id);
+    } else if case.followup_of_existing {
         // An earlier trigger launched an agent and left its comment.
         let launch = json!({"prompt": {"text": "earlier"}, "source": {"repository": "https://github.com/Codertocat/Hello-World"}});
         let agent: Value = json_of(
@@ -298,10 +369,15 @@ async fn run(case: Case, secrets: Secrets, debug: bool) -> Row {
         previous_agent = Some(id);
     }
     let agents_before = s.cursor.agents_created();
+    let v1_agents_before = s.cursor.v1().agents_created();
     let comments_before = s.github.comments("Codertocat/Hello-World", 1).len();
     for mut rule in case.cursor_faults.clone() {
         if let Fault::Status { body, .. } = &mut rule.fault {
-            *body = Some(secrets.hostile_error());
+            *body = Some(if case.v1.is_some() {
+                secrets.hostile_v1_error()
+            } else {
+                secrets.hostile_error()
+            });
         }
         s.cursor.add_fault(rule);
     }
@@ -321,6 +397,9 @@ async fn run(case: Case, secrets: Secrets, debug: bool) -> Row {
         .env("GITHUB_API_URL", &s.github_url())
         .env("RUNNER_DEBUG", if debug { "1" } else { "0" })
         .env("GITHUB_RUN_ID", "777");
+    if case.v1.is_some() {
+        t = t.v1();
+    }
     for (k, v) in &case.inputs {
         t = t.input(k, v);
     }
@@ -330,13 +409,21 @@ async fn run(case: Case, secrets: Secrets, debug: bool) -> Row {
         .await;
     let took = began.elapsed();
 
-    let created: Vec<String> = s
-        .cursor
-        .agents()
-        .iter()
-        .skip(agents_before)
-        .map(|a| a["id"].as_str().unwrap().to_string())
-        .collect();
+    let created: Vec<String> = if case.v1.is_some() {
+        s.cursor
+            .v1()
+            .agent_ids()
+            .into_iter()
+            .skip(v1_agents_before)
+            .collect()
+    } else {
+        s.cursor
+            .agents()
+            .iter()
+            .skip(agents_before)
+            .map(|a| a["id"].as_str().unwrap().to_string())
+            .collect()
+    };
     let comments: Vec<GhComment> = s
         .github
         .comments("Codertocat/Hello-World", 1)
@@ -344,6 +431,33 @@ async fn run(case: Case, secrets: Secrets, debug: bool) -> Row {
         .skip(comments_before)
         .collect();
     let outcome = ran.outputs.get("outcome").cloned().unwrap_or_default();
+    // A fault the run never met proves nothing: every v1 rule is used up,
+    // but those on calls the flow does not make yet (usage, artifacts).
+    let unmet: Vec<String> = s
+        .cursor
+        .pending_faults()
+        .into_iter()
+        .filter(|r| {
+            r.path.starts_with("/v1/")
+                && !r.path.ends_with("/usage")
+                && !r.path.ends_with("/artifacts")
+        })
+        // Untouched: as many uses left as it was given (a signal may cut a
+        // run short before a second use).
+        .filter(|r| {
+            case.cursor_faults
+                .iter()
+                .any(|c| c.method == r.method && c.path == r.path && c.times == r.times)
+                && !(case.cancel_after.is_some() && r.times > 1)
+        })
+        .map(|r| {
+            format!(
+                "fault on {} {} never met",
+                r.method.unwrap_or_default(),
+                r.path
+            )
+        })
+        .collect();
     let mut row = Row {
         name: case.name.clone(),
         outcome: outcome.clone(),
@@ -353,16 +467,38 @@ async fn run(case: Case, secrets: Secrets, debug: bool) -> Row {
         github_requests: s.github.requests().len(),
         agents: created.len(),
         comments: comments.len(),
+        archived: false,
         duplicates: vec![],
         lost: vec![],
         leaks: vec![],
         injections: vec![],
     };
 
+    row.lost.extend(unmet);
+    if case.v1.is_some()
+        && let Some(id) = created.first().or(previous_agent.as_ref())
+    {
+        row.archived = s.cursor.v1().is_archived(id);
+    }
     // No duplicates.
     if created.len() > 1 {
         row.duplicates
             .push(format!("{} agents for one trigger", created.len()));
+    }
+    if case.v1.is_some() {
+        for id in &created {
+            let runs = s.cursor.v1().runs_of(id);
+            if runs > 1 {
+                row.duplicates.push(format!("{runs} runs on a new agent"));
+            }
+        }
+        if let Some(id) = previous_agent.as_ref().filter(|_| created.is_empty()) {
+            let runs = s.cursor.v1().runs_of(id);
+            if runs > 2 {
+                row.duplicates
+                    .push(format!("{} follow-up runs for one trigger", runs - 1));
+            }
+        }
     }
     if comments.len() > 1 {
         row.duplicates
@@ -458,13 +594,17 @@ async fn run(case: Case, secrets: Secrets, debug: bool) -> Row {
     for c in &comments {
         row.injections.extend(comment_injections(&c.body));
     }
-    for r in s
-        .cursor
-        .requests()
-        .iter()
-        .filter(|r| r.method == "POST" && r.path == "/v0/agents")
-    {
-        let body: Value = serde_json::from_str(&r.body).unwrap();
+    for r in s.cursor.requests().iter().filter(|r| {
+        r.method == "POST"
+            && (r.path == "/v0/agents"
+                || r.path == "/v1/agents"
+                || (r.path.starts_with("/v1/agents/") && r.path.ends_with("/runs")))
+    }) {
+        let Ok(body) = serde_json::from_str::<Value>(&r.body) else {
+            row.injections
+                .push(format!("{} sent a body that is not JSON", r.path));
+            continue;
+        };
         row.injections.extend(prompt_injections(
             body["prompt"]["text"].as_str().unwrap_or_default(),
         ));
@@ -758,6 +898,317 @@ fn signal_cases() -> Vec<Case> {
     ]
 }
 
+/// Every v1 call the action makes × every fault of the v0 matrix.
+fn v1_cursor_matrix() -> Vec<Case> {
+    let faults: Vec<(&str, Fault, u32)> = vec![
+        ("429+Retry-After", Fault::rate_limited(Some(7)), 1),
+        ("429", Fault::rate_limited(None), 2),
+        ("500", Fault::status(500), 1),
+        ("502 burst", Fault::status(502), 3),
+        ("reset", Fault::Reset, 1),
+        ("stall", Fault::Stall, 1),
+        ("malformed JSON", Fault::MalformedJson, 1),
+    ];
+    let long = |s: &mut V1Scenario| s.running = std::time::Duration::from_secs(7200);
+    let mut cases = Vec::new();
+    for (fname, fault, times) in faults {
+        let rule =
+            |method: &str, path: &str| FaultRule::new(method, path, fault.clone()).times(times);
+        cases.push(Case::v1(format!("v1 create × {fname}")).cursor(rule("POST", "/v1/agents")));
+        cases.push(
+            Case::v1(format!("v1 get agent × {fname}"))
+                .followup()
+                .cursor(rule("GET", "/v1/agents/*")),
+        );
+        cases.push(
+            Case::v1(format!("v1 get run (no result on the stream) × {fname}"))
+                .v1_scenario(|s| s.no_result = true)
+                .cursor(rule("GET", "/v1/agents/*/runs/*")),
+        );
+        cases.push(
+            Case::v1(format!("v1 stream × {fname}"))
+                .cursor(rule("GET", "/v1/agents/*/runs/*/stream")),
+        );
+        cases.push(
+            Case::v1(format!("v1 stream (after a drop) × {fname}"))
+                .v1_scenario(|s| s.drops = vec![std::time::Duration::from_secs(60)])
+                .cursor(
+                    FaultRule::new("GET", "/v1/agents/*/runs/*/stream", fault.clone())
+                        .times(times)
+                        .after(1),
+                ),
+        );
+        cases.push(
+            Case::v1(format!("v1 create run (follow-up) × {fname}"))
+                .followup()
+                .cursor(rule("POST", "/v1/agents/*/runs")),
+        );
+        cases.push(
+            Case::v1(format!("v1 cancel (on-timeout: stop) × {fname}"))
+                .v1_scenario(long)
+                .input("timeout", "5m")
+                .input("on-timeout", "stop")
+                .cursor(rule("POST", "/v1/agents/*/runs/*/cancel")),
+        );
+        cases.push(
+            Case::v1(format!("v1 archive (archive-when-done) × {fname}"))
+                .input("archive-when-done", "true")
+                .cursor(rule("POST", "/v1/agents/*/archive")),
+        );
+        cases.push(
+            Case::v1(format!(
+                "v1 unarchive (follow-up to an archived agent) × {fname}"
+            ))
+            .followup()
+            .input("archive-when-done", "true")
+            .cursor(rule("POST", "/v1/agents/*/unarchive")),
+        );
+        cases.push(
+            Case::v1(format!("v1 usage × {fname}")).cursor(rule("GET", "/v1/agents/*/usage")),
+        );
+        cases.push(
+            Case::v1(format!("v1 artifacts × {fname}"))
+                .cursor(rule("GET", "/v1/agents/*/artifacts")),
+        );
+    }
+    cases.push(
+        Case::v1("v1 create × created, answer lost (reset)").cursor(FaultRule::new(
+            "POST",
+            "/v1/agents",
+            Fault::ApplyThenReset,
+        )),
+    );
+    cases.push(
+        Case::v1("v1 create × created, answer lost (stall)").cursor(FaultRule::new(
+            "POST",
+            "/v1/agents",
+            Fault::ApplyThenStall,
+        )),
+    );
+    cases.push(
+        Case::v1("v1 create × created, answer lost twice")
+            .cursor(FaultRule::new("POST", "/v1/agents", Fault::ApplyThenReset))
+            .cursor(FaultRule::new("POST", "/v1/agents", Fault::ApplyThenReset)),
+    );
+    cases.push(
+        Case::v1("v1 create × created, answer lost, then 500 until it gives up")
+            .cursor(FaultRule::new("POST", "/v1/agents", Fault::ApplyThenReset))
+            .cursor(FaultRule::new("POST", "/v1/agents", Fault::status(500)).times(1000)),
+    );
+    cases.push(
+        Case::v1("v1 create run × sent, answer lost (reset)")
+            .followup()
+            .cursor(FaultRule::new(
+                "POST",
+                "/v1/agents/*/runs",
+                Fault::ApplyThenReset,
+            )),
+    );
+    cases
+}
+
+/// The stream as the recordings show it, and the run's other endings.
+fn v1_stream_cases() -> Vec<Case> {
+    use std::time::Duration as D;
+    let case = |name: &str, f: fn(&mut V1Scenario)| Case::v1(name).v1_scenario(f);
+    vec![
+        case("v1 stream × drops mid-run", |s| {
+            s.drops = vec![D::from_secs(40), D::from_secs(120), D::from_secs(250)]
+        }),
+        case("v1 stream × stalls open mid-run", |s| {
+            s.stall_at = Some(D::from_secs(90))
+        }),
+        case("v1 stream × 409 stream_unavailable at the head", |s| {
+            s.unavailable_head = 2
+        }),
+        case("v1 stream × first event error (stream_unavailable)", |s| {
+            s.unavailable_head = 2;
+            s.unavailable_as_event = true;
+        }),
+        case("v1 stream × 410 expired", |s| s.expired = true),
+        case("v1 stream × FINISHED and no result", |s| {
+            s.no_result = true
+        }),
+        case("v1 stream × buffering proxy", |s| s.buffered = true),
+        case("v1 stream × a silent tool, no heartbeat", |s| {
+            s.heartbeat = None;
+            s.silent_tool = Some((D::from_secs(20), D::from_secs(240)));
+        }),
+        case("v1 run × ends in error", |s| s.end_error = true),
+        case("v1 run × cost never lags (0 s)", |s| s.cost_lag = D::ZERO),
+        Case::v1("v1 run × GET run rate-limited").v1_scenario(|s| s.no_result = true),
+        Case::v1("v1 no wait").input("wait", "false"),
+        Case::v1("v1 follow-up to a finished agent").followup(),
+        Case::v1("v1 follow-up, no wait")
+            .followup()
+            .input("wait", "false"),
+        Case::v1("v1 deadline (on-timeout: fail)")
+            .v1_scenario(|s| s.running = D::from_secs(7200))
+            .input("timeout", "5m"),
+        Case::v1("v1 deadline (on-timeout: continue)")
+            .v1_scenario(|s| s.running = D::from_secs(7200))
+            .input("timeout", "5m")
+            .input("on-timeout", "continue"),
+        Case::v1("v1 cancel fails (on-timeout: stop)")
+            .v1_scenario(|s| {
+                s.running = D::from_secs(7200);
+                s.cancel_fails = true;
+            })
+            .input("timeout", "5m")
+            .input("on-timeout", "stop"),
+        Case::v1("v1 Cursor down after create")
+            .input("timeout", "10m")
+            .cursor(
+                FaultRule::new("GET", "/v1/agents/*/runs/*/stream", Fault::status(502))
+                    .times(10_000),
+            )
+            .cursor(FaultRule::new("GET", "/v1/agents/*/runs/*", Fault::status(502)).times(10_000)),
+    ]
+}
+
+/// A cancel signal at each v1 step, its request held open.
+fn v1_signal_cases() -> Vec<Case> {
+    let at = |secs: u64, case: Case| Case {
+        cancel_after: Some(secs),
+        ..case
+    };
+    let long = |s: &mut V1Scenario| s.running = std::time::Duration::from_secs(7200);
+    let stall = |method: &str, path: &str| FaultRule::new(method, path, Fault::Stall).times(1);
+    vec![
+        at(
+            2,
+            Case::v1("v1 signal with the create in flight (created)").cursor(FaultRule::new(
+                "POST",
+                "/v1/agents",
+                Fault::ApplyThenStall,
+            )),
+        ),
+        at(
+            2,
+            Case::v1("v1 signal with the create in flight (created, on-cancel: stop)")
+                .input("on-cancel", "stop")
+                .cursor(FaultRule::new("POST", "/v1/agents", Fault::ApplyThenStall)),
+        ),
+        at(
+            2,
+            Case::v1("v1 signal with the create in flight (not created)")
+                .cursor(stall("POST", "/v1/agents")),
+        ),
+        at(200, Case::v1("v1 signal while streaming").v1_scenario(long)),
+        at(
+            200,
+            Case::v1("v1 signal while streaming (on-cancel: stop)")
+                .v1_scenario(long)
+                .input("on-cancel", "stop"),
+        ),
+        at(
+            2,
+            Case::v1("v1 signal during the follow-up")
+                .followup()
+                .cursor(stall("POST", "/v1/agents/*/runs")),
+        ),
+        at(
+            200,
+            Case::v1("v1 signal during the cancel (on-cancel: stop)")
+                .v1_scenario(long)
+                .input("on-cancel", "stop")
+                .cursor(
+                    FaultRule::new("POST", "/v1/agents/*/runs/*/cancel", Fault::Stall).times(10),
+                ),
+        ),
+        at(
+            305,
+            Case::v1("v1 signal during the cancel (on-timeout: stop)")
+                .v1_scenario(long)
+                .input("timeout", "5m")
+                .input("on-timeout", "stop")
+                .cursor(
+                    FaultRule::new("POST", "/v1/agents/*/runs/*/cancel", Fault::Stall).times(10),
+                ),
+        ),
+    ]
+}
+
+/// The figures of a set of rows; fails on any problem.
+fn figures(rows: &[Row], at_least: usize) {
+    print_table(rows);
+    let count = |f: fn(&Row) -> usize| rows.iter().map(f).sum::<usize>();
+    let duplicates = count(|r| r.duplicates.len());
+    let lost = count(|r| r.lost.len());
+    let leaks = count(|r| r.leaks.len());
+    let injections = count(|r| r.injections.len());
+    println!(
+        "\nscenarios run: {}\nduplicates: {duplicates}\nlost reports: {lost}\nleaks: {leaks}\ninjections: {injections}",
+        rows.len()
+    );
+    assert!(rows.len() >= at_least, "{} scenarios", rows.len());
+    assert_eq!(
+        (duplicates, lost, leaks, injections),
+        (0, 0, 0, 0),
+        "see the table above"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_v1_fault_matrix_finds_no_duplicate_lost_report_leak_or_injection() {
+    let mut rng = fastrand::Rng::with_seed(0x5eed1);
+    let mut rows = Vec::new();
+    for case in v1_cursor_matrix()
+        .into_iter()
+        .chain(v1_stream_cases())
+        .chain(v1_signal_cases())
+    {
+        rows.push(run(case, Secrets::random(&mut rng), true).await);
+    }
+    println!("\n## Cursor v1");
+    figures(&rows, 100);
+    let outcome = |name: &str| {
+        rows.iter()
+            .find(|r| r.name == name)
+            .map(|r| (r.outcome.as_str(), r.agents))
+            .unwrap()
+    };
+    assert_eq!(
+        outcome("v1 create × created, answer lost (reset)"),
+        ("finished", 1)
+    );
+    assert_eq!(
+        outcome("v1 create × created, answer lost twice"),
+        ("finished", 1)
+    );
+    assert_eq!(outcome("v1 create × 502 burst"), ("finished", 1));
+    assert_eq!(outcome("v1 stream × drops mid-run"), ("finished", 1));
+    assert_eq!(
+        outcome("v1 stream × FINISHED and no result"),
+        ("finished", 1)
+    );
+    assert_eq!(outcome("v1 follow-up to a finished agent"), ("finished", 0));
+    assert_eq!(outcome("v1 signal while streaming"), ("cancelled", 1));
+    assert_eq!(
+        outcome("v1 signal with the create in flight (created)"),
+        ("cancelled", 1)
+    );
+    assert_eq!(
+        outcome("v1 signal with the create in flight (not created)"),
+        ("cancelled", 0)
+    );
+    // A cancel that meets a transient failure is retried until it lands.
+    for fault in [
+        "429+Retry-After",
+        "429",
+        "500",
+        "502 burst",
+        "reset",
+        "malformed JSON",
+    ] {
+        let row = rows
+            .iter()
+            .find(|r| r.name == format!("v1 cancel (on-timeout: stop) × {fault}"))
+            .unwrap();
+        assert_eq!(row.status, "CANCELLED", "{fault}");
+    }
+}
+
 fn print_table(rows: &[Row]) {
     println!(
         "\n| scenario | outcome | status | exit | Cursor requests | GitHub requests | agents | comments | problems |"
@@ -986,6 +1437,7 @@ fn garbage() -> Vec<(&'static str, String)> {
         ("allowed-bots", "*".into()),
         ("github-token", "a b".into()),
         ("api-url", "ftp://example.com".into()),
+        ("archive-when-done", "sometimes".into()),
         ("dry-run", "perhaps".into()),
     ]
 }

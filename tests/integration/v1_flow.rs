@@ -381,7 +381,7 @@ async fn a_follow_up_to_a_busy_agent_is_sent_once_after_its_run_ends() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn a_follow_up_to_an_archived_agent_launches_a_new_one_and_says_why() {
+async fn a_follow_up_to_an_agent_archived_by_hand_unarchives_it_and_sends_the_run() {
     let s = sims(V1Scenario::lasting(3, 20)).await;
     let first = labeled(&s).run_in_process().await;
     let old = first.output("agent-id").to_string();
@@ -394,13 +394,12 @@ async fn a_follow_up_to_an_archived_agent_launches_a_new_one_and_says_why() {
     assert_eq!(r.status(), 200);
     let ran = comment_trigger(&s).run_in_process().await;
     ran.success();
-    assert_ne!(ran.output("agent-id"), old);
-    assert_eq!(s.cursor.v1().agents_created(), 2);
+    assert_eq!(ran.output("agent-id"), old);
+    assert_eq!(s.cursor.v1().agents_created(), 1);
+    assert_eq!(s.cursor.v1().runs_of(&old), 2);
+    assert!(!s.cursor.v1().is_archived(&old), "no archive-when-done");
     let body = final_comment(&s);
-    assert!(
-        body.contains("is archived in Cursor, so a new agent was launched"),
-        "{body}"
-    );
+    assert!(!body.contains("new agent was launched"), "{body}");
 }
 
 #[tokio::test(start_paused = true)]
