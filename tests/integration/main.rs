@@ -25,6 +25,7 @@ mod reporting;
 mod simulator;
 mod standalone;
 mod support;
+mod sweep;
 mod tls;
 mod untrusted;
 mod usage;
