@@ -210,6 +210,14 @@ pub async fn run(
     .await;
     let (listed, truncated) = match listed {
         Ok(v) => v,
+        Err(crate::github::GitHubError::Cancelled) => {
+            console.warning(
+                "The sweep was cancelled before it read any comment; nothing was changed.",
+            );
+            rt.io
+                .set_outputs(&[("swept", "0".into()), ("pending", "0".into())]);
+            return 1;
+        }
         Err(e) => {
             console.error(&e.actionable("list the repository's comments for the sweep"));
             return 1;
@@ -300,6 +308,13 @@ pub async fn run(
         }
     }
     let open = todo.len();
+    let cancelled = rt.cancel.is_cancelled();
+    if cancelled {
+        console.warning(&format!(
+            "The sweep was cancelled ({}); the comments it did not reach are left as they were for the next sweep.",
+            rt.cancel.reason().unwrap_or("cancellation")
+        ));
+    }
     console.info(&format!(
         "Sweep: read {} comments updated since {since} ({open} of the action's not final); finalized {}, {} still working, {} left for the next sweep; {} GitHub requests, {cursor_reads} Cursor agent reads.",
         tally.read,
@@ -321,7 +336,7 @@ pub async fn run(
         summary.push('\n');
     }
     rt.io.append_summary(&summary);
-    0
+    u8::from(cancelled)
 }
 
 /// Finalizes one comment: re-reads it, skips it when it is final by now (or

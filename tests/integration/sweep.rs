@@ -81,8 +81,11 @@ fn last_body(s: &Simulators) -> String {
         .clone()
 }
 
+/// Every write: comment edits (octocrab sends them as POST; GitHub takes
+/// PATCH too), new comments and reactions.
 fn writes(s: &Simulators) -> usize {
     s.github.count("PATCH", "/repos/*/*/issues/comments/*")
+        + s.github.count("POST", "/repos/*/*/issues/comments/*")
         + s.github.count("POST", "/repos/*/*/issues/*/comments")
         + s.github.count("POST", "/repos/*/*/issues/*/reactions")
         + s.github
@@ -441,4 +444,71 @@ async fn a_sweep_without_a_token_says_what_to_set() {
         .await;
     ran.status(2)
         .stdout_has("`sweep: true` needs `github-token`");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_cancelled_sweep_leaves_the_comments_it_did_not_reach_as_they_were() {
+    for api in APIS {
+        for cancel_at in [0, 5, 15, 25, 60] {
+            let s = sims(api, 40, "done").await;
+            for run in ["11", "12", "13"] {
+                detached(&s, api)
+                    .env("GITHUB_RUN_ID", run)
+                    .run_in_process()
+                    .await
+                    .success();
+            }
+            let open: Vec<(u64, String)> = s
+                .github
+                .comments(REPO, 1)
+                .into_iter()
+                .map(|c| (c.id, c.body))
+                .collect();
+            assert_eq!(open.len(), 3);
+            tokio::time::sleep(Duration::from_secs(120)).await;
+            // Every edit takes 10 s to answer: the cancel lands mid-sweep.
+            s.github.add_fault(
+                FaultRule::new(
+                    "POST",
+                    "/repos/*/*/issues/comments/*",
+                    Fault::Delay { millis: 10_000 },
+                )
+                .times(100),
+            );
+            let ran = sweep(&s, api)
+                .run_in_process_with(cancel_after(Some(cancel_at), "SIGTERM"))
+                .await;
+            let after = s.github.comments(REPO, 1);
+            assert_eq!(after.len(), 3);
+            let mut finals = 0;
+            for (c, (id, body)) in after.iter().zip(&open) {
+                assert_eq!(c.id, *id);
+                if Marker::find(&c.body).unwrap().is_final() {
+                    finals += 1;
+                    assert!(c.body.contains("done"), "{api:?} at {cancel_at}s");
+                } else {
+                    assert_eq!(&c.body, body, "{api:?} at {cancel_at}s: untouched");
+                }
+            }
+            if cancel_at == 0 {
+                assert_eq!(finals, 0, "{api:?}: cancelled before it began");
+            }
+            if cancel_at == 5 {
+                // Only the edit in flight (applied, its answer cut off).
+                assert_eq!(finals, 1, "{api:?}: {}", ran.stdout);
+            }
+            let counted: usize = ran.output("swept").parse().unwrap();
+            assert!(counted <= finals, "{api:?} at {cancel_at}s");
+            // The next sweep finishes the rest.
+            let next = sweep(&s, api).run_in_process().await;
+            next.success();
+            assert_eq!(next.output("swept"), (3 - finals).to_string(), "{api:?}");
+            assert!(
+                s.github
+                    .comments(REPO, 1)
+                    .iter()
+                    .all(|c| Marker::find(&c.body).unwrap().is_final())
+            );
+        }
+    }
 }
