@@ -296,11 +296,11 @@ pub async fn run(
             Ok(true) => {
                 tally.swept += 1;
                 tally.finished.push(format!(
-                    "- [#{} comment]({}): {} (agent `{}`)",
+                    "- [#{} comment]({}): {} (agent {})",
                     cand.comment.issue,
                     cand.comment.comment.html_url,
                     report.outcome.as_str(),
-                    markdown::code_inline(&id).trim_matches('`')
+                    markdown::code_inline(&id)
                 ));
             }
             Ok(false) => {}
