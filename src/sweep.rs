@@ -23,7 +23,7 @@ use crate::cursor::AgentStatus;
 use crate::github::policy::{self, Limits};
 use crate::github::{GitHubClient, ReactionOn, RepoComment};
 use crate::inputs::{ApiVersion, Inputs, PromptSource};
-use crate::report::comment::{self, CommentExtras, Marker, Phase};
+use crate::report::comment::{self, CommentExtras, Marker};
 use crate::report::markdown;
 use crate::report::sig::MarkerKey;
 use crate::report::{Outcome, RunReport};
@@ -110,25 +110,6 @@ fn run_url(ctx: &Context, marker: &Marker) -> Option<String> {
     Some(url)
 }
 
-/// The outcome a waiting run reports for an agent's final status.
-pub fn outcome_of(status: &AgentStatus) -> Outcome {
-    match status {
-        AgentStatus::Finished => Outcome::Finished,
-        AgentStatus::Expired => Outcome::Expired,
-        AgentStatus::Stopped | AgentStatus::Cancelled => Outcome::Stopped,
-        _ => Outcome::Error,
-    }
-}
-
-/// The reaction a waiting run adds for `outcome`.
-pub fn reaction_for(outcome: Outcome) -> Option<&'static str> {
-    match outcome {
-        Outcome::Finished | Outcome::Launched | Outcome::FollowedUp => Some("rocket"),
-        Outcome::Error | Outcome::Expired | Outcome::Stopped | Outcome::Timeout => Some("confused"),
-        _ => None,
-    }
-}
-
 /// Whether a read failure means the agent is gone for good.
 fn gone(e: &ApiError) -> bool {
     matches!(e.status(), Some(404 | 410))
@@ -190,6 +171,9 @@ pub async fn run(
         console.error("`sweep: true` needs `github-token` (with `issues: write` and `pull-requests: write`) to read and finalize the action's comments; set it, e.g. `github-token: ${{ github.token }}`.");
         return crate::runtime::EXIT_CONFIG;
     };
+    if inputs.prompt.is_some() {
+        console.warning("`prompt` is ignored with `sweep: true`: a sweep launches nothing. Launch from another step or workflow.");
+    }
     let key = comment::sig_key(&inputs.api_key);
     let (Some(mut v0), Some(mut v1)) = (
         reader(rt, inputs, ctx, &http, ApiVersion::V0),
@@ -253,7 +237,7 @@ pub async fn run(
                 continue;
             }
             Ok(agent) => {
-                let mut r = RunReport::new(outcome_of(&agent.status));
+                let mut r = RunReport::new(Outcome::for_final_status(&agent.status));
                 r.summary = match agent.summary() {
                     Some(s) => Some(s.to_string()),
                     None => {
@@ -385,14 +369,14 @@ async fn finish_one(
         ack: cand.marker.on.clone(),
         handoff_on_timeout: false,
     };
-    let body = console.redact(&comment::render(&base, report, &Phase::Final, &extras));
+    let body = console.redact(&comment::final_body(&base, report, &extras));
     if let Err(e) = policy::idempotent(&limits, || github.update_comment(id, &body)).await {
         console.warning(&e.actionable(&format!("finalize the comment on #{}", cand.comment.issue)));
         return Err(());
     }
     if let (Some(on), Some(content)) = (
         cand.marker.on.as_deref().and_then(decode_on),
-        reaction_for(report.outcome),
+        report.outcome.reaction(),
     ) && let Err(e) = policy::idempotent(&limits, || github.react(on, content)).await
     {
         console.warning(&e.actionable(&format!("add a {content} reaction")));

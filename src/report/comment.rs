@@ -241,6 +241,12 @@ fn default_detail(outcome: Outcome, followups: bool) -> Option<&'static str> {
     })
 }
 
+/// The final body for `report`: what a waiting run and a sweep both write
+/// when the run is over (redact it before posting).
+pub fn final_body(marker: &Marker, report: &RunReport, extras: &CommentExtras) -> String {
+    render(marker, report, &Phase::Final, extras)
+}
+
 /// The comment body for `report` in `phase`.
 pub fn render(
     marker: &Marker,

@@ -42,6 +42,30 @@ impl Outcome {
         }
     }
 
+    /// The outcome a waiting run (and a sweep) reports for an agent's final
+    /// status.
+    pub fn for_final_status(status: &crate::cursor::AgentStatus) -> Outcome {
+        use crate::cursor::AgentStatus;
+        match status {
+            AgentStatus::Finished => Outcome::Finished,
+            AgentStatus::Expired => Outcome::Expired,
+            AgentStatus::Stopped | AgentStatus::Cancelled => Outcome::Stopped,
+            _ => Outcome::Error,
+        }
+    }
+
+    /// The reaction the trigger gets for a final comment with this outcome
+    /// (a handed-off timeout gets none: see `comment::is_handoff`).
+    pub fn reaction(self) -> Option<&'static str> {
+        match self {
+            Outcome::Finished | Outcome::Launched | Outcome::FollowedUp => Some("rocket"),
+            Outcome::Error | Outcome::Expired | Outcome::Stopped | Outcome::Timeout => {
+                Some("confused")
+            }
+            _ => None,
+        }
+    }
+
     /// 0 for success-like outcomes (and a timeout the user chose to accept),
     /// 1 for failures.
     pub fn exit_code(self, on_timeout: OnTimeout) -> u8 {

@@ -553,3 +553,24 @@ fn the_detached_demo_shows_launch_end_and_sweep() {
         );
     }
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_bad_sweep_window_names_the_input_and_a_prompt_is_ignored() {
+    let s = sims(Api::V1, 40, "done").await;
+    for bad in ["2w", "10s", "400d"] {
+        let ran = sweep(&s, Api::V1)
+            .input("sweep-window", bad)
+            .run_in_process()
+            .await;
+        ran.status(2).stdout_has("`sweep-window`");
+    }
+    assert_eq!(s.github.requests().len(), 0, "nothing is read");
+    let ran = sweep(&s, Api::V1)
+        .input("sweep-window", "1d12h")
+        .input("prompt", "Fix it")
+        .run_in_process()
+        .await;
+    ran.success()
+        .stdout_has("`prompt` is ignored with `sweep: true`");
+    assert_eq!(s.cursor.v1().agents_created(), 0);
+}
