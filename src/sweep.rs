@@ -218,7 +218,6 @@ pub async fn run(
         ..Tally::default()
     };
     let todo = candidates(&listed, &key);
-    let mut cursor_reads = 0u32;
     for cand in &todo {
         if rt.cancel.is_cancelled() {
             break;
@@ -229,7 +228,6 @@ pub async fn run(
         } else {
             &mut v0
         };
-        cursor_reads += 1;
         let read = api.reattach(&id, cand.marker.run_id.as_deref()).await;
         let mut report = match read {
             Ok(agent) if !agent.status.is_terminal() => {
@@ -300,12 +298,13 @@ pub async fn run(
         ));
     }
     console.info(&format!(
-        "Sweep: read {} comments updated since {since} ({open} of the action's not final); finalized {}, {} still working, {} left for the next sweep; {} GitHub requests, {cursor_reads} Cursor agent reads.",
+        "Sweep: read {} comments updated since {since} ({open} of the action's not final); finalized {}, {} still working, {} left for the next sweep; {} GitHub requests, {} Cursor requests.",
         tally.read,
         tally.swept,
         tally.pending,
         tally.failed,
-        github.request_count()
+        github.request_count(),
+        v0.request_count() + v1.request_count()
     ));
     rt.io.set_outputs(&[
         ("swept", tally.swept.to_string()),

@@ -145,8 +145,14 @@ async fn a_detached_launch_is_finalized_by_a_later_sweep_as_a_waiting_run_would(
 
         // The agent finishes; the sweep finalizes the comment.
         tokio::time::sleep(Duration::from_secs(120)).await;
+        s.github.clear_reactions_and_log();
+        s.cursor.clear_log();
         let swept = sweep(&s, api).run_in_process().await;
         swept.success();
+        // The log's request counts are the simulators'.
+        let (gh, cursor) = (s.github.requests().len(), s.cursor.requests().len());
+        assert!(gh >= 4 && cursor >= 1, "{gh} {cursor}");
+        swept.stdout_has(&format!("{gh} GitHub requests, {cursor} Cursor requests"));
         assert_eq!(swept.output("swept"), "1", "{api:?}\n{}", swept.stdout);
         assert_eq!(swept.output("pending"), "0");
         swept.stdout_has("Sweep: read 1 comments");
@@ -156,13 +162,19 @@ async fn a_detached_launch_is_finalized_by_a_later_sweep_as_a_waiting_run_would(
         assert_eq!(comparable(&body), comparable(&waited), "{api:?}");
         assert!(body.contains(summary));
         assert_eq!(rockets(&s), 1, "{api:?}");
+        assert_eq!(
+            s.github.reactions().len(),
+            1,
+            "{api:?}: the sweep's own rocket"
+        );
 
-        // A second sweep changes nothing.
+        // A second sweep changes nothing, and asks Cursor nothing.
         let before = writes(&s);
         let again = sweep(&s, api).run_in_process().await;
         again.success();
         assert_eq!(again.output("swept"), "0");
         assert_eq!(writes(&s), before, "{api:?}: a second sweep writes nothing");
+        again.stdout_has(", 0 Cursor requests.");
         assert_eq!(last_body(&s), body);
     }
 }
