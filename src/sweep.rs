@@ -195,7 +195,7 @@ pub async fn run(
     let (listed, truncated) = match listed {
         Ok(v) => v,
         Err(crate::github::GitHubError::Cancelled) => {
-            console.warning(
+            console.error(
                 "The sweep was cancelled before it read any comment; nothing was changed.",
             );
             rt.io
@@ -292,7 +292,7 @@ pub async fn run(
     let open = todo.len();
     let cancelled = rt.cancel.is_cancelled();
     if cancelled {
-        console.warning(&format!(
+        console.error(&format!(
             "The sweep was cancelled ({}); the comments it did not reach are left as they were for the next sweep.",
             rt.cancel.reason().unwrap_or("cancellation")
         ));

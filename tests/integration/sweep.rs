@@ -505,6 +505,10 @@ async fn a_cancelled_sweep_leaves_the_comments_it_did_not_reach_as_they_were() {
             if cancel_at == 0 {
                 assert_eq!(finals, 0, "{api:?}: cancelled before it began");
             }
+            if cancel_at <= 5 {
+                ran.status(1);
+                assert_eq!(ran.commands("error").len(), 1, "{}", ran.stdout);
+            }
             if cancel_at == 5 {
                 // Only the edit in flight (applied, its answer cut off).
                 assert_eq!(finals, 1, "{api:?}: {}", ran.stdout);
