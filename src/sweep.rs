@@ -195,9 +195,8 @@ pub async fn run(
     let (listed, truncated) = match listed {
         Ok(v) => v,
         Err(crate::github::GitHubError::Cancelled) => {
-            console.error(
-                "The sweep was cancelled before it read any comment; nothing was changed.",
-            );
+            console
+                .error("The sweep was cancelled before it read any comment; nothing was changed.");
             rt.io
                 .set_outputs(&[("swept", "0".into()), ("pending", "0".into())]);
             return 1;

@@ -590,3 +590,34 @@ async fn a_bad_sweep_window_names_the_input_and_a_prompt_is_ignored() {
         .stdout_has("`prompt` is ignored with `sweep: true`");
     assert_eq!(s.cursor.v1().agents_created(), 0);
 }
+
+#[tokio::test(start_paused = true)]
+async fn the_sweep_runs_on_any_event_without_a_trigger_rule() {
+    for (event, fixture) in [
+        ("pull_request", "pull_request.opened.json"),
+        ("issue_comment", "issue_comment.created.json"),
+        ("issues", "issues.opened.json"),
+    ] {
+        let s = sims(Api::V1, 40, "done").await;
+        detached(&s, Api::V1).run_in_process().await.success();
+        tokio::time::sleep(Duration::from_secs(120)).await;
+        let ran = on(
+            Api::V1,
+            ActionTest::new()
+                .event(event, fixture)
+                .against(&s.cursor_url(), Some(&s.github_url()))
+                .input("sweep", "true")
+                // A trigger rule that would refuse this event does not apply.
+                .input("label", "no-such-label"),
+        )
+        .run_in_process()
+        .await;
+        ran.success();
+        assert_eq!(ran.output("swept"), "1", "{event}: {}", ran.stdout);
+        assert_eq!(
+            s.cursor.v1().agents_created(),
+            1,
+            "{event}: nothing launched"
+        );
+    }
+}
