@@ -56,6 +56,29 @@ pub async fn run_action(rt: &Runtime) -> u8 {
         Ok(v) => v,
         Err(message) => return config_error(rt, &message),
     };
+    if inputs.sweep {
+        // Launches nothing, so it needs no trigger and no prompt.
+        let http = match crate::http::client(&rt.env) {
+            Ok(h) => h,
+            Err(e) => return config_error(rt, &e.to_string()),
+        };
+        let github = match &inputs.github_token {
+            Some(token) => {
+                match GitHubClient::new(
+                    http.clone(),
+                    &ctx.api_url,
+                    token,
+                    ctx.repo.clone(),
+                    rt.clock,
+                ) {
+                    Ok(g) => Some(g),
+                    Err(e) => return config_error(rt, &e),
+                }
+            }
+            None => None,
+        };
+        return crate::sweep::run(rt, &inputs, &ctx, http, github).await;
+    }
     let plan = match plan::plan(&inputs, &ctx) {
         Ok(p) => p,
         Err(no_task) => {

@@ -151,7 +151,7 @@ pub fn demo_help() -> String {
 Runs the whole action (launch, wait, report) against in-process simulators of the Cursor and\n\
 GitHub APIs: no key, no network. Prints the step's log, outputs, step summary and the comment.\n\
 On v1 (the default) the agent's run is followed over its stream, its activity in the log.\n\n\
-OPTIONS:\n    --scenario NAME   one of: {} [default: finished]\n                      (on v1: {}; the others need --api v0)\n    --api v1|v0       the Cursor API version [default: v1]\n    -h, --help        this text\n\n\
+OPTIONS:\n    --scenario NAME   one of: {} [default: finished]\n                      (on v1: {}; the others need --api v0)\n                      or detached: launch with wait: false, the job ends, the agent finishes,\n                      and a later sweep (sweep: true) finalizes the comment (v1 or v0)\n    --api v1|v0       the Cursor API version [default: v1]\n    -h, --help        this text\n\n\
 EXIT STATUS: as the action would end: 0 for finished, no-summary and hostile-summary; 1, on purpose,\n\
 for error and expired (the agent failed) and for storage-mode and not-connected (Cursor refused\n\
 the launch: the output says what to fix); 2 for an unknown scenario or option.\n",
@@ -239,7 +239,7 @@ INPUTS (environment INPUT_<NAME>, hyphens kept, or with underscores):\n",
             output.name, output.description
         ));
     }
-    out.push_str("\nEXIT STATUS: 0 finished/launched/followed-up/skipped/dry-run (and timeout with on-timeout: continue),\n             1 error/expired/stopped/timeout/cancelled, 2 bad inputs or configuration.\n");
+    out.push_str("\nEXIT STATUS: 0 finished/launched/followed-up/skipped/dry-run (and timeout with on-timeout: continue),\n             1 error/expired/stopped/timeout/cancelled, 2 bad inputs or configuration.\n             With sweep: true (launches nothing; finalizes the comments of ended detached agents):\n             0 done, 1 cancelled or the comments could not be listed, 2 bad inputs.\n");
     out
 }
 

@@ -31,6 +31,7 @@ pub mod runner;
 pub mod runtime;
 pub mod secret;
 pub mod sim;
+pub mod sweep;
 pub mod wait;
 
 pub use env::Env;

@@ -250,6 +250,14 @@ impl AgentApi {
         }
     }
 
+    /// Requests sent to Cursor through this handle and its clones.
+    pub fn request_count(&self) -> u64 {
+        match self {
+            AgentApi::V0(a) => a.request_count(),
+            AgentApi::V1(a) => a.request_count(),
+        }
+    }
+
     /// The run being followed (v1).
     pub fn run_id(&self) -> Option<String> {
         match self {

@@ -46,6 +46,10 @@ impl V0 {
         Self::with_client(cursor, setup)
     }
 
+    pub fn request_count(&self) -> u64 {
+        self.cursor.request_count()
+    }
+
     pub fn with_client(cursor: CursorClient, setup: Setup<'_>) -> Self {
         let inputs = setup.inputs;
         Self {

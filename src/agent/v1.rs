@@ -179,6 +179,10 @@ impl V1 {
         Self::with_client(client, setup)
     }
 
+    pub fn request_count(&self) -> u64 {
+        self.client.request_count()
+    }
+
     pub fn with_client(client: V1Client, setup: Setup<'_>) -> Self {
         let request = create_request(setup.plan, setup.inputs, setup.ctx);
         Self {

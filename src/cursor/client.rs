@@ -47,6 +47,8 @@ pub struct CursorClient {
     authorization: Secret,
     clock: Clock,
     pub timeouts: Timeouts,
+    /// Requests sent (for the sweep's log).
+    requests: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl std::fmt::Debug for CursorClient {
@@ -78,7 +80,18 @@ impl CursorClient {
             authorization: Secret::new(authorization),
             clock,
             timeouts: Timeouts::default(),
+            requests: Default::default(),
         }
+    }
+
+    /// How many requests this client (and its clones) has sent.
+    pub fn request_count(&self) -> u64 {
+        self.requests.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    fn count_request(&self) {
+        self.requests
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     }
 
     pub fn clock(&self) -> Clock {
@@ -121,6 +134,7 @@ impl CursorClient {
                 .header(reqwest::header::CONTENT_TYPE, "application/json")
                 .body(body);
         }
+        self.count_request();
         let attempt = async {
             let response = request.send().await.map_err(|e| transport(endpoint, &e))?;
             let status = response.status().as_u16();

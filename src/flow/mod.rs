@@ -87,7 +87,7 @@ impl<'a> Flow<'a> {
             .issue_number
             .filter(|_| inputs.comment && github.is_some());
         let followup_phrase = inputs.trigger_phrase.clone().filter(|_| inputs.followup);
-        Self {
+        let mut flow = Self {
             rt,
             inputs,
             ctx,
@@ -99,12 +99,18 @@ impl<'a> Flow<'a> {
             extras: CommentExtras {
                 note: None,
                 followup_phrase,
+                // Signed, so a sweep can tell the comment is the action's own.
+                signer: Some(comment::sig_key(&inputs.api_key)),
+                ack: None,
+                handoff_on_timeout: inputs.on_timeout == OnTimeout::Continue,
             },
             live: None,
             comments_broken: false,
             comment_maybe_posted: false,
             cancel_deadline: None,
-        }
+        };
+        flow.extras.ack = flow.ack_target().map(crate::sweep::encode_on);
+        flow
     }
 
     /// What is left of the cancel budget, at most `want` (the budget starts

@@ -58,6 +58,23 @@ impl IssueComment {
     }
 }
 
+/// A comment found by listing the repository's comments.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RepoComment {
+    pub comment: IssueComment,
+    /// The issue or pull request it is on.
+    pub issue: u64,
+}
+
+/// The issue or PR number in a comment's `issue_url` or `html_url`.
+fn issue_of(url: &str) -> Option<u64> {
+    let path = url.split('#').next()?;
+    let mut parts = path.rsplit('/');
+    let n = parts.next()?;
+    matches!(parts.next()?, "issues" | "pull").then_some(())?;
+    n.parse().ok()
+}
+
 /// What a reaction goes on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ReactionOn {
@@ -73,6 +90,8 @@ pub struct GitHubClient {
     clock: Clock,
     /// Comment authors whose permission was looked up: may they write?
     writers: Arc<Mutex<HashMap<String, bool>>>,
+    /// Requests made (for the sweep's log).
+    requests: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl std::fmt::Debug for GitHubClient {
@@ -202,6 +221,7 @@ impl GitHubClient {
             repo,
             clock,
             writers: Arc::default(),
+            requests: Arc::default(),
         })
     }
 
@@ -213,6 +233,8 @@ impl GitHubClient {
         &self,
         fut: impl std::future::Future<Output = octocrab::Result<T>>,
     ) -> Result<T, GitHubError> {
+        self.requests
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         match self.clock.timeout(CALL_TIMEOUT, fut).await {
             Ok(r) => r.map_err(map_error),
             Err(_) => Err(GitHubError::Timeout),
@@ -244,6 +266,50 @@ impl GitHubClient {
         }
         self.resolve_trust(&mut out).await?;
         Ok(out)
+    }
+
+    /// How many requests this client has made.
+    pub fn request_count(&self) -> u64 {
+        self.requests.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// The repository's issue and PR comments updated since `since`
+    /// (RFC 3339), most recently updated first, at most `max_pages` pages of
+    /// 100. `true` with them: more were left unread.
+    pub async fn list_repo_comments(
+        &self,
+        since: &str,
+        max_pages: u32,
+    ) -> Result<(Vec<RepoComment>, bool), GitHubError> {
+        let mut out = Vec::new();
+        for page in 1..=max_pages {
+            let route = format!(
+                "/repos/{}/issues/comments?sort=updated&direction=desc&since={since}&per_page=100&page={page}",
+                self.repo
+            );
+            let items: Vec<octocrab::models::issues::Comment> =
+                self.timed(self.octo.get(route, None::<&()>)).await?;
+            let full = items.len() == 100;
+            out.extend(items.into_iter().filter_map(|c| {
+                let issue = issue_of(c.html_url.as_str())?;
+                Some(RepoComment {
+                    comment: convert(c),
+                    issue,
+                })
+            }));
+            if !full {
+                return Ok((out, false));
+            }
+        }
+        Ok((out, true))
+    }
+
+    /// One comment, as it is now.
+    pub async fn get_comment(&self, id: u64) -> Result<IssueComment, GitHubError> {
+        let route = format!("/repos/{}/issues/comments/{id}", self.repo);
+        self.timed(self.octo.get(route, None::<&()>))
+            .await
+            .map(convert)
     }
 
     /// Looks up the permission of each person whose marker-carrying comment
@@ -321,7 +387,20 @@ impl GitHubClient {
 
 #[cfg(test)]
 mod tests {
-    use super::role_of;
+    use super::{issue_of, role_of};
+
+    #[test]
+    fn issue_numbers_from_comment_urls() {
+        assert_eq!(
+            issue_of("https://github.com/o/r/issues/12#issuecomment-5"),
+            Some(12)
+        );
+        assert_eq!(
+            issue_of("https://github.com/o/r/pull/7#issuecomment-9"),
+            Some(7)
+        );
+        assert_eq!(issue_of("https://github.com/o/r/commit/7"), None);
+    }
     use serde_json::json;
 
     #[test]

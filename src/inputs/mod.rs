@@ -22,6 +22,9 @@ pub const MAX_PROMPT_BYTES: u64 = 256 * 1024;
 pub const MAX_IMAGES: usize = 5;
 /// Largest image the API accepts.
 pub const MAX_IMAGE_BYTES: u64 = 15 * 1024 * 1024;
+/// The sweep looks back at most this far (GitHub keeps agents' comments
+/// for ever; Cursor's agents do not last that long).
+pub const MAX_SWEEP_WINDOW: Duration = Duration::from_secs(30 * 24 * 3600);
 pub const MAX_TIMEOUT: Duration = Duration::from_secs(24 * 3600);
 pub const MAX_POLL_INTERVAL: Duration = Duration::from_secs(3600);
 
@@ -255,6 +258,10 @@ pub struct Inputs {
     pub github_token: Option<Secret>,
     pub api_url: url::Url,
     pub dry_run: bool,
+    /// Finalize ended agents' comments instead of launching.
+    pub sweep: bool,
+    /// How far back the sweep looks.
+    pub sweep_window: Duration,
     /// `download-artifacts`: a directory relative to the workspace (checked
     /// to stay inside it; `/`-separated, no `.` or `..`).
     pub download_artifacts: Option<String>,
@@ -568,6 +575,10 @@ impl Inputs {
             Ok(url)
         });
         let dry_run = c.flag("dry-run");
+        let sweep = c.flag("sweep");
+        let sweep_window = c.with_default("sweep-window", |v| {
+            parse::bounded_duration(v, Duration::from_secs(60), MAX_SWEEP_WINDOW)
+        });
         let download_artifacts = c.opt("download-artifacts", artifacts_dir);
         let max_launches_per_issue = c.opt("max-launches-per-issue", |v| {
             v.trim()
@@ -624,6 +635,8 @@ impl Inputs {
             github_token,
             api_url,
             dry_run,
+            sweep,
+            sweep_window,
             download_artifacts,
             max_launches_per_issue,
             warnings: prompt_size_warning(raw.get("prompt")).into_iter().collect(),

@@ -36,9 +36,10 @@ pub fn duration(value: &str) -> Result<Duration, String> {
             continue;
         }
         let (rank, seconds) = match c.to_ascii_lowercase() {
-            'h' => (1, 3600),
-            'm' => (2, 60),
-            's' => (3, 1),
+            'd' => (1, 86_400),
+            'h' => (2, 3600),
+            'm' => (3, 60),
+            's' => (4, 1),
             _ => return Err(bad()),
         };
         if number.is_empty() || rank <= last_unit_rank {

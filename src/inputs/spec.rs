@@ -220,6 +220,16 @@ pub const INPUTS: &[InputSpec] = &[
         "Apply the trigger rules (all but the permission check), resolve everything, print the exact request (key redacted) and the planned comment, and launch nothing.",
     ),
     input(
+        "sweep",
+        "false",
+        "Launch nothing: finalize this repository's non-final comments of the action whose agents have ended (after `wait: false` or `on-timeout: continue`); see \"Detached runs and the sweep\" in the README. No `prompt` or trigger needed.",
+    ),
+    input(
+        "sweep-window",
+        "3d",
+        "With `sweep: true`, how far back to look for comments (by last update), such as `12h` or `3d`.",
+    ),
+    input(
         "download-artifacts",
         "",
         "When the run has ended, download the agent's artifacts (screenshots, recordings, logs) into this directory, relative to the workspace and inside it (size-capped, paths sanitized); empty lists them in the comment only.",
@@ -295,7 +305,18 @@ pub const OUTPUTS: &[OutputSpec] = &[
         name: "artifacts",
         description: "The artifact files written by `download-artifacts`, one path per line.",
     },
+    OutputSpec {
+        name: "swept",
+        description: "With `sweep: true`: how many comments the sweep finalized.",
+    },
+    OutputSpec {
+        name: "pending",
+        description: "With `sweep: true`: how many comments' agents are still working.",
+    },
 ];
+
+/// The outputs only a sweep (`sweep: true`) writes; a run writes the others.
+pub const SWEEP_OUTPUTS: &[&str] = &["swept", "pending"];
 
 pub fn input_spec(name: &str) -> Option<&'static InputSpec> {
     INPUTS.iter().find(|s| s.name == name)

@@ -29,6 +29,31 @@ pub struct Marker {
     /// The v1 run the comment reports (`run-…`).
     #[serde(rename = "runId", default, skip_serializing_if = "Option::is_none")]
     pub run_id: Option<String>,
+    /// What the trigger's reaction goes on (`issue:N`, `comment:N`,
+    /// `review:N`), for a sweep that finalizes the comment later.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on: Option<String>,
+    /// `open` (working, or handed off to a sweep) or `final`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    /// The signature of the fields above but `state` (see [`super::sig`]):
+    /// a sweep edits only comments whose marker verifies.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sig: Option<String>,
+}
+
+/// The marker's state while the agent works or a sweep is to finish it.
+pub const STATE_OPEN: &str = "open";
+/// The marker's state once the comment is final.
+pub const STATE_FINAL: &str = "final";
+
+fn valid_on(on: &str) -> bool {
+    on.split_once(':').is_some_and(|(kind, n)| {
+        matches!(kind, "issue" | "comment" | "review")
+            && !n.is_empty()
+            && n.len() <= 20
+            && n.bytes().all(|b| b.is_ascii_digit())
+    })
 }
 
 impl Marker {
@@ -40,7 +65,45 @@ impl Marker {
             attempt: Some(attempt),
             key: None,
             run_id: None,
+            on: None,
+            state: None,
+            sig: None,
         }
+    }
+
+    /// Where the trigger's reaction goes (validated: digits and a kind only).
+    pub fn with_on(mut self, on: Option<&str>) -> Self {
+        self.on = on.filter(|o| valid_on(o)).map(String::from);
+        self
+    }
+
+    /// The bytes the signature covers: every field but `state` and `sig`.
+    fn signed_bytes(&self) -> Vec<u8> {
+        let bare = Marker {
+            state: None,
+            sig: None,
+            ..self.clone()
+        };
+        serde_json::to_vec(&bare).expect("markers serialize")
+    }
+
+    /// The marker signed with `key`, in `state`.
+    pub fn signed(mut self, key: &super::sig::MarkerKey, state: &str) -> Self {
+        self.sig = Some(key.sign(&self.signed_bytes()));
+        self.state = Some(state.to_string());
+        self
+    }
+
+    /// Whether the marker carries a valid signature made with `key`.
+    pub fn verify(&self, key: &super::sig::MarkerKey) -> bool {
+        self.sig
+            .as_deref()
+            .is_some_and(|sig| key.verify(&self.signed_bytes(), sig))
+    }
+
+    /// Whether the comment says the run is over (a sweep leaves it alone).
+    pub fn is_final(&self) -> bool {
+        self.state.as_deref() == Some(STATE_FINAL)
     }
 
     pub fn with_run(mut self, run: Option<&str>) -> Self {
@@ -78,6 +141,12 @@ impl Marker {
             .trim();
         let mut marker: Marker = serde_json::from_str(json).ok()?;
         marker.run_id = marker.run_id.filter(|r| crate::cursor::v1::is_run_id(r));
+        // Re-rendered markers must never hold `-->`: odd values are dropped.
+        marker.on = marker.on.filter(|o| valid_on(o));
+        marker.state = marker.state.filter(|s| s == STATE_OPEN || s == STATE_FINAL);
+        marker.sig = marker
+            .sig
+            .filter(|s| s.len() == 32 && s.bytes().all(|b| b.is_ascii_hexdigit()));
         if marker
             .agent
             .as_deref()
@@ -111,7 +180,32 @@ pub struct CommentExtras {
     /// The trigger phrase, when follow-ups are on: the footer says how to
     /// send one.
     pub followup_phrase: Option<String>,
+    /// Signs the marker (and records its state) when set: the action's key.
+    pub signer: Option<super::sig::MarkerKey>,
+    /// Where the trigger's reaction goes, recorded in the marker.
+    pub ack: Option<String>,
+    /// `on-timeout: continue`: a timeout hands the comment to a sweep.
+    pub handoff_on_timeout: bool,
 }
+
+/// The key markers are signed with, from the Cursor API key.
+pub fn sig_key(api_key: &crate::secret::Secret) -> super::sig::MarkerKey {
+    super::sig::MarkerKey::derive(api_key)
+}
+
+/// Whether a final-phase comment for `report` is handed off to a sweep: the
+/// agent is still working and nobody waits for it (`wait: false`, or the
+/// deadline with `on-timeout: continue`).
+pub fn is_handoff(report: &RunReport, extras: &CommentExtras) -> bool {
+    match report.outcome {
+        Outcome::Launched | Outcome::FollowedUp => true,
+        Outcome::Timeout => extras.handoff_on_timeout,
+        _ => false,
+    }
+}
+
+/// What a handed-off comment says about its future.
+pub const HANDOFF_TEXT: &str = "⏳ **Still working:** this comment is updated when the agent finishes, by a sweep (a step with `sweep: true`; see \"Detached runs and the sweep\" in the cursor-agent-action README). Until then, follow the agent in Cursor.";
 
 fn working_headline(status: Option<&AgentStatus>) -> String {
     match status {
@@ -147,6 +241,12 @@ fn default_detail(outcome: Outcome, followups: bool) -> Option<&'static str> {
     })
 }
 
+/// The final body for `report`: what a waiting run and a sweep both write
+/// when the run is over (redact it before posting).
+pub fn final_body(marker: &Marker, report: &RunReport, extras: &CommentExtras) -> String {
+    render(marker, report, &Phase::Final, extras)
+}
+
 /// The comment body for `report` in `phase`.
 pub fn render(
     marker: &Marker,
@@ -168,6 +268,15 @@ pub fn render(
     if let Some(run) = &report.run_url {
         links.push(format!("[workflow run]({run})"));
     }
+    let handoff = matches!(phase, Phase::Final) && is_handoff(report, extras);
+    let marker = marker.clone().with_on(extras.ack.as_deref());
+    let marker = match &extras.signer {
+        Some(key) => {
+            let open = !matches!(phase, Phase::Final) || handoff;
+            marker.signed(key, if open { STATE_OPEN } else { STATE_FINAL })
+        }
+        None => marker,
+    };
     let mut md = format!("{}\n### {headline}\n\n", marker.render());
     if !links.is_empty() {
         md.push_str(&links.join(" · "));
@@ -217,6 +326,10 @@ pub fn render(
                 .or(default_detail(report.outcome, followups));
             if let Some(detail) = detail {
                 md.push_str(&format!("{}\n\n", markdown::sanitize_inline(detail)));
+            }
+            if handoff {
+                md.push_str(HANDOFF_TEXT);
+                md.push_str("\n\n");
             }
             // Built by `artifacts::markdown_list` (neutralized there).
             if let Some(a) = report.artifacts.as_ref().filter(|a| !a.markdown.is_empty()) {
@@ -309,6 +422,48 @@ mod tests {
         assert!(body.contains("@&#8203;octocat"));
         assert_eq!(body.matches("<!--").count(), 1, "{body}");
         assert!(!body.contains("<img"));
+    }
+
+    #[test]
+    fn signed_markers_verify_and_record_the_state() {
+        let key = sig_key(&crate::secret::Secret::new("k"));
+        let extras = CommentExtras {
+            signer: Some(key.clone()),
+            ack: Some("comment:77".into()),
+            ..CommentExtras::default()
+        };
+        let mut r = RunReport::new(Outcome::Launched);
+        r.agent = Some(agent("RUNNING"));
+        let marker = Marker::new(r.agent_id(), Some(1), 1).with_key("ab");
+        let open = render(&marker, &r, &Phase::Final, &extras);
+        let m = Marker::find(&open).unwrap();
+        assert!(m.verify(&key) && !m.is_final(), "{open}");
+        assert_eq!(m.on.as_deref(), Some("comment:77"));
+        assert!(open.contains(HANDOFF_TEXT));
+        r.outcome = Outcome::Finished;
+        let done = render(&marker, &r, &Phase::Final, &extras);
+        let d = Marker::find(&done).unwrap();
+        assert!(d.verify(&key) && d.is_final());
+        assert!(!done.contains(HANDOFF_TEXT));
+        // The state is not signed (a sweep re-signs it); every other field is.
+        assert_eq!(d.sig, m.sig);
+        let other = sig_key(&crate::secret::Secret::new("other"));
+        assert!(!d.verify(&other));
+        let mut tampered = d.clone();
+        tampered.agent = Some("bc-other".into());
+        assert!(!tampered.verify(&key));
+        // Odd values never reach a re-rendered marker.
+        let odd = "<!-- cursor-agent-action {\"v\":1,\"on\":\"x-->\",\"state\":\"-->\",\"sig\":\"zz\"} -->";
+        let o = Marker::find(odd).unwrap();
+        assert_eq!((o.on, o.state, o.sig), (None, None, None));
+        // A timeout hands off only with `on-timeout: continue`.
+        r.outcome = Outcome::Timeout;
+        assert!(!is_handoff(&r, &extras));
+        let cont = CommentExtras {
+            handoff_on_timeout: true,
+            ..extras
+        };
+        assert!(is_handoff(&r, &cont));
     }
 
     #[test]

@@ -4,6 +4,7 @@
 pub mod activity;
 pub mod comment;
 pub mod markdown;
+pub mod sig;
 pub mod usage;
 
 use crate::cursor::Agent;
@@ -38,6 +39,30 @@ impl Outcome {
             Outcome::Cancelled => "cancelled",
             Outcome::Skipped => "skipped",
             Outcome::DryRun => "dry-run",
+        }
+    }
+
+    /// The outcome a waiting run (and a sweep) reports for an agent's final
+    /// status.
+    pub fn for_final_status(status: &crate::cursor::AgentStatus) -> Outcome {
+        use crate::cursor::AgentStatus;
+        match status {
+            AgentStatus::Finished => Outcome::Finished,
+            AgentStatus::Expired => Outcome::Expired,
+            AgentStatus::Stopped | AgentStatus::Cancelled => Outcome::Stopped,
+            _ => Outcome::Error,
+        }
+    }
+
+    /// The reaction the trigger gets for a final comment with this outcome
+    /// (a handed-off timeout gets none: see `comment::is_handoff`).
+    pub fn reaction(self) -> Option<&'static str> {
+        match self {
+            Outcome::Finished | Outcome::Launched | Outcome::FollowedUp => Some("rocket"),
+            Outcome::Error | Outcome::Expired | Outcome::Stopped | Outcome::Timeout => {
+                Some("confused")
+            }
+            _ => None,
         }
     }
 
@@ -330,7 +355,11 @@ mod tests {
             .iter()
             .map(|(n, _)| *n)
             .collect();
-        let spec: Vec<&str> = crate::inputs::OUTPUTS.iter().map(|o| o.name).collect();
+        let spec: Vec<&str> = crate::inputs::OUTPUTS
+            .iter()
+            .map(|o| o.name)
+            .filter(|n| !crate::inputs::spec::SWEEP_OUTPUTS.contains(n))
+            .collect();
         assert_eq!(names, spec);
     }
 

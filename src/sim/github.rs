@@ -228,6 +228,20 @@ impl GitHubSim {
         id
     }
 
+    /// Sets when a comment was last updated (e.g. days ago, for the sweep's
+    /// window). Returns whether it exists.
+    pub fn set_comment_updated(&self, id: u64, at: SystemTime) -> bool {
+        let mut state = self.state.lock().unwrap();
+        match state.comments.iter_mut().find(|c| c.id == id) {
+            Some(c) => {
+                c.updated = at;
+                c.created = c.created.min(at);
+                true
+            }
+            None => false,
+        }
+    }
+
     /// The comments on an issue, oldest first.
     pub fn comments(&self, repo: &str, issue: u64) -> Vec<GhComment> {
         self.state
@@ -323,6 +337,47 @@ impl GitHubSim {
             );
         }
         match (method, segments.as_slice()) {
+            // The repository's comments, most recently updated first
+            // (`sort=updated&direction=desc`, `since`), paged by number.
+            ("GET", ["repos", o, r, "issues", "comments"]) => {
+                let repo = format!("{o}/{r}");
+                let since = request
+                    .query("since")
+                    .and_then(crate::launch::parse_rfc3339)
+                    .map(|s| SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(s));
+                let per_page = request
+                    .query("per_page")
+                    .and_then(|p| p.parse::<usize>().ok())
+                    .unwrap_or(30)
+                    .clamp(1, 100);
+                let page = request
+                    .query("page")
+                    .and_then(|p| p.parse::<usize>().ok())
+                    .unwrap_or(1)
+                    .max(1);
+                let mut all: Vec<&GhComment> = state
+                    .comments
+                    .iter()
+                    .filter(|c| c.repo.eq_ignore_ascii_case(&repo))
+                    .filter(|c| since.is_none_or(|s| c.updated >= s))
+                    .collect();
+                let desc = request.query("direction") != Some("asc");
+                if request.query("sort") == Some("updated") {
+                    all.sort_by_key(|c| (c.updated, c.id));
+                } else {
+                    all.sort_by_key(|c| (c.created, c.id));
+                }
+                if desc {
+                    all.reverse();
+                }
+                let items: Vec<Value> = all
+                    .iter()
+                    .skip((page - 1) * per_page)
+                    .take(per_page)
+                    .map(|c| Self::comment_json(state, c, api))
+                    .collect();
+                Reply::json(200, &json!(items))
+            }
             ("GET", ["repos", o, r, "issues", n, "comments"]) => {
                 let Ok(n) = n.parse::<u64>() else {
                     return message(404, "Not Found", "");

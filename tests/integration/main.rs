@@ -26,6 +26,7 @@ mod reporting;
 mod simulator;
 mod standalone;
 mod support;
+mod sweep;
 mod tls;
 mod untrusted;
 mod usage;

@@ -44,6 +44,7 @@ fn bodies(r: &RunReport) -> Vec<String> {
     let extras = CommentExtras {
         note: Some(format!("note about {}", r.branch().unwrap_or_default())),
         followup_phrase: Some("/cursor".into()),
+        ..Default::default()
     };
     vec![
         render(&marker, r, &Phase::Final, &extras),

@@ -28,6 +28,8 @@ pub struct V1Client {
     authorization: Secret,
     clock: Clock,
     pub timeouts: Timeouts,
+    /// Requests sent (for the sweep's log).
+    requests: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl std::fmt::Debug for V1Client {
@@ -85,7 +87,18 @@ impl V1Client {
             authorization: Secret::new(authorization),
             clock,
             timeouts: Timeouts::default(),
+            requests: Default::default(),
         }
+    }
+
+    /// How many requests this client (and its clones) has sent.
+    pub fn request_count(&self) -> u64 {
+        self.requests.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    fn count_request(&self) {
+        self.requests
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     }
 
     pub fn clock(&self) -> Clock {
@@ -147,6 +160,7 @@ impl V1Client {
                 .header(reqwest::header::CONTENT_TYPE, "application/json")
                 .body(body);
         }
+        self.count_request();
         let attempt = async {
             let response = request.send().await.map_err(|e| transport(endpoint, &e))?;
             let status = response.status().as_u16();
@@ -354,6 +368,7 @@ impl V1Client {
         if let Some(last) = last_event_id.filter(|l| !l.is_empty()) {
             request = request.header("Last-Event-ID", last);
         }
+        self.count_request();
         let response = self
             .clock
             .timeout(STREAM_CONNECT_TIMEOUT, request.send())

@@ -1,0 +1,623 @@
+//! Detached runs and the sweep (#19), against the simulators in virtual
+//! time, on v0 and v1: a comment left "still working" by `wait: false` or
+//! `on-timeout: continue` is finalized by a later `sweep: true` step with
+//! the body a waiting run writes; the sweep writes nothing while the agent
+//! works, nothing a second time, nothing outside its window or to a comment
+//! it cannot prove is the action's own; racing finishers end with one final
+//! comment and one reaction.
+
+use crate::support::*;
+use cursor_agent_action::clock::Clock;
+use cursor_agent_action::report::comment::{self, CommentExtras, HANDOFF_TEXT, Marker, Phase};
+use cursor_agent_action::report::{Outcome, RunReport};
+use cursor_agent_action::secret::Secret;
+use cursor_agent_action::sim::*;
+use std::time::{Duration, SystemTime};
+
+const REPO: &str = "Codertocat/Hello-World";
+
+#[derive(Clone, Copy, Debug)]
+enum Api {
+    V0,
+    V1,
+}
+
+const APIS: [Api; 2] = [Api::V0, Api::V1];
+
+/// Simulators whose agent works `secs` and then finishes with `summary`.
+async fn sims(api: Api, secs: u64, summary: &str) -> Simulators {
+    let s = sims_on(Clock::real()).await;
+    match api {
+        Api::V0 => s
+            .cursor
+            .set_default_scenario(Scenario::lasting(3, secs).summary(Some(summary))),
+        Api::V1 => s.cursor.v1().set_scenario(V1Scenario {
+            result_text: summary.into(),
+            ..V1Scenario::lasting(3, secs)
+        }),
+    }
+    s
+}
+
+fn on(api: Api, t: ActionTest) -> ActionTest {
+    match api {
+        Api::V0 => t,
+        Api::V1 => t.v1(),
+    }
+}
+
+/// The labeled-issue trigger, waiting as usual.
+fn labeled(s: &Simulators, api: Api) -> ActionTest {
+    on(
+        api,
+        ActionTest::new()
+            .event("issues", "issues.labeled.json")
+            .against(&s.cursor_url(), Some(&s.github_url())),
+    )
+}
+
+fn detached(s: &Simulators, api: Api) -> ActionTest {
+    labeled(s, api).input("wait", "false")
+}
+
+/// A sweep step, as `examples/sweep.yml` runs it (any event; no prompt).
+fn sweep(s: &Simulators, api: Api) -> ActionTest {
+    on(
+        api,
+        ActionTest::new()
+            .event("workflow_dispatch", "workflow_dispatch.json")
+            .env("GITHUB_RUN_ID", "777")
+            .against(&s.cursor_url(), Some(&s.github_url()))
+            .input("sweep", "true"),
+    )
+}
+
+fn last_body(s: &Simulators) -> String {
+    s.github
+        .comments(REPO, 1)
+        .last()
+        .expect("a comment")
+        .body
+        .clone()
+}
+
+/// Every write: comment edits (octocrab sends them as POST; GitHub takes
+/// PATCH too), new comments and reactions.
+fn writes(s: &Simulators) -> usize {
+    s.github.count("PATCH", "/repos/*/*/issues/comments/*")
+        + s.github.count("POST", "/repos/*/*/issues/comments/*")
+        + s.github.count("POST", "/repos/*/*/issues/*/comments")
+        + s.github.count("POST", "/repos/*/*/issues/*/reactions")
+        + s.github
+            .count("POST", "/repos/*/*/issues/comments/*/reactions")
+}
+
+fn rockets(s: &Simulators) -> usize {
+    s.github
+        .reactions()
+        .iter()
+        .filter(|r| r.content == "rocket" && r.target == ReactionTarget::Issue(1))
+        .count()
+}
+
+/// The body without what only a waiting run can know (how long it waited),
+/// and with what each simulator makes up (agent id on v0, run id and branch
+/// on v1) and the signature over them blanked.
+fn comparable(body: &str) -> String {
+    let marker = Marker::find(body).unwrap();
+    let mut body = body
+        .replace(marker.agent.as_deref().unwrap(), "AGENT")
+        .replace(marker.sig.as_deref().unwrap(), "SIG");
+    if let Some(run) = &marker.run_id {
+        body = body.replace(run.as_str(), "RUN");
+    }
+    body.lines()
+        .filter(|l| !l.starts_with("**Duration:**"))
+        .map(|l| match l.strip_prefix("**Branch:** `cursor/") {
+            Some(_) => "**Branch:** `cursor/…`",
+            None => l,
+        })
+        .map(|l| l.trim_end_matches("  "))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_detached_launch_is_finalized_by_a_later_sweep_as_a_waiting_run_would() {
+    for api in APIS {
+        let summary = "Fixed the typo and opened a pull request.";
+        // What a waiting run writes.
+        let w = sims(api, 40, summary).await;
+        labeled(&w, api).run_in_process().await.success();
+        let waited = last_body(&w);
+        assert!(Marker::find(&waited).unwrap().is_final(), "{api:?}");
+
+        // Launch, and the job ends.
+        let s = sims(api, 40, summary).await;
+        let launched = detached(&s, api).run_in_process().await;
+        launched.success();
+        assert_eq!(launched.output("outcome"), "launched");
+        let open = last_body(&s);
+        let marker = Marker::find(&open).unwrap();
+        assert!(!marker.is_final(), "{api:?}: {open}");
+        assert!(open.contains(HANDOFF_TEXT), "{api:?}: {open}");
+        assert_eq!(rockets(&s), 1, "the launch reacts once");
+
+        // The agent finishes; the sweep finalizes the comment.
+        tokio::time::sleep(Duration::from_secs(120)).await;
+        s.github.clear_reactions_and_log();
+        s.cursor.clear_log();
+        let swept = sweep(&s, api).run_in_process().await;
+        swept.success();
+        // The log's request counts are the simulators'.
+        let (gh, cursor) = (s.github.requests().len(), s.cursor.requests().len());
+        assert!(gh >= 4 && cursor >= 1, "{gh} {cursor}");
+        swept.stdout_has(&format!("{gh} GitHub requests, {cursor} Cursor requests"));
+        assert_eq!(swept.output("swept"), "1", "{api:?}\n{}", swept.stdout);
+        assert_eq!(swept.output("pending"), "0");
+        swept.stdout_has("Sweep: read 1 comments");
+        assert!(swept.summary.contains("finished"), "{}", swept.summary);
+        let body = last_body(&s);
+        assert_eq!(s.github.comments(REPO, 1).len(), 1);
+        assert_eq!(comparable(&body), comparable(&waited), "{api:?}");
+        assert!(body.contains(summary));
+        assert_eq!(rockets(&s), 1, "{api:?}");
+        assert_eq!(
+            s.github.reactions().len(),
+            1,
+            "{api:?}: the sweep's own rocket"
+        );
+
+        // A second sweep changes nothing, and asks Cursor nothing.
+        let before = writes(&s);
+        let again = sweep(&s, api).run_in_process().await;
+        again.success();
+        assert_eq!(again.output("swept"), "0");
+        assert_eq!(writes(&s), before, "{api:?}: a second sweep writes nothing");
+        again.stdout_has(", 0 Cursor requests.");
+        assert_eq!(last_body(&s), body);
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_sweep_while_the_agent_works_writes_nothing() {
+    for api in APIS {
+        let s = sims(api, 3600, "done").await;
+        detached(&s, api).run_in_process().await.success();
+        let open = last_body(&s);
+        for wait in [10, 600] {
+            tokio::time::sleep(Duration::from_secs(wait)).await;
+            let before = writes(&s);
+            let ran = sweep(&s, api).run_in_process().await;
+            ran.success();
+            assert_eq!(ran.output("swept"), "0", "{api:?}");
+            assert_eq!(ran.output("pending"), "1", "{api:?}");
+            assert_eq!(writes(&s), before, "{api:?}");
+            assert_eq!(last_body(&s), open);
+        }
+        // Once it has ended, the next sweep finishes it.
+        tokio::time::sleep(Duration::from_secs(3600)).await;
+        let ran = sweep(&s, api).run_in_process().await;
+        assert_eq!(ran.output("swept"), "1", "{api:?}");
+        assert!(Marker::find(&last_body(&s)).unwrap().is_final());
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn gone_agents_are_finalized_with_a_reason() {
+    // v1: the agent disappears from Cursor after the launch.
+    let s = sims(Api::V1, 40, "done").await;
+    detached(&s, Api::V1).run_in_process().await.success();
+    s.cursor.v1().reset();
+    let ran = sweep(&s, Api::V1).run_in_process().await;
+    assert_eq!(ran.output("swept"), "1", "{}", ran.stdout);
+    let body = last_body(&s);
+    assert!(body.contains("is gone from Cursor"), "{body}");
+    assert!(Marker::find(&body).unwrap().is_final());
+    assert!(
+        s.github
+            .reactions()
+            .iter()
+            .any(|r| r.content == "confused" && r.target == ReactionTarget::Issue(1))
+    );
+    // v0: a signed comment naming an agent Cursor does not know.
+    let s = sims(Api::V0, 40, "done").await;
+    let id = s.github.add_comment(
+        REPO,
+        1,
+        &signed_open_body("bc-00000000-0000-0000-0000-000000000000", None),
+        GhUser::actions_bot(),
+        "NONE",
+    );
+    let ran = sweep(&s, Api::V0).run_in_process().await;
+    assert_eq!(ran.output("swept"), "1", "{}", ran.stdout);
+    let body = &s
+        .github
+        .comments(REPO, 1)
+        .into_iter()
+        .find(|c| c.id == id)
+        .unwrap()
+        .body;
+    assert!(body.contains("is gone from Cursor"), "{body}");
+}
+
+/// An open comment as the action writes it, signed with the test's key.
+fn signed_open_body(agent: &str, run: Option<&str>) -> String {
+    let mut report = RunReport::new(Outcome::Launched);
+    report.run_id = run.map(String::from);
+    let extras = CommentExtras {
+        signer: Some(comment::sig_key(&Secret::new(KEY))),
+        ack: Some("issue:1".into()),
+        ..Default::default()
+    };
+    let marker = Marker::new(Some(agent), Some(5), 1)
+        .with_key("00ff")
+        .with_run(run);
+    comment::render(&marker, &report, &Phase::Final, &extras)
+}
+
+#[tokio::test(start_paused = true)]
+async fn racing_finishers_end_with_one_final_comment_and_one_rocket() {
+    for api in APIS {
+        // Two sweeps at once.
+        let s = sims(api, 40, "done").await;
+        detached(&s, api).run_in_process().await.success();
+        tokio::time::sleep(Duration::from_secs(120)).await;
+        let (a, b) = tokio::join!(
+            sweep(&s, api).run_in_process(),
+            sweep(&s, api).run_in_process()
+        );
+        a.success();
+        b.success();
+        assert_eq!(s.github.comments(REPO, 1).len(), 1, "{api:?}");
+        assert!(Marker::find(&last_body(&s)).unwrap().is_final());
+        assert_eq!(rockets(&s), 1, "{api:?}");
+        assert!(last_body(&s).contains("done"));
+
+        // A waiting run and a sweep finishing the same comment, at several
+        // moments around the agent's end.
+        for at in [40, 43, 45, 50, 60] {
+            let s = sims(api, 40, "done").await;
+            let (waited, _) = tokio::join!(labeled(&s, api).run_in_process(), async {
+                tokio::time::sleep(Duration::from_secs(at)).await;
+                sweep(&s, api).run_in_process().await
+            });
+            waited.success();
+            assert_eq!(waited.output("outcome"), "finished");
+            let comments = s.github.comments(REPO, 1);
+            assert_eq!(comments.len(), 1, "{api:?} at {at}s");
+            let body = &comments[0].body;
+            assert!(
+                Marker::find(body).unwrap().is_final(),
+                "{api:?} at {at}s: {body}"
+            );
+            assert!(body.contains("done"), "{api:?} at {at}s: {body}");
+            assert_eq!(rockets(&s), 1, "{api:?} at {at}s");
+        }
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn on_timeout_continue_hands_the_comment_to_the_sweep() {
+    for api in APIS {
+        let s = sims(api, 600, "done").await;
+        let ran = labeled(&s, api)
+            .input("timeout", "30s")
+            .input("on-timeout", "continue")
+            .run_in_process()
+            .await;
+        ran.success();
+        assert_eq!(ran.output("outcome"), "timeout");
+        let body = last_body(&s);
+        assert!(body.contains(HANDOFF_TEXT), "{api:?}: {body}");
+        assert!(body.contains("Open the agent in Cursor"), "{body}");
+        assert!(!Marker::find(&body).unwrap().is_final());
+        // A plain timeout (`on-timeout: fail`) is final.
+        let f = sims(api, 600, "done").await;
+        labeled(&f, api)
+            .input("timeout", "30s")
+            .run_in_process()
+            .await;
+        let failed = last_body(&f);
+        assert!(!failed.contains(HANDOFF_TEXT));
+        assert!(Marker::find(&failed).unwrap().is_final());
+        // The sweep finishes the handed-off one once the agent ends.
+        tokio::time::sleep(Duration::from_secs(900)).await;
+        let swept = sweep(&s, api).run_in_process().await;
+        assert_eq!(swept.output("swept"), "1", "{api:?}");
+        let body = last_body(&s);
+        assert!(body.contains("✅ Cursor agent finished"), "{body}");
+        assert!(!body.contains(HANDOFF_TEXT));
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn comments_outside_the_window_or_not_provably_ours_are_never_touched() {
+    for api in APIS {
+        let s = sims(api, 40, "done").await;
+        detached(&s, api).run_in_process().await.success();
+        let real = s.github.comments(REPO, 1)[0].clone();
+        // Copies of the real marker: in a person's comment (any
+        // association), without its `sig`, with a wrong one, by another bot
+        // with a stolen-but-edited marker.
+        let marker_line = real.body.lines().next().unwrap().to_string();
+        let sigless = {
+            let mut m = Marker::find(&real.body).unwrap();
+            m.sig = None;
+            format!("{}\nforged", m.render())
+        };
+        let wrong_sig = {
+            let mut m = Marker::find(&real.body).unwrap();
+            m.sig = Some("0".repeat(32));
+            format!("{}\nforged", m.render())
+        };
+        let retargeted = {
+            // A valid sig over other fields: the agent swapped.
+            let mut m = Marker::find(&real.body).unwrap();
+            m.attempt = Some(9);
+            format!("{}\nforged", m.render())
+        };
+        let mut forged = Vec::new();
+        for association in ["OWNER", "MEMBER", "COLLABORATOR", "NONE"] {
+            forged.push(s.github.add_comment(
+                REPO,
+                2,
+                &real.body,
+                GhUser::user("mallory", 66),
+                association,
+            ));
+            forged.push(s.github.add_comment(
+                REPO,
+                2,
+                &format!("{marker_line}\ncopied"),
+                GhUser::user("mallory", 66),
+                association,
+            ));
+        }
+        for body in [&sigless, &wrong_sig, &retargeted] {
+            forged.push(
+                s.github
+                    .add_comment(REPO, 2, body, GhUser::actions_bot(), "NONE"),
+            );
+        }
+        let forged_bodies: Vec<String> = s
+            .github
+            .comments(REPO, 2)
+            .into_iter()
+            .map(|c| c.body)
+            .collect();
+        // The real one, last updated 4 days ago: outside the default window.
+        let old = SystemTime::now() - Duration::from_secs(4 * 86_400);
+        assert!(s.github.set_comment_updated(real.id, old));
+        tokio::time::sleep(Duration::from_secs(120)).await;
+        let before = writes(&s);
+        let ran = sweep(&s, api).run_in_process().await;
+        ran.success();
+        assert_eq!(ran.output("swept"), "0", "{api:?}\n{}", ran.stdout);
+        assert_eq!(writes(&s), before, "{api:?}: nothing written");
+        let now: Vec<String> = s
+            .github
+            .comments(REPO, 2)
+            .into_iter()
+            .map(|c| c.body)
+            .collect();
+        assert_eq!(now, forged_bodies);
+        assert_eq!(last_body(&s), real.body);
+        // A longer window reaches the real one, and only it.
+        let ran = sweep(&s, api)
+            .input("sweep-window", "5d")
+            .run_in_process()
+            .await;
+        assert_eq!(ran.output("swept"), "1", "{api:?}\n{}", ran.stdout);
+        assert!(Marker::find(&last_body(&s)).unwrap().is_final());
+        let now: Vec<String> = s
+            .github
+            .comments(REPO, 2)
+            .into_iter()
+            .map(|c| c.body)
+            .collect();
+        assert_eq!(now, forged_bodies);
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn hostile_summaries_stay_neutralized_when_swept() {
+    for api in APIS {
+        let hostile = "Done @octocat <img src=x onerror=alert(1)> <!-- --> \n::error::pwned\n<script>x</script>";
+        let s = sims(api, 40, hostile).await;
+        detached(&s, api).run_in_process().await.success();
+        tokio::time::sleep(Duration::from_secs(120)).await;
+        let ran = sweep(&s, api).run_in_process().await;
+        assert_eq!(ran.output("swept"), "1");
+        let body = last_body(&s);
+        assert!(body.contains("@&#8203;octocat"), "{body}");
+        assert!(
+            !body.contains("<img") && !body.contains("<script"),
+            "{body}"
+        );
+        assert_eq!(body.matches("<!--").count(), 1, "{body}");
+        assert!(
+            !ran.stdout.lines().any(|l| l.starts_with("::error::pwned")),
+            "{}",
+            ran.stdout
+        );
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_sweep_without_a_token_says_what_to_set() {
+    let s = sims(Api::V1, 40, "done").await;
+    let ran = ActionTest::new()
+        .event("workflow_dispatch", "workflow_dispatch.json")
+        .input("cursor-api-key", KEY)
+        .input("api-url", &s.cursor_url())
+        .input("sweep", "true")
+        .run_in_process()
+        .await;
+    ran.status(2)
+        .stdout_has("`sweep: true` needs `github-token`");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_cancelled_sweep_leaves_the_comments_it_did_not_reach_as_they_were() {
+    for api in APIS {
+        for cancel_at in [0, 5, 15, 25, 60] {
+            let s = sims(api, 40, "done").await;
+            for run in ["11", "12", "13"] {
+                detached(&s, api)
+                    .env("GITHUB_RUN_ID", run)
+                    .run_in_process()
+                    .await
+                    .success();
+            }
+            let open: Vec<(u64, String)> = s
+                .github
+                .comments(REPO, 1)
+                .into_iter()
+                .map(|c| (c.id, c.body))
+                .collect();
+            assert_eq!(open.len(), 3);
+            tokio::time::sleep(Duration::from_secs(120)).await;
+            // Every edit takes 10 s to answer: the cancel lands mid-sweep.
+            s.github.add_fault(
+                FaultRule::new(
+                    "POST",
+                    "/repos/*/*/issues/comments/*",
+                    Fault::Delay { millis: 10_000 },
+                )
+                .times(100),
+            );
+            let ran = sweep(&s, api)
+                .run_in_process_with(cancel_after(Some(cancel_at), "SIGTERM"))
+                .await;
+            let after = s.github.comments(REPO, 1);
+            assert_eq!(after.len(), 3);
+            let mut finals = 0;
+            for (c, (id, body)) in after.iter().zip(&open) {
+                assert_eq!(c.id, *id);
+                if Marker::find(&c.body).unwrap().is_final() {
+                    finals += 1;
+                    assert!(c.body.contains("done"), "{api:?} at {cancel_at}s");
+                } else {
+                    assert_eq!(&c.body, body, "{api:?} at {cancel_at}s: untouched");
+                }
+            }
+            if cancel_at == 0 {
+                assert_eq!(finals, 0, "{api:?}: cancelled before it began");
+            }
+            if cancel_at <= 5 {
+                ran.status(1);
+                assert_eq!(ran.commands("error").len(), 1, "{}", ran.stdout);
+            }
+            if cancel_at == 5 {
+                // Only the edit in flight (applied, its answer cut off).
+                assert_eq!(finals, 1, "{api:?}: {}", ran.stdout);
+            }
+            let counted: usize = ran.output("swept").parse().unwrap();
+            assert!(counted <= finals, "{api:?} at {cancel_at}s");
+            // The next sweep finishes the rest.
+            let next = sweep(&s, api).run_in_process().await;
+            next.success();
+            assert_eq!(next.output("swept"), (3 - finals).to_string(), "{api:?}");
+            assert!(
+                s.github
+                    .comments(REPO, 1)
+                    .iter()
+                    .all(|c| Marker::find(&c.body).unwrap().is_final())
+            );
+        }
+    }
+}
+
+/// The lines of `stdout` under the heading `title`, up to the next heading.
+fn section<'a>(stdout: &'a str, title: &str) -> &'a str {
+    let start = stdout
+        .find(&format!("━━ {title} ━━\n"))
+        .unwrap_or_else(|| panic!("no section {title:?} in:\n{stdout}"));
+    let body = &stdout[start..];
+    let body = &body[body.find('\n').unwrap() + 1..];
+    match body.find("\n━━ ") {
+        Some(end) => &body[..end],
+        None => body,
+    }
+}
+
+#[test]
+fn the_detached_demo_shows_launch_end_and_sweep() {
+    for api in ["v1", "v0"] {
+        let ran = ActionTest::new()
+            .arg("demo")
+            .arg("--scenario")
+            .arg("detached")
+            .arg("--api")
+            .arg(api)
+            .run();
+        ran.success();
+        let out = &ran.stdout;
+        let open = section(out, "The comment while the agent works");
+        assert!(open.contains("Still working"), "{api}: {out}");
+        assert!(!Marker::find(open.trim_start()).unwrap().is_final());
+        let outputs = section(out, "The sweep's outputs and step summary");
+        assert!(outputs.contains("swept: 1\n"), "{api}: {outputs}");
+        assert!(outputs.contains("pending: 0\n"), "{api}: {outputs}");
+        let last = section(out, "The comment on issue #1, final");
+        assert!(last.contains("✅ Cursor agent finished"), "{api}: {out}");
+        assert!(Marker::find(last.trim_start()).unwrap().is_final());
+        assert!(
+            out.contains("Reactions on the issue: eyes, rocket"),
+            "{out}"
+        );
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_bad_sweep_window_names_the_input_and_a_prompt_is_ignored() {
+    let s = sims(Api::V1, 40, "done").await;
+    for bad in ["2w", "10s", "400d"] {
+        let ran = sweep(&s, Api::V1)
+            .input("sweep-window", bad)
+            .run_in_process()
+            .await;
+        ran.status(2).stdout_has("`sweep-window`");
+    }
+    assert_eq!(s.github.requests().len(), 0, "nothing is read");
+    let ran = sweep(&s, Api::V1)
+        .input("sweep-window", "1d12h")
+        .input("prompt", "Fix it")
+        .run_in_process()
+        .await;
+    ran.success()
+        .stdout_has("`prompt` is ignored with `sweep: true`");
+    assert_eq!(s.cursor.v1().agents_created(), 0);
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_sweep_runs_on_any_event_without_a_trigger_rule() {
+    for (event, fixture) in [
+        ("pull_request", "pull_request.opened.json"),
+        ("issue_comment", "issue_comment.created.json"),
+        ("issues", "issues.opened.json"),
+    ] {
+        let s = sims(Api::V1, 40, "done").await;
+        detached(&s, Api::V1).run_in_process().await.success();
+        tokio::time::sleep(Duration::from_secs(120)).await;
+        let ran = on(
+            Api::V1,
+            ActionTest::new()
+                .event(event, fixture)
+                .against(&s.cursor_url(), Some(&s.github_url()))
+                .input("sweep", "true")
+                // A trigger rule that would refuse this event does not apply.
+                .input("label", "no-such-label"),
+        )
+        .run_in_process()
+        .await;
+        ran.success();
+        assert_eq!(ran.output("swept"), "1", "{event}: {}", ran.stdout);
+        assert_eq!(
+            s.cursor.v1().agents_created(),
+            1,
+            "{event}: nothing launched"
+        );
+    }
+}
