@@ -142,13 +142,10 @@ pub enum Followup {
 pub enum WatchEvent {
     /// The first status seen and every change; the agent as now known.
     Status(Agent),
-    /// The agent said something (one line, untrusted).
-    Said(String),
-    /// A tool call started or ended (name untrusted).
-    Tool {
-        name: String,
-        completed: bool,
-    },
+    /// What the agent is doing (v1's run stream; untrusted), for the live
+    /// activity. A `Progress(Status)` comes just before the `Status` it
+    /// belongs to.
+    Progress(Progress),
     Heartbeat {
         elapsed: Duration,
         status: String,
@@ -160,6 +157,22 @@ pub enum WatchEvent {
     /// The live view is given up; the agent is read on the poll schedule.
     FallingBack(String),
     Done(WatchEnd),
+}
+
+/// One piece of a run's activity, as the stream told it (all untrusted).
+#[derive(Debug, Clone)]
+pub enum Progress {
+    /// The run's status (its own terms, for the timeline).
+    Status(crate::cursor::v1::RunStatus),
+    /// Assistant text (a delta: concatenate).
+    Said(String),
+    /// A tool call started or completed.
+    Tool {
+        call_id: String,
+        name: String,
+        completed: bool,
+        args: Option<serde_json::Value>,
+    },
 }
 
 /// How watching ended.
@@ -366,6 +379,42 @@ impl AgentApi {
             AgentApi::V0(a) => a.conversation_summary(id, deadline).await,
             AgentApi::V1(_) => None,
         }
+    }
+
+    /// The run's token usage (and cost, when told), read after it ended;
+    /// `None` when unknown (v0 has none). Never longer than
+    /// [`crate::report::usage::USAGE_BUDGET`] plus one read.
+    pub async fn usage(&self, id: &str) -> Option<crate::report::usage::UsageReport> {
+        match self {
+            AgentApi::V0(_) => None,
+            AgentApi::V1(a) => a.usage(id).await,
+        }
+    }
+
+    /// Lists agent `id`'s artifacts and, with `download_dir`, downloads
+    /// them under `workspace` (see [`crate::artifacts::gather`]).
+    pub async fn artifacts(
+        &self,
+        id: &str,
+        workspace: &std::path::Path,
+        download_dir: Option<&str>,
+        github_host: &str,
+    ) -> crate::artifacts::Gathered {
+        let (api, http, clock) = match self {
+            AgentApi::V0(a) => (a.artifact_api(), a.http(), a.clock()),
+            AgentApi::V1(a) => (a.artifact_api(), a.http(), a.clock()),
+        };
+        crate::artifacts::gather(
+            api,
+            http,
+            id,
+            workspace,
+            download_dir,
+            None,
+            github_host,
+            clock,
+        )
+        .await
     }
 
     /// One attempt series at stopping agent `id` before `deadline` (not

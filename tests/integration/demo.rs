@@ -131,7 +131,7 @@ fn the_default_demo_launches_a_v1_agent_and_follows_its_stream() {
     for line in [
         "(API v1)",
         "Agent id: bc-",
-        "tool run_terminal_cmd started",
+        "tool: Ran cargo test (running)",
         "agent: Fixed the failing test and opened a pull request.",
         "RUNNING → FINISHED",
     ] {
