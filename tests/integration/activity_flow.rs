@@ -377,3 +377,33 @@ async fn the_launch_cap_skips_exactly_at_the_cap_through_the_flow() {
     ran.success();
     assert_eq!(s.cursor.v1().agents_created(), 3);
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_cancel_while_usage_or_artifacts_are_read_ends_within_five_seconds() {
+    // The run ends at 33 s; usage is re-read while the cost lags (33–43 s),
+    // then the (v1) artifact list waits 5 s when empty. A signal at any of
+    // those moments ends the step within 5 s, with the final comment.
+    for at in [34u64, 36, 40, 44, 47] {
+        let s = sims(V1Scenario {
+            cost_lag: Duration::from_secs(600),
+            end_error: true,
+            ..V1Scenario::lasting(3, 30)
+        })
+        .await;
+        let began = tokio::time::Instant::now();
+        let ran = labeled(&s)
+            .run_in_process_with(cancel_after(Some(at), "SIGTERM"))
+            .await;
+        let after = began.elapsed().saturating_sub(Duration::from_secs(at));
+        assert!(
+            after <= Duration::from_secs(5),
+            "at {at}s: ended {after:?} after"
+        );
+        let last = comment_writes(&s).pop().unwrap().1;
+        assert!(
+            !last.contains("starting") && !last.contains("working"),
+            "at {at}s: {last}"
+        );
+        assert_eq!(ran.output("status"), "ERROR", "at {at}s");
+    }
+}
