@@ -39,8 +39,83 @@ pub const SCENARIOS: &[&str] = &[
 /// The scenarios the v1 demo offers.
 pub const V1_SCENARIOS: &[&str] = &["finished", "error", "hostile-summary"];
 
+/// What the demo's agent does while it runs (seconds after RUNNING), so
+/// the comment shows its activity changing.
+fn demo_activity() -> Vec<(std::time::Duration, String, serde_json::Value)> {
+    use serde_json::json;
+    let said = |at: u64, text: &str| {
+        (
+            std::time::Duration::from_secs(at),
+            "assistant".to_string(),
+            json!({ "text": text }),
+        )
+    };
+    let tool = |at: u64, id: &str, name: &str, args: serde_json::Value, done: bool| {
+        (
+            std::time::Duration::from_secs(at),
+            "tool_call".to_string(),
+            json!({"callId": id, "name": name, "status": if done { "completed" } else { "running" }, "args": args}),
+        )
+    };
+    vec![
+        said(
+            3,
+            "I'll start by reading the README and the failing test.\n",
+        ),
+        tool(
+            5,
+            "d1",
+            "read_file",
+            json!({"target_file": "README.md"}),
+            false,
+        ),
+        tool(
+            6,
+            "d1",
+            "read_file",
+            json!({"target_file": "README.md"}),
+            true,
+        ),
+        tool(14, "d2", "grep_search", json!({"query": "commmit"}), false),
+        tool(15, "d2", "grep_search", json!({"query": "commmit"}), true),
+        said(30, "Found the typo in two places; fixing them.\n"),
+        tool(
+            35,
+            "d3",
+            "edit_file",
+            json!({"target_file": "README.md"}),
+            false,
+        ),
+        tool(
+            40,
+            "d3",
+            "edit_file",
+            json!({"target_file": "README.md"}),
+            true,
+        ),
+        tool(
+            60,
+            "d4",
+            "run_terminal_cmd",
+            json!({"command": "cargo test"}),
+            false,
+        ),
+        tool(
+            90,
+            "d4",
+            "run_terminal_cmd",
+            json!({"command": "cargo test"}),
+            true,
+        ),
+        said(100, "Tests pass. Opening a pull request.\n"),
+    ]
+}
+
 fn v1_scenario(name: &str) -> Option<V1Scenario> {
-    let base = V1Scenario::lasting(20, 150);
+    let base = V1Scenario {
+        script: demo_activity(),
+        ..V1Scenario::lasting(20, 150)
+    };
     Some(match name {
         "finished" => base,
         "error" => V1Scenario {
@@ -246,6 +321,45 @@ pub fn demo(scenario_name: &str, v0: bool, bold: bool) -> anyhow::Result<u8> {
                 .unwrap_or_default()
                 .trim_end(),
         );
+        heading("The comment as it changed (each write)", bold);
+        let started_ms = sims.github.requests().first().map_or(0, |r| r.at_ms);
+        let writes: Vec<(u64, String)> = sims
+            .github
+            .requests()
+            .into_iter()
+            .filter(|r| {
+                r.status / 100 == 2
+                    && ((r.method == "POST" && r.path.ends_with("/issues/1/comments"))
+                        || (matches!(r.method.as_str(), "POST" | "PATCH")
+                            && r.path.contains("/issues/comments/")
+                            && !r.path.ends_with("/reactions")))
+            })
+            .filter_map(|r| {
+                let v: serde_json::Value = serde_json::from_str(&r.body).ok()?;
+                Some((r.at_ms, v["body"].as_str()?.to_string()))
+            })
+            .collect();
+        for (n, (at, body)) in writes.iter().enumerate() {
+            let kind = if n == 0 { "posted" } else { "edited" };
+            show(&format!(
+                "#{} {kind} at +{}s (simulated):",
+                n + 1,
+                at.saturating_sub(started_ms) / 1000
+            ));
+            // The heading, the status and the activity: what changes.
+            for line in body.lines().filter(|l| {
+                l.starts_with("### ")
+                    || l.starts_with("> ")
+                    || l.starts_with("- ")
+                    || l.contains("status `")
+            }) {
+                let line = match line.find(" · status `") {
+                    Some(i) => &line[i + 3..],
+                    None => line,
+                };
+                show(&format!("    {line}"));
+            }
+        }
         heading("The comment on issue #1", bold);
         let comments = sims.github.comments("Codertocat/Hello-World", 1);
         match comments.last() {

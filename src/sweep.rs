@@ -243,6 +243,23 @@ pub async fn run(
                     }
                 };
                 r.agent = Some(agent);
+                // The run URL names the GitHub host the artifact list links to.
+                r.run_url = run_url(ctx, &cand.marker);
+                // The same usage and artifacts a waiting run reports.
+                let after = api
+                    .after_run(
+                        &id,
+                        &ctx.workspace,
+                        inputs.download_artifacts.as_deref(),
+                        r.github_host(),
+                        &rt.cancel,
+                    )
+                    .await;
+                for w in &after.warnings {
+                    console.warning(w);
+                }
+                r.usage = after.usage;
+                r.artifacts = after.artifacts;
                 r
             }
             Err(Failure::Failed(e)) if gone(&e) => {

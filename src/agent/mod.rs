@@ -19,6 +19,20 @@ use crate::runner::Console;
 use std::fmt;
 use std::time::Duration;
 
+/// Usage is read within this (its own reads take at most ~10 s).
+const USAGE_BUDGET: Duration = Duration::from_secs(20);
+/// Listing and downloading the artifacts may take at most this long.
+const ARTIFACTS_BUDGET: Duration = Duration::from_secs(120);
+
+/// What [`AgentApi::after_run`] found.
+#[derive(Debug, Default)]
+pub struct AfterRun {
+    pub usage: Option<crate::report::usage::UsageReport>,
+    pub artifacts: Option<crate::report::ArtifactsShown>,
+    /// For the log.
+    pub warnings: Vec<String>,
+}
+
 /// A failed Cursor call, of either version.
 #[derive(Debug, Clone)]
 pub enum ApiError {
@@ -142,13 +156,10 @@ pub enum Followup {
 pub enum WatchEvent {
     /// The first status seen and every change; the agent as now known.
     Status(Agent),
-    /// The agent said something (one line, untrusted).
-    Said(String),
-    /// A tool call started or ended (name untrusted).
-    Tool {
-        name: String,
-        completed: bool,
-    },
+    /// What the agent is doing (v1's run stream; untrusted), for the live
+    /// activity. A `Progress(Status)` comes just before the `Status` it
+    /// belongs to.
+    Progress(Progress),
     Heartbeat {
         elapsed: Duration,
         status: String,
@@ -160,6 +171,22 @@ pub enum WatchEvent {
     /// The live view is given up; the agent is read on the poll schedule.
     FallingBack(String),
     Done(WatchEnd),
+}
+
+/// One piece of a run's activity, as the stream told it (all untrusted).
+#[derive(Debug, Clone)]
+pub enum Progress {
+    /// The run's status (its own terms, for the timeline).
+    Status(crate::cursor::v1::RunStatus),
+    /// Assistant text (a delta: concatenate).
+    Said(String),
+    /// A tool call started or completed.
+    Tool {
+        call_id: String,
+        name: String,
+        completed: bool,
+        args: Option<serde_json::Value>,
+    },
 }
 
 /// How watching ended.
@@ -384,6 +411,91 @@ impl AgentApi {
             AgentApi::V0(_) => None,
             AgentApi::V1(a) => a.archive_if_done(id, deadline).await,
         }
+    }
+
+    /// What a waiting run and a sweep both report after a run ended: its
+    /// usage and its artifacts, each within a small budget and given up at
+    /// once on `cancel`. Problems are warnings; the outcome stays the run's.
+    pub async fn after_run(
+        &self,
+        id: &str,
+        workspace: &std::path::Path,
+        download_dir: Option<&str>,
+        github_host: &str,
+        cancel: &Cancel,
+    ) -> AfterRun {
+        let clock = match self {
+            AgentApi::V0(a) => a.clock(),
+            AgentApi::V1(a) => a.clock(),
+        };
+        let usage = tokio::select! {
+            u = clock.timeout(USAGE_BUDGET, self.usage(id)) => u.ok().flatten(),
+            _ = cancel.cancelled() => None,
+        };
+        let mut warnings = Vec::new();
+        let gathered = tokio::select! {
+            g = clock.timeout(
+                ARTIFACTS_BUDGET,
+                self.artifacts(id, workspace, download_dir, github_host),
+            ) => g.ok(),
+            _ = cancel.cancelled() => None,
+        };
+        let artifacts = match gathered {
+            Some(g) => {
+                warnings.extend(g.warnings);
+                g.shown
+            }
+            None => {
+                if !cancel.is_cancelled() {
+                    warnings.push(format!(
+                        "Gathering the agent's artifacts took longer than {}; they are not reported.",
+                        crate::report::human_duration(ARTIFACTS_BUDGET)
+                    ));
+                }
+                None
+            }
+        };
+        AfterRun {
+            usage,
+            artifacts,
+            warnings,
+        }
+    }
+
+    /// The run's token usage (and cost, when told), read after it ended;
+    /// `None` when unknown (v0 has none). Never longer than
+    /// [`crate::report::usage::USAGE_BUDGET`] plus one read.
+    pub async fn usage(&self, id: &str) -> Option<crate::report::usage::UsageReport> {
+        match self {
+            AgentApi::V0(_) => None,
+            AgentApi::V1(a) => a.usage(id).await,
+        }
+    }
+
+    /// Lists agent `id`'s artifacts and, with `download_dir`, downloads
+    /// them under `workspace` (see [`crate::artifacts::gather`]).
+    pub async fn artifacts(
+        &self,
+        id: &str,
+        workspace: &std::path::Path,
+        download_dir: Option<&str>,
+        github_host: &str,
+    ) -> crate::artifacts::Gathered {
+        let (api, http, clock) = match self {
+            AgentApi::V0(a) => (a.artifact_api(), a.http(), a.clock()),
+            AgentApi::V1(a) => (a.artifact_api(), a.http(), a.clock()),
+        };
+        crate::artifacts::gather(
+            api,
+            http,
+            id,
+            workspace,
+            download_dir,
+            None,
+            github_host,
+            clock,
+        )
+        .await
     }
 
     /// One attempt series at stopping agent `id` before `deadline` (not

@@ -19,6 +19,8 @@ use std::time::Duration;
 #[derive(Clone)]
 pub struct V0 {
     cursor: CursorClient,
+    /// For artifact downloads (presigned URLs, no Cursor credentials).
+    http: reqwest::Client,
     clock: Clock,
     cancel: Cancel,
     repository: String,
@@ -54,6 +56,7 @@ impl V0 {
         let inputs = setup.inputs;
         Self {
             cursor,
+            http: setup.http.clone(),
             clock: setup.clock,
             cancel: setup.cancel,
             repository: setup.plan.repository.clone(),
@@ -73,6 +76,18 @@ impl V0 {
             run_attempt: setup.ctx.run_attempt,
             schedule: PollSchedule::new(inputs.poll_interval, inputs.max_poll_interval),
         }
+    }
+
+    pub fn artifact_api(&self) -> crate::artifacts::ArtifactApi<'_> {
+        crate::artifacts::ArtifactApi::V0(&self.cursor)
+    }
+
+    pub fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
+    pub fn clock(&self) -> Clock {
+        self.clock
     }
 
     pub fn planned_branch(&self) -> Option<String> {

@@ -4,7 +4,7 @@
 //! the run's stream ([`crate::wait::stream`]), a follow-up is a new run,
 //! stopping is cancelling the run and reading it back.
 
-use super::{ApiError, Failure, Followup, LaunchError, Setup, WatchEnd, WatchEvent};
+use super::{ApiError, Failure, Followup, LaunchError, Progress, Setup, WatchEnd, WatchEvent};
 use crate::cancel::Cancel;
 use crate::clock::{Clock, Moment};
 use crate::context::Event;
@@ -30,6 +30,8 @@ const MAX_CREATES: u32 = 4;
 #[derive(Clone)]
 pub struct V1 {
     client: V1Client,
+    /// For artifact downloads (presigned URLs, no Cursor credentials).
+    http: reqwest::Client,
     clock: Clock,
     cancel: Cancel,
     repository: String,
@@ -187,6 +189,7 @@ impl V1 {
         let request = create_request(setup.plan, setup.inputs, setup.ctx);
         Self {
             client,
+            http: setup.http.clone(),
             clock: setup.clock,
             cancel: setup.cancel,
             repository: setup.plan.repository.clone(),
@@ -201,6 +204,23 @@ impl V1 {
 
     pub fn run_id(&self) -> Option<String> {
         self.run.clone()
+    }
+
+    pub fn artifact_api(&self) -> crate::artifacts::ArtifactApi<'_> {
+        crate::artifacts::ArtifactApi::V1(&self.client)
+    }
+
+    pub fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
+    pub fn clock(&self) -> Clock {
+        self.clock
+    }
+
+    /// The followed run's usage (see [`crate::report::usage::read_usage`]).
+    pub async fn usage(&self, id: &str) -> Option<crate::report::usage::UsageReport> {
+        crate::report::usage::read_usage(&self.client, id, self.run.as_deref(), self.clock).await
     }
 
     /// Retries an idempotent read on transient errors, for at most `within`.
@@ -672,7 +692,6 @@ impl V1 {
                 self.cancel.clone(),
             ),
             last: agent.clone(),
-            said: String::new(),
             pending: std::collections::VecDeque::new(),
         }
     }
@@ -770,30 +789,10 @@ pub struct V1Watch<'a> {
     client: &'a V1Client,
     clock: Clock,
     last: Agent,
-    /// Assistant text not yet printed (printed by line).
-    said: String,
     pending: std::collections::VecDeque<WatchEvent>,
 }
 
 impl V1Watch<'_> {
-    fn flush(&mut self, all: bool) {
-        while let Some(i) = self.said.find('\n') {
-            let line: String = self.said.drain(..=i).collect();
-            if !line.trim().is_empty() {
-                self.pending
-                    .push_back(WatchEvent::Said(line.trim_end().to_string()));
-            }
-        }
-        if all && !self.said.trim().is_empty() {
-            let line = std::mem::take(&mut self.said);
-            self.pending
-                .push_back(WatchEvent::Said(line.trim().to_string()));
-        }
-        if all {
-            self.said.clear();
-        }
-    }
-
     pub async fn next(&mut self) -> WatchEvent {
         loop {
             if let Some(e) = self.pending.pop_front() {
@@ -801,20 +800,27 @@ impl V1Watch<'_> {
             }
             match self.follower.next().await {
                 StreamEvent::Status(s) => {
-                    self.flush(true);
                     self.last.status = status_of(&s);
+                    self.pending
+                        .push_back(WatchEvent::Progress(Progress::Status(s)));
                     self.pending
                         .push_back(WatchEvent::Status(self.last.clone()));
                 }
                 StreamEvent::Assistant(t) => {
-                    self.said.push_str(&t);
-                    self.flush(false);
+                    return WatchEvent::Progress(Progress::Said(t));
                 }
                 StreamEvent::ToolCall {
-                    name, completed, ..
+                    call_id,
+                    name,
+                    completed,
+                    args,
                 } => {
-                    self.flush(true);
-                    self.pending.push_back(WatchEvent::Tool { name, completed });
+                    return WatchEvent::Progress(Progress::Tool {
+                        call_id,
+                        name,
+                        completed,
+                        args,
+                    });
                 }
                 StreamEvent::Heartbeat { elapsed, status } => {
                     return WatchEvent::Heartbeat {
@@ -836,7 +842,6 @@ impl V1Watch<'_> {
                     ));
                 }
                 StreamEvent::Done(end) => {
-                    self.flush(true);
                     let end = match end {
                         StreamEnd::Ended {
                             mut run,

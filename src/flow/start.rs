@@ -207,6 +207,15 @@ impl Flow<'_> {
             }
         }
 
+        // The budget guardrail: a new launch only (not a reattach or a
+        // follow-up), counted from the action's own trusted markers.
+        if let Some(issue) = self.plan.issue_number {
+            let cap = crate::launch_cap::decide(self.inputs.max_launches_per_issue, existing);
+            if let Some(message) = cap.message(issue) {
+                return Err(self.end(Outcome::Skipped, Some(message)));
+            }
+        }
+
         self.api.print_launch(self.console());
         let console = self.rt.io.console.clone();
         match self.api.launch(&console).await {

@@ -1,9 +1,68 @@
 //! Waiting for the agent, and what the deadline and a cancel do to it.
 
 use super::*;
+use crate::agent::Progress;
+use crate::report::activity::{Activity, Change, EditThrottle};
+
+async fn sleep_until_some(clock: crate::clock::Clock, at: Option<Moment>) {
+    match at {
+        Some(at) => clock.sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
 
 impl Flow<'_> {
     // ---- waiting ----
+
+    /// Edits the working comment with the activity so far.
+    async fn post_activity(
+        &mut self,
+        act: &Activity,
+        throttle: &mut EditThrottle,
+        status: &AgentStatus,
+        deadline: Moment,
+    ) {
+        let clock = self.rt.clock;
+        self.report.activity = act.markdown();
+        let limits = Limits::new(
+            clock,
+            (clock.now() + GITHUB_CALL_BUDGET).min(deadline),
+            Some(self.rt.cancel.clone()),
+        );
+        self.post_comment(
+            Phase::Working {
+                status: Some(status.clone()),
+            },
+            limits,
+        )
+        .await;
+        throttle.edited(clock.now());
+    }
+
+    /// After the run ended: its usage and artifacts (see
+    /// [`AgentApi::after_run`]); the final comment comes first on a cancel.
+    async fn after_run(&mut self, id: &str) {
+        let host = self.report.github_host().to_string();
+        let after = self
+            .api
+            .clone()
+            .after_run(
+                id,
+                &self.ctx.workspace,
+                self.inputs.download_artifacts.as_deref(),
+                &host,
+                &self.rt.cancel,
+            )
+            .await;
+        if let Some(u) = &after.usage {
+            self.console().info(&format!("Usage: {}", u.line()));
+        }
+        for w in &after.warnings {
+            self.console().warning(w);
+        }
+        self.report.usage = after.usage;
+        self.report.artifacts = after.artifacts;
+    }
 
     pub(super) async fn wait(&mut self, agent: &Agent, started: Moment) -> RunReport {
         let clock = self.rt.clock;
@@ -18,10 +77,37 @@ impl Flow<'_> {
         let api = self.api.clone();
         let mut watch = api.watch(agent, started, deadline);
         let mut last_status = agent.status.clone();
+        // The live activity (v1's stream): accumulated here, edited into the
+        // comment at most every `EDIT_EVERY` (at once on a status change).
+        let mut act = Activity::new();
+        let mut throttle = EditThrottle::new();
         let end = loop {
+            // The watch's future is never dropped unfinished: a held-back
+            // edit falls due while it waits, and is made meanwhile.
+            let event = {
+                // Boxed: the flow's future stays small (tests run it on small stacks).
+                let mut next = Box::pin(watch.next());
+                loop {
+                    let due = throttle.due_at();
+                    tokio::select! {
+                        biased;
+                        e = &mut next => break e,
+                        _ = sleep_until_some(clock, due) => {
+                            if throttle.poll(clock.now()) {
+                                Box::pin(self.post_activity(&act, &mut throttle, &last_status, deadline))
+                                    .await;
+                            }
+                        }
+                    }
+                }
+            };
             let elapsed = human_duration(clock.now().saturating_since(started));
-            match watch.next().await {
+            match event {
                 WatchEvent::Status(a) => {
+                    // What the agent said before the change is told before it.
+                    for line in act.take_log_lines(true) {
+                        console.info(&format!("[{elapsed}] {line}"));
+                    }
                     if !a.status.is_known() {
                         console.warning(&format!(
                             "The agent reports a status this action does not know ({}); waiting on as if it were running.",
@@ -35,29 +121,32 @@ impl Flow<'_> {
                         console.info(&format!("[{elapsed}] {}", a.status));
                     }
                     self.report.agent = Some(a.clone());
-                    let limits = Limits::new(
-                        clock,
-                        (clock.now() + GITHUB_CALL_BUDGET).min(deadline),
-                        Some(self.rt.cancel.clone()),
-                    );
-                    self.post_comment(
-                        Phase::Working {
-                            status: Some(a.status),
-                        },
-                        limits,
-                    )
-                    .await;
+                    // A status change is edited at once, with the activity so far.
+                    Box::pin(self.post_activity(&act, &mut throttle, &last_status, deadline)).await;
                 }
-                // The agent's words and tools are untrusted: one neutralized line each.
-                WatchEvent::Said(line) => console.info(&format!(
-                    "[{elapsed}] agent: {}",
-                    crate::cursor::one_line(&line, 300)
-                )),
-                WatchEvent::Tool { name, completed } => console.info(&format!(
-                    "[{elapsed}] tool {} {}",
-                    crate::cursor::one_line(&name, 80),
-                    if completed { "done" } else { "started" }
-                )),
+                // The agent's words and tools are untrusted: the accumulator
+                // neutralizes them (one line each, our own prefix first).
+                WatchEvent::Progress(p) => {
+                    let now = clock.now();
+                    let change = match p {
+                        Progress::Status(s) => act.on_status(s, now),
+                        Progress::Said(t) => act.on_assistant(&t, now),
+                        Progress::Tool {
+                            call_id,
+                            name,
+                            completed,
+                            args,
+                        } => act.on_tool_call(&call_id, &name, completed, args.as_ref(), now),
+                    };
+                    for line in act.take_log_lines(false) {
+                        console.info(&format!("[{elapsed}] {line}"));
+                    }
+                    // A status change is edited by the `Status` that follows.
+                    if change != Change::Status && throttle.offer(now, change) {
+                        Box::pin(self.post_activity(&act, &mut throttle, &last_status, deadline))
+                            .await;
+                    }
+                }
                 WatchEvent::Heartbeat { elapsed, status } => {
                     console.info(&format!("[{}] still {status}", human_duration(elapsed)));
                 }
@@ -69,6 +158,10 @@ impl Flow<'_> {
                 WatchEvent::Done(end) => break end,
             }
         };
+        let elapsed = human_duration(clock.now().saturating_since(started));
+        for line in act.take_log_lines(true) {
+            console.info(&format!("[{elapsed}] {line}"));
+        }
         console.endgroup();
         if let Some(a) = watch.last() {
             self.report.agent = Some(a.clone());
@@ -76,6 +169,7 @@ impl Flow<'_> {
         drop(watch);
         let now = clock.now();
         self.report.duration = Some(now.saturating_since(started));
+        self.report.timeline = act.timeline_markdown(started, Some(now));
         match end {
             WatchEnd::Ended { agent, note } => {
                 let outcome = match agent.status {
@@ -102,6 +196,7 @@ impl Flow<'_> {
                     console.info("Summary:");
                     console.untrusted_block(summary);
                 }
+                Box::pin(self.after_run(&agent.id)).await;
                 self.report.agent = Some(agent);
                 self.end(outcome, None)
             }

@@ -237,7 +237,7 @@ pub const INPUTS: &[InputSpec] = &[
     input(
         "max-launches-per-issue",
         "",
-        "Launch no new agent on an issue or pull request that already has this many agents launched by this action (counted from its comments); skip with a comment and a notice instead. Empty: no cap.",
+        "Launch no new agent on an issue or pull request that already has this many agents launched by this action (counted from its comments, so it needs `comment: true`); skip with a comment and a notice instead. Empty: no cap.",
     ),
 ];
 

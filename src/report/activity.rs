@@ -297,8 +297,8 @@ impl Activity {
         self.message.trim().is_empty() && self.tools.is_empty()
     }
 
-    /// Takes in one event of the stream follower. Its tool calls carry no
-    /// arguments, so they are shown without a target ("Read a file").
+    /// Takes in one event of the stream follower (tool calls with their
+    /// arguments, when the frame has them: "Read `README.md`").
     pub fn observe(&mut self, event: &StreamEvent, at: Moment) -> Change {
         match event {
             StreamEvent::Status(s) => self.on_status(s.clone(), at),
@@ -307,7 +307,8 @@ impl Activity {
                 call_id,
                 name,
                 completed,
-            } => self.on_tool_call(call_id, name, *completed, None, at),
+                args,
+            } => self.on_tool_call(call_id, name, *completed, args.as_ref(), at),
             _ => Change::None,
         }
     }
@@ -704,6 +705,7 @@ mod tests {
                     call_id: "a\nb".into(),
                     name: "run_terminal_cmd".into(),
                     completed: false,
+                    args: Some(serde_json::json!({"command": "cargo test"})),
                 },
                 2,
             ),
@@ -728,7 +730,7 @@ mod tests {
         assert_eq!(a.activity_span(), Some((t(1), t(2))));
         let md = a.markdown().unwrap();
         assert!(
-            md.ends_with("> Reading.\n\n- Ran a command (running)\n"),
+            md.ends_with("> Reading.\n\n- Ran `cargo test` (running)\n"),
             "{md}"
         );
         let tl = a.timeline_markdown(t(0), Some(t(65))).unwrap();

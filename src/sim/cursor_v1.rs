@@ -59,6 +59,9 @@ pub struct V1Scenario {
     pub buffered: bool,
     /// Usage `cost` appears this long after the run ends.
     pub cost_lag: Duration,
+    /// More stream events, each `(after RUNNING, event, data)` (with an id),
+    /// e.g. many or hostile `tool_call`s and `assistant` texts.
+    pub script: Vec<(Duration, String, Value)>,
 }
 
 impl Default for V1Scenario {
@@ -80,6 +83,7 @@ impl Default for V1Scenario {
             cancel_fails: false,
             buffered: false,
             cost_lag: Duration::from_secs(5),
+            script: Vec::new(),
         }
     }
 }
@@ -117,6 +121,8 @@ pub struct V1ScenarioJson {
     pub cancel_fails: Option<bool>,
     pub buffered: Option<bool>,
     pub cost_lag_secs: Option<f64>,
+    /// `[[after_secs, event, data], …]`.
+    pub script: Option<Vec<(f64, String, Value)>>,
 }
 
 fn secs(s: f64) -> Duration {
@@ -149,6 +155,11 @@ impl V1ScenarioJson {
             cancel_fails: self.cancel_fails.unwrap_or(d.cancel_fails),
             buffered: self.buffered.unwrap_or(d.buffered),
             cost_lag: self.cost_lag_secs.map_or(d.cost_lag, secs),
+            script: self.script.map_or(d.script, |v| {
+                v.into_iter()
+                    .map(|(at, e, data)| (secs(at), e, data))
+                    .collect()
+            }),
         }
     }
 }
@@ -542,6 +553,10 @@ impl V1Sim {
             "interaction_update",
             json!({"type": "turn-ended"}),
         );
+        for (after, event, data) in &scenario.script {
+            let at = (running + *after).min(ending);
+            push(&mut events, at, true, event, data.clone());
+        }
         // Heartbeats, except while the silent tool runs.
         if let Some(every) = scenario.heartbeat {
             let mut t = now + every;

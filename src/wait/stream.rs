@@ -146,6 +146,8 @@ pub enum StreamEvent {
         call_id: String,
         name: String,
         completed: bool,
+        /// The call's arguments as sent (untrusted), when the frame has them.
+        args: Option<serde_json::Value>,
     },
     Heartbeat {
         elapsed: Duration,
@@ -676,6 +678,7 @@ impl<'a, S: RunSource> StreamFollower<'a, S> {
                     call_id,
                     name: str_of("name").unwrap_or_default(),
                     completed,
+                    args: data.get("args").filter(|a| !a.is_null()).cloned(),
                 });
             }
             // Twins of the simplified events: only the end-of-turn hint is used.

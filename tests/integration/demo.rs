@@ -131,7 +131,7 @@ fn the_default_demo_launches_a_v1_agent_and_follows_its_stream() {
     for line in [
         "(API v1)",
         "Agent id: bc-",
-        "tool run_terminal_cmd started",
+        "tool: Ran cargo test (running)",
         "agent: Fixed the failing test and opened a pull request.",
         "RUNNING → FINISHED",
     ] {
@@ -146,11 +146,34 @@ fn the_default_demo_launches_a_v1_agent_and_follows_its_stream() {
     ] {
         assert!(outputs.contains(line), "{line:?} in:\n{outputs}");
     }
+    // The comment changed while the agent worked: its activity, as it came.
+    let changes = section(out, "The comment as it changed (each write)");
+    let writes: Vec<&str> = changes.split("\n#").skip(1).collect();
+    assert!(writes.len() >= 5, "{changes}");
+    let first_activity = writes
+        .iter()
+        .position(|w| w.contains("Read `README.md`"))
+        .unwrap_or_else(|| panic!("no activity in:\n{changes}"));
+    let edited = writes
+        .iter()
+        .position(|w| w.contains("Edited `README.md`"))
+        .unwrap_or_else(|| panic!("no edit in:\n{changes}"));
+    assert!(first_activity < edited, "{changes}");
+    assert!(
+        writes[first_activity].contains("> I'll start by reading the README"),
+        "{changes}"
+    );
+    assert!(writes[edited].contains("> Found the typo"), "{changes}");
+    assert!(writes.last().unwrap().contains("finished"), "{changes}");
     let comment = section(out, "The comment on issue #1");
     assert!(
         comment.contains("### ✅ Cursor agent finished"),
         "{comment}"
     );
+    // The usage line, at the end.
+    assert!(comment.contains("**Usage:** "), "{comment}");
+    assert!(comment.contains(" tokens (input "), "{comment}");
+    assert!(!comment.contains("**Activity**"), "{comment}");
     let requests = section(out, "Requests the simulators received");
     assert!(
         requests.contains("Cursor: POST /v1/agents ×1"),

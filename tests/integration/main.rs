@@ -4,6 +4,7 @@
 mod act;
 mod action;
 mod activity;
+mod activity_flow;
 mod artifacts;
 mod attacks;
 mod context;

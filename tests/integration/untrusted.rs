@@ -97,7 +97,7 @@ fn bare_url_not_cursor(text: &str) -> bool {
 
 /// Every problem a reader or GitHub would see in `body`; `links_from_api`
 /// also requires every link to be the agent's (on cursor.com) or the run's.
-fn problems(body: &str, links_from_api: bool) -> Vec<String> {
+pub fn problems(body: &str, links_from_api: bool) -> Vec<String> {
     let mut found = Vec::new();
     if body.matches(MARKER_PREFIX.trim_end()).count() != 1 {
         found.push("not exactly one marker".to_string());

@@ -143,7 +143,7 @@ async fn follow_ups_accept_both_answer_shapes_and_reads_keep_unknown_statuses() 
         usage.cost, None,
         "absent cost is not reported yet, not zero"
     );
-    assert_eq!(usage.runs[0].cost.unwrap().charged_cents, 0.0);
+    assert_eq!(usage.runs[0].cost.unwrap().charged_cents, Some(0.0));
 }
 
 #[tokio::test]

@@ -105,7 +105,7 @@ async fn the_default_is_v1_and_the_run_is_followed_to_the_final_comment() {
     // One stream connection followed it, its activity in the log.
     assert_eq!(s.cursor.v1().stream_connects(), vec![None]);
     ran.stdout_has("agent: Fixed the failing test and opened a pull request.")
-        .stdout_has("tool run_terminal_cmd started")
+        .stdout_has("tool: Ran cargo test (running)")
         .stdout_has("RUNNING → FINISHED");
     // The comment ends final, with the summary, and records agent and run.
     let body = final_comment(&s);
@@ -222,7 +222,7 @@ async fn a_dropped_stream_resumes_without_doubling_the_activity() {
         "resumed: {connects:?}"
     );
     assert_eq!(
-        ran.stdout.matches("tool run_terminal_cmd started").count(),
+        ran.stdout.matches("tool: Ran cargo test (running)").count(),
         1,
         "{}",
         ran.stdout

@@ -322,8 +322,10 @@ pub struct Tokens {
 pub struct Cost {
     #[serde(default)]
     pub raw_cost_cents: f64,
-    #[serde(default)]
-    pub charged_cents: f64,
+    /// What was charged; absent when the API does not say (not "included
+    /// in your plan", which is an explicit 0).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub charged_cents: Option<f64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
