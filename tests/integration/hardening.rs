@@ -431,17 +431,12 @@ async fn run(case: Case, secrets: Secrets, debug: bool) -> Row {
         .skip(comments_before)
         .collect();
     let outcome = ran.outputs.get("outcome").cloned().unwrap_or_default();
-    // A fault the run never met proves nothing: every v1 rule is used up,
-    // but those on calls the flow does not make yet (usage, artifacts).
+    // A fault the run never met proves nothing: every v1 rule is used up.
     let unmet: Vec<String> = s
         .cursor
         .pending_faults()
         .into_iter()
-        .filter(|r| {
-            r.path.starts_with("/v1/")
-                && !r.path.ends_with("/usage")
-                && !r.path.ends_with("/artifacts")
-        })
+        .filter(|r| r.path.starts_with("/v1/"))
         // Untouched: as many uses left as it was given (a signal may cut a
         // run short before a second use).
         .filter(|r| {
