@@ -251,6 +251,7 @@ pub async fn run(
                         &id,
                         &ctx.workspace,
                         inputs.download_artifacts.as_deref(),
+                        inputs.artifacts_url.as_deref(),
                         r.github_host(),
                         &rt.cancel,
                     )

@@ -421,6 +421,7 @@ impl AgentApi {
         id: &str,
         workspace: &std::path::Path,
         download_dir: Option<&str>,
+        upload_url: Option<&str>,
         github_host: &str,
         cancel: &Cancel,
     ) -> AfterRun {
@@ -436,7 +437,7 @@ impl AgentApi {
         let gathered = tokio::select! {
             g = clock.timeout(
                 ARTIFACTS_BUDGET,
-                self.artifacts(id, workspace, download_dir, github_host),
+                self.artifacts(id, workspace, download_dir, upload_url, github_host),
             ) => g.ok(),
             _ = cancel.cancelled() => None,
         };
@@ -479,6 +480,7 @@ impl AgentApi {
         id: &str,
         workspace: &std::path::Path,
         download_dir: Option<&str>,
+        upload_url: Option<&str>,
         github_host: &str,
     ) -> crate::artifacts::Gathered {
         let (api, http, clock) = match self {
@@ -491,7 +493,7 @@ impl AgentApi {
             id,
             workspace,
             download_dir,
-            None,
+            upload_url,
             github_host,
             clock,
         )

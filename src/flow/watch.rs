@@ -50,6 +50,7 @@ impl Flow<'_> {
                 id,
                 &self.ctx.workspace,
                 self.inputs.download_artifacts.as_deref(),
+                self.inputs.artifacts_url.as_deref(),
                 &host,
                 &self.rt.cancel,
             )

@@ -265,6 +265,8 @@ pub struct Inputs {
     /// `download-artifacts`: a directory relative to the workspace (checked
     /// to stay inside it; `/`-separated, no `.` or `..`).
     pub download_artifacts: Option<String>,
+    /// `artifacts-url`: where the workflow uploads them, for the comment.
+    pub artifacts_url: Option<String>,
     /// `max-launches-per-issue`: no new agent on an issue that already has
     /// this many (`None`: off).
     pub max_launches_per_issue: Option<std::num::NonZeroU32>,
@@ -580,6 +582,7 @@ impl Inputs {
             parse::bounded_duration(v, Duration::from_secs(60), MAX_SWEEP_WINDOW)
         });
         let download_artifacts = c.opt("download-artifacts", artifacts_dir);
+        let artifacts_url = c.opt("artifacts-url", artifacts_url);
         let max_launches_per_issue = c.opt("max-launches-per-issue", |v| {
             v.trim()
                 .parse::<std::num::NonZeroU32>()
@@ -638,6 +641,7 @@ impl Inputs {
             sweep,
             sweep_window,
             download_artifacts,
+            artifacts_url,
             max_launches_per_issue,
             warnings: prompt_size_warning(raw.get("prompt")).into_iter().collect(),
         })
@@ -756,6 +760,17 @@ fn describe_path(value: &str, workspace: &Path) -> String {
 /// `download-artifacts`: a relative directory that stays inside the
 /// workspace, normalized (`./a//b/` → `a/b`). Links are checked when it is
 /// created (`artifacts::prepare_dir`).
+/// `artifacts-url`: an http(s) URL on one line.
+fn artifacts_url(value: &str) -> Result<String, String> {
+    let v = value.trim();
+    match url::Url::parse(v) {
+        Ok(u) if matches!(u.scheme(), "https" | "http") && !v.contains(['\n', '\r']) => {
+            Ok(v.to_string())
+        }
+        _ => Err("is not an http(s) URL; use e.g. the run's artifacts page, `${{ github.server_url }}/${{ github.repository }}/actions/runs/${{ github.run_id }}#artifacts`".into()),
+    }
+}
+
 fn artifacts_dir(value: &str) -> Result<String, String> {
     let v = value.trim();
     let advice = "use a directory relative to the workspace, such as `cursor-artifacts`";

@@ -235,6 +235,11 @@ pub const INPUTS: &[InputSpec] = &[
         "When the run has ended, download the agent's artifacts (screenshots, recordings, logs) into this directory, relative to the workspace and inside it (size-capped, paths sanitized); empty lists them in the comment only.",
     ),
     input(
+        "artifacts-url",
+        "",
+        "Where the workflow uploads the downloaded artifacts, named (and linked, when on this GitHub server) in the final comment: e.g. the run's artifacts page, `${{ github.server_url }}/${{ github.repository }}/actions/runs/${{ github.run_id }}#artifacts`, for a later `actions/upload-artifact` step. An http(s) URL.",
+    ),
+    input(
         "max-launches-per-issue",
         "",
         "Launch no new agent on an issue or pull request that already has this many agents launched by this action (counted from its comments, so it needs `comment: true`); skip with a comment and a notice instead. Empty: no cap.",

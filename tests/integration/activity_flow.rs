@@ -407,3 +407,34 @@ async fn a_cancel_while_usage_or_artifacts_are_read_ends_within_five_seconds() {
         assert_eq!(ran.output("status"), "ERROR", "at {at}s");
     }
 }
+
+#[tokio::test(start_paused = true)]
+async fn the_final_comment_says_where_the_workflow_uploads_the_artifacts() {
+    let page = "https://github.com/Codertocat/Hello-World/actions/runs/1234567890#artifacts";
+    for (url, linked) in [(page, true), ("https://example.com/elsewhere", false)] {
+        let s = sims(V1Scenario::lasting(2, 5)).await;
+        let ran = labeled(&s)
+            .input("download-artifacts", "out")
+            .input("artifacts-url", url)
+            .run_in_process()
+            .await;
+        ran.success();
+        let last = comment_writes(&s).pop().unwrap().1;
+        let said = if linked {
+            format!("Uploaded with the workflow run: [artifacts]({url})")
+        } else {
+            // Not this GitHub server: named, never a link.
+            format!("Uploaded with the workflow run: `{url}`")
+        };
+        assert!(last.contains(&said), "{url}:\n{last}");
+    }
+    // Anything but an http(s) URL is refused, naming the input.
+    let s = sims(V1Scenario::lasting(2, 5)).await;
+    let ran = labeled(&s)
+        .input("artifacts-url", "javascript:alert(1)")
+        .run_in_process()
+        .await;
+    ran.status(2);
+    assert!(ran.commands("error")[0].contains("`artifacts-url`"));
+    assert!(s.cursor.requests().is_empty());
+}
