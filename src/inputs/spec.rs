@@ -237,7 +237,7 @@ pub const INPUTS: &[InputSpec] = &[
     input(
         "artifacts-url",
         "",
-        "Where the workflow uploads the downloaded artifacts, named (and linked, when on this GitHub server) in the final comment: e.g. the run's artifacts page, `${{ github.server_url }}/${{ github.repository }}/actions/runs/${{ github.run_id }}#artifacts`, for a later `actions/upload-artifact` step. An http(s) URL.",
+        "Where the workflow uploads the downloaded artifacts, named (and linked, when on this GitHub server) in the final comment: e.g. the run's artifacts page (`<server>/<owner>/<repo>/actions/runs/<run id>#artifacts`, built from `github.server_url`, `github.repository` and `github.run_id`), for a later `actions/upload-artifact` step. An http(s) URL.",
     ),
     input(
         "max-launches-per-issue",
