@@ -143,23 +143,17 @@ async fn same_prompt(
 /// with the moment this launch began.
 const CLOCK_SKEW: Duration = Duration::from_secs(300);
 
-/// `YYYY-MM-DDTHH:MM:SS`, the part of an ISO 8601 UTC time that orders
-/// the same as a string.
-fn iso_seconds(t: SystemTime) -> String {
-    crate::sim::time::iso8601(t)[..19].to_string()
-}
-
 /// Whether an agent listed for our pull request could be this launch's:
-/// created since `not_before` (or undated) and started with our prompt.
+/// created since `not_before` (epoch seconds; an undated or unreadable
+/// `createdAt` does not rule it out) and started with our prompt.
 async fn is_our_pr_agent(
     cursor: &CursorClient,
     agent: &Agent,
     request: &LaunchRequest,
-    not_before: &str,
+    not_before: u64,
 ) -> Result<bool, CursorError> {
-    let created = agent.created_at.as_deref().unwrap_or("");
-    // `get`: odd (non-ASCII) text from the API must not panic here.
-    if created.get(..19).is_some_and(|c| c < not_before) {
+    let created = agent.created_at.as_deref().and_then(parse_rfc3339);
+    if created.is_some_and(|c| c < not_before) {
         return Ok(false);
     }
     same_prompt(cursor, agent, request).await
@@ -173,14 +167,16 @@ async fn find_pr_agent(
     pr_url: &str,
     began: SystemTime,
 ) -> Result<Option<Agent>, CursorError> {
-    let not_before = iso_seconds(began - CLOCK_SKEW);
+    let not_before = (began - CLOCK_SKEW)
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
     let mut page_cursor: Option<String> = None;
     for _ in 0..LOOKUP_PAGES {
         let page = cursor
             .list_agents(Some(100), page_cursor.as_deref(), Some(pr_url))
             .await?;
         for agent in &page.agents {
-            if is_our_pr_agent(cursor, agent, request, &not_before).await? {
+            if is_our_pr_agent(cursor, agent, request, not_before).await? {
                 return Ok(Some(agent.clone()));
             }
         }
