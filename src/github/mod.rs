@@ -385,9 +385,226 @@ impl GitHubClient {
     }
 }
 
+// ---- pull requests and branches ----
+
+/// Whether a pull request is open.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PullState {
+    Open,
+    Closed,
+}
+
+/// A pull request, as the listing and the single read give it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PullRequest {
+    pub number: u64,
+    pub html_url: String,
+    pub state: PullState,
+    pub merged: bool,
+    pub head_ref: String,
+    pub head_sha: String,
+    /// `owner/repo` of the head (None when the fork is deleted).
+    pub head_repo: Option<String>,
+    pub base_ref: String,
+    pub author: String,
+    pub author_is_bot: bool,
+    pub created_at: Option<String>,
+}
+
+/// How a head compares with a base (GitHub's compare API).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Comparison {
+    /// `ahead`, `behind`, `diverged` or `identical`.
+    pub status: String,
+    pub ahead_by: u64,
+    pub behind_by: u64,
+}
+
+/// The fields of a pull request we read; every one may be missing (a
+/// proxy or an older GHES), and nothing else is looked at.
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+struct PullJson {
+    number: u64,
+    html_url: Option<String>,
+    state: Option<String>,
+    /// In single reads only.
+    merged: Option<bool>,
+    /// In listings too.
+    merged_at: Option<String>,
+    head: Option<RefJson>,
+    base: Option<RefJson>,
+    user: Option<UserJson>,
+    created_at: Option<String>,
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+struct RefJson {
+    #[serde(rename = "ref")]
+    name: Option<String>,
+    sha: Option<String>,
+    repo: Option<RepoJson>,
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+struct RepoJson {
+    full_name: Option<String>,
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+struct UserJson {
+    login: Option<String>,
+    #[serde(rename = "type")]
+    kind: Option<String>,
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+struct ComparisonJson {
+    status: Option<String>,
+    ahead_by: Option<u64>,
+    behind_by: Option<u64>,
+}
+
+impl From<PullJson> for PullRequest {
+    fn from(p: PullJson) -> Self {
+        let head = p.head.unwrap_or_default();
+        let base = p.base.unwrap_or_default();
+        let user = p.user.unwrap_or_default();
+        let author = user.login.unwrap_or_default();
+        PullRequest {
+            number: p.number,
+            html_url: p.html_url.unwrap_or_default(),
+            state: match p.state.as_deref() {
+                Some("open") => PullState::Open,
+                _ => PullState::Closed,
+            },
+            merged: p.merged.unwrap_or(false) || p.merged_at.is_some(),
+            head_ref: head.name.unwrap_or_default(),
+            head_sha: head.sha.unwrap_or_default(),
+            head_repo: head.repo.and_then(|r| r.full_name),
+            base_ref: base.name.unwrap_or_default(),
+            author_is_bot: user.kind.as_deref() == Some("Bot") || author.ends_with("[bot]"),
+            author,
+            created_at: p.created_at,
+        }
+    }
+}
+
+/// A branch name as one path segment: everything but unreserved characters
+/// percent-encoded (`cursor/x` → `cursor%2Fx`), as GitHub's clients send it.
+fn path_segment(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    for b in name.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+impl GitHubClient {
+    /// One page: GET /repos/{o}/{r}/pulls?state=open&sort=created&direction=desc&per_page={per_page}
+    pub async fn list_open_pulls(&self, per_page: u8) -> Result<Vec<PullRequest>, GitHubError> {
+        let route = format!(
+            "/repos/{}/pulls?state=open&sort=created&direction=desc&per_page={}",
+            self.repo,
+            per_page.clamp(1, 100)
+        );
+        let items: Vec<PullJson> = self.timed(self.octo.get(route, None::<&()>)).await?;
+        Ok(items.into_iter().map(PullRequest::from).collect())
+    }
+
+    /// GET /repos/{o}/{r}/pulls/{n}
+    pub async fn get_pull(&self, number: u64) -> Result<PullRequest, GitHubError> {
+        let route = format!("/repos/{}/pulls/{number}", self.repo);
+        let p: PullJson = self.timed(self.octo.get(route, None::<&()>)).await?;
+        Ok(p.into())
+    }
+
+    /// GET /repos/{o}/{r}/compare/{base}...{head} (branch names URL-encoded
+    /// as GitHub expects; a missing branch is a 404 error)
+    pub async fn compare(&self, base: &str, head: &str) -> Result<Comparison, GitHubError> {
+        let route = format!(
+            "/repos/{}/compare/{}...{}",
+            self.repo,
+            path_segment(base),
+            path_segment(head)
+        );
+        let c: ComparisonJson = self.timed(self.octo.get(route, None::<&()>)).await?;
+        Ok(Comparison {
+            status: c.status.unwrap_or_default(),
+            ahead_by: c.ahead_by.unwrap_or(0),
+            behind_by: c.behind_by.unwrap_or(0),
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::{issue_of, role_of};
+    use super::{PullJson, PullRequest, PullState, issue_of, path_segment, role_of};
+
+    #[test]
+    fn pull_requests_from_real_shaped_json() {
+        // A listing item: `merged_at`, no `merged`; the fork is deleted.
+        let item: PullJson = serde_json::from_value(json!({
+            "url": "https://api.github.com/repos/o/r/pulls/1347", "id": 1, "number": 1347,
+            "state": "closed", "locked": false, "title": "Docs", "body": null,
+            "html_url": "https://github.com/o/r/pull/1347",
+            "user": {"login": "cursor[bot]", "id": 2, "type": "Bot", "site_admin": false},
+            "created_at": "2011-01-26T19:01:12Z", "closed_at": "2011-01-26T19:01:12Z",
+            "merged_at": "2011-01-26T19:01:12Z", "draft": false, "labels": [], "milestone": null,
+            "head": {"label": "x:cursor/docs-1a2b", "ref": "cursor/docs-1a2b", "sha": "6dcb09b", "user": null, "repo": null},
+            "base": {"label": "o:main", "ref": "main", "sha": "abc", "repo": {"full_name": "o/r"}},
+            "author_association": "NONE", "auto_merge": null
+        }))
+        .unwrap();
+        let pr = PullRequest::from(item);
+        assert_eq!(pr.number, 1347);
+        assert_eq!(pr.state, PullState::Closed);
+        assert!(pr.merged, "merged_at set: merged");
+        assert_eq!(pr.head_ref, "cursor/docs-1a2b");
+        assert_eq!(pr.head_sha, "6dcb09b");
+        assert_eq!(pr.head_repo, None);
+        assert_eq!(pr.base_ref, "main");
+        assert!(pr.author_is_bot);
+        assert_eq!(pr.created_at.as_deref(), Some("2011-01-26T19:01:12Z"));
+        // A single read: `merged: false`, `merged_at: null`, a person.
+        let open: PullJson = serde_json::from_value(json!({
+            "number": 2, "state": "open", "merged": false, "merged_at": null,
+            "html_url": "https://github.com/o/r/pull/2",
+            "user": {"login": "octocat", "type": "User"},
+            "head": {"ref": "feature", "sha": "s", "repo": {"full_name": "fork/r"}},
+            "base": {"ref": "main"}
+        }))
+        .unwrap();
+        let pr = PullRequest::from(open);
+        assert_eq!(pr.state, PullState::Open);
+        assert!(!pr.merged);
+        assert_eq!(pr.head_repo.as_deref(), Some("fork/r"));
+        assert!(!pr.author_is_bot);
+        assert_eq!(pr.created_at, None);
+        // Almost nothing: still a pull request, closed and unmerged.
+        let bare =
+            PullRequest::from(serde_json::from_value::<PullJson>(json!({"number": 3})).unwrap());
+        assert_eq!(
+            (bare.number, bare.state, bare.merged),
+            (3, PullState::Closed, false)
+        );
+    }
+
+    #[test]
+    fn branch_names_are_one_path_segment() {
+        assert_eq!(path_segment("main"), "main");
+        assert_eq!(path_segment("cursor/fix-it-1a2b"), "cursor%2Ffix-it-1a2b");
+        assert_eq!(path_segment("a b#c?d%"), "a%20b%23c%3Fd%25");
+        assert_eq!(path_segment("v1.2_x~y"), "v1.2_x~y");
+    }
 
     #[test]
     fn issue_numbers_from_comment_urls() {

@@ -4,6 +4,7 @@
 //! repository's scenario says. Faults are injected per request.
 
 use super::faults::{FaultRule, take};
+use super::host::{RepoHost, pull_number_of, pull_url, repo_of};
 use super::server::{Handler, Reply, Request};
 use super::time::iso8601_millis;
 use super::{LoggedRequest, log_entry};
@@ -12,7 +13,7 @@ use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 /// How an agent ends.
@@ -64,6 +65,14 @@ pub struct Scenario {
     /// The agent's artifacts. Their presigned URLs lead back to this
     /// simulator (`/_artifacts/…`, no key needed), which serves their bytes.
     pub artifacts: Vec<SimArtifact>,
+    /// Whether a run that finishes changed something. Linked to a
+    /// repository host (`Simulators::link_repos`), a finished run pushes
+    /// `commits` commits to its branch (and opens the PR if asked); without
+    /// changes it pushes nothing and opens no PR (`branchName` is still
+    /// reported, though the branch never exists) and reports no `prUrl`.
+    pub changes: bool,
+    /// Commits a finished run pushes (linked only).
+    pub commits: u32,
 }
 
 /// An artifact the simulator lists and serves.
@@ -112,6 +121,8 @@ impl Default for Scenario {
                 "/opt/cursor/artifacts/screenshot.png",
                 12345,
             )],
+            changes: true,
+            commits: 1,
         }
     }
 }
@@ -132,6 +143,12 @@ impl Scenario {
 
     pub fn summary(mut self, summary: Option<&str>) -> Self {
         self.summary = summary.map(String::from);
+        self
+    }
+
+    /// A run that changes nothing: no push, no pull request.
+    pub fn no_changes(mut self) -> Self {
+        self.changes = false;
         self
     }
 }
@@ -161,6 +178,17 @@ struct SimAgent {
     deleted: bool,
     pr_number: u64,
     key: String,
+    /// Created with a repository host: pushes and pull requests are real
+    /// (on the host) instead of invented.
+    linked: bool,
+    /// `owner/repo` on the host.
+    host_repo: Option<String>,
+    /// On a PR's branch (linked): that PR's head, as the host knows it.
+    pr_head: Option<String>,
+    /// The pull request this agent opened on the host.
+    host_pr_url: Option<String>,
+    /// FINISHED runs already pushed to the host.
+    settled_runs: usize,
 }
 
 impl SimAgent {
@@ -191,7 +219,7 @@ impl SimAgent {
 
     fn branch(&self, now: Moment) -> Option<String> {
         if self.on_pr_branch {
-            return None;
+            return self.pr_head.clone();
         }
         match &self.requested_branch {
             Some(b) => Some(b.clone()),
@@ -201,15 +229,63 @@ impl SimAgent {
     }
 
     fn pr_url(&self, now: Moment) -> Option<String> {
-        if !(self.auto_create_pr && self.has_finished(now)) {
+        if self.linked {
+            if self.on_pr_branch {
+                // Created from that pull request, and pushing to it.
+                return self.source_pr_url.clone();
+            }
+            if let Some(url) = &self.host_pr_url {
+                return Some(url.clone());
+            }
+        }
+        if !(self.auto_create_pr && self.has_finished(now) && self.scenario.changes) {
             return None;
         }
         if let Some(pr) = &self.source_pr_url {
             return Some(pr.clone());
         }
+        if self.linked {
+            // The host refused the pull request (nothing to merge).
+            return None;
+        }
         let repo = self.repository.as_deref()?;
         let path = repo.split_once("://").map(|(_, r)| r).unwrap_or(repo);
         Some(format!("https://{path}/pull/{}", self.pr_number))
+    }
+
+    /// Pushes what the agent's finished runs did by `now` to the host.
+    fn settle(&mut self, now: Moment, host: &dyn RepoHost) {
+        if !self.linked || self.deleted {
+            return;
+        }
+        let finished = self
+            .timeline
+            .iter()
+            .filter(|(t, s)| *t <= now && *s == "FINISHED")
+            .count();
+        while self.settled_runs < finished {
+            self.settled_runs += 1;
+            let (Some(repo), true) = (self.host_repo.clone(), self.scenario.changes) else {
+                continue;
+            };
+            let branch = if self.on_pr_branch {
+                match &self.pr_head {
+                    Some(h) => h.clone(),
+                    None => continue,
+                }
+            } else {
+                self.requested_branch
+                    .clone()
+                    .unwrap_or_else(|| self.auto_branch.clone())
+            };
+            host.push(&repo, &branch, self.scenario.commits.max(1));
+            if self.auto_create_pr && self.host_pr_url.is_none() && self.source_pr_url.is_none() {
+                let base = self.git_ref.as_deref().unwrap_or("main");
+                if let Some(n) = host.open_pull(&repo, &branch, base, &self.name) {
+                    self.host_pr_url = Some(pull_url(&host.server_url(), &repo, n));
+                }
+            }
+        }
     }
 }
 
@@ -238,6 +314,9 @@ pub struct CursorSim {
     clock: Clock,
     state: Mutex<State>,
     v1: super::cursor_v1::V1Sim,
+    /// Where agents push (see `Simulators::link_repos`); `None`: they
+    /// invent their PR URLs.
+    host: Mutex<Option<Arc<dyn RepoHost>>>,
 }
 
 fn repo_key(url: &str) -> String {
@@ -300,6 +379,7 @@ impl CursorSim {
         Self {
             clock,
             v1: super::cursor_v1::V1Sim::new(clock),
+            host: Mutex::new(None),
             state: Mutex::new(State {
                 agents: Vec::new(),
                 scenarios: HashMap::new(),
@@ -311,6 +391,34 @@ impl CursorSim {
                 config,
             }),
         }
+    }
+
+    /// Agents launched from now on push to `host` and open their pull
+    /// requests there (v0; the v1 half has its own `set_host`).
+    pub fn set_host(&self, host: Arc<dyn RepoHost>) {
+        *self.host.lock().unwrap() = Some(host);
+    }
+
+    fn host(&self) -> Option<Arc<dyn RepoHost>> {
+        self.host.lock().unwrap().clone()
+    }
+
+    fn settle_locked(&self, state: &mut State) {
+        if let Some(host) = self.host() {
+            let now = self.clock.now();
+            for a in &mut state.agents {
+                a.settle(now, host.as_ref());
+            }
+        }
+    }
+
+    /// Lets agents (v0 and v1) push to their host what they did by now.
+    pub fn settle(&self) {
+        {
+            let mut state = self.state.lock().unwrap();
+            self.settle_locked(&mut state);
+        }
+        self.v1.settle();
     }
 
     /// The v1 API (`/v1/…`), served on the same port.
@@ -362,6 +470,7 @@ impl CursorSim {
 
     /// Agents as the API would show them now.
     pub fn agents(&self) -> Vec<Value> {
+        self.settle();
         let now = self.clock.now();
         let state = self.state.lock().unwrap();
         state.agents.iter().map(|a| Self::render(a, now)).collect()
@@ -847,6 +956,18 @@ impl CursorSim {
         };
         state.next_pr += 1;
         let on_pr_branch = source_pr_url.is_some() && target["autoBranch"] == json!(false);
+        let host = self.host();
+        let host_repo = repository
+            .as_deref()
+            .or(source_pr_url.as_deref())
+            .and_then(repo_of);
+        let pr_head = match (&host, &host_repo, on_pr_branch) {
+            (Some(h), Some(repo), true) => source_pr_url
+                .as_deref()
+                .and_then(pull_number_of)
+                .and_then(|n| h.pull_head(repo, n)),
+            _ => None,
+        };
         let agent = SimAgent {
             id,
             name: title(&prompt),
@@ -868,6 +989,11 @@ impl CursorSim {
             deleted: false,
             pr_number: state.next_pr,
             key: key.to_string(),
+            linked: host.is_some(),
+            host_repo,
+            pr_head,
+            host_pr_url: None,
+            settled_runs: 0,
         };
         let reply = Reply::json(201, &Self::render(&agent, now));
         state.agents.push(agent);
@@ -895,6 +1021,7 @@ impl CursorSim {
     }
 
     fn control(&self, request: &Request) -> Reply {
+        self.settle();
         let body: Value = serde_json::from_slice(&request.body).unwrap_or(Value::Null);
         match (request.method.as_str(), request.path.as_str()) {
             ("GET", "/_sim/requests") => {
@@ -952,6 +1079,7 @@ impl Handler for CursorSim {
             return self.control(&request);
         }
         let mut state = self.state.lock().unwrap();
+        self.settle_locked(&mut state);
         if let Some(rest) = request.path.strip_prefix("/_artifacts/") {
             // A presigned download: no key, like storage; faults apply.
             let normal = Self::artifact_bytes(&state, rest);

@@ -14,6 +14,7 @@
 //! drops mid-run, a stall (bytes stop, connection stays open), `410`, no
 //! `result`, heartbeats or none, silent tool calls, a cancel that fails.
 
+use super::host::{RepoHost, pull_number_of, pull_url, repo_of};
 use super::server::{Reply, Request};
 use super::time::iso8601_millis;
 use crate::clock::{Clock, Moment};
@@ -62,6 +63,12 @@ pub struct V1Scenario {
     /// More stream events, each `(after RUNNING, event, data)` (with an id),
     /// e.g. many or hostile `tool_call`s and `assistant` texts.
     pub script: Vec<(Duration, String, Value)>,
+    /// A finished run changed nothing: linked to a repository host, it
+    /// pushes nothing and opens no PR (`git.branches` still lists the
+    /// agent's branch, without `prUrl`, as the recordings show).
+    pub no_changes: bool,
+    /// Commits a finished run pushes (linked only).
+    pub commits: u32,
 }
 
 impl Default for V1Scenario {
@@ -84,6 +91,8 @@ impl Default for V1Scenario {
             buffered: false,
             cost_lag: Duration::from_secs(5),
             script: Vec::new(),
+            no_changes: false,
+            commits: 1,
         }
     }
 }
@@ -123,6 +132,8 @@ pub struct V1ScenarioJson {
     pub cost_lag_secs: Option<f64>,
     /// `[[after_secs, event, data], …]`.
     pub script: Option<Vec<(f64, String, Value)>>,
+    pub no_changes: Option<bool>,
+    pub commits: Option<u32>,
 }
 
 fn secs(s: f64) -> Duration {
@@ -160,6 +171,8 @@ impl V1ScenarioJson {
                     .map(|(at, e, data)| (secs(at), e, data))
                     .collect()
             }),
+            no_changes: self.no_changes.unwrap_or(d.no_changes),
+            commits: self.commits.unwrap_or(d.commits),
         }
     }
 }
@@ -198,6 +211,8 @@ struct SimRun {
     drops_left: Vec<Duration>,
     stall_left: Option<Duration>,
     unavailable_left: u32,
+    /// Its end was pushed to the host (linked agents).
+    settled: bool,
 }
 
 impl SimRun {
@@ -223,6 +238,14 @@ struct SimAgent {
     archived: bool,
     created_wall: SystemTime,
     runs: Vec<SimRun>,
+    /// Created with a repository host: its branch and PR exist there.
+    linked: bool,
+    /// `owner/repo` on the host.
+    host_repo: Option<String>,
+    /// The base of the PR it opens (`startingRef`, else `main`).
+    base: String,
+    /// Its pull request: the one it works on, or the one it opened.
+    pr_url: Option<String>,
 }
 
 #[derive(Default)]
@@ -236,6 +259,8 @@ struct V1State {
     /// `GET run` limit per key per minute (≈300 observed); 0: none.
     run_reads_per_minute: usize,
     run_reads: std::collections::HashMap<String, Vec<Moment>>,
+    /// Where agents push (`Simulators::link_repos`).
+    host: Option<Arc<dyn RepoHost>>,
 }
 
 /// The v1 half of the Cursor simulator (shares auth, faults and the request
@@ -373,6 +398,47 @@ impl V1Sim {
     /// How runs created from now on behave.
     pub fn set_scenario(&self, scenario: V1Scenario) {
         self.state.lock().unwrap().scenario = scenario;
+    }
+
+    /// Agents created from now on push to `host` and open their pull
+    /// requests there.
+    pub fn set_host(&self, host: Arc<dyn RepoHost>) {
+        self.state.lock().unwrap().host = Some(host);
+    }
+
+    /// Pushes to the host what linked agents' runs did by now.
+    pub fn settle(&self) {
+        let now = self.clock.now();
+        Self::settle_locked(&mut self.state.lock().unwrap(), now);
+    }
+
+    fn settle_locked(state: &mut V1State, now: Moment) {
+        let Some(host) = state.host.clone() else {
+            return;
+        };
+        for agent in state.agents.iter_mut().filter(|a| a.linked) {
+            for i in 0..agent.runs.len() {
+                let run = &mut agent.runs[i];
+                if run.settled || now < run.end {
+                    continue;
+                }
+                run.settled = true;
+                if run.end_status != "FINISHED" || run.scenario.no_changes {
+                    continue;
+                }
+                let commits = run.scenario.commits.max(1);
+                let Some(repo) = agent.host_repo.clone() else {
+                    continue;
+                };
+                host.push(&repo, &agent.branch, commits);
+                if agent.auto_pr
+                    && agent.pr_url.is_none()
+                    && let Some(n) = host.open_pull(&repo, &agent.branch, &agent.base, &agent.name)
+                {
+                    agent.pr_url = Some(pull_url(&host.server_url(), &repo, n));
+                }
+            }
+        }
     }
 
     /// Forgets every agent and goes back to the default scenario.
@@ -599,6 +665,7 @@ impl V1Sim {
             drops_left: scenario.drops.clone(),
             stall_left: scenario.stall_at,
             unavailable_left: scenario.unavailable_head,
+            settled: false,
             scenario,
             prompt: prompt.to_string(),
             events,
@@ -617,7 +684,16 @@ impl V1Sim {
             .map_or(repo.as_str(), |(_, r)| r)
             .trim_end_matches('/');
         let mut b = json!({"repoUrl": repo_url, "branch": agent.branch});
-        if agent.auto_pr && now >= run.end && run.end_status == "FINISHED" {
+        if agent.linked {
+            // Per agent: the PR once one exists, on every run.
+            if let Some(pr) = &agent.pr_url {
+                b["prUrl"] = json!(pr);
+            }
+        } else if agent.auto_pr
+            && now >= run.end
+            && run.end_status == "FINISHED"
+            && !run.scenario.no_changes
+        {
             b["prUrl"] = json!(format!("https://{repo_url}/pull/1"));
         }
         json!({"branches": [b]})
@@ -642,7 +718,10 @@ impl V1Sim {
                 v["result"] = json!(t);
             }
             v["git"] = Self::git(agent, run, now);
-        } else if now >= run.created + run.scenario.creating {
+        } else if now >= run.created + run.scenario.creating
+            || (agent.linked && agent.runs.first().is_some_and(|r| r.id != run.id))
+        {
+            // Linked, a later run shows the agent's branch (and PR) at once.
             v["git"] = Self::git(agent, run, now);
         }
         v
@@ -682,6 +761,7 @@ impl V1Sim {
     pub fn route(&self, method: &str, rest: &[&str], request: &Request, key: &str) -> Reply {
         let now = self.clock.now();
         let mut state = self.state.lock().unwrap();
+        Self::settle_locked(&mut state, now);
         match (method, rest) {
             ("GET", ["me"]) => Reply::json(
                 200,
@@ -697,14 +777,43 @@ impl V1Sim {
                 }) {
                     return validation(&format!("Unrecognized key(s) in object: '{k}'"));
                 }
-                let items: Vec<Value> = state
+                let limit = match request.query("limit") {
+                    None => 20,
+                    Some(l) => match l.parse::<usize>() {
+                        Ok(n) if (1..=100).contains(&n) => n,
+                        _ => {
+                            return validation("limit: Number must be an integer from 1 to 100");
+                        }
+                    },
+                };
+                let archived = request.query("includeArchived") != Some("false");
+                let pr = request.query("prUrl");
+                let visible: Vec<&SimAgent> = state
                     .agents
                     .iter()
                     .rev()
                     .filter(|a| a.key == key)
+                    .filter(|a| archived || !a.archived)
+                    .filter(|a| pr.is_none_or(|p| a.pr_url.as_deref() == Some(p)))
+                    .collect();
+                let start = match request.query("cursor") {
+                    None => 0,
+                    Some(c) => match visible.iter().position(|a| a.id == c) {
+                        Some(i) => i,
+                        None => return validation("cursor: Invalid cursor"),
+                    },
+                };
+                let items: Vec<Value> = visible
+                    .iter()
+                    .skip(start)
+                    .take(limit)
                     .map(|a| Self::render_agent(a, now))
                     .collect();
-                Reply::json(200, &json!({"items": items}))
+                let mut body = json!({"items": items});
+                if let Some(next) = visible.get(start + limit) {
+                    body["nextCursor"] = json!(next.id);
+                }
+                Reply::json(200, &body)
             }
             ("POST", ["agents"]) => self.create(&mut state, request, key, now),
             (_, ["agents", id, tail @ ..]) => {
@@ -733,6 +842,14 @@ impl V1Sim {
             .or_else(|| check_model(&body["model"]))
         {
             return r;
+        }
+        match body.get("name") {
+            None | Some(Value::Null) => {}
+            Some(Value::String(n)) if n.chars().count() <= 100 => {}
+            Some(Value::String(_)) => {
+                return validation("name: String must contain at most 100 character(s)");
+            }
+            Some(_) => return validation("name: Expected string"),
         }
         if let Some(m) = body.get("mode")
             && !matches!(m.as_str(), Some("agent" | "plan"))
@@ -778,11 +895,37 @@ impl V1Sim {
             .collect::<Vec<_>>()
             .join("-");
         let rng = state.rng.get_or_insert_with(fastrand::Rng::new);
-        let branch = format!(
+        let mut branch = format!(
             "cursor/{}-{:04x}",
             if slug.is_empty() { "task" } else { &slug },
             rng.u16(..)
         );
+        let first = repos.first();
+        let repo_url = first.and_then(|r| r["url"].as_str()).map(String::from);
+        let starting_ref = first
+            .and_then(|r| r["startingRef"].as_str())
+            .map(String::from);
+        let given_pr = first.and_then(|r| r["prUrl"].as_str()).map(String::from);
+        let host = state.host.clone();
+        let host_repo = repo_url.as_deref().and_then(repo_of);
+        let mut pr_url = None;
+        if let (Some(h), Some(repo), true) = (
+            &host,
+            &host_repo,
+            body["workOnCurrentBranch"].as_bool() == Some(true),
+        ) {
+            // Linked: work on the PR's head (or `startingRef`) itself.
+            let head = given_pr
+                .as_deref()
+                .and_then(pull_number_of)
+                .and_then(|n| h.pull_head(repo, n));
+            if let Some(head) = head {
+                branch = head;
+                pr_url = given_pr.clone();
+            } else if let Some(r) = &starting_ref {
+                branch = r.clone();
+            }
+        }
         let agent = SimAgent {
             id,
             key: key.to_string(),
@@ -798,6 +941,10 @@ impl V1Sim {
             archived: false,
             created_wall: SystemTime::now(),
             runs: vec![run],
+            linked: host.is_some(),
+            host_repo,
+            base: starting_ref.unwrap_or_else(|| "main".into()),
+            pr_url,
         };
         let reply = json!({"agent": Self::render_agent(&agent, now), "run": Self::render_run(&agent, &agent.runs[0], now)});
         state.agents.push(agent);

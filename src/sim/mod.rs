@@ -6,6 +6,7 @@ pub mod cursor;
 pub mod cursor_v1;
 pub mod faults;
 pub mod github;
+pub mod host;
 pub mod server;
 pub mod time;
 
@@ -15,7 +16,8 @@ pub use cursor::{
 };
 pub use cursor_v1::{V1Scenario, V1Sim};
 pub use faults::{Fault, FaultRule};
-pub use github::{GhComment, GhUser, GitHubSim, GitHubSimConfig, ReactionTarget};
+pub use github::{GhComment, GhPull, GhUser, GitHubSim, GitHubSimConfig, ReactionTarget};
+pub use host::RepoHost;
 use serde::{Deserialize, Serialize};
 use server::{Reply, Request, Server};
 use std::net::SocketAddr;
@@ -95,6 +97,22 @@ impl Simulators {
             cursor_server,
             github_server,
         })
+    }
+
+    /// Makes the GitHub simulator the repository host of both Cursor
+    /// simulators (v0 and v1): agents push their branches and open their
+    /// pull requests there, and report those pull requests' URLs. Before
+    /// each GitHub request, agents catch up on what they did by then.
+    pub fn link_repos(&self) {
+        let host: Arc<dyn RepoHost> = self.github.clone();
+        self.cursor.set_host(host.clone());
+        self.cursor.v1().set_host(host);
+        let cursor = Arc::downgrade(&self.cursor);
+        self.github.set_sync_hook(move || {
+            if let Some(c) = cursor.upgrade() {
+                c.settle();
+            }
+        });
     }
 
     /// The `api-url` input for the Cursor simulator.

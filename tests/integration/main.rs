@@ -24,6 +24,7 @@ mod pr_branch;
 #[cfg(feature = "rehearsal")]
 mod rehearsal;
 mod reporting;
+mod sim_world;
 mod simulator;
 mod standalone;
 mod support;
