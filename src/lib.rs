@@ -20,6 +20,7 @@ pub mod gate;
 pub mod github;
 pub mod http;
 pub mod inputs;
+pub mod job;
 pub mod launch;
 pub mod launch_cap;
 pub mod logging;

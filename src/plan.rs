@@ -13,7 +13,7 @@ use base64::Engine as _;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LaunchPlan {
     /// This launch's identity within its run, the same on every attempt:
-    /// everything that makes a launch distinct (job, step, model, repository,
+    /// everything that makes a launch distinct (workflow file, job, step, model, repository,
     /// ref or pull request, issue, prompt, `launch-key`). The comment marker
     /// carries it and the derived branch includes it, so matrix legs keep
     /// their own agents and comments.
@@ -52,11 +52,16 @@ pub fn derived_branch(ctx: &Context, issue_number: Option<u64>, key: &str) -> Op
         (None, Event::Push { .. }) => "push".into(),
         (None, _) => "run".into(),
     };
-    let hash = stable_hash(&[key]);
     Some(format!(
-        "cursor/{subject}-run-{run_id}-{:06x}",
-        hash & 0xff_ffff
+        "cursor/{subject}-run-{run_id}-{}",
+        branch_hash(key)
     ))
+}
+
+/// The part of a derived branch that comes from the launch key: the same on
+/// every run of one step, so a scheduled job's agents are recognised by it.
+pub fn branch_hash(key: &str) -> String {
+    format!("{:06x}", stable_hash(&[key]) & 0xff_ffff)
 }
 
 fn resolve_source(inputs: &Inputs, ctx: &Context) -> AgentSource {
@@ -108,6 +113,7 @@ fn launch_key(
     };
     let issue = issue_number.map(|n| n.to_string());
     let mut parts = vec![
+        opt("workflow", ctx.workflow.as_deref()),
         opt("job", ctx.job.as_deref()),
         opt("step", ctx.step.as_deref()),
         opt("model", inputs.model.as_deref()),

@@ -117,6 +117,23 @@ impl From<GaveUp> for Failure {
     }
 }
 
+/// An agent as a scheduled job found it (see [`AgentApi::probe`]).
+#[derive(Debug, Clone)]
+pub struct Probe {
+    /// The agent with its current (latest run's) status, when it exists.
+    pub agent: Option<Agent>,
+    /// Why it cannot take a follow-up (gone, archived, expired), if so.
+    pub unavailable: Option<String>,
+}
+
+impl Probe {
+    /// Still working on a run (an unknown status counts as working: a
+    /// second agent on the same files is the worse mistake).
+    pub fn is_working(&self) -> bool {
+        self.agent.as_ref().is_some_and(|a| !a.status.is_terminal()) && self.unavailable.is_none()
+    }
+}
+
 /// How a launch failed.
 #[derive(Debug)]
 pub enum LaunchError {
@@ -333,6 +350,32 @@ impl AgentApi {
         match self {
             AgentApi::V0(a) => a.replace_failed(attempt),
             AgentApi::V1(a) => a.replace_failed(attempt),
+        }
+    }
+
+    /// The newest agent of a scheduled job other than this run's own (v1 by
+    /// the job tag in its `name`, v0 by the job's part of its branch), from
+    /// one page of the agent list.
+    pub async fn job_agent(&self, job: &crate::job::Job) -> Result<Option<String>, Failure> {
+        match self {
+            AgentApi::V0(a) => a.job_agent(job).await,
+            AgentApi::V1(a) => a.job_agent(job).await,
+        }
+    }
+
+    /// Agent `id` as it is now, read only.
+    pub async fn probe(&self, id: &str) -> Result<Probe, Failure> {
+        match self {
+            AgentApi::V0(a) => a.probe(id).await,
+            AgentApi::V1(a) => a.probe(id).await,
+        }
+    }
+
+    /// The next launch works on this pull request's own branch.
+    pub fn launch_on_pull(&mut self, pr_url: &str) {
+        match self {
+            AgentApi::V0(a) => a.launch_on_pull(pr_url),
+            AgentApi::V1(a) => a.launch_on_pull(pr_url),
         }
     }
 

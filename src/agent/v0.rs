@@ -133,6 +133,61 @@ impl V0 {
         }
     }
 
+    /// The newest agent of `job` other than this run's own (by its branch).
+    pub async fn job_agent(&self, job: &crate::job::Job) -> Result<Option<String>, Failure> {
+        let clock = self.clock;
+        let own = self.request.target.branch_name.clone();
+        let page = retry_idempotent(
+            &clock,
+            clock.now() + Duration::from_secs(60),
+            &self.cancel,
+            4,
+            &Backoff::default(),
+            || self.cursor.list_agents(Some(100), None, None),
+        )
+        .await
+        .map_err(Failure::from)?;
+        Ok(page
+            .agents
+            .iter()
+            .find(|a| {
+                a.target
+                    .branch_name
+                    .as_deref()
+                    .is_some_and(|b| job.is_job_branch(b) && Some(b) != own.as_deref())
+            })
+            .map(|a| a.id.clone()))
+    }
+
+    /// Agent `id` as it is now; `unavailable`: why it cannot take a
+    /// follow-up (deleted, expired).
+    pub async fn probe(&self, id: &str) -> Result<super::Probe, Failure> {
+        match self.get(id).await {
+            Ok(agent) => Ok(super::Probe {
+                unavailable: (agent.status == AgentStatus::Expired)
+                    .then(|| format!("agent {id} has expired")),
+                agent: Some(agent),
+            }),
+            Err(Failure::Failed(e)) if e.status() == Some(404) => Ok(super::Probe {
+                agent: None,
+                unavailable: Some(format!("agent {id} is gone (404)")),
+            }),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Launches on the pull request's own branch instead (v0 `source.prUrl`
+    /// with `autoBranch: false`); a lost launch is then looked up by it.
+    pub fn launch_on_pull(&mut self, pr_url: &str) {
+        self.request.source = crate::cursor::AgentSource {
+            pr_url: Some(pr_url.to_string()),
+            ..Default::default()
+        };
+        self.request.target.branch_name = None;
+        self.request.target.auto_branch = Some(false);
+        self.derived_branch = false;
+    }
+
     pub fn print_launch(&self, console: &Console) {
         let request = &self.request;
         console.group(&format!("Launching a Cursor agent on {}", self.repository));

@@ -99,7 +99,9 @@ pub fn create_request(
                 .collect(),
         },
         model: inputs.model.as_deref().map(ModelSelection::id),
-        name: None,
+        // A scheduled job's agents carry its tag, so the next run finds them.
+        name: crate::job::Job::of(inputs, ctx, plan)
+            .map(|job| job.agent_name(&plan.request.prompt.text)),
         repos: vec![RepoSpec {
             url: repo,
             starting_ref: source.git_ref.clone(),
@@ -296,6 +298,66 @@ impl V1 {
             self.request.agent_id = Some(derive(parts));
         }
         self.run = None;
+    }
+
+    /// The newest agent of `job` other than this run's own (by its `name`).
+    pub async fn job_agent(&self, job: &crate::job::Job) -> Result<Option<String>, Failure> {
+        let page = self
+            .read(Duration::from_secs(60), || {
+                self.client
+                    .list_agents(Some(crate::job::AGENTS_LISTED), None)
+            })
+            .await?;
+        let own = self.request.agent_id.as_deref();
+        Ok(page
+            .items
+            .iter()
+            .find(|a| job.names_job_agent(a.name.as_deref()) && Some(a.id.as_str()) != own)
+            .map(|a| a.id.clone()))
+    }
+
+    /// Agent `id` with its latest run, as it is now; `unavailable`: why it
+    /// cannot take a follow-up (deleted, archived, expired). Read only: an
+    /// archived agent is not unarchived here.
+    pub async fn probe(&self, id: &str) -> Result<super::Probe, Failure> {
+        let within = Duration::from_secs(60);
+        let agent = match self.read(within, || self.client.agent(id)).await {
+            Ok(a) => a,
+            Err(Failure::Failed(e))
+                if e.status() == Some(404)
+                    || matches!(e, ApiError::V1(V1Error::InvalidId { .. })) =>
+            {
+                return Ok(super::Probe {
+                    agent: None,
+                    unavailable: Some(format!("agent {id} is gone (404)")),
+                });
+            }
+            Err(e) => return Err(e),
+        };
+        let run = match &agent.latest_run_id {
+            Some(r) => Some(self.read(within, || self.client.run(id, r)).await?),
+            None => None,
+        };
+        let unavailable = match agent.status {
+            api::AgentStatus::Archived => Some(format!("agent {id} is archived")),
+            api::AgentStatus::Expired => Some(format!("agent {id} has expired")),
+            _ => None,
+        };
+        Ok(super::Probe {
+            agent: Some(view(id, agent.url.as_deref(), run.as_ref(), None)),
+            unavailable,
+        })
+    }
+
+    /// Launches on the pull request's own branch instead (`repos[0].prUrl`
+    /// with `workOnCurrentBranch: true`).
+    pub fn launch_on_pull(&mut self, pr_url: &str) {
+        self.request.repos = vec![RepoSpec {
+            url: repo_of_pr(pr_url),
+            starting_ref: None,
+            pr_url: Some(pr_url.to_string()),
+        }];
+        self.request.work_on_current_branch = Some(true);
     }
 
     pub fn print_launch(&self, console: &Console) {

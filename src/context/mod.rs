@@ -80,6 +80,10 @@ pub struct Context {
     pub job: Option<String>,
     /// The step's id (`GITHUB_ACTION`).
     pub step: Option<String>,
+    /// The workflow file (`GITHUB_WORKFLOW_REF` without its `@ref`:
+    /// `owner/repo/.github/workflows/nightly.yml`), part of a scheduled
+    /// job's identity.
+    pub workflow: Option<String>,
     pub workspace: PathBuf,
 }
 
@@ -166,6 +170,10 @@ impl Context {
             run_attempt,
             job: env.get("GITHUB_JOB"),
             step: env.get("GITHUB_ACTION"),
+            workflow: env
+                .get("GITHUB_WORKFLOW_REF")
+                .map(|w| w.split('@').next().unwrap_or_default().trim().to_string())
+                .filter(|w| !w.is_empty()),
             workspace,
         })
     }

@@ -6,13 +6,26 @@ impl Flow<'_> {
     // ---- the comment ----
 
     pub(super) fn marker(&self) -> Marker {
-        Marker::new(
+        let marker = Marker::new(
             self.report.agent_id(),
             self.ctx.run_id,
             self.ctx.run_attempt,
         )
         .with_key(&self.plan.key)
-        .with_run(self.report.run_id.as_deref())
+        .with_run(self.report.run_id.as_deref());
+        match &self.job {
+            // A job's comment says which pull request it is about, so the
+            // next run keeps one comment per open pull request.
+            Some(job) => {
+                let pr = self
+                    .report
+                    .pr_url()
+                    .and_then(|u| crate::job::pull_number(u, &self.ctx.repo_url()))
+                    .or(self.job_pull.as_ref().map(|jp| jp.pull.number));
+                marker.with_job(Some(&job.tag)).with_pr(pr)
+            }
+            None => marker,
+        }
     }
 
     /// Creates or updates the comment; failures are warned about, never
@@ -160,6 +173,9 @@ impl Flow<'_> {
             || self.live.is_some()
             || self.comment_maybe_posted
             || self.report.agent.is_some();
+        if !cancelled && self.report.outcome == Outcome::Finished {
+            self.settle_job(&limits).await;
+        }
         if worth_a_comment {
             self.post_comment(Phase::Final, limits.clone()).await;
         }

@@ -3,6 +3,7 @@
 //! and finalize it (and the outputs) on every outcome.
 
 mod finalize;
+mod job;
 mod start;
 mod watch;
 
@@ -44,9 +45,13 @@ struct Live {
 }
 
 enum Start {
-    Launched { adopted: bool },
+    Launched {
+        adopted: bool,
+    },
     Reattached,
     FollowedUp,
+    /// A scheduled job's prompt sent to the agent of its open pull request.
+    Continued,
 }
 
 pub struct Flow<'a> {
@@ -69,6 +74,10 @@ pub struct Flow<'a> {
     comment_maybe_posted: bool,
     /// When everything after a cancel must be done (set when first seen).
     cancel_deadline: Option<Moment>,
+    /// The scheduled job this run belongs to (see [`crate::job`]).
+    job: Option<crate::job::Job>,
+    /// The job's open pull request this run continues.
+    job_pull: Option<job::JobPull>,
 }
 
 impl<'a> Flow<'a> {
@@ -108,6 +117,8 @@ impl<'a> Flow<'a> {
             comments_broken: false,
             comment_maybe_posted: false,
             cancel_deadline: None,
+            job: crate::job::Job::of(inputs, ctx, plan),
+            job_pull: None,
         };
         flow.extras.ack = flow.ack_target().map(crate::sweep::encode_on);
         flow
@@ -198,6 +209,12 @@ impl<'a> Flow<'a> {
                 agent.status,
                 agent.url()
             ),
+            Start::Continued => format!(
+                "Sent this run's prompt to agent {} of the job's open pull request ({}): {}",
+                agent.id,
+                agent.status,
+                agent.url()
+            ),
         });
         self.report.agent = Some(agent.clone());
         self.report.run_id = self.api.run_id();
@@ -205,7 +222,7 @@ impl<'a> Flow<'a> {
         self.set_agent_outputs(&agent);
         if !self.inputs.wait {
             let outcome = match start {
-                Start::FollowedUp => Outcome::FollowedUp,
+                Start::FollowedUp | Start::Continued => Outcome::FollowedUp,
                 _ => Outcome::Launched,
             };
             let report = self.end(outcome, None);

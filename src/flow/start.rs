@@ -1,5 +1,6 @@
 //! Who may trigger, and which agent: reattach (a re-run), follow up (a comment on an issue with an agent) or launch.
 
+use super::job::JobStart;
 use super::*;
 
 impl Flow<'_> {
@@ -194,16 +195,31 @@ impl Flow<'_> {
             }
         }
 
+        // A scheduled job: one agent at a time, one open pull request.
+        if let Some(job) = self.job.clone() {
+            match self.start_job(&job, &marked).await {
+                JobStart::Fresh | JobStart::OnPull => {}
+                JobStart::Continued(agent) => return Ok((*agent, Start::Continued)),
+                JobStart::End(report) => return Err(*report),
+            }
+        }
+
         // A comment on an issue that already has an agent: a follow-up.
         if self.inputs.followup
             && !replacing
             && self.ctx.is_followup_trigger()
             && let Some(id) = marked.iter().rev().find_map(|(_, m)| m.agent.clone())
         {
-            match self.followup(&id).await {
-                Ok(agent) => return Ok((agent, Start::FollowedUp)),
-                Err(Some(note)) => self.extras.note = Some(note),
-                Err(None) => return Err(self.report.clone()),
+            match crate::prompt::followup_text(self.ctx) {
+                None => {
+                    self.extras.note =
+                        Some("The comment could not be read, so a new agent was launched.".into())
+                }
+                Some(text) => match self.followup(&id, text).await {
+                    Ok(agent) => return Ok((agent, Start::FollowedUp)),
+                    Err(Some(note)) => self.extras.note = Some(note),
+                    Err(None) => return Err(self.report.clone()),
+                },
             }
         }
 
@@ -215,7 +231,11 @@ impl Flow<'_> {
                 return Err(self.end(Outcome::Skipped, Some(message)));
             }
         }
+        self.launch_new().await
+    }
 
+    /// Launches a new agent (the seam keeps it from ever making two).
+    pub(super) async fn launch_new(&mut self) -> Result<(Agent, Start), RunReport> {
         self.api.print_launch(self.console());
         let console = self.rt.io.console.clone();
         match self.api.launch(&console).await {
@@ -315,16 +335,15 @@ impl Flow<'_> {
         )
     }
 
-    /// Sends the triggering comment to agent `id`. `Err(Some(note))`: the
+    /// Sends `text` (the triggering comment, or a job's prompt) to agent `id`. `Err(Some(note))`: the
     /// agent is gone, launch a new one; `Err(None)`: failed (report set).
     /// An agent busy with another run gets it when that run ends (within
     /// `timeout`, said in the comment meanwhile), exactly once.
-    pub(super) async fn followup(&mut self, id: &str) -> Result<Agent, Option<String>> {
-        let Some(text) = crate::prompt::followup_text(self.ctx) else {
-            return Err(Some(
-                "The comment could not be read, so a new agent was launched.".into(),
-            ));
-        };
+    pub(super) async fn followup(
+        &mut self,
+        id: &str,
+        text: String,
+    ) -> Result<Agent, Option<String>> {
         let console = self.console();
         console.group(&format!("Sending a follow-up to agent {id}"));
         console.untrusted_block(&text);

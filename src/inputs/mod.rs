@@ -232,6 +232,8 @@ pub struct Inputs {
     pub launch_key: Option<String>,
     pub pr_branch: PrBranch,
     pub auto_create_pr: bool,
+    /// `update-open-pr` (scheduled jobs only; see [`crate::job`]).
+    pub update_open_pr: bool,
     pub open_as_cursor_github_app: bool,
     pub skip_reviewer_request: bool,
     pub webhook: Option<Webhook>,
@@ -423,6 +425,7 @@ impl Inputs {
             c.fail("branch-name", "is not used with `pr-url`: the agent pushes to the pull request's own branch; set `pr-branch: new` to have it create this branch, or remove `branch-name`");
         }
         let auto_create_pr = c.flag("auto-create-pr");
+        let update_open_pr = c.flag("update-open-pr");
         let open_as_cursor_github_app = c.flag("open-as-cursor-github-app");
         let skip_reviewer_request = c.flag("skip-reviewer-request");
         if open_as_cursor_github_app && !auto_create_pr {
@@ -616,6 +619,7 @@ impl Inputs {
             launch_key,
             pr_branch,
             auto_create_pr,
+            update_open_pr,
             open_as_cursor_github_app,
             skip_reviewer_request,
             webhook,

@@ -109,6 +109,11 @@ pub const INPUTS: &[InputSpec] = &[
         "Extra identity for this launch, for matrix legs or repeated steps that differ only in ways the action cannot see (for example a matrix value the prompt does not mention): each distinct value gets its own agent, branch and comment.",
     ),
     input(
+        "update-open-pr",
+        "true",
+        "Scheduled jobs (schedule, workflow_dispatch, repository_dispatch, push): when the pull request of this job's previous agent is still open, send this run's prompt to that agent (or launch on that pull request's branch when the agent is gone) instead of opening another pull request; `false` launches as usual. Ignored for issue and pull request triggers. See \"Scheduled jobs\" in the README.",
+    ),
+    input(
         "auto-create-pr",
         "true",
         "Open a pull request when the agent finishes.",
@@ -309,6 +314,10 @@ pub const OUTPUTS: &[OutputSpec] = &[
     OutputSpec {
         name: "artifacts",
         description: "The artifact files written by `download-artifacts`, one path per line.",
+    },
+    OutputSpec {
+        name: "changes",
+        description: "For scheduled jobs (schedule, workflow_dispatch, repository_dispatch, push) that finished: `true` when the agent pushed commits (a new or updated pull request, or a branch ahead of its base), `false` when it changed nothing; empty otherwise.",
     },
     OutputSpec {
         name: "swept",

@@ -33,6 +33,14 @@ pub struct Marker {
     /// `review:N`), for a sweep that finalizes the comment later.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub on: Option<String>,
+    /// The scheduled job the comment belongs to (its identity, hex; see
+    /// [`crate::job`]): on a job's tracking issue and on the job's pull
+    /// request, the next run finds its state by it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub job: Option<String>,
+    /// The pull request the comment is about (its number), for a job.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pr: Option<u64>,
     /// `open` (working, or handed off to a sweep) or `final`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state: Option<String>,
@@ -46,6 +54,10 @@ pub struct Marker {
 pub const STATE_OPEN: &str = "open";
 /// The marker's state once the comment is final.
 pub const STATE_FINAL: &str = "final";
+
+fn is_hex_id(s: &str) -> bool {
+    !s.is_empty() && s.len() <= 16 && s.bytes().all(|b| b.is_ascii_hexdigit())
+}
 
 fn valid_on(on: &str) -> bool {
     on.split_once(':').is_some_and(|(kind, n)| {
@@ -66,9 +78,22 @@ impl Marker {
             key: None,
             run_id: None,
             on: None,
+            job: None,
+            pr: None,
             state: None,
             sig: None,
         }
+    }
+
+    /// The scheduled job's identity (hex only: the JSON must never hold `-->`).
+    pub fn with_job(mut self, job: Option<&str>) -> Self {
+        self.job = job.filter(|j| is_hex_id(j)).map(String::from);
+        self
+    }
+
+    pub fn with_pr(mut self, pr: Option<u64>) -> Self {
+        self.pr = pr;
+        self
     }
 
     /// Where the trigger's reaction goes (validated: digits and a kind only).
@@ -143,6 +168,7 @@ impl Marker {
         marker.run_id = marker.run_id.filter(|r| crate::cursor::v1::is_run_id(r));
         // Re-rendered markers must never hold `-->`: odd values are dropped.
         marker.on = marker.on.filter(|o| valid_on(o));
+        marker.job = marker.job.filter(|j| is_hex_id(j));
         marker.state = marker.state.filter(|s| s == STATE_OPEN || s == STATE_FINAL);
         marker.sig = marker
             .sig
@@ -294,6 +320,9 @@ pub fn render(
     }
     if let Some(branch) = report.branch() {
         facts.push(format!("**Branch:** {}", markdown::code_inline(branch)));
+    }
+    if let (Phase::Final, Some(changes)) = (phase, report.changes) {
+        facts.push(format!("**Changes:** {}", super::changes_text(changes)));
     }
     if let (Phase::Final, Some(d)) = (phase, report.duration) {
         facts.push(format!("**Duration:** {}", human_duration(d)));

@@ -129,6 +129,9 @@ pub struct RunReport {
     pub usage: Option<usage::UsageReport>,
     /// The agent's artifacts, listed (and where they were written).
     pub artifacts: Option<ArtifactsShown>,
+    /// A scheduled job's finished run: whether it pushed anything (see
+    /// [`crate::job`]); `None` outside jobs or when unknown.
+    pub changes: Option<bool>,
 }
 
 /// Artifacts as told: the comment's list and the `artifacts` output.
@@ -156,6 +159,7 @@ impl RunReport {
             timeline: None,
             usage: None,
             artifacts: None,
+            changes: None,
         }
     }
 
@@ -217,13 +221,19 @@ impl RunReport {
             Some(u) => u.outputs(),
             None => usage::empty_outputs(),
         })
-        .chain([(
-            "artifacts",
-            self.artifacts
-                .as_ref()
-                .map(|a| a.output.clone())
-                .unwrap_or_default(),
-        )])
+        .chain([
+            (
+                "artifacts",
+                self.artifacts
+                    .as_ref()
+                    .map(|a| a.output.clone())
+                    .unwrap_or_default(),
+            ),
+            (
+                "changes",
+                self.changes.map(|c| c.to_string()).unwrap_or_default(),
+            ),
+        ])
         .collect()
     }
 }
@@ -261,6 +271,15 @@ pub fn failure_line(report: &RunReport) -> String {
             "The run ended `{}`; the agent is at {url}.",
             outcome.as_str()
         ),
+    }
+}
+
+/// A job's changes, as the comment and the summary say them.
+pub fn changes_text(changes: bool) -> &'static str {
+    if changes {
+        "pushed commits"
+    } else {
+        "no changes (nothing was pushed)"
     }
 }
 
@@ -304,6 +323,9 @@ pub fn step_summary(report: &RunReport) -> String {
     }
     if let Some(branch) = report.branch() {
         md.push_str(&format!("| Branch | {} |\n", markdown::code_inline(branch)));
+    }
+    if let Some(changes) = report.changes {
+        md.push_str(&format!("| Changes | {} |\n", changes_text(changes)));
     }
     if let Some(d) = report.duration {
         md.push_str(&format!("| Duration | {} |\n", human_duration(d)));

@@ -20,6 +20,7 @@ mod inputs;
 mod install;
 mod launch;
 mod launch_cap;
+mod nightly;
 mod pr_branch;
 #[cfg(feature = "rehearsal")]
 mod rehearsal;

@@ -281,7 +281,11 @@ async fn a_rerun_without_a_comment_finds_its_agent_by_branch() {
     second.success();
     assert_eq!(first.output("agent-id"), second.output("agent-id"));
     assert_eq!(s.cursor.agents_created(), 1);
-    assert_eq!(s.github.requests().len(), 0, "no issue: nothing on GitHub");
+    assert_eq!(
+        github_writes_besides_job_markers(&s.github),
+        Vec::<String>::new(),
+        "no issue: no comment"
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -683,7 +687,10 @@ async fn where_the_comment_goes() {
         .run_in_process()
         .await;
     ran.success();
-    assert!(s.github.requests().is_empty());
+    assert_eq!(
+        github_writes_besides_job_markers(&s.github),
+        Vec::<String>::new()
+    );
     assert_eq!(ran.output("comment-url"), "");
     let s = sims(Scenario::lasting(5, 5)).await;
     test(&s, "schedule", &json!({"schedule": "0 3 * * *"}))

@@ -373,3 +373,16 @@ impl Ran {
         self
     }
 }
+
+/// GitHub writes other than a scheduled job's marker comment on its agent's
+/// pull request (#18): a run without an issue writes nothing else.
+pub fn github_writes_besides_job_markers(gh: &cursor_agent_action::sim::GitHubSim) -> Vec<String> {
+    gh.requests()
+        .iter()
+        .filter(|r| r.method != "GET")
+        .filter(|r| {
+            !(r.path.ends_with("/comments") && r.body.contains("belongs to the scheduled job"))
+        })
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect()
+}

@@ -1,0 +1,478 @@
+//! Scheduled jobs (#18), over several runs with new run ids, against the
+//! linked simulators (agents push to the GitHub simulator and open real
+//! pull requests there), on v0 and v1: one open pull request per job, one
+//! agent at a time, nights with nothing to change, and the GitHub requests
+//! a night makes.
+
+use crate::support::*;
+use cursor_agent_action::clock::Clock;
+use cursor_agent_action::report::comment::Marker;
+use cursor_agent_action::sim::*;
+use serde_json::json;
+
+const REPO: &str = "Codertocat/Hello-World";
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Api {
+    V0,
+    V1,
+}
+
+const APIS: [Api; 2] = [Api::V0, Api::V1];
+
+/// Linked simulators whose agents work `secs` and finish.
+async fn world(api: Api, secs: u64) -> Simulators {
+    let s = sims_on(Clock::real()).await;
+    s.link_repos();
+    set_scenario(&s, api, secs, false);
+    s
+}
+
+fn set_scenario(s: &Simulators, api: Api, secs: u64, no_changes: bool) {
+    match api {
+        Api::V0 => {
+            let sc = Scenario::lasting(2, secs).summary(Some("Refreshed the docs."));
+            s.cursor
+                .set_default_scenario(if no_changes { sc.no_changes() } else { sc });
+        }
+        Api::V1 => s.cursor.v1().set_scenario(V1Scenario {
+            result_text: "Refreshed the docs.".into(),
+            no_changes,
+            ..V1Scenario::lasting(2, secs)
+        }),
+    }
+}
+
+/// One night of the scheduled step `step` (its `GITHUB_ACTION`), run `run`.
+fn night(s: &Simulators, api: Api, run: u64, step: &str) -> ActionTest {
+    let t = ActionTest::new()
+        .event_json("schedule", &json!({"schedule": "17 3 * * *"}))
+        .env("GITHUB_RUN_ID", &run.to_string())
+        .env("GITHUB_REF", "refs/heads/main")
+        .env(
+            "GITHUB_WORKFLOW_REF",
+            "Codertocat/Hello-World/.github/workflows/nightly-docs.yml@refs/heads/main",
+        )
+        .env("GITHUB_JOB", "docs")
+        .env("GITHUB_ACTION", step)
+        .against(&s.cursor_url(), Some(&s.github_url()))
+        .input("prompt", "Refresh the docs from the code.");
+    match api {
+        Api::V0 => t,
+        Api::V1 => t.v1(),
+    }
+}
+
+fn agents_created(s: &Simulators, api: Api) -> usize {
+    match api {
+        Api::V0 => s.cursor.agents_created(),
+        Api::V1 => s.cursor.v1().agents_created(),
+    }
+}
+
+/// Requests that could change anything in Cursor.
+fn cursor_writes(s: &Simulators) -> usize {
+    s.cursor
+        .requests()
+        .iter()
+        .filter(|r| r.method != "GET")
+        .count()
+}
+
+fn open_pulls(s: &Simulators) -> Vec<GhPull> {
+    s.github
+        .pulls(REPO)
+        .into_iter()
+        .filter(|p| p.open)
+        .collect()
+}
+
+/// The job's marker comments on pull request `n` (by the action's bot).
+fn pull_markers(s: &Simulators, n: u64) -> Vec<Marker> {
+    s.github
+        .comments(REPO, n)
+        .iter()
+        .filter(|c| c.user == GhUser::actions_bot())
+        .filter_map(|c| Marker::find(&c.body))
+        .filter(|m| m.job.is_some())
+        .collect()
+}
+
+/// Deletes (v0) or archives (v1) agent `id`, as a person could in Cursor.
+async fn remove_agent(s: &Simulators, api: Api, id: &str) {
+    let c = http();
+    let r = match api {
+        Api::V0 => c.delete(format!("{}/v0/agents/{id}", s.cursor_url())),
+        Api::V1 => c.post(format!("{}/v1/agents/{id}/archive", s.cursor_url())),
+    };
+    let status = r.basic_auth(KEY, Some("")).send().await.unwrap().status();
+    assert!(status.is_success(), "{status}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn night_two_updates_night_ones_pull_request_and_reports_the_same_url() {
+    for api in APIS {
+        let s = world(api, 60).await;
+        let one = night(&s, api, 101, "__run").run_in_process().await;
+        one.success();
+        assert_eq!(one.output("outcome"), "finished", "{api:?}");
+        assert_eq!(one.output("changes"), "true", "{api:?}");
+        let pr = one.output("pr-url").to_string();
+        assert!(pr.ends_with("/pull/100"), "{api:?}: {pr}");
+        assert_eq!(
+            pull_markers(&s, 100).len(),
+            1,
+            "{api:?}: night 1 marks its PR"
+        );
+        let head_before = open_pulls(&s)[0].head_sha.clone();
+
+        let two = night(&s, api, 102, "__run").run_in_process().await;
+        two.success();
+        assert_eq!(two.output("outcome"), "finished", "{api:?}");
+        assert_eq!(two.output("pr-url"), pr, "{api:?}: the same pull request");
+        assert_eq!(two.output("changes"), "true", "{api:?}");
+        assert_eq!(
+            two.output("agent-id"),
+            one.output("agent-id"),
+            "{api:?}: the same agent"
+        );
+        two.stdout_has("Found the job's open pull request #100");
+        assert_eq!(agents_created(&s, api), 1, "{api:?}: no second agent");
+        let open = open_pulls(&s);
+        assert_eq!(open.len(), 1, "{api:?}: still one open PR");
+        assert_ne!(
+            open[0].head_sha, head_before,
+            "{api:?}: night 2 pushed to it"
+        );
+        assert_eq!(
+            pull_markers(&s, 100).len(),
+            1,
+            "{api:?}: the marker is not posted again"
+        );
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_gone_agent_is_replaced_by_a_new_agent_on_the_pull_requests_branch() {
+    for api in APIS {
+        let s = world(api, 60).await;
+        let one = night(&s, api, 101, "__run").run_in_process().await;
+        one.success();
+        let pr = one.output("pr-url").to_string();
+        let first = one.output("agent-id").to_string();
+        remove_agent(&s, api, &first).await;
+
+        let two = night(&s, api, 102, "__run").run_in_process().await;
+        two.success();
+        assert_eq!(two.output("outcome"), "finished", "{api:?}");
+        assert_eq!(two.output("pr-url"), pr, "{api:?}");
+        assert_ne!(two.output("agent-id"), first, "{api:?}: a new agent");
+        assert_eq!(agents_created(&s, api), 2, "{api:?}");
+        let create = s
+            .cursor
+            .requests()
+            .into_iter()
+            .rev()
+            .find(|r| r.method == "POST" && r.path.ends_with("/agents"))
+            .unwrap();
+        let body: serde_json::Value = serde_json::from_str(&create.body).unwrap();
+        match api {
+            Api::V0 => {
+                assert_eq!(body["source"]["prUrl"], json!(pr), "{body}");
+                assert_eq!(body["target"]["autoBranch"], json!(false), "{body}");
+            }
+            Api::V1 => {
+                assert_eq!(body["repos"][0]["prUrl"], json!(pr), "{body}");
+                assert_eq!(body["workOnCurrentBranch"], json!(true), "{body}");
+            }
+        }
+        assert_eq!(open_pulls(&s).len(), 1, "{api:?}");
+        let markers = pull_markers(&s, 100);
+        assert_eq!(markers.len(), 1, "{api:?}: the marker moved, not doubled");
+        assert_eq!(
+            markers[0].agent.as_deref(),
+            Some(two.output("agent-id")),
+            "{api:?}"
+        );
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_busy_previous_agent_skips_the_night_without_any_cursor_write() {
+    for api in APIS {
+        let s = world(api, 4 * 3600).await;
+        let one = night(&s, api, 101, "__run")
+            .input("wait", "false")
+            .input("issue-number", "1")
+            .run_in_process()
+            .await;
+        one.success();
+        assert_eq!(one.output("outcome"), "launched", "{api:?}");
+        let comments = s.github.comments(REPO, 1).len();
+        s.cursor.clear_log();
+
+        let two = night(&s, api, 102, "__run")
+            .input("issue-number", "1")
+            .run_in_process()
+            .await;
+        two.success();
+        assert_eq!(two.output("outcome"), "skipped", "{api:?}");
+        assert_eq!(cursor_writes(&s), 0, "{api:?}: {:?}", s.cursor.requests());
+        assert_eq!(agents_created(&s, api), 1, "{api:?}");
+        let notice = two.commands("notice").join("\n");
+        assert!(notice.contains("still working"), "{api:?}: {notice}");
+        assert!(
+            notice.contains(one.output("agent-id")),
+            "{api:?}: the notice links the agent: {notice}"
+        );
+        assert_eq!(
+            s.github.comments(REPO, 1).len(),
+            comments,
+            "{api:?}: no comment for a skipped night"
+        );
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_merged_or_closed_pull_request_gets_a_fresh_launch() {
+    for api in APIS {
+        for merged in [true, false] {
+            let s = world(api, 60).await;
+            let one = night(&s, api, 101, "__run").run_in_process().await;
+            one.success();
+            assert!(one.output("pr-url").ends_with("/pull/100"));
+            if merged {
+                assert!(s.github.merge_pull(REPO, 100));
+            } else {
+                assert!(s.github.close_pull(REPO, 100));
+            }
+            let two = night(&s, api, 102, "__run").run_in_process().await;
+            two.success();
+            assert_eq!(two.output("outcome"), "finished", "{api:?} {merged}");
+            assert!(
+                two.output("pr-url").ends_with("/pull/101"),
+                "{api:?} {merged}: {}",
+                two.output("pr-url")
+            );
+            assert_ne!(two.output("agent-id"), one.output("agent-id"));
+            assert_eq!(agents_created(&s, api), 2, "{api:?} {merged}");
+            assert_eq!(open_pulls(&s).len(), 1, "{api:?} {merged}");
+        }
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn two_scheduled_steps_keep_their_own_pull_requests() {
+    for api in APIS {
+        let s = world(api, 60).await;
+        let a1 = night(&s, api, 101, "__run").run_in_process().await;
+        let b1 = night(&s, api, 101, "__run_2").run_in_process().await;
+        a1.success();
+        b1.success();
+        assert_ne!(a1.output("pr-url"), b1.output("pr-url"), "{api:?}");
+        let a2 = night(&s, api, 102, "__run").run_in_process().await;
+        let b2 = night(&s, api, 102, "__run_2").run_in_process().await;
+        assert_eq!(a2.output("pr-url"), a1.output("pr-url"), "{api:?}");
+        assert_eq!(b2.output("pr-url"), b1.output("pr-url"), "{api:?}");
+        assert_eq!(a2.output("agent-id"), a1.output("agent-id"), "{api:?}");
+        assert_eq!(b2.output("agent-id"), b1.output("agent-id"), "{api:?}");
+        assert_eq!(agents_created(&s, api), 2, "{api:?}");
+        assert_eq!(open_pulls(&s).len(), 2, "{api:?}");
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_copied_marker_by_anyone_else_is_ignored() {
+    for api in APIS {
+        let s = world(api, 60).await;
+        let one = night(&s, api, 101, "__run").run_in_process().await;
+        one.success();
+        let genuine = s
+            .github
+            .comments(REPO, 100)
+            .into_iter()
+            .find(|c| Marker::find(&c.body).is_some_and(|m| m.job.is_some()))
+            .unwrap();
+        // The job's PR is merged; someone opens their own PR from a
+        // `cursor/` branch and copies the marker onto it, as a person and
+        // as another app's bot.
+        assert!(s.github.merge_pull(REPO, 100));
+        s.github.push(REPO, "cursor/mallory-1", 1);
+        let theirs = s.github.open_pull(
+            REPO,
+            "cursor/mallory-1",
+            "main",
+            "docs",
+            GhUser::user("mallory", 66),
+        );
+        s.github.add_comment(
+            REPO,
+            theirs,
+            &genuine.body,
+            GhUser::user("mallory", 66),
+            "CONTRIBUTOR",
+        );
+        let evil_bot = GhUser {
+            login: "evil[bot]".into(),
+            id: 77,
+            kind: "Bot".into(),
+        };
+        s.github
+            .add_comment(REPO, theirs, &genuine.body, evil_bot, "NONE");
+        s.cursor.clear_log();
+
+        let two = night(&s, api, 102, "__run").run_in_process().await;
+        two.success();
+        assert_eq!(agents_created(&s, api), 2, "{api:?}: a fresh launch");
+        assert_ne!(
+            two.output("pr-url"),
+            format!("https://github.com/{REPO}/pull/{theirs}"),
+            "{api:?}"
+        );
+        let followups = s
+            .cursor
+            .requests()
+            .iter()
+            .filter(|r| {
+                r.method == "POST" && (r.path.ends_with("/followup") || r.path.ends_with("/runs"))
+            })
+            .count();
+        assert_eq!(
+            followups, 0,
+            "{api:?}: the copied marker's agent got nothing"
+        );
+        assert!(
+            pull_markers(&s, theirs)
+                .iter()
+                .all(|m| m.agent.as_deref() == Some(one.output("agent-id"))),
+            "{api:?}: their PR was not marked by the action"
+        );
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn nights_with_nothing_to_change_say_so_and_keep_one_comment() {
+    for api in APIS {
+        let s = sims_on(Clock::real()).await;
+        s.link_repos();
+        set_scenario(&s, api, 60, true);
+        for run in [101, 102] {
+            let ran = night(&s, api, run, "__run")
+                .input("issue-number", "1")
+                .run_in_process()
+                .await;
+            ran.success();
+            assert_eq!(ran.output("outcome"), "finished", "{api:?} {run}");
+            assert_eq!(ran.output("changes"), "false", "{api:?} {run}");
+            assert_eq!(ran.output("pr-url"), "", "{api:?} {run}");
+            assert!(
+                ran.summary.contains("| Changes | no changes"),
+                "{api:?} {run}: {}",
+                ran.summary
+            );
+            let comments = s.github.comments(REPO, 1);
+            assert_eq!(comments.len(), 1, "{api:?} {run}: one comment, edited");
+            assert!(
+                comments[0].body.contains("**Changes:** no changes"),
+                "{api:?} {run}: {}",
+                comments[0].body
+            );
+            assert!(
+                Marker::find(&comments[0].body).unwrap().run == Some(run),
+                "{api:?} {run}: the comment tells the latest night"
+            );
+        }
+        assert!(open_pulls(&s).is_empty(), "{api:?}");
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_tracking_issue_keeps_one_comment_per_open_pull_request() {
+    for api in APIS {
+        let s = world(api, 60).await;
+        let tracked = |run| {
+            night(&s, api, run, "__run")
+                .input("issue-number", "1")
+                .run_in_process()
+        };
+        tracked(101).await.success();
+        tracked(102).await.success();
+        let comments = s.github.comments(REPO, 1);
+        assert_eq!(
+            comments.len(),
+            1,
+            "{api:?}: night 2 edits night 1's comment"
+        );
+        assert_eq!(Marker::find(&comments[0].body).unwrap().pr, Some(100));
+        assert!(s.github.merge_pull(REPO, 100));
+        let three = tracked(103).await;
+        three.success();
+        assert!(three.output("pr-url").ends_with("/pull/101"), "{api:?}");
+        let comments = s.github.comments(REPO, 1);
+        assert_eq!(
+            comments.len(),
+            2,
+            "{api:?}: the new PR gets its own comment"
+        );
+        assert!(comments[0].body.contains("/pull/100"), "{api:?}");
+        assert!(comments[1].body.contains("/pull/101"), "{api:?}");
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn update_open_pr_false_launches_as_usual_every_night() {
+    for api in APIS {
+        let s = world(api, 60).await;
+        let one = night(&s, api, 101, "__run")
+            .input("update-open-pr", "false")
+            .run_in_process()
+            .await;
+        let two = night(&s, api, 102, "__run")
+            .input("update-open-pr", "false")
+            .run_in_process()
+            .await;
+        one.success();
+        two.success();
+        assert_ne!(one.output("pr-url"), two.output("pr-url"), "{api:?}");
+        assert_eq!(agents_created(&s, api), 2, "{api:?}");
+        assert_eq!(open_pulls(&s).len(), 2, "{api:?}");
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_nights_github_requests_are_counted_and_bounded() {
+    for api in APIS {
+        let s = world(api, 60).await;
+        night(&s, api, 101, "__run")
+            .run_in_process()
+            .await
+            .success();
+        // Other open pull requests on agent branches, newer than the job's.
+        for i in 0..8 {
+            let head = format!("cursor/other-{i}");
+            s.github.push(REPO, &head, 1);
+            s.github
+                .open_pull(REPO, &head, "main", "other", GhUser::cursor_bot());
+        }
+        s.github.clear_reactions_and_log();
+        let two = night(&s, api, 102, "__run").run_in_process().await;
+        two.success();
+        assert!(two.output("pr-url").ends_with("/pull/100"), "{api:?}");
+        let gets = |p: &str| s.github.count("GET", p);
+        assert_eq!(gets("/repos/*/*/pulls"), 1, "{api:?}: one listing");
+        // v1 goes straight to the pull request its agent opened; v0 knows
+        // its branches: one comment listing either way.
+        assert_eq!(gets("/repos/*/*/issues/*/comments"), 1, "{api:?}");
+        assert_eq!(
+            gets("/repos/*/*/pulls/*"),
+            1,
+            "{api:?}: the head, for `changes`"
+        );
+        assert_eq!(
+            s.github.requests().len(),
+            3,
+            "{api:?}: nothing else: {:?}",
+            s.github.requests()
+        );
+    }
+}
