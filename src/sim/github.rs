@@ -824,6 +824,24 @@ impl GitHubSim {
         }
     }
 
+    /// Sets when a pull request was opened (e.g. nights ago). Returns
+    /// whether it exists.
+    pub fn set_pull_created(&self, repo: &str, number: u64, at: SystemTime) -> bool {
+        let mut state = self.state.lock().unwrap();
+        match state
+            .pulls
+            .iter_mut()
+            .find(|p| p.number == number && p.repo.eq_ignore_ascii_case(repo))
+        {
+            Some(p) => {
+                p.created = at;
+                p.updated = p.updated.max(at);
+                true
+            }
+            None => false,
+        }
+    }
+
     /// A pull request with its head sha as it is now.
     fn current(state: &State, p: &GhPull) -> GhPull {
         let mut p = p.clone();
@@ -1145,6 +1163,17 @@ impl GitHubSim {
             ("GET", ["repos", o, r, "compare", spec @ ..]) if !spec.is_empty() => {
                 Some(self.compare_json(state, &format!("{o}/{r}"), &spec.join("/"), api))
             }
+            // The token's own user: an installation token (`GITHUB_TOKEN`,
+            // a bot) may not read it, as on GitHub.
+            ("GET", ["user"]) => Some(if state.actor.kind == "Bot" {
+                message(
+                    403,
+                    "Resource not accessible by integration",
+                    "/users/users#get-the-authenticated-user",
+                )
+            } else {
+                Reply::json(200, &state.actor.to_json(api))
+            }),
             ("PATCH", ["repos", o, r, "pulls", n]) => {
                 Some(self.update_pull(state, request, &format!("{o}/{r}"), n, api))
             }

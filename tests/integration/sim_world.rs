@@ -691,3 +691,34 @@ async fn only_finished_runs_push() {
     }
     assert!(w.sims.github.pulls(REPO).is_empty());
 }
+
+#[tokio::test(start_paused = true)]
+async fn the_token_user_and_pull_request_ages() {
+    let w = world(false).await;
+    let api = w.sims.github_url();
+    let bot = http().get(format!("{api}/user")).send().await.unwrap();
+    assert_eq!(bot.status().as_u16(), 403, "GITHUB_TOKEN cannot read /user");
+    w.sims.github.set_actor(GhUser::user("octocat", 583231));
+    let me: Value = json_of(http().get(format!("{api}/user"))).await;
+    assert_eq!(me["login"], "octocat");
+
+    let old = seed_pull(&w, "cursor/old", 1, GhUser::cursor_bot());
+    let new = seed_pull(&w, "cursor/new", 1, GhUser::cursor_bot());
+    let day = Duration::from_secs(86_400);
+    let now = std::time::SystemTime::now();
+    // Opened in the other order: the listing follows creation, not numbers.
+    assert!(w.sims.github.set_pull_created(REPO, old, now - day));
+    assert!(w.sims.github.set_pull_created(REPO, new, now - 2 * day));
+    let open = w.gh.list_open_pulls(10).await.unwrap();
+    assert_eq!(
+        open.iter().map(|p| p.number).collect::<Vec<_>>(),
+        vec![old, new]
+    );
+    assert!(open[0].created_at > open[1].created_at);
+    let asc: Value = json_of(http().get(format!(
+        "{api}/repos/{REPO}/pulls?sort=created&direction=asc"
+    )))
+    .await;
+    assert_eq!(asc[0]["number"], new);
+    assert!(!w.sims.github.set_pull_created(REPO, 999, now));
+}
