@@ -183,7 +183,12 @@ Cursor port:\n    \
 POST /_sim/scenarios   how agents behave: {\"creating_secs\": 20, \"running_secs\": 180,\n                           \
 \"end\": \"finished|error|expired\", \"summary\": \"...\" or null, \"summary_in_status\": true,\n                           \
 \"refuse_launch\": \"storage_mode|repository_not_accessible|...\", \"reported_status\": \"...\",\n                           \
-\"minimal_fields\": false, \"followup_running_secs\": N, \"repository\": \"URL\" or \"default\"}\n    \
+\"minimal_fields\": false, \"followup_running_secs\": N, \"changes\": true,\n                           \
+\"commits\": 1, \"repository\": \"URL\" or \"default\"}; a finished agent pushes\n                           \
+`commits` commits to its branch on the GitHub port and opens its PR there\n                           \
+(none with \"changes\": false)\n    \
+POST /_sim/v1/scenario how v1 runs behave: {\"creating_secs\": 3, \"running_secs\": 30,\n                           \
+\"no_changes\": false, \"commits\": 1, ...}\n    \
 POST /_sim/faults      a rule or a list: {\"method\": \"POST\", \"path\": \"/v0/agents/*\",\n                           \
 \"repository\": \"URL\", \"times\": 1, \"fault\": {\"kind\": \"status\", \"status\": 503,\n                           \
 \"retry_after\": \"2\"}}; kinds: status, reset, stall, delay {\"millis\": N},\n                           \

@@ -603,6 +603,9 @@ pub fn simulator(options: SimulatorOptions) -> anyhow::Result<u8> {
         )
         .await
         .context("cannot listen")?;
+        // Agents push their branches and open their pull requests on the
+        // GitHub port, as they would on GitHub.
+        sims.link_repos();
         for login in &options.writers {
             sims.github.set_permission(login, "write");
         }

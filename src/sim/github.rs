@@ -761,7 +761,10 @@ impl GitHubSim {
     /// an open one was found.
     fn finish_pull(&self, repo: &str, number: u64, merge: bool) -> bool {
         self.sync();
-        let mut state = self.state.lock().unwrap();
+        Self::finish_locked(&mut self.state.lock().unwrap(), repo, number, merge)
+    }
+
+    fn finish_locked(state: &mut State, repo: &str, number: u64, merge: bool) -> bool {
         let Some(i) = state
             .pulls
             .iter()
@@ -770,7 +773,7 @@ impl GitHubSim {
             return false;
         };
         let head = state.pulls[i].head.clone();
-        let sha = Self::branch_locked(&state, repo, &head)
+        let sha = Self::branch_locked(state, repo, &head)
             .map(|b| b.sha)
             .unwrap_or_default();
         let now = SystemTime::now();
@@ -781,7 +784,7 @@ impl GitHubSim {
         p.updated = now;
         p.head_sha = sha;
         if merge {
-            Self::push_locked(&mut state, repo, "main", 1);
+            Self::push_locked(state, repo, "main", 1);
             if let Some(b) = state
                 .branches
                 .get_mut(&repo.to_ascii_lowercase())
@@ -821,6 +824,24 @@ impl GitHubSim {
         }
     }
 
+    /// Sets when a pull request was opened (e.g. nights ago). Returns
+    /// whether it exists.
+    pub fn set_pull_created(&self, repo: &str, number: u64, at: SystemTime) -> bool {
+        let mut state = self.state.lock().unwrap();
+        match state
+            .pulls
+            .iter_mut()
+            .find(|p| p.number == number && p.repo.eq_ignore_ascii_case(repo))
+        {
+            Some(p) => {
+                p.created = at;
+                p.updated = p.updated.max(at);
+                true
+            }
+            None => false,
+        }
+    }
+
     /// A pull request with its head sha as it is now.
     fn current(state: &State, p: &GhPull) -> GhPull {
         let mut p = p.clone();
@@ -852,6 +873,10 @@ impl GitHubSim {
             .filter(|p| p.head == head)
             .collect();
         all.iter().find(|p| p.open).or(all.last()).cloned()
+    }
+
+    fn server(&self) -> String {
+        self.state.lock().unwrap().config.server_url.clone()
     }
 
     fn pull_head_locked(&self, repo: &str, number: u64) -> Option<String> {
@@ -1112,7 +1137,7 @@ impl GitHubSim {
     /// The REST routes for pull requests and branches; `None`: not one.
     fn pull_route(
         &self,
-        state: &State,
+        state: &mut State,
         request: &Request,
         segments: &[&str],
         api: &str,
@@ -1138,8 +1163,102 @@ impl GitHubSim {
             ("GET", ["repos", o, r, "compare", spec @ ..]) if !spec.is_empty() => {
                 Some(self.compare_json(state, &format!("{o}/{r}"), &spec.join("/"), api))
             }
+            // The token's own user: an installation token (`GITHUB_TOKEN`,
+            // a bot) may not read it, as on GitHub.
+            ("GET", ["user"]) => Some(if state.actor.kind == "Bot" {
+                message(
+                    403,
+                    "Resource not accessible by integration",
+                    "/users/users#get-the-authenticated-user",
+                )
+            } else {
+                Reply::json(200, &state.actor.to_json(api))
+            }),
+            ("PATCH", ["repos", o, r, "pulls", n]) => {
+                Some(self.update_pull(state, request, &format!("{o}/{r}"), n, api))
+            }
+            ("GET", ["repos", o, r, "branches", name @ ..]) if !name.is_empty() => {
+                let repo = format!("{o}/{r}");
+                let name = decode_segment(&name.join("/"));
+                Some(match Self::branch_locked(state, &repo, &name) {
+                    Some(b) => Reply::json(
+                        200,
+                        &json!({
+                            "name": name,
+                            "commit": {"sha": b.sha, "url": format!("{api}/repos/{repo}/commits/{}", b.sha)},
+                            "protected": name == "main",
+                            "_links": {"self": format!("{api}/repos/{repo}/branches/{name}"),
+                                       "html": format!("{}/{repo}/tree/{name}", state.config.server_url)}
+                        }),
+                    ),
+                    None => message(404, "Branch not found", "/branches/branches#get-a-branch"),
+                })
+            }
             _ => None,
         }
+    }
+
+    /// `PATCH /repos/{o}/{r}/pulls/{n}`: `title`, `body`, `state`
+    /// (`closed`, or `open` to reopen an unmerged one).
+    fn update_pull(
+        &self,
+        state: &mut State,
+        request: &Request,
+        repo: &str,
+        n: &str,
+        api: &str,
+    ) -> Reply {
+        const DOCS: &str = "/pulls/pulls#update-a-pull-request";
+        let body: Value = serde_json::from_slice(&request.body).unwrap_or(Value::Null);
+        let Some(i) = n.parse::<u64>().ok().and_then(|n| {
+            state
+                .pulls
+                .iter()
+                .position(|p| p.number == n && p.repo.eq_ignore_ascii_case(repo))
+        }) else {
+            return message(404, "Not Found", DOCS);
+        };
+        let number = state.pulls[i].number;
+        if let Some(text) = body.get("body") {
+            match text.as_str() {
+                Some(t) if t.chars().count() <= 65536 => state.pulls[i].body = t.into(),
+                Some(_) => {
+                    return message(
+                        422,
+                        "Validation Failed: body is too long (maximum is 65536 characters)",
+                        DOCS,
+                    );
+                }
+                None if text.is_null() => state.pulls[i].body.clear(),
+                None => return message(422, "Invalid request.", DOCS),
+            }
+        }
+        if let Some(title) = body.get("title").and_then(Value::as_str) {
+            state.pulls[i].title = title.into();
+        }
+        match body.get("state").and_then(Value::as_str) {
+            None => {}
+            Some("closed") => {
+                Self::finish_locked(state, repo, number, false);
+            }
+            Some("open") if !state.pulls[i].open => {
+                let head = state.pulls[i].head.clone();
+                let taken = state
+                    .pulls
+                    .iter()
+                    .any(|p| p.open && p.head == head && p.repo.eq_ignore_ascii_case(repo));
+                if state.pulls[i].merged || taken {
+                    return message(422, "Validation Failed: state cannot be changed", DOCS);
+                }
+                let p = &mut state.pulls[i];
+                p.open = true;
+                p.closed = None;
+            }
+            Some("open") => {}
+            Some(_) => return message(422, "Validation Failed", DOCS),
+        }
+        state.pulls[i].updated = SystemTime::now();
+        Reply::json(200, &self.pull_json(state, &state.pulls[i], api, true))
     }
 
     /// `POST /_sim/pulls/...`, `GET /_sim/pulls`, `POST /_sim/push`.
@@ -1156,7 +1275,8 @@ impl GitHubSim {
                     .iter()
                     .map(|p| {
                         let ahead = self.branch(&repo, &p.head).map(|(_, a)| a);
-                        json!({"number": p.number, "head": p.head, "base": p.base, "title": p.title,
+                        let html = super::host::pull_url(&self.server(), &repo, p.number);
+                        json!({"number": p.number, "html_url": html, "head": p.head, "base": p.base, "title": p.title,
                                "state": if p.open { "open" } else { "closed" }, "merged": p.merged,
                                "user": p.user.login, "head_sha": p.head_sha, "ahead_by": ahead})
                     })
@@ -1250,7 +1370,7 @@ impl super::RepoHost for GitHubSim {
     }
 
     fn server_url(&self) -> String {
-        self.state.lock().unwrap().config.server_url.clone()
+        self.server()
     }
 }
 

@@ -580,3 +580,145 @@ async fn unlinked_simulators_invent_pull_requests_as_before() {
     assert!(w.gh.list_open_pulls(10).await.unwrap().is_empty());
     assert!(w.sims.github.pulls(REPO).is_empty());
 }
+
+#[tokio::test(start_paused = true)]
+async fn pull_requests_can_be_edited_and_branches_read() {
+    let w = world(false).await;
+    let api = w.sims.github_url();
+    // Out of process: push and open through the control API.
+    let pushed: Value = json_of(
+        http()
+            .post(format!("{api}/_sim/push"))
+            .json(&json!({"repo": REPO, "branch": "cursor/x", "commits": 2})),
+    )
+    .await;
+    assert_eq!(pushed["ahead_by"], 2);
+    let opened: Value = json_of(
+        http()
+            .post(format!("{api}/_sim/pulls"))
+            .json(&json!({"repo": REPO, "head": "cursor/x", "title": "Docs"})),
+    )
+    .await;
+    let n = opened["number"].as_u64().unwrap();
+    let pull = format!("{api}/repos/{REPO}/pulls/{n}");
+    let edited: Value = json_of(
+        http()
+            .patch(&pull)
+            .json(&json!({"body": "Marker <!-- x -->", "title": "Docs, night 2"})),
+    )
+    .await;
+    assert_eq!(edited["body"], "Marker <!-- x -->");
+    assert_eq!(edited["title"], "Docs, night 2");
+    assert_eq!(edited["merged"], false);
+    assert_eq!(edited["commits"], 2);
+    let closed: Value = json_of(http().patch(&pull).json(&json!({"state": "closed"}))).await;
+    assert_eq!(closed["state"], "closed");
+    assert!(w.gh.list_open_pulls(10).await.unwrap().is_empty());
+    let reopened: Value = json_of(http().patch(&pull).json(&json!({"state": "open"}))).await;
+    assert_eq!(reopened["state"], "open");
+    assert_eq!(w.gh.list_open_pulls(10).await.unwrap()[0].number, n);
+    assert!(w.sims.github.merge_pull(REPO, n));
+    let refused = http()
+        .patch(&pull)
+        .json(&json!({"state": "open"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status().as_u16(), 422, "a merged PR stays closed");
+    w.sims.github.set_read_only(true);
+    let refused = http()
+        .patch(&pull)
+        .json(&json!({"body": "x"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status().as_u16(), 403);
+
+    let branch: Value =
+        json_of(http().get(format!("{api}/repos/{REPO}/branches/cursor%2Fx"))).await;
+    assert_eq!(branch["name"], "cursor/x");
+    let sha = w.sims.github.branch(REPO, "cursor/x").unwrap().0;
+    assert_eq!(branch["commit"]["sha"], sha.as_str());
+    let none = http()
+        .get(format!("{api}/repos/{REPO}/branches/nope"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(none.status().as_u16(), 404);
+    // Comments on the pull request's number work as on an issue.
+    w.sims.github.set_read_only(false);
+    w.gh.create_comment(n, "hello").await.unwrap();
+    assert_eq!(w.gh.list_comments(n).await.unwrap().len(), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn only_finished_runs_push() {
+    let w = world(true).await;
+    w.sims
+        .cursor
+        .set_default_scenario(Scenario::lasting(5, 60).ending(EndStatus::Error));
+    let failed = w.v0.launch(&launch(true, None)).await.unwrap();
+    // Stopped before it finishes.
+    w.sims.cursor.set_default_scenario(Scenario::lasting(5, 60));
+    let stopped = w.v0.launch(&launch(true, None)).await.unwrap();
+    w.clock.sleep(Duration::from_secs(10)).await;
+    w.v0.stop(&stopped.id).await.unwrap();
+    w.sims.cursor.v1().set_scenario(V1Scenario {
+        end_error: true,
+        ..V1Scenario::lasting(3, 30)
+    });
+    let v1_failed = w.v1.create_agent(&create(None, None)).await.unwrap();
+    w.sims.cursor.v1().set_scenario(V1Scenario::lasting(3, 30));
+    let cancelled = w.v1.create_agent(&create(None, None)).await.unwrap();
+    w.clock.sleep(Duration::from_secs(5)).await;
+    w.v1.cancel_run(&cancelled.agent.id, &cancelled.run.id)
+        .await
+        .unwrap();
+    w.clock.sleep(Duration::from_secs(120)).await;
+    for id in [&failed.id, &stopped.id] {
+        let a = w.v0.agent(id).await.unwrap();
+        assert_ne!(a.status, AgentStatus::Finished);
+        assert_eq!(a.target.pr_url, None);
+        let branch = a.target.branch_name.unwrap();
+        assert_eq!(w.sims.github.branch(REPO, &branch), None, "{branch}");
+    }
+    for c in [&v1_failed, &cancelled] {
+        let run = w.v1.run(&c.agent.id, &c.run.id).await.unwrap();
+        assert!(run.status.is_terminal() && run.status != RunStatus::Finished);
+        let b = &run.git.unwrap().branches[0];
+        assert_eq!(b.pr_url, None);
+        assert_eq!(w.sims.github.branch(REPO, b.branch.as_ref().unwrap()), None);
+    }
+    assert!(w.sims.github.pulls(REPO).is_empty());
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_token_user_and_pull_request_ages() {
+    let w = world(false).await;
+    let api = w.sims.github_url();
+    let bot = http().get(format!("{api}/user")).send().await.unwrap();
+    assert_eq!(bot.status().as_u16(), 403, "GITHUB_TOKEN cannot read /user");
+    w.sims.github.set_actor(GhUser::user("octocat", 583231));
+    let me: Value = json_of(http().get(format!("{api}/user"))).await;
+    assert_eq!(me["login"], "octocat");
+
+    let old = seed_pull(&w, "cursor/old", 1, GhUser::cursor_bot());
+    let new = seed_pull(&w, "cursor/new", 1, GhUser::cursor_bot());
+    let day = Duration::from_secs(86_400);
+    let now = std::time::SystemTime::now();
+    // Opened in the other order: the listing follows creation, not numbers.
+    assert!(w.sims.github.set_pull_created(REPO, old, now - day));
+    assert!(w.sims.github.set_pull_created(REPO, new, now - 2 * day));
+    let open = w.gh.list_open_pulls(10).await.unwrap();
+    assert_eq!(
+        open.iter().map(|p| p.number).collect::<Vec<_>>(),
+        vec![old, new]
+    );
+    assert!(open[0].created_at > open[1].created_at);
+    let asc: Value = json_of(http().get(format!(
+        "{api}/repos/{REPO}/pulls?sort=created&direction=asc"
+    )))
+    .await;
+    assert_eq!(asc[0]["number"], new);
+    assert!(!w.sims.github.set_pull_created(REPO, 999, now));
+}

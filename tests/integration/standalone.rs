@@ -86,6 +86,16 @@ async fn a_user_points_the_action_at_the_standalone_simulators() {
     let ran = label_added().await.unwrap();
     ran.success();
     assert_eq!(ran.output("outcome"), "finished");
+    // The agent's pull request exists on the GitHub port (linked).
+    let pulls: Value = json_of(h.get(format!(
+        "{}/_sim/pulls?repo=Codertocat/Hello-World",
+        server.github
+    )))
+    .await;
+    assert_eq!(pulls.as_array().unwrap().len(), 1, "{pulls}");
+    assert_eq!(pulls[0]["html_url"], ran.output("pr-url"));
+    assert_eq!(pulls[0]["user"], "cursor[bot]");
+    assert_eq!(pulls[0]["ahead_by"], 1);
 
     let comments: Value = json_of(h.get(format!(
         "{}/_sim/comments?repo=Codertocat/Hello-World&issue=1",
