@@ -153,7 +153,7 @@ GitHub APIs: no key, no network. Prints the step's log, outputs, step summary an
 On v1 (the default) the agent's run is followed over its stream: its activity in the log, each\n\
 write of the comment (its heading, status and activity, edited at most every 10 s) and the final\n\
 comment with the run's usage.\n\n\
-OPTIONS:\n    --scenario NAME   one of: {} [default: finished]\n                      (on v1: {}; the others need --api v0)\n                      or detached: launch with wait: false, the job ends, the agent finishes,\n                      and a later sweep (sweep: true) finalizes the comment (v1 or v0)\n    --api v1|v0       the Cursor API version [default: v1]\n    -h, --help        this text\n\n\
+OPTIONS:\n    --scenario NAME   one of: {} [default: finished]\n                      (on v1: {}; the others need --api v0)\n                      or detached: launch with wait: false, the job ends, the agent finishes,\n                      and a later sweep (sweep: true) finalizes the comment (v1 or v0)\n                      or nightly: three nights of a scheduled job keeping one pull request\n                      (opened, updated, merged and a new one opened; v1 or v0)\n    --api v1|v0       the Cursor API version [default: v1]\n    -h, --help        this text\n\n\
 EXIT STATUS: as the action would end: 0 for finished, no-summary and hostile-summary; 1, on purpose,\n\
 for error and expired (the agent failed) and for storage-mode and not-connected (Cursor refused\n\
 the launch: the output says what to fix); 2 for an unknown scenario or option.\n",

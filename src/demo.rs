@@ -20,6 +20,9 @@ use std::io::Write as _;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+mod nightly;
+pub use nightly::NIGHTLY;
+
 /// The event the demo replays: GitHub's own example payload.
 const EVENT: &str = include_str!("../tests/fixtures/github-events/issues.labeled.json");
 /// Minutes of simulated time per second of the demo.
@@ -201,6 +204,9 @@ fn heading(title: &str, bold: bool) {
 pub fn demo(scenario_name: &str, v0: bool, bold: bool) -> anyhow::Result<u8> {
     if scenario_name == DETACHED {
         return detached(v0, bold);
+    }
+    if scenario_name == NIGHTLY {
+        return nightly::nightly(v0, bold);
     }
     let Some(scenario) = scenario(scenario_name) else {
         eprintln!(

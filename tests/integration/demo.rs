@@ -276,3 +276,60 @@ fn every_subcommand_answers_help_and_names_unknown_flags() {
         );
     }
 }
+
+#[test]
+fn the_nightly_demo_keeps_one_pull_request_until_it_is_merged() {
+    let runs = [demo("nightly", None), demo("nightly", Some("v0"))];
+    for (ran, api) in runs
+        .into_iter()
+        .map(|h| h.join().unwrap())
+        .zip(["v1", "v0"])
+    {
+        ran.success();
+        let out = &ran.stdout;
+        let night = |n: u32| section(out, &format!("Night {n}: outputs and pull requests"));
+        assert!(
+            night(1).contains("pr-url: https://github.com/Codertocat/Hello-World/pull/100\n"),
+            "{api}: {out}"
+        );
+        assert!(night(1).contains("#100 open"), "{api}: {out}");
+        assert!(
+            section(out, "Night 2: the step's log")
+                .contains("Found the job's open pull request #100"),
+            "{api}: {out}"
+        );
+        assert!(
+            night(2).contains("pr-url: https://github.com/Codertocat/Hello-World/pull/100\n"),
+            "{api}: {out}"
+        );
+        assert!(
+            night(2).contains("2 commit(s) ahead"),
+            "{api}: night 2 pushed to it: {out}"
+        );
+        assert!(night(3).contains("#100 merged"), "{api}: {out}");
+        assert!(
+            night(3).contains("pr-url: https://github.com/Codertocat/Hello-World/pull/101\n"),
+            "{api}: {out}"
+        );
+        let agent = |n: u32| {
+            night(n)
+                .lines()
+                .find_map(|l| l.strip_prefix("agent-id: "))
+                .unwrap()
+                .to_string()
+        };
+        assert_eq!(
+            agent(1),
+            agent(2),
+            "{api}: night 2 continues night 1's agent"
+        );
+        assert_ne!(agent(2), agent(3), "{api}: a new agent after the merge");
+        let tracking = section(out, "The comments on tracking issue #1");
+        assert_eq!(
+            tracking.matches("### ✅ Cursor agent finished").count(),
+            2,
+            "{api}: one comment per pull request: {tracking}"
+        );
+        assert!(out.lines().all(|l| !is_command_like(l)), "{api}");
+    }
+}
