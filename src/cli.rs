@@ -201,7 +201,11 @@ POST /_sim/permissions {\"login\": \"octocat\", \"role\": \"admin|maintain|write
 POST /_sim/read-only   {\"read_only\": true}: writes are refused as with a read-only token\n    \
 POST /_sim/faults      as on the Cursor port (paths such as /repos/*/*/issues/*/comments)\n    \
 GET  /_sim/requests    every request received\n    \
-GET  /_sim/comments?repo=OWNER/NAME&issue=N   the comments on an issue\n\n\
+GET  /_sim/comments?repo=OWNER/NAME&issue=N   the comments on an issue\n    \
+GET  /_sim/pulls?repo=OWNER/NAME   the pull requests the agents opened (their branches live here too)\n    \
+POST /_sim/pulls/merge {\"repo\": \"OWNER/NAME\", \"number\": N}; /_sim/pulls/close the same\n    \
+POST /_sim/pulls       {\"repo\", \"head\", \"base\", \"title\", \"user\"}: open one by hand\n    \
+POST /_sim/push        {\"repo\", \"branch\", \"commits\"}: push commits to a branch\n\n\
 EXAMPLE:\n    \
 cursor-agent-action simulator --cursor-port 8001 --github-port 8002 --time-scale 60 --writer octocat\n\n\
 EXIT STATUS: 0 after Ctrl-C, 1 if a port cannot be bound, 2 for bad options.\n"
