@@ -476,3 +476,142 @@ async fn a_nights_github_requests_are_counted_and_bounded() {
         );
     }
 }
+
+/// What a night-2 fault at each of the job's own calls may do: never a
+/// second agent where the job's state was read, never a lost report; a
+/// GitHub lookup that fails degrades to launching as usual, with a warning.
+#[tokio::test(start_paused = true)]
+async fn faults_at_each_of_the_jobs_calls_end_in_a_stated_outcome() {
+    #[derive(Debug, Clone, Copy)]
+    enum At {
+        OpenPullListing,
+        PullComments,
+        HeadAfterTheRun,
+        AgentListing,
+        AgentRead,
+    }
+    for api in APIS {
+        for at in [
+            At::OpenPullListing,
+            At::PullComments,
+            At::HeadAfterTheRun,
+            At::AgentListing,
+            At::AgentRead,
+        ] {
+            let s = world(api, 60).await;
+            let one = night(&s, api, 101, "__run").run_in_process().await;
+            one.success();
+            let pr = one.output("pr-url").to_string();
+            let v = match api {
+                Api::V0 => "v0",
+                Api::V1 => "v1",
+            };
+            let fault = || Fault::status(500);
+            match at {
+                At::OpenPullListing => s
+                    .github
+                    .add_fault(FaultRule::new("GET", "/repos/*/*/pulls", fault()).times(30)),
+                At::PullComments => s.github.add_fault(
+                    FaultRule::new("GET", "/repos/*/*/issues/100/comments", fault()).times(30),
+                ),
+                At::HeadAfterTheRun => s
+                    .github
+                    .add_fault(FaultRule::new("GET", "/repos/*/*/pulls/100", fault()).times(30)),
+                At::AgentListing => s
+                    .cursor
+                    .add_fault(FaultRule::new("GET", &format!("/{v}/agents"), fault()).times(30)),
+                At::AgentRead => s
+                    .cursor
+                    .add_fault(FaultRule::new("GET", &format!("/{v}/agents/*"), fault()).times(30)),
+            }
+            s.cursor.clear_log();
+            let two = night(&s, api, 102, "__run").run_in_process().await;
+            let case = format!("{api:?} {at:?}");
+            match at {
+                At::OpenPullListing => {
+                    two.success();
+                    assert_eq!(two.output("outcome"), "finished", "{case}");
+                    let warned = two.commands("warning").join("\n");
+                    assert!(warned.contains("second pull request"), "{case}: {warned}");
+                }
+                At::PullComments => {
+                    // The previous agent names its pull request: kept all the same.
+                    two.success();
+                    assert_eq!(two.output("pr-url"), pr, "{case}");
+                    assert_eq!(agents_created(&s, api), 1, "{case}");
+                }
+                At::HeadAfterTheRun => {
+                    two.success();
+                    assert_eq!(two.output("outcome"), "finished", "{case}");
+                    assert_eq!(two.output("pr-url"), pr, "{case}");
+                    assert_eq!(two.output("changes"), "", "{case}: unknown, not a guess");
+                }
+                At::AgentListing | At::AgentRead => {
+                    two.status(1);
+                    assert_eq!(two.output("outcome"), "error", "{case}");
+                    assert_eq!(cursor_writes(&s), 0, "{case}: nothing sent to Cursor");
+                    let error = two.commands("error").join("\n");
+                    assert!(error.contains("nothing was launched"), "{case}: {error}");
+                }
+            }
+        }
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_lost_answer_to_the_pull_request_marker_leaves_one_marker() {
+    for api in APIS {
+        let s = world(api, 60).await;
+        s.github.add_fault(FaultRule::new(
+            "POST",
+            "/repos/*/*/issues/100/comments",
+            Fault::ApplyThenReset,
+        ));
+        let one = night(&s, api, 101, "__run").run_in_process().await;
+        one.success();
+        assert_eq!(pull_markers(&s, 100).len(), 1, "{api:?}");
+        let two = night(&s, api, 102, "__run").run_in_process().await;
+        assert_eq!(two.output("pr-url"), one.output("pr-url"), "{api:?}");
+        assert_eq!(agents_created(&s, api), 1, "{api:?}");
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_rerun_of_a_night_reattaches_to_its_own_agent() {
+    for api in APIS {
+        for tracked in [false, true] {
+            let s = world(api, 600).await;
+            let attempt = |n: &str| {
+                let t = night(&s, api, 101, "__run")
+                    .env("GITHUB_RUN_ATTEMPT", n)
+                    .input("timeout", "2m")
+                    .input("on-timeout", "continue");
+                if tracked {
+                    t.input("issue-number", "1")
+                } else {
+                    t
+                }
+            };
+            let first = attempt("1").run_in_process().await;
+            first.success();
+            assert_eq!(first.output("outcome"), "timeout", "{api:?} {tracked}");
+            s.cursor.clear_log();
+            let second = attempt("2").input("timeout", "45m").run_in_process().await;
+            second.success();
+            let case = format!("{api:?} tracked={tracked}");
+            assert_eq!(
+                second.output("outcome"),
+                "finished",
+                "{case}: not skipped as busy"
+            );
+            assert_eq!(
+                second.output("agent-id"),
+                first.output("agent-id"),
+                "{case}"
+            );
+            second.stdout_has("Reattached to agent");
+            assert_eq!(cursor_writes(&s), 0, "{case}: nothing sent again");
+            assert_eq!(agents_created(&s, api), 1, "{case}");
+        }
+    }
+}
