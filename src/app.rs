@@ -157,6 +157,7 @@ fn dry_run(rt: &Runtime, inputs: &Inputs, ctx: &Context, plan: &LaunchPlan) -> u
             parts.join("; ")
         }
     };
+    let job = crate::job::Job::of(inputs, ctx, plan);
     let next = match plan.issue_number.filter(|_| inputs.comment) {
         Some(n) if ctx.run_attempt > 1 => format!(
             "reattach to the agent of an earlier attempt if this run's comment on #{n} names one, else launch (the comments are not read in a dry run)"
@@ -174,7 +175,18 @@ fn dry_run(rt: &Runtime, inputs: &Inputs, ctx: &Context, plan: &LaunchPlan) -> u
                     .to_string()
             }
         },
-        _ => "launch a new agent".to_string(),
+        _ => match &job {
+            Some(job) => format!(
+                "skip if an agent of the scheduled job {} is still working, {}else launch a new agent (Cursor and GitHub are not read in a dry run)",
+                job.label,
+                if job.update_open_pr {
+                    "send the prompt to the agent of the job's open pull request if there is one (or launch on its branch when that agent is gone), "
+                } else {
+                    ""
+                }
+            ),
+            None => "launch a new agent".to_string(),
+        },
     };
     console.notice(&format!(
         "Dry run: nothing is launched. The trigger rules pass: {check}. A real run would then {next}."

@@ -832,12 +832,14 @@ async fn dry_runs_give_the_gates_verdict() {
         .input("prompt", "Do it")
         .run_in_process()
         .await;
+    let notice = ran.commands("notice").join("\n");
+    assert!(notice.contains("no permission check is needed"), "{notice}");
+    // A scheduled job: what the job's state would decide.
     assert!(
-        ran.commands("notice")
-            .join("\n")
-            .contains("no permission check is needed"),
-        "{}",
-        ran.stdout
+        notice.contains("skip if an agent of the scheduled job")
+            && notice.contains("the agent of the job's open pull request")
+            && notice.contains("Cursor and GitHub are not read in a dry run"),
+        "{notice}"
     );
 
     // What the payload decides, a dry run decides: skipped, with the reason.
