@@ -447,51 +447,19 @@ fn detached(v0: bool, bold: bool) -> anyhow::Result<u8> {
         .context("cannot write the event payload")?;
         let console = Arc::new(Console::stdout(ConsoleMode::Plain, false));
         let _log = tracing::subscriber::set_default(logging::subscriber(console.clone()));
-        let path = |p: &std::path::Path| p.display().to_string();
+        let steps = DemoSteps {
+            sims: &sims,
+            dir: dir.path(),
+            api,
+            console: &console,
+            clock,
+        };
         let step = |name: &str,
                     event_name: &str,
                     event: &std::path::Path,
                     run: &str,
                     extra: &[(&str, &str)]| {
-            let mut pairs = vec![
-                (
-                    "GITHUB_REPOSITORY".to_string(),
-                    "Codertocat/Hello-World".to_string(),
-                ),
-                ("GITHUB_EVENT_NAME".into(), event_name.into()),
-                ("GITHUB_EVENT_PATH".into(), path(event)),
-                ("GITHUB_REF".into(), "refs/heads/master".into()),
-                ("GITHUB_RUN_ID".into(), run.into()),
-                ("GITHUB_RUN_ATTEMPT".into(), "1".into()),
-                ("GITHUB_JOB".into(), name.into()),
-                ("GITHUB_API_URL".into(), sims.github_url()),
-                (
-                    "GITHUB_OUTPUT".into(),
-                    path(&dir.path().join(format!("{name}-output.txt"))),
-                ),
-                (
-                    "GITHUB_STEP_SUMMARY".into(),
-                    path(&dir.path().join(format!("{name}-summary.md"))),
-                ),
-                ("GITHUB_WORKSPACE".into(), path(dir.path())),
-                (
-                    "INPUT_CURSOR-API-KEY".into(),
-                    "crsr_demo_0000000000000000000000".into(),
-                ),
-                (
-                    "INPUT_GITHUB-TOKEN".into(),
-                    "ghs_demo_00000000000000000000".into(),
-                ),
-                ("INPUT_API-URL".into(), sims.cursor_url()),
-                ("INPUT_API-VERSION".into(), api.into()),
-            ];
-            pairs.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
-            Runtime {
-                io: ActionsIo::from_env(&Env::from_pairs(pairs.clone()), console.clone()),
-                env: Env::from_pairs(pairs),
-                clock,
-                cancel: Cancel::new(),
-            }
+            steps.runtime(name, event_name, event, run, extra)
         };
         let show = |text: &str| console.info(text);
         let comment = || {
@@ -560,6 +528,73 @@ fn detached(v0: bool, bold: bool) -> anyhow::Result<u8> {
         println!("Reactions on the issue: {}", reactions.join(", "));
         Ok(code)
     })
+}
+
+/// The steps of a multi-step demo (detached, nightly): each a runner
+/// environment of its own on the same simulators and clock.
+struct DemoSteps<'a> {
+    sims: &'a Simulators,
+    dir: &'a std::path::Path,
+    api: &'a str,
+    console: &'a Arc<Console>,
+    clock: Clock,
+}
+
+impl DemoSteps<'_> {
+    /// Where step `name` writes its outputs.
+    fn outputs(&self, name: &str) -> std::path::PathBuf {
+        self.dir.join(format!("{name}-output.txt"))
+    }
+
+    /// Step `name` (its job, and the name of its output and summary files)
+    /// of run `run` on `event_name`; `extra` adds or overrides variables.
+    fn runtime(
+        &self,
+        name: &str,
+        event_name: &str,
+        event: &std::path::Path,
+        run: &str,
+        extra: &[(&str, &str)],
+    ) -> Runtime {
+        let path = |p: &std::path::Path| p.display().to_string();
+        let mut pairs = vec![
+            (
+                "GITHUB_REPOSITORY".to_string(),
+                "Codertocat/Hello-World".to_string(),
+            ),
+            ("GITHUB_EVENT_NAME".into(), event_name.into()),
+            ("GITHUB_EVENT_PATH".into(), path(event)),
+            ("GITHUB_REF".into(), "refs/heads/master".into()),
+            ("GITHUB_RUN_ID".into(), run.into()),
+            ("GITHUB_RUN_ATTEMPT".into(), "1".into()),
+            ("GITHUB_JOB".into(), name.into()),
+            ("GITHUB_API_URL".into(), self.sims.github_url()),
+            ("GITHUB_OUTPUT".into(), path(&self.outputs(name))),
+            (
+                "GITHUB_STEP_SUMMARY".into(),
+                path(&self.dir.join(format!("{name}-summary.md"))),
+            ),
+            ("GITHUB_WORKSPACE".into(), path(self.dir)),
+            (
+                "INPUT_CURSOR-API-KEY".into(),
+                "crsr_demo_0000000000000000000000".into(),
+            ),
+            (
+                "INPUT_GITHUB-TOKEN".into(),
+                "ghs_demo_00000000000000000000".into(),
+            ),
+            ("INPUT_API-URL".into(), self.sims.cursor_url()),
+            ("INPUT_API-VERSION".into(), self.api.into()),
+        ];
+        // Later pairs win.
+        pairs.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        Runtime {
+            io: ActionsIo::from_env(&Env::from_pairs(pairs.clone()), self.console.clone()),
+            env: Env::from_pairs(pairs),
+            clock: self.clock,
+            cancel: Cancel::new(),
+        }
+    }
 }
 
 /// Options of `cursor-agent-action simulator`.

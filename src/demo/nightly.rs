@@ -34,52 +34,35 @@ pub(super) fn nightly(v0: bool, bold: bool) -> anyhow::Result<u8> {
             .context("cannot write the event payload")?;
         let console = Arc::new(Console::stdout(ConsoleMode::Plain, false));
         let _log = tracing::subscriber::set_default(logging::subscriber(console.clone()));
-        let path = |p: &std::path::Path| p.display().to_string();
+        let steps = DemoSteps {
+            sims: &sims,
+            dir: dir.path(),
+            api,
+            console: &console,
+            clock,
+        };
+        let workflow = format!("{REPO}/.github/workflows/nightly-docs.yml@refs/heads/main");
+        let tracking = TRACKING_ISSUE.to_string();
         let night = |n: u32| {
-            let outputs = dir.path().join(format!("night-{n}-output.txt"));
-            let pairs = vec![
-                ("GITHUB_REPOSITORY".to_string(), REPO.to_string()),
-                ("GITHUB_EVENT_NAME".into(), "schedule".into()),
-                ("GITHUB_EVENT_PATH".into(), path(&event)),
-                ("GITHUB_REF".into(), "refs/heads/main".into()),
-                (
-                    "GITHUB_WORKFLOW_REF".into(),
-                    format!("{REPO}/.github/workflows/nightly-docs.yml@refs/heads/main"),
-                ),
-                ("GITHUB_RUN_ID".into(), format!("{}", 7000 + n)),
-                ("GITHUB_RUN_ATTEMPT".into(), "1".into()),
-                ("GITHUB_JOB".into(), "docs".into()),
-                ("GITHUB_ACTION".into(), "__run".into()),
-                ("GITHUB_API_URL".into(), sims.github_url()),
-                ("GITHUB_OUTPUT".into(), path(&outputs)),
-                (
-                    "GITHUB_STEP_SUMMARY".into(),
-                    path(&dir.path().join(format!("night-{n}-summary.md"))),
-                ),
-                ("GITHUB_WORKSPACE".into(), path(dir.path())),
-                (
-                    "INPUT_CURSOR-API-KEY".into(),
-                    "crsr_demo_0000000000000000000000".into(),
-                ),
-                (
-                    "INPUT_GITHUB-TOKEN".into(),
-                    "ghs_demo_00000000000000000000".into(),
-                ),
-                ("INPUT_API-URL".into(), sims.cursor_url()),
-                ("INPUT_API-VERSION".into(), api.into()),
-                (
-                    "INPUT_PROMPT".into(),
-                    "Bring README.md and docs/ up to date with the code.".into(),
-                ),
-                ("INPUT_ISSUE-NUMBER".into(), TRACKING_ISSUE.to_string()),
-            ];
-            let runtime = Runtime {
-                io: ActionsIo::from_env(&Env::from_pairs(pairs.clone()), console.clone()),
-                env: Env::from_pairs(pairs),
-                clock,
-                cancel: Cancel::new(),
-            };
-            (runtime, outputs)
+            let name = format!("night-{n}");
+            let runtime = steps.runtime(
+                &name,
+                "schedule",
+                &event,
+                &format!("{}", 7000 + n),
+                &[
+                    ("GITHUB_REF", "refs/heads/main"),
+                    ("GITHUB_WORKFLOW_REF", &workflow),
+                    ("GITHUB_JOB", "docs"),
+                    ("GITHUB_ACTION", "__run"),
+                    (
+                        "INPUT_PROMPT",
+                        "Bring README.md and docs/ up to date with the code.",
+                    ),
+                    ("INPUT_ISSUE-NUMBER", &tracking),
+                ],
+            );
+            (runtime, steps.outputs(&name))
         };
         let show = |text: &str| console.info(text);
         let pulls = || {
