@@ -46,6 +46,8 @@ const LENGTHS: [u64; 3] = [5, 30, 120];
 const HOUR: Duration = Duration::from_secs(3600);
 /// Launch moments spread over the hour between two schedule ticks.
 const PHASES: u64 = 12;
+/// Waiting runs per row (odd: a median).
+const WAITING_TRIALS: usize = 11;
 /// Hourly schedule sweeps a day.
 const DAILY_SWEEPS: u64 = 24;
 
@@ -84,7 +86,7 @@ fn billed(step: Duration) -> u64 {
 }
 
 enum Job {
-    Launch { wait: bool, run_id: u64 },
+    Launch { wait: bool },
     PullRequestSweep,
     ScheduledSweep,
 }
@@ -132,7 +134,7 @@ impl World {
         let dir = tempfile::tempdir().unwrap();
         let file = |name: &str| dir.path().join(name).display().to_string();
         let (event_name, payload, run_id) = match job {
-            Job::Launch { run_id, .. } => ("issues", LABELED, run_id),
+            Job::Launch { .. } => ("issues", LABELED, 1),
             Job::PullRequestSweep => ("pull_request", PULL_REQUEST, 900),
             Job::ScheduledSweep => ("workflow_dispatch", DISPATCH, 901),
         };
@@ -216,21 +218,53 @@ impl World {
 }
 
 /// A waiting run: the step holds the runner until the agent ends.
+/// Polling's jitter (v0) makes every waiting run different: the median
+/// of `WAITING_TRIALS` by delay, and the range of the billed minutes.
 struct Waiting {
     step: Step,
     delay: Duration,
+    max_delay: Duration,
+    billed: (u64, u64),
+    mean_billed: f64,
 }
 
 async fn waiting(api: Api, minutes: u64) -> Waiting {
-    let w = World::new(api, minutes).await;
-    let step = w
-        .run(Job::Launch {
-            wait: true,
-            run_id: 1,
-        })
-        .await;
-    let delay = w.finalized_at().expect("final") - w.agent_end();
-    Waiting { step, delay }
+    let mut trials = Vec::new();
+    for _ in 0..WAITING_TRIALS {
+        let w = World::new(api, minutes).await;
+        let step = w.run(Job::Launch { wait: true }).await;
+        let delay = w.finalized_at().expect("final") - w.agent_end();
+        trials.push((delay, step));
+    }
+    trials.sort_by_key(|(d, _)| *d);
+    let billed = trials.iter().map(|(_, s)| s.billed());
+    let range = (billed.clone().min().unwrap(), billed.clone().max().unwrap());
+    let mean_billed = billed.sum::<u64>() as f64 / trials.len() as f64;
+    let (delay, step) = trials[trials.len() / 2];
+    Waiting {
+        step,
+        delay,
+        max_delay: trials.last().unwrap().0,
+        billed: range,
+        mean_billed,
+    }
+}
+
+impl Waiting {
+    fn billed(&self) -> String {
+        match self.billed {
+            (a, b) if a == b => a.to_string(),
+            (a, b) => format!("{} ({a}–{b})", self.step.billed()),
+        }
+    }
+
+    fn delay(&self) -> String {
+        if self.max_delay == self.delay {
+            secs(self.delay)
+        } else {
+            format!("median {}, max {}", secs(self.delay), secs(self.max_delay))
+        }
+    }
 }
 
 /// A detached launch finalized by the sweep its pull request starts.
@@ -242,12 +276,7 @@ struct ByPullRequest {
 
 async fn by_pull_request(api: Api, minutes: u64) -> ByPullRequest {
     let w = World::new(api, minutes).await;
-    let launch = w
-        .run(Job::Launch {
-            wait: false,
-            run_id: 1,
-        })
-        .await;
+    let launch = w.run(Job::Launch { wait: false }).await;
     assert!(w.finalized_at().is_none(), "handed off");
     w.sleep_until(w.agent_end() + START_LATENCY).await;
     let sweep = w.run(Job::PullRequestSweep).await;
@@ -287,12 +316,7 @@ async fn by_schedule(api: Api, minutes: u64) -> BySchedule {
         let origin = w.now();
         let offset = HOUR.mul_f64((phase as f64 + 0.5) / PHASES as f64);
         w.sleep_until(origin + offset).await;
-        let launch = w
-            .run(Job::Launch {
-                wait: false,
-                run_id: 1,
-            })
-            .await;
+        let launch = w.run(Job::Launch { wait: false }).await;
         out.launch = launch;
         let mut tick = 1u32;
         loop {
@@ -339,12 +363,43 @@ fn per_phase(v: &[Step], f: fn(&Step) -> usize) -> f64 {
     v.iter().map(f).sum::<usize>() as f64 / PHASES as f64
 }
 
-struct Row {
-    minutes: u64,
+/// Everything measured for one agent length on one API.
+struct Measured {
     waiting: Waiting,
     pr: ByPullRequest,
     hourly: BySchedule,
-    v0: (Waiting, ByPullRequest, BySchedule),
+}
+
+impl Measured {
+    async fn new(api: Api, minutes: u64) -> Measured {
+        Measured {
+            waiting: waiting(api, minutes).await,
+            pr: by_pull_request(api, minutes).await,
+            hourly: by_schedule(api, minutes).await,
+        }
+    }
+
+    /// Mean GitHub and Cursor requests of the hourly sweeps per agent.
+    fn hourly_requests(&self) -> (f64, f64) {
+        let h = &self.hourly;
+        (
+            per_phase(&h.pending, |s| s.github) + per_phase(&h.finishing, |s| s.github),
+            per_phase(&h.pending, |s| s.cursor) + per_phase(&h.finishing, |s| s.cursor),
+        )
+    }
+
+    /// Billed minutes a day at `n` agents: waiting, `examples/sweep.yml`,
+    /// hourly sweep only, `pull_request` sweep only.
+    fn daily(&self, n: u64) -> [u64; 4] {
+        let sweep_job = billed(self.hourly.longest);
+        let per_agent = self.pr.launch.billed() + self.pr.sweep.billed();
+        [
+            (n as f64 * self.waiting.mean_billed).round() as u64,
+            n * per_agent + DAILY_SWEEPS * sweep_job,
+            n * self.hourly.launch.billed() + DAILY_SWEEPS * sweep_job,
+            n * per_agent,
+        ]
+    }
 }
 
 fn main() {
@@ -356,69 +411,62 @@ fn main() {
     rt.block_on(async {
         let mut rows = Vec::new();
         for minutes in LENGTHS {
-            let v0 = (
-                waiting(Api::V0, minutes).await,
-                by_pull_request(Api::V0, minutes).await,
-                by_schedule(Api::V0, minutes).await,
-            );
-            rows.push(Row {
+            rows.push((
                 minutes,
-                waiting: waiting(Api::V1, minutes).await,
-                pr: by_pull_request(Api::V1, minutes).await,
-                hourly: by_schedule(Api::V1, minutes).await,
-                v0,
-            });
+                Measured::new(Api::V1, minutes).await,
+                Measured::new(Api::V0, minutes).await,
+            ));
         }
         println!(
-            "Per agent (v1, the default API; v0's request counts in the last column). Virtual time, the whole action against the simulators. \
+            "Per agent, on v1 (the default API; v0 in the last column). Virtual time: the whole action against the simulators. \
              Assumed: a job's step starts {} after its trigger (the pull request, the cron tick), each job spends {} around its step, \
-             the agent's pull request appears when it ends; GitHub bills each job rounded up to a whole minute. \
-             The hourly rows are means over {PHASES} launches spread over the hour.\n",
+             the agent's pull request appears when it ends, the simulators answer at once; GitHub bills each job rounded up to a whole minute. \
+             Waiting: the median of {WAITING_TRIALS} runs by delay (v0's polling jitter varies it; billed minutes as median (range)). \
+             The hourly rows are means over {PHASES} launches spread over the hour, each alone in its sweeps.\n",
             secs(START_LATENCY),
             secs(JOB_OVERHEAD)
         );
-        println!("| agent | how | job steps (simulated clock) | billed runner minutes | GitHub requests | Cursor requests | agent end → final comment | v0: GitHub / Cursor requests |");
+        println!("| agent | how | job steps (simulated clock) | billed runner minutes | GitHub requests | Cursor requests | agent end → final comment | v0: billed minutes; GitHub / Cursor requests; delay |");
         println!("|---|---|---|---|---|---|---|---|");
-        for r in &rows {
-            let m = r.minutes;
-            let (w0, pr0, h0) = &r.v0;
+        for (m, v1, v0) in &rows {
+            let (w, w0) = (&v1.waiting, &v0.waiting);
             println!(
-                "| {m} min | waiting (`wait: true`) | {} | {} | {} | {} | {} | {} / {} |",
-                secs(r.waiting.step.took),
-                r.waiting.step.billed(),
-                r.waiting.step.github,
-                r.waiting.step.cursor,
-                secs(r.waiting.delay),
+                "| {m} min | waiting (`wait: true`) | {} | {} | {} | {} | {} | {}; {} / {}; {} |",
+                secs(w.step.took),
+                w.billed(),
+                w.step.github,
+                w.step.cursor,
+                w.delay(),
+                w0.billed(),
                 w0.step.github,
                 w0.step.cursor,
+                w0.delay(),
             );
+            let (p, p0) = (&v1.pr, &v0.pr);
             println!(
-                "| {m} min | detached + `pull_request` sweep | launch {} + sweep {} | {} + {} | {} + {} | {} + {} | {} | {} + {} / {} + {} |",
-                secs(r.pr.launch.took),
-                secs(r.pr.sweep.took),
-                r.pr.launch.billed(),
-                r.pr.sweep.billed(),
-                r.pr.launch.github,
-                r.pr.sweep.github,
-                r.pr.launch.cursor,
-                r.pr.sweep.cursor,
-                secs(r.pr.delay),
-                pr0.launch.github,
-                pr0.sweep.github,
-                pr0.launch.cursor,
-                pr0.sweep.cursor,
+                "| {m} min | detached + `pull_request` sweep | launch {} + sweep {} | {} + {} | {} + {} | {} + {} | {} | {} + {}; {} + {} / {} + {}; {} |",
+                secs(p.launch.took),
+                secs(p.sweep.took),
+                p.launch.billed(),
+                p.sweep.billed(),
+                p.launch.github,
+                p.sweep.github,
+                p.launch.cursor,
+                p.sweep.cursor,
+                secs(p.delay),
+                p0.launch.billed(),
+                p0.sweep.billed(),
+                p0.launch.github,
+                p0.sweep.github,
+                p0.launch.cursor,
+                p0.sweep.cursor,
+                secs(p0.delay),
             );
-            let h = &r.hourly;
-            let hourly_requests = |h: &BySchedule| {
-                (
-                    per_phase(&h.pending, |s| s.github) + per_phase(&h.finishing, |s| s.github),
-                    per_phase(&h.pending, |s| s.cursor) + per_phase(&h.finishing, |s| s.cursor),
-                )
-            };
-            let (hg, hc) = hourly_requests(h);
-            let (hg0, hc0) = hourly_requests(h0);
+            let (h, h0) = (&v1.hourly, &v0.hourly);
+            let (hg, hc) = v1.hourly_requests();
+            let (hg0, hc0) = v0.hourly_requests();
             println!(
-                "| {m} min | detached + hourly `schedule` sweep | launch {} + sweeps ≤ {} ({:.1} sweeps saw it working) | {} + a share of the {DAILY_SWEEPS} daily sweeps | {} + {hg:.1} | {} + {hc:.1} | mean {}, max {} | {} + {hg0:.1} / {} + {hc0:.1} |",
+                "| {m} min | detached + hourly `schedule` sweep | launch {} + sweeps of ≤ {} ({:.2} of them saw it working) | {} + a share of the {DAILY_SWEEPS} daily sweep jobs | {} + {hg:.2} | {} + {hc:.2} | mean {}, max {} | {} + share; {} + {hg0:.2} / {} + {hc0:.2}; mean {} |",
                 secs(h.launch.took),
                 secs(h.longest),
                 h.pending.len() as f64 / PHASES as f64,
@@ -427,39 +475,41 @@ fn main() {
                 h.launch.cursor,
                 secs(mean(&h.delays)),
                 secs(*h.delays.iter().max().unwrap()),
+                h0.launch.billed(),
                 h0.launch.github,
                 h0.launch.cursor,
+                secs(mean(&h0.delays)),
             );
         }
         println!(
-            "\nBilled runner minutes a day (v1; the same on v0: every detached job bills its first minute). \
-             Waiting: one job per agent. `examples/sweep.yml`: a launch job and a `pull_request` sweep job per agent, plus {DAILY_SWEEPS} hourly sweep jobs whatever the number of agents. \
-             Hourly only: the launch jobs plus the {DAILY_SWEEPS} sweeps (which finalize everything, later). \
-             `pull_request` only: no sweep for agents that end without a pull request.\n"
+            "\nBilled runner minutes a day. Waiting: one job per agent. `examples/sweep.yml`: a launch job and a `pull_request` sweep job per agent, \
+             plus {DAILY_SWEEPS} hourly sweep jobs whatever the number of agents. Hourly only: the launch jobs plus the {DAILY_SWEEPS} sweeps \
+             (which finalize everything, later). `pull_request` only: no sweep for agents that end without a pull request. \
+             Waiting at its mean billed minutes per agent. Bold: more than waiting. v1; v0 in parentheses where it differs.\n"
         );
         println!("| agent | agents a day | waiting | detached, `examples/sweep.yml` (`pull_request` + hourly) | detached, hourly sweep only | detached, `pull_request` sweep only |");
         println!("|---|---|---|---|---|---|");
-        for r in &rows {
-            let sweep_job = billed(r.hourly.longest);
+        for (m, v1, v0) in &rows {
             for n in [1u64, 10, 50] {
-                let waiting = n * r.waiting.step.billed();
-                let per_agent = r.pr.launch.billed() + r.pr.sweep.billed();
-                let shipped = n * per_agent + DAILY_SWEEPS * sweep_job;
-                let hourly = n * r.hourly.launch.billed() + DAILY_SWEEPS * sweep_job;
-                let pr_only = n * per_agent;
-                let mark = |x: u64| {
-                    if x > waiting {
-                        format!("**{x}** (more than waiting)")
+                let (a, b) = (v1.daily(n), v0.daily(n));
+                let cell = |i: usize| {
+                    let x = if a[i] > a[0] {
+                        format!("**{}**", a[i])
                     } else {
-                        x.to_string()
+                        a[i].to_string()
+                    };
+                    if a[i] == b[i] {
+                        x
+                    } else {
+                        format!("{x} (v0: {})", b[i])
                     }
                 };
                 println!(
-                    "| {} min | {n} | {waiting} | {} | {} | {} |",
-                    r.minutes,
-                    mark(shipped),
-                    mark(hourly),
-                    mark(pr_only)
+                    "| {m} min | {n} | {} | {} | {} | {} |",
+                    cell(0),
+                    cell(1),
+                    cell(2),
+                    cell(3)
                 );
             }
         }
