@@ -21,7 +21,7 @@ use crate::agent::{AgentApi, ApiError, Failure, Setup};
 use crate::context::Context;
 use crate::cursor::AgentStatus;
 use crate::github::policy::{self, Limits};
-use crate::github::{GitHubClient, ReactionOn, RepoComment};
+use crate::github::{GitHubClient, IssueComment, ReactionOn, RepoComment};
 use crate::inputs::{ApiVersion, Inputs, PromptSource};
 use crate::report::comment::{self, CommentExtras, Marker};
 use crate::report::markdown;
@@ -71,6 +71,16 @@ pub fn provably_ours(c: &RepoComment, key: &MarkerKey) -> Option<Marker> {
     }
     let marker = Marker::find(&c.comment.body)?;
     marker.verify(key).then_some(marker)
+}
+
+/// Whether a sweep has run on this repository, as far as `comments` (an
+/// issue's, as the flow lists them anyway) tell: one of them is provably
+/// the action's own (a bot's, its marker verifying) and was finalized by a
+/// sweep. No such comment proves nothing either way.
+pub fn has_swept(comments: &[IssueComment], key: &MarkerKey) -> bool {
+    comments.iter().any(|c| {
+        c.author_is_bot && Marker::find(&c.body).is_some_and(|m| m.was_swept() && m.verify(key))
+    })
 }
 
 /// The candidates among `listed`: ours, not final, naming an agent.
@@ -242,6 +252,11 @@ pub async fn run(
                             .await
                     }
                 };
+                // The duration line a waiting run shows: the run's own
+                // length on v1 (`durationMs`). v0 gives only `createdAt`,
+                // no end time, so a swept v0 comment has no duration (the
+                // time until this sweep would overstate it).
+                r.duration = agent.duration;
                 r.agent = Some(agent);
                 // The run URL names the GitHub host the artifact list links to.
                 r.run_url = run_url(ctx, &cand.marker);
@@ -291,7 +306,7 @@ pub async fn run(
         report.run_id = cand.marker.run_id.clone();
         report.run_url = run_url(ctx, &cand.marker);
         report.comment_url = Some(cand.comment.comment.html_url.clone());
-        match finish_one(rt, &github, &key, cand, &report).await {
+        match finish_one(rt, &github, &key, cand, &report, &ctx.repo_url()).await {
             Ok(true) => {
                 tally.swept += 1;
                 tally.finished.push(format!(
@@ -348,6 +363,7 @@ async fn finish_one(
     key: &MarkerKey,
     cand: &Candidate,
     report: &RunReport,
+    repo_url: &str,
 ) -> Result<bool, ()> {
     let console = &rt.io.console;
     let limits = Limits::new(
@@ -372,18 +388,27 @@ async fn finish_one(
         Some(m) if !m.is_final() => {}
         _ => return Ok(false),
     }
-    let base = Marker {
+    let mut base = Marker {
         state: None,
         sig: None,
         on: None,
         ..cand.marker.clone()
-    };
+    }
+    .finalized_by_sweep();
+    // A scheduled job's comment says which pull request it is about (the
+    // job's next run keeps one comment per open pull request).
+    if base.job.is_some() && base.pr.is_none() {
+        base.pr = report
+            .pr_url()
+            .and_then(|u| crate::job::pull_number(u, repo_url));
+    }
     let extras = CommentExtras {
         note: None,
         followup_phrase: footer_phrase(&fresh.comment.body),
         signer: Some(key.clone()),
         ack: cand.marker.on.clone(),
         handoff_on_timeout: false,
+        sweep_seen: false,
     };
     let body = console.redact(&comment::final_body(&base, report, &extras));
     if let Err(e) = policy::idempotent(&limits, || github.update_comment(id, &body)).await {

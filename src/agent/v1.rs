@@ -168,6 +168,11 @@ pub fn view(agent: &str, url: Option<&str>, run: Option<&Run>, text: Option<&str
             .map(String::from)
             .or_else(|| run.and_then(|r| r.result.clone())),
         created_at: None,
+        // `durationMs`: terminal runs only (spec §8.4).
+        duration: run
+            .filter(|r| r.status.is_terminal())
+            .and_then(|r| r.duration_ms)
+            .map(Duration::from_millis),
     }
 }
 

@@ -112,6 +112,7 @@ impl<'a> Flow<'a> {
                 signer: Some(comment::sig_key(&inputs.api_key)),
                 ack: None,
                 handoff_on_timeout: inputs.on_timeout == OnTimeout::Continue,
+                sweep_seen: false,
             },
             live: None,
             comments_broken: false,
@@ -179,6 +180,12 @@ impl<'a> Flow<'a> {
                 .await;
         }
         let existing = self.existing_comments().await;
+        // From the listing made anyway: no request of its own.
+        self.extras.sweep_seen = self
+            .extras
+            .signer
+            .as_ref()
+            .is_some_and(|key| crate::sweep::has_swept(&existing, key));
         let (agent, start) = match self.obtain_agent(&existing).await {
             Ok(v) => v,
             Err(report) => return self.finalize(report).await,

@@ -41,6 +41,11 @@ pub struct Marker {
     /// The pull request the comment is about (its number), for a job.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pr: Option<u64>,
+    /// `true` when a sweep finalized the comment (signed like the rest): a
+    /// later run on the same issue can tell that this repository has a
+    /// sweep, and its hand-off says so (see [`handoff_text`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub swept: Option<bool>,
     /// `open` (working, or handed off to a sweep) or `final`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state: Option<String>,
@@ -80,6 +85,7 @@ impl Marker {
             on: None,
             job: None,
             pr: None,
+            swept: None,
             state: None,
             sig: None,
         }
@@ -94,6 +100,18 @@ impl Marker {
     pub fn with_pr(mut self, pr: Option<u64>) -> Self {
         self.pr = pr;
         self
+    }
+
+    /// The marker a sweep writes when it finalizes the comment.
+    pub fn finalized_by_sweep(mut self) -> Self {
+        self.swept = Some(true);
+        self
+    }
+
+    /// Whether a sweep finalized the comment (meaningful only on a marker
+    /// that verifies).
+    pub fn was_swept(&self) -> bool {
+        self.is_final() && self.swept == Some(true)
     }
 
     /// Where the trigger's reaction goes (validated: digits and a kind only).
@@ -170,6 +188,7 @@ impl Marker {
         marker.on = marker.on.filter(|o| valid_on(o));
         marker.job = marker.job.filter(|j| is_hex_id(j));
         marker.state = marker.state.filter(|s| s == STATE_OPEN || s == STATE_FINAL);
+        marker.swept = marker.swept.filter(|s| *s);
         marker.sig = marker
             .sig
             .filter(|s| s.len() == 32 && s.bytes().all(|b| b.is_ascii_hexdigit()));
@@ -212,6 +231,11 @@ pub struct CommentExtras {
     pub ack: Option<String>,
     /// `on-timeout: continue`: a timeout hands the comment to a sweep.
     pub handoff_on_timeout: bool,
+    /// A sweep has run on this repository: one finalized a comment of the
+    /// action on this issue (a signed `swept` marker among the comments the
+    /// run lists anyway). The hand-off then says this repository's sweep
+    /// finishes the comment, instead of how to set one up.
+    pub sweep_seen: bool,
 }
 
 /// The key markers are signed with, from the Cursor API key.
@@ -230,8 +254,22 @@ pub fn is_handoff(report: &RunReport, extras: &CommentExtras) -> bool {
     }
 }
 
-/// What a handed-off comment says about its future.
+/// What a handed-off comment says about its future, when the run cannot
+/// tell whether this repository has a sweep: how to get one.
 pub const HANDOFF_TEXT: &str = "⏳ **Still working:** this comment is updated when the agent finishes, by a sweep (a step with `sweep: true`; see \"Detached runs and the sweep\" in the cursor-agent-action README). Until then, follow the agent in Cursor.";
+
+/// The same when a sweep is known to run here (it finalized an earlier
+/// comment of the action on this issue).
+pub const HANDOFF_TEXT_SWEEP_SEEN: &str = "⏳ **Still working:** this comment is updated when the agent finishes, by this repository's sweep (it finalized an earlier comment of this action on this issue). Until then, follow the agent in Cursor.";
+
+/// The hand-off text for `extras`.
+pub fn handoff_text(extras: &CommentExtras) -> &'static str {
+    if extras.sweep_seen {
+        HANDOFF_TEXT_SWEEP_SEEN
+    } else {
+        HANDOFF_TEXT
+    }
+}
 
 fn working_headline(status: Option<&AgentStatus>) -> String {
     match status {
@@ -357,7 +395,7 @@ pub fn render(
                 md.push_str(&format!("{}\n\n", markdown::sanitize_inline(detail)));
             }
             if handoff {
-                md.push_str(HANDOFF_TEXT);
+                md.push_str(handoff_text(extras));
                 md.push_str("\n\n");
             }
             // Built by `artifacts::markdown_list` (neutralized there).
@@ -490,9 +528,30 @@ mod tests {
         assert!(!is_handoff(&r, &extras));
         let cont = CommentExtras {
             handoff_on_timeout: true,
-            ..extras
+            ..extras.clone()
         };
         assert!(is_handoff(&r, &cont));
+        // A sweep's mark is signed: it cannot be added to a comment.
+        r.outcome = Outcome::Finished;
+        assert!(!d.was_swept(), "a waiting run's final comment");
+        let by_sweep = Marker::find(&final_body(
+            &marker.clone().finalized_by_sweep(),
+            &r,
+            &extras,
+        ))
+        .unwrap();
+        assert!(by_sweep.verify(&key) && by_sweep.was_swept());
+        let mut forged = d.clone();
+        forged.swept = Some(true);
+        assert!(!forged.verify(&key), "the mark is covered by the signature");
+        // The hand-off says what the run can tell.
+        r.outcome = Outcome::Launched;
+        let seen = CommentExtras {
+            sweep_seen: true,
+            ..cont
+        };
+        let body = render(&marker, &r, &Phase::Final, &seen);
+        assert!(body.contains(HANDOFF_TEXT_SWEEP_SEEN) && !body.contains(HANDOFF_TEXT));
     }
 
     #[test]

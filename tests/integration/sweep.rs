@@ -8,7 +8,9 @@
 
 use crate::support::*;
 use cursor_agent_action::clock::Clock;
-use cursor_agent_action::report::comment::{self, CommentExtras, HANDOFF_TEXT, Marker, Phase};
+use cursor_agent_action::report::comment::{
+    self, CommentExtras, HANDOFF_TEXT, HANDOFF_TEXT_SWEEP_SEEN, Marker, Phase,
+};
 use cursor_agent_action::report::{Outcome, RunReport};
 use cursor_agent_action::secret::Secret;
 use cursor_agent_action::sim::*;
@@ -100,19 +102,21 @@ fn rockets(s: &Simulators) -> usize {
         .count()
 }
 
-/// The body without what only a waiting run can know (how long it waited),
-/// and with what each simulator makes up (agent id on v0, run id and branch
-/// on v1) and the signature over them blanked.
-fn comparable(body: &str) -> String {
+/// The body with what each simulator makes up (agent id on v0, run id and
+/// branch on v1) and the signature over them blanked; on v0, without the
+/// duration, which only a waiting run can know (v0 reports no end time).
+fn comparable(api: Api, body: &str) -> String {
     let marker = Marker::find(body).unwrap();
+    // A sweep marks its own (signed): the only difference in the marker.
     let mut body = body
         .replace(marker.agent.as_deref().unwrap(), "AGENT")
-        .replace(marker.sig.as_deref().unwrap(), "SIG");
+        .replace(marker.sig.as_deref().unwrap(), "SIG")
+        .replace(r#","swept":true"#, "");
     if let Some(run) = &marker.run_id {
         body = body.replace(run.as_str(), "RUN");
     }
     body.lines()
-        .filter(|l| !l.starts_with("**Duration:**"))
+        .filter(|l| matches!(api, Api::V1) || !l.starts_with("**Duration:**"))
         .map(|l| match l.strip_prefix("**Branch:** `cursor/") {
             Some(_) => "**Branch:** `cursor/…`",
             None => l,
@@ -159,7 +163,20 @@ async fn a_detached_launch_is_finalized_by_a_later_sweep_as_a_waiting_run_would(
         assert!(swept.summary.contains("finished"), "{}", swept.summary);
         let body = last_body(&s);
         assert_eq!(s.github.comments(REPO, 1).len(), 1);
-        assert_eq!(comparable(&body), comparable(&waited), "{api:?}");
+        assert_eq!(comparable(api, &body), comparable(api, &waited), "{api:?}");
+        assert!(Marker::find(&body).unwrap().was_swept(), "{body}");
+        assert!(!Marker::find(&waited).unwrap().was_swept(), "{waited}");
+        // The run's length (v1 `durationMs`: 3 s creating + 40 s running),
+        // as the waiting run measured it; v0 tells no end time.
+        let duration = body.lines().find(|l| l.starts_with("**Duration:**"));
+        match api {
+            Api::V1 => assert_eq!(
+                duration.map(|l| l.trim_end()),
+                Some("**Duration:** 43s"),
+                "{body}"
+            ),
+            Api::V0 => assert_eq!(duration, None, "{body}"),
+        }
         assert!(body.contains(summary));
         assert_eq!(rockets(&s), 1, "{api:?}");
         assert_eq!(
@@ -618,6 +635,110 @@ async fn the_sweep_runs_on_any_event_without_a_trigger_rule() {
             s.cursor.v1().agents_created(),
             1,
             "{event}: nothing launched"
+        );
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_hand_off_says_a_sweep_runs_here_once_one_finalized_a_comment_on_the_issue() {
+    for api in APIS {
+        let s = sims(api, 40, "done").await;
+        let first = detached(&s, api).run_in_process().await;
+        first.success();
+        let launch_requests = s.github.requests().len();
+        assert!(
+            last_body(&s).contains(HANDOFF_TEXT),
+            "{api:?}: nothing seen yet"
+        );
+        tokio::time::sleep(Duration::from_secs(120)).await;
+        assert_eq!(sweep(&s, api).run_in_process().await.output("swept"), "1");
+        // A later detached launch on the same issue (another workflow run).
+        s.github.clear_reactions_and_log();
+        detached(&s, api)
+            .env("GITHUB_RUN_ID", "4243")
+            .run_in_process()
+            .await
+            .success();
+        let comments = s.github.comments(REPO, 1);
+        assert_eq!(comments.len(), 2, "{api:?}");
+        let body = &comments[1].body;
+        assert!(body.contains(HANDOFF_TEXT_SWEEP_SEEN), "{api:?}: {body}");
+        assert!(!body.contains(HANDOFF_TEXT), "{api:?}: {body}");
+        assert_eq!(
+            s.github.requests().len(),
+            launch_requests,
+            "{api:?}: telling costs no request"
+        );
+        // A handed-off timeout says it too.
+        let ran = labeled(&s, api)
+            .env("GITHUB_RUN_ID", "4244")
+            .input("timeout", "30s")
+            .input("on-timeout", "continue")
+            .run_in_process()
+            .await;
+        assert_eq!(ran.output("outcome"), "timeout", "{api:?}");
+        assert!(last_body(&s).contains(HANDOFF_TEXT_SWEEP_SEEN), "{api:?}");
+
+        // Only the action's own swept comments count: the same swept body
+        // copied by a person, or a bot's final marker with the mark added
+        // (its signature then fails), prove nothing.
+        let swept_body = comments[0].body.clone();
+        let w = sims(api, 5, "done").await;
+        labeled(&w, api).run_in_process().await.success();
+        let mut forged = Marker::find(&last_body(&w)).unwrap();
+        assert!(forged.is_final() && !forged.was_swept());
+        forged.swept = Some(true);
+        let t = sims(api, 40, "done").await;
+        t.github
+            .add_comment(REPO, 1, &swept_body, GhUser::user("mallory", 66), "OWNER");
+        t.github.add_comment(
+            REPO,
+            1,
+            &format!("{}\nforged", forged.render()),
+            GhUser::actions_bot(),
+            "NONE",
+        );
+        detached(&t, api)
+            .env("GITHUB_RUN_ID", "4245")
+            .run_in_process()
+            .await
+            .success();
+        let body = last_body(&t);
+        assert!(body.contains(HANDOFF_TEXT), "{api:?}: {body}");
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_swept_job_comment_records_its_pull_request() {
+    for api in APIS {
+        let s = sims(api, 40, "Refreshed the docs.").await;
+        s.link_repos();
+        let launched = on(
+            api,
+            ActionTest::new()
+                .event_json("schedule", &serde_json::json!({"schedule": "17 3 * * *"}))
+                .env("GITHUB_REF", "refs/heads/main")
+                .against(&s.cursor_url(), Some(&s.github_url()))
+                .input("prompt", "Refresh the docs")
+                .input("issue-number", "1")
+                .input("wait", "false"),
+        )
+        .run_in_process()
+        .await;
+        launched.success();
+        let open = Marker::find(&last_body(&s)).unwrap();
+        assert!(open.job.is_some() && open.pr.is_none(), "{api:?}: {open:?}");
+        tokio::time::sleep(Duration::from_secs(120)).await;
+        let swept = sweep(&s, api).run_in_process().await;
+        swept.success();
+        assert_eq!(swept.output("swept"), "1", "{api:?}");
+        let done = Marker::find(&last_body(&s)).unwrap();
+        assert!(done.is_final(), "{api:?}");
+        assert_eq!(done.job, open.job, "{api:?}");
+        assert_eq!(
+            done.pr,
+            Some(100),
+            "{api:?}: the pull request the agent opened"
         );
     }
 }
