@@ -365,7 +365,11 @@ impl Flow<'_> {
                 job.label
             ));
         }
-        if let (Some(n), Some(agent)) = (pr, self.report.agent_id().map(String::from)) {
+        // The tracking issue's own comment already says it all when the
+        // agent worked on that very pull request (`issue-number` a PR).
+        if let (Some(n), Some(agent)) = (pr, self.report.agent_id().map(String::from))
+            && Some(n) != self.plan.issue_number
+        {
             self.mark_job_pull(&job, &github, limits, n, &agent).await;
         }
     }

@@ -761,6 +761,55 @@ fn github_matrix() -> Vec<Case> {
     cases
 }
 
+/// A scheduled job reporting on a tracking issue (#18): its own calls (the
+/// open pull requests on GitHub, the job's agents in Cursor) × faults, on
+/// v0 and v1. A failed GitHub lookup launches as usual; a failed Cursor
+/// lookup launches nothing; the tracking comment ends final either way.
+fn job_matrix() -> Vec<Case> {
+    let job = |c: Case| {
+        Case {
+            event: "schedule",
+            payload: json!({"schedule": "17 3 * * *"}),
+            ..c
+        }
+        .input("prompt", "Refresh the docs")
+        .input("issue-number", "1")
+    };
+    let faults: Vec<(&str, Fault)> = vec![
+        ("5xx", Fault::status(502)),
+        ("403 permission", Fault::status(403)),
+        ("reset", Fault::Reset),
+    ];
+    let mut cases = Vec::new();
+    for (fname, fault) in &faults {
+        for v1 in [false, true] {
+            let (api, base) = if v1 {
+                (
+                    "v1",
+                    Case::v1(format!("job v1: GitHub open pull requests × {fname}")),
+                )
+            } else {
+                (
+                    "v0",
+                    Case::new(format!("job: GitHub open pull requests × {fname}")),
+                )
+            };
+            cases.push(job(base.github(
+                FaultRule::new("GET", "/repos/*/*/pulls", fault.clone()).times(10),
+            )));
+            let base = if v1 {
+                Case::v1(format!("job v1: Cursor job agents × {fname}"))
+            } else {
+                Case::new(format!("job: Cursor job agents × {fname}"))
+            };
+            cases.push(job(base.cursor(
+                FaultRule::new("GET", &format!("/{api}/agents"), fault.clone()).times(10),
+            )));
+        }
+    }
+    cases
+}
+
 fn special_cases() -> Vec<Case> {
     let down =
         |path: &str, method: &str| FaultRule::new(method, path, Fault::status(502)).times(10_000);
@@ -1240,6 +1289,7 @@ async fn the_fault_matrix_finds_no_duplicate_lost_report_leak_or_injection() {
     for case in cursor_matrix()
         .into_iter()
         .chain(github_matrix())
+        .chain(job_matrix())
         .chain(special_cases())
         .chain(signal_cases())
     {
@@ -1291,6 +1341,16 @@ async fn the_fault_matrix_finds_no_duplicate_lost_report_leak_or_injection() {
         ("finished", 1)
     );
     assert_eq!(outcome("Cursor down after launch"), ("timeout", 1));
+    assert_eq!(
+        outcome("job: GitHub open pull requests × 5xx"),
+        ("finished", 1)
+    );
+    assert_eq!(
+        outcome("job v1: GitHub open pull requests × reset"),
+        ("finished", 1)
+    );
+    assert_eq!(outcome("job: Cursor job agents × 5xx"), ("error", 0));
+    assert_eq!(outcome("job v1: Cursor job agents × reset"), ("error", 0));
     assert_eq!(outcome("signal while waiting"), ("cancelled", 1));
     // A launch in flight at the signal: the agent it created is found (and
     // linked: see the lost-report checks), or none was created.
