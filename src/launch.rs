@@ -61,32 +61,7 @@ fn repo_key(url: &str) -> String {
 /// agent was created after this run started.
 const CREATED_SKEW: Duration = Duration::from_secs(120);
 
-/// Seconds since the Unix epoch of an RFC 3339 UTC time
-/// (`2025-10-31T22:07:32.029Z`); `None` if it is not one.
-pub fn parse_rfc3339(s: &str) -> Option<u64> {
-    let s = s.trim();
-    let (date, time) = s.split_once(['T', 't', ' '])?;
-    let mut d = date.splitn(3, '-').map(|p| p.parse::<i64>().ok());
-    let (y, m, day) = (d.next()??, d.next()??, d.next()??);
-    let time = time
-        .strip_suffix(['Z', 'z'])
-        .or_else(|| time.strip_suffix("+00:00"))?;
-    let time = time.split('.').next()?;
-    let mut t = time.splitn(3, ':').map(|p| p.parse::<i64>().ok());
-    let (hh, mm, ss) = (t.next()??, t.next()??, t.next()??);
-    if !(1..=12).contains(&m) || !(1..=31).contains(&day) || hh > 23 || mm > 59 || ss > 60 {
-        return None;
-    }
-    // Days from the civil date (Howard Hinnant's algorithm).
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    u64::try_from(days * 86_400 + hh * 3600 + mm * 60 + ss).ok()
-}
+pub use crate::rfc3339::parse as parse_rfc3339;
 
 /// Which listed agent may be taken for this run's own: the same request
 /// (branch, repository, ref) and, when `not_before` is set, created after it
@@ -380,21 +355,6 @@ mod tests {
     fn repo_keys() {
         assert_eq!(repo_key("https://github.com/O/R.git/"), "github.com/o/r");
         assert_eq!(repo_key("github.com/o/r"), "github.com/o/r");
-    }
-
-    #[test]
-    fn rfc3339_times() {
-        assert_eq!(parse_rfc3339("1970-01-01T00:00:00Z"), Some(0));
-        assert_eq!(
-            parse_rfc3339("2025-10-31T22:07:32.029Z"),
-            Some(1_761_948_452)
-        );
-        assert_eq!(
-            parse_rfc3339("2000-03-01T00:00:00+00:00"),
-            Some(951_868_800)
-        );
-        assert_eq!(parse_rfc3339("yesterday"), None);
-        assert_eq!(parse_rfc3339("2025-13-01T00:00:00Z"), None);
     }
 
     fn agent(branch: &str, created: Option<&str>, git_ref: Option<&str>) -> Agent {

@@ -28,6 +28,7 @@ pub mod plan;
 pub mod prompt;
 pub mod report;
 pub mod retry;
+pub mod rfc3339;
 pub mod runner;
 pub mod runtime;
 pub mod secret;

@@ -8,7 +8,8 @@ pub mod faults;
 pub mod github;
 pub mod host;
 pub mod server;
-pub mod time;
+/// Timestamps as the simulated APIs write them (the action's own formatter).
+pub use crate::rfc3339 as time;
 
 use crate::clock::Clock;
 pub use cursor::{
