@@ -2,18 +2,15 @@
 //! Retrying is the caller's decision (see `retry` and `wait`): a launch must
 //! never be blindly repeated.
 
-use super::error::{CursorError, Endpoint, ErrorBody, parse_retry_after};
+use super::error::{CursorError, Endpoint, ErrorBody};
 use super::models::*;
+use super::transport::{Failed, Transport};
 use crate::clock::Clock;
 use crate::secret::Secret;
-use base64::Engine as _;
 use reqwest::Method;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::time::Duration;
-
-/// Larger responses are refused: no real answer comes near this.
-const MAX_RESPONSE_BYTES: usize = 16 * 1024 * 1024;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AuthScheme {
@@ -40,22 +37,30 @@ impl Default for Timeouts {
     }
 }
 
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct CursorClient {
-    http: reqwest::Client,
-    base: String,
-    authorization: Secret,
-    clock: Clock,
+    transport: Transport,
     pub timeouts: Timeouts,
-    /// Requests sent (for the sweep's log).
-    requests: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
-impl std::fmt::Debug for CursorClient {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("CursorClient")
-            .field("base", &self.base)
-            .finish()
+/// A [`Failed`] exchange in v0 terms.
+pub(crate) fn v0_error(endpoint: Endpoint, failed: Failed) -> CursorError {
+    match failed {
+        Failed::Transport {
+            maybe_sent,
+            message,
+        } => CursorError::Transport {
+            endpoint,
+            maybe_sent,
+            message,
+        },
+        Failed::Tls(message) => CursorError::Tls { endpoint, message },
+        Failed::Timeout => CursorError::Timeout { endpoint },
+        Failed::TooLarge { status } => CursorError::Decode {
+            endpoint,
+            status,
+            message: "response larger than 16 MiB".into(),
+        },
     }
 }
 
@@ -67,35 +72,19 @@ impl CursorClient {
         scheme: AuthScheme,
         clock: Clock,
     ) -> Self {
-        let authorization = match scheme {
-            AuthScheme::Basic => format!(
-                "Basic {}",
-                base64::engine::general_purpose::STANDARD.encode(format!("{}:", key.expose()))
-            ),
-            AuthScheme::Bearer => format!("Bearer {}", key.expose()),
-        };
         Self {
-            http,
-            base: base.as_str().trim_end_matches('/').to_string(),
-            authorization: Secret::new(authorization),
-            clock,
+            transport: Transport::new(http, base, key, scheme, clock),
             timeouts: Timeouts::default(),
-            requests: Default::default(),
         }
     }
 
     /// How many requests this client (and its clones) has sent.
     pub fn request_count(&self) -> u64 {
-        self.requests.load(std::sync::atomic::Ordering::Relaxed)
-    }
-
-    fn count_request(&self) {
-        self.requests
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.transport.request_count()
     }
 
     pub fn clock(&self) -> Clock {
-        self.clock
+        self.transport.clock()
     }
 
     fn agent_path(id: &str, suffix: &str) -> Result<String, CursorError> {
@@ -114,54 +103,30 @@ impl CursorClient {
         body: Option<Vec<u8>>,
         timeout: Duration,
     ) -> Result<T, CursorError> {
-        let mut url = url::Url::parse(&format!("{}{path}", self.base)).map_err(|e| {
-            CursorError::Transport {
+        let request = self
+            .transport
+            .request(method, path, query)
+            .map_err(|message| CursorError::Transport {
                 endpoint,
                 maybe_sent: false,
-                message: format!("bad URL: {e}"),
-            }
-        })?;
-        if !query.is_empty() {
-            url.query_pairs_mut().extend_pairs(query);
-        }
-        let mut request = self
-            .http
-            .request(method, url)
-            .header(reqwest::header::AUTHORIZATION, self.authorization.expose())
-            .header(reqwest::header::ACCEPT, "application/json");
-        if let Some(body) = body {
-            request = request
-                .header(reqwest::header::CONTENT_TYPE, "application/json")
-                .body(body);
-        }
-        self.count_request();
-        let attempt = async {
-            let response = request.send().await.map_err(|e| transport(endpoint, &e))?;
-            let status = response.status().as_u16();
-            let retry_after = response
-                .headers()
-                .get(reqwest::header::RETRY_AFTER)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| parse_retry_after(v, std::time::SystemTime::now()));
-            let bytes = read_body(response, endpoint).await?;
-            Ok::<_, CursorError>((status, retry_after, bytes))
-        };
-        let (status, retry_after, bytes) = self
-            .clock
-            .timeout(timeout, attempt)
+                message,
+            })?;
+        let answer = self
+            .transport
+            .exchange(request, body, timeout)
             .await
-            .map_err(|_| CursorError::Timeout { endpoint })??;
-        if !(200..300).contains(&status) {
+            .map_err(|f| v0_error(endpoint, f))?;
+        if !answer.is_success() {
             return Err(CursorError::Status {
                 endpoint,
-                status,
-                body: ErrorBody::parse(&bytes),
-                retry_after,
+                status: answer.status,
+                body: ErrorBody::parse(&answer.bytes),
+                retry_after: answer.retry_after,
             });
         }
-        serde_json::from_slice(&bytes).map_err(|e| CursorError::Decode {
+        serde_json::from_slice(&answer.bytes).map_err(|e| CursorError::Decode {
             endpoint,
-            status,
+            status: answer.status,
             message: e.to_string(),
         })
     }
@@ -313,42 +278,4 @@ impl CursorClient {
 
 fn json(body: &impl Serialize) -> Option<Vec<u8>> {
     Some(serde_json::to_vec(body).expect("request bodies serialize"))
-}
-
-fn transport(endpoint: Endpoint, e: &reqwest::Error) -> CursorError {
-    let message = crate::http::error_chain(e);
-    if let Some(tls) = crate::http::certificate_problem(&message) {
-        return CursorError::Tls {
-            endpoint,
-            message: tls,
-        };
-    }
-    CursorError::Transport {
-        endpoint,
-        // A refused or failed connection never carried the request.
-        maybe_sent: !e.is_connect(),
-        message,
-    }
-}
-
-async fn read_body(
-    mut response: reqwest::Response,
-    endpoint: Endpoint,
-) -> Result<Vec<u8>, CursorError> {
-    let mut bytes = Vec::new();
-    while let Some(chunk) = response
-        .chunk()
-        .await
-        .map_err(|e| transport(endpoint, &e))?
-    {
-        if bytes.len() + chunk.len() > MAX_RESPONSE_BYTES {
-            return Err(CursorError::Decode {
-                endpoint,
-                status: response.status().as_u16(),
-                message: "response larger than 16 MiB".into(),
-            });
-        }
-        bytes.extend_from_slice(&chunk);
-    }
-    Ok(bytes)
 }

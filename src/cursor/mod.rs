@@ -3,6 +3,7 @@
 mod client;
 mod error;
 pub mod models;
+pub(crate) mod transport;
 pub mod v1;
 
 pub use client::{AuthScheme, CursorClient, Timeouts};

@@ -6,37 +6,43 @@
 use super::error::{V1Body, V1Endpoint, V1Error};
 use super::models::*;
 use crate::clock::Clock;
-use crate::cursor::{AuthScheme, Timeouts, parse_retry_after};
+use crate::cursor::transport::{self, Failed, Transport};
+use crate::cursor::{AuthScheme, Timeouts};
 use crate::secret::Secret;
-use base64::Engine as _;
 use bytes::Bytes;
 use reqwest::Method;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::time::Duration;
 
-/// Larger responses are refused: no real answer comes near this.
-const MAX_RESPONSE_BYTES: usize = 16 * 1024 * 1024;
 /// Opening a stream may take this long; once open it has no overall limit
 /// ("the run stream is long-lived by design"), the follower judges silence.
 pub const STREAM_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct V1Client {
-    http: reqwest::Client,
-    base: String,
-    authorization: Secret,
-    clock: Clock,
+    transport: Transport,
     pub timeouts: Timeouts,
-    /// Requests sent (for the sweep's log).
-    requests: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
-impl std::fmt::Debug for V1Client {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("V1Client")
-            .field("base", &self.base)
-            .finish()
+/// A [`Failed`] exchange in v1 terms.
+fn v1_error(endpoint: V1Endpoint, failed: Failed) -> V1Error {
+    match failed {
+        Failed::Transport {
+            maybe_sent,
+            message,
+        } => V1Error::Transport {
+            endpoint,
+            maybe_sent,
+            message,
+        },
+        Failed::Tls(message) => V1Error::Tls { endpoint, message },
+        Failed::Timeout => V1Error::Timeout { endpoint },
+        Failed::TooLarge { status } => V1Error::Decode {
+            endpoint,
+            status,
+            message: "response larger than 16 MiB".into(),
+        },
     }
 }
 
@@ -62,7 +68,7 @@ impl RunStream {
         self.response
             .chunk()
             .await
-            .map_err(|e| transport(V1Endpoint::Stream, &e))
+            .map_err(|e| v1_error(V1Endpoint::Stream, transport::failed(&e)))
     }
 }
 
@@ -74,35 +80,19 @@ impl V1Client {
         scheme: AuthScheme,
         clock: Clock,
     ) -> Self {
-        let authorization = match scheme {
-            AuthScheme::Basic => format!(
-                "Basic {}",
-                base64::engine::general_purpose::STANDARD.encode(format!("{}:", key.expose()))
-            ),
-            AuthScheme::Bearer => format!("Bearer {}", key.expose()),
-        };
         Self {
-            http,
-            base: base.as_str().trim_end_matches('/').to_string(),
-            authorization: Secret::new(authorization),
-            clock,
+            transport: Transport::new(http, base, key, scheme, clock),
             timeouts: Timeouts::default(),
-            requests: Default::default(),
         }
     }
 
     /// How many requests this client (and its clones) has sent.
     pub fn request_count(&self) -> u64 {
-        self.requests.load(std::sync::atomic::Ordering::Relaxed)
-    }
-
-    fn count_request(&self) {
-        self.requests
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.transport.request_count()
     }
 
     pub fn clock(&self) -> Clock {
-        self.clock
+        self.transport.clock()
     }
 
     fn agent_path(id: &str, suffix: &str) -> Result<String, V1Error> {
@@ -128,19 +118,13 @@ impl V1Client {
         path: &str,
         query: &[(&str, &str)],
     ) -> Result<reqwest::RequestBuilder, V1Error> {
-        let mut url =
-            url::Url::parse(&format!("{}{path}", self.base)).map_err(|e| V1Error::Transport {
+        self.transport
+            .request(method, path, query)
+            .map_err(|message| V1Error::Transport {
                 endpoint,
                 maybe_sent: false,
-                message: format!("bad URL: {e}"),
-            })?;
-        if !query.is_empty() {
-            url.query_pairs_mut().extend_pairs(query);
-        }
-        Ok(self
-            .http
-            .request(method, url)
-            .header(reqwest::header::AUTHORIZATION, self.authorization.expose()))
+                message,
+            })
     }
 
     async fn call<T: DeserializeOwned>(
@@ -152,38 +136,23 @@ impl V1Client {
         body: Option<Vec<u8>>,
         timeout: Duration,
     ) -> Result<T, V1Error> {
-        let mut request = self
-            .request(endpoint, method, path, query)?
-            .header(reqwest::header::ACCEPT, "application/json");
-        if let Some(body) = body {
-            request = request
-                .header(reqwest::header::CONTENT_TYPE, "application/json")
-                .body(body);
-        }
-        self.count_request();
-        let attempt = async {
-            let response = request.send().await.map_err(|e| transport(endpoint, &e))?;
-            let status = response.status().as_u16();
-            let retry_after = retry_after(&response);
-            let bytes = read_body(response, endpoint).await?;
-            Ok::<_, V1Error>((status, retry_after, bytes))
-        };
-        let (status, retry_after, bytes) = self
-            .clock
-            .timeout(timeout, attempt)
+        let request = self.request(endpoint, method, path, query)?;
+        let answer = self
+            .transport
+            .exchange(request, body, timeout)
             .await
-            .map_err(|_| V1Error::Timeout { endpoint })??;
-        if !(200..300).contains(&status) {
+            .map_err(|f| v1_error(endpoint, f))?;
+        if !answer.is_success() {
             return Err(V1Error::Status {
                 endpoint,
-                status,
-                body: Box::new(V1Body::parse(&bytes)),
-                retry_after,
+                status: answer.status,
+                body: Box::new(V1Body::parse(&answer.bytes)),
+                retry_after: answer.retry_after,
             });
         }
-        serde_json::from_slice(&bytes).map_err(|e| V1Error::Decode {
+        serde_json::from_slice(&answer.bytes).map_err(|e| V1Error::Decode {
             endpoint,
-            status,
+            status: answer.status,
             message: e.to_string(),
         })
     }
@@ -368,21 +337,20 @@ impl V1Client {
         if let Some(last) = last_event_id.filter(|l| !l.is_empty()) {
             request = request.header("Last-Event-ID", last);
         }
-        self.count_request();
-        let response = self
-            .clock
+        let clock = self.transport.clock();
+        let response = clock
             .timeout(STREAM_CONNECT_TIMEOUT, request.send())
             .await
             .map_err(|_| V1Error::Timeout { endpoint })?
-            .map_err(|e| transport(endpoint, &e))?;
+            .map_err(|e| v1_error(endpoint, transport::failed(&e)))?;
         let status = response.status().as_u16();
         if !(200..300).contains(&status) {
-            let retry_after = retry_after(&response);
-            let bytes = self
-                .clock
-                .timeout(self.timeouts.read, read_body(response, endpoint))
+            let retry_after = transport::retry_after(&response);
+            let bytes = clock
+                .timeout(self.timeouts.read, transport::read_body(response))
                 .await
-                .map_err(|_| V1Error::Timeout { endpoint })??;
+                .map_err(|_| V1Error::Timeout { endpoint })?
+                .map_err(|f| v1_error(endpoint, f))?;
             return Err(V1Error::Status {
                 endpoint,
                 status,
@@ -402,51 +370,6 @@ impl V1Client {
     }
 }
 
-fn retry_after(response: &reqwest::Response) -> Option<Duration> {
-    response
-        .headers()
-        .get(reqwest::header::RETRY_AFTER)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| parse_retry_after(v, std::time::SystemTime::now()))
-}
-
 fn json(body: &impl Serialize) -> Option<Vec<u8>> {
     Some(serde_json::to_vec(body).expect("request bodies serialize"))
-}
-
-fn transport(endpoint: V1Endpoint, e: &reqwest::Error) -> V1Error {
-    let message = crate::http::error_chain(e);
-    if let Some(tls) = crate::http::certificate_problem(&message) {
-        return V1Error::Tls {
-            endpoint,
-            message: tls,
-        };
-    }
-    V1Error::Transport {
-        endpoint,
-        maybe_sent: !e.is_connect(),
-        message,
-    }
-}
-
-async fn read_body(
-    mut response: reqwest::Response,
-    endpoint: V1Endpoint,
-) -> Result<Vec<u8>, V1Error> {
-    let mut bytes = Vec::new();
-    while let Some(chunk) = response
-        .chunk()
-        .await
-        .map_err(|e| transport(endpoint, &e))?
-    {
-        if bytes.len() + chunk.len() > MAX_RESPONSE_BYTES {
-            return Err(V1Error::Decode {
-                endpoint,
-                status: response.status().as_u16(),
-                message: "response larger than 16 MiB".into(),
-            });
-        }
-        bytes.extend_from_slice(&chunk);
-    }
-    Ok(bytes)
 }
