@@ -615,3 +615,58 @@ async fn a_rerun_of_a_night_reattaches_to_its_own_agent() {
         }
     }
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_fixed_branch_names_previous_agent_still_counts_as_busy() {
+    // v0 `branch-name`: every night's agent uses the same branch, so the
+    // branch that recognises the job's agents is also this run's own.
+    let api = Api::V0;
+    let s = world(api, 4 * 3600).await;
+    let one = night(&s, api, 101, "__run")
+        .input("branch-name", "docs/nightly")
+        .input("wait", "false")
+        .run_in_process()
+        .await;
+    one.success();
+    assert_eq!(one.output("outcome"), "launched");
+    s.cursor.clear_log();
+
+    let two = night(&s, api, 102, "__run")
+        .input("branch-name", "docs/nightly")
+        .run_in_process()
+        .await;
+    two.success();
+    assert_eq!(two.output("outcome"), "skipped", "{}", two.stdout);
+    assert_eq!(cursor_writes(&s), 0, "{:?}", s.cursor.requests());
+    assert_eq!(agents_created(&s, api), 1, "no second agent on the branch");
+}
+
+#[tokio::test(start_paused = true)]
+async fn detached_nights_mark_the_pull_request_they_continue() {
+    for api in APIS {
+        let s = world(api, 60).await;
+        let one = night(&s, api, 101, "__run")
+            .input("wait", "false")
+            .run_in_process()
+            .await;
+        one.success();
+        // The agent finishes and opens its pull request after the run.
+        tokio::time::sleep(std::time::Duration::from_secs(120)).await;
+        assert_eq!(open_pulls(&s).len(), 1, "{api:?}");
+        let n = open_pulls(&s)[0].number;
+
+        let two = night(&s, api, 102, "__run")
+            .input("wait", "false")
+            .run_in_process()
+            .await;
+        two.success();
+        two.stdout_has(&format!("Found the job's open pull request #{n}"));
+        let markers = pull_markers(&s, n);
+        assert_eq!(
+            markers.len(),
+            1,
+            "{api:?}: the pull request found through its agent is marked, so a lost agent does not lose it"
+        );
+        assert_eq!(markers[0].agent.as_deref(), Some(one.output("agent-id")));
+    }
+}
