@@ -143,6 +143,20 @@ impl Flow<'_> {
         {
             return end;
         }
+        // Found through its agent, not (or not yet) by a marker naming it:
+        // marked now, as the job's state, since a run that does not wait
+        // never gets to mark it at its end.
+        if let Some(agent) = &found.agent
+            && found
+                .marker
+                .as_ref()
+                .is_none_or(|(_, named)| named.as_ref() != Some(agent))
+            && let Some(github) = self.github.clone()
+        {
+            let limits = self.limits(JOB_LOOKUP_BUDGET);
+            self.mark_job_pull(job, &github, &limits, number, agent)
+                .await;
+        }
         match (&found.agent, &probe) {
             (Some(id), Some(p)) if p.unavailable.is_none() && p.agent.is_some() => {
                 console.info(&format!(
@@ -279,9 +293,20 @@ impl Flow<'_> {
                     pull.head_ref,
                     m.agent.as_deref().unwrap_or("(none)")
                 ));
+                // The job's newest agent worked on it after the marker was
+                // written (a run that did not wait): that agent keeps it.
+                let agent = match &opened {
+                    Some((id, n)) if *n == pull.number && m.agent.as_ref() != Some(id) => {
+                        self.console().info(&format!(
+                            "The job's newest agent {id} worked on #{n} since: it keeps it."
+                        ));
+                        Some(id.clone())
+                    }
+                    _ => m.agent.clone(),
+                };
                 return Some(JobPull {
                     pull: (*pull).clone(),
-                    agent: m.agent.clone(),
+                    agent,
                     marker: Some((c.id, m.agent.clone())),
                 });
             }
@@ -371,7 +396,8 @@ impl Flow<'_> {
     }
 
     /// Puts (or moves) the job's signed marker on pull request `n`, naming
-    /// `agent`; nothing when it already names it.
+    /// `agent`; nothing when it already names it. Kept in `job_pull`, so a
+    /// later call moves this marker instead of adding another.
     async fn mark_job_pull(
         &mut self,
         job: &Job,
@@ -400,7 +426,7 @@ impl Flow<'_> {
         let result = match existing {
             Some((id, _)) => policy::idempotent(limits, || github.update_comment(id, &body))
                 .await
-                .map(|_| ()),
+                .map(|_| id),
             None => {
                 let tag = job.tag.clone();
                 policy::create_comment(github, limits, n, &body, |c| {
@@ -409,13 +435,18 @@ impl Flow<'_> {
                     })
                 })
                 .await
-                .map(|_| ())
+                .map(|c| c.id)
             }
         };
         match result {
-            Ok(()) => self.console().info(&format!(
-                "Marked pull request #{n} as the job's, kept up to date by agent {agent}."
-            )),
+            Ok(id) => {
+                if let Some(jp) = self.job_pull.as_mut().filter(|jp| jp.pull.number == n) {
+                    jp.marker = Some((id, Some(agent.to_string())));
+                }
+                self.console().info(&format!(
+                    "Marked pull request #{n} as the job's, kept up to date by agent {agent}."
+                ))
+            }
             Err(GitHubError::Cancelled) => {}
             Err(e) => self.console().warning(&format!(
                 "{} The next run will not find this pull request by its marker.",

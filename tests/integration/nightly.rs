@@ -670,3 +670,34 @@ async fn detached_nights_mark_the_pull_request_they_continue() {
         assert_eq!(markers[0].agent.as_deref(), Some(one.output("agent-id")));
     }
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_detached_agent_on_the_pull_requests_branch_keeps_it_the_next_night() {
+    for api in APIS {
+        let s = world(api, 60).await;
+        let one = night(&s, api, 101, "__run").run_in_process().await;
+        one.success();
+        remove_agent(&s, api, one.output("agent-id")).await;
+        // Night 2 launches a new agent on the PR's branch, without waiting.
+        let two = night(&s, api, 102, "__run")
+            .input("wait", "false")
+            .run_in_process()
+            .await;
+        two.success();
+        assert_ne!(two.output("agent-id"), one.output("agent-id"), "{api:?}");
+        tokio::time::sleep(std::time::Duration::from_secs(120)).await;
+
+        let three = night(&s, api, 103, "__run").run_in_process().await;
+        three.success();
+        assert_eq!(
+            three.output("agent-id"),
+            two.output("agent-id"),
+            "{api:?}: night 2's agent gets the prompt, not a third agent"
+        );
+        assert_eq!(agents_created(&s, api), 2, "{api:?}");
+        assert!(three.output("pr-url").ends_with("/pull/100"), "{api:?}");
+        let markers = pull_markers(&s, 100);
+        assert_eq!(markers.len(), 1, "{api:?}: the marker moved");
+        assert_eq!(markers[0].agent.as_deref(), Some(two.output("agent-id")));
+    }
+}
