@@ -254,6 +254,21 @@ impl Flow<'_> {
         };
         let repo = self.ctx.repo.to_string();
         let key = self.job_key();
+        let mut open = open;
+        // The pull request the previous agent opened, read by number when
+        // the page does not hold it (a repository with many newer ones).
+        if let Some((_, n)) = &opened
+            && !open.iter().any(|p| p.number == *n)
+        {
+            match policy::idempotent(&limits, || github.get_pull(*n)).await {
+                Ok(p) if p.state == crate::github::PullState::Open => open.insert(0, p),
+                Ok(_) => {}
+                Err(GitHubError::Cancelled) => return None,
+                Err(e) => self
+                    .console()
+                    .warning(&self.github_failure(&e, &format!("read pull request #{n}"))),
+            }
+        }
         let mut candidates: Vec<&PullRequest> = open
             .iter()
             .filter(|p| job.may_be_job_pull(&p.head_ref, p.head_repo.as_deref(), &repo))

@@ -701,3 +701,37 @@ async fn a_detached_agent_on_the_pull_requests_branch_keeps_it_the_next_night() 
         assert_eq!(markers[0].agent.as_deref(), Some(two.output("agent-id")));
     }
 }
+
+#[tokio::test(start_paused = true)]
+async fn the_jobs_pull_request_is_found_behind_many_newer_open_ones() {
+    for api in APIS {
+        let s = world(api, 60).await;
+        let one = night(&s, api, 101, "__run").run_in_process().await;
+        one.success();
+        // A busy repository (or anyone opening pull requests): more newer
+        // open pull requests than one listing page holds.
+        for i in 0..120 {
+            let head = format!("feature/f-{i}");
+            s.github
+                .open_pull(REPO, &head, "main", "feature", GhUser::user("dev", 90));
+        }
+        s.github.clear_reactions_and_log();
+        let two = night(&s, api, 102, "__run").run_in_process().await;
+        two.success();
+        assert_eq!(two.output("pr-url"), one.output("pr-url"), "{api:?}");
+        assert_eq!(agents_created(&s, api), 1, "{api:?}: no second agent");
+        assert_eq!(
+            open_pulls(&s)
+                .iter()
+                .filter(|p| p.head.starts_with("cursor/"))
+                .count(),
+            1,
+            "{api:?}: still one job pull request"
+        );
+        assert!(
+            s.github.requests().len() <= 5,
+            "{api:?}: bounded: {:?}",
+            s.github.requests()
+        );
+    }
+}
