@@ -367,6 +367,7 @@ impl Flow<'_> {
                         before: jp.pull.head_sha.clone(),
                         after: now.head_sha,
                     }),
+                    Err(GitHubError::Cancelled) => None,
                     Err(e) => {
                         self.console()
                             .warning(&self.github_failure(&e, &format!("read pull request #{n}")));
@@ -386,6 +387,7 @@ impl Flow<'_> {
                         Err(e) if e.status() == Some(404) => {
                             Some(Evidence::Branch { ahead_by: None })
                         }
+                        Err(GitHubError::Cancelled) => None,
                         Err(e) => {
                             self.console().warning(&self.github_failure(
                                 &e,

@@ -34,6 +34,9 @@ const CANCEL_BUDGET: Duration = Duration::from_secs(4);
 /// was in flight, and to stop an agent.
 const CANCEL_LOOKUP: Duration = Duration::from_secs(1);
 const CANCEL_STOP: Duration = Duration::from_millis(1500);
+/// Of the finalize grace, at most this long for a scheduled job's reads
+/// and marker after its run (the final comment gets the rest).
+const SETTLE_BUDGET: Duration = Duration::from_secs(10);
 /// GitHub calls made while waiting may hold up polling at most this long.
 const GITHUB_CALL_BUDGET: Duration = Duration::from_secs(60);
 

@@ -735,3 +735,85 @@ async fn the_jobs_pull_request_is_found_behind_many_newer_open_ones() {
         );
     }
 }
+
+/// A cancel while the job's state is read (or after the run, while it is
+/// settled) ends the run within the cancel budget, sending nothing new to
+/// Cursor; the moment varies over each of the job's GitHub calls.
+#[tokio::test(start_paused = true)]
+async fn a_cancel_during_the_jobs_calls_is_raced_like_everything_else() {
+    for api in APIS {
+        for (path, after_run, at) in [
+            ("/repos/*/*/pulls", false, 1),
+            ("/repos/*/*/pulls", false, 3),
+            ("/repos/*/*/issues/100/comments", false, 2),
+            ("/repos/*/*/pulls/100", true, 67),
+            ("/repos/*/*/pulls/100", true, 75),
+        ] {
+            let s = world(api, 60).await;
+            night(&s, api, 101, "__run")
+                .input("issue-number", "1")
+                .run_in_process()
+                .await
+                .success();
+            let case = format!("{api:?} {path}");
+            s.github
+                .add_fault(FaultRule::new("GET", path, Fault::Delay { millis: 600_000 }).times(30));
+            s.cursor.clear_log();
+            // Night 2 reaches its first listing at once; the read after the
+            // run, at about a minute (the agent works 60 s).
+            let started = tokio::time::Instant::now();
+            let two = night(&s, api, 102, "__run")
+                .input("issue-number", "1")
+                .run_in_process_with(cancel_after(Some(at), "SIGTERM"))
+                .await;
+            let took = started.elapsed().as_secs();
+            assert!(
+                took <= at + 15,
+                "{case}: the run ended {took}s in, cancelled at {at}s"
+            );
+            if !after_run {
+                assert_eq!(two.output("outcome"), "cancelled", "{case}");
+                assert_eq!(cursor_writes(&s), 0, "{case}: {:?}", s.cursor.requests());
+            }
+        }
+    }
+}
+
+/// A GitHub that hangs on the job's read after the run leaves the night's
+/// tracking comment final all the same: the read has its own share of the
+/// time left, not all of it.
+#[tokio::test(start_paused = true)]
+async fn a_hanging_read_after_the_run_still_leaves_the_comment_final() {
+    for api in APIS {
+        for path in ["/repos/*/*/pulls/100", "/repos/*/*/compare/*"] {
+            let s = world(api, 60).await;
+            if path.contains("compare") {
+                set_scenario(&s, api, 60, true);
+            }
+            let one = night(&s, api, 101, "__run")
+                .input("issue-number", "1")
+                .run_in_process()
+                .await;
+            one.success();
+            let case = format!("{api:?} {path}");
+            s.github
+                .add_fault(FaultRule::new("GET", path, Fault::Delay { millis: 600_000 }).times(30));
+            let two = night(&s, api, 102, "__run")
+                .input("issue-number", "1")
+                .run_in_process()
+                .await;
+            two.success();
+            assert_eq!(two.output("outcome"), "finished", "{case}");
+            assert_eq!(two.output("changes"), "", "{case}: unknown, not a guess");
+            let last = s
+                .github
+                .comments(REPO, 1)
+                .into_iter()
+                .filter_map(|c| Marker::find(&c.body))
+                .next_back()
+                .unwrap();
+            assert!(last.is_final(), "{case}: the comment is final: {last:?}");
+            assert_eq!(last.run, Some(102), "{case}");
+        }
+    }
+}
