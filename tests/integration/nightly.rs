@@ -817,3 +817,37 @@ async fn a_hanging_read_after_the_run_still_leaves_the_comment_final() {
         }
     }
 }
+
+/// v1 only: the v0 simulator's follow-up keeps the scenario its agent was
+/// created with, so it cannot make a follow-up that pushes nothing.
+#[tokio::test(start_paused = true)]
+async fn a_night_with_nothing_to_change_on_the_open_pull_request_says_so() {
+    for api in [Api::V1] {
+        let s = world(api, 60).await;
+        let one = night(&s, api, 101, "__run")
+            .input("issue-number", "1")
+            .run_in_process()
+            .await;
+        one.success();
+        set_scenario(&s, api, 60, true);
+        let two = night(&s, api, 102, "__run")
+            .input("issue-number", "1")
+            .run_in_process()
+            .await;
+        two.success();
+        assert_eq!(two.output("outcome"), "finished", "{api:?}");
+        assert_eq!(two.output("changes"), "false", "{api:?}");
+        assert_eq!(
+            two.output("pr-url"),
+            one.output("pr-url"),
+            "{api:?}: the job's pull request, still open"
+        );
+        let comments = s.github.comments(REPO, 1);
+        assert_eq!(comments.len(), 1, "{api:?}: night 1's comment edited");
+        assert!(
+            comments[0].body.contains("no changes"),
+            "{api:?}: {}",
+            comments[0].body
+        );
+    }
+}
