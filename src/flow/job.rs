@@ -154,7 +154,7 @@ impl Flow<'_> {
             && let Some(github) = self.github.clone()
         {
             let limits = self.limits(JOB_LOOKUP_BUDGET);
-            self.mark_job_pull(job, &github, &limits, number, agent)
+            self.mark_job_pull(job, &github, &limits, number, agent, found.marker.clone())
                 .await;
         }
         match (&found.agent, &probe) {
@@ -294,14 +294,7 @@ impl Flow<'_> {
                     continue;
                 }
             };
-            // Only the action's own: a bot wrote it and its signature holds.
-            if let Some((c, m)) = comments
-                .iter()
-                .rev()
-                .filter(|c| c.author_is_bot)
-                .filter_map(|c| Marker::find(&c.body).map(|m| (c, m)))
-                .find(|(_, m)| job.marks(m, &key) && m.pr == Some(pull.number))
-            {
+            if let Some((c, m)) = job_marker(job, &key, &comments, pull.number) {
                 self.console().info(&format!(
                     "Found the job's open pull request #{} (branch {}), marked for agent {}.",
                     pull.number,
@@ -360,7 +353,44 @@ impl Flow<'_> {
             .report
             .pr_url()
             .and_then(|u| job::pull_number(u, &repo_url));
+        // A re-run that reattached did not look the job's pull request up:
+        // marked already (by an earlier run, or by an earlier attempt of
+        // this one, which may have found it open), it may be older than
+        // this run, and what this run pushed to it is not known.
+        let mut existing = self
+            .job_pull
+            .as_ref()
+            .filter(|jp| Some(jp.pull.number) == pr)
+            .and_then(|jp| jp.marker.clone());
+        let mut older = false;
+        if self.reattached
+            && existing.is_none()
+            && let Some(n) = pr
+        {
+            let key = self.job_key();
+            match policy::idempotent(limits, || github.list_comments(n)).await {
+                Ok(comments) => {
+                    if let Some((c, m)) = job_marker(&job, &key, &comments, n) {
+                        older = true;
+                        existing = Some((c.id, m.agent));
+                    }
+                }
+                Err(GitHubError::Cancelled) => return,
+                Err(e) => {
+                    // Whether it is new is not known: no guess either way.
+                    self.console()
+                        .warning(&self.github_failure(&e, &format!("read the comments of #{n}")));
+                    older = true;
+                }
+            }
+        }
         let evidence = match (pr, &self.job_pull) {
+            (Some(n), _) if older => {
+                self.console().info(&format!(
+                    "Pull request #{n} was marked as the job's before this attempt (a re-run reattached to its agent), so whether this run pushed to it is not known: `changes` is left empty."
+                ));
+                None
+            }
             (Some(n), Some(jp)) if jp.pull.number == n => {
                 match policy::idempotent(limits, || github.get_pull(n)).await {
                     Ok(now) => Some(Evidence::SamePull {
@@ -408,13 +438,15 @@ impl Flow<'_> {
             ));
         }
         if let (Some(n), Some(agent)) = (pr, self.report.agent_id().map(String::from)) {
-            self.mark_job_pull(&job, &github, limits, n, &agent).await;
+            self.mark_job_pull(&job, &github, limits, n, &agent, existing)
+                .await;
         }
     }
 
     /// Puts (or moves) the job's signed marker on pull request `n`, naming
-    /// `agent`; nothing when it already names it. Kept in `job_pull`, so a
-    /// later call moves this marker instead of adding another.
+    /// `agent`; nothing when it already names it. `existing`: the job's
+    /// marker comment on it and the agent it names. Kept in `job_pull`, so
+    /// a later call moves this marker instead of adding another.
     async fn mark_job_pull(
         &mut self,
         job: &Job,
@@ -422,12 +454,8 @@ impl Flow<'_> {
         limits: &Limits,
         n: u64,
         agent: &str,
+        existing: Option<(u64, Option<String>)>,
     ) {
-        let existing = self
-            .job_pull
-            .as_ref()
-            .filter(|jp| jp.pull.number == n)
-            .and_then(|jp| jp.marker.clone());
         if let Some((_, Some(named))) = &existing
             && named == agent
         {
@@ -471,4 +499,21 @@ impl Flow<'_> {
             )),
         }
     }
+}
+
+/// The job's marker among a pull request's comments, newest first: only the
+/// action's own (a bot wrote it and its signature holds) and about pull
+/// request `n`.
+fn job_marker<'c>(
+    job: &Job,
+    key: &crate::report::sig::MarkerKey,
+    comments: &'c [IssueComment],
+    n: u64,
+) -> Option<(&'c IssueComment, Marker)> {
+    comments
+        .iter()
+        .rev()
+        .filter(|c| c.author_is_bot)
+        .filter_map(|c| Marker::find(&c.body).map(|m| (c, m)))
+        .find(|(_, m)| job.marks(m, key) && m.pr == Some(n))
 }

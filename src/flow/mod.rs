@@ -81,6 +81,8 @@ pub struct Flow<'a> {
     job: Option<crate::job::Job>,
     /// The job's open pull request this run continues.
     job_pull: Option<job::JobPull>,
+    /// This run reattached to its agent of an earlier attempt.
+    reattached: bool,
 }
 
 impl<'a> Flow<'a> {
@@ -122,6 +124,7 @@ impl<'a> Flow<'a> {
             cancel_deadline: None,
             job: crate::job::Job::of(inputs, ctx, plan),
             job_pull: None,
+            reattached: false,
         };
         flow.extras.ack = flow.ack_target().map(crate::sweep::encode_on);
         flow
@@ -187,6 +190,7 @@ impl<'a> Flow<'a> {
             Err(report) => return self.finalize(report).await,
         };
         let started = self.rt.clock.now();
+        self.reattached = matches!(start, Start::Reattached);
         self.console().info(&match start {
             Start::Launched { adopted: false } => format!(
                 "Launched agent {} ({}): {}",

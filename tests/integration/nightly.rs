@@ -851,3 +851,39 @@ async fn a_night_with_nothing_to_change_on_the_open_pull_request_says_so() {
         );
     }
 }
+
+/// A re-run of a night that continued the job's pull request reattaches to
+/// its agent: the marker is not posted again, and `changes` is not a guess
+/// (the head before the night is not known to the re-run).
+#[tokio::test(start_paused = true)]
+async fn a_rerun_of_a_continuing_night_keeps_one_marker_and_does_not_guess_changes() {
+    for api in APIS {
+        let s = world(api, 600).await;
+        let one = night(&s, api, 101, "__run")
+            .input("issue-number", "1")
+            .run_in_process()
+            .await;
+        one.success();
+        let attempt = |n: &str| {
+            night(&s, api, 102, "__run")
+                .env("GITHUB_RUN_ATTEMPT", n)
+                .input("issue-number", "1")
+        };
+        // Attempt 1 sends the prompt and does not wait (a timeout with
+        // `on-timeout: continue` ends the same way).
+        let first = attempt("1").input("wait", "false").run_in_process().await;
+        first.success();
+        assert_eq!(first.output("outcome"), "followed-up", "{api:?}");
+        let second = attempt("2").run_in_process().await;
+        second.success();
+        second.stdout_has("Reattached to agent");
+        assert_eq!(second.output("outcome"), "finished", "{api:?}");
+        assert_eq!(second.output("pr-url"), one.output("pr-url"), "{api:?}");
+        assert_eq!(
+            second.output("changes"),
+            "",
+            "{api:?}: unknown, not a guess from a pull request older than the night"
+        );
+        assert_eq!(pull_markers(&s, 100).len(), 1, "{api:?}: one marker");
+    }
+}
