@@ -257,12 +257,15 @@ impl Flow<'_> {
         let mut open = open;
         // The pull request the previous agent opened, read by number when
         // the page does not hold it (a repository with many newer ones).
-        if let Some((_, n)) = &opened
+        if let Some((id, n)) = &opened
             && !open.iter().any(|p| p.number == *n)
         {
             match policy::idempotent(&limits, || github.get_pull(*n)).await {
                 Ok(p) if p.state == crate::github::PullState::Open => open.insert(0, p),
-                Ok(_) => {}
+                Ok(p) => self.console().info(&format!(
+                    "The job's pull request #{n} (opened by its previous agent {id}) was {}: this run starts a new one.",
+                    if p.merged { "merged" } else { "closed" }
+                )),
                 Err(GitHubError::Cancelled) => return None,
                 Err(e) => self
                     .console()

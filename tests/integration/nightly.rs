@@ -248,6 +248,12 @@ async fn a_merged_or_closed_pull_request_gets_a_fresh_launch() {
             }
             let two = night(&s, api, 102, "__run").run_in_process().await;
             two.success();
+            // The log says why the night starts a new pull request.
+            two.stdout_has(&format!(
+                "The job's pull request #100 (opened by its previous agent {}) was {}",
+                one.output("agent-id"),
+                if merged { "merged" } else { "closed" }
+            ));
             assert_eq!(two.output("outcome"), "finished", "{api:?} {merged}");
             assert!(
                 two.output("pr-url").ends_with("/pull/101"),
@@ -775,6 +781,31 @@ async fn a_cancel_during_the_jobs_calls_is_raced_like_everything_else() {
                 assert_eq!(two.output("outcome"), "cancelled", "{case}");
                 assert_eq!(cursor_writes(&s), 0, "{case}: {:?}", s.cursor.requests());
             }
+        }
+        // And while the prompt is sent to the job's agent: the run ends
+        // within the budget, saying the prompt may have been sent.
+        for at in [1, 3] {
+            let s = world(api, 60).await;
+            night(&s, api, 101, "__run")
+                .run_in_process()
+                .await
+                .success();
+            let path = match api {
+                Api::V0 => "/v0/agents/*/followup",
+                Api::V1 => "/v1/agents/*/runs",
+            };
+            s.cursor.add_fault(
+                FaultRule::new("POST", path, Fault::Delay { millis: 600_000 }).times(30),
+            );
+            let started = tokio::time::Instant::now();
+            let two = night(&s, api, 102, "__run")
+                .run_in_process_with(cancel_after(Some(at), "SIGTERM"))
+                .await;
+            let took = started.elapsed().as_secs();
+            let case = format!("{api:?} follow-up at {at}s");
+            assert!(took <= at + 15, "{case}: ended {took}s in");
+            assert_eq!(two.output("outcome"), "cancelled", "{case}");
+            assert_eq!(agents_created(&s, api), 1, "{case}: no launch after it");
         }
     }
 }
