@@ -387,7 +387,25 @@ impl Flow<'_> {
                 }
             }
         }
+        // Another repository's pull request and branch are not this one's
+        // to read: a pull request there is new (only this repository's are
+        // continued); without one, nothing is known.
+        let source = &self.plan.request.source;
+        let elsewhere = match (&source.repository, &source.pr_url) {
+            (Some(r), _) => !same_repository(r, &repo_url),
+            (None, Some(u)) => job::pull_number(u, &repo_url).is_none(),
+            (None, None) => false,
+        };
         let evidence = match (pr, &self.job_pull) {
+            _ if elsewhere => {
+                let opened = self.report.pr_url().is_some();
+                if !opened {
+                    self.console().info(
+                        "The job's agent works on another repository, whose branch this run does not read: `changes` is left empty.",
+                    );
+                }
+                opened.then_some(Evidence::NewPull)
+            }
             (Some(n), _) if older => {
                 self.console().info(&format!(
                     "Pull request #{n} was marked as the job's before this attempt (a re-run reattached to its agent), so whether this run pushed to it is not known: `changes` is left empty."
@@ -519,4 +537,11 @@ fn job_marker<'c>(
         .filter(|c| c.author_is_bot)
         .filter_map(|c| Marker::find(&c.body).map(|m| (c, m)))
         .find(|(_, m)| job.marks(m, key) && m.pr == Some(n))
+}
+
+/// Whether a repository URL (as `repository` gives it) is this one's.
+fn same_repository(url: &str, repo_url: &str) -> bool {
+    let url = url.trim().trim_end_matches('/');
+    let url = url.strip_suffix(".git").unwrap_or(url);
+    url.eq_ignore_ascii_case(repo_url.trim_end_matches('/'))
 }

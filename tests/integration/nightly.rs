@@ -918,3 +918,31 @@ async fn a_rerun_of_a_continuing_night_keeps_one_marker_and_does_not_guess_chang
         assert_eq!(pull_markers(&s, 100).len(), 1, "{api:?}: one marker");
     }
 }
+
+/// A job whose agent works on another repository (`repository`): its pull
+/// request and branch are there, so this repository's compare cannot say
+/// "no changes".
+#[tokio::test(start_paused = true)]
+async fn a_job_on_another_repository_does_not_report_no_changes_from_this_one() {
+    for api in APIS {
+        for no_changes in [false, true] {
+            let s = world(api, 60).await;
+            set_scenario(&s, api, 60, no_changes);
+            let one = night(&s, api, 101, "__run")
+                .input("repository", "octo-org/docs-site")
+                .input("ref", "main")
+                .run_in_process()
+                .await;
+            one.success();
+            let case = format!("{api:?} no_changes={no_changes}");
+            assert_eq!(one.output("outcome"), "finished", "{case}");
+            let pr = one.output("pr-url");
+            assert_eq!(pr.is_empty(), no_changes, "{case}: {pr}");
+            assert_eq!(
+                one.output("changes"),
+                if no_changes { "" } else { "true" },
+                "{case}: this repository's compare says nothing about another's branch"
+            );
+        }
+    }
+}
