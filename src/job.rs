@@ -34,7 +34,7 @@ pub const PULLS_PER_PAGE: u8 = 100;
 /// Candidate pull requests whose comments are read for the job's marker.
 pub const MAX_MARKED_CANDIDATES: usize = 5;
 /// Agents listed to find the job's previous one (one page, newest first).
-pub const AGENTS_LISTED: u32 = 50;
+pub const AGENTS_LISTED: u32 = 100;
 /// The longest v1 agent `name` Cursor accepts.
 const MAX_NAME_CHARS: usize = 100;
 

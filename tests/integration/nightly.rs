@@ -946,3 +946,40 @@ async fn a_job_on_another_repository_does_not_report_no_changes_from_this_one() 
         }
     }
 }
+
+/// v1: other agents of the same Cursor key (other workflows, people) made
+/// since the job's busy agent do not hide it: the night still skips.
+#[tokio::test(start_paused = true)]
+async fn a_busy_agent_behind_many_newer_agents_still_skips_the_night() {
+    let api = Api::V1;
+    let s = world(api, 4 * 3600).await;
+    let one = night(&s, api, 101, "__run")
+        .input("wait", "false")
+        .run_in_process()
+        .await;
+    one.success();
+    let c = http();
+    for i in 0..70 {
+        let status = c
+            .post(format!("{}/v1/agents", s.cursor_url()))
+            .basic_auth(KEY, Some(""))
+            .json(&json!({
+                "prompt": {"text": format!("other work {i}")},
+                "repos": [{"url": "https://github.com/octo-org/elsewhere"}],
+            }))
+            .send()
+            .await
+            .unwrap()
+            .status();
+        assert!(status.is_success(), "{status}");
+    }
+    let created = agents_created(&s, api);
+    let two = night(&s, api, 102, "__run").run_in_process().await;
+    two.success();
+    assert_eq!(two.output("outcome"), "skipped");
+    assert_eq!(
+        agents_created(&s, api),
+        created,
+        "no second agent of the job"
+    );
+}
