@@ -207,7 +207,7 @@ impl Flow<'_> {
             .find(|(_, p)| p.is_working())
             .and_then(|(id, p)| Some((id, p.agent.as_ref()?)))?;
         let detail = format!(
-            "The previous agent {id} of the scheduled job {} is still working ({}): {}. One agent at a time per job, so this run launched nothing; the next run continues from where that agent ends.",
+            "The previous agent {id} of the scheduled job {} is still working ({}): {}. One agent at a time per job, so this run launched nothing; the next run continues from where that agent ends. If it is stuck, stop or archive it in Cursor so the next run can go on.",
             job.label,
             agent.status,
             agent.url()

@@ -222,6 +222,10 @@ async fn a_busy_previous_agent_skips_the_night_without_any_cursor_write() {
         let notice = two.commands("notice").join("\n");
         assert!(notice.contains("still working"), "{api:?}: {notice}");
         assert!(
+            notice.contains("If it is stuck, stop or archive it"),
+            "{api:?}: says how to unblock the job: {notice}"
+        );
+        assert!(
             notice.contains(one.output("agent-id")),
             "{api:?}: the notice links the agent: {notice}"
         );
