@@ -27,12 +27,14 @@ pub const JOB_EVENTS: [&str; 4] = [
     "push",
 ];
 
-/// Open pull requests read to find the job's own (one page, newest first).
-pub const PULLS_PER_PAGE: u8 = 30;
+/// Open pull requests read to find the job's own (one page, newest first,
+/// GitHub's largest; the one the previous agent opened is read by number
+/// when the page does not hold it).
+pub const PULLS_PER_PAGE: u8 = 100;
 /// Candidate pull requests whose comments are read for the job's marker.
 pub const MAX_MARKED_CANDIDATES: usize = 5;
 /// Agents listed to find the job's previous one (one page, newest first).
-pub const AGENTS_LISTED: u32 = 50;
+pub const AGENTS_LISTED: u32 = 100;
 /// The longest v1 agent `name` Cursor accepts.
 const MAX_NAME_CHARS: usize = 100;
 

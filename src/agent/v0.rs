@@ -134,9 +134,16 @@ impl V0 {
     }
 
     /// The newest agent of `job` other than this run's own (by its branch).
+    /// A fixed `branch-name` is every night's branch, not this run's own:
+    /// its agents all count (a re-run's own agent was reattached already).
     pub async fn job_agent(&self, job: &crate::job::Job) -> Result<Option<String>, Failure> {
         let clock = self.clock;
-        let own = self.request.target.branch_name.clone();
+        let own = self
+            .request
+            .target
+            .branch_name
+            .clone()
+            .filter(|_| self.derived_branch);
         let page = retry_idempotent(
             &clock,
             clock.now() + Duration::from_secs(60),

@@ -173,8 +173,20 @@ impl Flow<'_> {
             || self.live.is_some()
             || self.comment_maybe_posted
             || self.report.agent.is_some();
-        if !cancelled && self.report.outcome == Outcome::Finished {
-            self.settle_job(&limits).await;
+        // The job's reads and marker get a share of the time, raced with a
+        // cancel: a hanging GitHub never leaves the comment unfinalized.
+        let mut limits = limits;
+        if !cancelled && self.report.outcome == Outcome::Finished && self.job.is_some() {
+            let share = Limits::new(
+                clock,
+                clock.now() + SETTLE_BUDGET,
+                Some(self.rt.cancel.clone()),
+            );
+            self.settle_job(&share).await;
+            if self.rt.cancel.is_cancelled() {
+                let left = self.cancel_budget(CANCEL_BUDGET);
+                limits = Limits::new(clock, clock.now() + left, None);
+            }
         }
         if worth_a_comment {
             self.post_comment(Phase::Final, limits.clone()).await;

@@ -143,6 +143,21 @@ impl Flow<'_> {
         {
             return end;
         }
+        // Found through its agent, not (or not yet) by a marker naming it:
+        // marked now, as the job's state, since a run that does not wait
+        // never gets to mark it at its end.
+        if let Some(agent) = &found.agent
+            && found
+                .marker
+                .as_ref()
+                .is_none_or(|(_, named)| named.as_ref() != Some(agent))
+            && Some(number) != self.plan.issue_number
+            && let Some(github) = self.github.clone()
+        {
+            let limits = self.limits(JOB_LOOKUP_BUDGET);
+            self.mark_job_pull(job, &github, &limits, number, agent, found.marker.clone())
+                .await;
+        }
         match (&found.agent, &probe) {
             (Some(id), Some(p)) if p.unavailable.is_none() && p.agent.is_some() => {
                 console.info(&format!(
@@ -193,7 +208,7 @@ impl Flow<'_> {
             .find(|(_, p)| p.is_working())
             .and_then(|(id, p)| Some((id, p.agent.as_ref()?)))?;
         let detail = format!(
-            "The previous agent {id} of the scheduled job {} is still working ({}): {}. One agent at a time per job, so this run launched nothing; the next run continues from where that agent ends.",
+            "The previous agent {id} of the scheduled job {} is still working ({}): {}. One agent at a time per job, so this run launched nothing; the next run continues from where that agent ends. If it is stuck, stop or archive it in Cursor so the next run can go on.",
             job.label,
             agent.status,
             agent.url()
@@ -240,6 +255,24 @@ impl Flow<'_> {
         };
         let repo = self.ctx.repo.to_string();
         let key = self.job_key();
+        let mut open = open;
+        // The pull request the previous agent opened, read by number when
+        // the page does not hold it (a repository with many newer ones).
+        if let Some((id, n)) = &opened
+            && !open.iter().any(|p| p.number == *n)
+        {
+            match policy::idempotent(&limits, || github.get_pull(*n)).await {
+                Ok(p) if p.state == crate::github::PullState::Open => open.insert(0, p),
+                Ok(p) => self.console().info(&format!(
+                    "The job's pull request #{n} (opened by its previous agent {id}) was {}: this run starts a new one.",
+                    if p.merged { "merged" } else { "closed" }
+                )),
+                Err(GitHubError::Cancelled) => return None,
+                Err(e) => self
+                    .console()
+                    .warning(&self.github_failure(&e, &format!("read pull request #{n}"))),
+            }
+        }
         let mut candidates: Vec<&PullRequest> = open
             .iter()
             .filter(|p| job.may_be_job_pull(&p.head_ref, p.head_repo.as_deref(), &repo))
@@ -265,23 +298,27 @@ impl Flow<'_> {
                     continue;
                 }
             };
-            // Only the action's own: a bot wrote it and its signature holds.
-            if let Some((c, m)) = comments
-                .iter()
-                .rev()
-                .filter(|c| c.author_is_bot)
-                .filter_map(|c| Marker::find(&c.body).map(|m| (c, m)))
-                .find(|(_, m)| job.marks(m, &key) && m.pr == Some(pull.number))
-            {
+            if let Some((c, m)) = job_marker(job, &key, &comments, pull.number) {
                 self.console().info(&format!(
                     "Found the job's open pull request #{} (branch {}), marked for agent {}.",
                     pull.number,
                     pull.head_ref,
                     m.agent.as_deref().unwrap_or("(none)")
                 ));
+                // The job's newest agent worked on it after the marker was
+                // written (a run that did not wait): that agent keeps it.
+                let agent = match &opened {
+                    Some((id, n)) if *n == pull.number && m.agent.as_ref() != Some(id) => {
+                        self.console().info(&format!(
+                            "The job's newest agent {id} worked on #{n} since: it keeps it."
+                        ));
+                        Some(id.clone())
+                    }
+                    _ => m.agent.clone(),
+                };
                 return Some(JobPull {
                     pull: (*pull).clone(),
-                    agent: m.agent.clone(),
+                    agent,
                     marker: Some((c.id, m.agent.clone())),
                 });
             }
@@ -320,13 +357,69 @@ impl Flow<'_> {
             .report
             .pr_url()
             .and_then(|u| job::pull_number(u, &repo_url));
+        // A re-run that reattached did not look the job's pull request up:
+        // marked already (by an earlier run, or by an earlier attempt of
+        // this one, which may have found it open), it may be older than
+        // this run, and what this run pushed to it is not known.
+        let mut existing = self
+            .job_pull
+            .as_ref()
+            .filter(|jp| Some(jp.pull.number) == pr)
+            .and_then(|jp| jp.marker.clone());
+        let mut older = false;
+        if self.reattached
+            && existing.is_none()
+            && let Some(n) = pr
+        {
+            let key = self.job_key();
+            match policy::idempotent(limits, || github.list_comments(n)).await {
+                Ok(comments) => {
+                    if let Some((c, m)) = job_marker(&job, &key, &comments, n) {
+                        older = true;
+                        existing = Some((c.id, m.agent));
+                    }
+                }
+                Err(GitHubError::Cancelled) => return,
+                Err(e) => {
+                    // Whether it is new is not known: no guess either way.
+                    self.console()
+                        .warning(&self.github_failure(&e, &format!("read the comments of #{n}")));
+                    older = true;
+                }
+            }
+        }
+        // Another repository's pull request and branch are not this one's
+        // to read: a pull request there is new (only this repository's are
+        // continued); without one, nothing is known.
+        let source = &self.plan.request.source;
+        let elsewhere = match (&source.repository, &source.pr_url) {
+            (Some(r), _) => !same_repository(r, &repo_url),
+            (None, Some(u)) => job::pull_number(u, &repo_url).is_none(),
+            (None, None) => false,
+        };
         let evidence = match (pr, &self.job_pull) {
+            _ if elsewhere => {
+                let opened = self.report.pr_url().is_some();
+                if !opened {
+                    self.console().info(
+                        "The job's agent works on another repository, whose branch this run does not read: `changes` is left empty.",
+                    );
+                }
+                opened.then_some(Evidence::NewPull)
+            }
+            (Some(n), _) if older => {
+                self.console().info(&format!(
+                    "Pull request #{n} was marked as the job's before this attempt (a re-run reattached to its agent), so whether this run pushed to it is not known: `changes` is left empty."
+                ));
+                None
+            }
             (Some(n), Some(jp)) if jp.pull.number == n => {
                 match policy::idempotent(limits, || github.get_pull(n)).await {
                     Ok(now) => Some(Evidence::SamePull {
                         before: jp.pull.head_sha.clone(),
                         after: now.head_sha,
                     }),
+                    Err(GitHubError::Cancelled) => None,
                     Err(e) => {
                         self.console()
                             .warning(&self.github_failure(&e, &format!("read pull request #{n}")));
@@ -346,6 +439,7 @@ impl Flow<'_> {
                         Err(e) if e.status() == Some(404) => {
                             Some(Evidence::Branch { ahead_by: None })
                         }
+                        Err(GitHubError::Cancelled) => None,
                         Err(e) => {
                             self.console().warning(&self.github_failure(
                                 &e,
@@ -370,12 +464,15 @@ impl Flow<'_> {
         if let (Some(n), Some(agent)) = (pr, self.report.agent_id().map(String::from))
             && Some(n) != self.plan.issue_number
         {
-            self.mark_job_pull(&job, &github, limits, n, &agent).await;
+            self.mark_job_pull(&job, &github, limits, n, &agent, existing)
+                .await;
         }
     }
 
     /// Puts (or moves) the job's signed marker on pull request `n`, naming
-    /// `agent`; nothing when it already names it.
+    /// `agent`; nothing when it already names it. `existing`: the job's
+    /// marker comment on it and the agent it names. Kept in `job_pull`, so
+    /// a later call moves this marker instead of adding another.
     async fn mark_job_pull(
         &mut self,
         job: &Job,
@@ -383,12 +480,8 @@ impl Flow<'_> {
         limits: &Limits,
         n: u64,
         agent: &str,
+        existing: Option<(u64, Option<String>)>,
     ) {
-        let existing = self
-            .job_pull
-            .as_ref()
-            .filter(|jp| jp.pull.number == n)
-            .and_then(|jp| jp.marker.clone());
         if let Some((_, Some(named))) = &existing
             && named == agent
         {
@@ -404,7 +497,7 @@ impl Flow<'_> {
         let result = match existing {
             Some((id, _)) => policy::idempotent(limits, || github.update_comment(id, &body))
                 .await
-                .map(|_| ()),
+                .map(|_| id),
             None => {
                 let tag = job.tag.clone();
                 policy::create_comment(github, limits, n, &body, |c| {
@@ -413,13 +506,18 @@ impl Flow<'_> {
                     })
                 })
                 .await
-                .map(|_| ())
+                .map(|c| c.id)
             }
         };
         match result {
-            Ok(()) => self.console().info(&format!(
-                "Marked pull request #{n} as the job's, kept up to date by agent {agent}."
-            )),
+            Ok(id) => {
+                if let Some(jp) = self.job_pull.as_mut().filter(|jp| jp.pull.number == n) {
+                    jp.marker = Some((id, Some(agent.to_string())));
+                }
+                self.console().info(&format!(
+                    "Marked pull request #{n} as the job's, kept up to date by agent {agent}."
+                ))
+            }
             Err(GitHubError::Cancelled) => {}
             Err(e) => self.console().warning(&format!(
                 "{} The next run will not find this pull request by its marker.",
@@ -427,4 +525,28 @@ impl Flow<'_> {
             )),
         }
     }
+}
+
+/// The job's marker among a pull request's comments, newest first: only the
+/// action's own (a bot wrote it and its signature holds) and about pull
+/// request `n`.
+fn job_marker<'c>(
+    job: &Job,
+    key: &crate::report::sig::MarkerKey,
+    comments: &'c [IssueComment],
+    n: u64,
+) -> Option<(&'c IssueComment, Marker)> {
+    comments
+        .iter()
+        .rev()
+        .filter(|c| c.author_is_bot)
+        .filter_map(|c| Marker::find(&c.body).map(|m| (c, m)))
+        .find(|(_, m)| job.marks(m, key) && m.pr == Some(n))
+}
+
+/// Whether a repository URL (as `repository` gives it) is this one's.
+fn same_repository(url: &str, repo_url: &str) -> bool {
+    let url = url.trim().trim_end_matches('/');
+    let url = url.strip_suffix(".git").unwrap_or(url);
+    url.eq_ignore_ascii_case(repo_url.trim_end_matches('/'))
 }

@@ -34,6 +34,9 @@ const CANCEL_BUDGET: Duration = Duration::from_secs(4);
 /// was in flight, and to stop an agent.
 const CANCEL_LOOKUP: Duration = Duration::from_secs(1);
 const CANCEL_STOP: Duration = Duration::from_millis(1500);
+/// Of the finalize grace, at most this long for a scheduled job's reads
+/// and marker after its run (the final comment gets the rest).
+const SETTLE_BUDGET: Duration = Duration::from_secs(10);
 /// GitHub calls made while waiting may hold up polling at most this long.
 const GITHUB_CALL_BUDGET: Duration = Duration::from_secs(60);
 
@@ -78,6 +81,8 @@ pub struct Flow<'a> {
     job: Option<crate::job::Job>,
     /// The job's open pull request this run continues.
     job_pull: Option<job::JobPull>,
+    /// This run reattached to its agent of an earlier attempt.
+    reattached: bool,
 }
 
 impl<'a> Flow<'a> {
@@ -120,6 +125,7 @@ impl<'a> Flow<'a> {
             cancel_deadline: None,
             job: crate::job::Job::of(inputs, ctx, plan),
             job_pull: None,
+            reattached: false,
         };
         flow.extras.ack = flow.ack_target().map(crate::sweep::encode_on);
         flow
@@ -191,6 +197,7 @@ impl<'a> Flow<'a> {
             Err(report) => return self.finalize(report).await,
         };
         let started = self.rt.clock.now();
+        self.reattached = matches!(start, Start::Reattached);
         self.console().info(&match start {
             Start::Launched { adopted: false } => format!(
                 "Launched agent {} ({}): {}",

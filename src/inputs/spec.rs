@@ -317,7 +317,7 @@ pub const OUTPUTS: &[OutputSpec] = &[
     },
     OutputSpec {
         name: "changes",
-        description: "For scheduled jobs (schedule, workflow_dispatch, repository_dispatch, push) that finished: `true` when the agent pushed commits (a new or updated pull request, or a branch ahead of its base), `false` when it changed nothing; empty otherwise.",
+        description: "For scheduled jobs (schedule, workflow_dispatch, repository_dispatch, push) that finished: `true` when the agent pushed commits (a new or updated pull request, or a branch ahead of its base), `false` when it changed nothing; empty otherwise (also when GitHub could not tell).",
     },
     OutputSpec {
         name: "swept",

@@ -37,6 +37,9 @@ async fn a_fixed_branch_name_never_adopts_another_nights_agent_after_a_lost_laun
             .await;
         last_night.success();
         let old = last_night.output("agent-id").to_string();
+        // It has finished by tonight (a working one would make tonight's
+        // scheduled run skip: one agent at a time per job).
+        tokio::time::sleep(Duration::from_secs(120)).await;
         // Tonight: the launch's answer is lost.
         s.cursor.set_default_scenario(Scenario::lasting(5, 30));
         s.cursor

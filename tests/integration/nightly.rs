@@ -222,6 +222,10 @@ async fn a_busy_previous_agent_skips_the_night_without_any_cursor_write() {
         let notice = two.commands("notice").join("\n");
         assert!(notice.contains("still working"), "{api:?}: {notice}");
         assert!(
+            notice.contains("If it is stuck, stop or archive it"),
+            "{api:?}: says how to unblock the job: {notice}"
+        );
+        assert!(
             notice.contains(one.output("agent-id")),
             "{api:?}: the notice links the agent: {notice}"
         );
@@ -248,6 +252,12 @@ async fn a_merged_or_closed_pull_request_gets_a_fresh_launch() {
             }
             let two = night(&s, api, 102, "__run").run_in_process().await;
             two.success();
+            // The log says why the night starts a new pull request.
+            two.stdout_has(&format!(
+                "The job's pull request #100 (opened by its previous agent {}) was {}",
+                one.output("agent-id"),
+                if merged { "merged" } else { "closed" }
+            ));
             assert_eq!(two.output("outcome"), "finished", "{api:?} {merged}");
             assert!(
                 two.output("pr-url").ends_with("/pull/101"),
@@ -614,4 +624,366 @@ async fn a_rerun_of_a_night_reattaches_to_its_own_agent() {
             assert_eq!(agents_created(&s, api), 1, "{case}");
         }
     }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_fixed_branch_names_previous_agent_still_counts_as_busy() {
+    // v0 `branch-name`: every night's agent uses the same branch, so the
+    // branch that recognises the job's agents is also this run's own.
+    let api = Api::V0;
+    let s = world(api, 4 * 3600).await;
+    let one = night(&s, api, 101, "__run")
+        .input("branch-name", "docs/nightly")
+        .input("wait", "false")
+        .run_in_process()
+        .await;
+    one.success();
+    assert_eq!(one.output("outcome"), "launched");
+    s.cursor.clear_log();
+
+    let two = night(&s, api, 102, "__run")
+        .input("branch-name", "docs/nightly")
+        .run_in_process()
+        .await;
+    two.success();
+    assert_eq!(two.output("outcome"), "skipped", "{}", two.stdout);
+    assert_eq!(cursor_writes(&s), 0, "{:?}", s.cursor.requests());
+    assert_eq!(agents_created(&s, api), 1, "no second agent on the branch");
+}
+
+#[tokio::test(start_paused = true)]
+async fn detached_nights_mark_the_pull_request_they_continue() {
+    for api in APIS {
+        let s = world(api, 60).await;
+        let one = night(&s, api, 101, "__run")
+            .input("wait", "false")
+            .run_in_process()
+            .await;
+        one.success();
+        // The agent finishes and opens its pull request after the run.
+        tokio::time::sleep(std::time::Duration::from_secs(120)).await;
+        assert_eq!(open_pulls(&s).len(), 1, "{api:?}");
+        let n = open_pulls(&s)[0].number;
+
+        let two = night(&s, api, 102, "__run")
+            .input("wait", "false")
+            .run_in_process()
+            .await;
+        two.success();
+        two.stdout_has(&format!("Found the job's open pull request #{n}"));
+        let markers = pull_markers(&s, n);
+        assert_eq!(
+            markers.len(),
+            1,
+            "{api:?}: the pull request found through its agent is marked, so a lost agent does not lose it"
+        );
+        assert_eq!(markers[0].agent.as_deref(), Some(one.output("agent-id")));
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_detached_agent_on_the_pull_requests_branch_keeps_it_the_next_night() {
+    for api in APIS {
+        let s = world(api, 60).await;
+        let one = night(&s, api, 101, "__run").run_in_process().await;
+        one.success();
+        remove_agent(&s, api, one.output("agent-id")).await;
+        // Night 2 launches a new agent on the PR's branch, without waiting.
+        let two = night(&s, api, 102, "__run")
+            .input("wait", "false")
+            .run_in_process()
+            .await;
+        two.success();
+        assert_ne!(two.output("agent-id"), one.output("agent-id"), "{api:?}");
+        tokio::time::sleep(std::time::Duration::from_secs(120)).await;
+
+        let three = night(&s, api, 103, "__run").run_in_process().await;
+        three.success();
+        assert_eq!(
+            three.output("agent-id"),
+            two.output("agent-id"),
+            "{api:?}: night 2's agent gets the prompt, not a third agent"
+        );
+        assert_eq!(agents_created(&s, api), 2, "{api:?}");
+        assert!(three.output("pr-url").ends_with("/pull/100"), "{api:?}");
+        let markers = pull_markers(&s, 100);
+        assert_eq!(markers.len(), 1, "{api:?}: the marker moved");
+        assert_eq!(markers[0].agent.as_deref(), Some(two.output("agent-id")));
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_jobs_pull_request_is_found_behind_many_newer_open_ones() {
+    for api in APIS {
+        let s = world(api, 60).await;
+        let one = night(&s, api, 101, "__run").run_in_process().await;
+        one.success();
+        // A busy repository (or anyone opening pull requests): more newer
+        // open pull requests than one listing page holds.
+        for i in 0..120 {
+            let head = format!("feature/f-{i}");
+            s.github
+                .open_pull(REPO, &head, "main", "feature", GhUser::user("dev", 90));
+        }
+        s.github.clear_reactions_and_log();
+        let two = night(&s, api, 102, "__run").run_in_process().await;
+        two.success();
+        assert_eq!(two.output("pr-url"), one.output("pr-url"), "{api:?}");
+        assert_eq!(agents_created(&s, api), 1, "{api:?}: no second agent");
+        assert_eq!(
+            open_pulls(&s)
+                .iter()
+                .filter(|p| p.head.starts_with("cursor/"))
+                .count(),
+            1,
+            "{api:?}: still one job pull request"
+        );
+        assert!(
+            s.github.requests().len() <= 5,
+            "{api:?}: bounded: {:?}",
+            s.github.requests()
+        );
+    }
+}
+
+/// A cancel while the job's state is read (or after the run, while it is
+/// settled) ends the run within the cancel budget, sending nothing new to
+/// Cursor; the moment varies over each of the job's GitHub calls.
+#[tokio::test(start_paused = true)]
+async fn a_cancel_during_the_jobs_calls_is_raced_like_everything_else() {
+    for api in APIS {
+        for (path, after_run, at) in [
+            ("/repos/*/*/pulls", false, 1),
+            ("/repos/*/*/pulls", false, 3),
+            ("/repos/*/*/issues/100/comments", false, 2),
+            ("/repos/*/*/pulls/100", true, 67),
+            ("/repos/*/*/pulls/100", true, 75),
+        ] {
+            let s = world(api, 60).await;
+            night(&s, api, 101, "__run")
+                .input("issue-number", "1")
+                .run_in_process()
+                .await
+                .success();
+            let case = format!("{api:?} {path}");
+            s.github
+                .add_fault(FaultRule::new("GET", path, Fault::Delay { millis: 600_000 }).times(30));
+            s.cursor.clear_log();
+            // Night 2 reaches its first listing at once; the read after the
+            // run, at about a minute (the agent works 60 s).
+            let started = tokio::time::Instant::now();
+            let two = night(&s, api, 102, "__run")
+                .input("issue-number", "1")
+                .run_in_process_with(cancel_after(Some(at), "SIGTERM"))
+                .await;
+            let took = started.elapsed().as_secs();
+            assert!(
+                took <= at + 15,
+                "{case}: the run ended {took}s in, cancelled at {at}s"
+            );
+            if !after_run {
+                assert_eq!(two.output("outcome"), "cancelled", "{case}");
+                assert_eq!(cursor_writes(&s), 0, "{case}: {:?}", s.cursor.requests());
+            }
+        }
+        // And while the prompt is sent to the job's agent: the run ends
+        // within the budget, saying the prompt may have been sent.
+        for at in [1, 3] {
+            let s = world(api, 60).await;
+            night(&s, api, 101, "__run")
+                .run_in_process()
+                .await
+                .success();
+            let path = match api {
+                Api::V0 => "/v0/agents/*/followup",
+                Api::V1 => "/v1/agents/*/runs",
+            };
+            s.cursor.add_fault(
+                FaultRule::new("POST", path, Fault::Delay { millis: 600_000 }).times(30),
+            );
+            let started = tokio::time::Instant::now();
+            let two = night(&s, api, 102, "__run")
+                .run_in_process_with(cancel_after(Some(at), "SIGTERM"))
+                .await;
+            let took = started.elapsed().as_secs();
+            let case = format!("{api:?} follow-up at {at}s");
+            assert!(took <= at + 15, "{case}: ended {took}s in");
+            assert_eq!(two.output("outcome"), "cancelled", "{case}");
+            assert_eq!(agents_created(&s, api), 1, "{case}: no launch after it");
+        }
+    }
+}
+
+/// A GitHub that hangs on the job's read after the run leaves the night's
+/// tracking comment final all the same: the read has its own share of the
+/// time left, not all of it.
+#[tokio::test(start_paused = true)]
+async fn a_hanging_read_after_the_run_still_leaves_the_comment_final() {
+    for api in APIS {
+        for path in ["/repos/*/*/pulls/100", "/repos/*/*/compare/*"] {
+            let s = world(api, 60).await;
+            if path.contains("compare") {
+                set_scenario(&s, api, 60, true);
+            }
+            let one = night(&s, api, 101, "__run")
+                .input("issue-number", "1")
+                .run_in_process()
+                .await;
+            one.success();
+            let case = format!("{api:?} {path}");
+            s.github
+                .add_fault(FaultRule::new("GET", path, Fault::Delay { millis: 600_000 }).times(30));
+            let two = night(&s, api, 102, "__run")
+                .input("issue-number", "1")
+                .run_in_process()
+                .await;
+            two.success();
+            assert_eq!(two.output("outcome"), "finished", "{case}");
+            assert_eq!(two.output("changes"), "", "{case}: unknown, not a guess");
+            let last = s
+                .github
+                .comments(REPO, 1)
+                .into_iter()
+                .filter_map(|c| Marker::find(&c.body))
+                .next_back()
+                .unwrap();
+            assert!(last.is_final(), "{case}: the comment is final: {last:?}");
+            assert_eq!(last.run, Some(102), "{case}");
+        }
+    }
+}
+
+/// v1 only: the v0 simulator's follow-up keeps the scenario its agent was
+/// created with, so it cannot make a follow-up that pushes nothing.
+#[tokio::test(start_paused = true)]
+async fn a_night_with_nothing_to_change_on_the_open_pull_request_says_so() {
+    for api in [Api::V1] {
+        let s = world(api, 60).await;
+        let one = night(&s, api, 101, "__run")
+            .input("issue-number", "1")
+            .run_in_process()
+            .await;
+        one.success();
+        set_scenario(&s, api, 60, true);
+        let two = night(&s, api, 102, "__run")
+            .input("issue-number", "1")
+            .run_in_process()
+            .await;
+        two.success();
+        assert_eq!(two.output("outcome"), "finished", "{api:?}");
+        assert_eq!(two.output("changes"), "false", "{api:?}");
+        assert_eq!(
+            two.output("pr-url"),
+            one.output("pr-url"),
+            "{api:?}: the job's pull request, still open"
+        );
+        let comments = s.github.comments(REPO, 1);
+        assert_eq!(comments.len(), 1, "{api:?}: night 1's comment edited");
+        assert!(
+            comments[0].body.contains("no changes"),
+            "{api:?}: {}",
+            comments[0].body
+        );
+    }
+}
+
+/// A re-run of a night that continued the job's pull request reattaches to
+/// its agent: the marker is not posted again, and `changes` is not a guess
+/// (the head before the night is not known to the re-run).
+#[tokio::test(start_paused = true)]
+async fn a_rerun_of_a_continuing_night_keeps_one_marker_and_does_not_guess_changes() {
+    for api in APIS {
+        let s = world(api, 600).await;
+        let one = night(&s, api, 101, "__run")
+            .input("issue-number", "1")
+            .run_in_process()
+            .await;
+        one.success();
+        let attempt = |n: &str| {
+            night(&s, api, 102, "__run")
+                .env("GITHUB_RUN_ATTEMPT", n)
+                .input("issue-number", "1")
+        };
+        // Attempt 1 sends the prompt and does not wait (a timeout with
+        // `on-timeout: continue` ends the same way).
+        let first = attempt("1").input("wait", "false").run_in_process().await;
+        first.success();
+        assert_eq!(first.output("outcome"), "followed-up", "{api:?}");
+        let second = attempt("2").run_in_process().await;
+        second.success();
+        second.stdout_has("Reattached to agent");
+        assert_eq!(second.output("outcome"), "finished", "{api:?}");
+        assert_eq!(second.output("pr-url"), one.output("pr-url"), "{api:?}");
+        assert_eq!(
+            second.output("changes"),
+            "",
+            "{api:?}: unknown, not a guess from a pull request older than the night"
+        );
+        assert_eq!(pull_markers(&s, 100).len(), 1, "{api:?}: one marker");
+    }
+}
+
+/// A job whose agent works on another repository (`repository`): its pull
+/// request and branch are there, so this repository's compare cannot say
+/// "no changes".
+#[tokio::test(start_paused = true)]
+async fn a_job_on_another_repository_does_not_report_no_changes_from_this_one() {
+    for api in APIS {
+        for no_changes in [false, true] {
+            let s = world(api, 60).await;
+            set_scenario(&s, api, 60, no_changes);
+            let one = night(&s, api, 101, "__run")
+                .input("repository", "octo-org/docs-site")
+                .input("ref", "main")
+                .run_in_process()
+                .await;
+            one.success();
+            let case = format!("{api:?} no_changes={no_changes}");
+            assert_eq!(one.output("outcome"), "finished", "{case}");
+            let pr = one.output("pr-url");
+            assert_eq!(pr.is_empty(), no_changes, "{case}: {pr}");
+            assert_eq!(
+                one.output("changes"),
+                if no_changes { "" } else { "true" },
+                "{case}: this repository's compare says nothing about another's branch"
+            );
+        }
+    }
+}
+
+/// v1: other agents of the same Cursor key (other workflows, people) made
+/// since the job's busy agent do not hide it: the night still skips.
+#[tokio::test(start_paused = true)]
+async fn a_busy_agent_behind_many_newer_agents_still_skips_the_night() {
+    let api = Api::V1;
+    let s = world(api, 4 * 3600).await;
+    let one = night(&s, api, 101, "__run")
+        .input("wait", "false")
+        .run_in_process()
+        .await;
+    one.success();
+    let c = http();
+    for i in 0..70 {
+        let status = c
+            .post(format!("{}/v1/agents", s.cursor_url()))
+            .basic_auth(KEY, Some(""))
+            .json(&json!({
+                "prompt": {"text": format!("other work {i}")},
+                "repos": [{"url": "https://github.com/octo-org/elsewhere"}],
+            }))
+            .send()
+            .await
+            .unwrap()
+            .status();
+        assert!(status.is_success(), "{status}");
+    }
+    let created = agents_created(&s, api);
+    let two = night(&s, api, 102, "__run").run_in_process().await;
+    two.success();
+    assert_eq!(two.output("outcome"), "skipped");
+    assert_eq!(
+        agents_created(&s, api),
+        created,
+        "no second agent of the job"
+    );
 }
