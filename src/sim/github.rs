@@ -225,6 +225,25 @@ fn comment_body(body: &Value) -> Result<&str, Reply> {
     Ok(text)
 }
 
+/// `reply` with GitHub's `Link` header for page `page` of `pages`
+/// (`link_to(p)`: the `<url>` of page `p`).
+fn paged(reply: Reply, page: usize, pages: usize, link_to: impl Fn(usize) -> String) -> Reply {
+    let mut links = Vec::new();
+    if page < pages {
+        links.push(format!("{}; rel=\"next\"", link_to(page + 1)));
+        links.push(format!("{}; rel=\"last\"", link_to(pages)));
+    }
+    if page > 1 {
+        links.push(format!("{}; rel=\"prev\"", link_to(page - 1)));
+        links.push(format!("{}; rel=\"first\"", link_to(1)));
+    }
+    if links.is_empty() {
+        reply
+    } else {
+        reply.with_header("link", &links.join(", "))
+    }
+}
+
 fn message(status: u16, text: &str, docs: &str) -> Reply {
     Reply::json(
         status,
@@ -485,22 +504,9 @@ impl GitHubSim {
                     .take(per_page)
                     .map(|c| Self::comment_json(state, c, api))
                     .collect();
-                let link_to = |p: usize| format!("<{api}{path}?per_page={per_page}&page={p}>");
-                let mut links = Vec::new();
-                if page < pages {
-                    links.push(format!("{}; rel=\"next\"", link_to(page + 1)));
-                    links.push(format!("{}; rel=\"last\"", link_to(pages)));
-                }
-                if page > 1 {
-                    links.push(format!("{}; rel=\"prev\"", link_to(page - 1)));
-                    links.push(format!("{}; rel=\"first\"", link_to(1)));
-                }
-                let reply = Reply::json(200, &json!(items));
-                if links.is_empty() {
-                    reply
-                } else {
-                    reply.with_header("link", &links.join(", "))
-                }
+                paged(Reply::json(200, &json!(items)), page, pages, |p: usize| {
+                    format!("<{api}{path}?per_page={per_page}&page={p}>")
+                })
             }
             ("POST", ["repos", o, r, "issues", n, "comments"]) => {
                 let Ok(n) = n.parse::<u64>() else {
@@ -1047,21 +1053,7 @@ impl GitHubSim {
             q.push(format!("page={p}"));
             format!("<{api}{path}?{}>", q.join("&"))
         };
-        let mut links = Vec::new();
-        if page < pages {
-            links.push(format!("{}; rel=\"next\"", link_to(page + 1)));
-            links.push(format!("{}; rel=\"last\"", link_to(pages)));
-        }
-        if page > 1 {
-            links.push(format!("{}; rel=\"prev\"", link_to(page - 1)));
-            links.push(format!("{}; rel=\"first\"", link_to(1)));
-        }
-        let reply = Reply::json(200, &json!(items));
-        if links.is_empty() {
-            reply
-        } else {
-            reply.with_header("link", &links.join(", "))
-        }
+        paged(Reply::json(200, &json!(items)), page, pages, link_to)
     }
 
     /// `GET /repos/{o}/{r}/compare/{base}...{head}`: branch names
