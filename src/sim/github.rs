@@ -225,6 +225,16 @@ fn comment_body(body: &Value) -> Result<&str, Reply> {
     Ok(text)
 }
 
+/// A listing's `per_page` (GitHub's default 30, at most 100) and `page`
+/// (from 1).
+fn page_params(request: &Request) -> (usize, usize) {
+    let number = |name: &str| request.query(name).and_then(|p| p.parse::<usize>().ok());
+    (
+        number("per_page").unwrap_or(30).clamp(1, 100),
+        number("page").unwrap_or(1).max(1),
+    )
+}
+
 /// `reply` with GitHub's `Link` header for page `page` of `pages`
 /// (`link_to(p)`: the `<url>` of page `p`).
 fn paged(reply: Reply, page: usize, pages: usize, link_to: impl Fn(usize) -> String) -> Reply {
@@ -444,16 +454,7 @@ impl GitHubSim {
                     .query("since")
                     .and_then(crate::launch::parse_rfc3339)
                     .map(|s| SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(s));
-                let per_page = request
-                    .query("per_page")
-                    .and_then(|p| p.parse::<usize>().ok())
-                    .unwrap_or(30)
-                    .clamp(1, 100);
-                let page = request
-                    .query("page")
-                    .and_then(|p| p.parse::<usize>().ok())
-                    .unwrap_or(1)
-                    .max(1);
+                let (per_page, page) = page_params(request);
                 let mut all: Vec<&GhComment> = state
                     .comments
                     .iter()
@@ -482,16 +483,7 @@ impl GitHubSim {
                     return message(404, "Not Found", "");
                 };
                 let repo = format!("{o}/{r}");
-                let per_page = request
-                    .query("per_page")
-                    .and_then(|p| p.parse::<usize>().ok())
-                    .unwrap_or(30)
-                    .clamp(1, 100);
-                let page = request
-                    .query("page")
-                    .and_then(|p| p.parse::<usize>().ok())
-                    .unwrap_or(1)
-                    .max(1);
+                let (per_page, page) = page_params(request);
                 let all: Vec<&GhComment> = state
                     .comments
                     .iter()
@@ -989,16 +981,7 @@ impl GitHubSim {
         if !matches!(wanted, "open" | "closed" | "all") {
             return message(422, "Validation Failed", "/pulls/pulls#list-pull-requests");
         }
-        let per_page = request
-            .query("per_page")
-            .and_then(|p| p.parse::<usize>().ok())
-            .unwrap_or(30)
-            .clamp(1, 100);
-        let page = request
-            .query("page")
-            .and_then(|p| p.parse::<usize>().ok())
-            .unwrap_or(1)
-            .max(1);
+        let (per_page, page) = page_params(request);
         let head = request.query("head").map(|h| match h.split_once(':') {
             Some((o, b)) => (Some(o.to_ascii_lowercase()), b.to_string()),
             None => (None, h.to_string()),
