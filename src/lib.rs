@@ -8,17 +8,13 @@
 pub mod agent;
 pub mod app;
 pub mod artifacts;
-pub mod cancel;
 pub mod cli;
-pub mod clock;
 pub mod context;
 pub mod cursor;
 pub mod demo;
-pub mod env;
 pub mod flow;
 pub mod gate;
 pub mod github;
-pub mod http;
 pub mod inputs;
 pub mod job;
 pub mod launch;
@@ -28,13 +24,16 @@ pub mod plan;
 pub mod prompt;
 pub mod report;
 pub mod retry;
-pub mod rfc3339;
 pub mod runner;
 pub mod runtime;
 pub mod secret;
 pub mod sim;
 pub mod sweep;
 pub mod wait;
+
+// The plumbing lives in the kit crate; these paths keep `crate::clock` and
+// friends working for the action's modules.
+pub use kit::{cancel, clock, env, http, rfc3339};
 
 pub use env::Env;
 

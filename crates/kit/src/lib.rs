@@ -1,0 +1,8 @@
+//! Plumbing every layer of the action uses, and nothing of the action
+//! itself: time, cancellation, the environment, timestamps, HTTP.
+
+pub mod cancel;
+pub mod clock;
+pub mod env;
+pub mod http;
+pub mod rfc3339;
