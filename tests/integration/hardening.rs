@@ -1620,3 +1620,62 @@ async fn every_bad_input_exits_2_naming_it_before_any_request() {
         "no request before the inputs are valid"
     );
 }
+
+/// Issue #23: every path that stops an agent (`on-timeout: stop`,
+/// `on-cancel: stop`; v0 stop, v1 cancel), its stop refused while the agent
+/// runs on: the report says it may still be running, never "stopped" (the
+/// row's invariant), and the outcome stays the timeout's or the cancel's.
+#[tokio::test(start_paused = true)]
+async fn a_refused_cancel_is_never_reported_as_stopped() {
+    use std::time::Duration as D;
+    let refused_v0 =
+        || FaultRule::new("POST", "/v0/agents/*/stop", Fault::status(500)).times(10_000);
+    let long = |s: &mut V1Scenario| {
+        s.running = D::from_secs(7200);
+        s.cancel_fails = true;
+    };
+    let cases = [
+        (
+            Case::new("v0 stop refused (on-timeout: stop)")
+                .scenario(|s| Scenario::lasting(20, 7200).summary(s.summary.as_deref()))
+                .cursor(refused_v0())
+                .input("timeout", "5m")
+                .input("on-timeout", "stop"),
+            "timeout",
+        ),
+        (
+            Case {
+                cancel_after: Some(200),
+                ..Case::new("v0 stop refused (on-cancel: stop)")
+                    .scenario(|s| Scenario::lasting(20, 7200).summary(s.summary.as_deref()))
+                    .cursor(refused_v0())
+                    .input("on-cancel", "stop")
+            },
+            "cancelled",
+        ),
+        (
+            Case::v1("v1 cancel refused (on-timeout: stop)")
+                .v1_scenario(long)
+                .input("timeout", "5m")
+                .input("on-timeout", "stop"),
+            "timeout",
+        ),
+        (
+            Case {
+                cancel_after: Some(200),
+                ..Case::v1("v1 cancel refused (on-cancel: stop)")
+                    .v1_scenario(long)
+                    .input("on-cancel", "stop")
+            },
+            "cancelled",
+        ),
+    ];
+    let mut rng = fastrand::Rng::with_seed(0x23);
+    let mut rows = Vec::new();
+    for (case, outcome) in cases {
+        let row = run(case, Secrets::random(&mut rng), false).await;
+        assert_eq!(row.outcome, outcome, "{}", row.name);
+        rows.push(row);
+    }
+    figures(&rows, 4);
+}
