@@ -265,10 +265,11 @@ impl V0 {
     }
 
     pub async fn followup(&self, id: &str, text: &str) -> Followup {
+        // The `images` input goes with a follow-up as with a launch.
         let request = FollowupRequest {
             prompt: Prompt {
                 text: text.to_string(),
-                images: vec![],
+                images: self.request.prompt.images.clone(),
             },
         };
         let mut attempts = 0;

@@ -520,8 +520,12 @@ impl V1 {
     }
 
     pub async fn followup(&mut self, id: &str, text: &str) -> Followup {
+        // The `images` input goes with a follow-up as with a launch.
         let request = CreateRunRequest {
-            prompt: api::Prompt::text(text),
+            prompt: api::Prompt {
+                text: text.to_string(),
+                images: self.request.prompt.images.clone(),
+            },
             model: self.model.clone(),
         };
         let before = match self

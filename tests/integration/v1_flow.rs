@@ -781,3 +781,48 @@ async fn at_the_deadline_a_finished_run_read_back_wins_over_timeout_and_is_not_c
         );
     }
 }
+
+/// Issue #23: a follow-up carries the `images` input as a launch does, in
+/// each API's shape (v0 `POST …/followup` with `dimension`, v1 `POST …/runs`
+/// with `mimeType`), and the simulators (which refuse a malformed image)
+/// take it.
+#[tokio::test(start_paused = true)]
+async fn a_follow_up_carries_the_images_input_on_v0_and_v1() {
+    use base64::Engine as _;
+    use cursor_agent_action::inputs::image::samples;
+    let png = samples::png(3, 2);
+    let data = base64::engine::general_purpose::STANDARD.encode(&png);
+    for api in ["v0", "v1"] {
+        let s = sims(V1Scenario::lasting(3, 20)).await;
+        s.cursor.set_default_scenario(Scenario::lasting(10, 20));
+        let with_images = |t: ActionTest| {
+            t.input("api-version", api)
+                .file("shots/a.png", &png)
+                .input("images", "shots/a.png")
+        };
+        with_images(labeled(&s)).run_in_process().await.success();
+        let ran = with_images(comment_trigger(&s)).run_in_process().await;
+        ran.success();
+        assert_eq!(ran.output("outcome"), "finished", "{api}");
+        let (suffix, status) = if api == "v0" {
+            ("/followup", 200)
+        } else {
+            ("/runs", 201)
+        };
+        let sent: Vec<_> = s
+            .cursor
+            .requests()
+            .into_iter()
+            .filter(|r| r.method == "POST" && r.path.ends_with(suffix))
+            .collect();
+        assert_eq!(sent.len(), 1, "{api}: one follow-up");
+        assert_eq!(sent[0].status, status, "{api}: accepted");
+        let body: Value = serde_json::from_str(&sent[0].body).unwrap();
+        let expected = if api == "v0" {
+            serde_json::json!([{"data": data, "dimension": {"width": 3, "height": 2}}])
+        } else {
+            serde_json::json!([{"data": data, "mimeType": "image/png"}])
+        };
+        assert_eq!(body["prompt"]["images"], expected, "{api}");
+    }
+}
