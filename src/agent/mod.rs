@@ -145,6 +145,9 @@ pub enum LaunchError {
     Cancelled,
     /// Cancelled while a create was in flight: an agent may exist.
     CancelledInFlight,
+    /// Nothing was created, and the wait Cursor asked for before a retry is
+    /// too long or passes `timeout` (which bounds the launch too): `why`.
+    WaitRefused { error: ApiError, why: String },
 }
 
 /// How sending a follow-up ended.

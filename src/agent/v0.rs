@@ -34,6 +34,8 @@ pub struct V0 {
     derived_branch: bool,
     run_attempt: u32,
     schedule: PollSchedule,
+    /// `timeout`: bounds the launch as well as the wait.
+    timeout: Duration,
 }
 
 impl V0 {
@@ -75,6 +77,7 @@ impl V0 {
             derived_branch: inputs.branch_name.is_none(),
             run_attempt: setup.ctx.run_attempt,
             schedule: PollSchedule::new(inputs.poll_interval, inputs.max_poll_interval),
+            timeout: inputs.timeout,
         }
     }
 
@@ -226,6 +229,7 @@ impl V0 {
             console,
             &self.request,
             self.adoption,
+            self.clock.now() + self.timeout,
         )
         .await
         {
@@ -234,6 +238,10 @@ impl V0 {
             Err(launch::LaunchError::CancelledInFlight) => Err(LaunchError::CancelledInFlight),
             Err(launch::LaunchError::Failed(e)) => Err(LaunchError::Failed(ApiError::V0(e))),
             Err(launch::LaunchError::Unknown(e)) => Err(LaunchError::Unknown(ApiError::V0(e))),
+            Err(launch::LaunchError::WaitRefused { error, why }) => Err(LaunchError::WaitRefused {
+                error: ApiError::V0(error),
+                why,
+            }),
         }
     }
 

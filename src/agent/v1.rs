@@ -44,6 +44,8 @@ pub struct V1 {
     run: Option<String>,
     /// `archive-when-done`.
     archive_when_done: bool,
+    /// `timeout`: bounds the launch as well as the wait.
+    timeout: Duration,
 }
 
 /// `https://github.com/o/r/pull/1` → `https://github.com/o/r`.
@@ -191,6 +193,7 @@ impl V1 {
             schedule: PollSchedule::new(setup.inputs.poll_interval, setup.inputs.max_poll_interval),
             run: None,
             archive_when_done: setup.inputs.archive_when_done,
+            timeout: setup.inputs.timeout,
         }
     }
 
@@ -400,6 +403,7 @@ impl V1 {
         }
         let mut ambiguous = false;
         let mut attempt = 0;
+        let deadline = self.clock.now() + self.timeout;
         loop {
             attempt += 1;
             let result = tokio::select! {
@@ -442,9 +446,23 @@ impl V1 {
                 return Err(LaunchError::Unknown(ApiError::V1(error)));
             }
             let wait = delay_for(&error.as_v0(), attempt - 1, &Backoff::default(), 0.5)
-                .filter(|_| error.class() != ErrorClass::Fatal || applied);
+                .filter(|_| error.class() != ErrorClass::Fatal || applied)
+                .filter(|_| attempt < MAX_CREATES);
+            // No wait past `timeout` (nor a very long one): with nothing
+            // created, the launch ends at once and says why.
+            let wait = match wait.map(|w| crate::retry::launch_wait(w, self.clock.now(), deadline))
+            {
+                Some(Err(why)) if !(ambiguous || applied) => {
+                    return Err(LaunchError::WaitRefused {
+                        error: ApiError::V1(error),
+                        why,
+                    });
+                }
+                Some(Ok(w)) => Some(w),
+                _ => None,
+            };
             match wait {
-                Some(wait) if attempt < MAX_CREATES => {
+                Some(wait) => {
                     ambiguous |= applied;
                     let verb = if applied {
                         "The launch's answer was lost"
@@ -456,7 +474,7 @@ impl V1 {
                         wait.as_secs().max(1)
                     ));
                     tokio::select! {
-                        _ = self.clock.sleep(wait.min(Duration::from_secs(60))) => {}
+                        _ = self.clock.sleep(wait) => {}
                         _ = self.cancel.cancelled() => return Err(if ambiguous {
                             LaunchError::CancelledInFlight
                         } else {
