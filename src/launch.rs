@@ -9,7 +9,7 @@
 //! first message is our prompt.
 
 use crate::cancel::Cancel;
-use crate::clock::Clock;
+use crate::clock::{Clock, Moment};
 use crate::cursor::{Agent, CursorClient, CursorError, LaunchRequest};
 use crate::retry::{Backoff, GaveUp, delay_for, retry_idempotent};
 use crate::runner::Console;
@@ -39,6 +39,9 @@ pub enum LaunchError {
     /// Cancelled while a launch request was in flight (or its lost answer was
     /// being looked up): an agent may exist.
     CancelledInFlight,
+    /// Nothing was created, and the wait Cursor asked for before a retry is
+    /// too long or passes the deadline (see [`crate::retry::launch_wait`]).
+    WaitRefused { error: CursorError, why: String },
 }
 
 /// How the agent was obtained.
@@ -264,6 +267,7 @@ pub async fn launch(
     console: &Console,
     request: &LaunchRequest,
     adoption: Adoption,
+    deadline: Moment,
 ) -> Result<(Agent, Launched), LaunchError> {
     let backoff = Backoff::default();
     let mut rng = fastrand::Rng::new();
@@ -295,10 +299,17 @@ pub async fn launch(
         };
         if !error.maybe_applied() {
             // Nothing was created: a transient failure or rate limit may be retried.
-            let wait = delay_for(&error, safe_retries, &backoff, rng.f64())
-                .filter(|w| *w <= Duration::from_secs(120));
-            match wait {
+            let wait = match delay_for(&error, safe_retries, &backoff, rng.f64()) {
                 Some(wait) if safe_retries < 4 => {
+                    match crate::retry::launch_wait(wait, clock.now(), deadline) {
+                        Ok(wait) => Some(wait),
+                        Err(why) => return Err(LaunchError::WaitRefused { error, why }),
+                    }
+                }
+                _ => None,
+            };
+            match wait {
+                Some(wait) => {
                     safe_retries += 1;
                     console.info(&format!(
                         "Launch not accepted yet ({error}); retrying in {}s",

@@ -85,6 +85,16 @@ fn resolve_source(inputs: &Inputs, ctx: &Context) -> AgentSource {
             pr_url: None,
         };
     }
+    // A pull request's own events work on the pull request, as comments on
+    // it do, so `pr-branch` applies (by default the agent pushes to its
+    // branch). Started from its head branch instead, the agent would make a
+    // new branch and a second pull request.
+    if let Some(url) = event_pull_request(ctx) {
+        return AgentSource {
+            pr_url: Some(url),
+            ..Default::default()
+        };
+    }
     match ctx.default_source() {
         DefaultSource::Branch(git_ref) => AgentSource {
             repository: Some(repository),
@@ -95,6 +105,17 @@ fn resolve_source(inputs: &Inputs, ctx: &Context) -> AgentSource {
             pr_url: Some(url),
             ..Default::default()
         },
+    }
+}
+
+/// The pull request a `pull_request`, `pull_request_review` or review
+/// comment event is about (same repository or fork).
+fn event_pull_request(ctx: &Context) -> Option<String> {
+    match ctx.event() {
+        Event::PullRequest { pull_request, .. }
+        | Event::PullRequestReviewComment { pull_request, .. }
+        | Event::PullRequestReview { pull_request, .. } => pull_request.html_url.clone(),
+        _ => None,
     }
 }
 

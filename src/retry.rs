@@ -59,6 +59,31 @@ pub fn delay_for(
     }
 }
 
+/// The longest a launch waits before retrying (a `Retry-After` asking more
+/// ends it at once).
+pub const MAX_LAUNCH_WAIT: Duration = Duration::from_secs(120);
+
+/// Whether a launch (or follow-up) may wait `wait` before its next attempt:
+/// at most [`MAX_LAUNCH_WAIT`], and never past `deadline` (the `timeout`
+/// input, counted from the launch's start, bounds the launch too). `Err`:
+/// why not, for the report.
+pub fn launch_wait(wait: Duration, now: Moment, deadline: Moment) -> Result<Duration, String> {
+    let secs = wait.as_secs().max(1);
+    if wait > MAX_LAUNCH_WAIT {
+        return Err(format!(
+            "Cursor asked to retry in {secs}s, longer than a launch waits ({}s); re-run the job later",
+            MAX_LAUNCH_WAIT.as_secs()
+        ));
+    }
+    if now + wait >= deadline {
+        return Err(format!(
+            "Cursor asked to retry in {secs}s, past `timeout` ({}s left of it), which bounds the launch too; re-run the job later, or raise `timeout`",
+            deadline.saturating_since(now).as_secs()
+        ));
+    }
+    Ok(wait)
+}
+
 /// Why a retried call gave up.
 #[derive(Debug)]
 pub enum GaveUp {
@@ -181,6 +206,31 @@ mod tests {
         )
         .await;
         assert_eq!(r.unwrap(), 3);
+    }
+
+    #[test]
+    fn a_launch_never_waits_past_its_deadline_or_the_cap() {
+        let start = Moment::ZERO;
+        let deadline = start + Duration::from_secs(300);
+        let ok = |w: u64, at: u64| {
+            launch_wait(
+                Duration::from_secs(w),
+                start + Duration::from_secs(at),
+                deadline,
+            )
+        };
+        assert_eq!(ok(30, 0), Ok(Duration::from_secs(30)));
+        assert!(
+            ok(121, 0)
+                .unwrap_err()
+                .contains("longer than a launch waits")
+        );
+        let past = ok(60, 250).unwrap_err();
+        assert!(
+            past.contains("`timeout`") && past.contains("50s left"),
+            "{past}"
+        );
+        assert!(ok(3600, 0).is_err());
     }
 
     #[tokio::test(start_paused = true)]

@@ -145,6 +145,9 @@ pub enum LaunchError {
     Cancelled,
     /// Cancelled while a create was in flight: an agent may exist.
     CancelledInFlight,
+    /// Nothing was created, and the wait Cursor asked for before a retry is
+    /// too long or passes `timeout` (which bounds the launch too): `why`.
+    WaitRefused { error: ApiError, why: String },
 }
 
 /// How sending a follow-up ended.
@@ -222,6 +225,26 @@ pub enum WatchEnd {
     Deadline,
     Cancelled,
     Failed(ApiError),
+}
+
+/// How stopping an agent ended. A cancel Cursor refused is never reported
+/// as a stop, whatever the agent reads afterwards.
+#[derive(Debug, Clone)]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "made once per stop and matched at once, never stored in bulk"
+)]
+pub enum Stop {
+    /// Cursor took the stop; the agent now reads this status.
+    Stopped(AgentStatus),
+    /// The agent had ended by itself (read back after the stop): the agent
+    /// as read, with its result, and what the stop was answered, if refused.
+    Ended {
+        agent: Agent,
+        refused: Option<String>,
+    },
+    /// Not stopped, and not known to have ended: why, for the report.
+    NotStopped(String),
 }
 
 /// An agent API of one version, ready for one trigger (cloned for a watch,
@@ -548,9 +571,9 @@ impl AgentApi {
     }
 
     /// One attempt series at stopping agent `id` before `deadline` (not
-    /// cancelled by the run's cancel: stopping is what a cancel asks for).
-    /// `Ok`: the status it is now known to have.
-    pub async fn stop(&mut self, id: &str, deadline: Moment) -> Result<AgentStatus, String> {
+    /// cancelled by the run's cancel: stopping is what a cancel asks for),
+    /// and a read back that tells what became of it.
+    pub async fn stop(&mut self, id: &str, deadline: Moment) -> Stop {
         match self {
             AgentApi::V0(a) => a.stop(id, deadline).await,
             AgentApi::V1(a) => a.stop(id, deadline).await,

@@ -34,6 +34,8 @@ pub struct V0 {
     derived_branch: bool,
     run_attempt: u32,
     schedule: PollSchedule,
+    /// `timeout`: bounds the launch as well as the wait.
+    timeout: Duration,
 }
 
 impl V0 {
@@ -75,6 +77,7 @@ impl V0 {
             derived_branch: inputs.branch_name.is_none(),
             run_attempt: setup.ctx.run_attempt,
             schedule: PollSchedule::new(inputs.poll_interval, inputs.max_poll_interval),
+            timeout: inputs.timeout,
         }
     }
 
@@ -226,6 +229,7 @@ impl V0 {
             console,
             &self.request,
             self.adoption,
+            self.clock.now() + self.timeout,
         )
         .await
         {
@@ -234,6 +238,10 @@ impl V0 {
             Err(launch::LaunchError::CancelledInFlight) => Err(LaunchError::CancelledInFlight),
             Err(launch::LaunchError::Failed(e)) => Err(LaunchError::Failed(ApiError::V0(e))),
             Err(launch::LaunchError::Unknown(e)) => Err(LaunchError::Unknown(ApiError::V0(e))),
+            Err(launch::LaunchError::WaitRefused { error, why }) => Err(LaunchError::WaitRefused {
+                error: ApiError::V0(error),
+                why,
+            }),
         }
     }
 
@@ -265,10 +273,11 @@ impl V0 {
     }
 
     pub async fn followup(&self, id: &str, text: &str) -> Followup {
+        // The `images` input goes with a follow-up as with a launch.
         let request = FollowupRequest {
             prompt: Prompt {
                 text: text.to_string(),
-                images: vec![],
+                images: self.request.prompt.images.clone(),
             },
         };
         let mut attempts = 0;
@@ -381,7 +390,11 @@ impl V0 {
         }
     }
 
-    pub async fn stop(&self, id: &str, deadline: Moment) -> Result<AgentStatus, String> {
+    /// Stops agent `id`. A stop Cursor refuses (400/409: not running) is
+    /// never reported as a stop: the agent is read back, and reported as it
+    /// ended, or as still running.
+    pub async fn stop(&self, id: &str, deadline: Moment) -> super::Stop {
+        use super::Stop;
         // Stopping twice is harmless, so transient failures are retried.
         let backoff = Backoff {
             base: Duration::from_millis(250),
@@ -392,16 +405,32 @@ impl V0 {
             self.cursor.stop(id)
         })
         .await;
-        match stopped {
-            Ok(_) => Ok(AgentStatus::Stopped),
-            // Already ended: nothing to stop.
-            Err(GaveUp::Failed(e)) if matches!(e.status(), Some(400 | 409)) => {
-                Ok(AgentStatus::Stopped)
-            }
+        let refused = match stopped {
+            Ok(_) => return Stop::Stopped(AgentStatus::Stopped),
+            Err(GaveUp::Failed(e)) if matches!(e.status(), Some(400 | 409)) => format!(
+                "Cursor answered that the agent is not running ({})",
+                e.status().unwrap_or_default()
+            ),
             Err(GaveUp::Failed(e) | GaveUp::Deadline(Some(e))) => {
-                Err(e.actionable(&self.repository))
+                return Stop::NotStopped(e.actionable(&self.repository));
             }
-            Err(_) => Err("Cursor did not answer in time".into()),
+            Err(_) => return Stop::NotStopped("Cursor did not answer in time".into()),
+        };
+        let left = deadline
+            .saturating_since(self.clock.now())
+            .max(Duration::from_secs(1));
+        match self.clock.timeout(left, self.cursor.agent(id)).await {
+            Ok(Ok(agent)) if agent.status.is_terminal() => Stop::Ended {
+                agent,
+                refused: Some(refused),
+            },
+            Ok(Ok(agent)) => Stop::NotStopped(format!(
+                "the stop was refused ({refused}) and the agent still reads {}",
+                agent.status
+            )),
+            _ => Stop::NotStopped(format!(
+                "the stop was refused ({refused}) and the agent could not be read to see whether it ended"
+            )),
         }
     }
 }

@@ -7,7 +7,6 @@
 use super::{ApiError, Failure, Followup, LaunchError, Progress, Setup, WatchEnd, WatchEvent};
 use crate::cancel::Cancel;
 use crate::clock::{Clock, Moment};
-use crate::context::Event;
 use crate::cursor::v1::{
     self as api, CreateAgentRequest, CreateRunRequest, ModelSelection, RepoSpec, Run, RunStatus,
     V1Client, V1Error,
@@ -45,6 +44,8 @@ pub struct V1 {
     run: Option<String>,
     /// `archive-when-done`.
     archive_when_done: bool,
+    /// `timeout`: bounds the launch as well as the wait.
+    timeout: Duration,
 }
 
 /// `https://github.com/o/r/pull/1` → `https://github.com/o/r`.
@@ -61,22 +62,8 @@ pub fn create_request(
     inputs: &crate::inputs::Inputs,
     ctx: &crate::context::Context,
 ) -> CreateAgentRequest {
-    let mut source = plan.request.source.clone();
-    // A pull request's own event works on the pull request (v0 takes its
-    // head branch as the starting ref instead).
-    if source.pr_url.is_none()
-        && inputs.git_ref.is_none()
-        && inputs.repository.is_none()
-        && let Event::PullRequest { pull_request, .. }
-        | Event::PullRequestReviewComment { pull_request, .. }
-        | Event::PullRequestReview { pull_request, .. } = ctx.event()
-        && let Some(url) = &pull_request.html_url
-    {
-        source = AgentSource {
-            pr_url: Some(url.clone()),
-            ..AgentSource::default()
-        };
-    }
+    // A pull request's own event already names the pull request (the plan).
+    let source = &plan.request.source;
     let repo = match (&source.repository, &source.pr_url) {
         (Some(r), _) => r.clone(),
         (None, Some(pr)) => repo_of_pr(pr),
@@ -206,6 +193,7 @@ impl V1 {
             schedule: PollSchedule::new(setup.inputs.poll_interval, setup.inputs.max_poll_interval),
             run: None,
             archive_when_done: setup.inputs.archive_when_done,
+            timeout: setup.inputs.timeout,
         }
     }
 
@@ -415,6 +403,7 @@ impl V1 {
         }
         let mut ambiguous = false;
         let mut attempt = 0;
+        let deadline = self.clock.now() + self.timeout;
         loop {
             attempt += 1;
             let result = tokio::select! {
@@ -457,9 +446,23 @@ impl V1 {
                 return Err(LaunchError::Unknown(ApiError::V1(error)));
             }
             let wait = delay_for(&error.as_v0(), attempt - 1, &Backoff::default(), 0.5)
-                .filter(|_| error.class() != ErrorClass::Fatal || applied);
+                .filter(|_| error.class() != ErrorClass::Fatal || applied)
+                .filter(|_| attempt < MAX_CREATES);
+            // No wait past `timeout` (nor a very long one): with nothing
+            // created, the launch ends at once and says why.
+            let wait = match wait.map(|w| crate::retry::launch_wait(w, self.clock.now(), deadline))
+            {
+                Some(Err(why)) if !(ambiguous || applied) => {
+                    return Err(LaunchError::WaitRefused {
+                        error: ApiError::V1(error),
+                        why,
+                    });
+                }
+                Some(Ok(w)) => Some(w),
+                _ => None,
+            };
             match wait {
-                Some(wait) if attempt < MAX_CREATES => {
+                Some(wait) => {
                     ambiguous |= applied;
                     let verb = if applied {
                         "The launch's answer was lost"
@@ -471,7 +474,7 @@ impl V1 {
                         wait.as_secs().max(1)
                     ));
                     tokio::select! {
-                        _ = self.clock.sleep(wait.min(Duration::from_secs(60))) => {}
+                        _ = self.clock.sleep(wait) => {}
                         _ = self.cancel.cancelled() => return Err(if ambiguous {
                             LaunchError::CancelledInFlight
                         } else {
@@ -535,8 +538,12 @@ impl V1 {
     }
 
     pub async fn followup(&mut self, id: &str, text: &str) -> Followup {
+        // The `images` input goes with a follow-up as with a launch.
         let request = CreateRunRequest {
-            prompt: api::Prompt::text(text),
+            prompt: api::Prompt {
+                text: text.to_string(),
+                images: self.request.prompt.images.clone(),
+            },
             model: self.model.clone(),
         };
         let before = match self
@@ -763,11 +770,13 @@ impl V1 {
         }
     }
 
-    /// Cancels the run, then reads it to confirm (a cancel may answer 500
-    /// and leave the run RUNNING: that is reported, not hidden).
-    pub async fn stop(&mut self, id: &str, deadline: Moment) -> Result<AgentStatus, String> {
+    /// Cancels the run, then reads it back. A cancel may answer 500 and
+    /// leave the run RUNNING, or come after the run ended (409): neither is
+    /// reported as a stop; a run read back ended is reported as it ended.
+    pub async fn stop(&mut self, id: &str, deadline: Moment) -> super::Stop {
+        use super::Stop;
         let Some(run) = self.run.clone() else {
-            return Err("no run is known to cancel".into());
+            return Stop::NotStopped("no run is known to cancel".into());
         };
         let clock = self.clock;
         let start = clock.now();
@@ -777,7 +786,8 @@ impl V1 {
             base: Duration::from_millis(250),
             cap: Duration::from_secs(4),
         };
-        let mut last_error = None;
+        // `None`: Cursor took the cancel.
+        let mut refused = Some("the cancel was not sent".to_string());
         for attempt in 0..5 {
             match clock
                 .timeout(
@@ -787,34 +797,34 @@ impl V1 {
                 .await
             {
                 Ok(Ok(_)) => {
-                    last_error = None;
+                    refused = None;
                     break;
                 }
-                // Not cancellable: it has ended already.
+                // Not cancellable: it has ended already (the read tells how).
                 Ok(Err(e))
                     if e.code() == Some("run_not_cancellable") || e.status() == Some(409) =>
                 {
-                    last_error = None;
+                    refused = Some("Cursor answered that the run is not cancellable (409)".into());
                     break;
                 }
                 Ok(Err(e)) => {
                     let wait = delay_for(&e.as_v0(), attempt, &backoff, 0.5)
                         .filter(|_| e.class() != ErrorClass::Fatal);
-                    let fatal = wait.is_none();
-                    last_error = Some(e.actionable(&self.repository));
+                    refused = Some(e.actionable(&self.repository));
                     match wait {
-                        Some(w) if !fatal && clock.now() + w < cancel_until => clock.sleep(w).await,
+                        Some(w) if clock.now() + w < cancel_until => clock.sleep(w).await,
                         _ => break,
                     }
                 }
                 Err(_) => {
-                    last_error = Some("Cursor did not answer the cancel in time".into());
+                    refused = Some("Cursor did not answer the cancel in time".into());
                     break;
                 }
             }
         }
         // The run takes a moment to end after an accepted cancel: re-read
-        // it a few times, spaced, within the budget.
+        // it a few times, spaced, within the budget. A refused one is read
+        // once: it will not end because of us.
         let read = loop {
             let left = deadline
                 .saturating_since(clock.now())
@@ -822,27 +832,35 @@ impl V1 {
             let read = clock.timeout(left, self.client.run(id, &run)).await;
             let again = clock.now() + CONFIRM_EVERY < deadline;
             match &read {
-                Ok(Ok(r)) if !r.status.is_terminal() && again => clock.sleep(CONFIRM_EVERY).await,
+                Ok(Ok(r)) if !r.status.is_terminal() && again && refused.is_none() => {
+                    clock.sleep(CONFIRM_EVERY).await
+                }
                 Ok(Err(e)) if e.class() != ErrorClass::Fatal && again => {
                     clock.sleep(CONFIRM_EVERY).await
                 }
                 _ => break read,
             }
         };
-        match (read, last_error) {
-            (Ok(Ok(r)), _) if r.status.is_terminal() => Ok(status_of(&r.status)),
-            (Ok(Ok(r)), Some(why)) => Err(format!(
-                "the cancel failed ({why}) and the run still reads {}",
+        match (read, refused) {
+            (Ok(Ok(r)), None) if r.status == RunStatus::Cancelled => {
+                Stop::Stopped(status_of(&r.status))
+            }
+            (Ok(Ok(r)), refused) if r.status.is_terminal() => Stop::Ended {
+                agent: view(id, None, Some(&r), None),
+                refused,
+            },
+            (Ok(Ok(r)), Some(why)) => Stop::NotStopped(format!(
+                "the cancel was refused ({why}) and the run still reads {}",
                 r.status
             )),
-            (Ok(Ok(r)), None) => Err(format!(
+            (Ok(Ok(r)), None) => Stop::NotStopped(format!(
                 "Cursor accepted the cancel, but the run still reads {}",
                 r.status
             )),
-            (_, Some(why)) => Err(format!(
-                "the cancel failed ({why}) and the run could not be read to confirm"
+            (_, Some(why)) => Stop::NotStopped(format!(
+                "the cancel was refused ({why}) and the run could not be read to see whether it ended"
             )),
-            (_, None) => Err(
+            (_, None) => Stop::NotStopped(
                 "Cursor accepted the cancel, but the run could not be read to confirm it ended"
                     .into(),
             ),

@@ -246,6 +246,13 @@ impl Flow<'_> {
                 Outcome::Error,
                 Some(format!("Could not launch the agent. {}", self.cursor_failure(&e))),
             )),
+            Err(LaunchError::WaitRefused { error, why }) => Err(self.end(
+                Outcome::Error,
+                Some(format!(
+                    "Could not launch the agent, and no agent was launched: {why}. {}",
+                    self.cursor_failure(&error)
+                )),
+            )),
             Err(LaunchError::Unknown(e)) => Err(self.end(
                 Outcome::Error,
                 Some(format!(

@@ -1,7 +1,7 @@
 //! Waiting for the agent, and what the deadline and a cancel do to it.
 
 use super::*;
-use crate::agent::Progress;
+use crate::agent::{Progress, Stop};
 use crate::report::activity::{Activity, Change, EditThrottle};
 
 async fn sleep_until_some(clock: crate::clock::Clock, at: Option<Moment>) {
@@ -168,6 +168,11 @@ impl Flow<'_> {
             self.report.agent = Some(a.clone());
         }
         drop(watch);
+        // At the deadline, what Cursor says now wins over `timeout`.
+        let (end, stop) = match end {
+            WatchEnd::Deadline => self.past_deadline().await,
+            end => (end, None),
+        };
         let now = clock.now();
         self.report.duration = Some(now.saturating_since(started));
         self.report.timeline = act.timeline_markdown(started, Some(now));
@@ -201,7 +206,7 @@ impl Flow<'_> {
                 self.report.agent = Some(agent);
                 self.end(outcome, None)
             }
-            WatchEnd::Deadline => self.timed_out().await,
+            WatchEnd::Deadline => self.timed_out(stop).await,
             WatchEnd::Cancelled => self.cancelled().await,
             WatchEnd::Failed(e) => {
                 let detail = format!("Lost track of the agent: {}", self.cursor_failure(&e));
@@ -210,11 +215,59 @@ impl Flow<'_> {
         }
     }
 
-    /// Stops the agent within `budget` (and records it as stopped); the error
-    /// says why not, for the report.
-    pub(super) async fn stop_agent(&mut self, budget: Duration) -> Result<(), String> {
+    /// The deadline came: the agent is read once more (a run can end
+    /// unseen, e.g. behind a stream of heartbeats), and a terminal status
+    /// read back wins over `timeout`. Otherwise `on-timeout: stop` stops it
+    /// here, and a stop that finds it ended reports it as it ended. `Some`:
+    /// the stop's outcome, for the timeout's report.
+    async fn past_deadline(&mut self) -> (WatchEnd, Option<Stop>) {
+        const READ_BACK: Duration = Duration::from_secs(10);
+        if let Some(id) = self.report.agent_id().map(String::from) {
+            let clock = self.rt.clock;
+            let cancel = self.rt.cancel.clone();
+            let mut api = self.api.clone();
+            let read = tokio::select! {
+                r = clock.timeout(READ_BACK, api.read_uncancelled(&id)) => r.ok(),
+                _ = cancel.cancelled() => None,
+            };
+            match read {
+                Some(Ok(agent)) if agent.status.is_terminal() => {
+                    return (WatchEnd::Ended { agent, note: None }, None);
+                }
+                // The report names the status as read, not as last streamed.
+                Some(Ok(agent)) => self.report.agent = Some(agent),
+                _ => {}
+            }
+        }
+        if self.inputs.on_timeout != OnTimeout::Stop {
+            return (WatchEnd::Deadline, None);
+        }
+        match self.stop_agent(Duration::from_secs(15)).await {
+            Stop::Ended { agent, refused } => {
+                let note = format!(
+                    "At the deadline the agent was to be stopped (`on-timeout: stop`), but it had already ended {}{}.",
+                    agent.status,
+                    refused
+                        .map(|why| format!("; the cancel was refused ({why})"))
+                        .unwrap_or_default()
+                );
+                (
+                    WatchEnd::Ended {
+                        agent,
+                        note: Some(note),
+                    },
+                    None,
+                )
+            }
+            stop => (WatchEnd::Deadline, Some(stop)),
+        }
+    }
+
+    /// Stops the agent within `budget` (recording the status a stop or a
+    /// read back found); never says "stopped" for a refused cancel.
+    pub(super) async fn stop_agent(&mut self, budget: Duration) -> Stop {
         let Some(id) = self.report.agent_id().map(String::from) else {
-            return Err("no agent".into());
+            return Stop::NotStopped("no agent".into());
         };
         let clock = self.rt.clock;
         // The run may already be cancelled, so this waits on its budget
@@ -229,43 +282,51 @@ impl Flow<'_> {
                 _ = run_cancel.cancelled() => None,
             }
         };
-        let stopped = match raced {
+        let stop = match raced {
             Some(r) => r,
             None => {
                 let left = self.cancel_budget(CANCEL_STOP);
                 self.api.stop(&id, clock.now() + left).await
             }
         };
-        let status = stopped?;
-        if let Some(a) = self.report.agent.as_mut() {
-            a.status = status;
+        match &stop {
+            Stop::Stopped(status) => {
+                if let Some(a) = self.report.agent.as_mut() {
+                    a.status = status.clone();
+                }
+            }
+            Stop::Ended { agent, .. } => self.report.agent = Some(agent.clone()),
+            Stop::NotStopped(_) => {}
         }
-        Ok(())
+        stop
     }
 
-    pub(super) async fn timed_out(&mut self) -> RunReport {
+    /// What the timeout's report says; `stop`: what `on-timeout: stop` did.
+    pub(super) async fn timed_out(&mut self, stop: Option<Stop>) -> RunReport {
         let limit = format_duration(self.inputs.timeout);
         let url = self.report.agent_url().unwrap_or_default();
-        let detail = match self.inputs.on_timeout {
-            OnTimeout::Fail => format!(
+        let detail = match (self.inputs.on_timeout, stop) {
+            (OnTimeout::Fail, _) => format!(
                 "The agent did not finish within {limit} (`timeout`) and is still running in Cursor: {url}. Follow it there, or raise `timeout`."
             ),
-            OnTimeout::Continue => format!(
+            (OnTimeout::Continue, _) => format!(
                 "The agent did not finish within {limit} (`timeout`); it is still running in Cursor: {url}. `on-timeout: continue`, so this step succeeds."
             ),
-            OnTimeout::Stop => match self.stop_agent(Duration::from_secs(15)).await {
-                Ok(()) => format!(
-                    "The agent did not finish within {limit} (`timeout`), so it was stopped (`on-timeout: stop`).{}",
-                    if self.extras.followup_phrase.is_some() {
-                        " A follow-up comment resumes it."
-                    } else {
-                        ""
-                    }
-                ),
-                Err(why) => format!(
-                    "The agent did not finish within {limit} (`timeout`); stopping it failed ({why}), so it may still be running: {url}."
-                ),
-            },
+            (OnTimeout::Stop, Some(Stop::Stopped(_))) => format!(
+                "The agent did not finish within {limit} (`timeout`), so it was stopped (`on-timeout: stop`).{}",
+                if self.extras.followup_phrase.is_some() {
+                    " A follow-up comment resumes it."
+                } else {
+                    ""
+                }
+            ),
+            (OnTimeout::Stop, Some(Stop::NotStopped(why))) => format!(
+                "The agent did not finish within {limit} (`timeout`); stopping it failed ({why}), so it may still be running: {url}."
+            ),
+            // Reported as ended by `past_deadline`; nothing known otherwise.
+            (OnTimeout::Stop, Some(Stop::Ended { .. }) | None) => format!(
+                "The agent did not finish within {limit} (`timeout`); it was not stopped, so it may still be running: {url}."
+            ),
         };
         // A signal during the stop: the step ends cancelled (the detail says
         // what became of the agent), within the cancel budget.
@@ -280,7 +341,7 @@ impl Flow<'_> {
         self.end(Outcome::Timeout, Some(detail))
     }
 
-    pub(super) async fn stop_within_cancel_budget(&mut self) -> Result<(), String> {
+    pub(super) async fn stop_within_cancel_budget(&mut self) -> Stop {
         let budget = self.cancel_budget(CANCEL_STOP);
         self.stop_agent(budget).await
     }
@@ -293,10 +354,17 @@ impl Flow<'_> {
                 self.report.agent_url().unwrap_or_default()
             ),
             OnCancel::Stop => match self.stop_within_cancel_budget().await {
-                Ok(()) => format!(
+                Stop::Stopped(_) => format!(
                     "The workflow run was cancelled ({signal}), so the agent was stopped (`on-cancel: stop`)."
                 ),
-                Err(why) => format!(
+                Stop::Ended { agent, refused } => format!(
+                    "The workflow run was cancelled ({signal}); the agent had already ended {} (`on-cancel: stop` had nothing to stop{}).",
+                    agent.status,
+                    refused
+                        .map(|why| format!("; the cancel was refused: {why}"))
+                        .unwrap_or_default()
+                ),
+                Stop::NotStopped(why) => format!(
                     "The workflow run was cancelled ({signal}); stopping the agent failed ({why}), so it may still be running: stop it in Cursor at {}.",
                     self.report.agent_url().unwrap_or_default()
                 ),

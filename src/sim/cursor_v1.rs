@@ -12,7 +12,8 @@
 //! event at its time, in the simulator's clock. Faults per scenario: a
 //! refused head (`stream_unavailable` as 409 or as a first `error` event),
 //! drops mid-run, a stall (bytes stop, connection stays open), `410`, no
-//! `result`, heartbeats or none, silent tool calls, a cancel that fails.
+//! `result`, heartbeats or none, silent tool calls, a cancel that fails, a
+//! stream that goes on with heartbeats only (its run ends unseen).
 
 use super::host::{RepoHost, pull_number_of, pull_url, repo_of};
 use super::server::{Reply, Request};
@@ -22,6 +23,9 @@ use bytes::Bytes;
 use serde_json::{Value, json};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
+
+/// How long a heartbeat-only stream goes on after its run's end.
+const HEARTBEATS_ONLY_FOR: Duration = Duration::from_secs(6 * 3600);
 
 /// How v1 runs behave. Offsets are from the run's creation.
 #[derive(Debug, Clone, PartialEq)]
@@ -39,6 +43,11 @@ pub struct V1Scenario {
     /// A tool call that runs silently (no event at all) for this long,
     /// starting this long after RUNNING.
     pub silent_tool: Option<(Duration, Duration)>,
+    /// From this long after the run's creation, its stream sends nothing
+    /// but heartbeats (every `heartbeat`, else 15 s), on every connection,
+    /// past the run's end and forever: no status, no `result`, no `done`.
+    /// `GET run` tells the truth, and so does a reconnect's sticky status.
+    pub heartbeats_only_after: Option<Duration>,
     /// The stream says `status: FINISHED` and never sends `result`/`done`;
     /// the connection stays open. `GET run` reports the end.
     pub no_result: bool,
@@ -81,6 +90,7 @@ impl Default for V1Scenario {
             status_lead: Duration::from_secs(5),
             heartbeat: Some(Duration::from_secs(15)),
             silent_tool: None,
+            heartbeats_only_after: None,
             no_result: false,
             drops: Vec::new(),
             stall_at: None,
@@ -121,6 +131,7 @@ pub struct V1ScenarioJson {
     pub heartbeat_secs: Option<f64>,
     /// `[after_secs, length_secs]`.
     pub silent_tool_secs: Option<[f64; 2]>,
+    pub heartbeats_only_after_secs: Option<f64>,
     pub no_result: Option<bool>,
     pub drops_secs: Option<Vec<f64>>,
     pub stall_at_secs: Option<f64>,
@@ -155,6 +166,7 @@ impl V1ScenarioJson {
                 Some(h) => Some(secs(h)),
             },
             silent_tool: self.silent_tool_secs.map(|[a, l]| (secs(a), secs(l))),
+            heartbeats_only_after: self.heartbeats_only_after_secs.map(secs),
             no_result: self.no_result.unwrap_or(d.no_result),
             drops: self
                 .drops_secs
@@ -657,6 +669,22 @@ impl V1Sim {
             push(&mut events, end, true, "result", result);
             push(&mut events, end, true, "done", json!({}));
         }
+        if let Some(after) = scenario.heartbeats_only_after {
+            let from = now + after;
+            events.retain(|e| e.at < from || e.event == "heartbeat");
+            let every = scenario.heartbeat.unwrap_or(Duration::from_secs(15));
+            let mut t = events
+                .iter()
+                .filter(|e| e.event == "heartbeat")
+                .map(|e| e.at + every)
+                .max()
+                .unwrap_or(from)
+                .max(from);
+            while t < end + HEARTBEATS_ONLY_FOR {
+                push(&mut events, t, false, "heartbeat", json!({}));
+                t = t + every;
+            }
+        }
         events.sort_by_key(|e| e.at);
         SimRun {
             id,
@@ -1123,12 +1151,26 @@ impl V1Sim {
             );
         }
         let id = run.id.clone();
-        run.events.retain(|e| e.at <= now);
+        // A heartbeat-only stream goes on as it was: the cancel shows only
+        // in `GET run`.
+        let wedged = run
+            .scenario
+            .heartbeats_only_after
+            .is_some_and(|a| now >= run.created + a);
+        run.events
+            .retain(|e| e.at <= now || (wedged && e.event == "heartbeat"));
         let base = state.epoch_ms;
         let run = &mut state.agents[index].runs[r];
         let fin = now + Duration::from_millis(300);
         let end = now + Duration::from_secs(1);
         let stamp = format!("{}-0", base + end.since_start().as_millis() as u64);
+        if wedged {
+            run.end = end;
+            run.end_status = "CANCELLED";
+            run.drops_left.clear();
+            run.stall_left = None;
+            return Reply::json(200, &json!({"id": id}));
+        }
         run.events.push(TimedEvent {
             at: fin,
             id: None,

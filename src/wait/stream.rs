@@ -19,6 +19,17 @@
 //!   stream says the turn ended (an `assistant` answer or `turn-ended` with no
 //!   tool running), one run read after [`HINT_QUIET`] catches a `result`
 //!   that is late.
+//! * Noise is not news. A stream can keep sending heartbeats while nothing
+//!   else comes, even after its run has ended (issue #23: FINISHED 3.5 s in,
+//!   then heartbeats only). Bytes flowing never prove the run is alive: while
+//!   only heartbeats arrive, the run is read [`NOISE_READ_EVERY`] (2 min)
+//!   after the last event that said something, and every [`NOISE_READ_EVERY`]
+//!   after that for as long as heartbeats are all that comes. A run that ends
+//!   behind heartbeats is reported within [`NOISE_READ_EVERY`] of its end
+//!   (plus [`MIN_READ_INTERVAL`] at worst); a heartbeat-only hour costs 30
+//!   reads. Silence (no byte at all) is still the reconnect's business, so a
+//!   silent tool costs no read. At the deadline the caller reads the run once
+//!   more (`flow::watch`): a terminal status read back wins over `timeout`.
 //! * `stream_unavailable` before any content (409, or a first `error` event)
 //!   is retried [`HEAD_RETRIES`] times [`HEAD_RETRY_EVERY`] apart; after
 //!   content it means the stream went away: resume. `invalid_last_event_id`
@@ -108,6 +119,9 @@ pub const MAX_FAILURES: u32 = 5;
 pub const MIN_READ_INTERVAL: Duration = Duration::from_secs(10);
 /// At most one heartbeat line per this long.
 pub const HEARTBEAT_EVERY: Duration = Duration::from_secs(60);
+/// While only heartbeats arrive, the run is read this long after the last
+/// event that said something, then again every this long.
+pub const NOISE_READ_EVERY: Duration = Duration::from_secs(120);
 
 #[derive(Debug, Clone, Copy)]
 pub struct StreamConfig {
@@ -198,6 +212,11 @@ pub struct StreamFollower<'a, S: RunSource = V1Client> {
     next_read: Moment,
     last_heartbeat: Moment,
     requests: u32,
+    /// The last event that said something (new content, a status change),
+    /// or the last read made because only heartbeats came since.
+    quiet_since: Moment,
+    /// A heartbeat arrived since `quiet_since`.
+    noise: bool,
 }
 
 impl<'a, S: RunSource> StreamFollower<'a, S> {
@@ -244,6 +263,8 @@ impl<'a, S: RunSource> StreamFollower<'a, S> {
             next_read: now,
             last_heartbeat: now,
             requests: 0,
+            quiet_since: now,
+            noise: false,
         }
     }
 
@@ -450,7 +471,16 @@ impl<'a, S: RunSource> StreamFollower<'a, S> {
         if let Some(h) = self.hint_since {
             at = at.min((h + HINT_QUIET).max(self.next_read));
         }
+        if self.noise {
+            at = at.min((self.quiet_since + NOISE_READ_EVERY).max(self.next_read));
+        }
         at
+    }
+
+    /// Something happened: the quiet (and its noise) starts over.
+    fn news(&mut self, now: Moment) {
+        self.quiet_since = now;
+        self.noise = false;
     }
 
     async fn read_step(&mut self) {
@@ -546,6 +576,17 @@ impl<'a, S: RunSource> StreamFollower<'a, S> {
             self.confirm(now).await;
             return;
         }
+        if self.noise && now >= self.quiet_since + NOISE_READ_EVERY {
+            // Heartbeats only since the last news: ask the run itself.
+            self.news(now);
+            if let Some(run) = self.read_run().await
+                && run.status.is_terminal()
+            {
+                self.set_status(run.status.clone());
+                self.end(run, true);
+            }
+            return;
+        }
         if let Some(h) = self.hint_since
             && now >= h + HINT_QUIET
         {
@@ -637,6 +678,9 @@ impl<'a, S: RunSource> StreamFollower<'a, S> {
                 return;
             }
             self.last_id = Some(id.clone());
+            if e.event != "heartbeat" {
+                self.news(now);
+            }
             self.content_seen = true;
             self.failures = 0;
             self.head_retries = 0;
@@ -653,9 +697,14 @@ impl<'a, S: RunSource> StreamFollower<'a, S> {
                         self.ending_since = None;
                         self.confirm_reads = 0;
                     }
+                    // The sticky status of a reconnect repeats what is known.
+                    if self.status.as_ref() != Some(&s) {
+                        self.news(now);
+                    }
                     self.set_status(s);
                 }
             }
+            "heartbeat" => self.noise = true,
             "assistant" => {
                 if let Some(t) = str_of("text") {
                     self.text.push_str(&t);
@@ -814,6 +863,124 @@ mod tests {
             .filter(|e| matches!(e, StreamEvent::Assistant(_)))
             .collect();
         assert_eq!(assistant.len(), 1, "twins ignored");
+    }
+
+    /// The recording up to `cut`, then a heartbeat every 15 s forever; the
+    /// run reads FINISHED from `ends_at` on (issue #23).
+    struct Noisy {
+        prefix: Vec<u8>,
+        ends_at: Moment,
+        clock: Clock,
+        reads: RefCell<Vec<Duration>>,
+    }
+
+    struct Heartbeats {
+        prefix: Option<Vec<u8>>,
+        clock: Clock,
+    }
+
+    impl ChunkStream for Heartbeats {
+        async fn chunk(&mut self) -> Result<Option<Bytes>, V1Error> {
+            if let Some(p) = self.prefix.take() {
+                return Ok(Some(Bytes::from(p)));
+            }
+            self.clock.sleep(Duration::from_secs(15)).await;
+            Ok(Some(Bytes::from_static(b"event: heartbeat\ndata: {}\n\n")))
+        }
+    }
+
+    impl RunSource for Noisy {
+        type Stream = Heartbeats;
+
+        async fn stream(&self, _: &str, _: &str, _: Option<&str>) -> Result<Heartbeats, V1Error> {
+            Ok(Heartbeats {
+                prefix: Some(self.prefix.clone()),
+                clock: self.clock,
+            })
+        }
+
+        async fn run(&self, agent: &str, run: &str) -> Result<Run, V1Error> {
+            let now = self.clock.now();
+            self.reads.borrow_mut().push(now.since_start());
+            let finished = now >= self.ends_at;
+            Ok(Run {
+                id: run.into(),
+                agent_id: agent.into(),
+                status: if finished {
+                    RunStatus::Finished
+                } else {
+                    RunStatus::Running
+                },
+                created_at: None,
+                updated_at: None,
+                duration_ms: None,
+                result: finished.then(|| "Paris".into()),
+                git: None,
+            })
+        }
+    }
+
+    /// A run that finished behind heartbeats is reported finished within
+    /// [`NOISE_READ_EVERY`] (+ one read's spacing) of its end, wherever the
+    /// recording stops and whenever the run ends relative to the reads.
+    #[tokio::test(start_paused = true)]
+    async fn a_run_that_finished_behind_heartbeats_is_reported_within_the_read_policy() {
+        let text = std::str::from_utf8(NO_TOOLS).unwrap();
+        // Heartbeats only from: the sticky status, the first thinking, the
+        // answer (the hint's read comes first), the turn's end.
+        let cuts = [
+            text.find("id: 1787331048018-0").unwrap(),
+            text.find("id: 1787331051492-0").unwrap(),
+            text.find("id: 1787331051515-0").unwrap(),
+            text.find("event: status\ndata: {\"runId\":\"run-3f18821e-16c5-4408-a9a1-222812408ac7\",\"status\":\"FINISHED\"}").unwrap(),
+        ];
+        // The run ends 3.5 s in (the issue's case), just before and just
+        // after the first read, between reads, and late.
+        for cut in cuts {
+            for ends in [3.5, 119.0, 121.0, 250.0, 1000.0] {
+                let clock = Clock::real();
+                let start = clock.now();
+                let source = Noisy {
+                    prefix: NO_TOOLS[..cut].to_vec(),
+                    ends_at: start + Duration::from_secs_f64(ends),
+                    clock,
+                    reads: RefCell::default(),
+                };
+                let config = StreamConfig {
+                    schedule: PollSchedule::new(Duration::from_secs(10), Duration::from_secs(60)),
+                    started: start,
+                    deadline: start + Duration::from_secs(6 * 3600),
+                };
+                let mut f = StreamFollower::new(&source, AGENT, RUN, config, clock, Cancel::new());
+                let end = loop {
+                    if let StreamEvent::Done(end) = f.next().await {
+                        break end;
+                    }
+                };
+                let case = format!("cut at {cut}, ends at {ends} s");
+                let StreamEnd::Ended {
+                    run,
+                    text,
+                    confirmed,
+                } = end
+                else {
+                    panic!("{case}: {end:?}");
+                };
+                assert_eq!(run.status, RunStatus::Finished, "{case}");
+                assert_eq!(text.as_deref(), Some("Paris"), "{case}");
+                assert!(confirmed, "{case}");
+                let late = clock.now().saturating_since(source.ends_at);
+                assert!(
+                    late <= NOISE_READ_EVERY + MIN_READ_INTERVAL,
+                    "{case}: reported {late:?} after the end"
+                );
+                // Spaced reads: never more than one per policy period, plus
+                // the hint's and the terminal status's own.
+                let reads = source.reads.borrow().len() as f64;
+                let periods = (ends / NOISE_READ_EVERY.as_secs_f64()).ceil() + 1.0;
+                assert!(reads <= periods + 3.0, "{case}: {reads} reads");
+            }
+        }
     }
 
     #[tokio::test(start_paused = true)]

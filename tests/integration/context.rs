@@ -163,8 +163,10 @@ fn issue_comment_on_a_pull_request_works_on_that_pr() {
     assert!(text(&r).contains("Pull request #1 in Codertocat/Hello-World"));
 }
 
+/// A pull request's own events work on the pull request (its URL), as
+/// comments on it do, so `pr-branch` decides the branch (issue #23).
 #[test]
-fn pull_request_events_use_the_head_branch() {
+fn pull_request_events_work_on_the_pull_request() {
     for file in ["pull_request.opened.json", "pull_request.labeled.json"] {
         let r = resolve(
             "pull_request",
@@ -175,14 +177,12 @@ fn pull_request_events_use_the_head_branch() {
         assert_eq!(r.ctx.issue_number(), Some(2));
         let p = r.plan.as_ref().unwrap();
         assert_eq!(
-            p.request.source.git_ref.as_deref(),
-            Some("changes"),
+            p.request.source.pr_url.as_deref(),
+            Some("https://github.com/Codertocat/Hello-World/pull/2"),
             "{file}"
         );
-        assert_eq!(
-            p.request.source.repository.as_deref(),
-            Some("https://github.com/Codertocat/Hello-World")
-        );
+        assert_eq!(p.request.source.git_ref, None, "{file}");
+        assert_eq!(p.request.source.repository, None, "{file}");
         assert!(text(&r).starts_with("Work on pull request #2 in Codertocat/Hello-World"));
         assert!(
             text(&r).contains("\nUpdate the README with new information.\nEND UNTRUSTED TITLE")
@@ -214,7 +214,10 @@ fn pull_request_review_comment() {
     assert_eq!(r.ctx.issue_number(), Some(2));
     assert!(r.ctx.comment().is_some());
     let p = r.plan.as_ref().unwrap();
-    assert_eq!(p.request.source.git_ref.as_deref(), Some("changes"));
+    assert_eq!(
+        p.request.source.pr_url.as_deref(),
+        Some("https://github.com/Codertocat/Hello-World/pull/2")
+    );
     let t = text(&r);
     assert!(
         t.starts_with("A maintainer left the review comment below on pull request #2"),
@@ -246,7 +249,10 @@ fn pull_request_review_works_on_that_pr_with_the_review_as_the_request() {
     );
     let p = r.plan.as_ref().unwrap();
     assert_eq!(p.issue_number, Some(2));
-    assert_eq!(p.request.source.git_ref.as_deref(), Some("changes"));
+    assert_eq!(
+        p.request.source.pr_url.as_deref(),
+        Some("https://github.com/Codertocat/Hello-World/pull/2")
+    );
     let t = text(&r);
     assert!(
         t.starts_with("A maintainer asked for changes to pull request #2 in Codertocat/Hello-World in the review below."),

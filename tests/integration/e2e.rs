@@ -126,7 +126,11 @@ async fn pull_requests_and_review_comments() {
     )
     .await;
     assert_finished(&ran, &s);
-    assert_eq!(launched(&s)["source"]["ref"], "changes");
+    assert_eq!(
+        launched(&s)["source"],
+        json!({"prUrl": "https://github.com/Codertocat/Hello-World/pull/2"}),
+        "the pull request itself, not a new branch off its head"
+    );
     assert_eq!(s.github.comments("Codertocat/Hello-World", 2).len(), 1);
     let s = sims().await;
     let ran = run(action(
@@ -147,7 +151,11 @@ async fn pull_request_reviews() {
     let ran =
         run(action(&s, "pull_request_review", &review).input("trigger-phrase", "/cursor")).await;
     assert_finished(&ran, &s);
-    assert_eq!(launched(&s)["source"]["ref"], "changes");
+    assert_eq!(
+        launched(&s)["source"],
+        json!({"prUrl": "https://github.com/Codertocat/Hello-World/pull/2"}),
+        "the pull request itself, not a new branch off its head"
+    );
     assert_eq!(s.github.comments("Codertocat/Hello-World", 2).len(), 1);
     // Without the phrase: skipped, nothing sent to Cursor.
     let s = sims().await;

@@ -564,6 +564,22 @@ async fn run(case: Case, secrets: Secrets, debug: bool) -> Row {
             ran.code
         ));
     }
+    // A refused cancel is never reported as a stop: "stopped" is said only
+    // when Cursor took a stop or cancel (a 200).
+    let stop_taken = s.cursor.requests().iter().any(|r| {
+        r.method == "POST"
+            && (r.path.ends_with("/cancel") || r.path.ends_with("/stop"))
+            && r.status == 200
+    });
+    let says_stopped = |t: &str| t.contains("was stopped") || t.contains("agent stopped");
+    if !stop_taken
+        && (says_stopped(&ran.stdout)
+            || says_stopped(&ran.summary)
+            || comments.iter().any(|c| says_stopped(&c.body)))
+    {
+        row.lost
+            .push("reported as stopped, but no stop or cancel was taken".into());
+    }
     // No leaks.
     let mut texts = vec![ran.everything_unmasked()];
     texts.extend(comments.iter().map(|c| c.body.clone()));
@@ -1078,6 +1094,44 @@ fn v1_stream_cases() -> Vec<Case> {
             s.heartbeat = None;
             s.silent_tool = Some((D::from_secs(20), D::from_secs(240)));
         }),
+        // Heartbeats only (issue #23), the run's end moved against the
+        // reads (2 min after the last news, then every 2 min) and the deadline.
+        case("v1 stream × heartbeats only, ends between reads", |s| {
+            s.heartbeats_only_after = Some(D::from_secs(2));
+            s.running = D::from_secs(200);
+        }),
+        case("v1 stream × heartbeats only after the answer", |s| {
+            s.heartbeats_only_after = Some(D::from_secs(290));
+        }),
+        Case::v1("v1 stream × heartbeats only, ends 3.5 s in, deadline first")
+            .v1_scenario(|s| {
+                s.creating = D::from_secs(1);
+                s.running = D::from_millis(2500);
+                s.heartbeats_only_after = Some(D::from_secs(1));
+            })
+            .input("timeout", "45s"),
+        Case::v1("v1 stream × heartbeats only, ends just before the deadline")
+            .v1_scenario(|s| {
+                s.heartbeats_only_after = Some(D::from_secs(2));
+                s.running = D::from_secs(290);
+            })
+            .input("timeout", "5m"),
+        Case::v1("v1 stream × heartbeats only, cancel refused, ends during it (on-timeout: stop)")
+            .v1_scenario(|s| {
+                s.heartbeats_only_after = Some(D::from_secs(2));
+                s.running = D::from_secs(299);
+                s.cancel_fails = true;
+            })
+            .input("timeout", "5m")
+            .input("on-timeout", "stop"),
+        Case::v1("v1 stream × heartbeats only, cancel refused, still running (on-timeout: stop)")
+            .v1_scenario(|s| {
+                s.heartbeats_only_after = Some(D::from_secs(2));
+                s.running = D::from_secs(7200);
+                s.cancel_fails = true;
+            })
+            .input("timeout", "5m")
+            .input("on-timeout", "stop"),
         case("v1 run × ends in error", |s| s.end_error = true),
         case("v1 run × cost never lags (0 s)", |s| s.cost_lag = D::ZERO),
         Case::v1("v1 run × GET run rate-limited").v1_scenario(|s| s.no_result = true),
@@ -1225,6 +1279,19 @@ async fn the_v1_fault_matrix_finds_no_duplicate_lost_report_leak_or_injection() 
     assert_eq!(
         outcome("v1 stream × FINISHED and no result"),
         ("finished", 1)
+    );
+    for name in [
+        "v1 stream × heartbeats only, ends between reads",
+        "v1 stream × heartbeats only after the answer",
+        "v1 stream × heartbeats only, ends 3.5 s in, deadline first",
+        "v1 stream × heartbeats only, ends just before the deadline",
+        "v1 stream × heartbeats only, cancel refused, ends during it (on-timeout: stop)",
+    ] {
+        assert_eq!(outcome(name), ("finished", 1), "{name}");
+    }
+    assert_eq!(
+        outcome("v1 stream × heartbeats only, cancel refused, still running (on-timeout: stop)"),
+        ("timeout", 1)
     );
     assert_eq!(outcome("v1 follow-up to a finished agent"), ("finished", 0));
     assert_eq!(outcome("v1 signal while streaming"), ("cancelled", 1));
@@ -1552,4 +1619,63 @@ async fn every_bad_input_exits_2_naming_it_before_any_request() {
         s.cursor.requests().is_empty() && s.github.requests().is_empty(),
         "no request before the inputs are valid"
     );
+}
+
+/// Issue #23: every path that stops an agent (`on-timeout: stop`,
+/// `on-cancel: stop`; v0 stop, v1 cancel), its stop refused while the agent
+/// runs on: the report says it may still be running, never "stopped" (the
+/// row's invariant), and the outcome stays the timeout's or the cancel's.
+#[tokio::test(start_paused = true)]
+async fn a_refused_cancel_is_never_reported_as_stopped() {
+    use std::time::Duration as D;
+    let refused_v0 =
+        || FaultRule::new("POST", "/v0/agents/*/stop", Fault::status(500)).times(10_000);
+    let long = |s: &mut V1Scenario| {
+        s.running = D::from_secs(7200);
+        s.cancel_fails = true;
+    };
+    let cases = [
+        (
+            Case::new("v0 stop refused (on-timeout: stop)")
+                .scenario(|s| Scenario::lasting(20, 7200).summary(s.summary.as_deref()))
+                .cursor(refused_v0())
+                .input("timeout", "5m")
+                .input("on-timeout", "stop"),
+            "timeout",
+        ),
+        (
+            Case {
+                cancel_after: Some(200),
+                ..Case::new("v0 stop refused (on-cancel: stop)")
+                    .scenario(|s| Scenario::lasting(20, 7200).summary(s.summary.as_deref()))
+                    .cursor(refused_v0())
+                    .input("on-cancel", "stop")
+            },
+            "cancelled",
+        ),
+        (
+            Case::v1("v1 cancel refused (on-timeout: stop)")
+                .v1_scenario(long)
+                .input("timeout", "5m")
+                .input("on-timeout", "stop"),
+            "timeout",
+        ),
+        (
+            Case {
+                cancel_after: Some(200),
+                ..Case::v1("v1 cancel refused (on-cancel: stop)")
+                    .v1_scenario(long)
+                    .input("on-cancel", "stop")
+            },
+            "cancelled",
+        ),
+    ];
+    let mut rng = fastrand::Rng::with_seed(0x23);
+    let mut rows = Vec::new();
+    for (case, outcome) in cases {
+        let row = run(case, Secrets::random(&mut rng), false).await;
+        assert_eq!(row.outcome, outcome, "{}", row.name);
+        rows.push(row);
+    }
+    figures(&rows, 4);
 }

@@ -261,3 +261,60 @@ async fn in_process_runs_see_the_same_behaviour() {
     ran.success().stdout_has("You are totally right!");
     assert_eq!(ran.output("outcome"), "dry-run");
 }
+
+/// Issue #23: the launch is bounded by `timeout` too. A 429 whose
+/// `Retry-After` passes the deadline (or the 2 min a launch waits at most)
+/// ends the step at once, `error`, naming why and creating nothing; one that
+/// fits is honoured and the launch goes on. Virtual time, v0 and v1.
+#[tokio::test(start_paused = true)]
+async fn a_launch_never_waits_past_timeout_for_a_retry_after() {
+    use cursor_agent_action::clock::Clock;
+    use cursor_agent_action::sim::{Fault, FaultRule, Scenario, V1Scenario};
+    for api in ["v0", "v1"] {
+        let create = if api == "v0" {
+            "/v0/agents"
+        } else {
+            "/v1/agents"
+        };
+        for (retry_after, timeout, outcome, says) in [
+            (3600u64, "5m", "error", "longer than a launch waits"),
+            (90, "1m", "error", "past `timeout`"),
+            (20, "5m", "finished", ""),
+        ] {
+            let s = sims_on(Clock::real()).await;
+            s.cursor.set_default_scenario(Scenario::lasting(5, 20));
+            s.cursor.v1().set_scenario(V1Scenario::lasting(3, 20));
+            s.cursor.add_fault(
+                FaultRule::new("POST", create, Fault::rate_limited(Some(retry_after))).times(1),
+            );
+            let began = tokio::time::Instant::now();
+            let ran = ActionTest::new()
+                .event("issues", "issues.labeled.json")
+                .against(&s.cursor_url(), Some(&s.github_url()))
+                .input("api-version", api)
+                .input("timeout", timeout)
+                .run_in_process()
+                .await;
+            let took = began.elapsed();
+            let case = format!("{api}, Retry-After {retry_after}s, timeout {timeout}");
+            assert_eq!(ran.output("outcome"), outcome, "{case}");
+            let creates = s.cursor.count("POST", create);
+            if outcome == "error" {
+                ran.status(1);
+                ran.stdout_has(says);
+                assert_eq!(creates, 1, "{case}: not retried");
+                assert!(
+                    took < std::time::Duration::from_secs(30),
+                    "{case}: {took:?}"
+                );
+            } else {
+                ran.success();
+                assert_eq!(creates, 2, "{case}: retried once");
+                assert!(
+                    took >= std::time::Duration::from_secs(retry_after),
+                    "{case}"
+                );
+            }
+        }
+    }
+}

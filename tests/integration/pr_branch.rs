@@ -249,3 +249,67 @@ async fn branch_name_with_pr_url_needs_pr_branch_new() {
     assert_eq!(sent[0]["target"]["branchName"], "cursor/mine");
     assert_eq!(sent[0]["target"]["autoBranch"], json!(true));
 }
+
+/// A pull request's own events, as GitHub sends them (same repository):
+/// the opened pull request, a review, a review comment.
+fn pull_request_events() -> Vec<(&'static str, Value)> {
+    let mut review = fixture("pull_request_review.submitted.json");
+    review["review"]["body"] = json!("/cursor fix the same typo in the docs folder");
+    vec![
+        ("pull_request", fixture("pull_request.opened.json")),
+        ("pull_request_review", review),
+        (
+            "pull_request_review_comment",
+            fixture("pull_request_review_comment.created.json"),
+        ),
+    ]
+}
+
+const PR_2: &str = "https://github.com/Codertocat/Hello-World/pull/2";
+
+fn on_pr_event(s: &Simulators, event: &str, payload: &Value) -> ActionTest {
+    let t = ActionTest::new();
+    // The review asks with the phrase, as a maintainer would.
+    let t = if event == "pull_request_review" {
+        t.input("trigger-phrase", "/cursor")
+    } else {
+        t
+    };
+    t.event_json(event, payload)
+        .env("GITHUB_REF", "refs/pull/2/merge")
+        .against(&s.cursor_url(), Some(&s.github_url()))
+        .env(TIME_SCALE_VAR, &SCALE.to_string())
+}
+
+/// Issue #23: on v0, a pull request's own events (same repository) pushed
+/// to a new branch off its head, so the agent opened a second pull request.
+/// `pr-branch: existing` (the default) promises the pull request's branch,
+/// as comments on it get; `pr-branch: new` a new branch, as there.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_pull_requests_own_events_honour_pr_branch_on_v0() {
+    for (event, payload) in pull_request_events() {
+        let s = sims().await;
+        let ran = run(on_pr_event(&s, event, &payload)).await;
+        ran.success();
+        assert_eq!(ran.output("outcome"), "finished", "{event}");
+        let sent = launches(&s);
+        assert_eq!(sent.len(), 1, "{event}");
+        assert_eq!(sent[0]["source"], json!({"prUrl": PR_2}), "{event}");
+        assert_eq!(sent[0]["target"]["autoBranch"], json!(false), "{event}");
+        assert!(
+            sent[0]["target"].get("branchName").is_none(),
+            "{event}: {}",
+            sent[0]["target"]
+        );
+        assert_eq!(ran.output("pr-url"), PR_2, "{event}: no second PR");
+
+        let s = sims().await;
+        let ran = run(on_pr_event(&s, event, &payload).input("pr-branch", "new")).await;
+        ran.success();
+        let sent = launches(&s);
+        assert_eq!(sent[0]["source"], json!({"prUrl": PR_2}), "{event}");
+        assert_eq!(sent[0]["target"]["autoBranch"], json!(true), "{event}");
+        let branch = sent[0]["target"]["branchName"].as_str().unwrap();
+        assert!(branch.starts_with("cursor/pr-2-run-"), "{event}: {branch}");
+    }
+}

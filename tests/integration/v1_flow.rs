@@ -689,3 +689,140 @@ async fn an_issue_whose_agent_was_made_on_v0_gets_a_new_v1_agent_on_a_follow_up(
         "{body}"
     );
 }
+
+/// When the first comment write carrying `headline` reached GitHub, and
+/// when the run was created (ms, the simulators' shared clock).
+fn created_and_told(s: &Simulators, headline: &str) -> (u64, Option<u64>) {
+    let created = s
+        .cursor
+        .requests()
+        .iter()
+        .find(|r| r.method == "POST" && r.path == "/v1/agents")
+        .map(|r| r.at_ms)
+        .expect("a create");
+    let told = s
+        .github
+        .requests()
+        .iter()
+        .find(|r| r.path.contains("/comments") && r.body.contains(headline))
+        .map(|r| r.at_ms);
+    (created, told)
+}
+
+const FINISHED: &str = "Cursor agent finished";
+
+/// Issue #23: the stream goes on with heartbeats only and the run's end is
+/// never streamed. It is reported finished within the read policy (2 min
+/// after the last news, then every 2 min; one read's spacing more at worst)
+/// of its end, wherever that end falls against the reads.
+#[tokio::test(start_paused = true)]
+async fn a_run_that_finished_behind_heartbeats_is_reported_finished_within_two_minutes_of_its_end()
+{
+    for (heartbeats_from, ends_ms) in [
+        (1_000u64, 3_500u64),
+        (2_000, 118_000),
+        (2_000, 125_000),
+        (2_000, 250_000),
+        (200_000, 400_000),
+    ] {
+        let s = sims(V1Scenario {
+            creating: Duration::from_secs(1),
+            running: Duration::from_millis(ends_ms - 1_000),
+            heartbeats_only_after: Some(Duration::from_millis(heartbeats_from)),
+            ..V1Scenario::default()
+        })
+        .await;
+        let ran = labeled(&s).input("timeout", "1h").run_in_process().await;
+        let case = format!("heartbeats only from {heartbeats_from} ms, ends at {ends_ms} ms");
+        ran.success();
+        assert_eq!(ran.output("outcome"), "finished", "{case}");
+        assert_eq!(ran.output("status"), "FINISHED", "{case}");
+        let (created, told) = created_and_told(&s, FINISHED);
+        let late = told.expect("a final comment") - (created + ends_ms);
+        assert!(late <= 130_000, "{case}: told {late} ms after the end");
+    }
+}
+
+/// Issue #23's run: FINISHED 3.5 s in behind heartbeats, `timeout: 45s`,
+/// `on-timeout: stop`, a cancel that answers 500. What a read says at the
+/// deadline wins: reported finished at the deadline, never "stopped".
+#[tokio::test(start_paused = true)]
+async fn at_the_deadline_a_finished_run_read_back_wins_over_timeout_and_is_not_called_stopped() {
+    for on_timeout in ["fail", "continue", "stop"] {
+        let s = sims(V1Scenario {
+            creating: Duration::from_secs(1),
+            running: Duration::from_millis(2_500),
+            heartbeats_only_after: Some(Duration::from_secs(1)),
+            cancel_fails: true,
+            ..V1Scenario::default()
+        })
+        .await;
+        let ran = labeled(&s)
+            .input("timeout", "45s")
+            .input("on-timeout", on_timeout)
+            .run_in_process()
+            .await;
+        ran.success();
+        assert_eq!(ran.output("outcome"), "finished", "{on_timeout}");
+        assert_eq!(ran.output("status"), "FINISHED", "{on_timeout}");
+        let (created, told) = created_and_told(&s, FINISHED);
+        let told = told.expect("a final comment") - created;
+        assert!(
+            (45_000..47_000).contains(&told),
+            "{on_timeout}: told at {told} ms"
+        );
+        let body = final_comment(&s);
+        assert!(!body.contains("stopped"), "{on_timeout}: {body}");
+        assert!(!ran.stdout.contains("was stopped"), "{on_timeout}");
+        assert_eq!(
+            s.cursor.count("POST", "/v1/agents/*/runs/*/cancel"),
+            0,
+            "{on_timeout}: nothing to cancel"
+        );
+    }
+}
+
+/// Issue #23: a follow-up carries the `images` input as a launch does, in
+/// each API's shape (v0 `POST …/followup` with `dimension`, v1 `POST …/runs`
+/// with `mimeType`), and the simulators (which refuse a malformed image)
+/// take it.
+#[tokio::test(start_paused = true)]
+async fn a_follow_up_carries_the_images_input_on_v0_and_v1() {
+    use base64::Engine as _;
+    use cursor_agent_action::inputs::image::samples;
+    let png = samples::png(3, 2);
+    let data = base64::engine::general_purpose::STANDARD.encode(&png);
+    for api in ["v0", "v1"] {
+        let s = sims(V1Scenario::lasting(3, 20)).await;
+        s.cursor.set_default_scenario(Scenario::lasting(10, 20));
+        let with_images = |t: ActionTest| {
+            t.input("api-version", api)
+                .file("shots/a.png", &png)
+                .input("images", "shots/a.png")
+        };
+        with_images(labeled(&s)).run_in_process().await.success();
+        let ran = with_images(comment_trigger(&s)).run_in_process().await;
+        ran.success();
+        assert_eq!(ran.output("outcome"), "finished", "{api}");
+        let (suffix, status) = if api == "v0" {
+            ("/followup", 200)
+        } else {
+            ("/runs", 201)
+        };
+        let sent: Vec<_> = s
+            .cursor
+            .requests()
+            .into_iter()
+            .filter(|r| r.method == "POST" && r.path.ends_with(suffix))
+            .collect();
+        assert_eq!(sent.len(), 1, "{api}: one follow-up");
+        assert_eq!(sent[0].status, status, "{api}: accepted");
+        let body: Value = serde_json::from_str(&sent[0].body).unwrap();
+        let expected = if api == "v0" {
+            serde_json::json!([{"data": data, "dimension": {"width": 3, "height": 2}}])
+        } else {
+            serde_json::json!([{"data": data, "mimeType": "image/png"}])
+        };
+        assert_eq!(body["prompt"]["images"], expected, "{api}");
+    }
+}
