@@ -14,7 +14,7 @@ use crate::support::*;
 use base64::Engine as _;
 use cursor_agent_action::clock::Clock;
 use cursor_agent_action::inputs::OUTPUTS;
-use cursor_agent_action::report::comment::Marker;
+use cursor_agent_action::marker::Marker;
 use cursor_agent_action::runner::escape::is_command_like;
 use cursor_agent_action::runner::parse_outputs;
 use cursor_agent_action::sim::*;

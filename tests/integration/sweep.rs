@@ -8,8 +8,9 @@
 
 use crate::support::*;
 use cursor_agent_action::clock::Clock;
+use cursor_agent_action::marker::{self, Marker};
 use cursor_agent_action::report::comment::{
-    self, CommentExtras, HANDOFF_TEXT, HANDOFF_TEXT_SWEEP_SEEN, Marker, Phase,
+    self, CommentExtras, HANDOFF_TEXT, HANDOFF_TEXT_SWEEP_SEEN, Phase,
 };
 use cursor_agent_action::report::{Outcome, RunReport};
 use cursor_agent_action::secret::Secret;
@@ -263,7 +264,7 @@ fn signed_open_body(agent: &str, run: Option<&str>) -> String {
     let mut report = RunReport::new(Outcome::Launched);
     report.run_id = run.map(String::from);
     let extras = CommentExtras {
-        signer: Some(comment::sig_key(&Secret::new(KEY))),
+        signer: Some(marker::sig_key(&Secret::new(KEY))),
         ack: Some("issue:1".into()),
         ..Default::default()
     };
