@@ -681,8 +681,10 @@ async fn the_hand_off_says_a_sweep_runs_here_once_one_finalized_a_comment_on_the
         assert!(last_body(&s).contains(HANDOFF_TEXT_SWEEP_SEEN), "{api:?}");
 
         // Only the action's own swept comments count: the same swept body
-        // copied by a person, or a bot's final marker with the mark added
-        // (its signature then fails), prove nothing.
+        // copied by a reader, or a bot's final marker with the mark added
+        // (its signature then fails), prove nothing. (A writer's copy would
+        // count: a writer may speak for the action, as with a personal
+        // token; see `marker::trust`.)
         let swept_body = comments[0].body.clone();
         let w = sims(api, 5, "done").await;
         labeled(&w, api).run_in_process().await.success();
@@ -691,7 +693,7 @@ async fn the_hand_off_says_a_sweep_runs_here_once_one_finalized_a_comment_on_the
         forged.swept = Some(true);
         let t = sims(api, 40, "done").await;
         t.github
-            .add_comment(REPO, 1, &swept_body, GhUser::user("mallory", 66), "OWNER");
+            .add_comment(REPO, 1, &swept_body, GhUser::user("mallory", 66), "CONTRIBUTOR");
         t.github.add_comment(
             REPO,
             1,
