@@ -112,3 +112,31 @@ async fn the_cap_skips_exactly_at_the_limit() {
         0
     );
 }
+
+/// With `comment: false` the action writes no comment to count from, so the
+/// cap would never be reached: it is refused (exit 2, naming both inputs)
+/// before any request, instead of being silently off.
+#[tokio::test(start_paused = true)]
+async fn the_cap_without_comments_is_refused_naming_both_inputs() {
+    let s = sims_on(Clock::real()).await;
+    let base = || {
+        ActionTest::new()
+            .event("issues", "issues.labeled.json")
+            .against(&s.cursor_url(), Some(&s.github_url()))
+            .input("max-launches-per-issue", "1")
+    };
+    let ran = base().input("comment", "false").run_in_process().await;
+    assert_eq!(ran.code, 2, "{}", ran.stdout);
+    let errors = ran.commands("error").join("\n");
+    assert!(
+        errors.contains("`max-launches-per-issue`") && errors.contains("`comment: true`"),
+        "{errors}"
+    );
+    assert!(s.cursor.requests().is_empty(), "no Cursor request");
+    assert_eq!(s.github.comments(REPO, 1).len(), 0, "no comment");
+    // With comments on, the cap is read and the first launch goes ahead.
+    let ran = base().run_in_process().await;
+    ran.success();
+    assert_eq!(ran.output("outcome"), "finished");
+    assert_eq!(s.cursor.agents_created(), 1);
+}
