@@ -14,8 +14,8 @@
 
 use crate::context::Context;
 use crate::inputs::{ApiVersion, Inputs};
-use crate::plan::LaunchPlan;
 use crate::marker::{Marker, MarkerKey, STATE_FINAL};
+use crate::plan::LaunchPlan;
 
 /// The events a job runs on: nothing but the schedule or a writer triggers
 /// them, and they have no issue or pull request of their own.

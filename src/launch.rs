@@ -105,8 +105,7 @@ pub fn matches_request(agent: &Agent, request: &LaunchRequest, adoption: Adoptio
 /// launch's on this repository and ref (a scheduled job counts it as its
 /// own, busy, rather than launch a second agent beside it).
 pub fn may_be_creating_for(agent: &Agent, request: &LaunchRequest) -> bool {
-    if agent.status != crate::cursor::AgentStatus::Creating || agent.target.branch_name.is_some()
-    {
+    if agent.status != crate::cursor::AgentStatus::Creating || agent.target.branch_name.is_some() {
         return false;
     }
     if let (Some(a), Some(b)) = (&agent.source.git_ref, &request.source.git_ref)
@@ -423,14 +422,26 @@ mod tests {
             .unwrap()
         };
         let req = request("cursor/x", Some("main"));
-        assert!(may_be_creating_for(&creating("https://github.com/O/R.git", "main"), &req));
-        assert!(!may_be_creating_for(&creating("https://github.com/o/other", "main"), &req));
-        assert!(!may_be_creating_for(&creating("https://github.com/o/r", "dev"), &req));
+        assert!(may_be_creating_for(
+            &creating("https://github.com/O/R.git", "main"),
+            &req
+        ));
+        assert!(!may_be_creating_for(
+            &creating("https://github.com/o/other", "main"),
+            &req
+        ));
+        assert!(!may_be_creating_for(
+            &creating("https://github.com/o/r", "dev"),
+            &req
+        ));
         // Once its branch is listed (or it runs), the branch decides.
         let mut listed = creating("https://github.com/o/r", "main");
         listed.target.branch_name = Some("cursor/other".into());
         assert!(!may_be_creating_for(&listed, &req));
-        assert!(!may_be_creating_for(&agent("cursor/x", None, Some("main")), &req));
+        assert!(!may_be_creating_for(
+            &agent("cursor/x", None, Some("main")),
+            &req
+        ));
     }
 
     #[test]

@@ -58,10 +58,7 @@ impl Flow<'_> {
         if self.live.is_none() && self.comment_maybe_posted {
             // An earlier create may have landed: edit it rather than duplicate it.
             if let Ok(comments) = policy::idempotent(&limits, || github.list_comments(issue)).await
-                && let Some(c) = comments
-                    .into_iter()
-                    .rev()
-                    .find(|c| is_ours(c))
+                && let Some(c) = comments.into_iter().rev().find(|c| is_ours(c))
             {
                 self.live = Some(Live {
                     id: c.id,

@@ -241,7 +241,6 @@ pub fn has_marker(body: &str) -> bool {
     body.contains(MARKER_PREFIX.trim_end())
 }
 
-
 /// The key markers are signed with, from the Cursor API key.
 pub fn sig_key(api_key: &crate::secret::Secret) -> MarkerKey {
     MarkerKey::derive(api_key)

@@ -554,7 +554,9 @@ async fn steered(row: BotMarker, bot: &GhUser) -> Vec<(&'static str, bool)> {
     ran.success();
     out.push((
         "follow-up",
-        s.cursor.count("POST", &format!("/v0/agents/{victim}/followup")) > 0
+        s.cursor
+            .count("POST", &format!("/v0/agents/{victim}/followup"))
+            > 0
             || ran.output("agent-id") == victim,
     ));
 
@@ -697,7 +699,11 @@ async fn a_bots_marker_steers_nothing_unless_signed_by_us_for_this_issue() {
                 wrong.push(format!(
                     "{row:?} posted by {}: the {path} path {}",
                     bot.login,
-                    if want { "ignored our own marker" } else { "was steered" }
+                    if want {
+                        "ignored our own marker"
+                    } else {
+                        "was steered"
+                    }
                 ));
             }
         }

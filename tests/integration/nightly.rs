@@ -997,9 +997,9 @@ async fn a_previous_agent_still_creating_counts_as_busy() {
         let s = sims_on(Clock::real()).await;
         s.link_repos();
         match api {
-            Api::V0 => s.cursor.set_default_scenario(
-                Scenario::lasting(600, 60).branch_hidden_while_creating(),
-            ),
+            Api::V0 => s
+                .cursor
+                .set_default_scenario(Scenario::lasting(600, 60).branch_hidden_while_creating()),
             Api::V1 => s.cursor.v1().set_scenario(V1Scenario::lasting(600, 60)),
         }
         let one = night(&s, api, 101, "__run")
@@ -1033,9 +1033,8 @@ async fn a_previous_agent_still_creating_counts_as_busy() {
         if api == Api::V0 {
             let s = sims_on(Clock::real()).await;
             s.link_repos();
-            s.cursor.set_default_scenario(
-                Scenario::lasting(600, 60).branch_hidden_while_creating(),
-            );
+            s.cursor
+                .set_default_scenario(Scenario::lasting(600, 60).branch_hidden_while_creating());
             let _: serde_json::Value = json_of(
                 http()
                     .post(format!("{}/v0/agents", s.cursor_url()))

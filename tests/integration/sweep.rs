@@ -692,8 +692,13 @@ async fn the_hand_off_says_a_sweep_runs_here_once_one_finalized_a_comment_on_the
         assert!(forged.is_final() && !forged.was_swept());
         forged.swept = Some(true);
         let t = sims(api, 40, "done").await;
-        t.github
-            .add_comment(REPO, 1, &swept_body, GhUser::user("mallory", 66), "CONTRIBUTOR");
+        t.github.add_comment(
+            REPO,
+            1,
+            &swept_body,
+            GhUser::user("mallory", 66),
+            "CONTRIBUTOR",
+        );
         t.github.add_comment(
             REPO,
             1,
