@@ -621,6 +621,9 @@ async fn steered(row: BotMarker, bot: &GhUser) -> Vec<(&'static str, bool)> {
         .and_then(|m| m.job)
         .expect("the night's tracking comment names its job");
     let victim = other_agent(&s).await;
+    // Running (its branch listed, not the job's): only a marker could make
+    // it the job's previous agent.
+    tokio::time::sleep(std::time::Duration::from_secs(20)).await;
     post_bot_marker(
         &s,
         bot,
