@@ -21,7 +21,7 @@ use cursor_agent_action::Env;
 use cursor_agent_action::app::run_action;
 use cursor_agent_action::cancel::Cancel;
 use cursor_agent_action::clock::{Clock, Moment};
-use cursor_agent_action::report::comment::Marker;
+use cursor_agent_action::marker::Marker;
 use cursor_agent_action::runner::{ActionsIo, Console, ConsoleMode};
 use cursor_agent_action::runtime::Runtime;
 use cursor_agent_action::sim::{Scenario, Simulators, V1Scenario};

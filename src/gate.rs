@@ -8,7 +8,7 @@
 
 use crate::context::{Context, Event};
 use crate::inputs::Inputs;
-use crate::report::comment::has_marker;
+use crate::marker::has_marker;
 
 /// The outcome of the trigger rules.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -14,9 +14,8 @@
 
 use crate::context::Context;
 use crate::inputs::{ApiVersion, Inputs};
+use crate::marker::{Marker, MarkerKey, STATE_FINAL};
 use crate::plan::LaunchPlan;
-use crate::report::comment::{Marker, STATE_FINAL};
-use crate::report::sig::MarkerKey;
 
 /// The events a job runs on: nothing but the schedule or a writer triggers
 /// them, and they have no issue or pull request of their own.
@@ -145,9 +144,10 @@ impl Job {
         }
     }
 
-    /// Whether a marker is this job's, signed with the action's key.
-    pub fn marks(&self, marker: &Marker, key: &MarkerKey) -> bool {
-        marker.job.as_deref() == Some(self.tag.as_str()) && marker.verify(key)
+    /// Whether a marker is this job's. Ask only of a believed marker
+    /// ([`crate::marker::believe`]): its signature covers `job`.
+    pub fn marks(&self, marker: &Marker) -> bool {
+        marker.job.as_deref() == Some(self.tag.as_str())
     }
 
     /// The marker comment on the job's pull request: which job it belongs
@@ -165,6 +165,7 @@ impl Job {
             .with_key(&self.tag)
             .with_job(Some(&self.tag))
             .with_pr(Some(pr))
+            .with_issue(Some(pr))
             .signed(key, STATE_FINAL);
         format!(
             "{}\n🔁 This pull request belongs to the scheduled job {} (cursor-agent-action). Its next runs send their prompt to this pull request's agent, so the changes land here instead of in a new pull request. Merge or close it to have the next run start a new one.\n",
@@ -297,24 +298,23 @@ mod tests {
             1,
         );
         let m = Marker::find(&body).unwrap();
-        assert!(j.marks(&m, &key));
+        assert!(j.marks(&m) && m.verify(&key));
         assert_eq!(m.pr, Some(7));
+        // It sits on the pull request it is about, and says so.
+        assert!(m.names_place(7) && !m.names_place(8));
         assert_eq!(
             m.agent.as_deref(),
             Some("bc-00000000-0000-0000-0000-000000000001")
         );
         let other = MarkerKey::derive(&crate::secret::Secret::new("key_2"));
-        assert!(!j.marks(&m, &other));
+        assert!(!m.verify(&other));
         let mut forged = m.clone();
         forged.agent = Some("bc-00000000-0000-0000-0000-000000000002".into());
-        assert!(!j.marks(&forged, &key));
-        assert!(!job(ApiVersion::V1, None).marks(
-            &Marker {
-                job: Some("ffff".into()),
-                ..m
-            },
-            &key
-        ));
+        assert!(!forged.verify(&key));
+        assert!(!job(ApiVersion::V1, None).marks(&Marker {
+            job: Some("ffff".into()),
+            ..m
+        }));
     }
 
     #[test]

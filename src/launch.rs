@@ -102,6 +102,26 @@ pub fn matches_request(agent: &Agent, request: &LaunchRequest, adoption: Adoptio
     }
 }
 
+/// Whether `agent` may have been launched with `request`'s repository and
+/// ref but does not show its branch yet: Cursor may list `target.branchName`
+/// only once the agent runs, so a CREATING agent without one could be any
+/// launch's on this repository and ref (a scheduled job counts it as its
+/// own, busy, rather than launch a second agent beside it).
+pub fn may_be_creating_for(agent: &Agent, request: &LaunchRequest) -> bool {
+    if agent.status != crate::cursor::AgentStatus::Creating || agent.target.branch_name.is_some() {
+        return false;
+    }
+    if let (Some(a), Some(b)) = (&agent.source.git_ref, &request.source.git_ref)
+        && a != b
+    {
+        return false;
+    }
+    match (&agent.source.repository, &request.source.repository) {
+        (Some(a), Some(b)) => repo_key(a) == repo_key(b),
+        _ => true,
+    }
+}
+
 /// Whether `agent` was launched with `request`'s prompt (its first user
 /// message).
 async fn same_prompt(
@@ -400,6 +420,39 @@ mod tests {
             },
             webhook: None,
         }
+    }
+
+    #[test]
+    fn a_creating_agent_without_a_branch_may_be_the_requests_on_its_repository_and_ref() {
+        let creating = |repo: &str, git_ref: &str| -> Agent {
+            serde_json::from_value(serde_json::json!({
+                "id": "bc-1", "status": "CREATING",
+                "source": {"repository": repo, "ref": git_ref},
+                "target": {"url": "https://cursor.com/agents?id=bc-1"},
+            }))
+            .unwrap()
+        };
+        let req = request("cursor/x", Some("main"));
+        assert!(may_be_creating_for(
+            &creating("https://github.com/O/R.git", "main"),
+            &req
+        ));
+        assert!(!may_be_creating_for(
+            &creating("https://github.com/o/other", "main"),
+            &req
+        ));
+        assert!(!may_be_creating_for(
+            &creating("https://github.com/o/r", "dev"),
+            &req
+        ));
+        // Once its branch is listed (or it runs), the branch decides.
+        let mut listed = creating("https://github.com/o/r", "main");
+        listed.target.branch_name = Some("cursor/other".into());
+        assert!(!may_be_creating_for(&listed, &req));
+        assert!(!may_be_creating_for(
+            &agent("cursor/x", None, Some("main")),
+            &req
+        ));
     }
 
     #[test]

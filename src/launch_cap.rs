@@ -4,26 +4,30 @@
 //! instead of launching. A cheap, exact guard against label flapping and
 //! comment loops.
 //!
-//! A launch is told by our marker ([`Marker`]) on a comment we can believe
-//! ([`IssueComment::is_trusted`]) that names an agent; each agent counts
-//! once (a follow-up's comment names the agent it followed up, and a re-run
-//! edits its own comment), and markers that name no agent (skips, dry runs,
-//! refused launches) do not count. Quoted or forged markers from readers are
-//! not believed. Only a new launch is capped: reattaching to this run's
-//! agent and follow-ups are not.
+//! A launch is told by a believed marker ([`crate::marker::believe`]: an
+//! author who may speak for the action, a valid signature, this issue named)
+//! that names an agent; each agent counts once (a follow-up's comment names
+//! the agent it followed up, and a re-run edits its own comment), and
+//! markers that name no agent (skips, dry runs, refused launches) do not
+//! count. Quoted, hand-written, copied or forged markers (a reader's, or
+//! another app's) are not believed, so they cannot use up the cap. Only a
+//! new launch is capped: reattaching to this run's agent and follow-ups are
+//! not.
+//!
+//! The count comes from the action's comments, so the cap needs them:
+//! `comment: false` with the cap set is refused (exit 2) when the inputs
+//! are read.
 
-use crate::github::IssueComment;
-use crate::report::comment::Marker;
+use crate::marker::Marker;
 use std::collections::HashSet;
 use std::num::NonZeroU32;
 
-/// The agents launched on the issue, by the markers of trusted comments.
-pub fn count_launches(comments: &[IssueComment]) -> usize {
-    comments
-        .iter()
-        .filter(|c| c.is_trusted())
-        .filter_map(|c| Marker::find(&c.body)?.agent)
-        .collect::<HashSet<String>>()
+/// The agents launched on the issue, by its believed markers.
+pub fn count_launches<'m>(believed: impl IntoIterator<Item = &'m Marker>) -> usize {
+    believed
+        .into_iter()
+        .filter_map(|m| m.agent.as_deref())
+        .collect::<HashSet<&str>>()
         .len()
 }
 
@@ -36,9 +40,13 @@ pub enum CapDecision {
     Skip { launches: usize, cap: NonZeroU32 },
 }
 
-/// The policy: `cap` is the input (`None`: off).
-pub fn decide(cap: Option<NonZeroU32>, comments: &[IssueComment]) -> CapDecision {
-    let launches = count_launches(comments);
+/// The policy: `cap` is the input (`None`: off); `believed`: the issue's
+/// believed markers.
+pub fn decide<'m>(
+    cap: Option<NonZeroU32>,
+    believed: impl IntoIterator<Item = &'m Marker>,
+) -> CapDecision {
+    let launches = count_launches(believed);
     match cap {
         Some(cap) if launches >= cap.get() as usize => CapDecision::Skip { launches, cap },
         _ => CapDecision::Launch { launches },
@@ -67,30 +75,8 @@ impl CapDecision {
 mod tests {
     use super::*;
 
-    /// `can_write`: the author's permission, as the listing looked it up.
-    fn comment(body: &str, bot: bool, can_write: bool) -> IssueComment {
-        IssueComment {
-            id: 1,
-            body: body.into(),
-            html_url: String::new(),
-            author: if bot {
-                "github-actions[bot]"
-            } else {
-                "someone"
-            }
-            .into(),
-            author_is_bot: bot,
-            association: Some(if can_write { "MEMBER" } else { "NONE" }.into()),
-            author_can_write: can_write,
-        }
-    }
-
-    fn ours(agent: Option<&str>, run: u64) -> IssueComment {
-        let body = format!(
-            "{}\n### Cursor agent\n",
-            Marker::new(agent, Some(run), 1).render()
-        );
-        comment(&body, true, false)
+    fn launch(agent: Option<&str>, run: u64) -> Marker {
+        Marker::new(agent, Some(run), 1)
     }
 
     const A: &str = "bc-00000000-0000-0000-0000-000000000001";
@@ -98,34 +84,23 @@ mod tests {
     const C: &str = "bc-00000000-0000-0000-0000-000000000003";
 
     #[test]
-    fn only_trusted_markers_naming_an_agent_count_each_agent_once() {
-        let forged = Marker::new(Some(C), Some(9), 1).render();
-        let comments = vec![
-            ours(Some(A), 1),
-            ours(Some(A), 2), // a follow-up of A
-            ours(None, 3),    // a skip
-            ours(Some(B), 4),
-            comment(&forged, false, false), // a reader's forgery
-            comment(&format!("> {forged}"), true, false), // quoted, not first line
-            comment("hello", true, false),
+    fn markers_naming_an_agent_count_each_agent_once() {
+        let believed = [
+            launch(Some(A), 1),
+            launch(Some(A), 2), // a follow-up of A
+            launch(None, 3),    // a skip
+            launch(Some(B), 4),
         ];
-        assert_eq!(count_launches(&comments), 2);
-        // A writer's marker is believed (as the flow believes it); a
-        // member's without write permission is not.
-        let mut more = comments.clone();
-        more.push(comment(&forged, false, false));
-        assert_eq!(count_launches(&more), 2);
-        more.push(comment(&forged, false, true));
-        assert_eq!(count_launches(&more), 3);
+        assert_eq!(count_launches(&believed), 2);
     }
 
     #[test]
     fn skips_exactly_at_the_cap() {
         let cap = NonZeroU32::new(2);
-        let mut comments = vec![ours(Some(A), 1)];
-        assert_eq!(decide(cap, &comments), CapDecision::Launch { launches: 1 });
-        comments.push(ours(Some(B), 2));
-        let d = decide(cap, &comments);
+        let mut believed = vec![launch(Some(A), 1)];
+        assert_eq!(decide(cap, &believed), CapDecision::Launch { launches: 1 });
+        believed.push(launch(Some(B), 2));
+        let d = decide(cap, &believed);
         assert_eq!(
             d,
             CapDecision::Skip {
@@ -139,9 +114,9 @@ mod tests {
                 && msg.contains("`max-launches-per-issue` is 2"),
             "{msg}"
         );
-        comments.push(ours(Some(C), 3));
-        assert!(decide(cap, &comments).is_skip(), "over the cap too");
-        assert_eq!(decide(None, &comments), CapDecision::Launch { launches: 3 });
-        assert_eq!(decide(None, &comments).message(7), None);
+        believed.push(launch(Some(C), 3));
+        assert!(decide(cap, &believed).is_skip(), "over the cap too");
+        assert_eq!(decide(None, &believed), CapDecision::Launch { launches: 3 });
+        assert_eq!(decide(None, &believed).message(7), None);
     }
 }

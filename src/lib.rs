@@ -20,6 +20,7 @@ pub mod job;
 pub mod launch;
 pub mod launch_cap;
 pub mod logging;
+pub mod marker;
 pub mod plan;
 pub mod prompt;
 pub mod report;

@@ -6,11 +6,11 @@
 //! [`comment::render`] of a report with the same fields, and the same
 //! reaction on the trigger. Agents still working are left untouched.
 //!
-//! Provably ours: written by a bot account (the action posts as
-//! `github-actions[bot]` with `GITHUB_TOKEN`, or as an app's bot) AND the
-//! marker's signature verifies under the key derived from `cursor-api-key`
-//! (see [`crate::report::sig`]). A marker copied into anyone's comment, with
-//! or without its `sig`, is ignored.
+//! Provably ours: its marker is believed by [`marker::believe`], the rule
+//! every path shares (an author who may speak for the action, a signature
+//! under the key derived from `cursor-api-key`, and the issue the comment
+//! sits on named in the marker). A marker copied into anyone's comment, or
+//! onto another issue, with or without its `sig`, is ignored.
 //!
 //! Safe under races: it writes only final states, re-reads each comment just
 //! before editing it and skips it when it is final by then; reactions are
@@ -21,11 +21,11 @@ use crate::agent::{AgentApi, ApiError, Failure, Setup};
 use crate::context::Context;
 use crate::cursor::AgentStatus;
 use crate::github::policy::{self, Limits};
-use crate::github::{GitHubClient, IssueComment, ReactionOn, RepoComment};
+use crate::github::{GitHubClient, ReactionOn, RepoComment};
 use crate::inputs::{ApiVersion, Inputs, PromptSource};
-use crate::report::comment::{self, CommentExtras, Marker};
+use crate::marker::{self, Marker, MarkerKey};
+use crate::report::comment::{self, CommentExtras};
 use crate::report::markdown;
-use crate::report::sig::MarkerKey;
 use crate::report::{Outcome, RunReport};
 use crate::runtime::Runtime;
 use std::time::{Duration, SystemTime};
@@ -63,24 +63,10 @@ pub struct Candidate {
     pub marker: Marker,
 }
 
-/// Whether a listed comment is provably the action's own (a bot wrote it and
-/// its marker verifies), and its marker if so.
+/// Whether a listed comment is provably the action's own (its marker is
+/// believed on the issue it sits on), and its marker if so.
 pub fn provably_ours(c: &RepoComment, key: &MarkerKey) -> Option<Marker> {
-    if !c.comment.author_is_bot {
-        return None;
-    }
-    let marker = Marker::find(&c.comment.body)?;
-    marker.verify(key).then_some(marker)
-}
-
-/// Whether a sweep has run on this repository, as far as `comments` (an
-/// issue's, as the flow lists them anyway) tell: one of them is provably
-/// the action's own (a bot's, its marker verifying) and was finalized by a
-/// sweep. No such comment proves nothing either way.
-pub fn has_swept(comments: &[IssueComment], key: &MarkerKey) -> bool {
-    comments.iter().any(|c| {
-        c.author_is_bot && Marker::find(&c.body).is_some_and(|m| m.was_swept() && m.verify(key))
-    })
+    marker::believe(&c.comment, c.issue, key)
 }
 
 /// The candidates among `listed`: ours, not final, naming an agent.
@@ -184,7 +170,7 @@ pub async fn run(
     if inputs.prompt.is_some() {
         console.warning("`prompt` is ignored with `sweep: true`: a sweep launches nothing. Launch from another step or workflow.");
     }
-    let key = comment::sig_key(&inputs.api_key);
+    let key = marker::sig_key(&inputs.api_key);
     let (Some(mut v0), Some(mut v1)) = (
         reader(rt, inputs, ctx, &http, ApiVersion::V0),
         reader(rt, inputs, ctx, &http, ApiVersion::V1),
@@ -388,10 +374,12 @@ async fn finish_one(
         Some(m) if !m.is_final() => {}
         _ => return Ok(false),
     }
+    // It names the issue it sits on (a 1.0.0 marker gains the field).
     let mut base = Marker {
         state: None,
         sig: None,
         on: None,
+        issue: Some(cand.comment.issue),
         ..cand.marker.clone()
     }
     .finalized_by_sweep();

@@ -139,6 +139,9 @@ impl V0 {
     /// The newest agent of `job` other than this run's own (by its branch).
     /// A fixed `branch-name` is every night's branch, not this run's own:
     /// its agents all count (a re-run's own agent was reattached already).
+    /// An agent still CREATING on this repository and ref whose branch is
+    /// not listed yet may be the job's previous one: it counts too, so the
+    /// run skips rather than launch a second agent (one agent at a time).
     pub async fn job_agent(&self, job: &crate::job::Job) -> Result<Option<String>, Failure> {
         let clock = self.clock;
         let own = self
@@ -165,6 +168,7 @@ impl V0 {
                     .branch_name
                     .as_deref()
                     .is_some_and(|b| job.is_job_branch(b) && Some(b) != own.as_deref())
+                    || launch::may_be_creating_for(a, &self.request)
             })
             .map(|a| a.id.clone()))
     }

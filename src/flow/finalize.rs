@@ -12,7 +12,8 @@ impl Flow<'_> {
             self.ctx.run_attempt,
         )
         .with_key(&self.plan.key)
-        .with_run(self.report.run_id.as_deref());
+        .with_run(self.report.run_id.as_deref())
+        .with_issue(self.issue);
         match &self.job {
             // A job's comment says which pull request it is about, so the
             // next run keeps one comment per open pull request.
@@ -48,18 +49,16 @@ impl Flow<'_> {
             &self.extras,
         ));
         let mine = self.marker();
+        let key = self.marker_key();
         let is_ours = |c: &IssueComment| {
-            Marker::find(&c.body).is_some_and(|m| {
+            marker::believe(c, issue, &key).is_some_and(|m| {
                 m.run == mine.run && m.attempt == mine.attempt && m.key == mine.key
             })
         };
         if self.live.is_none() && self.comment_maybe_posted {
             // An earlier create may have landed: edit it rather than duplicate it.
             if let Ok(comments) = policy::idempotent(&limits, || github.list_comments(issue)).await
-                && let Some(c) = comments
-                    .into_iter()
-                    .rev()
-                    .find(|c| c.is_trusted() && is_ours(c))
+                && let Some(c) = comments.into_iter().rev().find(|c| is_ours(c))
             {
                 self.live = Some(Live {
                     id: c.id,

@@ -36,17 +36,13 @@ pub(super) enum JobStart {
 }
 
 impl Flow<'_> {
-    fn job_key(&self) -> crate::report::sig::MarkerKey {
-        comment::sig_key(&self.inputs.api_key)
-    }
-
-    /// The job's comments on its tracking issue: the action's own (trusted
-    /// author, signed marker of this job), oldest first.
+    /// The job's comments on its tracking issue: `marked` holds only
+    /// believed markers ([`marker::believe`]); those of this job, oldest
+    /// first.
     fn job_comments(&self, job: &Job, marked: &[(&IssueComment, Marker)]) -> Vec<(u64, Marker)> {
-        let key = self.job_key();
         marked
             .iter()
-            .filter(|(c, m)| c.is_trusted() && job.marks(m, &key))
+            .filter(|(_, m)| job.marks(m))
             .map(|(c, m)| (c.id, m.clone()))
             .collect()
     }
@@ -254,7 +250,7 @@ impl Flow<'_> {
             }
         };
         let repo = self.ctx.repo.to_string();
-        let key = self.job_key();
+        let key = self.marker_key();
         let mut open = open;
         // The pull request the previous agent opened, read by number when
         // the page does not hold it (a repository with many newer ones).
@@ -371,7 +367,7 @@ impl Flow<'_> {
             && existing.is_none()
             && let Some(n) = pr
         {
-            let key = self.job_key();
+            let key = self.marker_key();
             match policy::idempotent(limits, || github.list_comments(n)).await {
                 Ok(comments) => {
                     if let Some((c, m)) = job_marker(&job, &key, &comments, n) {
@@ -488,7 +484,7 @@ impl Flow<'_> {
             return;
         }
         let body = job.pull_marker_body(
-            &self.job_key(),
+            &self.marker_key(),
             agent,
             n,
             self.ctx.run_id,
@@ -499,11 +495,10 @@ impl Flow<'_> {
                 .await
                 .map(|_| id),
             None => {
-                let tag = job.tag.clone();
+                let key = self.marker_key();
                 policy::create_comment(github, limits, n, &body, |c| {
-                    Marker::find(&c.body).is_some_and(|m| {
-                        m.job.as_deref() == Some(tag.as_str()) && m.agent.as_deref() == Some(agent)
-                    })
+                    marker::believe(c, n, &key)
+                        .is_some_and(|m| job.marks(&m) && m.agent.as_deref() == Some(agent))
                 })
                 .await
                 .map(|c| c.id)
@@ -527,21 +522,19 @@ impl Flow<'_> {
     }
 }
 
-/// The job's marker among a pull request's comments, newest first: only the
-/// action's own (a bot wrote it and its signature holds) and about pull
-/// request `n`.
+/// The job's marker among pull request `n`'s comments, newest first: only a
+/// believed one ([`marker::believe`] on `n`) about pull request `n`.
 fn job_marker<'c>(
     job: &Job,
-    key: &crate::report::sig::MarkerKey,
+    key: &MarkerKey,
     comments: &'c [IssueComment],
     n: u64,
 ) -> Option<(&'c IssueComment, Marker)> {
     comments
         .iter()
         .rev()
-        .filter(|c| c.author_is_bot)
-        .filter_map(|c| Marker::find(&c.body).map(|m| (c, m)))
-        .find(|(_, m)| job.marks(m, key) && m.pr == Some(n))
+        .filter_map(|c| marker::believe(c, n, key).map(|m| (c, m)))
+        .find(|(_, m)| job.marks(m) && m.pr == Some(n))
 }
 
 /// Whether a repository URL (as `repository` gives it) is this one's.

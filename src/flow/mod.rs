@@ -16,8 +16,9 @@ use crate::github::policy::{self, Limits};
 use crate::github::{GitHubClient, GitHubError, IssueComment, ReactionOn};
 use crate::inputs::parse::format_duration;
 use crate::inputs::{Inputs, OnCancel, OnTimeout};
+use crate::marker::{self, Marker, MarkerKey};
 use crate::plan::LaunchPlan;
-use crate::report::comment::{self, CommentExtras, Marker, Phase};
+use crate::report::comment::{self, CommentExtras, Phase};
 use crate::report::{Outcome, RunReport, human_duration};
 use crate::retry::Backoff;
 use crate::runtime::{EXIT_CONFIG, Runtime, finish};
@@ -114,7 +115,7 @@ impl<'a> Flow<'a> {
                 note: None,
                 followup_phrase,
                 // Signed, so a sweep can tell the comment is the action's own.
-                signer: Some(comment::sig_key(&inputs.api_key)),
+                signer: Some(marker::sig_key(&inputs.api_key)),
                 ack: None,
                 handoff_on_timeout: inputs.on_timeout == OnTimeout::Continue,
                 sweep_seen: false,
@@ -137,6 +138,23 @@ impl<'a> Flow<'a> {
         let now = self.rt.clock.now();
         let deadline = *self.cancel_deadline.get_or_insert(now + CANCEL_BUDGET);
         deadline.saturating_since(now).min(want)
+    }
+
+    /// The key the action's markers are signed and believed with.
+    fn marker_key(&self) -> MarkerKey {
+        marker::sig_key(&self.inputs.api_key)
+    }
+
+    /// The markers of `comments` (this run's issue's) that are believed
+    /// ([`marker::believe`]), with their comments, oldest first.
+    fn believed<'c>(&self, comments: &'c [IssueComment]) -> Vec<(&'c IssueComment, Marker)> {
+        let (Some(issue), key) = (self.issue, self.marker_key()) else {
+            return Vec::new();
+        };
+        comments
+            .iter()
+            .filter_map(|c| marker::believe(c, issue, &key).map(|m| (c, m)))
+            .collect()
     }
 
     fn console(&self) -> &crate::runner::Console {
@@ -188,10 +206,8 @@ impl<'a> Flow<'a> {
         let existing = self.existing_comments().await;
         // From the listing made anyway: no request of its own.
         self.extras.sweep_seen = self
-            .extras
-            .signer
-            .as_ref()
-            .is_some_and(|key| crate::sweep::has_swept(&existing, key));
+            .issue
+            .is_some_and(|issue| marker::has_swept(&existing, issue, &self.marker_key()));
         let (agent, start) = match self.obtain_agent(&existing).await {
             Ok(v) => v,
             Err(report) => return self.finalize(report).await,

@@ -143,11 +143,9 @@ impl Flow<'_> {
         &mut self,
         existing: &[IssueComment],
     ) -> Result<(Agent, Start), RunReport> {
-        let marked: Vec<(&IssueComment, Marker)> = existing
-            .iter()
-            .filter(|c| c.is_trusted())
-            .filter_map(|c| Marker::find(&c.body).map(|m| (c, m)))
-            .collect();
+        // Only believed markers steer anything below (reattach, a job's
+        // state, follow-ups, the cap, and so `archive-when-done`).
+        let marked = self.believed(existing);
 
         // Set when a re-run replaces its failed agent: a new launch, not a
         // follow-up to that agent.
@@ -226,7 +224,10 @@ impl Flow<'_> {
         // The budget guardrail: a new launch only (not a reattach or a
         // follow-up), counted from the action's own trusted markers.
         if let Some(issue) = self.plan.issue_number {
-            let cap = crate::launch_cap::decide(self.inputs.max_launches_per_issue, existing);
+            let cap = crate::launch_cap::decide(
+                self.inputs.max_launches_per_issue,
+                marked.iter().map(|(_, m)| m),
+            );
             if let Some(message) = cap.message(issue) {
                 return Err(self.end(Outcome::Skipped, Some(message)));
             }

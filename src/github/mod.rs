@@ -54,7 +54,17 @@ impl IssueComment {
     fn needs_permission_check(&self) -> bool {
         !self.is_trusted()
             && matches!(self.association.as_deref(), Some("MEMBER" | "COLLABORATOR"))
-            && crate::report::comment::has_marker(&self.body)
+            && crate::marker::has_marker(&self.body)
+    }
+}
+
+impl crate::marker::Posted for IssueComment {
+    fn body(&self) -> &str {
+        &self.body
+    }
+
+    fn author_may_speak_for_the_action(&self) -> bool {
+        self.is_trusted()
     }
 }
 

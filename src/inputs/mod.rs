@@ -598,6 +598,14 @@ impl Inputs {
                     )
                 })
         });
+        // Counted from the action's own comments: with none written, the cap
+        // could never be reached, so it is refused rather than silently off.
+        if max_launches_per_issue.is_some() && !comment {
+            c.fail(
+                "max-launches-per-issue",
+                "needs `comment: true`: it counts the agents launched on an issue from the action's own comments there, and `comment: false` writes none, so the cap would never be reached; set `comment: true` or remove `max-launches-per-issue`",
+            );
+        }
 
         if !c.errors.is_empty() {
             // Report in the order of the interface table, not of checking.

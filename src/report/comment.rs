@@ -3,210 +3,12 @@
 
 use super::markdown;
 use super::{Outcome, RunReport, human_duration};
-use crate::cursor::{AgentStatus, is_valid_agent_id};
-use serde::{Deserialize, Serialize};
-
-pub const MARKER_PREFIX: &str = "<!-- cursor-agent-action ";
+use crate::cursor::AgentStatus;
+use crate::marker::{Marker, MarkerKey, STATE_FINAL, STATE_OPEN};
 
 /// GitHub rejects comment bodies over 65536 characters; stay well below in
 /// bytes (which bounds characters too).
 pub const MAX_COMMENT_BYTES: usize = 65_000;
-
-/// What the hidden marker records.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Marker {
-    pub v: u32,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub agent: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub run: Option<u64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub attempt: Option<u32>,
-    /// Which launch of the run it is (job, step and prompt, hashed): two
-    /// steps or matrix legs of one run on one issue keep apart.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub key: Option<String>,
-    /// The v1 run the comment reports (`run-…`).
-    #[serde(rename = "runId", default, skip_serializing_if = "Option::is_none")]
-    pub run_id: Option<String>,
-    /// What the trigger's reaction goes on (`issue:N`, `comment:N`,
-    /// `review:N`), for a sweep that finalizes the comment later.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub on: Option<String>,
-    /// The scheduled job the comment belongs to (its identity, hex; see
-    /// [`crate::job`]): on a job's tracking issue and on the job's pull
-    /// request, the next run finds its state by it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub job: Option<String>,
-    /// The pull request the comment is about (its number), for a job.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pr: Option<u64>,
-    /// `true` when a sweep finalized the comment (signed like the rest): a
-    /// later run on the same issue can tell that this repository has a
-    /// sweep, and its hand-off says so (see [`handoff_text`]).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub swept: Option<bool>,
-    /// `open` (working, or handed off to a sweep) or `final`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub state: Option<String>,
-    /// The signature of the fields above but `state` (see [`super::sig`]):
-    /// a sweep edits only comments whose marker verifies.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sig: Option<String>,
-}
-
-/// The marker's state while the agent works or a sweep is to finish it.
-pub const STATE_OPEN: &str = "open";
-/// The marker's state once the comment is final.
-pub const STATE_FINAL: &str = "final";
-
-fn is_hex_id(s: &str) -> bool {
-    !s.is_empty() && s.len() <= 16 && s.bytes().all(|b| b.is_ascii_hexdigit())
-}
-
-fn valid_on(on: &str) -> bool {
-    on.split_once(':').is_some_and(|(kind, n)| {
-        matches!(kind, "issue" | "comment" | "review")
-            && !n.is_empty()
-            && n.len() <= 20
-            && n.bytes().all(|b| b.is_ascii_digit())
-    })
-}
-
-impl Marker {
-    pub fn new(agent: Option<&str>, run: Option<u64>, attempt: u32) -> Self {
-        Self {
-            v: 1,
-            agent: agent.filter(|a| is_valid_agent_id(a)).map(String::from),
-            run,
-            attempt: Some(attempt),
-            key: None,
-            run_id: None,
-            on: None,
-            job: None,
-            pr: None,
-            swept: None,
-            state: None,
-            sig: None,
-        }
-    }
-
-    /// The scheduled job's identity (hex only: the JSON must never hold `-->`).
-    pub fn with_job(mut self, job: Option<&str>) -> Self {
-        self.job = job.filter(|j| is_hex_id(j)).map(String::from);
-        self
-    }
-
-    pub fn with_pr(mut self, pr: Option<u64>) -> Self {
-        self.pr = pr;
-        self
-    }
-
-    /// The marker a sweep writes when it finalizes the comment.
-    pub fn finalized_by_sweep(mut self) -> Self {
-        self.swept = Some(true);
-        self
-    }
-
-    /// Whether a sweep finalized the comment (meaningful only on a marker
-    /// that verifies).
-    pub fn was_swept(&self) -> bool {
-        self.is_final() && self.swept == Some(true)
-    }
-
-    /// Where the trigger's reaction goes (validated: digits and a kind only).
-    pub fn with_on(mut self, on: Option<&str>) -> Self {
-        self.on = on.filter(|o| valid_on(o)).map(String::from);
-        self
-    }
-
-    /// The bytes the signature covers: every field but `state` and `sig`.
-    fn signed_bytes(&self) -> Vec<u8> {
-        let bare = Marker {
-            state: None,
-            sig: None,
-            ..self.clone()
-        };
-        serde_json::to_vec(&bare).expect("markers serialize")
-    }
-
-    /// The marker signed with `key`, in `state`.
-    pub fn signed(mut self, key: &super::sig::MarkerKey, state: &str) -> Self {
-        self.sig = Some(key.sign(&self.signed_bytes()));
-        self.state = Some(state.to_string());
-        self
-    }
-
-    /// Whether the marker carries a valid signature made with `key`.
-    pub fn verify(&self, key: &super::sig::MarkerKey) -> bool {
-        self.sig
-            .as_deref()
-            .is_some_and(|sig| key.verify(&self.signed_bytes(), sig))
-    }
-
-    /// Whether the comment says the run is over (a sweep leaves it alone).
-    pub fn is_final(&self) -> bool {
-        self.state.as_deref() == Some(STATE_FINAL)
-    }
-
-    pub fn with_run(mut self, run: Option<&str>) -> Self {
-        // Validated: the JSON must never hold `-->`.
-        self.run_id = run
-            .filter(|r| crate::cursor::v1::is_run_id(r))
-            .map(String::from);
-        self
-    }
-
-    pub fn with_key(mut self, key: &str) -> Self {
-        // Hex only: the JSON must never hold `-->`.
-        self.key = key
-            .chars()
-            .all(|c| c.is_ascii_hexdigit())
-            .then(|| key.to_string());
-        self
-    }
-
-    pub fn render(&self) -> String {
-        // Ids are validated and numbers are numbers: the JSON cannot hold `-->`.
-        format!(
-            "{MARKER_PREFIX}{} -->",
-            serde_json::to_string(self).expect("markers serialize")
-        )
-    }
-
-    /// The marker at the start of a comment we wrote. Only the first line is
-    /// read, so text quoted further down cannot pose as our marker.
-    pub fn find(body: &str) -> Option<Marker> {
-        let first = body.trim_start().lines().next()?;
-        let json = first
-            .strip_prefix(MARKER_PREFIX)?
-            .strip_suffix("-->")?
-            .trim();
-        let mut marker: Marker = serde_json::from_str(json).ok()?;
-        marker.run_id = marker.run_id.filter(|r| crate::cursor::v1::is_run_id(r));
-        // Re-rendered markers must never hold `-->`: odd values are dropped.
-        marker.on = marker.on.filter(|o| valid_on(o));
-        marker.job = marker.job.filter(|j| is_hex_id(j));
-        marker.state = marker.state.filter(|s| s == STATE_OPEN || s == STATE_FINAL);
-        marker.swept = marker.swept.filter(|s| *s);
-        marker.sig = marker
-            .sig
-            .filter(|s| s.len() == 32 && s.bytes().all(|b| b.is_ascii_hexdigit()));
-        if marker
-            .agent
-            .as_deref()
-            .is_some_and(|a| !is_valid_agent_id(a))
-        {
-            return None;
-        }
-        Some(marker)
-    }
-}
-
-/// Whether a text carries our marker anywhere (such comments never trigger).
-pub fn has_marker(body: &str) -> bool {
-    body.contains(MARKER_PREFIX.trim_end())
-}
 
 /// Where the comment is in the run.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -226,7 +28,7 @@ pub struct CommentExtras {
     /// send one.
     pub followup_phrase: Option<String>,
     /// Signs the marker (and records its state) when set: the action's key.
-    pub signer: Option<super::sig::MarkerKey>,
+    pub signer: Option<MarkerKey>,
     /// Where the trigger's reaction goes, recorded in the marker.
     pub ack: Option<String>,
     /// `on-timeout: continue`: a timeout hands the comment to a sweep.
@@ -236,11 +38,6 @@ pub struct CommentExtras {
     /// run lists anyway). The hand-off then says this repository's sweep
     /// finishes the comment, instead of how to set one up.
     pub sweep_seen: bool,
-}
-
-/// The key markers are signed with, from the Cursor API key.
-pub fn sig_key(api_key: &crate::secret::Secret) -> super::sig::MarkerKey {
-    super::sig::MarkerKey::derive(api_key)
 }
 
 /// Whether a final-phase comment for `report` is handed off to a sweep: the
@@ -444,6 +241,7 @@ pub fn render(
 mod tests {
     use super::*;
     use crate::cursor::Agent;
+    use crate::marker::sig_key;
     use serde_json::json;
 
     fn agent(status: &str) -> Agent {
@@ -453,20 +251,6 @@ mod tests {
                        "branchName": "cursor/issue-1", "prUrl": "https://github.com/o/r/pull/9"}
         }))
         .unwrap()
-    }
-
-    #[test]
-    fn marker_round_trips_and_rejects_bad_ids() {
-        let m = Marker::new(Some("bc-1a"), Some(42), 2).with_key("00ff12ab");
-        let body = format!("{}\nrest", m.render());
-        assert_eq!(Marker::find(&body), Some(m));
-        assert!(
-            Marker::find("<!-- cursor-agent-action {\"v\":1,\"agent\":\"../x\"} -->").is_none()
-        );
-        assert!(Marker::find("hello\n<!-- cursor-agent-action {\"v\":1} -->").is_none());
-        assert!(has_marker("quoted: <!-- cursor-agent-action {} -->"));
-        assert_eq!(Marker::new(Some("bad id"), None, 1).agent, None);
-        assert_eq!(Marker::new(None, None, 1).with_key("--> x").key, None);
     }
 
     #[test]

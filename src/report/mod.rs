@@ -4,7 +4,6 @@
 pub mod activity;
 pub mod comment;
 pub mod markdown;
-pub mod sig;
 pub mod usage;
 
 use crate::cursor::Agent;

@@ -73,6 +73,9 @@ pub struct Scenario {
     pub changes: bool,
     /// Commits a finished run pushes (linked only).
     pub commits: u32,
+    /// `target.branchName` is listed only once the agent runs, not while it
+    /// is CREATING (the minimal CREATING answer observed has no branch).
+    pub branch_hidden_while_creating: bool,
 }
 
 /// An artifact the simulator lists and serves.
@@ -123,6 +126,7 @@ impl Default for Scenario {
             )],
             changes: true,
             commits: 1,
+            branch_hidden_while_creating: false,
         }
     }
 }
@@ -143,6 +147,12 @@ impl Scenario {
 
     pub fn summary(mut self, summary: Option<&str>) -> Self {
         self.summary = summary.map(String::from);
+        self
+    }
+
+    /// `target.branchName` is not listed while the agent is CREATING.
+    pub fn branch_hidden_while_creating(mut self) -> Self {
+        self.branch_hidden_while_creating = true;
         self
     }
 
@@ -218,6 +228,9 @@ impl SimAgent {
     }
 
     fn branch(&self, now: Moment) -> Option<String> {
+        if self.scenario.branch_hidden_while_creating && self.status_at(now) == "CREATING" {
+            return None;
+        }
         if self.on_pr_branch {
             return self.pr_head.clone();
         }

@@ -292,7 +292,8 @@ fn a_burst_then_silence_is_edited_when_due_not_lost() {
 
 mod rendering {
     use super::*;
-    use cursor_agent_action::report::comment::{CommentExtras, Marker, Phase, render};
+    use cursor_agent_action::marker::Marker;
+    use cursor_agent_action::report::comment::{CommentExtras, Phase, render};
     use cursor_agent_action::report::usage::UsageReport;
     use cursor_agent_action::report::{ArtifactsShown, Outcome, RunReport, step_summary};
 

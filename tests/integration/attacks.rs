@@ -5,7 +5,8 @@
 
 use crate::support::*;
 use cursor_agent_action::clock::Clock;
-use cursor_agent_action::report::comment::Marker;
+use cursor_agent_action::marker::{self, Marker};
+use cursor_agent_action::secret::Secret;
 use cursor_agent_action::sim::*;
 use serde_json::{Value, json};
 
@@ -126,6 +127,13 @@ async fn other_agent(s: &Simulators) -> String {
     )
     .await;
     agent["id"].as_str().unwrap().to_string()
+}
+
+/// `marker` as the action signs it on issue `issue` (with this test's key).
+fn ours(marker: Marker, issue: u64) -> Marker {
+    marker
+        .with_issue(Some(issue))
+        .signed(&marker::sig_key(&Secret::new(KEY)), marker::STATE_FINAL)
 }
 
 /// Our marker, copied by mallory into a comment of her own (it renders as
@@ -252,7 +260,8 @@ async fn a_lost_comment_post_never_adopts_someone_elses_copy_of_the_marker() {
 #[tokio::test(start_paused = true)]
 async fn a_marker_written_with_a_writers_personal_token_is_still_believed() {
     // With a personal access token the action comments as that user (a
-    // MEMBER with write access), not as a bot: its markers still count.
+    // MEMBER with write access), not as a bot: its signed markers still
+    // count.
     let s = sims().await;
     s.github.set_permission("release-bot-user", "write");
     let agent = other_agent(&s).await;
@@ -261,7 +270,7 @@ async fn a_marker_written_with_a_writers_personal_token_is_still_believed() {
         1,
         &format!(
             "{}\n### ✅ Cursor agent finished",
-            Marker::new(Some(&agent), Some(1), 1).render()
+            ours(Marker::new(Some(&agent), Some(1), 1), 1).render()
         ),
         GhUser::user("release-bot-user", 4242),
         "MEMBER",
@@ -417,4 +426,290 @@ async fn a_maybe_posted_comment_never_adopts_a_readers_copy() {
         "the reader's comment was edited as ours:\n{}",
         mallorys.body
     );
+}
+
+/// How a bot's marker came to be (the bot-marker rows of #23): another
+/// GitHub App, or `github-actions[bot]` posting text from another
+/// workflow, can write any first line it likes.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum BotMarker {
+    /// Hand-written, no `sig`.
+    Unsigned,
+    /// Signed, but with another key than this repository's `cursor-api-key`.
+    OtherKey,
+    /// Signed with our key for issue 2: what the action writes there, copied
+    /// to issue 1.
+    ForAnotherIssue,
+    /// A 1.0.0 marker (no `issue` field) copied from issue 2, where its
+    /// reaction target was the issue.
+    LegacyFromAnotherIssue,
+    /// A 1.0.0 marker whose reaction target was a comment (a comment id is
+    /// no issue number): it names no place.
+    LegacyOnAComment,
+    /// The control: ours, for this issue. It must steer, or the row above
+    /// proves nothing.
+    Genuine,
+}
+
+/// Each row with the bot that posts it.
+fn bot_rows() -> Vec<(BotMarker, GhUser)> {
+    vec![
+        (BotMarker::Unsigned, other_app_bot()),
+        (BotMarker::Unsigned, GhUser::actions_bot()),
+        (BotMarker::OtherKey, GhUser::actions_bot()),
+        (BotMarker::ForAnotherIssue, other_app_bot()),
+        (BotMarker::ForAnotherIssue, GhUser::actions_bot()),
+        (BotMarker::LegacyFromAnotherIssue, GhUser::actions_bot()),
+        (BotMarker::LegacyOnAComment, other_app_bot()),
+        (BotMarker::Genuine, GhUser::actions_bot()),
+    ]
+}
+
+/// `m` made as `row` says, in `state`, for a comment on issue 1.
+fn bot_marker(row: BotMarker, m: Marker, state: &str) -> Marker {
+    let ours = marker::sig_key(&Secret::new(KEY));
+    let other = marker::sig_key(&Secret::new("crsr_someone_elses_key"));
+    match row {
+        BotMarker::Unsigned => Marker {
+            state: Some(state.into()),
+            ..m.with_issue(Some(1))
+        },
+        BotMarker::OtherKey => m.with_issue(Some(1)).signed(&other, state),
+        BotMarker::ForAnotherIssue => m.with_issue(Some(2)).signed(&ours, state),
+        BotMarker::LegacyFromAnotherIssue => m.with_on(Some("issue:2")).signed(&ours, state),
+        BotMarker::LegacyOnAComment => m.with_on(Some("comment:1")).signed(&ours, state),
+        BotMarker::Genuine => m.with_issue(Some(1)).signed(&ours, state),
+    }
+}
+
+fn post_bot_marker(s: &Simulators, bot: &GhUser, m: &Marker) -> u64 {
+    s.github.add_comment(
+        REPO,
+        1,
+        &format!("{}\n### ✅ Cursor agent finished", m.render()),
+        bot.clone(),
+        "NONE",
+    )
+}
+
+/// A v1 agent launched straight through the API (another issue's).
+async fn other_v1_agent(s: &Simulators) -> String {
+    let created: Value = json_of(
+        http()
+            .post(format!("{}/v1/agents", s.cursor_url()))
+            .basic_auth(KEY, Some(""))
+            .json(&json!({
+                "prompt": {"text": "another issue's task"},
+                "repos": [{"url": "https://github.com/Codertocat/Hello-World"}],
+            })),
+    )
+    .await;
+    created["agent"]["id"].as_str().unwrap().to_string()
+}
+
+/// One scheduled night with the tracking issue #1.
+fn night(s: &Simulators, run: u64) -> ActionTest {
+    ActionTest::new()
+        .event_json("schedule", &json!({"schedule": "17 3 * * *"}))
+        .env("GITHUB_RUN_ID", &run.to_string())
+        .env("GITHUB_REF", "refs/heads/main")
+        .against(&s.cursor_url(), Some(&s.github_url()))
+        .input("prompt", "Refresh the docs from the code.")
+        .input("issue-number", "1")
+}
+
+/// Runs the action with its future on the heap (the walk below holds many).
+trait BoxedRun {
+    fn boxed_run(self) -> std::pin::Pin<Box<dyn std::future::Future<Output = Ran>>>;
+}
+
+impl BoxedRun for ActionTest {
+    fn boxed_run(self) -> std::pin::Pin<Box<dyn std::future::Future<Output = Ran>>> {
+        Box::pin(self.run_in_process())
+    }
+}
+
+/// Whether the bot's marker steered each path; every path that believes a
+/// marker asks `marker::believe`, so a row either steers them all or none.
+async fn steered(row: BotMarker, bot: &GhUser) -> Vec<(&'static str, bool)> {
+    let mut out = Vec::new();
+    let state_final = marker::STATE_FINAL;
+
+    // A maintainer's `/cursor …` goes to the agent the newest marker names.
+    let s = sims().await;
+    let first = test(&s, "issues", &fixture("issues.labeled.json"))
+        .boxed_run()
+        .await;
+    first.success();
+    let victim = other_agent(&s).await;
+    post_bot_marker(
+        &s,
+        bot,
+        &bot_marker(row, Marker::new(Some(&victim), Some(1), 1), state_final),
+    );
+    let ran = test(&s, "issue_comment", &fixture("issue_comment.created.json"))
+        .env("GITHUB_RUN_ID", "1234567891")
+        .boxed_run()
+        .await;
+    ran.success();
+    out.push((
+        "follow-up",
+        s.cursor
+            .count("POST", &format!("/v0/agents/{victim}/followup"))
+            > 0
+            || ran.output("agent-id") == victim,
+    ));
+
+    // A re-run reattaches to the agent its run's marker names.
+    let s = sims().await;
+    let victim = other_agent(&s).await;
+    post_bot_marker(
+        &s,
+        bot,
+        &bot_marker(
+            row,
+            Marker::new(Some(&victim), Some(1234567890), 1),
+            marker::STATE_OPEN,
+        ),
+    );
+    let ran = test(&s, "issues", &fixture("issues.labeled.json"))
+        .env("GITHUB_RUN_ATTEMPT", "2")
+        .boxed_run()
+        .await;
+    ran.success();
+    out.push(("re-run", ran.output("agent-id") == victim));
+
+    // The launch cap counts the agents markers name.
+    let s = sims().await;
+    let victim = other_agent(&s).await;
+    post_bot_marker(
+        &s,
+        bot,
+        &bot_marker(row, Marker::new(Some(&victim), Some(7), 1), state_final),
+    );
+    let ran = test(&s, "issues", &fixture("issues.labeled.json"))
+        .input("max-launches-per-issue", "1")
+        .boxed_run()
+        .await;
+    ran.success();
+    out.push(("cap", ran.output("outcome") == "skipped"));
+
+    // `archive-when-done` archives the agent the run followed up.
+    let s = sims().await;
+    s.cursor.v1().set_scenario(V1Scenario::lasting(3, 20));
+    let victim = other_v1_agent(&s).await;
+    tokio::time::sleep(std::time::Duration::from_secs(60)).await;
+    post_bot_marker(
+        &s,
+        bot,
+        &bot_marker(row, Marker::new(Some(&victim), Some(1), 1), state_final),
+    );
+    let ran = test(&s, "issue_comment", &fixture("issue_comment.created.json"))
+        .env("GITHUB_RUN_ID", "1234567891")
+        .input("archive-when-done", "true")
+        .v1()
+        .boxed_run()
+        .await;
+    ran.success();
+    out.push(("archive", s.cursor.v1().is_archived(&victim)));
+
+    // A scheduled job skips while the agent its tracking comment names works.
+    let s = sims().await;
+    let one = night(&s, 101).boxed_run().await;
+    one.success();
+    let tag = Marker::find(&s.github.comments(REPO, 1).last().unwrap().body)
+        .and_then(|m| m.job)
+        .expect("the night's tracking comment names its job");
+    let victim = other_agent(&s).await;
+    // Running (its branch listed, not the job's): only a marker could make
+    // it the job's previous agent.
+    tokio::time::sleep(std::time::Duration::from_secs(20)).await;
+    post_bot_marker(
+        &s,
+        bot,
+        &bot_marker(
+            row,
+            Marker::new(Some(&victim), Some(101), 1).with_job(Some(&tag)),
+            state_final,
+        ),
+    );
+    let two = night(&s, 102).boxed_run().await;
+    two.success();
+    out.push(("job", two.output("outcome") == "skipped"));
+
+    // The sweep finalizes the open comments whose agent ended.
+    let s = sims().await;
+    let victim = other_agent(&s).await;
+    let open = post_bot_marker(
+        &s,
+        bot,
+        &bot_marker(
+            row,
+            Marker::new(Some(&victim), Some(5), 1),
+            marker::STATE_OPEN,
+        ),
+    );
+    tokio::time::sleep(std::time::Duration::from_secs(120)).await;
+    let before = s.github.comments(REPO, 1);
+    let ran = ActionTest::new()
+        .event("workflow_dispatch", "workflow_dispatch.json")
+        .env("GITHUB_RUN_ID", "777")
+        .against(&s.cursor_url(), Some(&s.github_url()))
+        .input("sweep", "true")
+        .boxed_run()
+        .await;
+    ran.success();
+    let body = |cs: &[GhComment]| cs.iter().find(|c| c.id == open).unwrap().body.clone();
+    out.push((
+        "sweep",
+        body(&before) != body(&s.github.comments(REPO, 1)) || ran.output("swept") != "0",
+    ));
+
+    // A hand-off says a sweep runs here when a swept marker is believed.
+    let s = sims().await;
+    let victim = other_agent(&s).await;
+    post_bot_marker(
+        &s,
+        bot,
+        &bot_marker(
+            row,
+            Marker::new(Some(&victim), Some(5), 1).finalized_by_sweep(),
+            state_final,
+        ),
+    );
+    let ran = test(&s, "issues", &fixture("issues.labeled.json"))
+        .input("wait", "false")
+        .boxed_run()
+        .await;
+    ran.success();
+    let last = s.github.comments(REPO, 1).last().unwrap().body.clone();
+    out.push((
+        "hand-off",
+        last.contains(cursor_agent_action::report::comment::HANDOFF_TEXT_SWEEP_SEEN),
+    ));
+    out
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_bots_marker_steers_nothing_unless_signed_by_us_for_this_issue() {
+    let mut wrong = Vec::new();
+    for (row, bot) in bot_rows() {
+        let steered = Box::pin(steered(row, &bot)).await;
+        assert_eq!(steered.len(), 7);
+        let want = row == BotMarker::Genuine;
+        for (path, did) in steered {
+            if did != want {
+                wrong.push(format!(
+                    "{row:?} posted by {}: the {path} path {}",
+                    bot.login,
+                    if want {
+                        "ignored our own marker"
+                    } else {
+                        "was steered"
+                    }
+                ));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }

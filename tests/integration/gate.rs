@@ -6,7 +6,7 @@
 
 use crate::support::*;
 use cursor_agent_action::clock::Clock;
-use cursor_agent_action::report::comment::Marker;
+use cursor_agent_action::marker::Marker;
 use cursor_agent_action::sim::*;
 use serde_json::{Value, json};
 

@@ -14,7 +14,7 @@ use crate::support::*;
 use base64::Engine as _;
 use cursor_agent_action::clock::Clock;
 use cursor_agent_action::inputs::OUTPUTS;
-use cursor_agent_action::report::comment::Marker;
+use cursor_agent_action::marker::Marker;
 use cursor_agent_action::runner::escape::is_command_like;
 use cursor_agent_action::runner::parse_outputs;
 use cursor_agent_action::sim::*;
@@ -302,6 +302,16 @@ pub fn prompt_injections(prompt: &str) -> Vec<String> {
     found
 }
 
+/// `m` as the action writes it on issue 1: signed with the run's key.
+fn ours_on_issue_1(m: Marker, secrets: &Secrets) -> String {
+    let key = cursor_agent_action::marker::sig_key(&cursor_agent_action::secret::Secret::new(
+        secrets.key.as_str(),
+    ));
+    m.with_issue(Some(1))
+        .signed(&key, cursor_agent_action::marker::STATE_FINAL)
+        .render()
+}
+
 async fn run(case: Case, secrets: Secrets, debug: bool) -> Row {
     let s = sims_on(Clock::real()).await;
     s.cursor.set_default_scenario(case.scenario.clone());
@@ -321,9 +331,10 @@ async fn run(case: Case, secrets: Secrets, debug: bool) -> Row {
         .await;
         let id = created["agent"]["id"].as_str().unwrap().to_string();
         let run = created["run"]["id"].as_str().unwrap().to_string();
-        let marker = Marker::new(Some(&id), None, 1)
-            .with_run(Some(&run))
-            .render();
+        let marker = ours_on_issue_1(
+            Marker::new(Some(&id), None, 1).with_run(Some(&run)),
+            &secrets,
+        );
         s.github.add_comment(
             "Codertocat/Hello-World",
             1,
@@ -358,7 +369,7 @@ async fn run(case: Case, secrets: Secrets, debug: bool) -> Row {
         )
         .await;
         let id = agent["id"].as_str().unwrap().to_string();
-        let marker = Marker::new(Some(&id), Some(1), 1).render();
+        let marker = ours_on_issue_1(Marker::new(Some(&id), Some(1), 1), &secrets);
         s.github.add_comment(
             "Codertocat/Hello-World",
             1,

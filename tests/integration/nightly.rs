@@ -6,7 +6,7 @@
 
 use crate::support::*;
 use cursor_agent_action::clock::Clock;
-use cursor_agent_action::report::comment::Marker;
+use cursor_agent_action::marker::Marker;
 use cursor_agent_action::sim::*;
 use serde_json::json;
 
@@ -986,4 +986,71 @@ async fn a_busy_agent_behind_many_newer_agents_still_skips_the_night() {
         created,
         "no second agent of the job"
     );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_previous_agent_still_creating_counts_as_busy() {
+    // Night two starts while night one's agent is still CREATING: on v0 its
+    // branch is not listed yet (so the branch cannot tell it is the job's),
+    // on v1 its name already says so. Either way one agent at a time.
+    for api in APIS {
+        let s = sims_on(Clock::real()).await;
+        s.link_repos();
+        match api {
+            Api::V0 => s
+                .cursor
+                .set_default_scenario(Scenario::lasting(600, 60).branch_hidden_while_creating()),
+            Api::V1 => s.cursor.v1().set_scenario(V1Scenario::lasting(600, 60)),
+        }
+        let one = night(&s, api, 101, "__run")
+            .input("wait", "false")
+            .run_in_process()
+            .await;
+        one.success();
+        assert_eq!(one.output("outcome"), "launched", "{api:?}");
+        if api == Api::V0 {
+            let listed: serde_json::Value = json_of(
+                http()
+                    .get(format!("{}/v0/agents", s.cursor_url()))
+                    .basic_auth(KEY, Some("")),
+            )
+            .await;
+            let agent = &listed["agents"][0];
+            assert_eq!(agent["status"], "CREATING");
+            assert!(agent["target"].get("branchName").is_none(), "{agent}");
+        }
+        s.cursor.clear_log();
+
+        let two = night(&s, api, 102, "__run").run_in_process().await;
+        two.success();
+        assert_eq!(two.output("outcome"), "skipped", "{api:?}: {}", two.stdout);
+        assert_eq!(agents_created(&s, api), 1, "{api:?}: no second agent");
+        assert_eq!(cursor_writes(&s), 0, "{api:?}: {:?}", s.cursor.requests());
+        let notice = two.commands("notice").join("\n");
+        assert!(notice.contains(one.output("agent-id")), "{api:?}: {notice}");
+
+        // An agent CREATING for another repository does not hold it up.
+        if api == Api::V0 {
+            let s = sims_on(Clock::real()).await;
+            s.link_repos();
+            s.cursor
+                .set_default_scenario(Scenario::lasting(600, 60).branch_hidden_while_creating());
+            let _: serde_json::Value = json_of(
+                http()
+                    .post(format!("{}/v0/agents", s.cursor_url()))
+                    .basic_auth(KEY, Some(""))
+                    .json(&json!({
+                        "prompt": {"text": "elsewhere"},
+                        "source": {"repository": "https://github.com/octo-org/elsewhere"},
+                    })),
+            )
+            .await;
+            let night = night(&s, api, 103, "__run")
+                .input("wait", "false")
+                .run_in_process()
+                .await;
+            night.success();
+            assert_eq!(night.output("outcome"), "launched", "{}", night.stdout);
+        }
+    }
 }

@@ -386,3 +386,13 @@ pub fn github_writes_besides_job_markers(gh: &cursor_agent_action::sim::GitHubSi
         .map(|r| format!("{} {}", r.method, r.path))
         .collect()
 }
+
+/// Another GitHub App's bot on the repository (it can comment, but holds
+/// no key of ours).
+pub fn other_app_bot() -> cursor_agent_action::sim::GhUser {
+    cursor_agent_action::sim::GhUser {
+        login: "other-app[bot]".into(),
+        id: 777,
+        kind: "Bot".into(),
+    }
+}

@@ -8,8 +8,9 @@
 
 use crate::support::*;
 use cursor_agent_action::clock::Clock;
+use cursor_agent_action::marker::{self, Marker};
 use cursor_agent_action::report::comment::{
-    self, CommentExtras, HANDOFF_TEXT, HANDOFF_TEXT_SWEEP_SEEN, Marker, Phase,
+    self, CommentExtras, HANDOFF_TEXT, HANDOFF_TEXT_SWEEP_SEEN, Phase,
 };
 use cursor_agent_action::report::{Outcome, RunReport};
 use cursor_agent_action::secret::Secret;
@@ -263,7 +264,7 @@ fn signed_open_body(agent: &str, run: Option<&str>) -> String {
     let mut report = RunReport::new(Outcome::Launched);
     report.run_id = run.map(String::from);
     let extras = CommentExtras {
-        signer: Some(comment::sig_key(&Secret::new(KEY))),
+        signer: Some(marker::sig_key(&Secret::new(KEY))),
         ack: Some("issue:1".into()),
         ..Default::default()
     };
@@ -680,8 +681,10 @@ async fn the_hand_off_says_a_sweep_runs_here_once_one_finalized_a_comment_on_the
         assert!(last_body(&s).contains(HANDOFF_TEXT_SWEEP_SEEN), "{api:?}");
 
         // Only the action's own swept comments count: the same swept body
-        // copied by a person, or a bot's final marker with the mark added
-        // (its signature then fails), prove nothing.
+        // copied by a reader, or a bot's final marker with the mark added
+        // (its signature then fails), prove nothing. (A writer's copy would
+        // count: a writer may speak for the action, as with a personal
+        // token; see `marker::trust`.)
         let swept_body = comments[0].body.clone();
         let w = sims(api, 5, "done").await;
         labeled(&w, api).run_in_process().await.success();
@@ -689,8 +692,13 @@ async fn the_hand_off_says_a_sweep_runs_here_once_one_finalized_a_comment_on_the
         assert!(forged.is_final() && !forged.was_swept());
         forged.swept = Some(true);
         let t = sims(api, 40, "done").await;
-        t.github
-            .add_comment(REPO, 1, &swept_body, GhUser::user("mallory", 66), "OWNER");
+        t.github.add_comment(
+            REPO,
+            1,
+            &swept_body,
+            GhUser::user("mallory", 66),
+            "CONTRIBUTOR",
+        );
         t.github.add_comment(
             REPO,
             1,

@@ -5,7 +5,8 @@
 //! cross-repository reference, and link only to the agent and the run.
 
 use cursor_agent_action::cursor::Agent;
-use cursor_agent_action::report::comment::{CommentExtras, MARKER_PREFIX, Marker, Phase, render};
+use cursor_agent_action::marker::{MARKER_PREFIX, Marker};
+use cursor_agent_action::report::comment::{CommentExtras, Phase, render};
 use cursor_agent_action::report::{Outcome, RunReport, step_summary};
 use proptest::prelude::*;
 use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
