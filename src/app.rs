@@ -78,7 +78,9 @@ pub async fn run_action(rt: &Runtime) -> u8 {
             }
             None => None,
         };
-        return crate::sweep::run(rt, &inputs, &ctx, http, github).await;
+        // Boxed: the sweep's and the flow's futures are large, and on the heap
+        // they cannot overflow a small (2 MiB) thread stack.
+        return Box::pin(crate::sweep::run(rt, &inputs, &ctx, http, github)).await;
     }
     let plan = match plan::plan(&inputs, &ctx) {
         Ok(p) => p,
@@ -119,7 +121,7 @@ pub async fn run_action(rt: &Runtime) -> u8 {
             None
         }
     };
-    Flow::new(rt, &inputs, &ctx, &plan, api, github).run().await
+    Box::pin(Flow::new(rt, &inputs, &ctx, &plan, api, github).run()).await
 }
 
 /// What a real run would do, as far as the payload tells without a token:
