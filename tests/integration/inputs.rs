@@ -132,6 +132,13 @@ fn each_bad_value_is_rejected_with_what_is_accepted() {
         ("INPUT_INCLUDE-CONTEXT", "yes", "use true or false"),
         ("INPUT_WAIT", "1", "use true or false"),
         ("INPUT_DRY-RUN", "on", "use true or false"),
+        // `@actions/core`'s getBooleanInput refuses mixed case too.
+        (
+            "INPUT_SWEEP",
+            "tRuE",
+            "accepted spellings: true, True, TRUE, false, False or FALSE",
+        ),
+        ("INPUT_FOLLOWUP", "fALSE", "use true or false"),
         ("INPUT_TIMEOUT", "45", "has no unit"),
         ("INPUT_TIMEOUT", "forever", "e.g. 90s, 10m or 1h30m"),
         ("INPUT_TIMEOUT", "0s", "out of range"),
