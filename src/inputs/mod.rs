@@ -808,17 +808,42 @@ fn artifacts_dir(value: &str) -> Result<String, String> {
     Ok(parts.join("/"))
 }
 
-fn read_prompt_file(workspace: &Path, value: &str) -> Result<(PathBuf, String), String> {
+/// The file an input names (relative to `workspace`), with its metadata;
+/// else why not, told apart: missing, unreadable, a directory
+/// (`directory_advice` says what to write instead) or something else.
+fn existing_file(
+    workspace: &Path,
+    value: &str,
+    directory_advice: &str,
+) -> Result<(PathBuf, std::fs::Metadata), String> {
     let path = resolve(workspace, value);
-    let meta = std::fs::metadata(&path).map_err(|_| {
-        format!(
-            "{} does not exist or cannot be read",
+    match std::fs::metadata(&path) {
+        Ok(meta) if meta.is_file() => Ok((path, meta)),
+        Ok(meta) if meta.is_dir() => Err(format!(
+            "{} is a directory, not a file; {directory_advice}",
             describe_path(value, workspace)
-        )
-    })?;
-    if !meta.is_file() {
-        return Err(format!("{} is not a file", parse::quote(value)));
+        )),
+        Ok(_) => Err(format!(
+            "{} is not a regular file (a device, socket or pipe)",
+            describe_path(value, workspace)
+        )),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(format!(
+            "{} does not exist",
+            describe_path(value, workspace)
+        )),
+        Err(e) => Err(format!(
+            "{} cannot be read: {e}",
+            describe_path(value, workspace)
+        )),
     }
+}
+
+fn read_prompt_file(workspace: &Path, value: &str) -> Result<(PathBuf, String), String> {
+    let (path, meta) = existing_file(
+        workspace,
+        value,
+        "name the file itself, e.g. `.github/cursor-task.md`",
+    )?;
     if meta.len() > MAX_PROMPT_BYTES {
         return Err(format!(
             "{} is {} bytes; the limit is {MAX_PROMPT_BYTES} (256 KiB)",
@@ -851,11 +876,14 @@ fn read_images(workspace: &Path, value: &str) -> Result<Vec<Image>, String> {
     let mut images = Vec::new();
     let mut problems = Vec::new();
     for p in paths {
-        let path = resolve(workspace, p);
-        let meta = match std::fs::metadata(&path) {
-            Ok(m) if m.is_file() => m,
-            _ => {
-                problems.push(format!("{} does not exist", describe_path(p, workspace)));
+        let (path, meta) = match existing_file(
+            workspace,
+            p,
+            "list each image file on its own line (at most 5)",
+        ) {
+            Ok(found) => found,
+            Err(why) => {
+                problems.push(why);
                 continue;
             }
         };

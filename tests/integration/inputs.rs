@@ -363,6 +363,30 @@ fn images() {
 }
 
 #[test]
+fn a_directory_named_as_an_image_or_prompt_file_is_called_a_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("screenshots")).unwrap();
+    let m = parse_in(dir.path(), &[("INPUT_IMAGES", "screenshots")])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        m.contains("`images`: \"screenshots\" (paths are relative to the workspace")
+            && m.contains("is a directory, not a file; list each image file on its own line"),
+        "{m}"
+    );
+    assert!(!m.contains("does not exist"), "{m}");
+    let m = parse_in(dir.path(), &[("INPUT_PROMPT-FILE", "screenshots")])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        m.contains("`prompt-file`: \"screenshots\"")
+            && m.contains("is a directory, not a file; name the file itself"),
+        "{m}"
+    );
+    assert!(!m.contains("does not exist"), "{m}");
+}
+
+#[test]
 fn bad_inputs_exit_2_with_one_error_and_no_request() {
     // A port nothing listens on: any request would fail loudly, not hang.
     let ran = ActionTest::new()
