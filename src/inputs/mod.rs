@@ -761,9 +761,6 @@ fn describe_path(value: &str, workspace: &Path) -> String {
     )
 }
 
-/// `download-artifacts`: a relative directory that stays inside the
-/// workspace, normalized (`./a//b/` → `a/b`). Links are checked when it is
-/// created (`artifacts::prepare_dir`).
 /// `artifacts-url`: an http(s) URL on one line.
 fn artifacts_url(value: &str) -> Result<String, String> {
     let v = value.trim();
@@ -775,6 +772,9 @@ fn artifacts_url(value: &str) -> Result<String, String> {
     }
 }
 
+/// `download-artifacts`: a relative directory that stays inside the
+/// workspace, normalized (`./a//b/` → `a/b`). Links are checked when it is
+/// created (`artifacts::prepare_dir`).
 fn artifacts_dir(value: &str) -> Result<String, String> {
     let v = value.trim();
     let advice = "use a directory relative to the workspace, such as `cursor-artifacts`";
