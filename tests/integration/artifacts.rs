@@ -308,7 +308,11 @@ fn a_download_directory_through_a_link_out_of_the_workspace_creates_nothing_outs
             matches!(got, Err(ArtifactError::OutsideWorkspace(_))),
             "{dir}: {got:?}"
         );
-        assert_eq!(tree(outside.path()), before, "{dir} created something outside");
+        assert_eq!(
+            tree(outside.path()),
+            before,
+            "{dir} created something outside"
+        );
     }
     assert!(!outside.path().join("later").exists());
     // A link that stays inside is followed, and the directory made there.
