@@ -414,6 +414,15 @@ fn capitalize(s: &str) -> String {
         .unwrap_or_default()
 }
 
+/// Why an empty `github-token` cannot run `event`: the gate must look up
+/// `people`'s permission. One message for every place that finds it empty.
+pub fn empty_token_problem(event: &str, people: &[String]) -> String {
+    format!(
+        "is empty, but this `{event}` event needs it to check that {} may trigger the agent (write, maintain or admin permission); remove the override to use the default `${{{{ github.token }}}}`, or pass a token that can read the repository's collaborators",
+        people.join(" and ")
+    )
+}
+
 /// Roles that may trigger.
 pub fn role_may_trigger(role: &str) -> bool {
     matches!(role, "admin" | "maintain" | "write")
