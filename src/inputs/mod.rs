@@ -647,7 +647,14 @@ impl Inputs {
             download_artifacts,
             artifacts_url,
             max_launches_per_issue,
-            warnings: prompt_size_warning(raw.get("prompt")).into_iter().collect(),
+            warnings: prompt_size_warning(raw.get("prompt"))
+                .into_iter()
+                .chain(if sweep {
+                    spec::sweep_ignored(|name| raw.get(name).map(String::from))
+                } else {
+                    Vec::new()
+                })
+                .collect(),
         })
     }
 }
