@@ -423,6 +423,19 @@ pub fn empty_token_problem(event: &str, people: &[String]) -> String {
     )
 }
 
+/// The follow-up phrase the comments invite people to use, only where such
+/// a comment would reach the agent: `followup` on, a `trigger-phrase`, and a
+/// run started by an issue or pull request comment, the one proof that this
+/// workflow runs on comments (a label-only workflow never sees one, and the
+/// action cannot read the workflow's `on:`).
+pub fn followup_invitation(inputs: &Inputs, ctx: &Context) -> Option<String> {
+    let comments_trigger = matches!(ctx.event(), Event::IssueComment { .. });
+    inputs
+        .trigger_phrase
+        .clone()
+        .filter(|_| inputs.followup && comments_trigger)
+}
+
 /// Roles that may trigger.
 pub fn role_may_trigger(role: &str) -> bool {
     matches!(role, "admin" | "maintain" | "write")
