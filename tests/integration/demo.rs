@@ -365,8 +365,14 @@ fn with_a_closed(stream: &str, args: &[&str], env: &[(&str, &str)]) -> (Option<i
 
 #[test]
 fn a_closed_stdout_or_stderr_ends_quietly_with_the_usual_status() {
-    // (closed stream, arguments, environment, the status the run has anyway)
-    let cases: &[(&str, &[&str], &[(&str, &str)], i32)] = &[
+    /// (closed stream, arguments, environment, the status the run has anyway)
+    type Case = (
+        &'static str,
+        &'static [&'static str],
+        &'static [(&'static str, &'static str)],
+        i32,
+    );
+    let cases: &[Case] = &[
         ("stdout", &["--help"], &[], 0),
         ("stdout", &["--version"], &[], 0),
         ("stdout", &["demo", "--help"], &[], 0),
