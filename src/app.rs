@@ -114,12 +114,23 @@ pub async fn run_action(rt: &Runtime) -> u8 {
                 Err(e) => return config_error(rt, &e),
             }
         }
-        None => {
-            if inputs.comment && plan.issue_number.is_some() {
-                rt.io.console.warning("`github-token` is empty, so no comment is posted; the outcome goes to the outputs and the step summary only.");
+        None => match gate::decide(&inputs, &ctx) {
+            // Refused before any warning: the run cannot go ahead at all.
+            Decision::Check { people, .. } if !people.is_empty() => {
+                let errors = InputErrors(vec![InputError {
+                    input: "github-token",
+                    problem: gate::empty_token_problem(&ctx.event_name, &people),
+                }]);
+                return config_error(rt, &errors.to_string());
             }
-            None
-        }
+            Decision::Accept | Decision::Check { .. }
+                if inputs.comment && plan.issue_number.is_some() =>
+            {
+                rt.io.console.warning("`github-token` is empty, so no comment is posted; the outcome goes to the outputs and the step summary only.");
+                None
+            }
+            _ => None,
+        },
     };
     Box::pin(Flow::new(rt, &inputs, &ctx, &plan, api, github).run()).await
 }

@@ -353,27 +353,57 @@ impl DownloadDir {
     }
 }
 
-/// Creates `dir` (relative to `workspace`) and checks that it really lies
-/// inside the workspace once links are resolved.
+/// Creates `dir` (relative to `workspace`) one level at a time, and only
+/// inside the workspace: each level that exists is resolved first, and a link
+/// leading out of the workspace (or nowhere) is refused before anything is
+/// created under it. Nothing is ever created outside the workspace.
 pub fn prepare_dir(workspace: &Path, dir: &str) -> Result<DownloadDir, ArtifactError> {
+    let outside = || ArtifactError::OutsideWorkspace(dir.to_string());
     let rel = Path::new(dir);
     if rel.is_absolute()
         || rel
             .components()
             .any(|c| !matches!(c, Component::Normal(_) | Component::CurDir))
     {
-        return Err(ArtifactError::OutsideWorkspace(dir.to_string()));
+        return Err(outside());
     }
-    let full = workspace.join(rel);
-    std::fs::create_dir_all(&full).map_err(|e| ArtifactError::Directory {
+    let cannot = |message: String| ArtifactError::Directory {
         path: dir.to_string(),
-        message: e.to_string(),
-    })?;
-    let (Ok(root), Ok(real)) = (workspace.canonicalize(), full.canonicalize()) else {
-        return Err(ArtifactError::OutsideWorkspace(dir.to_string()));
+        message,
     };
-    if !real.starts_with(&root) {
-        return Err(ArtifactError::OutsideWorkspace(dir.to_string()));
+    let root = workspace
+        .canonicalize()
+        .map_err(|e| cannot(format!("the workspace cannot be read: {e}")))?;
+    // `real` is always a directory inside `root`, links resolved.
+    let mut real = root.clone();
+    for part in rel.components() {
+        let Component::Normal(part) = part else {
+            continue;
+        };
+        let next = real.join(part);
+        match std::fs::symlink_metadata(&next) {
+            Ok(m) if m.file_type().is_symlink() => {
+                // Followed only when it ends at a directory inside the workspace.
+                match next.canonicalize() {
+                    Ok(target) if target.starts_with(&root) && target.is_dir() => real = target,
+                    _ => return Err(outside()),
+                }
+            }
+            Ok(m) if m.is_dir() => real = next,
+            Ok(_) => {
+                return Err(cannot(format!(
+                    "{} is a file, not a directory",
+                    next.strip_prefix(&root).unwrap_or(&next).display()
+                )));
+            }
+            Err(_) => {
+                std::fs::create_dir(&next).map_err(|e| cannot(e.to_string()))?;
+                real = next;
+            }
+        }
+    }
+    if real == root {
+        return Err(outside());
     }
     Ok(DownloadDir {
         root: real,

@@ -14,6 +14,7 @@ use crate::sim::{
     CursorSimConfig, EndStatus, GitHubSimConfig, HOSTILE_SUMMARY, Refusal, Scenario, Simulators,
     V1Scenario,
 };
+use crate::stdio::{errln, outln};
 use crate::{Env, logging};
 use anyhow::Context as _;
 use std::io::Write as _;
@@ -193,9 +194,9 @@ fn on_runtime<F: std::future::Future<Output = anyhow::Result<u8>>>(body: F) -> a
 
 fn heading(title: &str, bold: bool) {
     if bold {
-        println!("\n\x1b[1m━━ {title} ━━\x1b[0m");
+        outln!("\n\x1b[1m━━ {title} ━━\x1b[0m");
     } else {
-        println!("\n━━ {title} ━━");
+        outln!("\n━━ {title} ━━");
     }
 }
 
@@ -209,7 +210,7 @@ pub fn demo(scenario_name: &str, v0: bool, bold: bool) -> anyhow::Result<u8> {
         return nightly::nightly(v0, bold);
     }
     let Some(scenario) = scenario(scenario_name) else {
-        eprintln!(
+        errln!(
             "error: unknown scenario {scenario_name:?}; use one of {}",
             SCENARIOS.join(", ")
         );
@@ -219,7 +220,7 @@ pub fn demo(scenario_name: &str, v0: bool, bold: bool) -> anyhow::Result<u8> {
         (true, _) => None,
         (false, Some(s)) => Some(s),
         (false, None) => {
-            eprintln!(
+            errln!(
                 "error: the scenario {scenario_name:?} is shown on the v0 API only; add --api v0, or use one of {}",
                 V1_SCENARIOS.join(", ")
             );
@@ -265,7 +266,7 @@ pub fn demo(scenario_name: &str, v0: bool, bold: bool) -> anyhow::Result<u8> {
             ("INPUT_LABEL", "bug".into()),
             ("INPUT_TRIGGER-PHRASE", "/cursor".into()),
         ]);
-        println!(
+        outln!(
             "A maintainer adds the label \"bug\" to issue #1 of Codertocat/Hello-World (GitHub's example payload).\n\
              The action runs against local simulators of the Cursor and GitHub APIs; simulated time runs {DEMO_SCALE}× faster.\n\
              Cursor API: {api}{}. Scenario: {scenario_name} (others: {}).",
@@ -290,7 +291,7 @@ pub fn demo(scenario_name: &str, v0: bool, bold: bool) -> anyhow::Result<u8> {
             cancel: Cancel::new(),
         };
         let code = run_action(&runtime).await;
-        println!("(exit status {code})");
+        outln!("(exit status {code})");
         // What follows holds the agent's text too: through the console, so a
         // line of it cannot act as a workflow command when the demo runs in
         // a workflow (the hostile-summary scenario shows the `»` it gets).
@@ -405,10 +406,10 @@ pub fn demo(scenario_name: &str, v0: bool, bold: bool) -> anyhow::Result<u8> {
                 }
             }
             for (k, n) in counts {
-                println!("{name}: {k} ×{n}");
+                outln!("{name}: {k} ×{n}");
             }
         }
-        println!(
+        outln!(
             "Reactions on the issue: {}",
             if reactions.is_empty() {
                 "none".into()
@@ -469,7 +470,7 @@ fn detached(v0: bool, bold: bool) -> anyhow::Result<u8> {
                 .map(|c| c.body.trim_end().to_string())
                 .unwrap_or_else(|| "(no comment)".into())
         };
-        println!(
+        outln!(
             "A maintainer adds the label \"bug\" to issue #1 of Codertocat/Hello-World; the workflow launches\n\
              the agent with `wait: false` and the job ends. Later, a sweep step (`sweep: true`, run by the\n\
              agent's pull request or an hourly schedule) finalizes the comment. Cursor API: {api}; simulated\n\
@@ -484,12 +485,12 @@ fn detached(v0: bool, bold: bool) -> anyhow::Result<u8> {
             &[("INPUT_LABEL", "bug"), ("INPUT_WAIT", "false")],
         );
         let code = run_action(&launch).await;
-        println!("(exit status {code}; the job ends, no runner waits)");
+        outln!("(exit status {code}; the job ends, no runner waits)");
         heading("The comment while the agent works", bold);
         show(&comment());
         heading("2. Meanwhile the agent works in Cursor…", bold);
         clock.sleep(std::time::Duration::from_secs(200)).await;
-        println!("(the agent has finished; nothing has updated the comment yet)");
+        outln!("(the agent has finished; nothing has updated the comment yet)");
         heading("3. The sweep (sweep: true): the step's log", bold);
         let sweep = step(
             "sweep",
@@ -499,7 +500,7 @@ fn detached(v0: bool, bold: bool) -> anyhow::Result<u8> {
             &[("INPUT_SWEEP", "true")],
         );
         let code = run_action(&sweep).await;
-        println!("(exit status {code})");
+        outln!("(exit status {code})");
         heading("The sweep's outputs and step summary", bold);
         let outputs = std::fs::read_to_string(dir.path().join("sweep-output.txt"))
             .map_err(|e| e.to_string())
@@ -525,7 +526,7 @@ fn detached(v0: bool, bold: bool) -> anyhow::Result<u8> {
             .iter()
             .map(|r| r.content.clone())
             .collect();
-        println!("Reactions on the issue: {}", reactions.join(", "));
+        outln!("Reactions on the issue: {}", reactions.join(", "));
         Ok(code)
     })
 }

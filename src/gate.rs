@@ -414,6 +414,28 @@ fn capitalize(s: &str) -> String {
         .unwrap_or_default()
 }
 
+/// Why an empty `github-token` cannot run `event`: the gate must look up
+/// `people`'s permission. One message for every place that finds it empty.
+pub fn empty_token_problem(event: &str, people: &[String]) -> String {
+    format!(
+        "is empty, but this `{event}` event needs it to check that {} may trigger the agent (write, maintain or admin permission); remove the override to use the default `${{{{ github.token }}}}`, or pass a token that can read the repository's collaborators",
+        people.join(" and ")
+    )
+}
+
+/// The follow-up phrase the comments invite people to use, only where such
+/// a comment would reach the agent: `followup` on, a `trigger-phrase`, and a
+/// run started by an issue or pull request comment, the one proof that this
+/// workflow runs on comments (a label-only workflow never sees one, and the
+/// action cannot read the workflow's `on:`).
+pub fn followup_invitation(inputs: &Inputs, ctx: &Context) -> Option<String> {
+    let comments_trigger = matches!(ctx.event(), Event::IssueComment { .. });
+    inputs
+        .trigger_phrase
+        .clone()
+        .filter(|_| inputs.followup && comments_trigger)
+}
+
 /// Roles that may trigger.
 pub fn role_may_trigger(role: &str) -> bool {
     matches!(role, "admin" | "maintain" | "write")

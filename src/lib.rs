@@ -5,6 +5,9 @@
 //! through an [`Env`] lookup, never from global state, so every part runs in
 //! tests with a plain map.
 
+// A closed pipe must not panic the binary: print through `stdio`.
+#![deny(clippy::print_stdout, clippy::print_stderr)]
+
 pub mod agent;
 pub mod app;
 pub mod artifacts;
@@ -29,6 +32,7 @@ pub mod runner;
 pub mod runtime;
 pub mod secret;
 pub mod sim;
+pub mod stdio;
 pub mod sweep;
 pub mod wait;
 
@@ -43,6 +47,7 @@ use clock::Clock;
 use runner::{ActionsIo, Console};
 use runtime::Runtime;
 use std::sync::Arc;
+use stdio::{errln, out, outln};
 
 /// Test-only: every wait lasts 1/N of its nominal time (and the simulator's
 /// clock runs N times faster), so long agents run in seconds in tests.
@@ -98,7 +103,7 @@ pub fn run_os(args: impl IntoIterator<Item = std::ffi::OsString>, env: Env) -> u
     match cli::utf8_args(args) {
         Ok(args) => run(&args, env),
         Err(why) => {
-            eprintln!("error: {why}");
+            errln!("error: {why}");
             app::EXIT_CONFIG
         }
     }
@@ -110,7 +115,7 @@ pub fn run(args: &[String], env: Env) -> u8 {
     match dispatch(args, env) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            errln!("error: {e:#}");
             1
         }
     }
@@ -120,23 +125,23 @@ fn dispatch(args: &[String], env: Env) -> anyhow::Result<u8> {
     use anyhow::Context as _;
     Ok(match cli::parse(args) {
         cli::Command::Help => {
-            print!("{}", cli::help());
+            out!("{}", cli::help());
             0
         }
         cli::Command::Version => {
-            println!("{}", cli::version());
+            outln!("{}", cli::version());
             0
         }
         cli::Command::Unknown(arg) => {
-            eprintln!("error: unknown argument {arg:?}\n\n{}", cli::help());
+            errln!("error: unknown argument {arg:?}\n\n{}", cli::help());
             runtime::EXIT_CONFIG
         }
         cli::Command::Usage(text) => {
-            print!("{text}");
+            out!("{text}");
             0
         }
         cli::Command::Invalid(why) => {
-            eprintln!("error: {why}");
+            errln!("error: {why}");
             runtime::EXIT_CONFIG
         }
         cli::Command::Demo { scenario, v0 } => {

@@ -167,9 +167,6 @@ pub async fn run(
         console.error("`sweep: true` needs `github-token` (with `issues: write` and `pull-requests: write`) to read and finalize the action's comments; set it, e.g. `github-token: ${{ github.token }}`.");
         return crate::runtime::EXIT_CONFIG;
     };
-    if inputs.prompt.is_some() {
-        console.warning("`prompt` is ignored with `sweep: true`: a sweep launches nothing. Launch from another step or workflow.");
-    }
     let key = marker::sig_key(&inputs.api_key);
     let (Some(mut v0), Some(mut v1)) = (
         reader(rt, inputs, ctx, &http, ApiVersion::V0),

@@ -90,7 +90,7 @@ pub(super) fn nightly(v0: bool, bold: bool) -> anyhow::Result<u8> {
                 list.join("\n")
             }
         };
-        println!(
+        outln!(
             "A scheduled job (`on: schedule`, .github/workflows/nightly-docs.yml, job `docs`) asks an agent every\n\
              night to refresh the docs of Codertocat/Hello-World and reports on tracking issue #{TRACKING_ISSUE}. The agents\n\
              push to a simulated GitHub and open real pull requests there. Cursor API: {api}; simulated time\n\
@@ -102,13 +102,13 @@ pub(super) fn nightly(v0: bool, bold: bool) -> anyhow::Result<u8> {
                 heading("The maintainer merges the pull request", bold);
                 if let Some(p) = sims.github.pulls(REPO).iter().find(|p| p.open) {
                     sims.github.merge_pull(REPO, p.number);
-                    println!("(pull request #{} merged)", p.number);
+                    outln!("(pull request #{} merged)", p.number);
                 }
             }
             heading(&format!("Night {n}: the step's log"), bold);
             let (runtime, outputs) = night(n);
             code = run_action(&runtime).await;
-            println!("(exit status {code})");
+            outln!("(exit status {code})");
             heading(&format!("Night {n}: outputs and pull requests"), bold);
             match std::fs::read_to_string(&outputs)
                 .map_err(|e| e.to_string())
@@ -124,7 +124,7 @@ pub(super) fn nightly(v0: bool, bold: bool) -> anyhow::Result<u8> {
                 }
                 Err(e) => show(&format!("(no outputs: {e})")),
             }
-            println!("Pull requests:\n{}", pulls());
+            outln!("Pull requests:\n{}", pulls());
             if code != 0 {
                 break;
             }
@@ -135,7 +135,7 @@ pub(super) fn nightly(v0: bool, bold: bool) -> anyhow::Result<u8> {
         );
         for c in sims.github.comments(REPO, TRACKING_ISSUE) {
             show(c.body.trim_end());
-            println!("――");
+            outln!("――");
         }
         Ok(code)
     })

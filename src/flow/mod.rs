@@ -101,7 +101,7 @@ impl<'a> Flow<'a> {
         let issue = plan
             .issue_number
             .filter(|_| inputs.comment && github.is_some());
-        let followup_phrase = inputs.trigger_phrase.clone().filter(|_| inputs.followup);
+        let followup_phrase = gate::followup_invitation(inputs, ctx);
         let mut flow = Self {
             rt,
             inputs,

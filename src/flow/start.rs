@@ -37,9 +37,8 @@ impl Flow<'_> {
         }
         let Some(github) = self.github.clone() else {
             self.console().error(&format!(
-                "1 input is invalid:\n  - `github-token`: is empty, but a `{}` event needs it to check that {} may trigger the agent; remove the override (the default is `${{{{ github.token }}}}`) or pass a token",
-                self.ctx.event_name,
-                people.join(" and ")
+                "1 input is invalid:\n  - `github-token`: {}",
+                gate::empty_token_problem(&self.ctx.event_name, &people)
             ));
             return Err(EXIT_CONFIG);
         };

@@ -655,7 +655,14 @@ impl Inputs {
             download_artifacts,
             artifacts_url,
             max_launches_per_issue,
-            warnings: prompt_size_warning(raw.get("prompt")).into_iter().collect(),
+            warnings: prompt_size_warning(raw.get("prompt"))
+                .into_iter()
+                .chain(if sweep {
+                    spec::sweep_ignored(|name| raw.get(name).map(String::from))
+                } else {
+                    Vec::new()
+                })
+                .collect(),
         })
     }
 }
@@ -769,9 +776,6 @@ fn describe_path(value: &str, workspace: &Path) -> String {
     )
 }
 
-/// `download-artifacts`: a relative directory that stays inside the
-/// workspace, normalized (`./a//b/` → `a/b`). Links are checked when it is
-/// created (`artifacts::prepare_dir`).
 /// `artifacts-url`: an http(s) URL on one line.
 fn artifacts_url(value: &str) -> Result<String, String> {
     let v = value.trim();
@@ -783,6 +787,9 @@ fn artifacts_url(value: &str) -> Result<String, String> {
     }
 }
 
+/// `download-artifacts`: a relative directory that stays inside the
+/// workspace, normalized (`./a//b/` → `a/b`). Links are checked when it is
+/// created (`artifacts::prepare_dir`).
 fn artifacts_dir(value: &str) -> Result<String, String> {
     let v = value.trim();
     let advice = "use a directory relative to the workspace, such as `cursor-artifacts`";
@@ -816,17 +823,42 @@ fn artifacts_dir(value: &str) -> Result<String, String> {
     Ok(parts.join("/"))
 }
 
-fn read_prompt_file(workspace: &Path, value: &str) -> Result<(PathBuf, String), String> {
+/// The file an input names (relative to `workspace`), with its metadata;
+/// else why not, told apart: missing, unreadable, a directory
+/// (`directory_advice` says what to write instead) or something else.
+fn existing_file(
+    workspace: &Path,
+    value: &str,
+    directory_advice: &str,
+) -> Result<(PathBuf, std::fs::Metadata), String> {
     let path = resolve(workspace, value);
-    let meta = std::fs::metadata(&path).map_err(|_| {
-        format!(
-            "{} does not exist or cannot be read",
+    match std::fs::metadata(&path) {
+        Ok(meta) if meta.is_file() => Ok((path, meta)),
+        Ok(meta) if meta.is_dir() => Err(format!(
+            "{} is a directory, not a file; {directory_advice}",
             describe_path(value, workspace)
-        )
-    })?;
-    if !meta.is_file() {
-        return Err(format!("{} is not a file", parse::quote(value)));
+        )),
+        Ok(_) => Err(format!(
+            "{} is not a regular file (a device, socket or pipe)",
+            describe_path(value, workspace)
+        )),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(format!(
+            "{} does not exist",
+            describe_path(value, workspace)
+        )),
+        Err(e) => Err(format!(
+            "{} cannot be read: {e}",
+            describe_path(value, workspace)
+        )),
     }
+}
+
+fn read_prompt_file(workspace: &Path, value: &str) -> Result<(PathBuf, String), String> {
+    let (path, meta) = existing_file(
+        workspace,
+        value,
+        "name the file itself, e.g. `.github/cursor-task.md`",
+    )?;
     if meta.len() > MAX_PROMPT_BYTES {
         return Err(format!(
             "{} is {} bytes; the limit is {MAX_PROMPT_BYTES} (256 KiB)",
@@ -859,11 +891,14 @@ fn read_images(workspace: &Path, value: &str) -> Result<Vec<Image>, String> {
     let mut images = Vec::new();
     let mut problems = Vec::new();
     for p in paths {
-        let path = resolve(workspace, p);
-        let meta = match std::fs::metadata(&path) {
-            Ok(m) if m.is_file() => m,
-            _ => {
-                problems.push(format!("{} does not exist", describe_path(p, workspace)));
+        let (path, meta) = match existing_file(
+            workspace,
+            p,
+            "list each image file on its own line (at most 5)",
+        ) {
+            Ok(found) => found,
+            Err(why) => {
+                problems.push(why);
                 continue;
             }
         };

@@ -3,13 +3,20 @@
 
 use std::time::Duration;
 
+/// The spellings `@actions/core`'s `getBooleanInput` accepts (YAML 1.2's
+/// core schema), so an input means the same here as in any other action.
+pub const BOOLEAN_SPELLINGS: [&str; 6] = ["true", "True", "TRUE", "false", "False", "FALSE"];
+
+/// A boolean exactly as `getBooleanInput` reads it: surrounding whitespace
+/// trimmed, then one of [`BOOLEAN_SPELLINGS`] (not `tRuE`, `yes` or `1`).
 pub fn boolean(value: &str) -> Result<bool, String> {
-    match value.trim().to_ascii_lowercase().as_str() {
-        "true" => Ok(true),
-        "false" => Ok(false),
+    match value.trim() {
+        "true" | "True" | "TRUE" => Ok(true),
+        "false" | "False" | "FALSE" => Ok(false),
         _ => Err(format!(
-            "{} is not a boolean; use true or false",
-            quote(value)
+            "{} is not a boolean; use true or false (accepted spellings: {}, as in every action)",
+            quote(value),
+            or_list(&BOOLEAN_SPELLINGS)
         )),
     }
 }
@@ -241,11 +248,26 @@ mod tests {
     use proptest::prelude::*;
 
     #[test]
-    fn booleans() {
-        assert_eq!(boolean("TRUE"), Ok(true));
-        assert_eq!(boolean(" false "), Ok(false));
-        assert!(boolean("yes").unwrap_err().contains("use true or false"));
-        assert!(boolean("1").is_err());
+    fn booleans_are_read_as_actions_core_reads_them() {
+        for (v, want) in [
+            ("true", true),
+            ("True", true),
+            ("TRUE", true),
+            ("false", false),
+            ("False", false),
+            ("FALSE", false),
+            (" false\n", false),
+        ] {
+            assert_eq!(boolean(v), Ok(want), "{v:?}");
+        }
+        for v in ["tRuE", "fALSE", "tRUE", "FaLsE", "yes", "1", "on", ""] {
+            let e = boolean(v).unwrap_err();
+            assert!(
+                e.contains("use true or false")
+                    && e.contains("true, True, TRUE, false, False or FALSE"),
+                "{v:?}: {e}"
+            );
+        }
     }
 
     #[test]

@@ -227,7 +227,7 @@ pub const INPUTS: &[InputSpec] = &[
     input(
         "sweep",
         "false",
-        "Launch nothing: finalize this repository's non-final comments of the action whose agents have ended (after `wait: false` or `on-timeout: continue`); see \"Detached runs and the sweep\" in the README. No `prompt` or trigger needed.",
+        "Launch nothing: finalize this repository's non-final comments of the action whose agents have ended (after `wait: false` or `on-timeout: continue`); see \"Detached runs and the sweep\" in the README. No `prompt` or trigger needed; the inputs a sweep does not read (all but `cursor-api-key`, `github-token`, `api-url`, `sweep-window`, `download-artifacts` and `artifacts-url`) are ignored with a warning each.",
     ),
     input(
         "sweep-window",
@@ -332,6 +332,52 @@ pub const OUTPUTS: &[OutputSpec] = &[
 /// The outputs only a sweep (`sweep: true`) writes; a run writes the others.
 pub const SWEEP_OUTPUTS: &[&str] = &["swept", "pending"];
 
+/// The inputs a sweep (`sweep: true`) reads; it ignores every other one
+/// (and says so, see [`sweep_ignored`]).
+pub const SWEEP_INPUTS: &[&str] = &[
+    "cursor-api-key",
+    "github-token",
+    "api-url",
+    "sweep",
+    "sweep-window",
+    "download-artifacts",
+    "artifacts-url",
+];
+
+/// One warning for each input set (to something other than its default:
+/// the runner passes every default) that a sweep ignores. A warning, not an
+/// error: one step may launch on some events and sweep on others.
+pub fn sweep_ignored(value: impl Fn(&str) -> Option<String>) -> Vec<String> {
+    let read: Vec<String> = SWEEP_INPUTS
+        .iter()
+        .filter(|n| **n != "sweep")
+        .map(|n| format!("`{n}`"))
+        .collect();
+    let read = super::parse::or_list(&read.iter().map(String::as_str).collect::<Vec<_>>())
+        .replace(" or ", " and ");
+    INPUTS
+        .iter()
+        // The sweep serves both APIs (each marker says which), so one
+        // `api-version` for every step of a workflow is no mistake.
+        .filter(|spec| !SWEEP_INPUTS.contains(&spec.name) && spec.name != "api-version")
+        .filter(|spec| {
+            value(spec.name)
+                .is_some_and(|v| !v.trim().eq_ignore_ascii_case(spec.default.trim()))
+        })
+        .map(|spec| {
+            let why = match spec.name {
+                "dry-run" => "it does not make the sweep a dry run: the sweep still finalizes the action's comments whose agents have ended",
+                "comment" => "the sweep only edits the action's existing comments",
+                _ => "a sweep launches nothing, so it needs no task, trigger or waiting settings",
+            };
+            format!(
+                "`{}` is ignored with `sweep: true` ({why}); a sweep reads only {read}. Remove it from the sweep's step, or set it only for the events that launch.",
+                spec.name
+            )
+        })
+        .collect()
+}
+
 pub fn input_spec(name: &str) -> Option<&'static InputSpec> {
     INPUTS.iter().find(|s| s.name == name)
 }
@@ -359,6 +405,14 @@ mod tests {
         }
         let inputs: std::collections::HashSet<_> = INPUTS.iter().map(|i| i.name).collect();
         assert_eq!(inputs.len(), INPUTS.len());
+    }
+
+    #[test]
+    fn the_sweep_input_names_what_a_sweep_reads() {
+        let sweep = input_spec("sweep").unwrap().description;
+        for name in SWEEP_INPUTS.iter().filter(|n| **n != "sweep") {
+            assert!(sweep.contains(&format!("`{name}`")), "{name}: {sweep}");
+        }
     }
 
     #[test]

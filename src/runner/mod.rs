@@ -44,7 +44,7 @@ pub fn install_panic_report(env: &Env) {
         let location = info
             .location()
             .map(|l| format!("{}:{}", l.file(), l.line()));
-        eprintln!("{}", panic_report(mode, message, location));
+        crate::stdio::errln!("{}", panic_report(mode, message, location));
     }));
 }
 

@@ -28,26 +28,6 @@ fn labeled(s: &Simulators) -> ActionTest {
         .v1()
 }
 
-/// Every body the comment had, in order (the create, then each edit), with
-/// when it was written (ms of the simulator's clock).
-fn comment_writes(s: &Simulators) -> Vec<(u64, String)> {
-    s.github
-        .requests()
-        .into_iter()
-        .filter(|r| {
-            (r.method == "POST" && r.path.ends_with("/issues/1/comments"))
-                || (matches!(r.method.as_str(), "PATCH" | "POST")
-                    && r.path.contains("/issues/comments/")
-                    && !r.path.ends_with("/reactions"))
-        })
-        .filter(|r| r.status / 100 == 2)
-        .map(|r| {
-            let v: Value = serde_json::from_str(&r.body).unwrap();
-            (r.at_ms, v["body"].as_str().unwrap().to_string())
-        })
-        .collect()
-}
-
 fn tool(at: u64, id: &str, name: &str, args: Value) -> (Duration, String, Value) {
     (
         Duration::from_secs(at),

@@ -266,6 +266,66 @@ async fn a_planted_link_is_replaced_not_followed() {
     }
 }
 
+/// Every entry under `dir`, recursively (what a run may have created there).
+fn tree(dir: &Path) -> Vec<String> {
+    let mut found = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        found.push(p.display().to_string());
+        if p.is_dir() && !p.is_symlink() {
+            found.extend(tree(&p));
+        }
+    }
+    found.sort();
+    found
+}
+
+#[cfg(unix)]
+#[test]
+fn a_download_directory_through_a_link_out_of_the_workspace_creates_nothing_outside() {
+    use std::os::unix::fs::symlink;
+    let ws = tempfile::tempdir().unwrap();
+    let outside = tempfile::tempdir().unwrap();
+    let before = tree(outside.path());
+    symlink(outside.path(), ws.path().join("escape")).unwrap();
+    std::fs::create_dir(ws.path().join("real")).unwrap();
+    symlink(ws.path().join("real"), ws.path().join("inside")).unwrap();
+    // A link to a place that does not exist yet, outside.
+    symlink(outside.path().join("later"), ws.path().join("dangling")).unwrap();
+    symlink("../../..", ws.path().join("real").join("up")).unwrap();
+    for dir in [
+        "escape",
+        "escape/sub",
+        "escape/sub/deeper",
+        "out/../escape",
+        "dangling",
+        "dangling/x",
+        "inside/up/x",
+        "real/up/y/z",
+    ] {
+        let got = prepare_dir(ws.path(), dir);
+        assert!(
+            matches!(got, Err(ArtifactError::OutsideWorkspace(_))),
+            "{dir}: {got:?}"
+        );
+        assert_eq!(
+            tree(outside.path()),
+            before,
+            "{dir} created something outside"
+        );
+    }
+    assert!(!outside.path().join("later").exists());
+    // A link that stays inside is followed, and the directory made there.
+    let ok = prepare_dir(ws.path(), "inside/cursor/shots").unwrap();
+    let real = ws.path().canonicalize().unwrap().join("real/cursor/shots");
+    assert_eq!(ok.root, real);
+    assert!(real.is_dir());
+    // A file where a directory should be is named.
+    std::fs::write(ws.path().join("notes"), "x").unwrap();
+    let e = prepare_dir(ws.path(), "notes/a").unwrap_err().to_string();
+    assert!(e.contains("notes is a file, not a directory"), "{e}");
+}
+
 #[tokio::test]
 async fn an_old_agent_is_told_by_the_six_month_rule() {
     let (sims, c, id) = agent_with(Scenario::default().artifacts).await;

@@ -333,3 +333,61 @@ fn the_nightly_demo_keeps_one_pull_request_until_it_is_merged() {
         assert!(out.lines().all(|l| !is_command_like(l)), "{api}");
     }
 }
+
+/// Runs the binary with its stdout or stderr a pipe whose reader has already
+/// gone (`… | head` once head has exited): every write there fails (EPIPE).
+fn with_a_closed(stream: &str, args: &[&str], env: &[(&str, &str)]) -> (Option<i32>, String) {
+    use std::process::{Command, Stdio};
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let mut cmd = Command::new(BIN);
+    cmd.args(args)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .envs(env.iter().copied())
+        .stdin(Stdio::null());
+    if stream == "stdout" {
+        cmd.stdout(writer).stderr(Stdio::piped());
+    } else {
+        cmd.stderr(writer).stdout(Stdio::piped());
+    }
+    let out = cmd.output().unwrap();
+    let other = if stream == "stdout" {
+        out.stderr
+    } else {
+        out.stdout
+    };
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&other).into_owned(),
+    )
+}
+
+#[test]
+fn a_closed_stdout_or_stderr_ends_quietly_with_the_usual_status() {
+    /// (closed stream, arguments, environment, the status the run has anyway)
+    type Case = (
+        &'static str,
+        &'static [&'static str],
+        &'static [(&'static str, &'static str)],
+        i32,
+    );
+    let cases: &[Case] = &[
+        ("stdout", &["--help"], &[], 0),
+        ("stdout", &["--version"], &[], 0),
+        ("stdout", &["demo", "--help"], &[], 0),
+        ("stdout", &["demo", "--scenario", "finished"], &[], 0),
+        // The action: its log goes to the closed pipe; it still decides.
+        ("stdout", &[], &[("INPUT_TIMEOUT", "forever")], 2),
+        ("stderr", &["--bogus"], &[], 2),
+        ("stderr", &["demo", "--scenario", "bogus"], &[], 2),
+    ];
+    for (stream, args, env, status) in cases {
+        let (code, other) = with_a_closed(stream, args, env);
+        // A panic is 101 in this build and 134 (abort) in the release build.
+        assert_eq!(code, Some(*status), "{stream} closed, {args:?}: {other}");
+        for panic in ["panicked", "internal error", "Broken pipe"] {
+            assert!(!other.contains(panic), "{stream} closed, {args:?}: {other}");
+        }
+    }
+}

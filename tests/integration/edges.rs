@@ -276,6 +276,81 @@ async fn no_follow_up_hint_without_an_agent() {
     );
 }
 
+/// Every comment body the run wrote carries the follow-up invitation for
+/// `phrase`, or none does.
+fn invitations(s: &Simulators, phrase: &str) -> (usize, usize) {
+    let writes = comment_writes(s);
+    let invited = writes
+        .iter()
+        .filter(|(_, body)| {
+            body.contains(&format!(
+                "comment `{phrase} …` to send the agent a follow-up"
+            ))
+        })
+        .count();
+    (invited, writes.len())
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_follow_up_invitation_appears_only_where_a_comment_would_follow_up() {
+    // A label workflow with a trigger-phrase (as one copied from a comment
+    // workflow): a comment never reaches it, so nothing invites one, in the
+    // working comment or the final one, on success or after a stop.
+    for (scenario, outcome) in [
+        (Scenario::lasting(10, 60), "finished"),
+        (Scenario::lasting(10, 600), "timeout"),
+    ] {
+        let s = sims(scenario).await;
+        let ran = labeled(&s)
+            .input("label", "bug")
+            .input("trigger-phrase", "/cursor")
+            .input("timeout", "2m")
+            .input("on-timeout", "stop")
+            .run_in_process()
+            .await;
+        assert_eq!(ran.output("outcome"), outcome, "{}", ran.stdout);
+        let (invited, written) = invitations(&s, "/cursor");
+        assert!(written >= 2, "a working and a final body");
+        assert_eq!(invited, 0, "{:#?}", comment_writes(&s));
+        for (_, body) in comment_writes(&s) {
+            assert!(!body.contains("follow-up comment"), "{body}");
+        }
+        if outcome == "timeout" {
+            let last = comment_writes(&s).pop().unwrap().1;
+            assert!(last.contains("so it was stopped"), "{last}");
+        }
+    }
+    // `followup: false` on a comment: the comment is not sent to the agent.
+    let s = sims(Scenario::lasting(10, 60)).await;
+    test(&s, "issue_comment", &fixture("issue_comment.created.json"))
+        .input("trigger-phrase", "fixed")
+        .input("followup", "false")
+        .run_in_process()
+        .await
+        .success();
+    assert_eq!(invitations(&s, "fixed").0, 0, "{:#?}", comment_writes(&s));
+    // A comment workflow: the next comment with the phrase is a follow-up,
+    // and every body that names the agent says so.
+    let s = sims(Scenario::lasting(10, 60)).await;
+    test(&s, "issue_comment", &fixture("issue_comment.created.json"))
+        .input("trigger-phrase", "fixed")
+        .run_in_process()
+        .await
+        .success();
+    let (invited, written) = invitations(&s, "fixed");
+    assert!(
+        invited >= 2 && invited + 1 >= written,
+        "{:#?}",
+        comment_writes(&s)
+    );
+    let writes = comment_writes(&s);
+    let last = &writes.last().unwrap().1;
+    assert!(
+        last.contains("comment `fixed …` to send the agent a follow-up"),
+        "{last}"
+    );
+}
+
 #[tokio::test(start_paused = true)]
 async fn a_rerun_after_a_stop_at_the_deadline_launches_a_new_agent() {
     let s = sims(Scenario::lasting(10, 7200)).await;

@@ -767,10 +767,38 @@ async fn an_empty_token_where_the_gate_needs_one_is_one_clear_error() {
     assert!(
         errors[0].contains("`github-token`: is empty")
             && errors[0].contains("pull_request_review")
-            && errors[0].contains("Codertocat"),
+            && errors[0].contains("Codertocat")
+            && errors[0].contains("remove the override"),
         "{errors:?}"
     );
+    // Nothing says the run goes on without a comment first.
+    assert!(
+        !ran.stdout.contains("no comment is posted") && ran.commands("warning").is_empty(),
+        "{}",
+        ran.stdout
+    );
     assert_eq!(s.cursor.requests().len(), 0);
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_empty_token_where_the_gate_needs_none_warns_once_and_runs() {
+    // Only people with write access can dispatch a workflow.
+    let s = sims().await;
+    let ran = test(&s, "workflow_dispatch", &bare(json!({"inputs": {}})))
+        .input("prompt", "Tidy the README")
+        .input("issue-number", "1")
+        .input("github-token", "")
+        .run_in_process()
+        .await;
+    ran.success();
+    let warnings = ran.commands("warning");
+    assert_eq!(warnings.len(), 1, "{}", ran.stdout);
+    assert!(
+        warnings[0].contains("`github-token` is empty, so no comment is posted"),
+        "{warnings:?}"
+    );
+    assert!(ran.commands("error").is_empty(), "{}", ran.stdout);
+    assert_eq!(launches(&s), 1);
 }
 
 /// A dry run: no simulator, nothing sent anywhere.

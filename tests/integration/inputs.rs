@@ -132,6 +132,13 @@ fn each_bad_value_is_rejected_with_what_is_accepted() {
         ("INPUT_INCLUDE-CONTEXT", "yes", "use true or false"),
         ("INPUT_WAIT", "1", "use true or false"),
         ("INPUT_DRY-RUN", "on", "use true or false"),
+        // `@actions/core`'s getBooleanInput refuses mixed case too.
+        (
+            "INPUT_SWEEP",
+            "tRuE",
+            "accepted spellings: true, True, TRUE, false, False or FALSE",
+        ),
+        ("INPUT_FOLLOWUP", "fALSE", "use true or false"),
         ("INPUT_TIMEOUT", "45", "has no unit"),
         ("INPUT_TIMEOUT", "forever", "e.g. 90s, 10m or 1h30m"),
         ("INPUT_TIMEOUT", "0s", "out of range"),
@@ -353,6 +360,30 @@ fn images() {
         m.contains("\"nope.png\" (paths are relative to the workspace"),
         "{m}"
     );
+}
+
+#[test]
+fn a_directory_named_as_an_image_or_prompt_file_is_called_a_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("screenshots")).unwrap();
+    let m = parse_in(dir.path(), &[("INPUT_IMAGES", "screenshots")])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        m.contains("`images`: \"screenshots\" (paths are relative to the workspace")
+            && m.contains("is a directory, not a file; list each image file on its own line"),
+        "{m}"
+    );
+    assert!(!m.contains("does not exist"), "{m}");
+    let m = parse_in(dir.path(), &[("INPUT_PROMPT-FILE", "screenshots")])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        m.contains("`prompt-file`: \"screenshots\"")
+            && m.contains("is a directory, not a file; name the file itself"),
+        "{m}"
+    );
+    assert!(!m.contains("does not exist"), "{m}");
 }
 
 #[test]

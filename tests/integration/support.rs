@@ -396,3 +396,23 @@ pub fn other_app_bot() -> cursor_agent_action::sim::GhUser {
         kind: "Bot".into(),
     }
 }
+
+/// Every body the comment had, in order (the create, then each edit), with
+/// when it was written (ms of the simulator's clock).
+pub fn comment_writes(s: &Simulators) -> Vec<(u64, String)> {
+    s.github
+        .requests()
+        .into_iter()
+        .filter(|r| {
+            (r.method == "POST" && r.path.ends_with("/issues/1/comments"))
+                || (matches!(r.method.as_str(), "PATCH" | "POST")
+                    && r.path.contains("/issues/comments/")
+                    && !r.path.ends_with("/reactions"))
+        })
+        .filter(|r| r.status / 100 == 2)
+        .map(|r| {
+            let v: Value = serde_json::from_str(&r.body).unwrap();
+            (r.at_ms, v["body"].as_str().unwrap().to_string())
+        })
+        .collect()
+}

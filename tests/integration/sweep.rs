@@ -589,6 +589,70 @@ fn the_detached_demo_shows_launch_end_and_sweep() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn each_input_a_sweep_ignores_is_warned_once_by_name() {
+    let s = sims(Api::V1, 40, "done").await;
+    let ignored = [
+        ("label", "cursor"),
+        ("trigger-phrase", "/cursor"),
+        ("prompt", "Fix it"),
+        ("issue-number", "7"),
+        ("dry-run", "true"),
+        ("comment", "false"),
+        ("wait", "false"),
+    ];
+    let mut t = sweep(&s, Api::V1);
+    for (name, value) in ignored {
+        t = t.input(name, value);
+    }
+    // The runner passes every default: those are not warned.
+    for (name, value) in [
+        ("timeout", "45m"),
+        ("followup", "true"),
+        ("include-context", "TRUE"),
+    ] {
+        t = t.input(name, value);
+    }
+    let ran = t.run_in_process().await;
+    ran.success();
+    let warnings = ran.commands("warning");
+    for (name, _) in ignored {
+        let about: Vec<_> = warnings
+            .iter()
+            .filter(|w| {
+                w.starts_with(&format!(
+                    "::warning::`{name}` is ignored with `sweep: true`"
+                ))
+            })
+            .collect();
+        assert_eq!(about.len(), 1, "{name}: {warnings:#?}");
+    }
+    assert_eq!(warnings.len(), ignored.len(), "{warnings:#?}");
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.contains("`dry-run`") && w.contains("still finalizes")),
+        "{warnings:#?}"
+    );
+    assert!(
+        warnings[0].contains("reads only `cursor-api-key`, `github-token`, `api-url`, `sweep-window`, `download-artifacts` and `artifacts-url`"),
+        "{warnings:#?}"
+    );
+    // A launch step with the same inputs warns about none of them.
+    let ran = on(
+        Api::V1,
+        ActionTest::new()
+            .event("issues", "issues.labeled.json")
+            .against(&s.cursor_url(), Some(&s.github_url()))
+            .input("label", "bug")
+            .input("wait", "false"),
+    )
+    .run_in_process()
+    .await;
+    ran.success();
+    assert!(!ran.stdout.contains("is ignored with"), "{}", ran.stdout);
+}
+
+#[tokio::test(start_paused = true)]
 async fn a_bad_sweep_window_names_the_input_and_a_prompt_is_ignored() {
     let s = sims(Api::V1, 40, "done").await;
     for bad in ["2w", "10s", "400d"] {
