@@ -29,6 +29,14 @@ const EVENT: &str = include_str!("../tests/fixtures/github-events/issues.labeled
 /// Minutes of simulated time per second of the demo.
 const DEMO_SCALE: u32 = 60;
 
+/// The heading of the demo's section holding one working comment in full.
+pub const WORKING_COMMENT: &str = "A working comment, in full (the first with the most activity)";
+
+/// How many activity lines (tool calls) a comment body lists.
+fn activity_lines(body: &str) -> usize {
+    body.lines().filter(|l| l.starts_with("- ")).count()
+}
+
 /// The scenarios `demo --scenario` offers.
 pub const SCENARIOS: &[&str] = &[
     "finished",
@@ -366,6 +374,17 @@ pub fn demo(scenario_name: &str, v0: bool, bold: bool) -> anyhow::Result<u8> {
                 };
                 show(&format!("    {line}"));
             }
+        }
+        // One working write in full, as GitHub receives it: the earliest with
+        // the most activity lines (timing jitter cannot change which one, as
+        // the demo's events are seconds apart). docs/images/ is drawn from it.
+        if let Some((_, body)) = writes
+            .split_last()
+            .map(|(_, working)| working)
+            .and_then(|w| w.iter().rev().max_by_key(|(_, b)| activity_lines(b)))
+        {
+            heading(WORKING_COMMENT, bold);
+            show(body.trim_end());
         }
         heading("The comment on issue #1", bold);
         let comments = sims.github.comments("Codertocat/Hello-World", 1);

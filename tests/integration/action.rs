@@ -241,7 +241,7 @@ fn the_readme_tables_match_action_yml() {
 // ---- offline validation ----
 
 /// A tool scripts/test installed into .tools, else one on PATH.
-fn tool(name: &str) -> PathBuf {
+pub(crate) fn tool(name: &str) -> PathBuf {
     let local = Path::new(ROOT).join(".tools/venv/bin").join(name);
     if local.exists() {
         return local;
@@ -266,7 +266,7 @@ fn workflows() -> Vec<PathBuf> {
     files
 }
 
-fn check(cmd: &mut Command) -> String {
+pub(crate) fn check(cmd: &mut Command) -> String {
     let out = cmd.current_dir(ROOT).output().unwrap();
     let text = format!(
         "{}{}",
@@ -321,7 +321,7 @@ fn zizmor_finds_nothing() {
 
 /// The `uses: cursor-agent-action/cursor-agent-action@REF` lines of a file,
 /// with what follows each (its comment).
-fn uses_lines(text: &str) -> Vec<(String, String)> {
+pub(crate) fn uses_lines(text: &str) -> Vec<(String, String)> {
     let needle = "uses: cursor-agent-action/cursor-agent-action@";
     text.lines()
         .filter_map(|l| {
@@ -407,11 +407,8 @@ fn the_version_the_release_tags_and_every_uses_line_agree() {
 
     // Every `uses:` of this action in the docs and examples names that
     // major tag, or a commit whose comment names a version of it.
-    let mut files = vec![
-        PathBuf::from(ROOT).join("README.md"),
-        PathBuf::from(ROOT).join("SECURITY.md"),
-        PathBuf::from(ROOT).join("tests/act/cursor.yml"),
-    ];
+    let mut files = vec![PathBuf::from(ROOT).join("tests/act/cursor.yml")];
+    files.extend(crate::docs::markdown_files());
     for entry in std::fs::read_dir(Path::new(ROOT).join("examples")).unwrap() {
         files.push(entry.unwrap().path());
     }
@@ -433,6 +430,6 @@ fn the_version_the_release_tags_and_every_uses_line_agree() {
     }
     assert!(
         seen >= 6,
-        "the README and examples show how to use the action"
+        "the README, the docs and the examples show how to use the action"
     );
 }

@@ -937,7 +937,7 @@ fn security_md_lists_every_event_with_its_rule() {
     use cursor_agent_action::gate::{GATED_BY_GITHUB, SENDER_CHECKED};
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let security = std::fs::read_to_string(root.join("SECURITY.md")).unwrap();
-    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let events_page = std::fs::read_to_string(root.join("docs/events-and-permissions.md")).unwrap();
     let row = |doc: &str, starts: &str| -> String {
         doc.lines()
             .find(|l| l.starts_with(starts))
@@ -949,7 +949,7 @@ fn security_md_lists_every_event_with_its_rule() {
         "| caused only by someone GitHub already requires",
     );
     let readers = row(&security, "| a reader (or, on a public repository, anyone)");
-    let readme_writers = row(&readme, "| `schedule`, `workflow_dispatch`");
+    let page_writers = row(&events_page, "| `schedule`, `workflow_dispatch`");
     for (event, _) in GATED_BY_GITHUB {
         let e = format!("`{event}`");
         assert!(
@@ -957,8 +957,8 @@ fn security_md_lists_every_event_with_its_rule() {
             "SECURITY.md: {e} among writer-only events"
         );
         assert!(
-            readme_writers.contains(&e),
-            "README: {e} among writer-only events"
+            page_writers.contains(&e),
+            "docs/events-and-permissions.md: {e} among writer-only events"
         );
         assert!(!readers.contains(&e));
     }

@@ -10,6 +10,7 @@ mod attacks;
 mod context;
 mod cursor_client;
 mod demo;
+mod docs;
 mod e2e;
 mod edges;
 mod examples;
@@ -21,6 +22,7 @@ mod install;
 mod launch;
 mod launch_cap;
 mod nightly;
+mod pictures;
 mod pr_branch;
 #[cfg(feature = "rehearsal")]
 mod rehearsal;

@@ -200,12 +200,12 @@ async fn proxies_come_from_the_environment() {
 
 /// Every control endpoint `simulator --help` documents answers on the port
 /// it is documented for (none is the "unknown control endpoint" 404), and
-/// the README's table lists the same ones.
+/// the table in docs/local-use.md lists the same ones.
 #[tokio::test(flavor = "multi_thread")]
 async fn every_documented_control_endpoint_exists() {
     let help = cursor_agent_action::cli::simulator_help();
-    let readme =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let page =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/local-use.md")).unwrap();
     let server = start(&[]);
     let h = http();
     let mut port = None;
@@ -242,8 +242,8 @@ async fn every_documented_control_endpoint_exists() {
         assert_ne!(r.status(), 404, "{method} {path} on {base}");
         let bare = path.split('?').next().unwrap();
         assert!(
-            readme.contains(&format!("`{method} {bare}")),
-            "README lacks {method} {bare}"
+            page.contains(&format!("`{method} {bare}")),
+            "docs/local-use.md lacks {method} {bare}"
         );
         seen += 1;
     }
