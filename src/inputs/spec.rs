@@ -27,11 +27,7 @@ pub const INPUTS: &[InputSpec] = &[
     InputSpec {
         required: true,
         secret: true,
-        ..input(
-            "cursor-api-key",
-            "",
-            "Cursor API key (from the Cursor dashboard); masked at once.",
-        )
+        ..input("cursor-api-key", "", "Cursor API key; masked at once.")
     },
     input(
         "api-version",
@@ -111,7 +107,7 @@ pub const INPUTS: &[InputSpec] = &[
     input(
         "update-open-pr",
         "true",
-        "Scheduled jobs (schedule, workflow_dispatch, repository_dispatch, push): when the pull request of this job's previous agent is still open, send this run's prompt to that agent (or launch on that pull request's branch when the agent is gone) instead of opening another pull request; `false` launches as usual. Ignored for issue and pull request triggers. See \"Scheduled jobs\" in the README.",
+        "Scheduled jobs (schedule, workflow_dispatch, repository_dispatch, push): when the pull request of this job's previous agent is still open, send this run's prompt to that agent (or launch on that pull request's branch when the agent is gone) instead of opening another pull request; `false` launches as usual. Ignored for issue and pull request triggers. See docs/scheduled-jobs.md.",
     ),
     input(
         "auto-create-pr",
@@ -227,7 +223,7 @@ pub const INPUTS: &[InputSpec] = &[
     input(
         "sweep",
         "false",
-        "Launch nothing: finalize this repository's non-final comments of the action whose agents have ended (after `wait: false` or `on-timeout: continue`); see \"Detached runs and the sweep\" in the README. No `prompt` or trigger needed; the inputs a sweep does not read (all but `cursor-api-key`, `github-token`, `api-url`, `sweep-window`, `download-artifacts` and `artifacts-url`) are ignored with a warning each.",
+        "Launch nothing: finalize the action's comments whose agents have ended (after `wait: false` or `on-timeout: continue`; see docs/detached-runs.md). Reads only `cursor-api-key`, `github-token`, `api-url`, `sweep-window`, `download-artifacts`, `artifacts-url`; any other input set is warned about.",
     ),
     input(
         "sweep-window",
