@@ -98,6 +98,9 @@ impl Console {
     /// Registers a secret: masked by the runner from now on, and redacted by
     /// us everywhere we write. Call before anything else is printed.
     pub fn add_secret(&self, secret: &str) {
+        // Text is shortened in places with no console at hand: they redact
+        // with the process-wide registry before they cut.
+        crate::secret::register(secret);
         let mut state = self.state.lock().unwrap();
         let new = state.redactor.add(secret);
         if self.mode == ConsoleMode::Actions {
