@@ -300,3 +300,153 @@ fn link_reference_definitions_in_an_issue_never_reach_the_prompt() {
         assert!(!prompt.contains(hidden), "{hidden}: {prompt}");
     }
 }
+
+// ---------------------------------------------------------------------------
+// Redact, then cut (#23): a key planted so that a cut lands inside it, at
+// every place the action shortens text, never shows a prefix of it.
+
+mod redact_then_cut {
+    use crate::support::*;
+    use cursor_agent_action::clock::Clock;
+    use cursor_agent_action::sim::*;
+    use serde_json::{Value, json};
+    use std::time::Duration;
+
+    /// The `cursor-api-key` of these runs: its first four characters appear
+    /// nowhere else.
+    const PLANTED: &str = "Zq9vPLANTED_key_0123456789abcdefghijklmnop";
+
+    /// `bytes` of the key over and over, after `shift` fillers: any cut
+    /// lands inside one copy (or, one time in 42, on a space: each case
+    /// runs at two shifts).
+    fn dense(bytes: usize, shift: usize) -> String {
+        let copies = bytes / (PLANTED.len() + 1) + 1;
+        format!("{}{}", "y".repeat(shift), format!("{PLANTED} ").repeat(copies))
+    }
+
+    fn event(at: u64, kind: &str, data: Value) -> (Duration, String, Value) {
+        (Duration::from_secs(at), kind.into(), data)
+    }
+
+    /// Every comment body the action wrote (each edit, not only the last).
+    fn comment_writes(s: &Simulators) -> Vec<String> {
+        s.github
+            .requests()
+            .into_iter()
+            .filter(|r| {
+                matches!(r.method.as_str(), "POST" | "PATCH")
+                    && (r.path.ends_with("/comments") || r.path.contains("/issues/comments/"))
+                    && !r.path.ends_with("/reactions")
+            })
+            .filter_map(|r| serde_json::from_str::<Value>(&r.body).ok())
+            .filter_map(|v| v["body"].as_str().map(String::from))
+            .collect()
+    }
+
+    fn assert_no_prefix(place: &str, text: &str) {
+        let prefix = &PLANTED[..4];
+        if let Some(i) = text.find(prefix) {
+            let around = &text[i.saturating_sub(60)..(i + 60).min(text.len())];
+            panic!("{place} shows a prefix of the key: …{around}…");
+        }
+    }
+
+    async fn run(shift: usize, fail_launch: bool) -> (Ran, Vec<String>) {
+        let s = sims_on(Clock::real()).await;
+        // Activity: a message whose first line is long (the comment shows
+        // 200 characters, the log 300 and flushes a partial line), a key
+        // streamed in two pieces, a tool's target (80) and name (40).
+        let split = 10;
+        let script = vec![
+            event(8, "assistant", json!({"text": dense(3000, shift)})),
+            event(9, "assistant", json!({"text": format!("\nnow {}", &PLANTED[..split])})),
+            event(11, "assistant", json!({"text": format!("{} done\n", &PLANTED[split..])})),
+            event(
+                14,
+                "tool_call",
+                json!({"callId": "c1", "name": "read_file", "status": "running",
+                       "args": {"target_file": dense(600, shift)}}),
+            ),
+            event(
+                16,
+                "tool_call",
+                json!({"callId": "c2", "name": format!("x{}", dense(200, shift)), "status": "running"}),
+            ),
+            event(18, "assistant", json!({"text": format!("{}\nmore", dense(300, shift))})),
+        ];
+        s.cursor.v1().set_scenario(V1Scenario {
+            script,
+            // The comment cuts the summary near 64 KB, the log at 64 KiB,
+            // the step summary at 200 KB.
+            result_text: dense(260_000, shift),
+            ..V1Scenario::lasting(5, 60)
+        });
+        if fail_launch {
+            let body = json!({"error": {"code": "bad_request", "message": dense(3000, shift)}});
+            s.cursor.add_fault(FaultRule::new(
+                "POST",
+                "/v1/agents",
+                Fault::Status {
+                    status: 400,
+                    body: Some(body.to_string()),
+                    retry_after: None,
+                    headers: Vec::new(),
+                },
+            ));
+        }
+        // A GitHub error body too (the reaction is best effort: warned).
+        s.github.add_fault(
+            FaultRule::new(
+                "POST",
+                "/repos/*/*/issues/*/reactions",
+                Fault::Status {
+                    status: 422,
+                    body: Some(json!({"message": dense(3000, shift)}).to_string()),
+                    retry_after: None,
+                    headers: Vec::new(),
+                },
+            )
+            .times(5),
+        );
+        let ran = ActionTest::new()
+            .event("issues", "issues.labeled.json")
+            .against(&s.cursor_url(), Some(&s.github_url()))
+            .input("cursor-api-key", PLANTED)
+            .v1()
+            .run_in_process()
+            .await;
+        let writes = comment_writes(&s);
+        (ran, writes)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn no_cut_shows_a_prefix_of_a_secret() {
+        for shift in [0, 21] {
+            let (ran, writes) = run(shift, false).await;
+            assert_eq!(ran.output("outcome"), "finished", "{}", ran.stdout);
+            assert!(
+                writes.iter().any(|b| b.contains("**Activity**")),
+                "the working comment showed the activity: {writes:?}"
+            );
+            let last = writes.last().expect("a final comment");
+            assert!(last.contains("summary shortened"), "{last}");
+            assert!(ran.stdout.contains("(cut: the log shows"), "the log's copy was cut");
+            for (i, body) in writes.iter().enumerate() {
+                assert_no_prefix(&format!("comment write {i} (shift {shift})"), body);
+            }
+            assert_no_prefix("the log", &ran.stdout);
+            assert_no_prefix("the step summary", &ran.summary);
+            assert_no_prefix("the outputs", &ran.raw_outputs);
+
+            let (ran, writes) = run(shift, true).await;
+            assert_eq!(ran.output("outcome"), "error", "{}", ran.stdout);
+            assert!(ran.everything().contains("***"), "the error body was shown, redacted");
+            for (i, body) in writes.iter().enumerate() {
+                assert_no_prefix(&format!("error comment write {i} (shift {shift})"), body);
+            }
+            assert_no_prefix("the error's log", &ran.stdout);
+            assert_no_prefix("the error's step summary", &ran.summary);
+            assert_no_prefix("the error's outputs", &ran.raw_outputs);
+        }
+    }
+}
