@@ -141,14 +141,65 @@ pub fn redact_known(text: &str) -> Cow<'_, str> {
     KNOWN.read().unwrap_or_else(|e| e.into_inner()).redact(text)
 }
 
-/// The bytes of `text` that must be redacted before it can be cut at
-/// `max_bytes`: any secret that starts before the cut ends within them.
-fn window(text: &str, max_bytes: usize, longest: usize) -> &str {
-    let mut end = max_bytes.saturating_add(longest).min(text.len());
-    while !text.is_char_boundary(end) {
-        end -= 1;
+impl Redactor {
+    /// `text` redacted, then cut to at most `max_bytes`, in one pass from
+    /// the start: a form is replaced whole when it starts before the cut,
+    /// and the pass stops before any position where a form could start
+    /// without ending inside the text it reads (the first `max_bytes` plus
+    /// the longest form), so no cut lands inside a secret.
+    fn redact_within<'a>(&self, text: &'a str, max_bytes: usize) -> (Cow<'a, str>, bool) {
+        let longest = self.longest();
+        let mut window_end = max_bytes.saturating_add(longest).min(text.len());
+        while !text.is_char_boundary(window_end) {
+            window_end -= 1;
+        }
+        // Where a form that starts could run past what is read.
+        let stop = if window_end < text.len() {
+            window_end.saturating_sub(longest)
+        } else {
+            text.len()
+        };
+        let mut first = [false; 256];
+        for n in &self.needles {
+            first[n.as_bytes()[0] as usize] = true;
+        }
+        let bytes = text.as_bytes();
+        let mut out: Option<String> = None;
+        let mut i = 0;
+        while i < stop {
+            let needle = first[bytes[i] as usize]
+                .then(|| {
+                    self.needles
+                        .iter()
+                        .find(|n| bytes[i..window_end].starts_with(n.as_bytes()))
+                })
+                .flatten();
+            let (piece, step) = match needle {
+                Some(n) => ("***", n.len()),
+                None => {
+                    let c = text[i..].chars().next().expect("i is a char boundary");
+                    (&text[i..i + c.len_utf8()], c.len_utf8())
+                }
+            };
+            let len = out.as_ref().map_or(i, String::len);
+            if len + piece.len() > max_bytes {
+                return (out.map_or(Cow::Borrowed(&text[..i]), Cow::Owned), true);
+            }
+            match (&mut out, needle) {
+                (Some(o), _) => o.push_str(piece),
+                (None, Some(_)) => {
+                    let mut o = String::with_capacity(max_bytes.min(text.len()));
+                    o.push_str(&text[..i]);
+                    o.push_str(piece);
+                    out = Some(o);
+                }
+                (None, None) => {}
+            }
+            i += step;
+        }
+        let cut = i < text.len();
+        (out.map_or(Cow::Borrowed(&text[..i]), Cow::Owned), cut)
     }
-    &text[..end]
 }
 
 /// The one way text is shortened: every known secret (plain and derived
@@ -162,25 +213,10 @@ fn window(text: &str, max_bytes: usize, longest: usize) -> &str {
 /// or holds `max_bytes + longest_form()` bytes: a secret still incomplete at
 /// the end is not recognized.
 pub fn cut_bytes(text: &str, max_bytes: usize) -> (Cow<'_, str>, bool) {
-    let known = KNOWN.read().unwrap_or_else(|e| e.into_inner());
-    let window = window(text, max_bytes, known.longest());
-    let cut_window = window.len() < text.len();
-    let redacted = known.redact(window);
-    if redacted.len() <= max_bytes {
-        return (redacted, cut_window);
-    }
-    let mut end = max_bytes;
-    while !redacted.is_char_boundary(end) {
-        end -= 1;
-    }
-    let out = match redacted {
-        Cow::Borrowed(b) => Cow::Borrowed(&b[..end]),
-        Cow::Owned(mut o) => {
-            o.truncate(end);
-            Cow::Owned(o)
-        }
-    };
-    (out, true)
+    KNOWN
+        .read()
+        .unwrap_or_else(|e| e.into_inner())
+        .redact_within(text, max_bytes)
 }
 
 /// [`cut_bytes`] counted in characters: at most `max_chars` of them.
@@ -283,6 +319,16 @@ mod tests {
         // looked for, and is not shown either.
         let far = format!("{}{key}", "y".repeat(10_000));
         assert_eq!(cut_bytes(&far, 10).0, "y".repeat(10));
+        // Copies of the key up to the budget and past it: the cut lands
+        // where a copy is still being read, and shows none of it.
+        for shift in 0..key.len() {
+            let dense = format!("{}{}", "y".repeat(shift), format!("{key} ").repeat(100));
+            for budget in [50, 200, 1000] {
+                let (out, cut) = cut_bytes(&dense, budget);
+                assert!(cut && out.len() <= budget, "{shift} {budget}: {out}");
+                assert!(!out.contains("crsr"), "{shift} {budget}: {out}");
+            }
+        }
         // A secret still arriving is held back from its fourth byte on.
         assert_eq!(without_partial_secret("key: crsr_cut_01"), "key: ");
         assert_eq!(without_partial_secret("key: crs"), "key: crs");

@@ -118,10 +118,7 @@ mod tests {
     fn the_log_gets_no_terminal_controls() {
         let hostile = "ok\u{1b}[2J\u{1b}[1;1H\u{1b}]0;pwned\u{7}\r\u{1b}[31m::set-output name=x::y\u{1b}[0m\u{7}\n\u{202e}tab\tkept\n";
         let safe = log_safe(hostile);
-        assert_eq!(
-            safe,
-            "ok\n::set-output name=x::y\ntab\tkept\n"
-        );
+        assert_eq!(safe, "ok\n::set-output name=x::y\ntab\tkept\n");
         // The command is visible once controls are gone, so it is neutralized.
         let lines = runner_lines(&safe);
         assert!(lines.iter().any(|l| is_command_like(l)));
