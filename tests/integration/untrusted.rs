@@ -487,3 +487,64 @@ mod redact_then_cut {
         }
     }
 }
+
+// ---------------------------------------------------------------------------
+// A cancel during the finalize of a huge hostile summary (#23: 400 KB of code
+// spans never finished, ignored SIGINT and left the comment working).
+
+mod hostile_summary_cancel {
+    use crate::support::*;
+    use cursor_agent_action::clock::Clock;
+    use cursor_agent_action::sim::*;
+
+    /// 1 MB of code spans, mentions and HTML.
+    fn hostile() -> String {
+        "`x` `y` @octocat <img src=x onerror=y> o/r#1 ``a`b`` \n".repeat(20_000)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_cancel_during_finalize_still_leaves_a_final_comment_and_outputs() {
+        // The run ends at 65 s (5 creating + 60 running); the summary
+        // streams in just before. The cancel lands before, at and after the
+        // end, while the step reads the result and writes the comment.
+        for cancel_at in [64, 65, 66, 67] {
+            let s = sims_on(Clock::real()).await;
+            s.cursor.v1().set_scenario(V1Scenario {
+                result_text: hostile(),
+                ..V1Scenario::lasting(5, 60)
+            });
+            let ran = ActionTest::new()
+                .event("issues", "issues.labeled.json")
+                .against(&s.cursor_url(), Some(&s.github_url()))
+                .v1()
+                .run_in_process_with(cancel_after(Some(cancel_at), "SIGINT"))
+                .await;
+            let outcome = ran.output("outcome").to_string();
+            assert!(
+                ["finished", "cancelled"].contains(&outcome.as_str()),
+                "cancel at {cancel_at}s: {outcome}\n{}",
+                ran.stdout
+            );
+            let comments = s.github.comments("Codertocat/Hello-World", 1);
+            let last = comments.last().expect("a comment");
+            assert!(
+                !last.body.contains("⏳") && !last.body.contains("⚙️"),
+                "cancel at {cancel_at}s: the comment is final:\n{}",
+                last.body
+            );
+            assert!(
+                last.body.len() <= 65_536,
+                "cancel at {cancel_at}s: {}",
+                last.body.len()
+            );
+            assert!(
+                !last.body.contains("<img") && !last.body.contains(" @octocat"),
+                "cancel at {cancel_at}s: the summary is neutralized"
+            );
+            assert!(
+                !ran.summary.is_empty(),
+                "cancel at {cancel_at}s: a step summary"
+            );
+        }
+    }
+}
