@@ -5,6 +5,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use std::borrow::Cow;
 use std::fmt;
+use std::sync::RwLock;
 
 /// A secret string. `Debug` and `Display` never show the value.
 #[derive(Clone, PartialEq, Eq)]
@@ -102,6 +103,11 @@ impl Redactor {
         self.needles.iter().map(String::as_str)
     }
 
+    /// The length in bytes of the longest form redacted (0: none).
+    pub fn longest(&self) -> usize {
+        self.needles.first().map_or(0, String::len)
+    }
+
     pub fn redact<'a>(&self, text: &'a str) -> Cow<'a, str> {
         if !self.needles.iter().any(|n| text.contains(n.as_str())) {
             return Cow::Borrowed(text);
@@ -114,6 +120,149 @@ impl Redactor {
         }
         Cow::Owned(out)
     }
+}
+
+/// Every secret this process was given, with its derived forms. Secrets are
+/// facts of the whole process (the runner masks them job-wide too), and text
+/// is shortened in places that have no console at hand (an error's
+/// `Display`, the live activity), so the registry is process-wide.
+static KNOWN: RwLock<Redactor> = RwLock::new(Redactor {
+    needles: Vec::new(),
+});
+
+/// Adds a secret to the process-wide registry [`cut_bytes`] and
+/// [`cut_chars`] redact with (the console registers each one it is given).
+pub fn register(secret: &str) {
+    KNOWN.write().unwrap_or_else(|e| e.into_inner()).add(secret);
+}
+
+/// Every registered secret (and its derived forms) replaced with `***`.
+pub fn redact_known(text: &str) -> Cow<'_, str> {
+    KNOWN.read().unwrap_or_else(|e| e.into_inner()).redact(text)
+}
+
+impl Redactor {
+    /// `text` redacted, then cut to at most `max_bytes`, in one pass from
+    /// the start: a form is replaced whole when it starts before the cut,
+    /// and the pass stops before any position where a form could start
+    /// without ending inside the text it reads (the first `max_bytes` plus
+    /// the longest form), so no cut lands inside a secret.
+    fn redact_within<'a>(&self, text: &'a str, max_bytes: usize) -> (Cow<'a, str>, bool) {
+        let longest = self.longest();
+        let mut window_end = max_bytes.saturating_add(longest).min(text.len());
+        while !text.is_char_boundary(window_end) {
+            window_end -= 1;
+        }
+        // Where a form that starts could run past what is read.
+        let stop = if window_end < text.len() {
+            window_end.saturating_sub(longest)
+        } else {
+            text.len()
+        };
+        let mut first = [false; 256];
+        for n in &self.needles {
+            first[n.as_bytes()[0] as usize] = true;
+        }
+        let bytes = text.as_bytes();
+        let mut out: Option<String> = None;
+        let mut i = 0;
+        while i < stop {
+            let needle = first[bytes[i] as usize]
+                .then(|| {
+                    self.needles
+                        .iter()
+                        .find(|n| bytes[i..window_end].starts_with(n.as_bytes()))
+                })
+                .flatten();
+            let (piece, step) = match needle {
+                Some(n) => ("***", n.len()),
+                None => {
+                    let c = text[i..].chars().next().expect("i is a char boundary");
+                    (&text[i..i + c.len_utf8()], c.len_utf8())
+                }
+            };
+            let len = out.as_ref().map_or(i, String::len);
+            if len + piece.len() > max_bytes {
+                return (out.map_or(Cow::Borrowed(&text[..i]), Cow::Owned), true);
+            }
+            match (&mut out, needle) {
+                (Some(o), _) => o.push_str(piece),
+                (None, Some(_)) => {
+                    let mut o = String::with_capacity(max_bytes.min(text.len()));
+                    o.push_str(&text[..i]);
+                    o.push_str(piece);
+                    out = Some(o);
+                }
+                (None, None) => {}
+            }
+            i += step;
+        }
+        let cut = i < text.len();
+        (out.map_or(Cow::Borrowed(&text[..i]), Cow::Owned), cut)
+    }
+}
+
+/// The one way text is shortened: every known secret (plain and derived
+/// forms) is replaced first, then the text is cut at a char boundary to at
+/// most `max_bytes`, so no cut can land inside a secret and leave a prefix
+/// that redaction downstream would no longer recognize. Reads only the first
+/// `max_bytes` plus the longest secret form: untrusted text of any size
+/// costs work bounded by the budget. Returns the text and whether it was cut.
+///
+/// For text still arriving (a stream), call it only once the text is whole
+/// or holds `max_bytes + longest_form()` bytes: a secret still incomplete at
+/// the end is not recognized.
+pub fn cut_bytes(text: &str, max_bytes: usize) -> (Cow<'_, str>, bool) {
+    KNOWN
+        .read()
+        .unwrap_or_else(|e| e.into_inner())
+        .redact_within(text, max_bytes)
+}
+
+/// [`cut_bytes`] counted in characters: at most `max_chars` of them.
+pub fn cut_chars(text: &str, max_chars: usize) -> (Cow<'_, str>, bool) {
+    let (bounded, cut) = cut_bytes(text, max_chars.saturating_mul(4));
+    match bounded.char_indices().nth(max_chars) {
+        None => (bounded, cut),
+        Some((end, _)) => (
+            match bounded {
+                Cow::Borrowed(b) => Cow::Borrowed(&b[..end]),
+                Cow::Owned(mut o) => {
+                    o.truncate(end);
+                    Cow::Owned(o)
+                }
+            },
+            true,
+        ),
+    }
+}
+
+/// `text` without a tail that is the start (4 bytes or more) of a
+/// registered secret form: text still arriving (a stream's message) may end
+/// inside a secret the next piece completes, and a prefix shown now could
+/// not be recognized later.
+pub fn without_partial_secret(text: &str) -> &str {
+    const SHORTEST_HELD_BACK: usize = 4;
+    let known = KNOWN.read().unwrap_or_else(|e| e.into_inner());
+    let bytes = text.as_bytes();
+    let mut end = text.len();
+    for needle in known.needles.iter().map(String::as_bytes) {
+        let longest = needle.len().saturating_sub(1).min(bytes.len());
+        if let Some(k) = (SHORTEST_HELD_BACK..=longest)
+            .rev()
+            .find(|&k| bytes[bytes.len() - k..] == needle[..k])
+        {
+            end = end.min(bytes.len() - k);
+        }
+    }
+    // A tail equal to the start of a form starts where a character does.
+    &text[..end]
+}
+
+/// The longest registered secret form, in bytes: how much more than its
+/// budget a stream must hold before [`cut_bytes`] may cut it.
+pub fn longest_form() -> usize {
+    KNOWN.read().unwrap_or_else(|e| e.into_inner()).longest()
 }
 
 #[cfg(test)]
@@ -144,5 +293,45 @@ mod tests {
         let r = Redactor::new().with("abc");
         assert_eq!(r.redact("abc abc"), "abc abc");
         assert_eq!(r.masks().count(), 0);
+    }
+
+    #[test]
+    fn cuts_never_leave_a_prefix_of_a_secret() {
+        let key = "crsr_cut_0123456789abcdef0123456789";
+        register(key);
+        for at in 0..key.len() + 4 {
+            let text = format!("{}{key} tail", "x".repeat(100));
+            let budget = 100 + at;
+            let (out, cut) = cut_bytes(&text, budget);
+            assert!(out.len() <= budget, "{at}: {out}");
+            assert!(!out.contains("crsr_cut"), "{at}: {out}");
+            // Redacted, the text is 108 bytes: only a smaller budget loses any.
+            assert_eq!(cut, budget < 108, "{at}");
+            let (out, _) = cut_chars(&text, budget);
+            assert!(!out.contains("crsr_cut"), "{at}: {out}");
+        }
+        // Multi-byte text is cut at a char boundary.
+        let (out, cut) = cut_chars("ééé", 2);
+        assert_eq!((out.as_ref(), cut), ("éé", true));
+        let (out, cut) = cut_bytes("ééé", 3);
+        assert_eq!((out.as_ref(), cut), ("é", true));
+        // Only the window is read: a secret far past the budget is not
+        // looked for, and is not shown either.
+        let far = format!("{}{key}", "y".repeat(10_000));
+        assert_eq!(cut_bytes(&far, 10).0, "y".repeat(10));
+        // Copies of the key up to the budget and past it: the cut lands
+        // where a copy is still being read, and shows none of it.
+        for shift in 0..key.len() {
+            let dense = format!("{}{}", "y".repeat(shift), format!("{key} ").repeat(100));
+            for budget in [50, 200, 1000] {
+                let (out, cut) = cut_bytes(&dense, budget);
+                assert!(cut && out.len() <= budget, "{shift} {budget}: {out}");
+                assert!(!out.contains("crsr"), "{shift} {budget}: {out}");
+            }
+        }
+        // A secret still arriving is held back from its fourth byte on.
+        assert_eq!(without_partial_secret("key: crsr_cut_01"), "key: ");
+        assert_eq!(without_partial_secret("key: crs"), "key: crs");
+        assert_eq!(without_partial_secret("done."), "done.");
     }
 }

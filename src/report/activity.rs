@@ -243,6 +243,10 @@ pub struct Activity {
     last_activity: Option<Moment>,
     /// Log text not yet handed out: a partial assistant line.
     log_partial: String,
+    /// The current line was too long and its start was logged: the rest of
+    /// it, up to its line break, is dropped (never logged as a fragment that
+    /// could start inside a secret).
+    log_skip_line: bool,
     log_ready: Vec<String>,
 }
 
@@ -252,7 +256,8 @@ fn hash_of(parts: &[&str]) -> u64 {
     h.finish()
 }
 
-/// One line, controls and invisibles gone, at most `max` characters.
+/// One line, controls and invisibles gone, secrets redacted, then at most
+/// `max` characters.
 fn shorten(text: &str, max: usize) -> String {
     crate::cursor::one_line(&markdown::strip_controls(text), max)
 }
@@ -277,10 +282,17 @@ impl Activity {
         self.tools.iter()
     }
 
-    /// The latest assistant message as received (raw, untrusted; at most
-    /// [`MESSAGE_KEEP_BYTES`]).
-    pub fn message(&self) -> &str {
-        &self.message
+    /// The latest assistant message (untrusted; at most
+    /// [`MESSAGE_KEEP_BYTES`]): secrets redacted, then cut, and a tail that
+    /// could be the start of a secret still arriving held back.
+    pub fn message(&self) -> std::borrow::Cow<'_, str> {
+        let whole = self.message_closed;
+        let arrived = if whole {
+            self.message.as_str()
+        } else {
+            crate::secret::without_partial_secret(&self.message)
+        };
+        crate::secret::cut_bytes(arrived, MESSAGE_KEEP_BYTES).0
     }
 
     pub fn timeline(&self) -> &[StatusChange] {
@@ -387,23 +399,39 @@ impl Activity {
             self.message_closed = false;
             self.flush_log_partial();
         }
-        if self.message.len() < MESSAGE_KEEP_BYTES {
-            let room = MESSAGE_KEEP_BYTES - self.message.len();
+        // Kept raw with room for a secret that starts before the budget:
+        // shown only through `message`, which redacts, then cuts.
+        let keep = MESSAGE_KEEP_BYTES + crate::secret::longest_form();
+        if self.message.len() < keep {
+            let room = keep - self.message.len();
             let mut cut = delta.len().min(room);
             while !delta.is_char_boundary(cut) {
                 cut -= 1;
             }
             self.message.push_str(&delta[..cut]);
         }
-        // The log gets whole lines, each once.
-        self.log_partial.push_str(delta);
-        while let Some(i) = self.log_partial.find(['\n', '\r']) {
-            let line: String = self.log_partial[..i].to_string();
-            self.log_partial.drain(..=i);
-            self.push_log_message(&line);
-        }
-        if self.log_partial.len() > LOG_LINE_CHARS * 4 {
-            self.flush_log_partial();
+        // The log gets whole lines, each once; an overlong line its start
+        // only, once it holds enough to redact before the cut.
+        let mut rest = delta;
+        while !rest.is_empty() {
+            let end = rest.find(['\n', '\r']);
+            let piece = &rest[..end.unwrap_or(rest.len())];
+            if !self.log_skip_line {
+                self.log_partial.push_str(piece);
+            }
+            match end {
+                Some(i) => {
+                    if !std::mem::take(&mut self.log_skip_line) {
+                        self.flush_log_partial();
+                    }
+                    rest = &rest[i + 1..];
+                }
+                None => rest = "",
+            }
+            if self.log_partial.len() >= LOG_LINE_CHARS * 4 + crate::secret::longest_form() {
+                self.flush_log_partial();
+                self.log_skip_line = true;
+            }
         }
         Change::Content
     }
@@ -437,7 +465,7 @@ impl Activity {
                 .iter()
                 .find_map(|k| a.get(*k).and_then(Value::as_str))
                 .filter(|t| !t.trim().is_empty())
-                .map(|t| t.chars().take(TARGET_CHARS * 4).collect::<String>())
+                .map(|t| crate::secret::cut_chars(t, TARGET_CHARS * 4).0.into_owned())
         });
         let tool = ToolActivity {
             kind,
@@ -471,6 +499,7 @@ impl Activity {
 
     fn flush_log_partial(&mut self) {
         let rest = std::mem::take(&mut self.log_partial);
+        self.log_skip_line = false;
         self.push_log_message(&rest);
     }
 
@@ -491,7 +520,7 @@ impl Activity {
             return None;
         }
         let mut md = String::from("**Activity**\n\n");
-        let lines: Vec<String> = markdown::strip_controls(&self.message)
+        let lines: Vec<String> = markdown::strip_controls(&self.message())
             .lines()
             .map(str::trim)
             .filter(|l| !l.is_empty())

@@ -3,7 +3,25 @@
 //! written, and nothing that can break out of our own layout.
 
 use pulldown_cmark::{CodeBlockKind, Event, Options, Parser, Tag};
+use std::cell::Cell;
 use std::ops::Range;
+
+thread_local! {
+    static WORK: Cell<u64> = const { Cell::new(0) };
+}
+
+/// Adds `steps` to this thread's work count (see [`work_done`]).
+fn count(steps: usize) {
+    WORK.with(|w| w.set(w.get().saturating_add(steps as u64)));
+}
+
+/// The sanitizing work done on this thread so far, as a deterministic count
+/// of steps: bytes handed to the Markdown parser, characters escaped, code
+/// regions passed and bytes looked back at. Linear in the input by design;
+/// the property tests bound it (wall-clock figures are the benchmark's).
+pub fn work_done() -> u64 {
+    WORK.with(Cell::get)
+}
 
 /// The Markdown GitHub renders: CommonMark with its table, strikethrough and
 /// task-list extensions.
@@ -39,6 +57,7 @@ fn fence_of(line: &str) -> Option<(char, usize)> {
 
 /// Where a parser sees code (spans and blocks) in `text`.
 fn code_regions(text: &str, options: Options) -> Vec<Range<usize>> {
+    count(text.len());
     let mut regions: Vec<Range<usize>> = Parser::new_ext(text, options)
         .into_offset_iter()
         .filter_map(|(event, range)| match event {
@@ -50,8 +69,44 @@ fn code_regions(text: &str, options: Options) -> Vec<Range<usize>> {
     regions
 }
 
-fn inside(regions: &[Range<usize>], i: usize) -> bool {
-    regions.iter().any(|r| r.contains(&i))
+/// Code regions sorted by start, asked about offsets in increasing order:
+/// each region is passed once, so a walk over the text is linear however
+/// many code spans it has.
+struct RegionWalk {
+    regions: Vec<Range<usize>>,
+    next: usize,
+    steps: usize,
+}
+
+impl RegionWalk {
+    fn new(regions: Vec<Range<usize>>) -> Self {
+        Self {
+            regions,
+            next: 0,
+            steps: 0,
+        }
+    }
+
+    /// Whether offset `i` (not smaller than any asked before) is in a region.
+    fn contains(&mut self, i: usize) -> bool {
+        while self.regions.get(self.next).is_some_and(|r| r.end <= i) {
+            self.next += 1;
+            self.steps += 1;
+        }
+        self.regions.get(self.next).is_some_and(|r| r.start <= i)
+    }
+}
+
+/// Whether `out` ends with `www` (any case) not preceded by a letter or
+/// digit: a bare `www.` link would start at the next `.`.
+fn ends_with_www(out: &str) -> bool {
+    let b = out.as_bytes();
+    b.len() >= 3
+        && b[b.len() - 3..].eq_ignore_ascii_case(b"www")
+        && !out[..b.len() - 3]
+            .chars()
+            .next_back()
+            .is_some_and(char::is_alphanumeric)
 }
 
 /// The entities our escaping writes: leaving them alone makes it idempotent.
@@ -133,13 +188,16 @@ fn ends_with_repo(before: &str) -> bool {
                 .len()
     };
     let repo = name(before);
+    count(repo);
     if repo == 0 {
         return false;
     }
     let Some(rest) = before[..before.len() - repo].strip_suffix('/') else {
         return false;
     };
-    name(rest) > 0
+    let owner = name(rest);
+    count(owner);
+    owner > 0
 }
 
 /// Whether `rest` (text after `:`) starts a `//github.com/` (or
@@ -174,22 +232,18 @@ fn escape_char(
     out: &mut String,
     no_links: bool,
 ) {
-    let escaped = || (out.len() - out.trim_end_matches('\\').len()) % 2 == 1;
+    let escaped = || {
+        let run = out.len() - out.trim_end_matches('\\').len();
+        count(run);
+        run % 2 == 1
+    };
     match c {
         '[' if no_links && !escaped() => out.push_str("\\["),
         ':' if no_links && rest.starts_with("//") && !is_cursor_url(out, rest) => {
             out.push(':');
             out.push_str(BREAK);
         }
-        '.' if no_links && {
-            let low = out.to_ascii_lowercase();
-            low.ends_with("www")
-                && !low[..low.len() - 3]
-                    .chars()
-                    .next_back()
-                    .is_some_and(char::is_alphanumeric)
-        } =>
-        {
+        '.' if no_links && ends_with_www(out) => {
             out.push_str(BREAK);
             out.push('.');
         }
@@ -225,24 +279,32 @@ fn escape_pass(text: &str, keep_code: bool, no_links: bool) -> String {
     } else {
         (Vec::new(), Vec::new())
     };
+    let (mut gfm, mut plain) = (RegionWalk::new(gfm), RegionWalk::new(plain));
     let mut out = String::with_capacity(text.len() + 16);
     let mut prev = None;
     let mut chars = text.char_indices().peekable();
+    let mut steps = 0usize;
     while let Some((i, c)) = chars.next() {
+        steps += 1;
         let next = chars.peek().map(|(_, n)| *n);
-        if inside(&gfm, i) && inside(&plain, i) {
+        // Both walks advance at every offset (no short-circuit), so each
+        // passes its regions once.
+        let (in_gfm, in_plain) = (gfm.contains(i), plain.contains(i));
+        if in_gfm && in_plain {
             out.push(c);
         } else {
             escape_char(c, prev, next, &text[i + c.len_utf8()..], &mut out, no_links);
         }
         prev = Some(c);
     }
+    count(steps + gfm.steps + plain.steps);
     out
 }
 
 /// The fence that closes a fenced code block left open at the end of `text`
 /// (it would swallow whatever follows in our comment).
 fn unclosed_fence(text: &str) -> Option<String> {
+    count(text.len());
     let end = text.trim_end().len();
     for (event, range) in Parser::new_ext(text, github_flavor()).into_offset_iter() {
         let Event::Start(Tag::CodeBlock(CodeBlockKind::Fenced(_))) = event else {
@@ -339,7 +401,7 @@ pub fn text_inline(text: &str) -> String {
                 out.push(c);
                 out.push_str(BREAK);
             }
-            '.' if out.to_ascii_lowercase().ends_with("www") => {
+            '.' if ends_with_www(&out) => {
                 out.push_str(BREAK);
                 out.push_str("\\.");
             }
@@ -434,26 +496,50 @@ pub fn pr_link(url: &str, host: &str) -> String {
 }
 
 /// Sanitizes and shortens `text` so the result has at most `max_bytes`
-/// bytes; returns the text and whether it was cut.
+/// bytes; returns the text and whether it was cut. The text is first
+/// redacted and cut to `max_bytes` ([`crate::secret::cut_bytes`]: escaping
+/// only grows it), so the work is bounded by the budget, not by the text.
 pub fn sanitize_within(text: &str, max_bytes: usize) -> (String, bool) {
-    let full = sanitize(text);
-    if full.len() <= max_bytes {
-        return (full, false);
-    }
-    // Cut the raw text (escaping only grows it) until the result fits.
-    let chars: Vec<char> = text.chars().collect();
-    let (mut lo, mut hi) = (0usize, chars.len());
-    while lo < hi {
-        let mid = (lo + hi).div_ceil(2);
-        let candidate: String = chars[..mid].iter().collect();
-        if sanitize(&candidate).len() < max_bytes {
-            lo = mid;
-        } else {
-            hi = mid - 1;
+    let (bounded, window_cut) = crate::secret::cut_bytes(text, max_bytes);
+    if !window_cut {
+        let full = sanitize(&bounded);
+        if full.len() <= max_bytes {
+            return (full, false);
         }
     }
-    let cut: String = chars[..lo].iter().collect();
-    (format!("{}…", sanitize(&cut)), true)
+    // The longest prefix (to within 1/64 of the budget: each try costs a
+    // sanitize) whose sanitized form and the ellipsis fit.
+    let fits = |end: usize| {
+        let out = sanitize(&bounded[..end]);
+        (out.len() + '…'.len_utf8() <= max_bytes).then_some(out)
+    };
+    let boundary = |mut i: usize| {
+        while !bounded.is_char_boundary(i) {
+            i -= 1;
+        }
+        i
+    };
+    let tolerance = (max_bytes / 64).max(16);
+    let (mut lo, mut hi) = (0usize, bounded.len());
+    let mut best = String::new();
+    if let Some(out) = fits(hi) {
+        best = out;
+        lo = hi;
+    }
+    while hi - lo > tolerance {
+        let mid = boundary(lo + (hi - lo) / 2);
+        if mid <= lo {
+            break;
+        }
+        match fits(mid) {
+            Some(out) => {
+                best = out;
+                lo = mid;
+            }
+            None => hi = mid,
+        }
+    }
+    (format!("{best}…"), true)
 }
 
 /// Wraps long text in a collapsed `<details>` block.
@@ -673,6 +759,79 @@ mod tests {
             }
         }
         check(&text)
+    }
+
+    /// The work (see [`work_done`]) `f` does on this thread.
+    fn work_of(f: impl FnOnce()) -> u64 {
+        let before = work_done();
+        f();
+        work_done() - before
+    }
+
+    /// Pieces of hostile summaries: code spans (the quadratic case of #23),
+    /// mentions, HTML, references, entities, fences, emphasis.
+    fn hostile_unit() -> impl Strategy<Value = String> {
+        prop::collection::vec(
+            prop::sample::select(vec![
+                "`x` ",
+                "``a`b`` ",
+                "@octocat ",
+                "<img src=x> ",
+                "<!-- c -->",
+                "o/r#1 ",
+                "https://github.com/o/r ",
+                "&amp; ",
+                "\\`",
+                "\n",
+                "\n```\n",
+                "*a* ",
+                "[l](u) ",
+                "é",
+                "`",
+                "<",
+                "@",
+                "#",
+            ]),
+            1..12,
+        )
+        .prop_map(|parts| parts.concat())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(48))]
+
+        /// Sanitizing is linear: twice the text is about twice the work (a
+        /// deterministic count, not time), never the four times of a
+        /// quadratic scan, and each byte costs a bounded number of steps.
+        #[test]
+        fn sanitizing_work_is_linear_in_the_input(unit in hostile_unit(), n in 200usize..400) {
+            let text = unit.repeat(n);
+            let twice = unit.repeat(2 * n);
+            let once = work_of(|| { sanitize(&text); });
+            let double = work_of(|| { sanitize(&twice); });
+            prop_assert!(double <= once * 5 / 2 + 1_000, "{} then {} for {:?}", once, double, unit);
+            prop_assert!(once <= 400 * text.len() as u64 + 1_000, "{} for {} bytes", once, text.len());
+        }
+
+        /// Cutting to a budget reads the budget, not the text: the work and
+        /// the output are bounded by the budget whatever the text's size.
+        #[test]
+        fn sanitize_within_work_and_size_are_bounded_by_the_budget(unit in hostile_unit(), budget in 500usize..4_000) {
+            let small = unit.repeat(budget / unit.len() * 4 + 1);
+            let huge = unit.repeat(budget / unit.len() * 64 + 1);
+            let mut outs = Vec::new();
+            let works: Vec<u64> = [&small, &huge]
+                .iter()
+                .map(|t| work_of(|| outs.push(sanitize_within(t, budget))))
+                .collect();
+            for (out, cut) in &outs {
+                prop_assert!(out.len() <= budget, "{} > {}", out.len(), budget);
+                prop_assert!(*cut);
+            }
+            prop_assert!(works[1] <= works[0] * 3 / 2 + 1_000, "{:?}", works);
+            // A bounded number of sanitizes of at most the budget.
+            prop_assert!(works[1] <= 400 * 12 * budget as u64, "{:?}", works);
+        }
     }
 
     proptest! {

@@ -1,11 +1,15 @@
 //! The one place that writes the log. Inside Actions it speaks workflow
 //! commands (annotations, groups, masks); outside it prints plain text. Every
-//! line is redacted, and untrusted lines cannot become commands.
+//! line is redacted, cleared of terminal controls ([`log_safe`]), and
+//! untrusted lines cannot become commands.
 
-use super::escape::{escape_data, neutralize_line, random_token, runner_lines};
+use super::escape::{escape_data, log_safe, neutralize_line, random_token, runner_lines};
 use crate::secret::Redactor;
 use std::io::Write;
 use std::sync::{Arc, Mutex};
+
+/// The most of one untrusted block (an agent's summary) the log shows.
+pub const UNTRUSTED_BLOCK_BYTES: usize = 64 * 1024;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ConsoleMode {
@@ -98,6 +102,9 @@ impl Console {
     /// Registers a secret: masked by the runner from now on, and redacted by
     /// us everywhere we write. Call before anything else is printed.
     pub fn add_secret(&self, secret: &str) {
+        // Text is shortened in places with no console at hand: they redact
+        // with the process-wide registry before they cut.
+        crate::secret::register(secret);
         let mut state = self.state.lock().unwrap();
         let new = state.redactor.add(secret);
         if self.mode == ConsoleMode::Actions {
@@ -124,7 +131,10 @@ impl Console {
 
     fn write_lines(&self, text: &str) {
         let mut state = self.state.lock().unwrap();
-        let redacted = state.redactor.redact(text).into_owned();
+        // Controls first: a secret split by an escape sequence is whole again
+        // when redacted, and a command hidden behind one is seen.
+        let clean = log_safe(text);
+        let redacted = state.redactor.redact(&clean).into_owned();
         for line in runner_lines(&redacted) {
             let _ = writeln!(state.out, "{}", neutralize_line(line));
         }
@@ -133,7 +143,8 @@ impl Console {
 
     fn write_command(&self, command: &str, message: &str) {
         let mut state = self.state.lock().unwrap();
-        let redacted = state.redactor.redact(message).into_owned();
+        let clean = log_safe(message);
+        let redacted = state.redactor.redact(&clean).into_owned();
         let _ = writeln!(state.out, "::{command}::{}", escape_data(&redacted));
         let _ = state.out.flush();
     }
@@ -192,8 +203,19 @@ impl Console {
     /// Prints untrusted multi-line text verbatim. Inside Actions it is wrapped
     /// in `::stop-commands::` with a fresh random token, so no line of it is
     /// processed as a command; each line is also neutralized in case the
-    /// runner ignores the pause.
+    /// runner ignores the pause. At most [`UNTRUSTED_BLOCK_BYTES`] of it
+    /// are read (redacted, then cut: see [`crate::secret::cut_bytes`]).
     pub fn untrusted_block(&self, text: &str) {
+        let (bounded, cut) = crate::secret::cut_bytes(text, UNTRUSTED_BLOCK_BYTES);
+        let text = if cut {
+            format!(
+                "{bounded}\n… (cut: the log shows its first {} KiB)",
+                UNTRUSTED_BLOCK_BYTES / 1024
+            )
+        } else {
+            bounded.into_owned()
+        };
+        let text = text.as_str();
         match self.mode {
             ConsoleMode::Actions => {
                 let token = random_token();
@@ -259,6 +281,41 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn the_log_gets_no_terminal_controls_from_any_writer() {
+        for mode in [ConsoleMode::Actions, ConsoleMode::Plain] {
+            let (c, out) = Console::capture(mode, true);
+            let hostile = "Done\u{1b}[2K\r\u{1b}[1A\u{1b}]8;;https://e\u{7}link\u{1b}]8;;\u{7}\n\u{1b}[31m::set-output name=pwned::yes\u{9b}0m\u{7}";
+            c.info(hostile);
+            c.untrusted_block(hostile);
+            c.warning(hostile);
+            c.debug(hostile);
+            let text = out.text();
+            assert!(
+                !text.chars().any(|ch| ch.is_control() && ch != '\n'),
+                "{mode:?}: {text:?}"
+            );
+            for line in text.lines() {
+                assert!(
+                    !line.trim_start().starts_with("::set-output"),
+                    "{mode:?}: {line:?}"
+                );
+            }
+            // The visible text stays; the hyperlink's hidden target goes.
+            assert!(text.contains("Done") && text.contains("link"), "{text:?}");
+            assert!(!text.contains("https://e"), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn a_huge_untrusted_block_is_cut() {
+        let (c, out) = Console::capture(ConsoleMode::Actions, false);
+        c.untrusted_block(&"a\n".repeat(UNTRUSTED_BLOCK_BYTES));
+        let text = out.text();
+        assert!(text.len() < UNTRUSTED_BLOCK_BYTES + 200, "{}", text.len());
+        assert!(text.contains("(cut: the log shows its first 64 KiB)"));
     }
 
     #[test]

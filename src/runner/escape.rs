@@ -37,6 +37,22 @@ pub fn neutralize_line(line: &str) -> Cow<'_, str> {
     }
 }
 
+/// Untrusted text made safe for a log line: line breaks the runner's way
+/// (`\r\n` and a lone `\r`, which would rewrite the line on a terminal,
+/// become `\n`), then terminal escape sequences (colours, cursor moves,
+/// titles, hyperlinks), BEL and every other control character but tab and
+/// line feed removed, with invisible and bidirectional characters. What is
+/// left cannot move the cursor, hide text, or start a workflow command
+/// unseen (see [`neutralize_line`], applied after it).
+pub fn log_safe(text: &str) -> String {
+    let lines: Vec<&str> = runner_lines(text);
+    let mut out = crate::report::markdown::strip_controls(&lines.join("\n"));
+    if text.ends_with(['\n', '\r']) {
+        out.push('\n');
+    }
+    out
+}
+
 /// Splits text into lines the way the runner does (`\n`, `\r\n` and lone `\r`
 /// all end a line) so that no fragment escapes neutralizing. Blank lines are
 /// kept; one final line break does not make an extra line.
@@ -96,6 +112,17 @@ mod tests {
             vec!["a", "b", "c", "", "d"]
         );
         assert_eq!(runner_lines(""), vec![""]);
+    }
+
+    #[test]
+    fn the_log_gets_no_terminal_controls() {
+        let hostile = "ok\u{1b}[2J\u{1b}[1;1H\u{1b}]0;pwned\u{7}\r\u{1b}[31m::set-output name=x::y\u{1b}[0m\u{7}\n\u{202e}tab\tkept\n";
+        let safe = log_safe(hostile);
+        assert_eq!(safe, "ok\n::set-output name=x::y\ntab\tkept\n");
+        // The command is visible once controls are gone, so it is neutralized.
+        let lines = runner_lines(&safe);
+        assert!(lines.iter().any(|l| is_command_like(l)));
+        assert!(lines.iter().all(|l| !is_command_like(&neutralize_line(l))));
     }
 
     #[test]

@@ -301,3 +301,251 @@ fn link_reference_definitions_in_an_issue_never_reach_the_prompt() {
         assert!(!prompt.contains(hidden), "{hidden}: {prompt}");
     }
 }
+
+// ---------------------------------------------------------------------------
+// Redact, then cut (#23): a key planted so that a cut lands inside it, at
+// every place the action shortens text, never shows a prefix of it.
+
+mod redact_then_cut {
+    use crate::support::*;
+    use cursor_agent_action::clock::Clock;
+    use cursor_agent_action::sim::*;
+    use serde_json::{Value, json};
+    use std::time::Duration;
+
+    /// The `cursor-api-key` of these runs: its first four characters appear
+    /// nowhere else.
+    const PLANTED: &str = "Zq9vPLANTED_key_0123456789abcdefghijklmnop";
+
+    /// `bytes` of the key over and over, after `shift` fillers: any cut
+    /// lands inside one copy (or, one time in 42, on a space: each case
+    /// runs at two shifts).
+    fn dense(bytes: usize, shift: usize) -> String {
+        dense_by(bytes, shift, ' ')
+    }
+
+    /// [`dense`] with another separator (the simulator streams the summary
+    /// word by word: without a space it is one message).
+    fn dense_by(bytes: usize, shift: usize, separator: char) -> String {
+        let copies = bytes / (PLANTED.len() + 1) + 1;
+        format!(
+            "{}{}",
+            "y".repeat(shift),
+            format!("{PLANTED}{separator}").repeat(copies)
+        )
+    }
+
+    fn event(at: u64, kind: &str, data: Value) -> (Duration, String, Value) {
+        (Duration::from_secs(at), kind.into(), data)
+    }
+
+    /// Every comment body the action wrote (each edit, not only the last).
+    fn comment_writes(s: &Simulators) -> Vec<String> {
+        s.github
+            .requests()
+            .into_iter()
+            .filter(|r| {
+                matches!(r.method.as_str(), "POST" | "PATCH")
+                    && (r.path.ends_with("/comments") || r.path.contains("/issues/comments/"))
+                    && !r.path.ends_with("/reactions")
+            })
+            .filter_map(|r| serde_json::from_str::<Value>(&r.body).ok())
+            .filter_map(|v| v["body"].as_str().map(String::from))
+            .collect()
+    }
+
+    /// The log but its `::add-mask::` lines (which must name the secret).
+    fn log(ran: &Ran) -> String {
+        ran.stdout
+            .lines()
+            .filter(|l| !l.starts_with("::add-mask::"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    fn assert_no_prefix(place: &str, text: &str) {
+        let prefix = &PLANTED[..4];
+        if let Some(i) = text.find(prefix) {
+            let around = &text[i.saturating_sub(60)..(i + 60).min(text.len())];
+            panic!("{place} shows a prefix of the key: …{around}…");
+        }
+    }
+
+    async fn run(shift: usize, fail_launch: bool) -> (Ran, Vec<String>) {
+        let s = sims_on(Clock::real()).await;
+        // Activity: a message whose first line is long (the comment shows
+        // 200 characters, the log 300 and flushes a partial line), a key
+        // streamed in two pieces, a tool's target (80) and name (40).
+        let split = 10;
+        let script = vec![
+            event(8, "assistant", json!({"text": dense(3000, shift)})),
+            event(
+                9,
+                "assistant",
+                json!({"text": format!("\nnow {}", &PLANTED[..split])}),
+            ),
+            event(
+                11,
+                "assistant",
+                json!({"text": format!("{} done\n", &PLANTED[split..])}),
+            ),
+            event(
+                14,
+                "tool_call",
+                json!({"callId": "c1", "name": "read_file", "status": "running",
+                       "args": {"target_file": dense(600, shift)}}),
+            ),
+            event(
+                16,
+                "tool_call",
+                json!({"callId": "c2", "name": format!("x{}", dense(200, shift)), "status": "running"}),
+            ),
+            event(
+                18,
+                "assistant",
+                json!({"text": format!("{}\nmore", dense(300, shift))}),
+            ),
+        ];
+        s.cursor.v1().set_scenario(V1Scenario {
+            script,
+            // The comment cuts the summary near 64 KB, the log at 64 KiB,
+            // the step summary at 200 KB.
+            result_text: dense_by(260_000, shift, ';'),
+            ..V1Scenario::lasting(5, 60)
+        });
+        if fail_launch {
+            let body = json!({"error": {"code": "bad_request", "message": dense(3000, shift)}});
+            s.cursor.add_fault(FaultRule::new(
+                "POST",
+                "/v1/agents",
+                Fault::Status {
+                    status: 400,
+                    body: Some(body.to_string()),
+                    retry_after: None,
+                    headers: Vec::new(),
+                },
+            ));
+        }
+        // A GitHub error body too (the reaction is best effort: warned).
+        s.github.add_fault(
+            FaultRule::new(
+                "POST",
+                "/repos/*/*/issues/*/reactions",
+                Fault::Status {
+                    status: 422,
+                    body: Some(json!({"message": dense(3000, shift)}).to_string()),
+                    retry_after: None,
+                    headers: Vec::new(),
+                },
+            )
+            .times(5),
+        );
+        let ran = ActionTest::new()
+            .event("issues", "issues.labeled.json")
+            .against(&s.cursor_url(), Some(&s.github_url()))
+            .input("cursor-api-key", PLANTED)
+            .v1()
+            .run_in_process()
+            .await;
+        let writes = comment_writes(&s);
+        (ran, writes)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn no_cut_shows_a_prefix_of_a_secret() {
+        for shift in [0, 21] {
+            let (ran, writes) = run(shift, false).await;
+            assert_eq!(ran.output("outcome"), "finished", "{}", ran.stdout);
+            assert!(
+                writes.iter().any(|b| b.contains("**Activity**")),
+                "the working comment showed the activity: {writes:?}"
+            );
+            let last = writes.last().expect("a final comment");
+            assert!(last.contains("summary shortened"), "{last}");
+            assert!(
+                ran.stdout.contains("(cut: the log shows"),
+                "the log's copy was cut"
+            );
+            for (i, body) in writes.iter().enumerate() {
+                assert_no_prefix(&format!("comment write {i} (shift {shift})"), body);
+            }
+            assert_no_prefix("the log", &log(&ran));
+            assert_no_prefix("the step summary", &ran.summary);
+            assert_no_prefix("the outputs", &ran.raw_outputs);
+
+            let (ran, writes) = run(shift, true).await;
+            assert_eq!(ran.output("outcome"), "error", "{}", ran.stdout);
+            assert!(
+                ran.everything_unmasked().contains("***"),
+                "the error body was shown, redacted"
+            );
+            for (i, body) in writes.iter().enumerate() {
+                assert_no_prefix(&format!("error comment write {i} (shift {shift})"), body);
+            }
+            assert_no_prefix("the error's log", &log(&ran));
+            assert_no_prefix("the error's step summary", &ran.summary);
+            assert_no_prefix("the error's outputs", &ran.raw_outputs);
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// A cancel during the finalize of a huge hostile summary (#23: 400 KB of code
+// spans never finished, ignored SIGINT and left the comment working).
+
+mod hostile_summary_cancel {
+    use crate::support::*;
+    use cursor_agent_action::clock::Clock;
+    use cursor_agent_action::sim::*;
+
+    /// 1 MB of code spans, mentions and HTML.
+    fn hostile() -> String {
+        "`x` `y` @octocat <img src=x onerror=y> o/r#1 ``a`b`` \n".repeat(20_000)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_cancel_during_finalize_still_leaves_a_final_comment_and_outputs() {
+        // The run ends at 65 s (5 creating + 60 running); the summary
+        // streams in just before. The cancel lands before, at and after the
+        // end, while the step reads the result and writes the comment.
+        for cancel_at in [64, 65, 66, 67] {
+            let s = sims_on(Clock::real()).await;
+            s.cursor.v1().set_scenario(V1Scenario {
+                result_text: hostile(),
+                ..V1Scenario::lasting(5, 60)
+            });
+            let ran = ActionTest::new()
+                .event("issues", "issues.labeled.json")
+                .against(&s.cursor_url(), Some(&s.github_url()))
+                .v1()
+                .run_in_process_with(cancel_after(Some(cancel_at), "SIGINT"))
+                .await;
+            let outcome = ran.output("outcome").to_string();
+            assert!(
+                ["finished", "cancelled"].contains(&outcome.as_str()),
+                "cancel at {cancel_at}s: {outcome}\n{}",
+                ran.stdout
+            );
+            let comments = s.github.comments("Codertocat/Hello-World", 1);
+            let last = comments.last().expect("a comment");
+            assert!(
+                !last.body.contains("⏳") && !last.body.contains("⚙️"),
+                "cancel at {cancel_at}s: the comment is final:\n{}",
+                last.body
+            );
+            assert!(
+                last.body.len() <= 65_536,
+                "cancel at {cancel_at}s: {}",
+                last.body.len()
+            );
+            assert!(
+                !last.body.contains("<img") && !last.body.contains(" @octocat"),
+                "cancel at {cancel_at}s: the summary is neutralized"
+            );
+            assert!(
+                !ran.summary.is_empty(),
+                "cancel at {cancel_at}s: a step summary"
+            );
+        }
+    }
+}
