@@ -1,12 +1,21 @@
 //! Command-line dispatch: the action itself (no arguments), `demo`,
 //! `simulator`, `--help` and `--version`.
 //!
-//! The parser is hand-rolled on purpose: two subcommands with a handful of
-//! `--flag VALUE` options do not earn a dependency (the release binary is
-//! size-optimized), and every path is unit-tested here.
+//! lexopt splits the arguments (ripgrep's choice: no macros, a few kB in the
+//! size-optimized release binary); each subcommand's flags are one struct,
+//! parsed in its own module beside its `--help` and its tests. The messages
+//! are ours, and every one a user can hit is tested word for word.
 
-use crate::demo::{SCENARIOS, SimulatorOptions};
+mod demo;
+mod simulator;
+
+pub use demo::DemoArgs;
+pub use demo::help as demo_help;
+pub use simulator::help as simulator_help;
+
+use crate::demo::SimulatorOptions;
 use crate::inputs::{INPUTS, OUTPUTS};
+use lexopt::Arg::{Long, Short, Value};
 use std::ffi::OsString;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -14,11 +23,7 @@ pub enum Command {
     /// Run as a GitHub Actions step (inputs from `INPUT_*`).
     Action,
     /// The full flow against in-process simulators.
-    Demo {
-        scenario: String,
-        /// `--api v0`: the legacy API's flow instead of v1's.
-        v0: bool,
-    },
+    Demo(DemoArgs),
     /// Both simulators as a standalone server.
     Simulator(SimulatorOptions),
     /// Bad arguments, with the reason (exit 2).
@@ -47,169 +52,100 @@ pub fn utf8_args(args: impl IntoIterator<Item = OsString>) -> Result<Vec<String>
         .collect()
 }
 
-fn is_help(arg: &str) -> bool {
-    matches!(arg, "-h" | "--help")
-}
-
+/// What the command line asks for. Parsing prints nothing and exits
+/// nothing: the caller does both.
 pub fn parse(args: &[String]) -> Command {
-    match args.first().map(String::as_str) {
-        None => Command::Action,
-        Some("-h" | "--help") => Command::Help,
-        Some("help") => match args.get(1).map(String::as_str) {
-            None => Command::Help,
-            Some("demo") => Command::Usage(demo_help()),
-            Some("simulator") => Command::Usage(simulator_help()),
-            Some(other) => Command::Unknown(other.to_string()),
+    let mut p = lexopt::Parser::from_args(args);
+    // lexopt's `next` fails only on an option's unread `=value`; no arm here
+    // reads on after an option, so the `Err` arms are for completeness.
+    match p.next() {
+        Ok(None) => Command::Action,
+        Ok(Some(Short('h') | Long("help"))) => Command::Help,
+        Ok(Some(Short('V') | Long("version"))) => Command::Version,
+        Ok(Some(Value(sub))) if sub == "help" => match p.next() {
+            Ok(None) => Command::Help,
+            Ok(Some(Value(sub))) if sub == DemoArgs::NAME => Command::Usage(DemoArgs::help()),
+            Ok(Some(Value(sub))) if sub == SimulatorOptions::NAME => {
+                Command::Usage(SimulatorOptions::help())
+            }
+            Ok(Some(other)) => Command::Unknown(shown(other)),
+            Err(e) => Command::Unknown(e.to_string()),
         },
-        Some("-V" | "--version") => Command::Version,
-        Some("demo") => parse_demo(&args[1..]),
-        Some("simulator") => parse_simulator(&args[1..]),
-        Some(other) => Command::Unknown(other.to_string()),
-    }
-}
-
-/// An unknown or malformed option of `sub`: names it and points to `--help`.
-fn invalid(sub: &str, why: String) -> Command {
-    Command::Invalid(format!(
-        "{why}\nrun `cursor-agent-action {sub} --help` for usage"
-    ))
-}
-
-fn parse_demo(args: &[String]) -> Command {
-    if args.iter().any(|a| is_help(a)) {
-        return Command::Usage(demo_help());
-    }
-    let mut scenario = "finished".to_string();
-    let mut v0 = false;
-    let mut it = args.iter();
-    while let Some(flag) = it.next() {
-        match flag.as_str() {
-            "--scenario" => match it.next() {
-                Some(name) => scenario = name.clone(),
-                None => return invalid("demo", "--scenario needs a value".into()),
-            },
-            "--api" => match it.next().map(String::as_str) {
-                Some("v0") => v0 = true,
-                Some("v1") => v0 = false,
-                Some(other) => {
-                    return invalid(
-                        "demo",
-                        format!("--api: {other:?} is not accepted; use v1 or v0"),
-                    );
-                }
-                None => return invalid("demo", "--api needs a value (v1 or v0)".into()),
-            },
-            _ => return invalid("demo", format!("unknown option {flag:?}")),
+        Ok(Some(Value(sub))) if sub == DemoArgs::NAME => {
+            subcommand(&mut p).map_or_else(|c| c, Command::Demo)
         }
-    }
-    Command::Demo { scenario, v0 }
-}
-
-fn parse_simulator(args: &[String]) -> Command {
-    if args.iter().any(|a| is_help(a)) {
-        return Command::Usage(simulator_help());
-    }
-    let mut o = SimulatorOptions::default();
-    let mut it = args.iter();
-    while let Some(flag) = it.next() {
-        let known = matches!(
-            flag.as_str(),
-            "--cursor-port" | "--github-port" | "--time-scale" | "--key" | "--token" | "--writer"
-        );
-        if !known {
-            return invalid("simulator", format!("unknown option {flag:?}"));
+        Ok(Some(Value(sub))) if sub == SimulatorOptions::NAME => {
+            subcommand(&mut p).map_or_else(|c| c, Command::Simulator)
         }
-        let Some(value) = it.next() else {
-            return invalid("simulator", format!("{flag} needs a value"));
-        };
-        let bad = || invalid("simulator", format!("{flag}: {value:?} is not accepted"));
-        match flag.as_str() {
-            "--cursor-port" => match value.parse() {
-                Ok(p) => o.cursor_port = p,
-                Err(_) => return bad(),
-            },
-            "--github-port" => match value.parse() {
-                Ok(p) => o.github_port = p,
-                Err(_) => return bad(),
-            },
-            "--time-scale" => match value.parse::<u32>() {
-                Ok(n) if n >= 1 => o.time_scale = n,
-                _ => return bad(),
-            },
-            "--key" => o.keys.push(value.clone()),
-            "--token" => o.token = Some(value.clone()),
-            _ => o.writers.push(value.clone()),
-        }
+        Ok(Some(other)) => Command::Unknown(shown(other)),
+        Err(e) => Command::Unknown(e.to_string()),
     }
-    Command::Simulator(o)
 }
 
-/// `demo --help`.
-pub fn demo_help() -> String {
-    format!(
-        "Usage: cursor-agent-action demo [--scenario NAME] [--api v1|v0]\n\n\
-Runs the whole action (launch, wait, report) against in-process simulators of the Cursor and\n\
-GitHub APIs: no key, no network. Prints the step's log, outputs, step summary and the comment.\n\
-On v1 (the default) the agent's run is followed over its stream: its activity in the log, each\n\
-write of the comment (its heading, status and activity, edited at most every 10 s) and the final\n\
-comment with the run's usage.\n\n\
-OPTIONS:\n    --scenario NAME   one of: {} [default: finished]\n                      (on v1: {}; the others need --api v0)\n                      or detached: launch with wait: false, the job ends, the agent finishes,\n                      and a later sweep (sweep: true) finalizes the comment (v1 or v0)\n                      or nightly: three nights of a scheduled job keeping one pull request\n                      (opened, updated, merged and a new one opened; v1 or v0)\n    --api v1|v0       the Cursor API version [default: v1]\n    -h, --help        this text\n\n\
-EXIT STATUS: as the action would end: 0 for finished, no-summary and hostile-summary; 1, on purpose,\n\
-for error and expired (the agent failed) and for storage-mode and not-connected (Cursor refused\n\
-the launch: the output says what to fix); 2 for an unknown scenario or option.\n",
-        SCENARIOS.join(", "),
-        crate::demo::V1_SCENARIOS.join(", ")
-    )
+/// A subcommand's flags: one struct, parsed from what follows its name.
+trait Flags: Sized {
+    const NAME: &'static str;
+    /// `SUBCOMMAND --help`.
+    fn help() -> String;
+    fn parse(p: &mut lexopt::Parser) -> Result<Self, Halt>;
 }
 
-/// `simulator --help`, with the control endpoints.
-pub fn simulator_help() -> String {
-    "Usage: cursor-agent-action simulator [OPTIONS]\n\n\
-Serves simulators of the Cursor API and the GitHub REST API on 127.0.0.1 until Ctrl-C, so the\n\
-action (or any client) can be pointed at them: `api-url` at the Cursor port, GITHUB_API_URL at\n\
-the GitHub port.\n\n\
-OPTIONS:\n    \
---cursor-port N    port of the Cursor simulator [default: 0, any free port]\n    \
---github-port N    port of the GitHub simulator [default: 0, any free port]\n    \
---time-scale N     the agents' clock runs N times faster (N >= 1) [default: 1]; give the\n                       \
-action CURSOR_AGENT_ACTION_TIME_SCALE=N too, so its waits shrink alike (honoured\n                       \
-off runners, or on one when `api-url` is a loopback address)\n    \
---key KEY          accept only this Cursor API key (repeatable) [default: any key]\n    \
---token TOKEN      accept only this GitHub token [default: any token]\n    \
---writer LOGIN     give LOGIN write permission on every repository (repeatable)\n    \
--h, --help         this text\n\n\
-CONTROL ENDPOINTS (JSON bodies):\n  \
-Cursor port:\n    \
-POST /_sim/scenarios   how agents behave: {\"creating_secs\": 20, \"running_secs\": 180,\n                           \
-\"end\": \"finished|error|expired\", \"summary\": \"...\" or null, \"summary_in_status\": true,\n                           \
-\"refuse_launch\": \"storage_mode|repository_not_accessible|...\", \"reported_status\": \"...\",\n                           \
-\"minimal_fields\": false, \"followup_running_secs\": N, \"changes\": true,\n                           \
-\"commits\": 1, \"repository\": \"URL\" or \"default\"}; a finished agent pushes\n                           \
-`commits` commits to its branch on the GitHub port and opens its PR there\n                           \
-(none with \"changes\": false)\n    \
-POST /_sim/v1/scenario how v1 runs behave: {\"creating_secs\": 3, \"running_secs\": 30,\n                           \
-\"no_changes\": false, \"commits\": 1, ...}\n    \
-POST /_sim/faults      a rule or a list: {\"method\": \"POST\", \"path\": \"/v0/agents/*\",\n                           \
-\"repository\": \"URL\", \"times\": 1, \"fault\": {\"kind\": \"status\", \"status\": 503,\n                           \
-\"retry_after\": \"2\"}}; kinds: status, reset, stall, delay {\"millis\": N},\n                           \
-apply_then_reset, apply_then_stall, malformed_json\n    \
-POST /_sim/reset       forget every agent, fault, scenario and logged request\n    \
-GET  /_sim/requests    every request received\n    \
-GET  /_sim/agents      every agent\n  \
-GitHub port:\n    \
-POST /_sim/permissions {\"login\": \"octocat\", \"role\": \"admin|maintain|write|triage|read|none\"}\n    \
-POST /_sim/read-only   {\"read_only\": true}: writes are refused as with a read-only token\n    \
-POST /_sim/faults      as on the Cursor port (paths such as /repos/*/*/issues/*/comments)\n    \
-GET  /_sim/requests    every request received\n    \
-GET  /_sim/comments?repo=OWNER/NAME&issue=N   the comments on an issue\n    \
-GET  /_sim/pulls?repo=OWNER/NAME   the pull requests the agents opened (their branches live here too)\n    \
-POST /_sim/pulls/merge {\"repo\": \"OWNER/NAME\", \"number\": N}; /_sim/pulls/close the same\n    \
-POST /_sim/pulls       {\"repo\", \"head\", \"base\", \"title\", \"user\"}: open one by hand\n    \
-POST /_sim/push        {\"repo\", \"branch\", \"commits\"}: push commits to a branch\n\n\
-EXAMPLE:\n    \
-cursor-agent-action simulator --cursor-port 8001 --github-port 8002 --time-scale 60 --writer octocat\n\n\
-EXIT STATUS: 0 after Ctrl-C, 1 if a port cannot be bound, 2 for bad options.\n"
-        .to_string()
+/// Why a subcommand's flags give nothing to run.
+#[derive(Debug)]
+enum Halt {
+    Help,
+    /// Bad flags, with the reason.
+    Invalid(String),
+}
+
+impl Halt {
+    /// An option the subcommand does not take, or a positional argument
+    /// (none takes one).
+    fn unknown(arg: lexopt::Arg) -> Self {
+        Halt::Invalid(format!("unknown option {:?}", shown(arg)))
+    }
+}
+
+impl From<lexopt::Error> for Halt {
+    fn from(e: lexopt::Error) -> Self {
+        Halt::Invalid(match e {
+            lexopt::Error::MissingValue { option: Some(flag) } => format!("{flag} needs a value"),
+            other => other.to_string(),
+        })
+    }
+}
+
+/// The flags of subcommand `F`, or what to do instead: its usage when
+/// `-h`/`--help` is anywhere after its name (even where a value was
+/// expected), else the reason they are bad and where to look.
+fn subcommand<F: Flags>(p: &mut lexopt::Parser) -> Result<F, Command> {
+    let wants_help = p
+        .try_raw_args()
+        .is_some_and(|rest| rest.as_slice().iter().any(|a| a == "-h" || a == "--help"));
+    if wants_help {
+        return Err(Command::Usage(F::help()));
+    }
+    F::parse(p).map_err(|halt| match halt {
+        Halt::Help => Command::Usage(F::help()),
+        Halt::Invalid(why) => Command::Invalid(format!(
+            "{why}\nrun `cursor-agent-action {} --help` for usage",
+            F::NAME
+        )),
+    })
+}
+
+/// An argument as the user typed it (an option without its `=value`).
+fn shown(arg: lexopt::Arg) -> String {
+    match arg {
+        Short(c) => format!("-{c}"),
+        Long(name) => format!("--{name}"),
+        Value(v) => text(v),
+    }
+}
+
+/// An argument's text: [`utf8_args`] let only UTF-8 through.
+fn text(arg: OsString) -> String {
+    arg.to_string_lossy().into_owned()
 }
 
 pub fn version() -> String {
@@ -257,6 +193,7 @@ INPUTS (environment INPUT_<NAME>, hyphens kept, or with underscores):\n",
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::demo::SCENARIOS;
 
     #[test]
     fn dispatch() {
@@ -328,18 +265,80 @@ mod tests {
         assert!(why.starts_with("--key needs a value"), "{why}");
         assert_eq!(
             parse(&args(&["demo", "--scenario", "error"])),
-            Command::Demo {
+            Command::Demo(DemoArgs {
                 scenario: "error".into(),
                 v0: false
-            }
+            })
         );
         assert_eq!(
             parse(&args(&["demo"])),
-            Command::Demo {
+            Command::Demo(DemoArgs {
                 scenario: "finished".into(),
                 v0: false
-            }
+            })
         );
+    }
+
+    #[test]
+    fn an_unknown_first_argument_is_named_as_typed() {
+        for arg in ["frobnicate", "--bogus", "-x", "-"] {
+            assert_eq!(parse(&args(&[arg])), Command::Unknown(arg.into()), "{arg}");
+        }
+        // `help` takes only a subcommand's name.
+        assert_eq!(parse(&args(&["help"])), Command::Help);
+        assert_eq!(
+            parse(&args(&["help", "bogus"])),
+            Command::Unknown("bogus".into())
+        );
+        assert_eq!(
+            parse(&args(&["help", "--help"])),
+            Command::Unknown("--help".into())
+        );
+        // What follows --help or --version is not read.
+        assert_eq!(parse(&args(&["--help", "demo"])), Command::Help);
+        assert_eq!(parse(&args(&["--version", "x"])), Command::Version);
+    }
+
+    /// What lexopt reads as common command-line parsers do, and the
+    /// hand-written parser refused: `--flag=value`, `--` ending the
+    /// options, and short options run together (an unknown one is named
+    /// alone, an unknown long one without its `=value`).
+    #[test]
+    fn the_usual_option_syntax_is_understood() {
+        let demo = |scenario: &str, v0| {
+            Command::Demo(DemoArgs {
+                scenario: scenario.into(),
+                v0,
+            })
+        };
+        assert_eq!(
+            parse(&args(&["demo", "--scenario=error", "--api=v0"])),
+            demo("error", true)
+        );
+        assert_eq!(parse(&args(&["demo", "--"])), demo("finished", false));
+        assert_eq!(parse(&args(&["--", "demo"])), demo("finished", false));
+        // Nothing after `--` is no arguments: the action, as when run by a step.
+        assert_eq!(parse(&args(&["--"])), Command::Action);
+        let Command::Simulator(o) = parse(&args(&["simulator", "--time-scale=5", "--key="])) else {
+            panic!()
+        };
+        assert_eq!((o.time_scale, o.keys), (5, vec![String::new()]));
+        assert_eq!(
+            parse(&args(&["demo", "--scenaro=error"])),
+            Command::Invalid(
+                "unknown option \"--scenaro\"\nrun `cursor-agent-action demo --help` for usage"
+                    .into()
+            )
+        );
+        assert_eq!(
+            parse(&args(&["simulator", "-vx"])),
+            Command::Invalid(
+                "unknown option \"-v\"\nrun `cursor-agent-action simulator --help` for usage"
+                    .into()
+            )
+        );
+        assert_eq!(parse(&args(&["demo", "-hx"])), Command::Usage(demo_help()));
+        assert_eq!(parse(&args(&["-hV"])), Command::Help);
     }
 
     #[cfg(unix)]
