@@ -1,6 +1,6 @@
 //! `demo`: its flags, parsed into [`DemoArgs`], and its `--help`.
 
-use super::{Flags, Halt, text};
+use super::{Halt, text};
 use crate::demo::{SCENARIOS, V1_SCENARIOS};
 use lexopt::Arg::{Long, Short};
 
@@ -22,38 +22,33 @@ impl Default for DemoArgs {
     }
 }
 
-impl Flags for DemoArgs {
-    const NAME: &'static str = "demo";
+pub(super) const NAME: &str = "demo";
 
-    fn help() -> String {
-        help()
-    }
-
-    fn parse(p: &mut lexopt::Parser) -> Result<Self, Halt> {
-        let mut args = Self::default();
-        while let Some(arg) = p.next()? {
-            match arg {
-                Short('h') | Long("help") => return Err(Halt::Help),
-                Long("scenario") => args.scenario = text(p.value()?),
-                Long("api") => {
-                    let Ok(api) = p.value() else {
-                        return Err(Halt::Invalid("--api needs a value (v1 or v0)".into()));
-                    };
-                    args.v0 = match text(api).as_str() {
-                        "v0" => true,
-                        "v1" => false,
-                        other => {
-                            return Err(Halt::Invalid(format!(
-                                "--api: {other:?} is not accepted; use v1 or v0"
-                            )));
-                        }
-                    };
-                }
-                other => return Err(Halt::unknown(other)),
+/// The flags after `demo`.
+pub(super) fn parse(p: &mut lexopt::Parser) -> Result<DemoArgs, Halt> {
+    let mut args = DemoArgs::default();
+    while let Some(arg) = p.next()? {
+        match arg {
+            Short('h') | Long("help") => return Err(Halt::Help),
+            Long("scenario") => args.scenario = text(p.value()?),
+            Long("api") => {
+                let Ok(api) = p.value() else {
+                    return Err(Halt::Invalid("--api needs a value (v1 or v0)".into()));
+                };
+                args.v0 = match text(api).as_str() {
+                    "v0" => true,
+                    "v1" => false,
+                    other => {
+                        return Err(Halt::Invalid(format!(
+                            "--api: {other:?} is not accepted; use v1 or v0"
+                        )));
+                    }
+                };
             }
+            other => return Err(Halt::unknown(other)),
         }
-        Ok(args)
     }
+    Ok(args)
 }
 
 /// `demo --help`.

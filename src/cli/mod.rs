@@ -56,38 +56,32 @@ pub fn utf8_args(args: impl IntoIterator<Item = OsString>) -> Result<Vec<String>
 /// nothing: the caller does both.
 pub fn parse(args: &[String]) -> Command {
     let mut p = lexopt::Parser::from_args(args);
-    // lexopt's `next` fails only on an option's unread `=value`; no arm here
-    // reads on after an option, so the `Err` arms are for completeness.
-    match p.next() {
-        Ok(None) => Command::Action,
-        Ok(Some(Short('h') | Long("help"))) => Command::Help,
-        Ok(Some(Short('V') | Long("version"))) => Command::Version,
-        Ok(Some(Value(sub))) if sub == "help" => match p.next() {
+    // lexopt's `next` fails only on an option's unread `=value`, and no arm
+    // here reads on after an option.
+    let Ok(first) = p.next() else {
+        unreachable!("the first argument is read before any option")
+    };
+    match first {
+        None => Command::Action,
+        Some(Short('h') | Long("help")) => Command::Help,
+        Some(Short('V') | Long("version")) => Command::Version,
+        Some(Value(sub)) if sub == "help" => match p.next() {
             Ok(None) => Command::Help,
-            Ok(Some(Value(sub))) if sub == DemoArgs::NAME => Command::Usage(DemoArgs::help()),
-            Ok(Some(Value(sub))) if sub == SimulatorOptions::NAME => {
-                Command::Usage(SimulatorOptions::help())
-            }
+            Ok(Some(Value(sub))) if sub == demo::NAME => Command::Usage(demo::help()),
+            Ok(Some(Value(sub))) if sub == simulator::NAME => Command::Usage(simulator::help()),
             Ok(Some(other)) => Command::Unknown(shown(other)),
-            Err(e) => Command::Unknown(e.to_string()),
+            Err(_) => unreachable!("`help` is not an option"),
         },
-        Ok(Some(Value(sub))) if sub == DemoArgs::NAME => {
-            subcommand(&mut p).map_or_else(|c| c, Command::Demo)
+        Some(Value(sub)) if sub == demo::NAME => subcommand(&mut p, demo::NAME, demo::help, |p| {
+            demo::parse(p).map(Command::Demo)
+        }),
+        Some(Value(sub)) if sub == simulator::NAME => {
+            subcommand(&mut p, simulator::NAME, simulator::help, |p| {
+                simulator::parse(p).map(Command::Simulator)
+            })
         }
-        Ok(Some(Value(sub))) if sub == SimulatorOptions::NAME => {
-            subcommand(&mut p).map_or_else(|c| c, Command::Simulator)
-        }
-        Ok(Some(other)) => Command::Unknown(shown(other)),
-        Err(e) => Command::Unknown(e.to_string()),
+        Some(other) => Command::Unknown(shown(other)),
     }
-}
-
-/// A subcommand's flags: one struct, parsed from what follows its name.
-trait Flags: Sized {
-    const NAME: &'static str;
-    /// `SUBCOMMAND --help`.
-    fn help() -> String;
-    fn parse(p: &mut lexopt::Parser) -> Result<Self, Halt>;
 }
 
 /// Why a subcommand's flags give nothing to run.
@@ -106,32 +100,42 @@ impl Halt {
     }
 }
 
+/// Our words for lexopt's errors (its own wording is not ours, and its
+/// `Display` would only add to the binary).
 impl From<lexopt::Error> for Halt {
     fn from(e: lexopt::Error) -> Self {
         Halt::Invalid(match e {
             lexopt::Error::MissingValue { option: Some(flag) } => format!("{flag} needs a value"),
-            other => other.to_string(),
+            // Only `--flag=value` on a flag that takes none, and every such
+            // flag here ends the parse before lexopt could say so.
+            lexopt::Error::UnexpectedValue { option, .. } => format!("{option} takes no value"),
+            _ => "the command line cannot be read".to_string(),
         })
     }
 }
 
-/// The flags of subcommand `F`, or what to do instead: its usage when
-/// `-h`/`--help` is anywhere after its name (even where a value was
-/// expected), else the reason they are bad and where to look.
-fn subcommand<F: Flags>(p: &mut lexopt::Parser) -> Result<F, Command> {
+/// Subcommand `name`'s flags, read by `parse`, or what to do instead: its
+/// usage when `-h`/`--help` is anywhere after its name (even where a value
+/// was expected), else the reason they are bad and where to look.
+fn subcommand(
+    p: &mut lexopt::Parser,
+    name: &str,
+    help: fn() -> String,
+    parse: fn(&mut lexopt::Parser) -> Result<Command, Halt>,
+) -> Command {
     let wants_help = p
         .try_raw_args()
         .is_some_and(|rest| rest.as_slice().iter().any(|a| a == "-h" || a == "--help"));
     if wants_help {
-        return Err(Command::Usage(F::help()));
+        return Command::Usage(help());
     }
-    F::parse(p).map_err(|halt| match halt {
-        Halt::Help => Command::Usage(F::help()),
-        Halt::Invalid(why) => Command::Invalid(format!(
-            "{why}\nrun `cursor-agent-action {} --help` for usage",
-            F::NAME
+    match parse(p) {
+        Ok(command) => command,
+        Err(Halt::Help) => Command::Usage(help()),
+        Err(Halt::Invalid(why)) => Command::Invalid(format!(
+            "{why}\nrun `cursor-agent-action {name} --help` for usage"
         )),
-    })
+    }
 }
 
 /// An argument as the user typed it (an option without its `=value`).

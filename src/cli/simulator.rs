@@ -1,32 +1,27 @@
 //! `simulator`: its flags, parsed into [`SimulatorOptions`], and its `--help`.
 
-use super::{Flags, Halt, text};
+use super::{Halt, text};
 use crate::demo::SimulatorOptions;
 use lexopt::Arg::{Long, Short};
 
-impl Flags for SimulatorOptions {
-    const NAME: &'static str = "simulator";
+pub(super) const NAME: &str = "simulator";
 
-    fn help() -> String {
-        help()
-    }
-
-    fn parse(p: &mut lexopt::Parser) -> Result<Self, Halt> {
-        let mut o = Self::default();
-        while let Some(arg) = p.next()? {
-            match arg {
-                Short('h') | Long("help") => return Err(Halt::Help),
-                Long("cursor-port") => o.cursor_port = value(p, "--cursor-port", port)?,
-                Long("github-port") => o.github_port = value(p, "--github-port", port)?,
-                Long("time-scale") => o.time_scale = value(p, "--time-scale", time_scale)?,
-                Long("key") => o.keys.push(text(p.value()?)),
-                Long("token") => o.token = Some(text(p.value()?)),
-                Long("writer") => o.writers.push(text(p.value()?)),
-                other => return Err(Halt::unknown(other)),
-            }
+/// The flags after `simulator`.
+pub(super) fn parse(p: &mut lexopt::Parser) -> Result<SimulatorOptions, Halt> {
+    let mut o = SimulatorOptions::default();
+    while let Some(arg) = p.next()? {
+        match arg {
+            Short('h') | Long("help") => return Err(Halt::Help),
+            Long("cursor-port") => o.cursor_port = value(p, "--cursor-port", port)?,
+            Long("github-port") => o.github_port = value(p, "--github-port", port)?,
+            Long("time-scale") => o.time_scale = value(p, "--time-scale", time_scale)?,
+            Long("key") => o.keys.push(text(p.value()?)),
+            Long("token") => o.token = Some(text(p.value()?)),
+            Long("writer") => o.writers.push(text(p.value()?)),
+            other => return Err(Halt::unknown(other)),
         }
-        Ok(o)
     }
+    Ok(o)
 }
 
 /// The value of `flag`, read by `read`; one it refuses is named.
