@@ -144,7 +144,7 @@ fn dispatch(args: &[String], env: Env) -> anyhow::Result<u8> {
             errln!("error: {why}");
             runtime::EXIT_CONFIG
         }
-        cli::Command::Demo { scenario, v0 } => {
+        cli::Command::Demo(cli::DemoArgs { scenario, v0 }) => {
             // Bold headings only for a person at a terminal (https://no-color.org).
             use std::io::IsTerminal as _;
             let bold = std::io::stdout().is_terminal() && env.get("NO_COLOR").is_none();

@@ -277,6 +277,69 @@ fn every_subcommand_answers_help_and_names_unknown_flags() {
     }
 }
 
+/// Each kind of bad command line a user can type ends the binary with exit
+/// 2, prints nothing on stdout, and says exactly one thing on stderr: what
+/// is wrong and where the usage is.
+#[test]
+fn a_bad_command_line_exits_2_with_exactly_its_message() {
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["demo", "--scenaro", "error"],
+            "unknown option \"--scenaro\"",
+        ),
+        (&["demo", "error"], "unknown option \"error\""),
+        (&["demo", "--scenario"], "--scenario needs a value"),
+        (&["demo", "--api"], "--api needs a value (v1 or v0)"),
+        (
+            &["demo", "--api", "v2"],
+            "--api: \"v2\" is not accepted; use v1 or v0",
+        ),
+        (
+            &["simulator", "--port", "8001"],
+            "unknown option \"--port\"",
+        ),
+        (&["simulator", "8001"], "unknown option \"8001\""),
+        (&["simulator", "--key"], "--key needs a value"),
+        (
+            &["simulator", "--time-scale", "0"],
+            "--time-scale: \"0\" is not accepted",
+        ),
+        (
+            &["simulator", "--cursor-port", "70000"],
+            "--cursor-port: \"70000\" is not accepted",
+        ),
+    ];
+    for (args, why) in cases {
+        let mut t = ActionTest::new();
+        for a in *args {
+            t = t.arg(a);
+        }
+        let ran = t.run();
+        assert_eq!(ran.code, 2, "{args:?}");
+        assert_eq!(ran.stdout, "", "{args:?}");
+        assert_eq!(
+            ran.stderr,
+            format!(
+                "error: {why}\nrun `cursor-agent-action {} --help` for usage\n",
+                args[0]
+            ),
+            "{args:?}"
+        );
+    }
+    // An unknown first argument: named, then the whole --help (and the
+    // blank line it has always ended with).
+    let ran = ActionTest::new().arg("frobnicate").run();
+    assert_eq!(ran.code, 2);
+    assert_eq!(ran.stdout, "");
+    assert_eq!(
+        ran.stderr,
+        format!(
+            "error: unknown argument \"frobnicate\"\n\n{}\n",
+            cursor_agent_action::cli::help()
+        )
+    );
+}
+
 #[test]
 fn the_nightly_demo_keeps_one_pull_request_until_it_is_merged() {
     let runs = [demo("nightly", None), demo("nightly", Some("v0"))];
