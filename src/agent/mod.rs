@@ -31,6 +31,29 @@ pub struct AfterRun {
     pub artifacts: Option<crate::report::ArtifactsShown>,
     /// For the log.
     pub warnings: Vec<String>,
+    /// What was still to come when a cancel or its budget cut it short
+    /// (`"usage"`, `"artifacts"`); an answer of "none" is not missing.
+    pub missing: Vec<&'static str>,
+}
+
+impl AfterRun {
+    /// The line a final comment shows when something is missing, saying
+    /// why (`cancelled`: the workflow run was cancelled, else a budget ran out).
+    pub fn missing_line(&self, cancelled: bool) -> Option<String> {
+        let what = match self.missing.as_slice() {
+            [] => return None,
+            [one] => format!("its {one}"),
+            _ => format!("its {}", self.missing.join(" and ")),
+        };
+        let why = if cancelled {
+            "the workflow run was cancelled before Cursor reported it"
+        } else {
+            "Cursor did not report it in time"
+        };
+        Some(format!(
+            "_Not reported: {what} ({why}); the agent's page in Cursor has it._"
+        ))
+    }
 }
 
 /// A failed Cursor call, of either version.
@@ -476,17 +499,29 @@ impl AgentApi {
             AgentApi::V0(a) => a.clock(),
             AgentApi::V1(a) => a.clock(),
         };
+        let mut missing = Vec::new();
+        // `None`: cut short (a cancel or the budget), not an answer.
         let usage = tokio::select! {
-            u = clock.timeout(USAGE_BUDGET, self.usage(id)) => u.ok().flatten(),
+            // Biased: v0's answer ("none") is ready at once, even after a cancel.
+            biased;
+            u = clock.timeout(USAGE_BUDGET, self.usage(id)) => u.ok(),
             _ = cancel.cancelled() => None,
         };
+        if usage.is_none() {
+            missing.push("usage");
+        }
+        let usage = usage.flatten();
         let mut warnings = Vec::new();
-        let gathered = tokio::select! {
-            g = clock.timeout(
-                ARTIFACTS_BUDGET,
-                self.artifacts(id, workspace, download_dir, upload_url, github_host),
-            ) => g.ok(),
-            _ = cancel.cancelled() => None,
+        let gathered = if cancel.is_cancelled() {
+            None
+        } else {
+            tokio::select! {
+                g = clock.timeout(
+                    ARTIFACTS_BUDGET,
+                    self.artifacts(id, workspace, download_dir, upload_url, github_host),
+                ) => g.ok(),
+                _ = cancel.cancelled() => None,
+            }
         };
         let artifacts = match gathered {
             Some(g) => {
@@ -494,6 +529,7 @@ impl AgentApi {
                 g.shown
             }
             None => {
+                missing.push("artifacts");
                 if !cancel.is_cancelled() {
                     warnings.push(format!(
                         "Gathering the agent's artifacts took longer than {}; they are not reported.",
@@ -507,6 +543,7 @@ impl AgentApi {
             usage,
             artifacts,
             warnings,
+            missing,
         }
     }
 

@@ -83,6 +83,9 @@ pub struct Flow<'a> {
     job_pull: Option<job::JobPull>,
     /// This run reattached to its agent of an earlier attempt.
     reattached: bool,
+    /// The agent whose usage and artifacts are still to come: they amend
+    /// the final comment once known (see [`Flow::finalize`]).
+    details_due: Option<String>,
 }
 
 impl<'a> Flow<'a> {
@@ -126,6 +129,7 @@ impl<'a> Flow<'a> {
             job: crate::job::Job::of(inputs, ctx, plan),
             job_pull: None,
             reattached: false,
+            details_due: None,
         };
         flow.extras.ack = flow.ack_target().map(crate::sweep::encode_on);
         flow

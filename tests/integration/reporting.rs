@@ -55,8 +55,10 @@ async fn one_comment_per_trigger_updated_on_each_status_change() {
     let ran = labeled(&s).run_in_process().await;
     ran.success();
     let c = only_comment(&s, 1);
-    // Created at CREATING, updated at RUNNING and at the end: never per poll.
-    assert_eq!(writes(&s), (1, 2));
+    // Created at CREATING, updated at RUNNING and at the end, then once
+    // more when the agent's artifact is listed (#23: final first, details
+    // after): never per poll.
+    assert_eq!(writes(&s), (1, 3));
     assert!(s.cursor.count("GET", "/v0/agents/*") > 5);
     assert!(
         c.body.contains("### ✅ Cursor agent finished") && !c.body.contains(WORKING),

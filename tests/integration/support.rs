@@ -386,3 +386,30 @@ pub fn github_writes_besides_job_markers(gh: &cursor_agent_action::sim::GitHubSi
         .map(|r| format!("{} {}", r.method, r.path))
         .collect()
 }
+
+/// Every body the action's comments had, in order (each create, then each
+/// edit), with when it was written (ms of the simulator's clock).
+pub fn comment_writes(s: &Simulators) -> Vec<(u64, String)> {
+    s.github
+        .requests()
+        .into_iter()
+        .filter(|r| {
+            let create =
+                r.method == "POST" && r.path.contains("/issues/") && r.path.ends_with("/comments");
+            let edit = matches!(r.method.as_str(), "PATCH" | "POST")
+                && r.path.contains("/issues/comments/")
+                && !r.path.ends_with("/reactions");
+            create || edit
+        })
+        .filter(|r| r.status / 100 == 2)
+        .map(|r| {
+            let v: Value = serde_json::from_str(&r.body).unwrap();
+            (r.at_ms, v["body"].as_str().unwrap().to_string())
+        })
+        .collect()
+}
+
+/// Whether a comment body is final (its marker says so).
+pub fn is_final_body(body: &str) -> bool {
+    cursor_agent_action::report::comment::Marker::find(body).is_some_and(|m| m.is_final())
+}
