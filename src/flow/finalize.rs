@@ -12,7 +12,8 @@ impl Flow<'_> {
             self.ctx.run_attempt,
         )
         .with_key(&self.plan.key)
-        .with_run(self.report.run_id.as_deref());
+        .with_run(self.report.run_id.as_deref())
+        .with_at(self.agent_at.filter(|_| self.report.agent.is_some()));
         match &self.job {
             // A job's comment says which pull request it is about, so the
             // next run keeps one comment per open pull request.

@@ -86,6 +86,8 @@ pub struct Flow<'a> {
     /// The agent whose usage and artifacts are still to come: they amend
     /// the final comment once known (see [`Flow::finalize`]).
     details_due: Option<String>,
+    /// When this run took its agent on (Unix seconds, in the marker).
+    agent_at: Option<u64>,
 }
 
 impl<'a> Flow<'a> {
@@ -130,6 +132,7 @@ impl<'a> Flow<'a> {
             job_pull: None,
             reattached: false,
             details_due: None,
+            agent_at: None,
         };
         flow.extras.ack = flow.ack_target().map(crate::sweep::encode_on);
         flow
@@ -235,6 +238,7 @@ impl<'a> Flow<'a> {
             ),
         });
         self.report.agent = Some(agent.clone());
+        self.agent_at = Some(self.rt.clock.unix_secs());
         self.report.run_id = self.api.run_id();
         // Written at once, so the agent is never lost whatever happens next.
         self.set_agent_outputs(&agent);
