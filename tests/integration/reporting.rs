@@ -359,7 +359,7 @@ async fn a_followup_to_a_gone_agent_launches_a_new_one_and_says_so() {
     let comments = s.github.comments(REPO, 1);
     assert!(
         comments[1].body.contains(&format!(
-            "The agent {old} this issue was using is gone (404), so a new agent was launched."
+            "The agent {old} this issue was using is gone (HTTP 404 agent not found), so a new agent was launched."
         )),
         "{}",
         comments[1].body

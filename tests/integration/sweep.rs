@@ -901,3 +901,122 @@ async fn a_swept_job_comment_records_its_pull_request() {
         );
     }
 }
+
+/// Whether an agent is gone is one rule (`agent::existence`), asked by
+/// every path: the sweep, follow-ups on v0 and v1, and a scheduled job's
+/// previous agent. Each path meets Cursor's own "no such agent" (believed)
+/// and a proxy's 404 page (a failure, never "gone").
+#[tokio::test(start_paused = true)]
+async fn every_path_asks_one_rule_whether_an_agent_is_gone() {
+    use crate::nightly;
+    for api in APIS {
+        let v1 = matches!(api, Api::V1);
+        let agent_read = if v1 { "/v1/agents/*" } else { "/v0/agents/*" };
+        for cursor_says in [true, false] {
+            let fault = if cursor_says {
+                Fault::agent_not_found(v1)
+            } else {
+                Fault::not_found_page()
+            };
+            let case = format!("{api:?}, Cursor says so: {cursor_says}");
+
+            // The sweep (an old comment: its marker has no time).
+            let s = sims(api, 40, "done").await;
+            let c = s.github.add_comment(
+                REPO,
+                1,
+                &signed_open_body(
+                    "bc-00000000-0000-0000-0000-000000000000",
+                    v1.then_some("run-00000000-0000-0000-0000-000000000000"),
+                ),
+                GhUser::actions_bot(),
+                "NONE",
+            );
+            let open = body_of(&s, c);
+            s.cursor
+                .add_fault(FaultRule::new("GET", agent_read, fault.clone()).times(2));
+            let ran = sweep(&s, api).run_in_process().await;
+            if cursor_says {
+                ran.success();
+                assert!(
+                    body_of(&s, c).contains("is gone from Cursor"),
+                    "sweep, {case}"
+                );
+            } else {
+                ran.status(1);
+                assert_eq!(body_of(&s, c), open, "sweep, {case}");
+            }
+
+            // A follow-up comment to the issue's agent.
+            let s = sims(api, 40, "done").await;
+            labeled(&s, api).run_in_process().await.success();
+            let followup_call = if v1 {
+                FaultRule::new("GET", agent_read, fault.clone())
+            } else {
+                FaultRule::new("POST", "/v0/agents/*/followup", fault.clone())
+            };
+            s.cursor.add_fault(followup_call);
+            let ran = on(
+                api,
+                ActionTest::new()
+                    .event("issue_comment", "issue_comment.created.json")
+                    .env("GITHUB_RUN_ID", "1234567891")
+                    .against(&s.cursor_url(), Some(&s.github_url())),
+            )
+            .run_in_process()
+            .await;
+            let created = if v1 {
+                s.cursor.v1().agents_created()
+            } else {
+                s.cursor.agents_created()
+            };
+            if cursor_says {
+                ran.success();
+                assert_eq!(created, 2, "follow-up, {case}: a new agent");
+                assert!(
+                    last_body(&s).contains("is gone (HTTP 404"),
+                    "follow-up, {case}"
+                );
+            } else {
+                ran.status(1);
+                assert_eq!(created, 1, "follow-up, {case}: no new agent");
+            }
+
+            // A scheduled job's previous agent, still working.
+            let napi = if v1 {
+                nightly::Api::V1
+            } else {
+                nightly::Api::V0
+            };
+            let s = nightly::world(napi, 4 * 3600).await;
+            nightly::night(&s, napi, 101, "__run")
+                .input("wait", "false")
+                .input("issue-number", "1")
+                .run_in_process()
+                .await
+                .success();
+            s.cursor
+                .add_fault(FaultRule::new("GET", agent_read, fault.clone()));
+            let ran = nightly::night(&s, napi, 102, "__run")
+                .input("wait", "false")
+                .input("issue-number", "1")
+                .run_in_process()
+                .await;
+            if cursor_says {
+                ran.success();
+                assert_eq!(
+                    nightly::agents_created(&s, napi),
+                    2,
+                    "job, {case}: launched"
+                );
+            } else {
+                ran.status(1);
+                assert_eq!(
+                    nightly::agents_created(&s, napi),
+                    1,
+                    "job, {case}: nothing launched"
+                );
+            }
+        }
+    }
+}
