@@ -19,15 +19,15 @@ use std::time::{Duration, SystemTime};
 const REPO: &str = "Codertocat/Hello-World";
 
 #[derive(Clone, Copy, Debug)]
-enum Api {
+pub(crate) enum Api {
     V0,
     V1,
 }
 
-const APIS: [Api; 2] = [Api::V0, Api::V1];
+pub(crate) const APIS: [Api; 2] = [Api::V0, Api::V1];
 
 /// Simulators whose agent works `secs` and then finishes with `summary`.
-async fn sims(api: Api, secs: u64, summary: &str) -> Simulators {
+pub(crate) async fn sims(api: Api, secs: u64, summary: &str) -> Simulators {
     let s = sims_on(Clock::real()).await;
     match api {
         Api::V0 => s
@@ -58,12 +58,12 @@ fn labeled(s: &Simulators, api: Api) -> ActionTest {
     )
 }
 
-fn detached(s: &Simulators, api: Api) -> ActionTest {
+pub(crate) fn detached(s: &Simulators, api: Api) -> ActionTest {
     labeled(s, api).input("wait", "false")
 }
 
 /// A sweep step, as `examples/sweep.yml` runs it (any event; no prompt).
-fn sweep(s: &Simulators, api: Api) -> ActionTest {
+pub(crate) fn sweep(s: &Simulators, api: Api) -> ActionTest {
     on(
         api,
         ActionTest::new()
@@ -85,7 +85,7 @@ fn last_body(s: &Simulators) -> String {
 
 /// Every write: comment edits (octocrab sends them as POST; GitHub takes
 /// PATCH too), new comments and reactions.
-fn writes(s: &Simulators) -> usize {
+pub(crate) fn writes(s: &Simulators) -> usize {
     s.github.count("PATCH", "/repos/*/*/issues/comments/*")
         + s.github.count("POST", "/repos/*/*/issues/comments/*")
         + s.github.count("POST", "/repos/*/*/issues/*/comments")
@@ -225,7 +225,7 @@ async fn a_sweep_while_the_agent_works_writes_nothing() {
 }
 
 /// The requests that read agent `id` (v0 agent, v1 agent), at ms.
-fn agent_reads(s: &Simulators, id: &str) -> Vec<u64> {
+pub(crate) fn agent_reads(s: &Simulators, id: &str) -> Vec<u64> {
     s.cursor
         .requests()
         .into_iter()
