@@ -242,7 +242,7 @@ pub async fn run(
             break;
         }
         match sweep.read(cand).await {
-            Read::Ended(report) => ended.push((cand, report)),
+            Read::Ended(report) => ended.push((cand, *report)),
             Read::Suspect => suspects.push(cand),
             Read::Left => {}
             Read::Unexplained(e) => return sweep.not_cursor(&e),
@@ -273,7 +273,7 @@ pub async fn run(
                 break;
             }
             match sweep.read(cand).await {
-                Read::Ended(report) => confirmed.push((cand, report)),
+                Read::Ended(report) => confirmed.push((cand, *report)),
                 Read::Suspect => confirmed.push((cand, gone_report(cand))),
                 Read::Left => {}
                 Read::Unexplained(e) => return sweep.not_cursor(&e),
@@ -319,8 +319,9 @@ pub async fn run(
 
 /// What reading a candidate's agent told.
 enum Read {
-    /// The run ended: the report, without its usage and artifacts yet.
-    Ended(RunReport),
+    /// The run ended: the report, without its usage and artifacts yet
+    /// (boxed: the other answers are small).
+    Ended(Box<RunReport>),
     /// Cursor says the agent does not exist, and it is old enough to
     /// believe that once it is read again (see [`crate::agent::existence`]).
     Suspect,
@@ -402,7 +403,7 @@ impl Sweep<'_> {
                 // time until this sweep would overstate it).
                 r.duration = agent.duration;
                 r.agent = Some(agent);
-                return Read::Ended(r);
+                return Read::Ended(Box::new(r));
             }
             Err(Failure::Cancelled) => return Read::Cancelled,
             Err(f) => f,

@@ -671,3 +671,83 @@ impl AgentApi {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cursor::v1::{V1Body, V1Endpoint};
+    use crate::cursor::{Endpoint, ErrorBody};
+
+    fn v1(status: u16, body: &str) -> ApiError {
+        ApiError::V1(V1Error::Status {
+            endpoint: V1Endpoint::Agent,
+            status,
+            body: Box::new(V1Body::parse(body.as_bytes())),
+            retry_after: None,
+        })
+    }
+
+    fn v0(status: u16, body: &str) -> ApiError {
+        ApiError::V0(CursorError::Status {
+            endpoint: Endpoint::Agent,
+            status,
+            body: ErrorBody::parse(body.as_bytes()),
+            retry_after: None,
+        })
+    }
+
+    #[test]
+    fn only_cursor_saying_so_makes_an_agent_gone() {
+        let page = "<html><body><h1>404 Not Found</h1></body></html>";
+        let gone = |e: &ApiError| matches!(existence(e), Existence::Gone(_));
+        let unexplained = |e: &ApiError| matches!(existence(e), Existence::Unexplained(_));
+        // Cursor's own answers (the shapes of cursor-api.md §3.4, §8.7).
+        assert!(gone(&v1(
+            404,
+            r#"{"error":{"code":"agent_not_found","message":"Agent not found"}}"#
+        )));
+        assert!(gone(&v1(
+            404,
+            r#"{"error":{"code":"run_not_found","message":"Run not found"}}"#
+        )));
+        assert!(gone(&v0(
+            404,
+            r#"{"error":"Agent not found or access denied"}"#
+        )));
+        assert!(gone(&v0(
+            404,
+            r#"{"error":{"code":"agent_not_found","message":"x"}}"#
+        )));
+        assert!(gone(&v0(
+            409,
+            r#"{"error":"Conflict - agent is deleted or archived"}"#
+        )));
+        // Not Cursor's answer: a proxy, another server, a route Cursor lacks.
+        for e in [
+            v1(404, page),
+            v1(
+                404,
+                r#"{"error":{"code":"not_found","message":"Not found"}}"#,
+            ),
+            v1(410, page),
+            v0(404, page),
+            v0(404, r#"{"error":"Not found"}"#),
+            v0(410, ""),
+        ] {
+            assert!(unexplained(&e), "{e}");
+        }
+        // Anything else says nothing about the agent.
+        assert_eq!(existence(&v1(500, page)), Existence::Unknown);
+        assert_eq!(
+            existence(&v0(403, r#"{"error":"Agent not found"}"#)),
+            Existence::Unknown
+        );
+        assert_eq!(
+            existence(&v1(
+                409,
+                r#"{"error":{"code":"agent_archived","message":"x"}}"#
+            )),
+            Existence::Unknown
+        );
+    }
+}
