@@ -38,9 +38,13 @@ fn main() {
         .build()
         .unwrap();
     rt.block_on(async {
-        println!("Status polling at the defaults (poll-interval 10s, max-poll-interval 60s; CREATING for 25 s), {TRIALS} simulated agents per length, in virtual time:\n");
-        println!("| agent runs for | status requests (median) | requests per agent-hour | notice delay median | notice delay p90 | max | shell loop every 30 s: requests | its median delay |");
-        println!("|---|---|---|---|---|---|---|---|");
+        println!(
+            "Status polling at the defaults (poll-interval 10s, max-poll-interval 60s; CREATING for 25 s), in virtual time: requests from {trials} simulated agents per length; \
+             delays from {seen_trials} runs of the whole action per length, from the agent's end to the first comment write carrying the final text, and to the last write \
+             (the one amendment listing the agent's artifact). The shell loop has no comment: when it notices.\n"
+        );
+        println!("| agent runs for | status requests (median) | requests per agent-hour | final comment: median | p90 | max | last amendment: median | shell loop every 30 s: requests | it notices: median |");
+        println!("|---|---|---|---|---|---|---|---|---|");
         for minutes in [1u64, 5, 15, 30, 60] {
             let mut requests = Vec::new();
             let mut loop_requests = Vec::new();
