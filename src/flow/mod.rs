@@ -185,7 +185,7 @@ impl<'a> Flow<'a> {
                         cancel.reason().unwrap_or("cancellation")
                     )),
                 );
-                return self.finalize(report).await;
+                return Box::pin(self.finalize(report)).await;
             }
         }
         if let Some(target) = self.ack_target() {
@@ -201,7 +201,7 @@ impl<'a> Flow<'a> {
             .is_some_and(|key| crate::sweep::has_swept(&existing, key));
         let (agent, start) = match self.obtain_agent(&existing).await {
             Ok(v) => v,
-            Err(report) => return self.finalize(report).await,
+            Err(report) => return Box::pin(self.finalize(report)).await,
         };
         let started = self.rt.clock.now();
         self.reattached = matches!(start, Start::Reattached);
@@ -248,7 +248,7 @@ impl<'a> Flow<'a> {
                 _ => Outcome::Launched,
             };
             let report = self.end(outcome, None);
-            return self.finalize(report).await;
+            return Box::pin(self.finalize(report)).await;
         }
         self.post_comment(
             Phase::Working {
@@ -257,7 +257,8 @@ impl<'a> Flow<'a> {
             self.limits(GITHUB_CALL_BUDGET),
         )
         .await;
-        let report = self.wait(&agent, started).await;
-        self.finalize(report).await
+        // Boxed: the flow's future stays small (tests run it on small stacks).
+        let report = Box::pin(self.wait(&agent, started)).await;
+        Box::pin(self.finalize(report)).await
     }
 }
