@@ -1020,3 +1020,31 @@ async fn every_path_asks_one_rule_whether_an_agent_is_gone() {
         }
     }
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_sweep_cancelled_before_the_usage_arrives_leaves_a_final_comment_saying_what_is_missing()
+{
+    let s = sims_on(Clock::real()).await;
+    // Cost comes 60 s after the end; the sweep runs 5 s after it.
+    s.cursor.v1().set_scenario(V1Scenario {
+        result_text: "done".into(),
+        cost_lag: Duration::from_secs(60),
+        ..V1Scenario::lasting(3, 40)
+    });
+    detached(&s, Api::V1).run_in_process().await.success();
+    tokio::time::sleep(Duration::from_secs(48)).await;
+    let before = comment_writes(&s).len();
+    let ran = sweep(&s, Api::V1)
+        .run_in_process_with(cancel_after(Some(2), "SIGTERM"))
+        .await;
+    ran.status(1);
+    let swept: Vec<(u64, String)> = comment_writes(&s)[before..].to_vec();
+    assert_eq!(swept.len(), 2, "final, then what is missing: {swept:#?}");
+    assert!(swept[0].1.contains("done") && is_final_body(&swept[0].1));
+    let last = &last_body(&s);
+    assert!(is_final_body(last) && last.contains("done"), "{last}");
+    assert!(
+        last.contains("Not reported: its usage and artifacts (the workflow run was cancelled before Cursor reported it)"),
+        "{last}"
+    );
+}
