@@ -6,8 +6,10 @@
 //! how long each job's step took on the simulated clock, the runner minutes
 //! GitHub bills for the jobs (each rounded up to a whole minute), the
 //! requests each simulator logged, and the delay from the agent's end to the
-//! final comment (the GitHub simulator's log of the final edit). Then the
-//! billed minutes per day at 1, 10 and 50 agents a day.
+//! first comment write carrying the final text (the GitHub simulator's log)
+//! and to the last write (its one amendment with the usage and artifacts
+//! that come after the end). Then the billed minutes per day at 1, 10 and
+//! 50 agents a day.
 //!
 //! What is assumed, not measured (stated in the output): a job starts
 //! `START_LATENCY` after its trigger, a job spends `JOB_OVERHEAD` around its
@@ -17,11 +19,13 @@
 //!
 //! `cargo bench --bench detached` prints the README's tables.
 
+#[path = "support/seen.rs"]
+mod seen;
+
 use cursor_agent_action::Env;
 use cursor_agent_action::app::run_action;
 use cursor_agent_action::cancel::Cancel;
 use cursor_agent_action::clock::{Clock, Moment};
-use cursor_agent_action::marker::Marker;
 use cursor_agent_action::runner::{ActionsIo, Console, ConsoleMode};
 use cursor_agent_action::runtime::Runtime;
 use cursor_agent_action::sim::{Scenario, Simulators, V1Scenario};
@@ -204,16 +208,16 @@ impl World {
 
     /// When the comment was first written in its final state, if it was.
     fn finalized_at(&self) -> Option<Duration> {
-        self.sims.github.requests().into_iter().find_map(|r| {
-            let created = r.path.contains("/issues/") && r.path.ends_with("/comments");
-            let edited = r.path.contains("/issues/comments/") && !r.path.ends_with("/reactions");
-            let writes = matches!(r.method.as_str(), "POST" | "PATCH") && (created || edited);
-            let body: serde_json::Value = serde_json::from_str(&r.body).ok()?;
-            (writes
-                && r.status < 300
-                && Marker::find(body["body"].as_str()?).is_some_and(|m| m.is_final()))
-            .then(|| Duration::from_millis(r.at_ms))
-        })
+        seen::comment_writes(&self.sims)
+            .into_iter()
+            .find(|(_, is_final)| *is_final)
+            .map(|(at, _)| Duration::from_millis(at))
+    }
+
+    /// When the comment was last written (its amendment, if it had one).
+    fn last_write_at(&self) -> Duration {
+        let writes = seen::comment_writes(&self.sims);
+        Duration::from_millis(writes.last().expect("a comment").0)
     }
 }
 
@@ -223,6 +227,8 @@ impl World {
 struct Waiting {
     step: Step,
     delay: Duration,
+    /// To the last write, of the median run by delay.
+    amended: Duration,
     max_delay: Duration,
     billed: (u64, u64),
     mean_billed: f64,
@@ -234,16 +240,18 @@ async fn waiting(api: Api, minutes: u64) -> Waiting {
         let w = World::new(api, minutes).await;
         let step = w.run(Job::Launch { wait: true }).await;
         let delay = w.finalized_at().expect("final") - w.agent_end();
-        trials.push((delay, step));
+        let amended = w.last_write_at() - w.agent_end();
+        trials.push((delay, step, amended));
     }
-    trials.sort_by_key(|(d, _)| *d);
-    let billed = trials.iter().map(|(_, s)| s.billed());
+    trials.sort_by_key(|(d, _, _)| *d);
+    let billed = trials.iter().map(|(_, s, _)| s.billed());
     let range = (billed.clone().min().unwrap(), billed.clone().max().unwrap());
     let mean_billed = billed.sum::<u64>() as f64 / trials.len() as f64;
-    let (delay, step) = trials[trials.len() / 2];
+    let (delay, step, amended) = trials[trials.len() / 2];
     Waiting {
         step,
         delay,
+        amended,
         max_delay: trials.last().unwrap().0,
         billed: range,
         mean_billed,
@@ -259,11 +267,12 @@ impl Waiting {
     }
 
     fn delay(&self) -> String {
-        if self.max_delay == self.delay {
+        let first = if self.max_delay == self.delay {
             secs(self.delay)
         } else {
             format!("median {}, max {}", secs(self.delay), secs(self.max_delay))
-        }
+        };
+        format!("{first} (amended {})", secs(self.amended))
     }
 }
 
@@ -272,6 +281,7 @@ struct ByPullRequest {
     launch: Step,
     sweep: Step,
     delay: Duration,
+    amended: Duration,
 }
 
 async fn by_pull_request(api: Api, minutes: u64) -> ByPullRequest {
@@ -285,6 +295,7 @@ async fn by_pull_request(api: Api, minutes: u64) -> ByPullRequest {
         launch,
         sweep,
         delay,
+        amended: w.last_write_at() - w.agent_end(),
     }
 }
 
@@ -297,6 +308,8 @@ struct BySchedule {
     pending: Vec<Step>,
     finishing: Vec<Step>,
     delays: Vec<Duration>,
+    /// To the last write (the amendment), per phase.
+    amended: Vec<Duration>,
     /// The longest step of any sweep.
     longest: Duration,
 }
@@ -307,6 +320,7 @@ async fn by_schedule(api: Api, minutes: u64) -> BySchedule {
         pending: Vec::new(),
         finishing: Vec::new(),
         delays: Vec::new(),
+        amended: Vec::new(),
         longest: Duration::ZERO,
     };
     for phase in 0..PHASES {
@@ -335,6 +349,7 @@ async fn by_schedule(api: Api, minutes: u64) -> BySchedule {
             out.pending.push(sweep);
         }
         out.delays.push(w.finalized_at().unwrap() - w.agent_end());
+        out.amended.push(w.last_write_at() - w.agent_end());
     }
     out
 }
@@ -426,7 +441,7 @@ fn main() {
             secs(START_LATENCY),
             secs(JOB_OVERHEAD)
         );
-        println!("| agent | how | job steps (simulated clock) | billed runner minutes | GitHub requests | Cursor requests | agent end → final comment | v0: billed minutes; GitHub / Cursor requests; delay |");
+        println!("| agent | how | job steps (simulated clock) | billed runner minutes | GitHub requests | Cursor requests | agent end → final comment (→ its amendment) | v0: billed minutes; GitHub / Cursor requests; delay |");
         println!("|---|---|---|---|---|---|---|---|");
         for (m, v1, v0) in &rows {
             let (w, w0) = (&v1.waiting, &v0.waiting);
@@ -444,7 +459,7 @@ fn main() {
             );
             let (p, p0) = (&v1.pr, &v0.pr);
             println!(
-                "| {m} min | detached + `pull_request` sweep | launch {} + sweep {} | {} + {} | {} + {} | {} + {} | {} | {} + {}; {} + {} / {} + {}; {} |",
+                "| {m} min | detached + `pull_request` sweep | launch {} + sweep {} | {} + {} | {} + {} | {} + {} | {} (amended {}) | {} + {}; {} + {} / {} + {}; {} (amended {}) |",
                 secs(p.launch.took),
                 secs(p.sweep.took),
                 p.launch.billed(),
@@ -454,6 +469,7 @@ fn main() {
                 p.launch.cursor,
                 p.sweep.cursor,
                 secs(p.delay),
+                secs(p.amended),
                 p0.launch.billed(),
                 p0.sweep.billed(),
                 p0.launch.github,
@@ -461,12 +477,13 @@ fn main() {
                 p0.launch.cursor,
                 p0.sweep.cursor,
                 secs(p0.delay),
+                secs(p0.amended),
             );
             let (h, h0) = (&v1.hourly, &v0.hourly);
             let (hg, hc) = v1.hourly_requests();
             let (hg0, hc0) = v0.hourly_requests();
             println!(
-                "| {m} min | detached + hourly `schedule` sweep | launch {} + sweeps of ≤ {} ({:.2} of them saw it working) | {} + a share of the {DAILY_SWEEPS} daily sweep jobs | {} + {hg:.2} | {} + {hc:.2} | mean {}, max {} | {} + share; {} + {hg0:.2} / {} + {hc0:.2}; mean {} |",
+                "| {m} min | detached + hourly `schedule` sweep | launch {} + sweeps of ≤ {} ({:.2} of them saw it working) | {} + a share of the {DAILY_SWEEPS} daily sweep jobs | {} + {hg:.2} | {} + {hc:.2} | mean {}, max {} (amended: mean {}) | {} + share; {} + {hg0:.2} / {} + {hc0:.2}; mean {} (amended: mean {}) |",
                 secs(h.launch.took),
                 secs(h.longest),
                 h.pending.len() as f64 / PHASES as f64,
@@ -475,10 +492,12 @@ fn main() {
                 h.launch.cursor,
                 secs(mean(&h.delays)),
                 secs(*h.delays.iter().max().unwrap()),
+                secs(mean(&h.amended)),
                 h0.launch.billed(),
                 h0.launch.github,
                 h0.launch.cursor,
                 secs(mean(&h0.delays)),
+                secs(mean(&h0.amended)),
             );
         }
         println!(

@@ -5,11 +5,20 @@
 //! (the real `Waiter`) and a shell loop polling every 30 s, on the same run
 //! lengths and ends.
 //!
+//! The delays are what a person sees: the whole action (in this process,
+//! against the simulators, `support/seen.rs`) from the run's end to the
+//! first comment write carrying the final text, and to the last write (the
+//! amendment with usage and artifacts). Requests come from the model
+//! (many more trials: the per-hour figures need them).
+//!
 //! `cargo bench --bench streaming` prints the README's table;
-//! `cargo bench --bench streaming -- 101` runs 101 trials per row instead.
+//! `cargo bench --bench streaming -- 101 11` runs 101 model trials and 11
+//! whole-action runs per row instead.
 
 #[path = "support/polling.rs"]
 mod polling;
+#[path = "support/seen.rs"]
+mod seen;
 #[path = "support/streaming.rs"]
 mod streaming;
 
@@ -22,14 +31,18 @@ const TRIALS: u64 = 10_001;
 /// For 240-minute runs: enough for medians stable to a tenth of a second
 /// (the delay's spread is small), in about a minute.
 const LONG_TRIALS: u64 = 2_001;
+/// Whole-action runs per row (each both on v1 and on v0).
+const SEEN_TRIALS: u64 = 21;
 
 fn main() {
-    let trials = std::env::args()
+    let numbers: Vec<u64> = std::env::args()
         .skip(1)
-        .find_map(|a| a.parse::<u64>().ok())
-        .unwrap_or(TRIALS);
+        .filter_map(|a| a.parse::<u64>().ok())
+        .collect();
+    let trials = numbers.first().copied().unwrap_or(TRIALS);
+    let seen_trials = numbers.get(1).copied().unwrap_or(SEEN_TRIALS);
     let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_time()
+        .enable_all()
         .start_paused(true)
         .build()
         .unwrap();
@@ -37,13 +50,15 @@ fn main() {
     rt.block_on(async {
         println!(
             "v1 stream following vs v0 polling (defaults) vs a shell loop every 30 s, in virtual time. \
-             Requests are Cursor requests (stream connects + run reads; status polls), per agent-hour of the runs' real lengths; \
-             delay is from the run's end (its record turns FINISHED) to the waiter reporting it.\n"
+             Requests are Cursor requests (stream connects + run reads; status polls), per agent-hour of the runs' real lengths, from the model ({trials} runs a row). \
+             Delays are what a person sees, from the whole action ({seen_trials} runs a row on each API): from the run's end (its record turns terminal) to the first comment write carrying the final text, \
+             and to the last write (the one amendment with the usage and artifacts that come after the end; cost lags 2–10 s). \
+             The shell loop has no comment: when it notices.\n"
         );
         println!(
-            "| run length | a drop every | runs | stream: requests per run (median) | per agent-hour | delay median | p90 | max | runs with no `result`: median | p90 | polling: per agent-hour | its median delay | shell loop: per agent-hour | its median delay |"
+            "| run length | a drop every | stream: requests per run (median) | per agent-hour | final comment: median | p90 | max | last amendment: median | max | runs with no `result`: final comment | polling: per agent-hour | its final comment: median | p90 | its last amendment: median | shell loop: per agent-hour | it notices: median |"
         );
-        println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+        println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
         let mut breakdown = Vec::new();
         let rows: [(u64, u64); 8] = [
             (5, 20),
@@ -59,9 +74,7 @@ fn main() {
             let drop_every = Duration::from_secs(drop_minutes * 60);
             let mut requests = Vec::new();
             let mut total_requests = 0u64;
-            let mut delays = Vec::new();
-            let mut silent_delays = Vec::new();
-            let (mut poll_requests, mut poll_delays) = (0u64, Vec::new());
+            let mut poll_requests = 0u64;
             let (mut loop_requests, mut loop_delays) = (0u64, Vec::new());
             let mut hours = 0.0;
             let (mut reads, mut refused, mut dropped, mut fell_back) = (0u64, 0u64, 0u64, 0u64);
@@ -79,14 +92,8 @@ fn main() {
                 refused += s.refused as u64;
                 dropped += s.dropped as u64;
                 fell_back += s.fell_back as u64;
-                if s.no_result {
-                    silent_delays.push(s.notice_delay.as_secs_f64());
-                } else {
-                    delays.push(s.notice_delay.as_secs_f64());
-                }
                 let p = trial(minutes, seed).await;
                 poll_requests += p.requests as u64;
-                poll_delays.push(p.notice_delay.as_secs_f64());
                 let l = fixed_interval(minutes, seed, Duration::from_secs(30));
                 loop_requests += l.requests as u64;
                 loop_delays.push(l.notice_delay.as_secs_f64());
@@ -103,17 +110,38 @@ fn main() {
             // same seed); the loop's end within 30 s past `minutes` (see
             // `fixed_interval`), 15 s earlier on average: its hours are
             // taken as the stream's.
+            // What a person sees: the whole action, on v1 and on v0.
+            let (mut finals, mut lasts, mut silent_finals) = (Vec::new(), Vec::new(), Vec::new());
+            let (mut poll_finals, mut poll_lasts) = (Vec::new(), Vec::new());
+            for k in 0..seen_trials {
+                let seed = k + minutes * 100_000 + drop_minutes * 10_000_000;
+                let scenario = seen::v1_scenario(minutes, drop_every, seed);
+                let no_result = scenario.no_result;
+                let v1 = seen::v1_seen(scenario).await;
+                if no_result {
+                    silent_finals.push(v1.final_after.as_secs_f64());
+                } else {
+                    finals.push(v1.final_after.as_secs_f64());
+                    lasts.push(v1.last_after.as_secs_f64());
+                }
+                let v0 = seen::v0_seen(minutes, seed).await;
+                poll_finals.push(v0.final_after.as_secs_f64());
+                poll_lasts.push(v0.last_after.as_secs_f64());
+            }
             println!(
-                "| {minutes} min | {drop_minutes} min | {n} | {:.0} | {:.1} | {:.1} s | {:.1} s | {:.1} s | {} | {} | {:.0} | {:.1} s | {:.0} | {:.1} s |",
+                "| {minutes} min | {drop_minutes} min | {:.0} | {:.1} | {:.1} s | {:.1} s | {:.1} s | {:.1} s | {:.1} s | {} | {:.0} | {:.1} s | {:.1} s | {:.1} s | {:.0} | {:.1} s |",
                 median(requests),
                 total_requests as f64 / hours,
-                median(delays.clone()),
-                percentile(delays.clone(), 0.9),
-                delays.iter().cloned().fold(0.0, f64::max),
-                or_none(&silent_delays, 0.5),
-                or_none(&silent_delays, 0.9),
+                median(finals.clone()),
+                percentile(finals.clone(), 0.9),
+                finals.iter().cloned().fold(0.0, f64::max),
+                median(lasts.clone()),
+                lasts.iter().cloned().fold(0.0, f64::max),
+                or_none(&silent_finals, 0.5),
                 poll_requests as f64 / hours,
-                median(poll_delays),
+                median(poll_finals.clone()),
+                percentile(poll_finals, 0.9),
+                median(poll_lasts),
                 loop_requests as f64 / hours,
                 median(loop_delays),
             );

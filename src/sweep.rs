@@ -17,7 +17,7 @@
 //! idempotent on GitHub. A cancel stops it between comments, so the ones it
 //! did not reach stay as they were.
 
-use crate::agent::{AgentApi, ApiError, Failure, Setup};
+use crate::agent::{AgentApi, Failure, Setup};
 use crate::context::Context;
 use crate::cursor::AgentStatus;
 use crate::github::policy::{self, Limits};
@@ -34,6 +34,8 @@ use std::time::{Duration, SystemTime};
 pub const MAX_SWEEP_PAGES: u32 = 10;
 /// Time for the GitHub calls about one comment.
 const CALL_BUDGET: Duration = Duration::from_secs(60);
+/// After a cancel, for the edit that says what a finalized comment lacks.
+const AMEND_AFTER_CANCEL: Duration = Duration::from_secs(3);
 
 /// A reaction target as the marker records it.
 pub fn encode_on(on: ReactionOn) -> String {
@@ -104,13 +106,6 @@ fn run_url(ctx: &Context, marker: &Marker) -> Option<String> {
         url.push_str(&format!("/attempts/{a}"));
     }
     Some(url)
-}
-
-/// Whether a read failure means the agent is gone for good.
-fn gone(e: &ApiError) -> bool {
-    matches!(e.status(), Some(404 | 410))
-        || e.to_string().contains("agent_archived")
-        || e.to_string().contains("agent_expired")
 }
 
 /// What the sweep did.
@@ -210,101 +205,69 @@ pub async fn run(
         ..Tally::default()
     };
     let todo = candidates(&listed, &key);
+    let mut sweep = Sweep {
+        rt,
+        inputs,
+        ctx,
+        github: &github,
+        key: &key,
+        v0: &mut v0,
+        v1: &mut v1,
+        tally: &mut tally,
+    };
+    // Every agent is read before any comment is written: an answer that
+    // shows the API is not Cursor's (a 404 that does not say the agent
+    // does not exist) leaves every comment as it was.
+    let mut ended = Vec::new();
+    let mut suspects = Vec::new();
     for cand in &todo {
         if rt.cancel.is_cancelled() {
             break;
         }
-        let id = cand.marker.agent.clone().unwrap_or_default();
-        let api = if cand.marker.run_id.is_some() {
-            &mut v1
-        } else {
-            &mut v0
-        };
-        let read = api.reattach(&id, cand.marker.run_id.as_deref()).await;
-        let mut report = match read {
-            Ok(agent) if !agent.status.is_terminal() => {
-                tally.pending += 1;
-                continue;
-            }
-            Ok(agent) => {
-                let mut r = RunReport::new(Outcome::for_final_status(&agent.status));
-                r.summary = match agent.summary() {
-                    Some(s) => Some(s.to_string()),
-                    None => {
-                        api.fallback_summary(&id, rt.clock.now() + CALL_BUDGET)
-                            .await
-                    }
-                };
-                // The duration line a waiting run shows: the run's own
-                // length on v1 (`durationMs`). v0 gives only `createdAt`,
-                // no end time, so a swept v0 comment has no duration (the
-                // time until this sweep would overstate it).
-                r.duration = agent.duration;
-                r.agent = Some(agent);
-                // The run URL names the GitHub host the artifact list links to.
-                r.run_url = run_url(ctx, &cand.marker);
-                // The same usage and artifacts a waiting run reports.
-                let after = api
-                    .after_run(
-                        &id,
-                        &ctx.workspace,
-                        inputs.download_artifacts.as_deref(),
-                        inputs.artifacts_url.as_deref(),
-                        r.github_host(),
-                        &rt.cancel,
-                    )
-                    .await;
-                for w in &after.warnings {
-                    console.warning(w);
-                }
-                r.usage = after.usage;
-                r.artifacts = after.artifacts;
-                r
-            }
-            Err(Failure::Failed(e)) if gone(&e) => {
-                let mut r = RunReport::new(Outcome::Expired);
-                // Its link is all that is left of it.
-                let mut agent = crate::agent::v1::view(&id, None, None, None);
-                agent.status = AgentStatus::Unknown("GONE".into());
-                r.agent = Some(agent);
-                r.detail = Some(format!(
-                    "The agent {id} is gone from Cursor ({}): it was deleted, archived or expired before its result was read, so this comment cannot report it. Re-running the workflow launches a new agent.",
-                    e.status()
-                        .map(|s| format!("HTTP {s}"))
-                        .unwrap_or_else(|| "no longer readable".into())
-                ));
-                r
-            }
-            Err(Failure::Cancelled) => break,
-            Err(f) => {
-                console.warning(&format!(
-                    "Could not read agent {id} for {}: {}; it is left for the next sweep.",
-                    cand.comment.comment.html_url,
-                    f.describe()
-                ));
-                tally.failed += 1;
-                continue;
-            }
-        };
-        report.run_id = cand.marker.run_id.clone();
-        report.run_url = run_url(ctx, &cand.marker);
-        report.comment_url = Some(cand.comment.comment.html_url.clone());
-        match finish_one(rt, &github, &key, cand, &report, &ctx.repo_url()).await {
-            Ok(true) => {
-                tally.swept += 1;
-                tally.finished.push(format!(
-                    "- [#{} comment]({}): {} (agent {})",
-                    cand.comment.issue,
-                    cand.comment.comment.html_url,
-                    report.outcome.as_str(),
-                    markdown::code_inline(&id)
-                ));
-            }
-            Ok(false) => {}
-            Err(()) => tally.failed += 1,
+        match sweep.read(cand).await {
+            Read::Ended(report) => ended.push((cand, *report)),
+            Read::Suspect => suspects.push(cand),
+            Read::Left => {}
+            Read::Unexplained(e) => return sweep.not_cursor(&e),
+            Read::Cancelled => break,
         }
     }
-    let open = todo.len();
+    let first_reads_done = rt.clock.now();
+    // Final first: every ended agent's comment at once, then the usage and
+    // artifacts that come later, one amendment each.
+    let finalized = sweep.finalize_all(ended).await;
+    sweep.amend_all(finalized).await;
+    // "Gone" is believed only when a second read, at least a minute
+    // after the first, says it again.
+    if !suspects.is_empty() && !rt.cancel.is_cancelled() {
+        let confirm_at = first_reads_done + crate::agent::GONE_CONFIRM_AFTER;
+        console.info(&format!(
+            "Cursor says {} agent(s) do not exist; reading again at least {}s after the first read before calling them gone.",
+            suspects.len(),
+            crate::agent::GONE_CONFIRM_AFTER.as_secs()
+        ));
+        tokio::select! {
+            _ = rt.clock.sleep_until(confirm_at) => {}
+            _ = rt.cancel.cancelled() => {}
+        }
+        let mut confirmed = Vec::new();
+        for cand in suspects {
+            if rt.cancel.is_cancelled() {
+                break;
+            }
+            match sweep.read(cand).await {
+                Read::Ended(report) => confirmed.push((cand, *report)),
+                Read::Suspect => confirmed.push((cand, gone_report(cand))),
+                Read::Left => {}
+                Read::Unexplained(e) => return sweep.not_cursor(&e),
+                Read::Cancelled => break,
+            }
+        }
+        let finalized = sweep.finalize_all(confirmed).await;
+        sweep.amend_all(finalized).await;
+    }
+    let todo_len = todo.len();
+    let open = todo_len;
     let cancelled = rt.cancel.is_cancelled();
     if cancelled {
         console.error(&format!(
@@ -337,9 +300,266 @@ pub async fn run(
     u8::from(cancelled)
 }
 
+/// What reading a candidate's agent told.
+enum Read {
+    /// The run ended: the report, without its usage and artifacts yet
+    /// (boxed: the other answers are small).
+    Ended(Box<RunReport>),
+    /// Cursor says the agent does not exist, and it is old enough to
+    /// believe that once it is read again (see [`crate::agent::existence`]).
+    Suspect,
+    /// Still working, too young to call gone, or unreadable this time: left
+    /// for the next sweep (counted).
+    Left,
+    /// A 404 or 410 that does not say the agent does not exist.
+    Unexplained(String),
+    Cancelled,
+}
+
+/// A comment this sweep wrote final, and what it needs to amend it.
+struct Finalized<'c> {
+    cand: &'c Candidate,
+    report: RunReport,
+    base: Marker,
+    extras: CommentExtras,
+    /// The agent whose usage and artifacts are still to come.
+    details_due: bool,
+}
+
+/// The report of an agent Cursor said twice does not exist.
+fn gone_report(cand: &Candidate) -> RunReport {
+    let id = cand.marker.agent.clone().unwrap_or_default();
+    let mut r = RunReport::new(Outcome::Expired);
+    // Its link is all that is left of it.
+    let mut agent = crate::agent::v1::view(&id, None, None, None);
+    agent.status = AgentStatus::Unknown("GONE".into());
+    r.agent = Some(agent);
+    r.detail = Some(format!(
+        "The agent {id} is gone from Cursor (Cursor said it does not exist, twice, a minute apart): it was deleted, archived or expired before its result was read, so this comment cannot report it. Re-running the workflow launches a new agent."
+    ));
+    r
+}
+
+struct Sweep<'a> {
+    rt: &'a Runtime,
+    inputs: &'a Inputs,
+    ctx: &'a Context,
+    github: &'a GitHubClient,
+    key: &'a MarkerKey,
+    v0: &'a mut AgentApi,
+    v1: &'a mut AgentApi,
+    tally: &'a mut Tally,
+}
+
+impl Sweep<'_> {
+    fn api(&mut self, marker: &Marker) -> &mut AgentApi {
+        if marker.run_id.is_some() {
+            self.v1
+        } else {
+            self.v0
+        }
+    }
+
+    /// Reads a candidate's agent (and, when it ended, its summary).
+    async fn read(&mut self, cand: &Candidate) -> Read {
+        let id = cand.marker.agent.clone().unwrap_or_default();
+        let rt = self.rt;
+        let api = self.api(&cand.marker);
+        let read = api.reattach(&id, cand.marker.run_id.as_deref()).await;
+        let failure = match read {
+            Ok(agent) if !agent.status.is_terminal() => {
+                self.tally.pending += 1;
+                return Read::Left;
+            }
+            Ok(agent) => {
+                let mut r = RunReport::new(Outcome::for_final_status(&agent.status));
+                r.summary = match agent.summary() {
+                    Some(s) => Some(s.to_string()),
+                    None => {
+                        api.fallback_summary(&id, rt.clock.now() + CALL_BUDGET)
+                            .await
+                    }
+                };
+                // The duration line a waiting run shows: the run's own
+                // length on v1 (`durationMs`). v0 gives only `createdAt`,
+                // no end time, so a swept v0 comment has no duration (the
+                // time until this sweep would overstate it).
+                r.duration = agent.duration;
+                r.agent = Some(agent);
+                return Read::Ended(Box::new(r));
+            }
+            Err(Failure::Cancelled) => return Read::Cancelled,
+            Err(f) => f,
+        };
+        if let Failure::Failed(e) = &failure {
+            match crate::agent::existence(e) {
+                crate::agent::Existence::Gone(how) => {
+                    let age = cand
+                        .marker
+                        .at
+                        .map(|at| Duration::from_secs(rt.clock.unix_secs().saturating_sub(at)));
+                    if age.is_some_and(|a| a < crate::agent::GONE_MIN_AGE) {
+                        rt.io.console.info(&format!(
+                            "Cursor says agent {id} does not exist ({how}), but it was taken on {}s ago (Cursor can say so in an agent's first minute); {} is left for the next sweep.",
+                            age.unwrap_or_default().as_secs(),
+                            cand.comment.comment.html_url
+                        ));
+                        self.tally.failed += 1;
+                        return Read::Left;
+                    }
+                    return Read::Suspect;
+                }
+                crate::agent::Existence::Unexplained(how) => {
+                    return Read::Unexplained(format!("{how} ({e})"));
+                }
+                crate::agent::Existence::Unknown => {}
+            }
+        }
+        rt.io.console.warning(&format!(
+            "Could not read agent {id} for {}: {}; it is left for the next sweep.",
+            cand.comment.comment.html_url,
+            failure.describe()
+        ));
+        self.tally.failed += 1;
+        Read::Left
+    }
+
+    /// A 404 that is not Cursor saying "no such agent": the sweep stops
+    /// with every comment as it was (exit 1), naming `api-url`.
+    fn not_cursor(&self, how: &str) -> u8 {
+        let console = &self.rt.io.console;
+        let left = if self.tally.swept == 0 {
+            "without changing any comment"
+        } else {
+            "leaving the comments it had not finalized as they were"
+        };
+        console.error(&format!(
+            "The sweep stopped {left}: reading an agent answered {how}, which is not Cursor saying the agent does not exist. Check `api-url` ({}): it must be Cursor's API (the default, https://api.cursor.com), not a proxy or another server.",
+            self.inputs.api_url
+        ));
+        self.rt.io.set_outputs(&[
+            ("swept", self.tally.swept.to_string()),
+            ("pending", self.tally.pending.to_string()),
+        ]);
+        1
+    }
+
+    /// Writes each ended agent's comment final (and reacts) at once.
+    async fn finalize_all<'c>(
+        &mut self,
+        ended: Vec<(&'c Candidate, RunReport)>,
+    ) -> Vec<Finalized<'c>> {
+        let mut done = Vec::new();
+        for (cand, mut report) in ended {
+            if self.rt.cancel.is_cancelled() {
+                break;
+            }
+            let id = cand.marker.agent.clone().unwrap_or_default();
+            report.run_id = cand.marker.run_id.clone();
+            // The run URL names the GitHub host the artifact list links to.
+            report.run_url = run_url(self.ctx, &cand.marker);
+            report.comment_url = Some(cand.comment.comment.html_url.clone());
+            let repo_url = self.ctx.repo_url();
+            match finish_one(self.rt, self.github, self.key, cand, &report, &repo_url).await {
+                Ok(Some((base, extras))) => {
+                    self.tally.swept += 1;
+                    self.tally.finished.push(format!(
+                        "- [#{} comment]({}): {} (agent {})",
+                        cand.comment.issue,
+                        cand.comment.comment.html_url,
+                        report.outcome.as_str(),
+                        markdown::code_inline(&id)
+                    ));
+                    // A gone agent has nothing more to tell.
+                    let details_due = report.status() != Some("GONE");
+                    done.push(Finalized {
+                        cand,
+                        report,
+                        base,
+                        extras,
+                        details_due,
+                    });
+                }
+                Ok(None) => {}
+                Err(()) => self.tally.failed += 1,
+            }
+        }
+        done
+    }
+
+    /// Reads each finalized run's usage and artifacts, and amends its
+    /// comment once when they add anything; a cancel leaves the rest
+    /// saying what they lack (within a short budget).
+    async fn amend_all(&mut self, finalized: Vec<Finalized<'_>>) {
+        let rt = self.rt;
+        for mut f in finalized.into_iter().filter(|f| f.details_due) {
+            let id = f.cand.marker.agent.clone().unwrap_or_default();
+            let host = f.report.github_host().to_string();
+            let after = if rt.cancel.is_cancelled() {
+                crate::agent::AfterRun {
+                    missing: vec!["usage", "artifacts"],
+                    ..Default::default()
+                }
+            } else {
+                let (workspace, download, upload) = (
+                    self.ctx.workspace.clone(),
+                    self.inputs.download_artifacts.clone(),
+                    self.inputs.artifacts_url.clone(),
+                );
+                self.api(&f.cand.marker)
+                    .after_run(
+                        &id,
+                        &workspace,
+                        download.as_deref(),
+                        upload.as_deref(),
+                        &host,
+                        &rt.cancel,
+                    )
+                    .await
+            };
+            for w in &after.warnings {
+                rt.io.console.warning(w);
+            }
+            f.report.missing = after.missing_line(rt.cancel.is_cancelled());
+            f.report.usage = after.usage;
+            f.report.artifacts = after.artifacts;
+            if f.report.usage.is_none()
+                && f.report.artifacts.is_none()
+                && f.report.missing.is_none()
+            {
+                continue;
+            }
+            // After a cancel: a short budget of its own (the runner kills
+            // the step ~10 s after the signal).
+            let limits = if rt.cancel.is_cancelled() {
+                Limits::new(rt.clock, rt.clock.now() + AMEND_AFTER_CANCEL, None)
+            } else {
+                Limits::new(
+                    rt.clock,
+                    rt.clock.now() + CALL_BUDGET,
+                    Some(rt.cancel.clone()),
+                )
+            };
+            let body = rt
+                .io
+                .console
+                .redact(&comment::final_body(&f.base, &f.report, &f.extras));
+            let cid = f.cand.comment.comment.id;
+            if let Err(e) =
+                policy::idempotent(&limits, || self.github.update_comment(cid, &body)).await
+            {
+                rt.io.console.warning(&e.actionable(&format!(
+                    "add the usage and artifacts to the comment on #{}",
+                    f.cand.comment.issue
+                )));
+            }
+        }
+    }
+}
+
 /// Finalizes one comment: re-reads it, skips it when it is final by now (or
 /// no longer provably ours), else writes the final body and reacts.
-/// `Ok(true)`: this sweep finalized it.
+/// `Ok(Some)`: this sweep finalized it, with the marker and extras it wrote.
 async fn finish_one(
     rt: &Runtime,
     github: &GitHubClient,
@@ -347,7 +567,7 @@ async fn finish_one(
     cand: &Candidate,
     report: &RunReport,
     repo_url: &str,
-) -> Result<bool, ()> {
+) -> Result<Option<(Marker, CommentExtras)>, ()> {
     let console = &rt.io.console;
     let limits = Limits::new(
         rt.clock,
@@ -357,7 +577,7 @@ async fn finish_one(
     let id = cand.comment.comment.id;
     let now = match policy::idempotent(&limits, || github.get_comment(id)).await {
         Ok(c) => c,
-        Err(e) if e.status() == Some(404) => return Ok(false),
+        Err(e) if e.status() == Some(404) => return Ok(None),
         Err(e) => {
             console.warning(&e.actionable("re-read a comment before finalizing it"));
             return Err(());
@@ -369,7 +589,7 @@ async fn finish_one(
     };
     match provably_ours(&fresh, key) {
         Some(m) if !m.is_final() => {}
-        _ => return Ok(false),
+        _ => return Ok(None),
     }
     // It names the issue it sits on (a 1.0.0 marker gains the field).
     let mut base = Marker {
@@ -407,7 +627,7 @@ async fn finish_one(
     {
         console.warning(&e.actionable(&format!("add a {content} reaction")));
     }
-    Ok(true)
+    Ok(Some((base, extras)))
 }
 
 #[cfg(test)]

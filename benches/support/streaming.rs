@@ -480,8 +480,6 @@ pub struct StreamTrial {
     pub reads: u32,
     pub refused: u32,
     pub dropped: u32,
-    pub notice_delay: Duration,
-    pub no_result: bool,
     /// The follower gave the stream up and read the run instead.
     pub fell_back: bool,
     /// The run's real length (creation to end).
@@ -547,8 +545,6 @@ pub async fn stream_trial(minutes: u64, drop_every: Duration, seed: u64) -> Stre
         reads: source.reads.get(),
         refused: source.refused.get(),
         dropped: source.dropped.get(),
-        notice_delay: noticed - script.end,
-        no_result: script.no_result,
         fell_back,
         length: script.end,
     }

@@ -6,8 +6,8 @@ use super::{ApiError, Failure, Followup, LaunchError, Setup, WatchEnd, WatchEven
 use crate::cancel::Cancel;
 use crate::clock::{Clock, Moment};
 use crate::cursor::{
-    Agent, AgentStatus, CursorClient, CursorError, ErrorClass, FollowupRequest, LaunchRequest,
-    MessageKind, Prompt,
+    Agent, AgentStatus, CursorClient, ErrorClass, FollowupRequest, LaunchRequest, MessageKind,
+    Prompt,
 };
 use crate::launch::{self, Adoption};
 use crate::retry::{Backoff, GaveUp, retry_idempotent};
@@ -182,10 +182,13 @@ impl V0 {
                     .then(|| format!("agent {id} has expired")),
                 agent: Some(agent),
             }),
-            Err(Failure::Failed(e)) if e.status() == Some(404) => Ok(super::Probe {
-                agent: None,
-                unavailable: Some(format!("agent {id} is gone (404)")),
-            }),
+            Err(Failure::Failed(e)) => match super::existence(&e) {
+                super::Existence::Gone(how) => Ok(super::Probe {
+                    agent: None,
+                    unavailable: Some(format!("agent {id} is gone ({how})")),
+                }),
+                _ => Err(Failure::Failed(e)),
+            },
             Err(e) => Err(e),
         }
     }
@@ -295,15 +298,9 @@ impl V0 {
                 Ok(_) => break,
                 Err(e) => e,
             };
-            if matches!(error.status(), Some(404 | 409))
-                || matches!(error, CursorError::InvalidId { .. })
-            {
+            if let super::Existence::Gone(how) = super::existence(&ApiError::V0(error.clone())) {
                 return Followup::Gone(format!(
-                    "The agent {id} this issue was using is gone ({}), so a new agent was launched.",
-                    error
-                        .status()
-                        .map(|s| s.to_string())
-                        .unwrap_or_else(|| "invalid id".into())
+                    "The agent {id} this issue was using is gone ({how}), so a new agent was launched."
                 ));
             }
             // A lost answer: the conversation shows whether the follow-up landed.

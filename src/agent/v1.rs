@@ -316,14 +316,14 @@ impl V1 {
         let within = Duration::from_secs(60);
         let agent = match self.read(within, || self.client.agent(id)).await {
             Ok(a) => a,
-            Err(Failure::Failed(e))
-                if e.status() == Some(404)
-                    || matches!(e, ApiError::V1(V1Error::InvalidId { .. })) =>
-            {
-                return Ok(super::Probe {
-                    agent: None,
-                    unavailable: Some(format!("agent {id} is gone (404)")),
-                });
+            Err(Failure::Failed(e)) => {
+                return match super::existence(&e) {
+                    super::Existence::Gone(how) => Ok(super::Probe {
+                        agent: None,
+                        unavailable: Some(format!("agent {id} is gone ({how})")),
+                    }),
+                    _ => Err(Failure::Failed(e)),
+                };
             }
             Err(e) => return Err(e),
         };
@@ -552,19 +552,18 @@ impl V1 {
         {
             Ok(a) => a,
             Err(Failure::Cancelled) => return Followup::CancelledInFlight,
-            Err(Failure::Failed(e))
-                if matches!(e.status(), Some(404))
-                    || matches!(e, ApiError::V1(V1Error::InvalidId { .. })) =>
-            {
-                let why = e
-                    .status()
-                    .map(|s| s.to_string())
-                    .unwrap_or_else(|| "not a v1 agent id".into());
-                return Followup::Gone(format!(
-                    "The agent {id} this issue was using is gone ({why}), so a new agent was launched."
-                ));
+            Err(Failure::Failed(e)) => {
+                return match super::existence(&e) {
+                    super::Existence::Gone(how) => Followup::Gone(format!(
+                        "The agent {id} this issue was using is gone ({how}), so a new agent was launched."
+                    )),
+                    _ => Followup::Failed {
+                        error: e,
+                        agent: None,
+                    },
+                };
             }
-            Err(Failure::Failed(e) | Failure::Deadline(Some(e))) => {
+            Err(Failure::Deadline(Some(e))) => {
                 return Followup::Failed {
                     error: e,
                     agent: None,
@@ -612,13 +611,9 @@ impl V1 {
                 }
                 _ => {}
             }
-            if matches!(error.status(), Some(404)) || matches!(error, V1Error::InvalidId { .. }) {
+            if let super::Existence::Gone(how) = super::existence(&ApiError::V1(error.clone())) {
                 return Followup::Gone(format!(
-                    "The agent {id} this issue was using is gone ({}), so a new agent was launched.",
-                    error
-                        .status()
-                        .map(|s| s.to_string())
-                        .unwrap_or_else(|| "invalid id".into())
+                    "The agent {id} this issue was using is gone ({how}), so a new agent was launched."
                 ));
             }
             // A lost answer: a new latest run says it landed.

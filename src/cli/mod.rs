@@ -190,7 +190,8 @@ INPUTS (environment INPUT_<NAME>, hyphens kept, or with underscores):\n",
             output.name, output.description
         ));
     }
-    out.push_str("\nEXIT STATUS: 0 finished/launched/followed-up/skipped/dry-run (and timeout with on-timeout: continue),\n             1 error/expired/stopped/timeout/cancelled, 2 bad inputs or configuration.\n             With sweep: true (launches nothing; finalizes the comments of ended detached agents):\n             0 done, 1 cancelled or the comments could not be listed, 2 bad inputs.\n");
+    out.push_str("\nEXIT STATUS: 0 finished/launched/followed-up/skipped/dry-run (and timeout with on-timeout: continue),\n             1 error/expired/stopped/timeout/cancelled, 2 bad inputs or configuration.\n             With sweep: true (launches nothing; finalizes the comments of ended detached agents):\n             0 done, 1 cancelled, the comments could not be listed, or Cursor answered
+             404/410 without saying the agent does not exist (check api-url), 2 bad inputs.\n");
     out
 }
 

@@ -13,7 +13,8 @@ impl Flow<'_> {
         )
         .with_key(&self.plan.key)
         .with_run(self.report.run_id.as_deref())
-        .with_issue(self.issue);
+        .with_issue(self.issue)
+        .with_at(self.agent_at.filter(|_| self.report.agent.is_some()));
         match &self.job {
             // A job's comment says which pull request it is about, so the
             // next run keeps one comment per open pull request.
@@ -153,6 +154,49 @@ impl Flow<'_> {
 
     // ---- the end ----
 
+    /// Reads the ended run's usage and artifacts (see
+    /// [`crate::agent::AgentApi::after_run`]) into the report, with what a
+    /// cancel or a budget cut short.
+    async fn gather_details(&mut self, id: &str) {
+        let host = self.report.github_host().to_string();
+        let after = self
+            .api
+            .clone()
+            .after_run(
+                id,
+                &self.ctx.workspace,
+                self.inputs.download_artifacts.as_deref(),
+                self.inputs.artifacts_url.as_deref(),
+                &host,
+                &self.rt.cancel,
+            )
+            .await;
+        if let Some(u) = &after.usage {
+            self.console().info(&format!("Usage: {}", u.line()));
+        }
+        for w in &after.warnings {
+            self.console().warning(w);
+        }
+        self.report.missing = after.missing_line(self.rt.cancel.is_cancelled());
+        self.report.usage = after.usage;
+        self.report.artifacts = after.artifacts;
+    }
+
+    /// After the final write: the details that came later amend the
+    /// comment with one edit (none when they add nothing); a cancel
+    /// meanwhile leaves it saying what is missing, within the cancel budget.
+    async fn amend_details(&mut self, id: &str) {
+        Box::pin(self.gather_details(id)).await;
+        let clock = self.rt.clock;
+        let limits = if self.rt.cancel.is_cancelled() {
+            let left = self.cancel_budget(CANCEL_BUDGET);
+            Limits::new(clock, clock.now() + left, None)
+        } else {
+            Limits::new(clock, clock.now() + FINALIZE_GRACE, None)
+        };
+        Box::pin(self.post_comment(Phase::Final, limits)).await;
+    }
+
     /// Finalizes the comment (never left saying "working"), reacts, and
     /// writes outputs and the summary.
     pub(super) async fn finalize(mut self, report: RunReport) -> u8 {
@@ -187,8 +231,16 @@ impl Flow<'_> {
                 limits = Limits::new(clock, clock.now() + left, None);
             }
         }
+        // Final first: the outcome is written at once; usage and artifacts,
+        // which lag the run's end, amend it after (one more edit, when they
+        // add anything). A cancel before this write: the comment says what
+        // it lacks instead.
+        let details_due = self.details_due.take();
+        if cancelled && let Some(id) = &details_due {
+            Box::pin(self.gather_details(id)).await;
+        }
         if worth_a_comment {
-            self.post_comment(Phase::Final, limits.clone()).await;
+            Box::pin(self.post_comment(Phase::Final, limits.clone())).await;
         }
         if !cancelled && let Some(target) = self.ack_target() {
             let outcome = self.report.outcome;
@@ -204,8 +256,12 @@ impl Flow<'_> {
                 self.react(target, content, limits).await;
             }
         }
-        // `archive-when-done` (the seam decides; v0 does nothing).
-        if !cancelled
+        if !cancelled && let Some(id) = &details_due {
+            Box::pin(self.amend_details(id)).await;
+        }
+        // `archive-when-done` (the seam decides; v0 does nothing), once
+        // the usage and artifacts are read.
+        if !self.rt.cancel.is_cancelled()
             && matches!(
                 self.report.outcome,
                 Outcome::Finished | Outcome::Error | Outcome::Expired | Outcome::Stopped

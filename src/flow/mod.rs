@@ -84,6 +84,11 @@ pub struct Flow<'a> {
     job_pull: Option<job::JobPull>,
     /// This run reattached to its agent of an earlier attempt.
     reattached: bool,
+    /// The agent whose usage and artifacts are still to come: they amend
+    /// the final comment once known (see [`Flow::finalize`]).
+    details_due: Option<String>,
+    /// When this run took its agent on (Unix seconds, in the marker).
+    agent_at: Option<u64>,
 }
 
 impl<'a> Flow<'a> {
@@ -127,6 +132,8 @@ impl<'a> Flow<'a> {
             job: crate::job::Job::of(inputs, ctx, plan),
             job_pull: None,
             reattached: false,
+            details_due: None,
+            agent_at: None,
         };
         flow.extras.ack = flow.ack_target().map(crate::sweep::encode_on);
         flow
@@ -196,7 +203,7 @@ impl<'a> Flow<'a> {
                         cancel.reason().unwrap_or("cancellation")
                     )),
                 );
-                return self.finalize(report).await;
+                return Box::pin(self.finalize(report)).await;
             }
         }
         if let Some(target) = self.ack_target() {
@@ -210,7 +217,7 @@ impl<'a> Flow<'a> {
             .is_some_and(|issue| marker::has_swept(&existing, issue, &self.marker_key()));
         let (agent, start) = match self.obtain_agent(&existing).await {
             Ok(v) => v,
-            Err(report) => return self.finalize(report).await,
+            Err(report) => return Box::pin(self.finalize(report)).await,
         };
         let started = self.rt.clock.now();
         self.reattached = matches!(start, Start::Reattached);
@@ -247,6 +254,7 @@ impl<'a> Flow<'a> {
             ),
         });
         self.report.agent = Some(agent.clone());
+        self.agent_at = Some(self.rt.clock.unix_secs());
         self.report.run_id = self.api.run_id();
         // Written at once, so the agent is never lost whatever happens next.
         self.set_agent_outputs(&agent);
@@ -256,7 +264,7 @@ impl<'a> Flow<'a> {
                 _ => Outcome::Launched,
             };
             let report = self.end(outcome, None);
-            return self.finalize(report).await;
+            return Box::pin(self.finalize(report)).await;
         }
         self.post_comment(
             Phase::Working {
@@ -265,7 +273,8 @@ impl<'a> Flow<'a> {
             self.limits(GITHUB_CALL_BUDGET),
         )
         .await;
-        let report = self.wait(&agent, started).await;
-        self.finalize(report).await
+        // Boxed: the flow's future stays small (tests run it on small stacks).
+        let report = Box::pin(self.wait(&agent, started)).await;
+        Box::pin(self.finalize(report)).await
     }
 }

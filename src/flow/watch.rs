@@ -39,32 +39,6 @@ impl Flow<'_> {
         throttle.edited(clock.now());
     }
 
-    /// After the run ended: its usage and artifacts (see
-    /// [`AgentApi::after_run`]); the final comment comes first on a cancel.
-    async fn after_run(&mut self, id: &str) {
-        let host = self.report.github_host().to_string();
-        let after = self
-            .api
-            .clone()
-            .after_run(
-                id,
-                &self.ctx.workspace,
-                self.inputs.download_artifacts.as_deref(),
-                self.inputs.artifacts_url.as_deref(),
-                &host,
-                &self.rt.cancel,
-            )
-            .await;
-        if let Some(u) = &after.usage {
-            self.console().info(&format!("Usage: {}", u.line()));
-        }
-        for w in &after.warnings {
-            self.console().warning(w);
-        }
-        self.report.usage = after.usage;
-        self.report.artifacts = after.artifacts;
-    }
-
     pub(super) async fn wait(&mut self, agent: &Agent, started: Moment) -> RunReport {
         let clock = self.rt.clock;
         let deadline = started + self.inputs.timeout;
@@ -202,7 +176,8 @@ impl Flow<'_> {
                     console.info("Summary:");
                     console.untrusted_block(summary);
                 }
-                Box::pin(self.after_run(&agent.id)).await;
+                // Final first: usage and artifacts amend the comment after.
+                self.details_due = Some(agent.id.clone());
                 self.report.agent = Some(agent);
                 self.end(outcome, None)
             }

@@ -59,6 +59,11 @@ pub struct Marker {
     /// sweep, and its hand-off says so (see [`handoff_text`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub swept: Option<bool>,
+    /// When the comment's agent was taken on by the run (launched,
+    /// reattached or followed up), in Unix seconds: a sweep never calls an
+    /// agent gone in its first minutes (see [`crate::agent::existence`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at: Option<u64>,
     /// `open` (working, or handed off to a sweep) or `final`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state: Option<String>,
@@ -100,9 +105,16 @@ impl Marker {
             job: None,
             pr: None,
             swept: None,
+            at: None,
             state: None,
             sig: None,
         }
+    }
+
+    /// When the agent was taken on (Unix seconds).
+    pub fn with_at(mut self, at: Option<u64>) -> Self {
+        self.at = at;
+        self
     }
 
     /// The scheduled job's identity (hex only: the JSON must never hold `-->`).

@@ -191,6 +191,9 @@ pub fn render(
             if let Some(detail) = detail {
                 md.push_str(&format!("{}\n\n", markdown::sanitize_inline(detail)));
             }
+            if let Some(missing) = &report.missing {
+                md.push_str(&format!("{}\n\n", markdown::sanitize_inline(missing)));
+            }
             if handoff {
                 md.push_str(handoff_text(extras));
                 md.push_str("\n\n");

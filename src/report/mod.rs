@@ -131,6 +131,9 @@ pub struct RunReport {
     /// A scheduled job's finished run: whether it pushed anything (see
     /// [`crate::job`]); `None` outside jobs or when unknown.
     pub changes: Option<bool>,
+    /// What the run ended without, although it was still to come (usage,
+    /// artifacts, cut short by a cancel or their budget): one line, ours.
+    pub missing: Option<String>,
 }
 
 /// Artifacts as told: the comment's list and the `artifacts` output.
@@ -159,6 +162,7 @@ impl RunReport {
             usage: None,
             artifacts: None,
             changes: None,
+            missing: None,
         }
     }
 
@@ -335,6 +339,9 @@ pub fn step_summary(report: &RunReport) -> String {
     }
     if let Some(detail) = &report.detail {
         md.push_str(&format!("\n{}\n", markdown::sanitize_inline(detail)));
+    }
+    if let Some(missing) = &report.missing {
+        md.push_str(&format!("\n{}\n", markdown::sanitize_inline(missing)));
     }
     if let Some(timeline) = &report.timeline {
         md.push_str(&format!("\n{}", timeline.trim_end()));

@@ -500,6 +500,18 @@ impl CursorSim {
             .map(|a| a.status_at(now).to_string())
     }
 
+    /// When agent `id` first turned terminal (FINISHED, ERROR, EXPIRED or
+    /// STOPPED), on the simulator's clock, as scheduled now.
+    pub fn ended_at(&self, id: &str) -> Option<Duration> {
+        let state = self.state.lock().unwrap();
+        let agent = state.agents.iter().find(|a| a.id == id)?;
+        agent
+            .timeline
+            .iter()
+            .find(|(_, s)| !matches!(*s, "CREATING" | "RUNNING"))
+            .map(|(t, _)| t.since_start())
+    }
+
     pub fn clear_log(&self) {
         self.state.lock().unwrap().log.clear();
     }

@@ -490,6 +490,17 @@ impl V1Sim {
         self.state.lock().unwrap().connects.clone()
     }
 
+    /// When each run of every agent ends (turns terminal: its `result`),
+    /// on the simulator's clock, in creation order: what a benchmark or a
+    /// test measures a notice delay from.
+    pub fn run_ends(&self) -> Vec<Duration> {
+        let s = self.state.lock().unwrap();
+        s.agents
+            .iter()
+            .flat_map(|a| a.runs.iter().map(|r| r.end.since_start()))
+            .collect()
+    }
+
     /// Runs of an agent.
     pub fn runs_of(&self, agent: &str) -> usize {
         let s = self.state.lock().unwrap();

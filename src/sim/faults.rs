@@ -54,6 +54,32 @@ impl Fault {
         }
     }
 
+    /// A 404 as a proxy or another server sends it: an HTML page, no
+    /// Cursor error code (what a mistyped `api-url` gets).
+    pub fn not_found_page() -> Self {
+        Fault::Status {
+            status: 404,
+            body: Some("<html><head><title>404 Not Found</title></head><body><center><h1>404 Not Found</h1></center><hr><center>nginx</center></body></html>".into()),
+            retry_after: None,
+            headers: vec![],
+        }
+    }
+
+    /// Cursor's own "no such agent": v1's coded object, v0's observed string.
+    pub fn agent_not_found(v1: bool) -> Self {
+        let body = if v1 {
+            r#"{"error":{"code":"agent_not_found","message":"Agent not found"}}"#
+        } else {
+            r#"{"error":"Agent not found or access denied"}"#
+        };
+        Fault::Status {
+            status: 404,
+            body: Some(body.into()),
+            retry_after: None,
+            headers: vec![],
+        }
+    }
+
     /// Whether the request is carried out before the fault.
     pub fn applies_request(&self) -> bool {
         matches!(

@@ -84,17 +84,18 @@ async fn activity_shows_in_the_working_comment_within_the_throttle() {
     // Writes: the first working comment (CREATING), RUNNING at 3 s at once,
     // then activity every 10 s from 13 s while tool calls come, the last
     // (at 3+589 s) in the first edit due after it, FINISHED (5 s before the
-    // end) at once, and the final comment.
+    // end) at once, the final comment, and its one amendment with the
+    // usage and artifacts that come after the run's end (#23).
     let content_edits = (3 + 589 - 13u64).div_ceil(EDIT_EVERY.as_secs()) + 1;
     assert_eq!(content_edits, 59);
     assert_eq!(
         writes.len() as u64,
-        1 + 1 + content_edits + 1 + 1,
+        1 + 1 + content_edits + 1 + 1 + 1,
         "{:?}",
         writes.iter().map(|w| w.0).collect::<Vec<_>>()
     );
     // No two activity edits closer than the throttle (status edits aside).
-    let activity_times: Vec<u64> = writes[2..writes.len() - 2].iter().map(|w| w.0).collect();
+    let activity_times: Vec<u64> = writes[2..writes.len() - 3].iter().map(|w| w.0).collect();
     for pair in activity_times.windows(2) {
         assert!(
             pair[1] - pair[0] >= EDIT_EVERY.as_millis() as u64,

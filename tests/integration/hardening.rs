@@ -1690,3 +1690,215 @@ async fn a_refused_cancel_is_never_reported_as_stopped() {
     }
     figures(&rows, 4);
 }
+
+/// The sweep-404 rows (#23): Cursor's "no such agent" and a 404 or 410
+/// that is not Cursor's, on v0 and v1, at each moment the sweep reads (an
+/// agent in its first minute, the first read, another comment's read, the
+/// confirming read). The promises: no comment is finalized as gone after
+/// one answer, nor in an agent's first minutes; a 404 without Cursor's code
+/// changes no comment, exits 1 and names `api-url`; only "not found" twice,
+/// a minute apart, of an agent past its first minutes, is "gone".
+#[tokio::test(start_paused = true)]
+async fn the_sweep_404_rows_never_call_an_agent_gone_on_one_answer_or_a_proxy_s_page() {
+    use crate::sweep::{self as sw, APIS, Api};
+    struct Row {
+        answer: &'static str,
+        moment: &'static str,
+        comments: usize,
+        age: u64,
+        /// (the fault, applied after this many agent reads, this often);
+        /// the first rule that matches a read takes it.
+        faults: Vec<(Fault, u32, u32)>,
+        exit: i32,
+        gone: usize,
+        /// Comments left exactly as they were.
+        untouched: usize,
+    }
+    let page_410 = Fault::Status {
+        status: 410,
+        body: Some("<html><body><h1>410 Gone</h1></body></html>".into()),
+        retry_after: None,
+        headers: vec![],
+    };
+    println!("\n## Sweep × 404\n");
+    println!(
+        "| API | answer | moment | exit | finalized | gone | untouched | GitHub writes | problems |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|");
+    let mut problems_total = 0;
+    let mut rows_run = 0;
+    for api in APIS {
+        let v1 = matches!(api, Api::V1);
+        let nf = Fault::agent_not_found(v1);
+        let rows = vec![
+            Row {
+                answer: "Cursor's not found, once",
+                moment: "first read, agent 30 s old",
+                comments: 2,
+                age: 30,
+                faults: vec![(nf.clone(), 0, 1)],
+                exit: 0,
+                gone: 0,
+                untouched: 2,
+            },
+            Row {
+                answer: "Cursor's not found, once",
+                moment: "first read",
+                comments: 2,
+                age: 600,
+                faults: vec![(nf.clone(), 0, 1)],
+                exit: 0,
+                gone: 0,
+                untouched: 0,
+            },
+            Row {
+                answer: "Cursor's not found, once",
+                moment: "another comment's read",
+                comments: 2,
+                age: 600,
+                faults: vec![(nf.clone(), 1, 1)],
+                exit: 0,
+                gone: 0,
+                untouched: 0,
+            },
+            Row {
+                answer: "Cursor's not found, always",
+                moment: "agent 30 s old",
+                comments: 2,
+                age: 30,
+                faults: vec![(nf.clone(), 0, 100)],
+                exit: 0,
+                gone: 0,
+                untouched: 2,
+            },
+            Row {
+                answer: "Cursor's not found, always",
+                moment: "agent 10 min old",
+                comments: 2,
+                age: 600,
+                faults: vec![(nf.clone(), 0, 100)],
+                exit: 0,
+                gone: 2,
+                untouched: 0,
+            },
+            Row {
+                answer: "a proxy's 404 page",
+                moment: "first read",
+                comments: 2,
+                age: 600,
+                faults: vec![(Fault::not_found_page(), 0, 100)],
+                exit: 1,
+                gone: 0,
+                untouched: 2,
+            },
+            Row {
+                answer: "a proxy's 404 page",
+                moment: "another comment's read",
+                comments: 2,
+                age: 600,
+                faults: vec![(Fault::not_found_page(), 1, 100)],
+                exit: 1,
+                gone: 0,
+                untouched: 2,
+            },
+            Row {
+                answer: "Cursor's not found, then a proxy's 404 page",
+                moment: "confirming read",
+                comments: 1,
+                age: 600,
+                faults: vec![(nf.clone(), 0, 1), (Fault::not_found_page(), 0, 100)],
+                exit: 1,
+                gone: 0,
+                untouched: 1,
+            },
+            Row {
+                answer: "a 410 page",
+                moment: "first read",
+                comments: 2,
+                age: 600,
+                faults: vec![(page_410.clone(), 0, 100)],
+                exit: 1,
+                gone: 0,
+                untouched: 2,
+            },
+        ];
+        for row in rows {
+            rows_run += 1;
+            let s = sw::sims(api, 40, "done").await;
+            for run in 0..row.comments {
+                sw::detached(&s, api)
+                    .env("GITHUB_RUN_ID", &(11 + run).to_string())
+                    .run_in_process()
+                    .await
+                    .success();
+            }
+            tokio::time::sleep(std::time::Duration::from_secs(row.age)).await;
+            let open: Vec<String> = s
+                .github
+                .comments("Codertocat/Hello-World", 1)
+                .into_iter()
+                .map(|c| c.body)
+                .collect();
+            let path = if v1 { "/v1/agents/*" } else { "/v0/agents/*" };
+            for (fault, after, times) in &row.faults {
+                s.cursor.add_fault(
+                    FaultRule::new("GET", path, fault.clone())
+                        .after(*after)
+                        .times(*times),
+                );
+            }
+            let writes_before = sw::writes(&s);
+            let ran = sw::sweep(&s, api).run_in_process().await;
+            let after: Vec<String> = s
+                .github
+                .comments("Codertocat/Hello-World", 1)
+                .into_iter()
+                .map(|c| c.body)
+                .collect();
+            let untouched = after.iter().zip(&open).filter(|(a, o)| a == o).count();
+            let gone = after
+                .iter()
+                .filter(|b| b.contains("is gone from Cursor"))
+                .count();
+            let finalized = after
+                .iter()
+                .filter(|b| Marker::find(b).is_some_and(|m| m.is_final()))
+                .count();
+            let github_writes = sw::writes(&s) - writes_before;
+            let mut problems = Vec::new();
+            if ran.code != row.exit {
+                problems.push(format!("exit {} (want {})", ran.code, row.exit));
+            }
+            if gone != row.gone {
+                problems.push(format!("{gone} finalized as gone (want {})", row.gone));
+            }
+            if untouched != row.untouched {
+                problems.push(format!("{untouched} untouched (want {})", row.untouched));
+            }
+            if row.exit == 1 {
+                let errors = ran.commands("error");
+                if errors.len() != 1 || !errors[0].contains("`api-url`") {
+                    problems.push(format!("the error does not name `api-url`: {errors:?}"));
+                }
+                if row.untouched == row.comments && github_writes != 0 {
+                    problems.push(format!("{github_writes} GitHub writes"));
+                }
+            }
+            problems_total += problems.len();
+            println!(
+                "| {} | {} | {} | {} | {finalized} | {gone} | {untouched} | {github_writes} | {} |",
+                if v1 { "v1" } else { "v0" },
+                row.answer,
+                row.moment,
+                ran.code,
+                if problems.is_empty() {
+                    "none".into()
+                } else {
+                    problems.join("; ")
+                }
+            );
+        }
+    }
+    println!("\nSweep × 404: {rows_run} scenarios, {problems_total} problems.");
+    assert_eq!(problems_total, 0, "see the table above");
+}

@@ -13,7 +13,7 @@ use serde_json::json;
 const REPO: &str = "Codertocat/Hello-World";
 
 #[derive(Clone, Copy, Debug, PartialEq)]
-enum Api {
+pub(crate) enum Api {
     V0,
     V1,
 }
@@ -21,7 +21,7 @@ enum Api {
 const APIS: [Api; 2] = [Api::V0, Api::V1];
 
 /// Linked simulators whose agents work `secs` and finish.
-async fn world(api: Api, secs: u64) -> Simulators {
+pub(crate) async fn world(api: Api, secs: u64) -> Simulators {
     let s = sims_on(Clock::real()).await;
     s.link_repos();
     set_scenario(&s, api, secs, false);
@@ -44,7 +44,7 @@ fn set_scenario(s: &Simulators, api: Api, secs: u64, no_changes: bool) {
 }
 
 /// One night of the scheduled step `step` (its `GITHUB_ACTION`), run `run`.
-fn night(s: &Simulators, api: Api, run: u64, step: &str) -> ActionTest {
+pub(crate) fn night(s: &Simulators, api: Api, run: u64, step: &str) -> ActionTest {
     let t = ActionTest::new()
         .event_json("schedule", &json!({"schedule": "17 3 * * *"}))
         .env("GITHUB_RUN_ID", &run.to_string())
@@ -63,7 +63,7 @@ fn night(s: &Simulators, api: Api, run: u64, step: &str) -> ActionTest {
     }
 }
 
-fn agents_created(s: &Simulators, api: Api) -> usize {
+pub(crate) fn agents_created(s: &Simulators, api: Api) -> usize {
     match api {
         Api::V0 => s.cursor.agents_created(),
         Api::V1 => s.cursor.v1().agents_created(),

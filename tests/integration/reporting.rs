@@ -55,8 +55,10 @@ async fn one_comment_per_trigger_updated_on_each_status_change() {
     let ran = labeled(&s).run_in_process().await;
     ran.success();
     let c = only_comment(&s, 1);
-    // Created at CREATING, updated at RUNNING and at the end: never per poll.
-    assert_eq!(writes(&s), (1, 2));
+    // Created at CREATING, updated at RUNNING and at the end, then once
+    // more when the agent's artifact is listed (#23: final first, details
+    // after): never per poll.
+    assert_eq!(writes(&s), (1, 3));
     assert!(s.cursor.count("GET", "/v0/agents/*") > 5);
     assert!(
         c.body.contains("### ✅ Cursor agent finished") && !c.body.contains(WORKING),
@@ -357,7 +359,7 @@ async fn a_followup_to_a_gone_agent_launches_a_new_one_and_says_so() {
     let comments = s.github.comments(REPO, 1);
     assert!(
         comments[1].body.contains(&format!(
-            "The agent {old} this issue was using is gone (404), so a new agent was launched."
+            "The agent {old} this issue was using is gone (HTTP 404 agent not found), so a new agent was launched."
         )),
         "{}",
         comments[1].body

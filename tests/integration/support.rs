@@ -397,17 +397,19 @@ pub fn other_app_bot() -> cursor_agent_action::sim::GhUser {
     }
 }
 
-/// Every body the comment had, in order (the create, then each edit), with
-/// when it was written (ms of the simulator's clock).
+/// Every body the action's comments had, in order (each create, then each
+/// edit), with when it was written (ms of the simulator's clock).
 pub fn comment_writes(s: &Simulators) -> Vec<(u64, String)> {
     s.github
         .requests()
         .into_iter()
         .filter(|r| {
-            (r.method == "POST" && r.path.ends_with("/issues/1/comments"))
-                || (matches!(r.method.as_str(), "PATCH" | "POST")
-                    && r.path.contains("/issues/comments/")
-                    && !r.path.ends_with("/reactions"))
+            let create =
+                r.method == "POST" && r.path.contains("/issues/") && r.path.ends_with("/comments");
+            let edit = matches!(r.method.as_str(), "PATCH" | "POST")
+                && r.path.contains("/issues/comments/")
+                && !r.path.ends_with("/reactions");
+            create || edit
         })
         .filter(|r| r.status / 100 == 2)
         .map(|r| {
@@ -415,4 +417,9 @@ pub fn comment_writes(s: &Simulators) -> Vec<(u64, String)> {
             (r.at_ms, v["body"].as_str().unwrap().to_string())
         })
         .collect()
+}
+
+/// Whether a comment body is final (its marker says so).
+pub fn is_final_body(body: &str) -> bool {
+    cursor_agent_action::marker::Marker::find(body).is_some_and(|m| m.is_final())
 }

@@ -20,15 +20,15 @@ use std::time::{Duration, SystemTime};
 const REPO: &str = "Codertocat/Hello-World";
 
 #[derive(Clone, Copy, Debug)]
-enum Api {
+pub(crate) enum Api {
     V0,
     V1,
 }
 
-const APIS: [Api; 2] = [Api::V0, Api::V1];
+pub(crate) const APIS: [Api; 2] = [Api::V0, Api::V1];
 
 /// Simulators whose agent works `secs` and then finishes with `summary`.
-async fn sims(api: Api, secs: u64, summary: &str) -> Simulators {
+pub(crate) async fn sims(api: Api, secs: u64, summary: &str) -> Simulators {
     let s = sims_on(Clock::real()).await;
     match api {
         Api::V0 => s
@@ -59,12 +59,12 @@ fn labeled(s: &Simulators, api: Api) -> ActionTest {
     )
 }
 
-fn detached(s: &Simulators, api: Api) -> ActionTest {
+pub(crate) fn detached(s: &Simulators, api: Api) -> ActionTest {
     labeled(s, api).input("wait", "false")
 }
 
 /// A sweep step, as `examples/sweep.yml` runs it (any event; no prompt).
-fn sweep(s: &Simulators, api: Api) -> ActionTest {
+pub(crate) fn sweep(s: &Simulators, api: Api) -> ActionTest {
     on(
         api,
         ActionTest::new()
@@ -86,7 +86,7 @@ fn last_body(s: &Simulators) -> String {
 
 /// Every write: comment edits (octocrab sends them as POST; GitHub takes
 /// PATCH too), new comments and reactions.
-fn writes(s: &Simulators) -> usize {
+pub(crate) fn writes(s: &Simulators) -> usize {
     s.github.count("PATCH", "/repos/*/*/issues/comments/*")
         + s.github.count("POST", "/repos/*/*/issues/comments/*")
         + s.github.count("POST", "/repos/*/*/issues/*/comments")
@@ -113,6 +113,10 @@ fn comparable(api: Api, body: &str) -> String {
         .replace(marker.agent.as_deref().unwrap(), "AGENT")
         .replace(marker.sig.as_deref().unwrap(), "SIG")
         .replace(r#","swept":true"#, "");
+    // When each run took its agent on differs by run.
+    if let Some(at) = marker.at {
+        body = body.replace(&format!(r#","at":{at}"#), "");
+    }
     if let Some(run) = &marker.run_id {
         body = body.replace(run.as_str(), "RUN");
     }
@@ -221,42 +225,197 @@ async fn a_sweep_while_the_agent_works_writes_nothing() {
     }
 }
 
-#[tokio::test(start_paused = true)]
-async fn gone_agents_are_finalized_with_a_reason() {
-    // v1: the agent disappears from Cursor after the launch.
-    let s = sims(Api::V1, 40, "done").await;
-    detached(&s, Api::V1).run_in_process().await.success();
-    s.cursor.v1().reset();
-    let ran = sweep(&s, Api::V1).run_in_process().await;
-    assert_eq!(ran.output("swept"), "1", "{}", ran.stdout);
-    let body = last_body(&s);
-    assert!(body.contains("is gone from Cursor"), "{body}");
-    assert!(Marker::find(&body).unwrap().is_final());
-    assert!(
-        s.github
-            .reactions()
-            .iter()
-            .any(|r| r.content == "confused" && r.target == ReactionTarget::Issue(1))
-    );
-    // v0: a signed comment naming an agent Cursor does not know.
-    let s = sims(Api::V0, 40, "done").await;
-    let id = s.github.add_comment(
-        REPO,
-        1,
-        &signed_open_body("bc-00000000-0000-0000-0000-000000000000", None),
-        GhUser::actions_bot(),
-        "NONE",
-    );
-    let ran = sweep(&s, Api::V0).run_in_process().await;
-    assert_eq!(ran.output("swept"), "1", "{}", ran.stdout);
-    let body = &s
-        .github
+/// The requests that read agent `id` (v0 agent, v1 agent), at ms.
+pub(crate) fn agent_reads(s: &Simulators, id: &str) -> Vec<u64> {
+    s.cursor
+        .requests()
+        .into_iter()
+        .filter(|r| {
+            r.method == "GET"
+                && (r.path == format!("/v0/agents/{id}") || r.path == format!("/v1/agents/{id}"))
+        })
+        .map(|r| r.at_ms)
+        .collect()
+}
+
+fn body_of(s: &Simulators, id: u64) -> String {
+    s.github
         .comments(REPO, 1)
         .into_iter()
         .find(|c| c.id == id)
         .unwrap()
-        .body;
-    assert!(body.contains("is gone from Cursor"), "{body}");
+        .body
+}
+
+#[tokio::test(start_paused = true)]
+async fn gone_agents_are_finalized_only_when_cursor_says_so_twice_a_minute_apart_and_not_in_their_first_minutes()
+ {
+    for api in APIS {
+        // The agent disappears from Cursor right after the launch.
+        let s = sims(api, 40, "done").await;
+        detached(&s, api).run_in_process().await.success();
+        let open = last_body(&s);
+        let id = Marker::find(&open).unwrap().agent.unwrap();
+        match api {
+            Api::V0 => {
+                let deleted = http()
+                    .delete(format!("{}/v0/agents/{id}", s.cursor_url()))
+                    .basic_auth(KEY, Some(""))
+                    .send()
+                    .await
+                    .unwrap();
+                assert!(deleted.status().is_success());
+            }
+            Api::V1 => s.cursor.v1().reset(),
+        }
+        // In its first minutes: Cursor's "not found" is not believed.
+        let ran = sweep(&s, api).run_in_process().await;
+        ran.success();
+        assert_eq!(ran.output("swept"), "0", "{api:?}: {}", ran.stdout);
+        assert_eq!(last_body(&s), open, "{api:?}: untouched");
+        // Later: read, read again a minute later, then finalized as gone.
+        tokio::time::sleep(Duration::from_secs(10 * 60)).await;
+        let before = agent_reads(&s, &id).len();
+        let ran = sweep(&s, api).run_in_process().await;
+        ran.success();
+        assert_eq!(ran.output("swept"), "1", "{api:?}: {}", ran.stdout);
+        let reads = agent_reads(&s, &id)[before..].to_vec();
+        assert_eq!(reads.len(), 2, "{api:?}: two reads");
+        assert!(reads[1] - reads[0] >= 60_000, "{api:?}: a minute apart");
+        let body = last_body(&s);
+        assert!(body.contains("is gone from Cursor"), "{body}");
+        assert!(Marker::find(&body).unwrap().is_final());
+        assert!(
+            s.github
+                .reactions()
+                .iter()
+                .any(|r| r.content == "confused" && r.target == ReactionTarget::Issue(1))
+        );
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn no_comment_is_finalized_as_gone_after_one_404() {
+    for api in APIS {
+        // Working, old enough; Cursor says "not found" once (v0 does so in
+        // an agent's first minute; any passing glitch), then reads it fine.
+        let s = sims(api, 3600, "done").await;
+        detached(&s, api).run_in_process().await.success();
+        let open = last_body(&s);
+        tokio::time::sleep(Duration::from_secs(10 * 60)).await;
+        let path = match api {
+            Api::V0 => "/v0/agents/*",
+            Api::V1 => "/v1/agents/*",
+        };
+        s.cursor.add_fault(FaultRule::new(
+            "GET",
+            path,
+            Fault::agent_not_found(matches!(api, Api::V1)),
+        ));
+        let ran = sweep(&s, api).run_in_process().await;
+        ran.success();
+        assert_eq!(ran.output("swept"), "0", "{api:?}: {}", ran.stdout);
+        assert_eq!(ran.output("pending"), "1", "{api:?}");
+        assert_eq!(last_body(&s), open, "{api:?}: untouched");
+        // A v0 comment of an older version (no time in its marker): the
+        // second read alone decides.
+        if let Api::V0 = api {
+            let c = s.github.add_comment(
+                REPO,
+                1,
+                &signed_open_body("bc-00000000-0000-0000-0000-000000000000", None),
+                GhUser::actions_bot(),
+                "NONE",
+            );
+            let ran = sweep(&s, api).run_in_process().await;
+            assert_eq!(ran.output("swept"), "1", "{}", ran.stdout);
+            assert!(body_of(&s, c).contains("is gone from Cursor"));
+        }
+    }
+}
+
+/// The sweep-404 rows: a 404 that does not say the agent does not exist
+/// (a mistyped `api-url`, a proxy), on v0 and v1, at each moment the sweep
+/// reads: every comment stays as it was, the step fails naming `api-url`.
+#[tokio::test(start_paused = true)]
+async fn a_404_without_cursor_s_code_changes_no_comment_and_fails_naming_api_url() {
+    for api in APIS {
+        // (the read it hits, 0-based; whether the first read said "gone")
+        for (moment, first_gone) in [(0u32, false), (1, false), (1, true)] {
+            let s = sims(api, 40, "done").await;
+            for run in ["11", "12"] {
+                detached(&s, api)
+                    .env("GITHUB_RUN_ID", run)
+                    .run_in_process()
+                    .await
+                    .success();
+            }
+            tokio::time::sleep(Duration::from_secs(10 * 60)).await;
+            let open: Vec<String> = s
+                .github
+                .comments(REPO, 1)
+                .into_iter()
+                .map(|c| c.body)
+                .collect();
+            let path = match api {
+                Api::V0 => "/v0/agents/*",
+                Api::V1 => "/v1/agents/*",
+            };
+            let v1 = matches!(api, Api::V1);
+            if first_gone {
+                // The first agent reads "not found", then its confirming read
+                // meets the proxy.
+                s.cursor
+                    .add_fault(FaultRule::new("GET", path, Fault::agent_not_found(v1)));
+                s.cursor
+                    .add_fault(FaultRule::new("GET", path, Fault::not_found_page()).after(1));
+            } else {
+                s.cursor
+                    .add_fault(FaultRule::new("GET", path, Fault::not_found_page()).after(moment));
+            }
+            let writes_before = writes(&s);
+            let ran = sweep(&s, api).run_in_process().await;
+            ran.status(1);
+            let errors = ran.commands("error");
+            assert_eq!(errors.len(), 1, "{api:?} {moment}: {}", ran.stdout);
+            assert!(errors[0].contains("`api-url`"), "{}", errors[0]);
+            let after: Vec<String> = s
+                .github
+                .comments(REPO, 1)
+                .into_iter()
+                .map(|c| c.body)
+                .collect();
+            if first_gone {
+                // The other agent ended and was finalized before the
+                // confirming read; the suspect one is left as it was.
+                let untouched = after.iter().zip(&open).filter(|(a, o)| a == o).count();
+                assert_eq!(untouched, 1, "{api:?}: the suspect untouched");
+                assert!(after.iter().all(|b| !b.contains("is gone")), "{api:?}");
+            } else {
+                assert_eq!(after, open, "{api:?} {moment}: every comment as it was");
+                assert_eq!(writes(&s), writes_before, "{api:?} {moment}: no write");
+            }
+        }
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_sweep_writes_the_final_comment_first_and_amends_it_once_with_usage_and_artifacts() {
+    let s = sims(Api::V1, 40, "done").await;
+    detached(&s, Api::V1).run_in_process().await.success();
+    tokio::time::sleep(Duration::from_secs(120)).await;
+    let before = comment_writes(&s).len();
+    let ran = sweep(&s, Api::V1).run_in_process().await;
+    ran.success();
+    let swept: Vec<(u64, String)> = comment_writes(&s)[before..].to_vec();
+    assert_eq!(swept.len(), 2, "final, then one amendment: {swept:#?}");
+    assert!(is_final_body(&swept[0].1) && is_final_body(&swept[1].1));
+    assert!(swept[0].1.contains("done") && !swept[0].1.contains("**Usage:**"));
+    assert!(
+        swept[1].1.contains("**Usage:**") && swept[1].1.contains("`summary.md`"),
+        "{}",
+        swept[1].1
+    );
 }
 
 /// An open comment as the action writes it, signed with the test's key.
@@ -813,4 +972,151 @@ async fn a_swept_job_comment_records_its_pull_request() {
             "{api:?}: the pull request the agent opened"
         );
     }
+}
+
+/// Whether an agent is gone is one rule (`agent::existence`), asked by
+/// every path: the sweep, follow-ups on v0 and v1, and a scheduled job's
+/// previous agent. Each path meets Cursor's own "no such agent" (believed)
+/// and a proxy's 404 page (a failure, never "gone").
+#[tokio::test(start_paused = true)]
+async fn every_path_asks_one_rule_whether_an_agent_is_gone() {
+    use crate::nightly;
+    for api in APIS {
+        let v1 = matches!(api, Api::V1);
+        let agent_read = if v1 { "/v1/agents/*" } else { "/v0/agents/*" };
+        for cursor_says in [true, false] {
+            let fault = if cursor_says {
+                Fault::agent_not_found(v1)
+            } else {
+                Fault::not_found_page()
+            };
+            let case = format!("{api:?}, Cursor says so: {cursor_says}");
+
+            // The sweep (an old comment: its marker has no time).
+            let s = sims(api, 40, "done").await;
+            let c = s.github.add_comment(
+                REPO,
+                1,
+                &signed_open_body(
+                    "bc-00000000-0000-0000-0000-000000000000",
+                    v1.then_some("run-00000000-0000-0000-0000-000000000000"),
+                ),
+                GhUser::actions_bot(),
+                "NONE",
+            );
+            let open = body_of(&s, c);
+            s.cursor
+                .add_fault(FaultRule::new("GET", agent_read, fault.clone()).times(2));
+            let ran = sweep(&s, api).run_in_process().await;
+            if cursor_says {
+                ran.success();
+                assert!(
+                    body_of(&s, c).contains("is gone from Cursor"),
+                    "sweep, {case}"
+                );
+            } else {
+                ran.status(1);
+                assert_eq!(body_of(&s, c), open, "sweep, {case}");
+            }
+
+            // A follow-up comment to the issue's agent.
+            let s = sims(api, 40, "done").await;
+            labeled(&s, api).run_in_process().await.success();
+            let followup_call = if v1 {
+                FaultRule::new("GET", agent_read, fault.clone())
+            } else {
+                FaultRule::new("POST", "/v0/agents/*/followup", fault.clone())
+            };
+            s.cursor.add_fault(followup_call);
+            let ran = on(
+                api,
+                ActionTest::new()
+                    .event("issue_comment", "issue_comment.created.json")
+                    .env("GITHUB_RUN_ID", "1234567891")
+                    .against(&s.cursor_url(), Some(&s.github_url())),
+            )
+            .run_in_process()
+            .await;
+            let created = if v1 {
+                s.cursor.v1().agents_created()
+            } else {
+                s.cursor.agents_created()
+            };
+            if cursor_says {
+                ran.success();
+                assert_eq!(created, 2, "follow-up, {case}: a new agent");
+                assert!(
+                    last_body(&s).contains("is gone (HTTP 404"),
+                    "follow-up, {case}"
+                );
+            } else {
+                ran.status(1);
+                assert_eq!(created, 1, "follow-up, {case}: no new agent");
+            }
+
+            // A scheduled job's previous agent, still working.
+            let napi = if v1 {
+                nightly::Api::V1
+            } else {
+                nightly::Api::V0
+            };
+            let s = nightly::world(napi, 4 * 3600).await;
+            nightly::night(&s, napi, 101, "__run")
+                .input("wait", "false")
+                .input("issue-number", "1")
+                .run_in_process()
+                .await
+                .success();
+            s.cursor
+                .add_fault(FaultRule::new("GET", agent_read, fault.clone()));
+            let ran = nightly::night(&s, napi, 102, "__run")
+                .input("wait", "false")
+                .input("issue-number", "1")
+                .run_in_process()
+                .await;
+            if cursor_says {
+                ran.success();
+                assert_eq!(
+                    nightly::agents_created(&s, napi),
+                    2,
+                    "job, {case}: launched"
+                );
+            } else {
+                ran.status(1);
+                assert_eq!(
+                    nightly::agents_created(&s, napi),
+                    1,
+                    "job, {case}: nothing launched"
+                );
+            }
+        }
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_sweep_cancelled_before_the_usage_arrives_leaves_a_final_comment_saying_what_is_missing()
+{
+    let s = sims_on(Clock::real()).await;
+    // Cost comes 60 s after the end; the sweep runs 5 s after it.
+    s.cursor.v1().set_scenario(V1Scenario {
+        result_text: "done".into(),
+        cost_lag: Duration::from_secs(60),
+        ..V1Scenario::lasting(3, 40)
+    });
+    detached(&s, Api::V1).run_in_process().await.success();
+    tokio::time::sleep(Duration::from_secs(48)).await;
+    let before = comment_writes(&s).len();
+    let ran = sweep(&s, Api::V1)
+        .run_in_process_with(cancel_after(Some(2), "SIGTERM"))
+        .await;
+    ran.status(1);
+    let swept: Vec<(u64, String)> = comment_writes(&s)[before..].to_vec();
+    assert_eq!(swept.len(), 2, "final, then what is missing: {swept:#?}");
+    assert!(swept[0].1.contains("done") && is_final_body(&swept[0].1));
+    let last = &last_body(&s);
+    assert!(is_final_body(last) && last.contains("done"), "{last}");
+    assert!(
+        last.contains("Not reported: its usage and artifacts (the workflow run was cancelled before Cursor reported it)"),
+        "{last}"
+    );
 }

@@ -142,3 +142,148 @@ async fn a_run_not_ended_has_no_usage_yet() {
     assert_eq!(got, None, "all zeros and no cost is no usage");
     assert_eq!(sims.cursor.count("GET", USAGE), USAGE_READS as usize);
 }
+
+// ---- final first, details after (#23) ----
+
+use crate::support::{ActionTest, cancel_after, comment_writes, is_final_body, sims_on};
+use cursor_agent_action::sim::Scenario;
+
+fn labeled(s: &Simulators, api: &str) -> ActionTest {
+    ActionTest::new()
+        .event("issues", "issues.labeled.json")
+        .against(&s.cursor_url(), Some(&s.github_url()))
+        .input("api-version", api)
+}
+
+/// The comment's writes whose body is final, with when (ms).
+fn final_writes(s: &Simulators) -> Vec<(u64, String)> {
+    comment_writes(s)
+        .into_iter()
+        .filter(|(_, b)| is_final_body(b))
+        .collect()
+}
+
+/// When the `rocket` reaction was added (ms).
+fn rocket_at(s: &Simulators) -> u64 {
+    s.github
+        .requests()
+        .into_iter()
+        .find(|r| r.method == "POST" && r.path.ends_with("/reactions") && r.body.contains("rocket"))
+        .expect("a rocket")
+        .at_ms
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_final_comment_is_written_within_1s_of_the_result_and_usage_and_artifacts_amend_it_once()
+ {
+    let s = sims_on(Clock::real()).await;
+    // Cost lags the end by 6 s, artifacts by 2 s (the simulator's upload).
+    s.cursor.v1().set_scenario(V1Scenario {
+        cost_lag: Duration::from_secs(6),
+        ..V1Scenario::lasting(3, 40)
+    });
+    let ran = labeled(&s, "v1").run_in_process().await;
+    ran.success();
+    let end = s.cursor.v1().run_ends()[0].as_millis() as u64;
+    let finals = final_writes(&s);
+    assert_eq!(
+        finals.len(),
+        2,
+        "one final write, one amendment: {finals:#?}"
+    );
+    let (at, first) = &finals[0];
+    assert!(
+        *at >= end && at - end <= 1000,
+        "final {} ms after the result",
+        at - end
+    );
+    for fact in ["**Summary**", "**Duration:**", "**Branch:**"] {
+        assert!(
+            first.contains(fact),
+            "{fact} in the first final write:\n{first}"
+        );
+    }
+    assert!(!first.contains("**Usage:**"), "usage comes later:\n{first}");
+    assert!(
+        rocket_at(&s) <= finals[1].0,
+        "the reaction comes with the outcome"
+    );
+    let (amended_at, amended) = &finals[1];
+    assert!(amended_at - end >= 6000, "the amendment waits for the cost");
+    assert!(amended.contains("**Usage:**"), "{amended}");
+    assert!(amended.contains("`summary.md`"), "{amended}");
+    assert!(!amended.contains("Not reported"), "{amended}");
+    assert_eq!(
+        comment_writes(&s).last().map(|w| w.0),
+        Some(*amended_at),
+        "nothing after the amendment"
+    );
+    assert!(
+        !ran.output("cost-cents").is_empty(),
+        "the outputs have the cost"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn nothing_to_add_means_no_amendment_and_v0_is_final_within_1s_of_its_terminal_read() {
+    let s = sims_on(Clock::real()).await;
+    s.cursor.set_default_scenario(Scenario {
+        artifacts: vec![],
+        ..Scenario::lasting(20, 300)
+    });
+    let ran = labeled(&s, "v0").run_in_process().await;
+    ran.success();
+    let finals = final_writes(&s);
+    assert_eq!(finals.len(), 1, "no usage on v0, no artifacts: {finals:#?}");
+    // The outcome is known at the read that sees the terminal status.
+    let known = s
+        .cursor
+        .requests()
+        .into_iter()
+        .filter(|r| {
+            r.method == "GET"
+                && r.path.starts_with("/v0/agents/bc")
+                && r.path.matches('/').count() == 3
+        })
+        .map(|r| r.at_ms)
+        .max()
+        .unwrap();
+    assert!(finals[0].0 - known <= 1000, "{} ms", finals[0].0 - known);
+    assert!(finals[0].1.contains("**Summary**"));
+    // With an artifact (the default scenario), exactly one amendment.
+    let s = sims_on(Clock::real()).await;
+    s.cursor.set_default_scenario(Scenario::lasting(20, 300));
+    labeled(&s, "v0").run_in_process().await.success();
+    let finals = final_writes(&s);
+    assert_eq!(finals.len(), 2, "{finals:#?}");
+    assert!(!finals[0].1.contains("screenshot.png"));
+    assert!(finals[1].1.contains("screenshot.png"), "{}", finals[1].1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_cancel_between_the_final_write_and_the_amendment_leaves_a_final_comment_saying_what_is_missing()
+ {
+    let s = sims_on(Clock::real()).await;
+    s.cursor.v1().set_scenario(V1Scenario {
+        cost_lag: Duration::from_secs(30),
+        ..V1Scenario::lasting(3, 40)
+    });
+    let ran = labeled(&s, "v1")
+        .run_in_process_with(cancel_after(Some(46), "SIGTERM"))
+        .await;
+    let end = s.cursor.v1().run_ends()[0].as_millis() as u64;
+    let finals = final_writes(&s);
+    assert!(
+        finals[0].0 <= 46_000 && finals[0].0 - end <= 1000,
+        "final before the cancel"
+    );
+    assert_eq!(finals.len(), 2, "{finals:#?}");
+    let last = &finals[1].1;
+    assert!(
+        last.contains("Not reported: its usage and artifacts (the workflow run was cancelled before Cursor reported it)"),
+        "{last}"
+    );
+    assert!(finals[1].0 <= 46_000 + 5_000, "within the cancel budget");
+    assert!(last.contains("**Summary**"), "still the outcome:\n{last}");
+    assert_eq!(ran.output("outcome"), "finished");
+}

@@ -684,7 +684,7 @@ async fn an_issue_whose_agent_was_made_on_v0_gets_a_new_v1_agent_on_a_follow_up(
     let body = final_comment(&s);
     assert!(
         body.contains(&format!(
-            "The agent {old} this issue was using is gone (404)"
+            "The agent {old} this issue was using is gone (HTTP 404 agent_not_found)"
         )),
         "{body}"
     );

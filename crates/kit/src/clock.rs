@@ -42,6 +42,9 @@ impl Sub<Moment> for Moment {
 #[derive(Debug, Clone, Copy)]
 pub struct Clock {
     start: Instant,
+    /// The wall clock when `start` was taken: [`Clock::wall`] moves on
+    /// with the clock (virtual in tests), not with the machine's.
+    start_wall: std::time::SystemTime,
     scale: u32,
 }
 
@@ -53,8 +56,17 @@ impl Clock {
 
     /// Every wait lasts `1/scale` of its nominal duration.
     pub fn scaled(scale: u32) -> Self {
+        // One wall-clock origin per process: every clock's wall time moves
+        // with tokio's (virtual, in tests) time, so a record written by one
+        // run reads right to a later one.
+        static ORIGIN: std::sync::OnceLock<(Instant, std::time::SystemTime)> =
+            std::sync::OnceLock::new();
+        let (origin, origin_wall) =
+            *ORIGIN.get_or_init(|| (Instant::now(), std::time::SystemTime::now()));
+        let start = Instant::now();
         Self {
-            start: Instant::now(),
+            start,
+            start_wall: origin_wall + start.saturating_duration_since(origin),
             scale: scale.max(1),
         }
     }
@@ -65,6 +77,18 @@ impl Clock {
 
     pub fn now(&self) -> Moment {
         Moment(self.start.elapsed().saturating_mul(self.scale))
+    }
+
+    /// The wall-clock time now, as this clock tells it.
+    pub fn wall(&self) -> std::time::SystemTime {
+        self.start_wall + self.now().since_start()
+    }
+
+    /// Seconds since the Unix epoch, now (for records others read later).
+    pub fn unix_secs(&self) -> u64 {
+        self.wall()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs())
     }
 
     fn real_duration(&self, nominal: Duration) -> Duration {
