@@ -1,6 +1,7 @@
 //! Parsers for single input values. Each returns the reason a value is not
 //! accepted, phrased to follow "`input`: ".
 
+use super::values::RepoSpec;
 use std::time::Duration;
 
 /// The spellings `@actions/core`'s `getBooleanInput` accepts (YAML 1.2's
@@ -242,6 +243,112 @@ pub fn or_list(items: &[&str]) -> String {
     }
 }
 
+/// `artifacts-url`: an http(s) URL on one line.
+pub fn artifacts_url(value: &str) -> Result<String, String> {
+    let v = value.trim();
+    match url::Url::parse(v) {
+        Ok(u) if matches!(u.scheme(), "https" | "http") && !v.contains(['\n', '\r']) => {
+            Ok(v.to_string())
+        }
+        _ => Err("is not an http(s) URL; use e.g. the run's artifacts page, `${{ github.server_url }}/${{ github.repository }}/actions/runs/${{ github.run_id }}#artifacts`".into()),
+    }
+}
+
+/// `download-artifacts`: a relative directory that stays inside the
+/// workspace, normalized (`./a//b/` → `a/b`). Links are checked when it is
+/// created (`artifacts::prepare_dir`).
+pub fn artifacts_dir(value: &str) -> Result<String, String> {
+    let v = value.trim();
+    let advice = "use a directory relative to the workspace, such as `cursor-artifacts`";
+    if v.len() > 200 || v.contains(['\0', '\n', '\r']) {
+        return Err(format!("must be one short path; {advice}"));
+    }
+    let unix = v.replace('\\', "/");
+    let drive = unix.len() >= 2 && unix.as_bytes()[1] == b':';
+    if unix.starts_with('/') || unix.starts_with('~') || drive {
+        return Err(format!(
+            "{} is absolute; {advice} (it must stay inside the workspace)",
+            quote(v)
+        ));
+    }
+    let parts: Vec<&str> = unix
+        .split('/')
+        .filter(|p| !p.is_empty() && *p != ".")
+        .collect();
+    if parts.contains(&"..") {
+        return Err(format!(
+            "{} leaves the workspace (`..`); {advice}",
+            quote(v)
+        ));
+    }
+    if parts.is_empty() {
+        return Err(format!("{} is the workspace itself; {advice}", quote(v)));
+    }
+    Ok(parts.join("/"))
+}
+
+pub fn repo_spec(value: &str) -> Result<RepoSpec, String> {
+    let v = value.trim().trim_end_matches('/');
+    let v = v.strip_suffix(".git").unwrap_or(v);
+    let bad = || {
+        format!(
+            "{} is not a repository; use owner/repo or https://github.com/owner/repo",
+            quote(value)
+        )
+    };
+    let valid_part = |s: &str| {
+        !s.is_empty()
+            && s.len() <= 100
+            && s != "."
+            && s != ".."
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+    };
+    if v.contains("://") {
+        let url = http_url(v, 2048).map_err(|_| bad())?;
+        let parts: Vec<&str> = url.path().trim_matches('/').split('/').collect();
+        match parts.as_slice() {
+            [o, r] if valid_part(o) && valid_part(r) => Ok(RepoSpec::Url(format!(
+                "{}://{}/{o}/{r}",
+                url.scheme(),
+                url.host_str().unwrap_or_default()
+            ))),
+            _ => Err(bad()),
+        }
+    } else {
+        match v.split('/').collect::<Vec<_>>().as_slice() {
+            [o, r] if valid_part(o) && valid_part(r) => Ok(RepoSpec::Shorthand {
+                owner: o.to_string(),
+                name: r.to_string(),
+            }),
+            [host, o, r] if host.contains('.') && valid_part(o) && valid_part(r) => {
+                Ok(RepoSpec::Url(format!("https://{host}/{o}/{r}")))
+            }
+            _ => Err(bad()),
+        }
+    }
+}
+
+pub fn pr_url(value: &str) -> Result<String, String> {
+    let bad = || {
+        format!(
+            "{} is not a pull request URL; use e.g. https://github.com/owner/repo/pull/123",
+            quote(value)
+        )
+    };
+    let url = http_url(value, 2048).map_err(|_| bad())?;
+    let parts: Vec<&str> = url.path().trim_matches('/').split('/').collect();
+    match parts.as_slice() {
+        [_, _, "pull", n] if n.parse::<u64>().is_ok_and(|n| n > 0) => Ok(format!(
+            "{}://{}{}",
+            url.scheme(),
+            url.host_str().unwrap_or_default(),
+            url.path().trim_end_matches('/')
+        )),
+        _ => Err(bad()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -346,6 +453,38 @@ mod tests {
         assert_eq!(login("dependabot[bot]"), Ok("dependabot[bot]".into()));
         assert!(login("*").unwrap_err().contains("wildcard"));
         assert!(login("bad login").is_err());
+    }
+
+    #[test]
+    fn repo_specs() {
+        assert_eq!(
+            repo_spec("octo/hello"),
+            Ok(RepoSpec::Shorthand {
+                owner: "octo".into(),
+                name: "hello".into()
+            })
+        );
+        assert_eq!(
+            repo_spec("https://github.com/octo/hello.git/"),
+            Ok(RepoSpec::Url("https://github.com/octo/hello".into()))
+        );
+        assert_eq!(
+            repo_spec("github.com/octo/hello"),
+            Ok(RepoSpec::Url("https://github.com/octo/hello".into()))
+        );
+        assert!(repo_spec("octo").is_err());
+        assert!(repo_spec("https://github.com/octo").is_err());
+        assert!(repo_spec("a/b/c/d").is_err());
+    }
+
+    #[test]
+    fn pr_urls() {
+        assert_eq!(
+            pr_url("https://github.com/o/r/pull/12/").as_deref(),
+            Ok("https://github.com/o/r/pull/12")
+        );
+        assert!(pr_url("https://github.com/o/r/issues/12").is_err());
+        assert!(pr_url("https://github.com/o/r/pull/0").is_err());
     }
 
     proptest! {
