@@ -8,14 +8,14 @@ use std::path::{Path, PathBuf};
 
 /// Largest prompt (text or file) we send; the API documents no maximum, and a
 /// bigger prompt is almost always a mistake (a log or binary file).
-pub const MAX_PROMPT_BYTES: u64 = 256 * 1024;
+pub(crate) const MAX_PROMPT_BYTES: u64 = 256 * 1024;
 /// Images per prompt, as the API allows.
-pub const MAX_IMAGES: usize = 5;
+pub(crate) const MAX_IMAGES: usize = 5;
 /// Largest image the API accepts.
-pub const MAX_IMAGE_BYTES: u64 = 15 * 1024 * 1024;
+pub(crate) const MAX_IMAGE_BYTES: u64 = 15 * 1024 * 1024;
 
 /// Where to go instead of a huge `prompt` input.
-pub const PROMPT_FILE_ADVICE: &str = "write the text to a file in an earlier step and pass it with `prompt-file` (environment variables are limited to 128 KiB each on Linux, and a longer `prompt` stops the step from starting with \"Argument list too long\")";
+pub(crate) const PROMPT_FILE_ADVICE: &str = "write the text to a file in an earlier step and pass it with `prompt-file` (environment variables are limited to 128 KiB each on Linux, and a longer `prompt` stops the step from starting with \"Argument list too long\")";
 
 fn resolve(workspace: &Path, value: &str) -> PathBuf {
     let p = Path::new(value.trim());

@@ -15,11 +15,11 @@ mod values;
 
 use crate::secret::Secret;
 use parse::{format_duration, or_list};
+
 use spec::SWEEP_INPUTS;
 use std::path::Path;
 use std::time::Duration;
 
-pub use origin::SecretsOrigin;
 pub use read::{InputError, InputErrors, RawInputs};
 pub use spec::{INPUTS, InputSpec, OUTPUTS, OutputSpec};
 pub use values::{
@@ -163,14 +163,14 @@ impl Inputs {
         let mut fail =
             |input: &'static str, problem: String| errors.push(InputError { input, problem });
         let set = |input: &str| raw.get(input).is_some();
-        if set("prompt") && set("prompt-file") {
+        if set(spec::PROMPT.name()) && set(spec::PROMPT_FILE.name()) {
             fail(
-                "prompt-file",
+                spec::PROMPT_FILE.name(),
                 "cannot be combined with `prompt`; set only one of them".into(),
             );
         }
         if self.pr_url.is_some() {
-            for other in ["repository", "ref"] {
+            for other in [spec::REPOSITORY.name(), spec::REF.name()] {
                 if set(other) {
                     fail(other, "cannot be combined with `pr-url` (the pull request decides the repository and branch); remove one of them".into());
                 }
@@ -180,14 +180,14 @@ impl Inputs {
             && self.branch_name.is_some()
             && self.pr_branch == PrBranch::Existing
         {
-            fail("branch-name", "is not used with `pr-url`: the agent pushes to the pull request's own branch; set `pr-branch: new` to have it create this branch, or remove `branch-name`".into());
+            fail(spec::BRANCH_NAME.name(), "is not used with `pr-url`: the agent pushes to the pull request's own branch; set `pr-branch: new` to have it create this branch, or remove `branch-name`".into());
         }
         if self.open_as_cursor_github_app && !self.auto_create_pr {
-            fail("open-as-cursor-github-app", "needs `auto-create-pr: true` (it only applies to the pull request the agent opens)".into());
+            fail(spec::OPEN_AS_CURSOR_GITHUB_APP.name(), "needs `auto-create-pr: true` (it only applies to the pull request the agent opens)".into());
         }
         if self.archive_when_done && self.api_version == ApiVersion::V0 {
             fail(
-                "archive-when-done",
+                spec::ARCHIVE_WHEN_DONE.name(),
                 "is a v1 option (v0 cannot archive agents); remove it, or set `api-version: v1`"
                     .into(),
             );
@@ -196,9 +196,9 @@ impl Inputs {
             ApiVersion::V1 => {
                 // What v1 cannot honour is refused before anything is sent.
                 for (input, why) in [
-                    ("branch-name", "v1 chooses the branch itself"),
-                    ("webhook-url", "v1 has no webhooks"),
-                    ("webhook-secret", "v1 has no webhooks"),
+                    (spec::BRANCH_NAME.name(), "v1 chooses the branch itself"),
+                    (spec::WEBHOOK_URL.name(), "v1 has no webhooks"),
+                    (spec::WEBHOOK_SECRET.name(), "v1 has no webhooks"),
                 ] {
                     if set(input) {
                         fail(
@@ -211,14 +211,14 @@ impl Inputs {
                 }
                 if self.open_as_cursor_github_app {
                     fail(
-                        "open-as-cursor-github-app",
+                        spec::OPEN_AS_CURSOR_GITHUB_APP.name(),
                         "is not supported by Cursor's v1 API; remove it, or set `api-version: v0`"
                             .into(),
                     );
                 }
             }
             ApiVersion::V0 => {
-                for input in ["work-on-current-branch", "mode"] {
+                for input in [spec::WORK_ON_CURRENT_BRANCH.name(), spec::MODE.name()] {
                     if set(input) {
                         fail(
                             input,
@@ -232,17 +232,17 @@ impl Inputs {
             && !self.open_as_cursor_github_app
             && self.api_version == ApiVersion::V0
         {
-            fail("skip-reviewer-request", "needs `open-as-cursor-github-app: true` (the reviewer request is only skipped for PRs opened as the Cursor app)".into());
+            fail(spec::SKIP_REVIEWER_REQUEST.name(), "needs `open-as-cursor-github-app: true` (the reviewer request is only skipped for PRs opened as the Cursor app)".into());
         }
-        if set("webhook-secret") && !set("webhook-url") {
+        if set(spec::WEBHOOK_SECRET.name()) && !set(spec::WEBHOOK_URL.name()) {
             fail(
-                "webhook-secret",
+                spec::WEBHOOK_SECRET.name(),
                 "is set without `webhook-url`; set both or neither".into(),
             );
         }
         if self.max_poll_interval < self.poll_interval {
             fail(
-                "max-poll-interval",
+                spec::MAX_POLL_INTERVAL.name(),
                 format!(
                     "({}) is shorter than `poll-interval` ({}); make it at least as long",
                     format_duration(self.max_poll_interval),
@@ -254,7 +254,7 @@ impl Inputs {
         // could never be reached, so it is refused rather than silently off.
         if self.max_launches_per_issue.is_some() && !self.comment {
             fail(
-                "max-launches-per-issue",
+                spec::MAX_LAUNCHES_PER_ISSUE.name(),
                 "needs `comment: true`: it counts the agents launched on an issue from the action's own comments there, and `comment: false` writes none, so the cap would never be reached; set `comment: true` or remove `max-launches-per-issue`".into(),
             );
         }
@@ -264,8 +264,9 @@ impl Inputs {
     /// Inputs that work but deserve a word: a `prompt` near the environment's
     /// size limit, and inputs a sweep ignores.
     fn warnings(&self, raw: &RawInputs) -> Vec<String> {
-        let mut warnings: Vec<String> =
-            prompt_size_warning(raw.get("prompt")).into_iter().collect();
+        let mut warnings: Vec<String> = prompt_size_warning(raw.get(spec::PROMPT.name()))
+            .into_iter()
+            .collect();
         if self.sweep {
             warnings.extend(sweep_ignored(|name| raw.get(name)));
         }

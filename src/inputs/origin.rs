@@ -6,7 +6,7 @@ use crate::env::Env;
 /// Where the run's secrets come from, as far as the event tells: GitHub
 /// passes no secrets to workflows triggered from a fork's pull request.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub enum SecretsOrigin {
+pub(crate) enum SecretsOrigin {
     /// Nothing known about the event.
     #[default]
     Unknown,
@@ -29,7 +29,7 @@ const FORK_SENSITIVE_EVENTS: [&str; 3] = [
 
 impl SecretsOrigin {
     /// From `GITHUB_EVENT_NAME` and the payload at `GITHUB_EVENT_PATH`.
-    pub fn read(env: &Env) -> Self {
+    pub(crate) fn read(env: &Env) -> Self {
         let Some(event) = env.get("GITHUB_EVENT_NAME") else {
             return Self::Unknown;
         };
@@ -42,7 +42,7 @@ impl SecretsOrigin {
     }
 
     /// From an event name and its payload (pure).
-    pub fn of(event: &str, payload: &serde_json::Value) -> Self {
+    pub(crate) fn of(event: &str, payload: &serde_json::Value) -> Self {
         let name = |v: &serde_json::Value| v.as_str().map(String::from);
         let head = name(&payload["pull_request"]["head"]["repo"]["full_name"]);
         let base = name(&payload["repository"]["full_name"]);
@@ -61,7 +61,7 @@ impl SecretsOrigin {
     }
 
     /// What to say when `cursor-api-key` is empty.
-    pub fn empty_key_problem(&self) -> String {
+    pub(crate) fn empty_key_problem(&self) -> String {
         const SET_IT: &str = "add a repository secret CURSOR_API_KEY with a key from https://cursor.com/dashboard/api and pass `cursor-api-key: ${{ secrets.CURSOR_API_KEY }}`";
         const SAFE: &str = "To run agents for pull requests from forks, trigger the workflow from something only maintainers can do: a label (`on: issues` or `pull_request_target` with `types: [labeled]` and the `label` input) or a comment command (`on: issue_comment` with `trigger-phrase`), which run with the base repository's secrets and check the sender's permission; see examples/label.yml and examples/pr-comment.yml";
         match self {

@@ -6,11 +6,11 @@ use std::time::Duration;
 
 /// The spellings `@actions/core`'s `getBooleanInput` accepts (YAML 1.2's
 /// core schema), so an input means the same here as in any other action.
-pub const BOOLEAN_SPELLINGS: [&str; 6] = ["true", "True", "TRUE", "false", "False", "FALSE"];
+pub(crate) const BOOLEAN_SPELLINGS: [&str; 6] = ["true", "True", "TRUE", "false", "False", "FALSE"];
 
 /// A boolean exactly as `getBooleanInput` reads it: surrounding whitespace
 /// trimmed, then one of [`BOOLEAN_SPELLINGS`] (not `tRuE`, `yes` or `1`).
-pub fn boolean(value: &str) -> Result<bool, String> {
+pub(crate) fn boolean(value: &str) -> Result<bool, String> {
     match value.trim() {
         "true" | "True" | "TRUE" => Ok(true),
         "false" | "False" | "FALSE" => Ok(false),
@@ -24,7 +24,7 @@ pub fn boolean(value: &str) -> Result<bool, String> {
 
 /// Durations such as `90s`, `10m`, `1h30m` or `1h30m15s`: each unit once, in
 /// the order h, m, s.
-pub fn duration(value: &str) -> Result<Duration, String> {
+pub(crate) fn duration(value: &str) -> Result<Duration, String> {
     let text = value.trim();
     let bad = || {
         format!(
@@ -75,7 +75,11 @@ fn too_large(value: &str) -> String {
 }
 
 /// A duration within `[min, max]`.
-pub fn bounded_duration(value: &str, min: Duration, max: Duration) -> Result<Duration, String> {
+pub(crate) fn bounded_duration(
+    value: &str,
+    min: Duration,
+    max: Duration,
+) -> Result<Duration, String> {
     let d = duration(value)?;
     if d < min || d > max {
         return Err(format!(
@@ -89,7 +93,7 @@ pub fn bounded_duration(value: &str, min: Duration, max: Duration) -> Result<Dur
 }
 
 /// `1h30m`, `90s` style (the inverse of [`duration`]).
-pub fn format_duration(d: Duration) -> String {
+pub(crate) fn format_duration(d: Duration) -> String {
     let total = d.as_secs();
     if total == 0 {
         return "0s".into();
@@ -109,7 +113,7 @@ pub fn format_duration(d: Duration) -> String {
 }
 
 /// One of a fixed set of words (any case).
-pub fn choice<'a>(value: &str, choices: &[&'a str]) -> Result<&'a str, String> {
+pub(crate) fn choice<'a>(value: &str, choices: &[&'a str]) -> Result<&'a str, String> {
     let v = value.trim().to_ascii_lowercase();
     choices
         .iter()
@@ -119,7 +123,7 @@ pub fn choice<'a>(value: &str, choices: &[&'a str]) -> Result<&'a str, String> {
 }
 
 /// A positive issue or pull request number (`42` or `#42`).
-pub fn issue_number(value: &str) -> Result<u64, String> {
+pub(crate) fn issue_number(value: &str) -> Result<u64, String> {
     let v = value.trim();
     let digits = v.strip_prefix('#').unwrap_or(v);
     match digits.parse::<u64>() {
@@ -132,7 +136,7 @@ pub fn issue_number(value: &str) -> Result<u64, String> {
 }
 
 /// An absolute http(s) URL without query or fragment; trailing `/` removed.
-pub fn http_url(value: &str, max_len: usize) -> Result<url::Url, String> {
+pub(crate) fn http_url(value: &str, max_len: usize) -> Result<url::Url, String> {
     let v = value.trim();
     if v.len() > max_len {
         return Err(format!("is longer than {max_len} characters"));
@@ -153,7 +157,7 @@ pub fn http_url(value: &str, max_len: usize) -> Result<url::Url, String> {
 }
 
 /// Whether `name` is a valid git branch name (`git check-ref-format --branch`).
-pub fn branch_name(value: &str) -> Result<String, String> {
+pub(crate) fn branch_name(value: &str) -> Result<String, String> {
     let v = value.trim();
     let bad = |why: &str| format!("{} is not a valid branch name: {why}", quote(value));
     if v.is_empty() {
@@ -183,7 +187,7 @@ pub fn branch_name(value: &str) -> Result<String, String> {
 
 /// A git ref for `source.ref`: branch, tag or commit. `refs/heads/` and
 /// `refs/tags/` prefixes are removed (Cursor wants the short name).
-pub fn git_ref(value: &str) -> Result<String, String> {
+pub(crate) fn git_ref(value: &str) -> Result<String, String> {
     let v = value.trim();
     let short = v
         .strip_prefix("refs/heads/")
@@ -199,7 +203,7 @@ pub fn git_ref(value: &str) -> Result<String, String> {
 }
 
 /// A GitHub login (user or bot) as GitHub allows it, `[bot]` suffix optional.
-pub fn login(value: &str) -> Result<String, String> {
+pub(crate) fn login(value: &str) -> Result<String, String> {
     let v = value.trim();
     if v.contains('*') {
         return Err(format!(
@@ -222,7 +226,7 @@ pub fn login(value: &str) -> Result<String, String> {
 }
 
 /// A value shown in an error message: quoted, one line, shortened.
-pub fn quote(value: &str) -> String {
+pub(crate) fn quote(value: &str) -> String {
     let one_line: String = value
         .chars()
         .map(|c| if c.is_control() { ' ' } else { c })
@@ -235,7 +239,7 @@ pub fn quote(value: &str) -> String {
     }
 }
 
-pub fn or_list(items: &[&str]) -> String {
+pub(crate) fn or_list(items: &[&str]) -> String {
     match items {
         [] => String::new(),
         [one] => one.to_string(),
@@ -244,7 +248,7 @@ pub fn or_list(items: &[&str]) -> String {
 }
 
 /// `artifacts-url`: an http(s) URL on one line.
-pub fn artifacts_url(value: &str) -> Result<String, String> {
+pub(crate) fn artifacts_url(value: &str) -> Result<String, String> {
     let v = value.trim();
     match url::Url::parse(v) {
         Ok(u) if matches!(u.scheme(), "https" | "http") && !v.contains(['\n', '\r']) => {
@@ -257,7 +261,7 @@ pub fn artifacts_url(value: &str) -> Result<String, String> {
 /// `download-artifacts`: a relative directory that stays inside the
 /// workspace, normalized (`./a//b/` → `a/b`). Links are checked when it is
 /// created (`artifacts::prepare_dir`).
-pub fn artifacts_dir(value: &str) -> Result<String, String> {
+pub(crate) fn artifacts_dir(value: &str) -> Result<String, String> {
     let v = value.trim();
     let advice = "use a directory relative to the workspace, such as `cursor-artifacts`";
     if v.len() > 200 || v.contains(['\0', '\n', '\r']) {
@@ -287,7 +291,7 @@ pub fn artifacts_dir(value: &str) -> Result<String, String> {
     Ok(parts.join("/"))
 }
 
-pub fn repo_spec(value: &str) -> Result<RepoSpec, String> {
+pub(crate) fn repo_spec(value: &str) -> Result<RepoSpec, String> {
     let v = value.trim().trim_end_matches('/');
     let v = v.strip_suffix(".git").unwrap_or(v);
     let bad = || {
@@ -329,7 +333,7 @@ pub fn repo_spec(value: &str) -> Result<RepoSpec, String> {
     }
 }
 
-pub fn pr_url(value: &str) -> Result<String, String> {
+pub(crate) fn pr_url(value: &str) -> Result<String, String> {
     let bad = || {
         format!(
             "{} is not a pull request URL; use e.g. https://github.com/owner/repo/pull/123",

@@ -40,18 +40,12 @@ impl RawInputs {
         }
     }
 
-    /// These values, as if `env` had set them (tests).
-    pub fn with_origin(mut self, origin: SecretsOrigin) -> Self {
-        self.secrets_origin = origin;
-        self
-    }
-
-    pub fn get(&self, name: &str) -> Option<&str> {
+    pub(crate) fn get(&self, name: &str) -> Option<&str> {
         self.values.get(name).map(String::as_str)
     }
 
     /// The values of secret inputs, to mask before anything is printed.
-    pub fn secrets(&self) -> impl Iterator<Item = &str> {
+    pub(crate) fn secrets(&self) -> impl Iterator<Item = &str> {
         INPUTS
             .iter()
             .filter(|s| s.secret)
@@ -76,13 +70,13 @@ impl fmt::Debug for RawInputs {
 /// One rejected input.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InputError {
-    pub input: &'static str,
-    pub problem: String,
+    pub(crate) input: &'static str,
+    pub(crate) problem: String,
 }
 
 /// Every rejected input of a run.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct InputErrors(pub Vec<InputError>);
+pub struct InputErrors(pub(crate) Vec<InputError>);
 
 impl InputErrors {
     pub fn names(&self) -> Vec<&'static str> {

@@ -58,6 +58,10 @@ impl<T> Input<T> {
         }
     }
 
+    pub(crate) const fn name(&self) -> &'static str {
+        self.spec.name
+    }
+
     const fn required(mut self) -> Self {
         self.spec.required = true;
         self
@@ -608,7 +612,7 @@ pub const SWEEP_OUTPUTS: &[&str] = &["swept", "pending"];
 
 /// The inputs a sweep (`sweep: true`) reads; it ignores every other one
 /// (and says so: `Inputs::parse` warns about any other one set).
-pub const SWEEP_INPUTS: &[&str] = &[
+pub(crate) const SWEEP_INPUTS: &[&str] = &[
     "cursor-api-key",
     "github-token",
     "api-url",
@@ -625,7 +629,7 @@ pub(crate) fn input_spec(name: &str) -> Option<&'static InputSpec> {
 
 /// The names an input is read from: the runner keeps hyphens
 /// (`INPUT_GITHUB-TOKEN`); composite wrappers usually use underscores.
-pub fn env_names(input: &str) -> [String; 2] {
+pub(crate) fn env_names(input: &str) -> [String; 2] {
     let upper = input.to_ascii_uppercase();
     [
         format!("INPUT_{upper}"),
