@@ -363,6 +363,23 @@ mod tests {
     }
 
     #[test]
+    fn an_inputs_own_problem_comes_before_the_rules_across_inputs() {
+        // v1 (the default) refuses `webhook-url`, whose value is no URL either.
+        let raw = RawInputs::read(&Env::from_pairs([
+            ("INPUT_CURSOR-API-KEY", "crsr_x"),
+            ("INPUT_WEBHOOK-URL", "notaurl"),
+        ]));
+        let errors = Inputs::parse(&raw, Path::new("/")).unwrap_err();
+        assert_eq!(errors.names(), ["webhook-url", "webhook-url"]);
+        let text = errors.to_string();
+        let own = text
+            .find("\"notaurl\" is not an absolute URL")
+            .expect(&text);
+        let across = text.find("not supported by Cursor's v1 API").expect(&text);
+        assert!(own < across, "{text}");
+    }
+
+    #[test]
     fn declared_defaults_parse() {
         let raw = RawInputs::read(&Env::from_pairs([("INPUT_CURSOR_API_KEY", "crsr_x")]));
         let inputs = Inputs::parse(&raw, Path::new("/")).unwrap();

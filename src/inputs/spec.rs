@@ -40,6 +40,8 @@ pub(crate) struct Input<T> {
 }
 
 impl<T> Input<T> {
+    /// The input `name`, its `action.yml` default and description, and how
+    /// its value is parsed.
     const fn new(
         name: &'static str,
         default: &'static str,
