@@ -29,7 +29,7 @@ pub struct ImageInfo {
 }
 
 /// Identifies a PNG, JPEG, GIF or WebP image and reads its dimensions.
-pub fn inspect(bytes: &[u8]) -> Result<ImageInfo, &'static str> {
+pub(crate) fn inspect(bytes: &[u8]) -> Result<ImageInfo, &'static str> {
     let info = if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
         png(bytes)
     } else if bytes.starts_with(b"GIF87a") || bytes.starts_with(b"GIF89a") {

@@ -1,15 +1,16 @@
 //! Parsers for single input values. Each returns the reason a value is not
 //! accepted, phrased to follow "`input`: ".
 
+use super::values::RepoSpec;
 use std::time::Duration;
 
 /// The spellings `@actions/core`'s `getBooleanInput` accepts (YAML 1.2's
 /// core schema), so an input means the same here as in any other action.
-pub const BOOLEAN_SPELLINGS: [&str; 6] = ["true", "True", "TRUE", "false", "False", "FALSE"];
+pub(crate) const BOOLEAN_SPELLINGS: [&str; 6] = ["true", "True", "TRUE", "false", "False", "FALSE"];
 
 /// A boolean exactly as `getBooleanInput` reads it: surrounding whitespace
 /// trimmed, then one of [`BOOLEAN_SPELLINGS`] (not `tRuE`, `yes` or `1`).
-pub fn boolean(value: &str) -> Result<bool, String> {
+pub(crate) fn boolean(value: &str) -> Result<bool, String> {
     match value.trim() {
         "true" | "True" | "TRUE" => Ok(true),
         "false" | "False" | "FALSE" => Ok(false),
@@ -23,7 +24,7 @@ pub fn boolean(value: &str) -> Result<bool, String> {
 
 /// Durations such as `90s`, `10m`, `1h30m` or `1h30m15s`: each unit once, in
 /// the order h, m, s.
-pub fn duration(value: &str) -> Result<Duration, String> {
+pub(crate) fn duration(value: &str) -> Result<Duration, String> {
     let text = value.trim();
     let bad = || {
         format!(
@@ -74,7 +75,11 @@ fn too_large(value: &str) -> String {
 }
 
 /// A duration within `[min, max]`.
-pub fn bounded_duration(value: &str, min: Duration, max: Duration) -> Result<Duration, String> {
+pub(crate) fn bounded_duration(
+    value: &str,
+    min: Duration,
+    max: Duration,
+) -> Result<Duration, String> {
     let d = duration(value)?;
     if d < min || d > max {
         return Err(format!(
@@ -88,7 +93,7 @@ pub fn bounded_duration(value: &str, min: Duration, max: Duration) -> Result<Dur
 }
 
 /// `1h30m`, `90s` style (the inverse of [`duration`]).
-pub fn format_duration(d: Duration) -> String {
+pub(crate) fn format_duration(d: Duration) -> String {
     let total = d.as_secs();
     if total == 0 {
         return "0s".into();
@@ -108,7 +113,7 @@ pub fn format_duration(d: Duration) -> String {
 }
 
 /// One of a fixed set of words (any case).
-pub fn choice<'a>(value: &str, choices: &[&'a str]) -> Result<&'a str, String> {
+pub(crate) fn choice<'a>(value: &str, choices: &[&'a str]) -> Result<&'a str, String> {
     let v = value.trim().to_ascii_lowercase();
     choices
         .iter()
@@ -118,7 +123,7 @@ pub fn choice<'a>(value: &str, choices: &[&'a str]) -> Result<&'a str, String> {
 }
 
 /// A positive issue or pull request number (`42` or `#42`).
-pub fn issue_number(value: &str) -> Result<u64, String> {
+pub(crate) fn issue_number(value: &str) -> Result<u64, String> {
     let v = value.trim();
     let digits = v.strip_prefix('#').unwrap_or(v);
     match digits.parse::<u64>() {
@@ -131,7 +136,7 @@ pub fn issue_number(value: &str) -> Result<u64, String> {
 }
 
 /// An absolute http(s) URL without query or fragment; trailing `/` removed.
-pub fn http_url(value: &str, max_len: usize) -> Result<url::Url, String> {
+pub(crate) fn http_url(value: &str, max_len: usize) -> Result<url::Url, String> {
     let v = value.trim();
     if v.len() > max_len {
         return Err(format!("is longer than {max_len} characters"));
@@ -152,7 +157,7 @@ pub fn http_url(value: &str, max_len: usize) -> Result<url::Url, String> {
 }
 
 /// Whether `name` is a valid git branch name (`git check-ref-format --branch`).
-pub fn branch_name(value: &str) -> Result<String, String> {
+pub(crate) fn branch_name(value: &str) -> Result<String, String> {
     let v = value.trim();
     let bad = |why: &str| format!("{} is not a valid branch name: {why}", quote(value));
     if v.is_empty() {
@@ -182,7 +187,7 @@ pub fn branch_name(value: &str) -> Result<String, String> {
 
 /// A git ref for `source.ref`: branch, tag or commit. `refs/heads/` and
 /// `refs/tags/` prefixes are removed (Cursor wants the short name).
-pub fn git_ref(value: &str) -> Result<String, String> {
+pub(crate) fn git_ref(value: &str) -> Result<String, String> {
     let v = value.trim();
     let short = v
         .strip_prefix("refs/heads/")
@@ -198,7 +203,7 @@ pub fn git_ref(value: &str) -> Result<String, String> {
 }
 
 /// A GitHub login (user or bot) as GitHub allows it, `[bot]` suffix optional.
-pub fn login(value: &str) -> Result<String, String> {
+pub(crate) fn login(value: &str) -> Result<String, String> {
     let v = value.trim();
     if v.contains('*') {
         return Err(format!(
@@ -221,7 +226,7 @@ pub fn login(value: &str) -> Result<String, String> {
 }
 
 /// A value shown in an error message: quoted, one line, shortened.
-pub fn quote(value: &str) -> String {
+pub(crate) fn quote(value: &str) -> String {
     let one_line: String = value
         .chars()
         .map(|c| if c.is_control() { ' ' } else { c })
@@ -234,11 +239,117 @@ pub fn quote(value: &str) -> String {
     }
 }
 
-pub fn or_list(items: &[&str]) -> String {
+pub(crate) fn or_list(items: &[&str]) -> String {
     match items {
         [] => String::new(),
         [one] => one.to_string(),
         [init @ .., last] => format!("{} or {last}", init.join(", ")),
+    }
+}
+
+/// `artifacts-url`: an http(s) URL on one line.
+pub(crate) fn artifacts_url(value: &str) -> Result<String, String> {
+    let v = value.trim();
+    match url::Url::parse(v) {
+        Ok(u) if matches!(u.scheme(), "https" | "http") && !v.contains(['\n', '\r']) => {
+            Ok(v.to_string())
+        }
+        _ => Err("is not an http(s) URL; use e.g. the run's artifacts page, `${{ github.server_url }}/${{ github.repository }}/actions/runs/${{ github.run_id }}#artifacts`".into()),
+    }
+}
+
+/// `download-artifacts`: a relative directory that stays inside the
+/// workspace, normalized (`./a//b/` → `a/b`). Links are checked when it is
+/// created (`artifacts::prepare_dir`).
+pub(crate) fn artifacts_dir(value: &str) -> Result<String, String> {
+    let v = value.trim();
+    let advice = "use a directory relative to the workspace, such as `cursor-artifacts`";
+    if v.len() > 200 || v.contains(['\0', '\n', '\r']) {
+        return Err(format!("must be one short path; {advice}"));
+    }
+    let unix = v.replace('\\', "/");
+    let drive = unix.len() >= 2 && unix.as_bytes()[1] == b':';
+    if unix.starts_with('/') || unix.starts_with('~') || drive {
+        return Err(format!(
+            "{} is absolute; {advice} (it must stay inside the workspace)",
+            quote(v)
+        ));
+    }
+    let parts: Vec<&str> = unix
+        .split('/')
+        .filter(|p| !p.is_empty() && *p != ".")
+        .collect();
+    if parts.contains(&"..") {
+        return Err(format!(
+            "{} leaves the workspace (`..`); {advice}",
+            quote(v)
+        ));
+    }
+    if parts.is_empty() {
+        return Err(format!("{} is the workspace itself; {advice}", quote(v)));
+    }
+    Ok(parts.join("/"))
+}
+
+pub(crate) fn repo_spec(value: &str) -> Result<RepoSpec, String> {
+    let v = value.trim().trim_end_matches('/');
+    let v = v.strip_suffix(".git").unwrap_or(v);
+    let bad = || {
+        format!(
+            "{} is not a repository; use owner/repo or https://github.com/owner/repo",
+            quote(value)
+        )
+    };
+    let valid_part = |s: &str| {
+        !s.is_empty()
+            && s.len() <= 100
+            && s != "."
+            && s != ".."
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+    };
+    if v.contains("://") {
+        let url = http_url(v, 2048).map_err(|_| bad())?;
+        let parts: Vec<&str> = url.path().trim_matches('/').split('/').collect();
+        match parts.as_slice() {
+            [o, r] if valid_part(o) && valid_part(r) => Ok(RepoSpec::Url(format!(
+                "{}://{}/{o}/{r}",
+                url.scheme(),
+                url.host_str().unwrap_or_default()
+            ))),
+            _ => Err(bad()),
+        }
+    } else {
+        match v.split('/').collect::<Vec<_>>().as_slice() {
+            [o, r] if valid_part(o) && valid_part(r) => Ok(RepoSpec::Shorthand {
+                owner: o.to_string(),
+                name: r.to_string(),
+            }),
+            [host, o, r] if host.contains('.') && valid_part(o) && valid_part(r) => {
+                Ok(RepoSpec::Url(format!("https://{host}/{o}/{r}")))
+            }
+            _ => Err(bad()),
+        }
+    }
+}
+
+pub(crate) fn pr_url(value: &str) -> Result<String, String> {
+    let bad = || {
+        format!(
+            "{} is not a pull request URL; use e.g. https://github.com/owner/repo/pull/123",
+            quote(value)
+        )
+    };
+    let url = http_url(value, 2048).map_err(|_| bad())?;
+    let parts: Vec<&str> = url.path().trim_matches('/').split('/').collect();
+    match parts.as_slice() {
+        [_, _, "pull", n] if n.parse::<u64>().is_ok_and(|n| n > 0) => Ok(format!(
+            "{}://{}{}",
+            url.scheme(),
+            url.host_str().unwrap_or_default(),
+            url.path().trim_end_matches('/')
+        )),
+        _ => Err(bad()),
     }
 }
 
@@ -346,6 +457,38 @@ mod tests {
         assert_eq!(login("dependabot[bot]"), Ok("dependabot[bot]".into()));
         assert!(login("*").unwrap_err().contains("wildcard"));
         assert!(login("bad login").is_err());
+    }
+
+    #[test]
+    fn repo_specs() {
+        assert_eq!(
+            repo_spec("octo/hello"),
+            Ok(RepoSpec::Shorthand {
+                owner: "octo".into(),
+                name: "hello".into()
+            })
+        );
+        assert_eq!(
+            repo_spec("https://github.com/octo/hello.git/"),
+            Ok(RepoSpec::Url("https://github.com/octo/hello".into()))
+        );
+        assert_eq!(
+            repo_spec("github.com/octo/hello"),
+            Ok(RepoSpec::Url("https://github.com/octo/hello".into()))
+        );
+        assert!(repo_spec("octo").is_err());
+        assert!(repo_spec("https://github.com/octo").is_err());
+        assert!(repo_spec("a/b/c/d").is_err());
+    }
+
+    #[test]
+    fn pr_urls() {
+        assert_eq!(
+            pr_url("https://github.com/o/r/pull/12/").as_deref(),
+            Ok("https://github.com/o/r/pull/12")
+        );
+        assert!(pr_url("https://github.com/o/r/issues/12").is_err());
+        assert!(pr_url("https://github.com/o/r/pull/0").is_err());
     }
 
     proptest! {
