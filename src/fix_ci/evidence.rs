@@ -149,7 +149,8 @@ fn trim_cr(line: &[u8]) -> &[u8] {
 pub fn strip_timestamp(line: &str) -> &str {
     let line = line.strip_prefix('\u{feff}').unwrap_or(line);
     let b = line.as_bytes();
-    let digits = |r: std::ops::Range<usize>| b.get(r).is_some_and(|s| s.iter().all(u8::is_ascii_digit));
+    let digits =
+        |r: std::ops::Range<usize>| b.get(r).is_some_and(|s| s.iter().all(u8::is_ascii_digit));
     let shaped = digits(0..4)
         && b.get(4) == Some(&b'-')
         && digits(5..7)
@@ -334,9 +335,9 @@ impl JobExcerpt {
             parts.push(format!("{} long lines cut", self.long_lines_cut));
         }
         match self.section {
-            SectionFound::NotFound => {
-                parts.push("the failed step's section was not found: the log's last lines instead".into())
-            }
+            SectionFound::NotFound => parts.push(
+                "the failed step's section was not found: the log's last lines instead".into(),
+            ),
             SectionFound::ByOrder => {
                 parts.push("the failed step's section found by the step order".into())
             }
@@ -638,24 +639,40 @@ mod tests {
 
     #[test]
     fn timestamps_and_the_bom_are_stripped_and_nothing_else() {
-        assert_eq!(strip_timestamp("2024-05-01T10:00:00.1234567Z hello"), "hello");
+        assert_eq!(
+            strip_timestamp("2024-05-01T10:00:00.1234567Z hello"),
+            "hello"
+        );
         assert_eq!(strip_timestamp("\u{feff}2024-05-01T10:00:00Z x"), "x");
-        assert_eq!(strip_timestamp("2024-05-01 not a stamp"), "2024-05-01 not a stamp");
+        assert_eq!(
+            strip_timestamp("2024-05-01 not a stamp"),
+            "2024-05-01 not a stamp"
+        );
         assert_eq!(strip_timestamp("plain"), "plain");
     }
 
     #[test]
     fn the_failed_steps_section_is_found_by_name_then_by_order() {
-        let text = log(&["running 2 tests", "test a ... ok", "##[error]Process completed with exit code 101."]);
+        let text = log(&[
+            "running 2 tests",
+            "test a ... ok",
+            "##[error]Process completed with exit code 101.",
+        ]);
         let by_name = excerpt(text.as_bytes(), StepTarget::locate(STEPS, 3), JOB_CAP);
         assert_eq!(by_name.section, SectionFound::ByName);
-        assert_eq!(by_name.section_header.as_deref(), Some("Run cargo test --all"));
+        assert_eq!(
+            by_name.section_header.as_deref(),
+            Some("Run cargo test --all")
+        );
         // "Build" is named, its header is "Run cargo build": found by order.
         let by_order = excerpt(text.as_bytes(), StepTarget::locate(STEPS, 2), JOB_CAP);
         assert_eq!(by_order.section, SectionFound::ByOrder);
         assert_eq!(by_order.section_header.as_deref(), Some("Run cargo build"));
         assert!(by_order.text.contains("Compiling x"), "{}", by_order.text);
-        assert!(!by_order.text.contains("2024-05-01T"), "timestamps stripped");
+        assert!(
+            !by_order.text.contains("2024-05-01T"),
+            "timestamps stripped"
+        );
         // A log without sections: its last lines, and the excerpt says so.
         let bare = excerpt(b"a\nb\nlast words\n", StepTarget::locate(STEPS, 3), JOB_CAP);
         assert_eq!(bare.section, SectionFound::NotFound);
@@ -675,10 +692,16 @@ mod tests {
         assert_eq!((x.errors_seen, x.errors_shown), (1, 1));
         assert_eq!(x.first_errors, vec!["assertion failed: left == right"]);
         let t = &x.text;
-        let at = |s: &str| t.find(s).unwrap_or_else(|| panic!("{s:?} missing from {t}"));
+        let at = |s: &str| {
+            t.find(s)
+                .unwrap_or_else(|| panic!("{s:?} missing from {t}"))
+        };
         assert!(at("panicked at") < at("##[error]assertion failed"));
         assert!(at("##[error]assertion failed") < at("more 9\n"));
-        assert!(t.contains("test result: FAILED"), "the section's last lines");
+        assert!(
+            t.contains("test result: FAILED"),
+            "the section's last lines"
+        );
         assert!(!t.contains("noise 100\n"), "far from the error and the end");
         assert!(t.contains("lines not shown"), "{t}");
     }
@@ -690,8 +713,15 @@ mod tests {
         let x = excerpt(log(&refs).as_bytes(), StepTarget::locate(STEPS, 3), 4096);
         assert_eq!(x.errors_seen, 0);
         assert!(x.text.len() <= 4096);
-        assert!(x.text.contains("line 4999\n") && x.text.len() > 3000, "{}", x.text.len());
-        assert!(!x.text.contains("Post job cleanup"), "the section ends there");
+        assert!(
+            x.text.contains("line 4999\n") && x.text.len() > 3000,
+            "{}",
+            x.text.len()
+        );
+        assert!(
+            !x.text.contains("Post job cleanup"),
+            "the section ends there"
+        );
     }
 
     #[test]

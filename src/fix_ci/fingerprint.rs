@@ -46,7 +46,10 @@ pub fn fingerprint(workflow: &str, jobs: &[FailedJob<'_>]) -> String {
         h.update(b"\x1d");
         h.update(p.as_bytes());
     }
-    h.finalize()[..8].iter().map(|b| format!("{b:02x}")).collect()
+    h.finalize()[..8]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// Where temporary files live on GitHub's runners (and commonly elsewhere).
@@ -176,10 +179,7 @@ mod tests {
             normalize("cannot open /tmp/.tmpXa81Qz/out.txt: denied"),
             "cannot open <tmp>: denied"
         );
-        assert_eq!(
-            normalize("D:\\a\\_temp\\9f2c1e.ps1 failed"),
-            "<tmp> failed"
-        );
+        assert_eq!(normalize("D:\\a\\_temp\\9f2c1e.ps1 failed"), "<tmp> failed");
         assert_eq!(
             normalize("commit 1a2b3c4d5e6f run 550e8400-e29b-41d4-a716-446655440000 done"),
             "commit <hash> run <uuid> done"
@@ -190,8 +190,14 @@ mod tests {
 
     #[test]
     fn the_same_failure_is_the_same_and_a_different_one_is_not() {
-        let a = one(&["##[error]expected 3 got 4 in /tmp/abc/x.rs", "at 0xdeadbeef1"]);
-        let b = one(&["##[error]expected 7 got 9 in /tmp/zzz/x.rs", "at 0xcafe12345"]);
+        let a = one(&[
+            "##[error]expected 3 got 4 in /tmp/abc/x.rs",
+            "at 0xdeadbeef1",
+        ]);
+        let b = one(&[
+            "##[error]expected 7 got 9 in /tmp/zzz/x.rs",
+            "at 0xcafe12345",
+        ]);
         assert_eq!(a, b);
         assert_eq!(a.len(), 16);
         assert!(a.bytes().all(|c| c.is_ascii_hexdigit()));

@@ -115,7 +115,9 @@ pub async fn gather(
             },
         };
         let mut excerpter = LogExcerpter::new(target);
-        let read = logs.read(job.id, limits, |chunk| excerpter.push(chunk)).await;
+        let read = logs
+            .read(job.id, limits, |chunk| excerpter.push(chunk))
+            .await;
         let peak_held = excerpter.peak_held();
         let cap = budget.next_cap(used, failed.len() - i);
         let (excerpt, log_problem) = match read {

@@ -244,7 +244,10 @@ impl GitHubClient {
                     truncated: true,
                 });
             }
-            match self.timed(self.octo.get_page::<JobJson>(&Some(next))).await? {
+            match self
+                .timed(self.octo.get_page::<JobJson>(&Some(next)))
+                .await?
+            {
                 Some(mut p) => {
                     jobs.extend(p.take_items().into_iter().map(RunJob::from));
                     page = p;
@@ -294,9 +297,7 @@ impl LogError {
     /// What happened, in words, for the comment and the prompt.
     pub fn describe(&self) -> String {
         match self {
-            LogError::Expired => {
-                "its download link had expired twice; the log was not read".into()
-            }
+            LogError::Expired => "its download link had expired twice; the log was not read".into(),
             LogError::NotFound => {
                 "GitHub has no log for it (404: the job is still running, or its logs were deleted)"
                     .into()
@@ -424,7 +425,10 @@ impl JobLogs {
 
     /// Asks GitHub where job `job_id`'s log is.
     async fn ask_link(&self, job_id: u64) -> Result<Link, GitHubError> {
-        let url = format!("{}/repos/{}/actions/jobs/{job_id}/logs", self.api, self.repo);
+        let url = format!(
+            "{}/repos/{}/actions/jobs/{job_id}/logs",
+            self.api, self.repo
+        );
         self.requests.fetch_add(1, Ordering::Relaxed);
         let send = self
             .http
@@ -585,7 +589,9 @@ mod tests {
         assert!(job.failed());
         assert_eq!(job.check_run_id, 399444496);
         assert_eq!(
-            job.failed_steps().map(|s| s.name.as_str()).collect::<Vec<_>>(),
+            job.failed_steps()
+                .map(|s| s.name.as_str())
+                .collect::<Vec<_>>(),
             ["Run tests"]
         );
         assert_eq!(job.failed_step_index(), Some(1));
