@@ -2,7 +2,8 @@
 //! (list with `Link` paging, create, get, update by PATCH or POST),
 //! reactions, collaborator permission, and pull requests and branches (list,
 //! get, compare; pushed to and opened by the Cursor simulators when linked,
-//! see [`super::RepoHost`]). Bodies are shaped like GitHub's,
+//! see [`super::RepoHost`]), and workflow runs' jobs, annotations and logs
+//! (`github_actions.rs`). Bodies are shaped like GitHub's,
 //! full `user` objects included (octocrab rejects less). A `/api/v3` prefix
 //! (GitHub Enterprise Server) is accepted.
 

@@ -407,3 +407,35 @@ async fn a_missing_run_or_log_is_a_clear_404() {
         Some(404)
     );
 }
+
+#[tokio::test]
+async fn runs_are_seeded_through_the_control_api_as_out_of_process_tests_do() {
+    let w = world().await;
+    let seeded: serde_json::Value = json_of(
+        http()
+            .post(format!("{}/_sim/actions/jobs", w.sims.github_url()))
+            .json(&serde_json::json!({
+                "repo": REPO, "run_id": RUN, "attempt": 1, "name": "lint",
+                "conclusion": "failure",
+                "steps": [{"name": "Set up job", "conclusion": "success"},
+                          {"name": "Run cargo clippy", "conclusion": "failure"}],
+                "log": "##[group]Run cargo clippy\n##[error]unused variable\n",
+                "annotations": [{"path": "src/a.rs", "line": 3, "level": "failure", "message": "unused variable"}]
+            })),
+    )
+    .await;
+    assert!(seeded["id"].as_u64().is_some(), "{seeded}");
+    let bad = http()
+        .post(format!("{}/_sim/actions/jobs", w.sims.github_url()))
+        .json(&serde_json::json!({"name": "no repo"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 400);
+    let e = evidence(&w, 1).await.unwrap();
+    let job = &e.failed[0];
+    assert_eq!(job.step, "Run cargo clippy");
+    assert_eq!(job.annotations.as_ref().unwrap()[0].path, "src/a.rs");
+    assert_eq!(job.annotations.as_ref().unwrap()[0].start_line, Some(3));
+    assert_eq!(job.error_lines(), vec!["unused variable"]);
+}
