@@ -15,6 +15,7 @@ pub mod cli;
 pub mod context;
 pub mod cursor;
 pub mod demo;
+pub mod fix_ci;
 pub mod flow;
 pub mod gate;
 pub mod github;

@@ -3,6 +3,7 @@
 //! once, which duplicates comments). Our policy, in [`policy`], decides what
 //! is retried.
 
+pub mod actions;
 mod error;
 pub mod policy;
 

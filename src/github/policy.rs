@@ -55,7 +55,7 @@ impl Limits {
 
     /// Runs `fut`, giving up at the deadline or, at once, on a cancel (a
     /// call in flight never holds up the end of a cancelled run).
-    async fn bounded<T>(
+    pub(crate) async fn bounded<T>(
         &self,
         fut: impl Future<Output = Result<T, GitHubError>>,
     ) -> Result<T, GitHubError> {

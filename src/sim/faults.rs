@@ -33,6 +33,9 @@ pub enum Fault {
     ApplyThenStall,
     /// A success status with a body that is not valid JSON.
     MalformedJson,
+    /// A pre-signed storage URL past its expiry: Azure Blob Storage's 403
+    /// `AuthenticationFailed` (what GitHub's log links lead to).
+    Expired,
 }
 
 impl Fault {
@@ -128,8 +131,18 @@ impl Fault {
             Fault::ApplyThenReset => Reply::Reset,
             Fault::ApplyThenStall => Reply::Stall,
             Fault::MalformedJson => Reply::raw(200, "application/json", "{\"id\": \"bc-trunc"),
+            Fault::Expired => expired_link(),
         }
     }
+}
+
+/// Azure Blob Storage's answer to an expired shared-access signature.
+pub fn expired_link() -> Reply {
+    Reply::raw(
+        403,
+        "application/xml",
+        "\u{feff}<?xml version=\"1.0\" encoding=\"utf-8\"?><Error><Code>AuthenticationFailed</Code><Message>Server failed to authenticate the request. Make sure the value of Authorization header is formed correctly including the signature.</Message><AuthenticationErrorDetail>Signed expiry time has to be after signed start time</AuthenticationErrorDetail></Error>",
+    )
 }
 
 /// A fault for matching requests.

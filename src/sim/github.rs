@@ -2,15 +2,20 @@
 //! (list with `Link` paging, create, get, update by PATCH or POST),
 //! reactions, collaborator permission, and pull requests and branches (list,
 //! get, compare; pushed to and opened by the Cursor simulators when linked,
-//! see [`super::RepoHost`]). Bodies are shaped like GitHub's,
+//! see [`super::RepoHost`]), and workflow runs' jobs, annotations and logs
+//! (`github_actions.rs`). Bodies are shaped like GitHub's,
 //! full `user` objects included (octocrab rejects less). A `/api/v3` prefix
 //! (GitHub Enterprise Server) is accepted.
+
+#[path = "github_actions.rs"]
+mod actions;
 
 use super::faults::{FaultRule, take};
 use super::server::{Handler, Reply, Request};
 use super::time::iso8601;
 use super::{LoggedRequest, log_entry};
 use crate::clock::Clock;
+pub use actions::{LOG_LINK_TTL, SimAnnotation, SimJob, SimStep};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -168,6 +173,7 @@ struct State {
     actor: GhUser,
     read_only: bool,
     config: GitHubSimConfig,
+    actions: actions::ActionsState,
 }
 
 pub struct GitHubSim {
@@ -279,6 +285,7 @@ impl GitHubSim {
                 actor: GhUser::actions_bot(),
                 read_only: false,
                 config,
+                actions: actions::ActionsState::default(),
             }),
             before: Mutex::new(None),
         }
@@ -306,6 +313,41 @@ impl GitHubSim {
 
     pub fn add_fault(&self, rule: FaultRule) {
         self.state.lock().unwrap().faults.push(rule);
+    }
+
+    /// Seeds a job of run `run_id`, attempt `attempt` (from 1), of `repo`
+    /// (`owner/repo`). Returns its id (also its check run's).
+    pub fn add_job(&self, repo: &str, run_id: u64, attempt: u32, job: SimJob) -> u64 {
+        self.state
+            .lock()
+            .unwrap()
+            .actions
+            .add_job(repo, run_id, attempt, job)
+    }
+
+    /// Sets a job's log (served behind an expiring link once the job has a
+    /// conclusion).
+    pub fn set_job_log(&self, job_id: u64, log: impl Into<bytes::Bytes>) {
+        self.state
+            .lock()
+            .unwrap()
+            .actions
+            .set_log(job_id, log.into());
+    }
+
+    /// Adds an annotation to a job's check run.
+    pub fn add_annotation(&self, job_id: u64, annotation: SimAnnotation) {
+        self.state
+            .lock()
+            .unwrap()
+            .actions
+            .add_annotation(job_id, annotation);
+    }
+
+    /// How long (simulator clock) a log link lasts before it expires
+    /// (default [`LOG_LINK_TTL`]); zero: expired as soon as given.
+    pub fn set_log_link_ttl(&self, ttl: std::time::Duration) {
+        self.state.lock().unwrap().actions.ttl = ttl;
     }
 
     /// Seeds a comment (e.g. one left by an earlier run). Returns its id.
@@ -443,6 +485,14 @@ impl GitHubSim {
             );
         }
         if let Some(reply) = self.pull_route(state, request, &segments, api, path) {
+            return reply;
+        }
+        let server = state.config.server_url.clone();
+        if let Some(reply) =
+            state
+                .actions
+                .route(self.clock.now(), request, &segments, api, &server, path)
+        {
             return reply;
         }
         match (method, segments.as_slice()) {
@@ -1380,6 +1430,14 @@ impl GitHubSim {
                 Reply::json(200, &json!({"ok": true}))
             }
             ("POST", "/_sim/faults") => super::faults::add_from_json(body, |r| self.add_fault(r)),
+            ("POST", "/_sim/actions/jobs") => self.state.lock().unwrap().actions.seed(&body),
+            ("POST", "/_sim/actions/log-link-ttl") => match body["millis"].as_u64() {
+                Some(ms) => {
+                    self.set_log_link_ttl(std::time::Duration::from_millis(ms));
+                    Reply::json(200, &json!({"ok": true}))
+                }
+                None => Reply::json(400, &json!({"error": "expected {\"millis\": N}"})),
+            },
             ("GET", "/_sim/comments") => {
                 let repo = request.query("repo").unwrap_or_default().to_string();
                 let issue = request
@@ -1422,11 +1480,19 @@ impl Handler for GitHubSim {
             .unwrap_or(&request.path)
             .to_string();
         let fault = take(&mut state.faults, request.method.as_str(), &path, None);
+        // The log storage: its URL is its credential, not the token.
+        let blob = path.starts_with("/_blobs/");
         let reply = match &fault {
             Some(f) if !f.applies_request() => f.reply(None),
-            _ if !Self::authorized(&state, &request) => message(401, "Bad credentials", ""),
+            _ if !blob && !Self::authorized(&state, &request) => {
+                message(401, "Bad credentials", "")
+            }
             fault => {
-                let normal = self.route(&mut state, &request, &api);
+                let normal = if blob {
+                    state.actions.blob(self.clock.now(), &request)
+                } else {
+                    self.route(&mut state, &request, &api)
+                };
                 match fault {
                     Some(f) => f.reply(Some(normal)),
                     None => normal,

@@ -17,7 +17,10 @@ pub use cursor::{
 };
 pub use cursor_v1::{V1Scenario, V1Sim};
 pub use faults::{Fault, FaultRule};
-pub use github::{GhComment, GhPull, GhUser, GitHubSim, GitHubSimConfig, ReactionTarget};
+pub use github::{
+    GhComment, GhPull, GhUser, GitHubSim, GitHubSimConfig, LOG_LINK_TTL, ReactionTarget,
+    SimAnnotation, SimJob, SimStep,
+};
 pub use host::RepoHost;
 use serde::{Deserialize, Serialize};
 use server::{Reply, Request, Server};

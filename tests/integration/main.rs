@@ -14,6 +14,7 @@ mod docs;
 mod e2e;
 mod edges;
 mod examples;
+mod fix_ci;
 mod fixed_branch;
 mod gate;
 mod hardening;

@@ -119,6 +119,23 @@ fn first(env: &Env, names: &[&'static str]) -> Option<(&'static str, String)> {
 /// Builds the shared client. Proxies: `HTTPS_PROXY`/`https_proxy` for https,
 /// `HTTP_PROXY`/`http_proxy` for http, both honouring `NO_PROXY`/`no_proxy`.
 pub fn client(env: &Env) -> Result<reqwest::Client, HttpSetupError> {
+    builder(env)?
+        .build()
+        .map_err(|e| HttpSetupError::Client(e.to_string()))
+}
+
+/// [`client`] that never follows a redirect: for a download whose redirect
+/// must be seen (GitHub's job logs answer a short-lived storage URL that is
+/// fetched without the token, and asked for again when it has expired).
+pub fn client_without_redirects(env: &Env) -> Result<reqwest::Client, HttpSetupError> {
+    builder(env)?
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .map_err(|e| HttpSetupError::Client(e.to_string()))
+}
+
+/// The shared client's settings: TLS, timeouts, user agent and proxies.
+fn builder(env: &Env) -> Result<reqwest::ClientBuilder, HttpSetupError> {
     let mut builder = reqwest::Client::builder()
         .user_agent(USER_AGENT)
         .connect_timeout(Duration::from_secs(30))
@@ -144,9 +161,7 @@ pub fn client(env: &Env) -> Result<reqwest::Client, HttpSetupError> {
             builder = builder.proxy(proxy.no_proxy(no_proxy.clone()));
         }
     }
-    builder
-        .build()
-        .map_err(|e| HttpSetupError::Client(e.to_string()))
+    Ok(builder)
 }
 
 /// The proxy a request goes through: the variable that set it and its

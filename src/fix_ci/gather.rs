@@ -1,0 +1,147 @@
+//! The evidence of a failed run, read from GitHub: its jobs (all pages),
+//! and for each failed or timed-out job its annotations and an excerpt of
+//! its log, within the [`Budget`]. Passing jobs cost nothing more than
+//! their place in the listing. A job whose log cannot be read keeps its
+//! annotations and says why ([`LogError::describe`]); only a failed listing
+//! fails the whole.
+
+use super::evidence::{Budget, JobExcerpt, LogExcerpter, StepTarget};
+use super::fingerprint::{FailedJob, fingerprint};
+use crate::github::actions::{Annotation, JobLogs, LogError, RunJob};
+use crate::github::policy::{Limits, idempotent};
+use crate::github::{GitHubClient, GitHubError};
+
+/// One failed job's evidence.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobEvidence {
+    pub job: RunJob,
+    /// The step whose section was excerpted (empty when none is known).
+    pub step: String,
+    pub annotations: Result<Vec<Annotation>, GitHubError>,
+    /// What of the log could be read (also after an interruption).
+    pub excerpt: Option<JobExcerpt>,
+    /// Why the log was not read whole.
+    pub log_problem: Option<LogError>,
+    /// The most bytes the excerpt held at once while reading.
+    pub peak_held: usize,
+}
+
+impl JobEvidence {
+    /// The error lines the fingerprint uses: the log's first `##[error]`
+    /// lines, else the failure annotations' messages.
+    pub fn error_lines(&self) -> Vec<String> {
+        let from_log = self
+            .excerpt
+            .as_ref()
+            .map(|x| x.first_errors.clone())
+            .unwrap_or_default();
+        if !from_log.is_empty() {
+            return from_log;
+        }
+        self.annotations
+            .as_ref()
+            .map(|a| {
+                a.iter()
+                    .filter(|a| a.level == "failure")
+                    .map(|a| a.message.clone())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
+/// A failed run's evidence.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Evidence {
+    /// Jobs listed (all of them, passing ones included).
+    pub jobs_listed: usize,
+    /// More jobs than the listing reads ([`crate::github::actions::MAX_JOB_PAGES`]).
+    pub listing_truncated: bool,
+    pub failed: Vec<JobEvidence>,
+}
+
+impl Evidence {
+    /// Bytes of excerpts in all (at most the budget's total).
+    pub fn excerpt_bytes(&self) -> usize {
+        self.failed
+            .iter()
+            .filter_map(|j| j.excerpt.as_ref())
+            .map(|x| x.text.len())
+            .sum()
+    }
+
+    /// The failure's fingerprint (see [`super::fingerprint`]).
+    pub fn fingerprint(&self, workflow: &str) -> String {
+        let lines: Vec<Vec<String>> = self.failed.iter().map(JobEvidence::error_lines).collect();
+        let jobs: Vec<FailedJob<'_>> = self
+            .failed
+            .iter()
+            .zip(&lines)
+            .map(|(j, l)| FailedJob {
+                job: &j.job.name,
+                step: &j.step,
+                error_lines: l,
+            })
+            .collect();
+        fingerprint(workflow, &jobs)
+    }
+}
+
+/// Reads the evidence of run `run_id`, attempt `attempt`: one listing
+/// (plus its pages), then per failed job one annotations read and one log
+/// (each retried as a read under `limits`).
+pub async fn gather(
+    github: &GitHubClient,
+    logs: &JobLogs,
+    run_id: u64,
+    attempt: u32,
+    limits: &Limits,
+    budget: Budget,
+) -> Result<Evidence, GitHubError> {
+    let listing = idempotent(limits, || github.list_run_jobs(run_id, attempt)).await?;
+    let failed: Vec<&RunJob> = listing.failed().collect();
+    let mut out = Vec::with_capacity(failed.len());
+    let mut used = 0;
+    for (i, job) in failed.iter().enumerate() {
+        let annotations =
+            idempotent(limits, || github.check_run_annotations(job.check_run_id)).await;
+        let names: Vec<&str> = job.steps.iter().map(|s| s.name.as_str()).collect();
+        let step_index = job.failed_step_index();
+        let target = match step_index {
+            Some(k) => StepTarget::locate(&names, k),
+            None => StepTarget {
+                name: String::new(),
+                ordinal: usize::MAX,
+            },
+        };
+        let mut excerpter = LogExcerpter::new(target);
+        let read = logs
+            .read(job.id, limits, |chunk| excerpter.push(chunk))
+            .await;
+        let peak_held = excerpter.peak_held();
+        let cap = budget.next_cap(used, failed.len() - i);
+        let (excerpt, log_problem) = match read {
+            Ok(_) => (Some(excerpter.finish(cap)), None),
+            Err(e @ LogError::Interrupted { bytes, .. }) if bytes > 0 => {
+                (Some(excerpter.finish(cap)), Some(e))
+            }
+            Err(e) => (None, Some(e)),
+        };
+        used += excerpt.as_ref().map_or(0, |x| x.text.len());
+        out.push(JobEvidence {
+            job: (*job).clone(),
+            step: step_index
+                .map(|k| job.steps[k].name.clone())
+                .unwrap_or_default(),
+            annotations,
+            excerpt,
+            log_problem,
+            peak_held,
+        });
+    }
+    Ok(Evidence {
+        jobs_listed: listing.jobs.len(),
+        listing_truncated: listing.truncated,
+        failed: out,
+    })
+}

@@ -1,0 +1,441 @@
+//! Fixing failing CI, the evidence part: our GitHub client against the
+//! simulator's workflow runs (jobs with paging and attempts, annotations,
+//! logs behind an expiring redirect), request counts exact, and every
+//! failure of the new calls ending in a clear typed result.
+
+use crate::support::*;
+use cursor_agent_action::clock::Clock;
+use cursor_agent_action::context::RepoId;
+use cursor_agent_action::env::Env;
+use cursor_agent_action::fix_ci::evidence::{self, Budget, JOB_CAP, SectionFound};
+use cursor_agent_action::fix_ci::gather::{Evidence, gather};
+use cursor_agent_action::github::actions::{JobLogs, LogError};
+use cursor_agent_action::github::policy::{Limits, MAX_ATTEMPTS};
+use cursor_agent_action::github::{GitHubClient, GitHubError};
+use cursor_agent_action::secret::Secret;
+use cursor_agent_action::sim::*;
+use std::time::Duration;
+
+const REPO: &str = "o/r";
+const RUN: u64 = 7;
+const STEPS_OK: &[(&str, &str)] = &[
+    ("Set up job", "success"),
+    ("Run actions/checkout@v4", "success"),
+    ("Run cargo test", "success"),
+    ("Complete job", "success"),
+];
+const STEPS_FAILED: &[(&str, &str)] = &[
+    ("Set up job", "success"),
+    ("Run actions/checkout@v4", "success"),
+    ("Run cargo test", "failure"),
+    ("Complete job", "success"),
+];
+
+struct World {
+    sims: Simulators,
+    github: GitHubClient,
+    logs: JobLogs,
+    limits: Limits,
+}
+
+/// The simulators on a clock 100 times faster than real time (retries
+/// back off in milliseconds), log links lasting an hour unless a test
+/// says otherwise.
+async fn world() -> World {
+    let clock = Clock::scaled(100);
+    let sims = Simulators::start(clock).await.unwrap();
+    sims.github.set_log_link_ttl(Duration::from_secs(3600));
+    let repo = RepoId::parse(REPO).unwrap();
+    let token = Secret::new(TOKEN);
+    let github =
+        GitHubClient::new(http(), &sims.github_url(), &token, repo.clone(), clock).unwrap();
+    let no_redirects =
+        cursor_agent_action::http::client_without_redirects(&Env::from_pairs::<&str, &str>([]))
+            .unwrap();
+    let logs = JobLogs::new(no_redirects, &sims.github_url(), &token, repo, clock);
+    let limits = Limits::new(clock, clock.now() + Duration::from_secs(3600), None);
+    World {
+        sims,
+        github,
+        logs,
+        limits,
+    }
+}
+
+/// A log shaped like the runner's (UNVERIFIED shape: see fix_ci::evidence).
+fn log_with(output: &[String]) -> String {
+    let stamp = "2026-12-07T10:00:00.0000000Z";
+    let mut lines = vec![
+        format!("\u{feff}{stamp} Current runner version: '2.330.0'"),
+        format!("{stamp} ##[group]Run actions/checkout@v4"),
+        format!("{stamp} ##[endgroup]"),
+        format!("{stamp} Syncing repository: o/r"),
+        format!("{stamp} ##[group]Run cargo test"),
+        format!("{stamp} ##[endgroup]"),
+    ];
+    lines.extend(output.iter().map(|l| format!("{stamp} {l}")));
+    lines.push(format!("{stamp} Post job cleanup."));
+    lines.join("\n") + "\n"
+}
+
+fn failing_log(error: &str) -> String {
+    log_with(&[
+        "running 3 tests".into(),
+        format!("thread 'x' panicked at src/lib.rs:3:9: {error}"),
+        format!("##[error]{error}"),
+        "test result: FAILED. 2 passed; 1 failed".into(),
+    ])
+}
+
+fn seed_failed(w: &World, name: &str, attempt: u32, log: &str) -> u64 {
+    let id = w
+        .sims
+        .github
+        .add_job(REPO, RUN, attempt, SimJob::new(name, STEPS_FAILED));
+    w.sims.github.set_job_log(id, log.to_string());
+    w.sims.github.add_annotation(
+        id,
+        SimAnnotation {
+            path: ".github".into(),
+            line: 0,
+            level: "failure".into(),
+            message: "Process completed with exit code 101.".into(),
+            title: None,
+        },
+    );
+    id
+}
+
+async fn evidence(w: &World, attempt: u32) -> Result<Evidence, GitHubError> {
+    gather(
+        &w.github,
+        &w.logs,
+        RUN,
+        attempt,
+        &w.limits,
+        Budget::default(),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn one_listing_plus_pages_then_one_annotations_read_and_one_log_per_failed_job() {
+    let w = world().await;
+    for i in 0..147 {
+        let id = w
+            .sims
+            .github
+            .add_job(REPO, RUN, 1, SimJob::new(&format!("ok {i}"), STEPS_OK));
+        w.sims.github.set_job_log(id, log_with(&["fine".into()]));
+    }
+    let failed: Vec<u64> = (0..3)
+        .map(|i| {
+            seed_failed(
+                &w,
+                &format!("test {i}"),
+                1,
+                &failing_log(&format!("boom {i}")),
+            )
+        })
+        .collect();
+    let e = evidence(&w, 1).await.unwrap();
+    assert_eq!(e.jobs_listed, 150);
+    assert_eq!(
+        e.failed.iter().map(|j| j.job.id).collect::<Vec<_>>(),
+        failed
+    );
+    let gh = &w.sims.github;
+    assert_eq!(
+        gh.count("GET", "/repos/o/r/actions/runs/7/jobs"),
+        2,
+        "100 + 50"
+    );
+    assert_eq!(gh.count("GET", "/repos/o/r/check-runs/*/annotations"), 3);
+    assert_eq!(gh.count("GET", "/repos/o/r/actions/jobs/*/logs"), 3);
+    assert_eq!(gh.count("GET", "/_blobs/logs/*/*"), 3);
+    assert_eq!(
+        gh.requests().len(),
+        2 + 3 + 3 + 3,
+        "nothing for passing jobs"
+    );
+    for (i, j) in e.failed.iter().enumerate() {
+        let x = j.excerpt.as_ref().unwrap();
+        assert_eq!(j.step, "Run cargo test");
+        assert_eq!(x.section, SectionFound::ByName);
+        assert!(x.text.contains(&format!("##[error]boom {i}")), "{}", x.text);
+        assert!(!x.text.contains("2026-12-07T"), "timestamps stripped");
+        assert_eq!(j.annotations.as_ref().unwrap().len(), 1);
+        assert_eq!(j.log_problem, None);
+    }
+    assert_eq!(w.logs.request_count(), 6);
+}
+
+#[tokio::test]
+async fn a_re_run_attempt_reads_its_own_jobs() {
+    let w = world().await;
+    seed_failed(&w, "test", 1, &failing_log("first attempt"));
+    seed_failed(&w, "test", 2, &failing_log("second attempt"));
+    let e = evidence(&w, 2).await.unwrap();
+    assert_eq!(
+        w.sims
+            .github
+            .count("GET", "/repos/o/r/actions/runs/7/attempts/2/jobs"),
+        1
+    );
+    assert_eq!(
+        w.sims.github.count("GET", "/repos/o/r/actions/runs/7/jobs"),
+        0
+    );
+    let text = &e.failed[0].excerpt.as_ref().unwrap().text;
+    assert!(text.contains("second attempt") && !text.contains("first attempt"));
+}
+
+#[tokio::test]
+async fn the_same_failure_has_the_same_fingerprint_and_another_does_not() {
+    let w = world().await;
+    // Attempts of one run (each listed on its own: attempt > 1).
+    seed_failed(
+        &w,
+        "test",
+        2,
+        &failing_log("expected 3, got 4 (/tmp/.tmpA1b2/x)"),
+    );
+    seed_failed(
+        &w,
+        "test",
+        3,
+        &failing_log("expected 8, got 9 (/tmp/.tmpQ9z8/x)"),
+    );
+    seed_failed(&w, "test", 4, &failing_log("file not found: Cargo.lock"));
+    let one = evidence(&w, 2).await.unwrap().fingerprint("CI");
+    let two = evidence(&w, 3).await.unwrap().fingerprint("CI");
+    let three = evidence(&w, 4).await.unwrap().fingerprint("CI");
+    assert_eq!(one, two);
+    assert_ne!(one, three);
+}
+
+#[tokio::test]
+async fn a_50_mb_log_with_the_error_in_its_middle_is_excerpted_in_bounded_memory() {
+    let w = world().await;
+    let filler = "x".repeat(90);
+    let mut log = String::with_capacity(51 << 20);
+    log.push_str("2026-12-07T10:00:00.0000000Z ##[group]Run cargo test\n");
+    let mut n = 0u64;
+    while log.len() < 25 << 20 {
+        n += 1;
+        log.push_str(&format!("2026-12-07T10:00:01.0000000Z line {n} {filler}\n"));
+    }
+    log.push_str("2026-12-07T10:00:02.0000000Z error[E0308]: mismatched types in src/main.rs\n");
+    log.push_str("2026-12-07T10:00:02.0000000Z ##[error]could not compile `app`\n");
+    while log.len() < 50 << 20 {
+        n += 1;
+        log.push_str(&format!("2026-12-07T10:00:03.0000000Z line {n} {filler}\n"));
+    }
+    log.push_str("2026-12-07T10:00:04.0000000Z the very last line\n");
+    let size = log.len() as u64;
+    let id = w
+        .sims
+        .github
+        .add_job(REPO, RUN, 1, SimJob::new("build", STEPS_FAILED));
+    w.sims.github.set_job_log(id, log);
+    let e = evidence(&w, 1).await.unwrap();
+    let job = &e.failed[0];
+    let x = job.excerpt.as_ref().unwrap();
+    assert_eq!(x.bytes_read, size, "read whole");
+    assert!(x.text.len() <= JOB_CAP);
+    assert!(
+        x.text.contains("error[E0308]: mismatched types"),
+        "context before"
+    );
+    assert!(x.text.contains("##[error]could not compile `app`"));
+    assert!(x.text.contains("the very last line"), "the section's tail");
+    assert!(
+        x.cut_note().contains(&format!("of {} log lines", n + 4)),
+        "{}",
+        x.cut_note()
+    );
+    // Our own buffers: bounded by constants, not by the log's 50 MB.
+    let bound = 4 * JOB_CAP + (evidence::ERROR_CONTEXT_BEFORE + 2) * evidence::MAX_RAW_LINE;
+    assert!(job.peak_held <= bound, "{} > {bound}", job.peak_held);
+    assert!(job.peak_held < 1 << 20);
+}
+
+#[tokio::test]
+async fn a_log_without_an_error_gives_the_sections_last_lines() {
+    let w = world().await;
+    let out: Vec<String> = (0..3000).map(|i| format!("step output {i}")).collect();
+    let id = w
+        .sims
+        .github
+        .add_job(REPO, RUN, 1, SimJob::new("test", STEPS_FAILED));
+    w.sims.github.set_job_log(id, log_with(&out));
+    let e = evidence(&w, 1).await.unwrap();
+    let x = e.failed[0].excerpt.as_ref().unwrap();
+    assert_eq!(x.errors_seen, 0);
+    assert!(x.text.contains("step output 2999\n"));
+    assert!(!x.text.contains("Post job cleanup"));
+    assert!(x.text.contains("lines not shown"));
+    assert!(x.text.len() <= JOB_CAP && x.text.len() > JOB_CAP / 2);
+    // No `##[error]`: the fingerprint falls back on the failure annotation.
+    assert_eq!(e.failed[0].error_lines(), Vec::<String>::new());
+}
+
+#[tokio::test]
+async fn an_expired_log_link_is_asked_for_once_more_then_given_up() {
+    let w = world().await;
+    let id = seed_failed(&w, "test", 1, &failing_log("boom"));
+    let read = |w: &World| {
+        let logs = w.logs.clone();
+        let limits = w.limits.clone();
+        async move {
+            let mut bytes = 0;
+            let r = logs.read(id, &limits, |c| bytes += c.len()).await;
+            (r, bytes)
+        }
+    };
+    // Expired once: a fresh link, the log read.
+    w.sims
+        .github
+        .add_fault(FaultRule::new("GET", "/_blobs/logs/*/*", Fault::Expired));
+    let (r, bytes) = read(&w).await;
+    let r = r.unwrap();
+    assert_eq!((r.links, r.bytes), (2, bytes as u64));
+    assert!(bytes > 0);
+    // Expired twice: given up, typed, nothing handed over.
+    w.sims.github.clear_reactions_and_log();
+    w.sims
+        .github
+        .add_fault(FaultRule::new("GET", "/_blobs/logs/*/*", Fault::Expired).times(2));
+    let (r, bytes) = read(&w).await;
+    assert_eq!(r, Err(LogError::Expired));
+    assert_eq!(bytes, 0);
+    assert_eq!(
+        w.sims.github.count("GET", "/repos/o/r/actions/jobs/*/logs"),
+        2
+    );
+    assert_eq!(w.sims.github.count("GET", "/_blobs/logs/*/*"), 2);
+    // A link that expires as it is given (the clock, not a fault): the same.
+    w.sims.github.set_log_link_ttl(Duration::ZERO);
+    let (r, _) = read(&w).await;
+    assert_eq!(r, Err(LogError::Expired));
+    assert!(LogError::Expired.describe().contains("expired"));
+    // The evidence goes on without the log, and says why.
+    let e = evidence(&w, 1).await.unwrap();
+    assert_eq!(e.failed[0].excerpt, None);
+    assert_eq!(e.failed[0].log_problem, Some(LogError::Expired));
+    assert_eq!(e.failed[0].annotations.as_ref().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn failures_of_the_logs_call_end_in_a_typed_result_and_the_rest_goes_on() {
+    let w = world().await;
+    seed_failed(&w, "test", 1, &failing_log("boom"));
+    let logs_path = "/repos/o/r/actions/jobs/*/logs";
+    // 5xx every time: retried as a read, then given up.
+    w.sims
+        .github
+        .add_fault(FaultRule::new("GET", logs_path, Fault::status(502)).times(100));
+    let e = evidence(&w, 1).await.unwrap();
+    match &e.failed[0].log_problem {
+        Some(LogError::GitHub(err)) => assert_eq!(err.status(), Some(502)),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(w.sims.github.count("GET", logs_path), MAX_ATTEMPTS as usize);
+    assert_eq!(e.failed[0].annotations.as_ref().unwrap().len(), 1);
+    // A reset every time: the same, as a transport error.
+    let w = world().await;
+    seed_failed(&w, "test", 1, &failing_log("boom"));
+    w.sims
+        .github
+        .add_fault(FaultRule::new("GET", logs_path, Fault::Reset).times(100));
+    let e = evidence(&w, 1).await.unwrap();
+    assert!(
+        matches!(
+            &e.failed[0].log_problem,
+            Some(LogError::GitHub(GitHubError::Transport { .. }))
+        ),
+        "{:?}",
+        e.failed[0].log_problem
+    );
+    // One reset, then an answer: retried, read whole.
+    let w = world().await;
+    seed_failed(&w, "test", 1, &failing_log("boom"));
+    w.sims
+        .github
+        .add_fault(FaultRule::new("GET", logs_path, Fault::Reset));
+    w.sims
+        .github
+        .add_fault(FaultRule::new("GET", "/_blobs/logs/*/*", Fault::Reset));
+    let e = evidence(&w, 1).await.unwrap();
+    assert_eq!(e.failed[0].log_problem, None);
+    assert!(
+        e.failed[0]
+            .excerpt
+            .as_ref()
+            .unwrap()
+            .text
+            .contains("##[error]boom")
+    );
+    assert_eq!(
+        w.sims.github.count("GET", logs_path),
+        3,
+        "reset, link, fresh link"
+    );
+}
+
+#[tokio::test]
+async fn a_missing_run_or_log_is_a_clear_404() {
+    let w = world().await;
+    let e = evidence(&w, 1).await;
+    assert_eq!(e.as_ref().err().and_then(GitHubError::status), Some(404));
+    assert_eq!(w.sims.github.requests().len(), 1, "a 404 is not retried");
+    // A job without a log yet: NotFound, after one ask.
+    let id = w
+        .sims
+        .github
+        .add_job(REPO, RUN, 1, SimJob::new("test", STEPS_FAILED));
+    let r = w.logs.read(id, &w.limits, |_| {}).await;
+    assert_eq!(r, Err(LogError::NotFound));
+    // A 404 on the jobs listing of a run that exists (a fault): the same.
+    w.sims.github.add_fault(FaultRule::new(
+        "GET",
+        "/repos/o/r/actions/runs/7/jobs",
+        Fault::status(404),
+    ));
+    assert_eq!(
+        evidence(&w, 1).await.err().and_then(|e| e.status()),
+        Some(404)
+    );
+}
+
+#[tokio::test]
+async fn runs_are_seeded_through_the_control_api_as_out_of_process_tests_do() {
+    let w = world().await;
+    let seeded: serde_json::Value = json_of(
+        http()
+            .post(format!("{}/_sim/actions/jobs", w.sims.github_url()))
+            .json(&serde_json::json!({
+                "repo": REPO, "run_id": RUN, "attempt": 1, "name": "lint",
+                "conclusion": "failure",
+                "steps": [{"name": "Set up job", "conclusion": "success"},
+                          {"name": "Run cargo clippy", "conclusion": "failure"}],
+                "log": "##[group]Run cargo clippy\n##[error]unused variable\n",
+                "annotations": [{"path": "src/a.rs", "line": 3, "level": "failure", "message": "unused variable"}]
+            })),
+    )
+    .await;
+    assert!(seeded["id"].as_u64().is_some(), "{seeded}");
+    let bad = http()
+        .post(format!("{}/_sim/actions/jobs", w.sims.github_url()))
+        .json(&serde_json::json!({"name": "no repo"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 400);
+    let e = evidence(&w, 1).await.unwrap();
+    let job = &e.failed[0];
+    assert_eq!(job.step, "Run cargo clippy");
+    assert_eq!(job.annotations.as_ref().unwrap()[0].path, "src/a.rs");
+    assert_eq!(job.annotations.as_ref().unwrap()[0].start_line, Some(3));
+    assert_eq!(job.error_lines(), vec!["unused variable"]);
+}
