@@ -18,7 +18,8 @@ use cursor_agent_action::Env;
 use cursor_agent_action::app::run_action;
 use cursor_agent_action::cancel::Cancel;
 use cursor_agent_action::clock::Clock;
-use cursor_agent_action::report::comment::{CommentExtras, Marker, Phase, render};
+use cursor_agent_action::marker::Marker;
+use cursor_agent_action::report::comment::{CommentExtras, Phase, render};
 use cursor_agent_action::report::markdown::sanitize;
 use cursor_agent_action::report::{Outcome, RunReport, step_summary};
 use cursor_agent_action::runner::{ActionsIo, Console, ConsoleMode};
@@ -68,7 +69,7 @@ fn renderings(summary: &str) {
             ("final comment (`render`)", t, out.len())
         },
         {
-            let (t, out) = cpu_of(|| step_summary(&report));
+            let (t, out) = cpu_of(|| step_summary(&Default::default(), &report));
             ("step summary", t, out.len())
         },
         {

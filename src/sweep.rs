@@ -297,7 +297,7 @@ pub async fn run(
                     cand.comment.issue,
                     cand.comment.comment.html_url,
                     report.outcome.as_str(),
-                    markdown::code_inline(&id)
+                    markdown::code_inline(&rt.io.console.redactor(), &id)
                 ));
             }
             Ok(false) => {}
@@ -390,6 +390,7 @@ async fn finish_one(
     let extras = CommentExtras {
         note: None,
         followup_phrase: footer_phrase(&fresh.comment.body),
+        redactor: console.redactor(),
         signer: Some(key.clone()),
         ack: cand.marker.on.clone(),
         handoff_on_timeout: false,

@@ -57,7 +57,7 @@ fn bodies(r: &RunReport) -> Vec<String> {
             },
             &extras,
         ),
-        step_summary(r),
+        step_summary(&Default::default(), r),
     ]
 }
 
