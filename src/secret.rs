@@ -9,11 +9,12 @@
 //! - The console (the run's sink) knows every secret of the run; the log,
 //!   the outputs, the step summary, the comment's renderers and the live
 //!   activity cut with a copy of it ([`crate::runner::Console::redactor`]).
-//! - An API client knows its own credential and nothing else: it makes the
-//!   text of the errors it builds printable at the source (redacted, then
-//!   cut), so an error's `Display` never shows a prefix of the key that the
-//!   server echoed. Text that later reaches a sink is cut again there with
-//!   the sink's redactor.
+//! - An API client knows its own credential, and the run's secrets when the
+//!   run hands them over (`redacting`, as the action does for every client
+//!   it builds): it makes the text of the errors it builds printable at the
+//!   source (redacted, then cut), so an error's `Display` never shows a
+//!   prefix of a secret the server echoed. Text that later reaches a sink
+//!   is cut again there with the sink's redactor.
 //!
 //! Two runs in one process (the tests, the demo) therefore never redact
 //! with each other's secrets.
@@ -123,6 +124,17 @@ impl Redactor {
     pub fn with(mut self, secret: &str) -> Self {
         self.add(secret);
         self
+    }
+
+    /// Also redacts every form `other` redacts (a client given the run's
+    /// secrets besides its own credential).
+    pub fn absorb(&mut self, other: &Redactor) {
+        for form in &other.needles {
+            if !self.needles.contains(form) {
+                self.needles.push(form.clone());
+            }
+        }
+        self.needles.sort_by_key(|n| std::cmp::Reverse(n.len()));
     }
 
     /// The values the runner should mask (`::add-mask::`).

@@ -151,6 +151,7 @@ fn reader(
         plan: &plan,
         clock: rt.clock,
         cancel: rt.cancel.clone(),
+        redactor: rt.io.console.redactor(),
     }))
 }
 

@@ -303,6 +303,8 @@ pub struct Setup<'a> {
     pub plan: &'a LaunchPlan,
     pub clock: Clock,
     pub cancel: Cancel,
+    /// The run's secrets: the client redacts them in its errors too.
+    pub redactor: crate::secret::Redactor,
 }
 
 impl AgentApi {

@@ -87,7 +87,14 @@ impl CursorClient {
         self.transport.clock()
     }
 
-    /// The redactor that knows this client's key.
+    /// Also redacts `secrets` (the run's) in the errors it builds.
+    pub fn redacting(mut self, secrets: &crate::secret::Redactor) -> Self {
+        self.transport.redacting(secrets);
+        self
+    }
+
+    /// The redactor that knows this client's key (and the secrets it was
+    /// given).
     pub fn redactor(&self) -> &crate::secret::Redactor {
         self.transport.redactor()
     }

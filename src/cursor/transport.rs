@@ -132,6 +132,11 @@ impl Transport {
         self.clock
     }
 
+    /// Redacts `secrets` too, besides the key.
+    pub fn redacting(&mut self, secrets: &Redactor) {
+        self.redactor.absorb(secrets);
+    }
+
     /// The redactor that knows this transport's key.
     pub fn redactor(&self) -> &Redactor {
         &self.redactor

@@ -244,6 +244,12 @@ impl GitHubClient {
         })
     }
 
+    /// Also redacts `secrets` (the run's) in the errors it builds.
+    pub fn redacting(mut self, secrets: &crate::secret::Redactor) -> Self {
+        self.redactor.absorb(secrets);
+        self
+    }
+
     pub fn repo(&self) -> &RepoId {
         &self.repo
     }
