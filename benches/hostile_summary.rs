@@ -69,7 +69,7 @@ fn renderings(summary: &str) {
             ("final comment (`render`)", t, out.len())
         },
         {
-            let (t, out) = cpu_of(|| step_summary(&report));
+            let (t, out) = cpu_of(|| step_summary(&Default::default(), &report));
             ("step summary", t, out.len())
         },
         {

@@ -72,7 +72,7 @@ pub async fn run_action(rt: &Runtime) -> u8 {
                     ctx.repo.clone(),
                     rt.clock,
                 ) {
-                    Ok(g) => Some(g),
+                    Ok(g) => Some(g.redacting(&rt.io.console.redactor())),
                     Err(e) => return config_error(rt, &e),
                 }
             }
@@ -106,11 +106,12 @@ pub async fn run_action(rt: &Runtime) -> u8 {
         plan: &plan,
         clock: rt.clock,
         cancel: rt.cancel.clone(),
+        redactor: rt.io.console.redactor(),
     });
     let github = match &inputs.github_token {
         Some(token) => {
             match GitHubClient::new(http, &ctx.api_url, token, ctx.repo.clone(), rt.clock) {
-                Ok(g) => Some(g),
+                Ok(g) => Some(g.redacting(&rt.io.console.redactor())),
                 Err(e) => return config_error(rt, &e),
             }
         }

@@ -27,6 +27,7 @@ use crate::clock::Clock;
 use crate::cursor::CursorClient;
 use crate::cursor::v1::V1Client;
 use crate::report::markdown;
+use crate::secret::Redactor;
 use std::collections::HashSet;
 use std::io::Write;
 use std::path::{Component, Path, PathBuf};
@@ -89,6 +90,17 @@ impl Limits {
 pub enum ArtifactApi<'a> {
     V0(&'a CursorClient),
     V1(&'a V1Client),
+}
+
+impl<'a> ArtifactApi<'a> {
+    /// The client's redactor (it knows the key): artifact names, paths and
+    /// errors are cut with it; the sinks redact the run's other secrets.
+    pub fn redactor(self) -> &'a Redactor {
+        match self {
+            ArtifactApi::V0(c) => c.redactor(),
+            ArtifactApi::V1(c) => c.redactor(),
+        }
+    }
 }
 
 /// An artifact as listed (untrusted).
@@ -183,6 +195,7 @@ async fn list_once(api: ArtifactApi<'_>, agent: &str) -> Result<Vec<Listed>, Art
                 .collect()),
             Err(e) if e.status() == Some(400) => Err(ArtifactError::TooOld),
             Err(e) => Err(ArtifactError::List(crate::cursor::one_line(
+                c.redactor(),
                 &e.to_string(),
                 300,
             ))),
@@ -198,6 +211,7 @@ async fn list_once(api: ArtifactApi<'_>, agent: &str) -> Result<Vec<Listed>, Art
                 .collect()),
             Err(e) if e.status() == Some(400) => Err(ArtifactError::TooOld),
             Err(e) => Err(ArtifactError::List(crate::cursor::one_line(
+                c.redactor(),
                 &e.to_string(),
                 300,
             ))),
@@ -222,7 +236,7 @@ async fn download_url(api: ArtifactApi<'_>, agent: &str, path: &str) -> Result<S
         Some(400) => ArtifactError::TooOld.to_string(),
         _ => format!(
             "no download address: {}",
-            crate::cursor::one_line(&message, 200)
+            crate::cursor::one_line(api.redactor(), &message, 200)
         ),
     })
 }
@@ -492,7 +506,10 @@ pub async fn download_all(
         let file = root.join(&rel);
         out.requests += 1;
         match clock
-            .timeout(DOWNLOAD_TIMEOUT, fetch(http, parsed, &file, limits, total))
+            .timeout(
+                DOWNLOAD_TIMEOUT,
+                fetch(http, api.redactor(), parsed, &file, limits, total),
+            )
             .await
         {
             Ok(Ok(bytes)) => {
@@ -527,6 +544,7 @@ pub async fn download_all(
 /// Streams `url` into a new `file`, at most `limit` bytes.
 async fn fetch(
     http: &reqwest::Client,
+    redactor: &Redactor,
     url: url::Url,
     file: &Path,
     limits: Limits,
@@ -535,7 +553,7 @@ async fn fetch(
     let mut response = http.get(url).send().await.map_err(|e| {
         format!(
             "download failed: {}",
-            crate::cursor::one_line(&crate::http::error_chain(&e), 200)
+            crate::cursor::one_line(redactor, &crate::http::error_chain(&e), 200)
         )
     })?;
     let status = response.status();
@@ -560,7 +578,7 @@ async fn fetch(
     while let Some(chunk) = response.chunk().await.map_err(|e| {
         format!(
             "download failed: {}",
-            crate::cursor::one_line(&crate::http::error_chain(&e), 200)
+            crate::cursor::one_line(redactor, &crate::http::error_chain(&e), 200)
         )
     })? {
         written += chunk.len() as u64;
@@ -578,6 +596,7 @@ async fn fetch(
 /// written or why not. `upload_url`, when the workflow passes one (its
 /// artifacts page), is linked if it is on `github_host`.
 pub fn markdown_list(
+    redactor: &Redactor,
     listed: &[Listed],
     downloaded: Option<&Downloaded>,
     upload_url: Option<&str>,
@@ -591,15 +610,21 @@ pub fn markdown_list(
         let name = safe_relative_path(&item.path)
             .map(|p| p.to_string_lossy().replace('\\', "/"))
             .unwrap_or_else(|| "(unnamed)".into());
-        let mut line = format!("- {}", markdown::code_inline(&name));
+        let mut line = format!("- {}", markdown::code_inline(redactor, &name));
         if let Some(size) = item.size_bytes {
             line.push_str(&format!(" ({})", human_bytes(size)));
         }
         if let Some(d) = downloaded {
             if let Some(s) = d.saved.iter().find(|s| s.api_path == item.path) {
-                line.push_str(&format!(" → {}", markdown::code_inline(&s.display)));
+                line.push_str(&format!(
+                    " → {}",
+                    markdown::code_inline(redactor, &s.display)
+                ));
             } else if let Some(s) = d.skipped.iter().find(|s| s.api_path == item.path) {
-                line.push_str(&format!(" — {}", markdown::sanitize_inline(&s.reason)));
+                line.push_str(&format!(
+                    " — {}",
+                    markdown::sanitize_inline(redactor, &s.reason)
+                ));
             }
         }
         md.push_str(&line);
@@ -616,7 +641,7 @@ pub fn markdown_list(
         } else {
             md.push_str(&format!(
                 "\nUploaded with the workflow run: {}\n",
-                markdown::code_inline(url)
+                markdown::code_inline(redactor, url)
             ));
         }
     }
@@ -672,21 +697,25 @@ pub async fn gather(
         for s in &d.skipped {
             out.warnings.push(format!(
                 "Artifact {}: {}",
-                crate::cursor::one_line(&s.api_path, 200),
+                crate::cursor::one_line(api.redactor(), &s.api_path, 200),
                 s.reason
             ));
         }
     }
-    out.shown =
-        markdown_list(&listed, downloaded.as_ref(), upload_url, github_host).map(|markdown| {
-            crate::report::ArtifactsShown {
-                markdown,
-                output: downloaded
-                    .as_ref()
-                    .map(Downloaded::output)
-                    .unwrap_or_default(),
-            }
-        });
+    out.shown = markdown_list(
+        api.redactor(),
+        &listed,
+        downloaded.as_ref(),
+        upload_url,
+        github_host,
+    )
+    .map(|markdown| crate::report::ArtifactsShown {
+        markdown,
+        output: downloaded
+            .as_ref()
+            .map(Downloaded::output)
+            .unwrap_or_default(),
+    });
     out
 }
 

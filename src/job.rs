@@ -155,6 +155,7 @@ impl Job {
     /// else's comment is ignored).
     pub fn pull_marker_body(
         &self,
+        redactor: &crate::secret::Redactor,
         key: &MarkerKey,
         agent: &str,
         pr: u64,
@@ -170,7 +171,7 @@ impl Job {
         format!(
             "{}\n🔁 This pull request belongs to the scheduled job {} (cursor-agent-action). Its next runs send their prompt to this pull request's agent, so the changes land here instead of in a new pull request. Merge or close it to have the next run start a new one.\n",
             marker.render(),
-            crate::report::markdown::code_inline(&self.label),
+            crate::report::markdown::code_inline(redactor, &self.label),
         )
     }
 }
@@ -291,6 +292,7 @@ mod tests {
         let j = job(ApiVersion::V1, None);
         let key = MarkerKey::derive(&crate::secret::Secret::new("key_1"));
         let body = j.pull_marker_body(
+            &crate::secret::Redactor::new(),
             &key,
             "bc-00000000-0000-0000-0000-000000000001",
             7,

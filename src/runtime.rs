@@ -26,12 +26,13 @@ pub struct Runtime {
 pub fn finish(rt: &Runtime, inputs: &Inputs, report: RunReport) -> u8 {
     let console = &rt.io.console;
     rt.io.set_outputs(&report.outputs());
-    rt.io.append_summary(&step_summary(&report));
+    rt.io
+        .append_summary(&step_summary(&console.redactor(), &report));
     let code = report.outcome.exit_code(inputs.on_timeout);
     let detail = report.detail.clone().unwrap_or_default();
     match (report.outcome, code) {
         (Outcome::Skipped, _) => console.notice(&detail),
-        (_, 1) => console.error(&failure_line(&report)),
+        (_, 1) => console.error(&failure_line(&console.redactor(), &report)),
         (Outcome::Timeout, 0) => console.warning(&detail),
         _ => {}
     }

@@ -1,11 +1,28 @@
 //! Secrets that cannot be printed by accident, and the redactor that scrubs
 //! them (and the encodings we derive from them) from everything we write.
+//!
+//! A [`Redactor`] is a value, never process state: whoever holds secrets
+//! holds the redactor that knows them, and every path that shortens text
+//! calls its [`Redactor::cut_bytes`] (or [`Redactor::cut_chars`]), the one
+//! rule "redact, then cut". Two places hold one:
+//!
+//! - The console (the run's sink) knows every secret of the run; the log,
+//!   the outputs, the step summary, the comment's renderers and the live
+//!   activity cut with a copy of it ([`crate::runner::Console::redactor`]).
+//! - An API client knows its own credential, and the run's secrets when the
+//!   run hands them over (`redacting`, as the action does for every client
+//!   it builds): it makes the text of the errors it builds printable at the
+//!   source (redacted, then cut), so an error's `Display` never shows a
+//!   prefix of a secret the server echoed. Text that later reaches a sink
+//!   is cut again there with the sink's redactor.
+//!
+//! Two runs in one process (the tests, the demo) therefore never redact
+//! with each other's secrets.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use std::borrow::Cow;
 use std::fmt;
-use std::sync::RwLock;
 
 /// A secret string. `Debug` and `Display` never show the value.
 #[derive(Clone, PartialEq, Eq)]
@@ -36,9 +53,15 @@ impl fmt::Display for Secret {
 
 /// Replaces every known secret, and the forms derived from it that could
 /// reach a log (Basic-auth base64, URL encoding), with `***`.
-#[derive(Debug, Default, Clone)]
+#[derive(Default, Clone)]
 pub struct Redactor {
     needles: Vec<String>,
+}
+
+impl fmt::Debug for Redactor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Redactor({} forms)", self.needles.len())
+    }
 }
 
 /// Shorter values are not redacted: replacing every `a` in a log would make
@@ -93,9 +116,25 @@ impl Redactor {
         added
     }
 
+    /// A redactor that knows one credential (an API client's own).
+    pub fn of(secret: &Secret) -> Self {
+        Self::new().with(secret.expose())
+    }
+
     pub fn with(mut self, secret: &str) -> Self {
         self.add(secret);
         self
+    }
+
+    /// Also redacts every form `other` redacts (a client given the run's
+    /// secrets besides its own credential).
+    pub fn absorb(&mut self, other: &Redactor) {
+        for form in &other.needles {
+            if !self.needles.contains(form) {
+                self.needles.push(form.clone());
+            }
+        }
+        self.needles.sort_by_key(|n| std::cmp::Reverse(n.len()));
     }
 
     /// The values the runner should mask (`::add-mask::`).
@@ -120,25 +159,6 @@ impl Redactor {
         }
         Cow::Owned(out)
     }
-}
-
-/// Every secret this process was given, with its derived forms. Secrets are
-/// facts of the whole process (the runner masks them job-wide too), and text
-/// is shortened in places that have no console at hand (an error's
-/// `Display`, the live activity), so the registry is process-wide.
-static KNOWN: RwLock<Redactor> = RwLock::new(Redactor {
-    needles: Vec::new(),
-});
-
-/// Adds a secret to the process-wide registry [`cut_bytes`] and
-/// [`cut_chars`] redact with (the console registers each one it is given).
-pub fn register(secret: &str) {
-    KNOWN.write().unwrap_or_else(|e| e.into_inner()).add(secret);
-}
-
-/// Every registered secret (and its derived forms) replaced with `***`.
-pub fn redact_known(text: &str) -> Cow<'_, str> {
-    KNOWN.read().unwrap_or_else(|e| e.into_inner()).redact(text)
 }
 
 impl Redactor {
@@ -202,67 +222,60 @@ impl Redactor {
     }
 }
 
-/// The one way text is shortened: every known secret (plain and derived
-/// forms) is replaced first, then the text is cut at a char boundary to at
-/// most `max_bytes`, so no cut can land inside a secret and leave a prefix
-/// that redaction downstream would no longer recognize. Reads only the first
-/// `max_bytes` plus the longest secret form: untrusted text of any size
-/// costs work bounded by the budget. Returns the text and whether it was cut.
-///
-/// For text still arriving (a stream), call it only once the text is whole
-/// or holds `max_bytes + longest_form()` bytes: a secret still incomplete at
-/// the end is not recognized.
-pub fn cut_bytes(text: &str, max_bytes: usize) -> (Cow<'_, str>, bool) {
-    KNOWN
-        .read()
-        .unwrap_or_else(|e| e.into_inner())
-        .redact_within(text, max_bytes)
-}
-
-/// [`cut_bytes`] counted in characters: at most `max_chars` of them.
-pub fn cut_chars(text: &str, max_chars: usize) -> (Cow<'_, str>, bool) {
-    let (bounded, cut) = cut_bytes(text, max_chars.saturating_mul(4));
-    match bounded.char_indices().nth(max_chars) {
-        None => (bounded, cut),
-        Some((end, _)) => (
-            match bounded {
-                Cow::Borrowed(b) => Cow::Borrowed(&b[..end]),
-                Cow::Owned(mut o) => {
-                    o.truncate(end);
-                    Cow::Owned(o)
-                }
-            },
-            true,
-        ),
+impl Redactor {
+    /// The one way text is shortened: every secret this redactor knows
+    /// (plain and derived forms) is replaced first, then the text is cut at
+    /// a char boundary to at most `max_bytes`, so no cut can land inside a
+    /// secret and leave a prefix that redaction downstream would no longer
+    /// recognize. Reads only the first `max_bytes` plus the longest secret
+    /// form: untrusted text of any size costs work bounded by the budget.
+    /// Returns the text and whether it was cut.
+    ///
+    /// For text still arriving (a stream), call it only once the text is
+    /// whole or holds `max_bytes + longest()` bytes: a secret still
+    /// incomplete at the end is not recognized.
+    pub fn cut_bytes<'a>(&self, text: &'a str, max_bytes: usize) -> (Cow<'a, str>, bool) {
+        self.redact_within(text, max_bytes)
     }
-}
 
-/// `text` without a tail that is the start (4 bytes or more) of a
-/// registered secret form: text still arriving (a stream's message) may end
-/// inside a secret the next piece completes, and a prefix shown now could
-/// not be recognized later.
-pub fn without_partial_secret(text: &str) -> &str {
-    const SHORTEST_HELD_BACK: usize = 4;
-    let known = KNOWN.read().unwrap_or_else(|e| e.into_inner());
-    let bytes = text.as_bytes();
-    let mut end = text.len();
-    for needle in known.needles.iter().map(String::as_bytes) {
-        let longest = needle.len().saturating_sub(1).min(bytes.len());
-        if let Some(k) = (SHORTEST_HELD_BACK..=longest)
-            .rev()
-            .find(|&k| bytes[bytes.len() - k..] == needle[..k])
-        {
-            end = end.min(bytes.len() - k);
+    /// [`Self::cut_bytes`] counted in characters: at most `max_chars` of them.
+    pub fn cut_chars<'a>(&self, text: &'a str, max_chars: usize) -> (Cow<'a, str>, bool) {
+        let (bounded, cut) = self.cut_bytes(text, max_chars.saturating_mul(4));
+        match bounded.char_indices().nth(max_chars) {
+            None => (bounded, cut),
+            Some((end, _)) => (
+                match bounded {
+                    Cow::Borrowed(b) => Cow::Borrowed(&b[..end]),
+                    Cow::Owned(mut o) => {
+                        o.truncate(end);
+                        Cow::Owned(o)
+                    }
+                },
+                true,
+            ),
         }
     }
-    // A tail equal to the start of a form starts where a character does.
-    &text[..end]
-}
 
-/// The longest registered secret form, in bytes: how much more than its
-/// budget a stream must hold before [`cut_bytes`] may cut it.
-pub fn longest_form() -> usize {
-    KNOWN.read().unwrap_or_else(|e| e.into_inner()).longest()
+    /// `text` without a tail that is the start (4 bytes or more) of a
+    /// secret form: text still arriving (a stream's message) may end inside
+    /// a secret the next piece completes, and a prefix shown now could not
+    /// be recognized later.
+    pub fn without_partial_secret<'a>(&self, text: &'a str) -> &'a str {
+        const SHORTEST_HELD_BACK: usize = 4;
+        let bytes = text.as_bytes();
+        let mut end = text.len();
+        for needle in self.needles.iter().map(String::as_bytes) {
+            let longest = needle.len().saturating_sub(1).min(bytes.len());
+            if let Some(k) = (SHORTEST_HELD_BACK..=longest)
+                .rev()
+                .find(|&k| bytes[bytes.len() - k..] == needle[..k])
+            {
+                end = end.min(bytes.len() - k);
+            }
+        }
+        // A tail equal to the start of a form starts where a character does.
+        &text[..end]
+    }
 }
 
 #[cfg(test)]
@@ -298,40 +311,40 @@ mod tests {
     #[test]
     fn cuts_never_leave_a_prefix_of_a_secret() {
         let key = "crsr_cut_0123456789abcdef0123456789";
-        register(key);
+        let r = Redactor::new().with(key);
         for at in 0..key.len() + 4 {
             let text = format!("{}{key} tail", "x".repeat(100));
             let budget = 100 + at;
-            let (out, cut) = cut_bytes(&text, budget);
+            let (out, cut) = r.cut_bytes(&text, budget);
             assert!(out.len() <= budget, "{at}: {out}");
             assert!(!out.contains("crsr_cut"), "{at}: {out}");
             // Redacted, the text is 108 bytes: only a smaller budget loses any.
             assert_eq!(cut, budget < 108, "{at}");
-            let (out, _) = cut_chars(&text, budget);
+            let (out, _) = r.cut_chars(&text, budget);
             assert!(!out.contains("crsr_cut"), "{at}: {out}");
         }
         // Multi-byte text is cut at a char boundary.
-        let (out, cut) = cut_chars("ééé", 2);
+        let (out, cut) = r.cut_chars("ééé", 2);
         assert_eq!((out.as_ref(), cut), ("éé", true));
-        let (out, cut) = cut_bytes("ééé", 3);
+        let (out, cut) = r.cut_bytes("ééé", 3);
         assert_eq!((out.as_ref(), cut), ("é", true));
         // Only the window is read: a secret far past the budget is not
         // looked for, and is not shown either.
         let far = format!("{}{key}", "y".repeat(10_000));
-        assert_eq!(cut_bytes(&far, 10).0, "y".repeat(10));
+        assert_eq!(r.cut_bytes(&far, 10).0, "y".repeat(10));
         // Copies of the key up to the budget and past it: the cut lands
         // where a copy is still being read, and shows none of it.
         for shift in 0..key.len() {
             let dense = format!("{}{}", "y".repeat(shift), format!("{key} ").repeat(100));
             for budget in [50, 200, 1000] {
-                let (out, cut) = cut_bytes(&dense, budget);
+                let (out, cut) = r.cut_bytes(&dense, budget);
                 assert!(cut && out.len() <= budget, "{shift} {budget}: {out}");
                 assert!(!out.contains("crsr"), "{shift} {budget}: {out}");
             }
         }
         // A secret still arriving is held back from its fourth byte on.
-        assert_eq!(without_partial_secret("key: crsr_cut_01"), "key: ");
-        assert_eq!(without_partial_secret("key: crs"), "key: crs");
-        assert_eq!(without_partial_secret("done."), "done.");
+        assert_eq!(r.without_partial_secret("key: crsr_cut_01"), "key: ");
+        assert_eq!(r.without_partial_secret("key: crs"), "key: crs");
+        assert_eq!(r.without_partial_secret("done."), "done.");
     }
 }

@@ -146,6 +146,7 @@ fn reader(
         plan: &plan,
         clock: rt.clock,
         cancel: rt.cancel.clone(),
+        redactor: rt.io.console.redactor(),
     }))
 }
 
@@ -468,7 +469,7 @@ impl Sweep<'_> {
                         cand.comment.issue,
                         cand.comment.comment.html_url,
                         report.outcome.as_str(),
-                        markdown::code_inline(&id)
+                        markdown::code_inline(&self.rt.io.console.redactor(), &id)
                     ));
                     // A gone agent has nothing more to tell.
                     let details_due = report.status() != Some("GONE");
@@ -610,6 +611,7 @@ async fn finish_one(
     let extras = CommentExtras {
         note: None,
         followup_phrase: footer_phrase(&fresh.comment.body),
+        redactor: console.redactor(),
         signer: Some(key.clone()),
         ack: cand.marker.on.clone(),
         handoff_on_timeout: false,

@@ -373,6 +373,7 @@ impl RunSource for SimRun {
                 endpoint: V1Endpoint::Stream,
                 status: 409,
                 body: Box::new(V1Body::parse(
+                    &Default::default(),
                     br#"{"error":{"code":"stream_unavailable","message":"Run stream is not available yet"}}"#,
                 )),
                 retry_after: None,

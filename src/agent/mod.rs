@@ -150,8 +150,9 @@ pub fn existence(e: &ApiError) -> Existence {
             }
             (Some(status @ (404 | 410)), code) => Existence::Unexplained(said(
                 status,
+                // The client redacted the code when it parsed the body.
                 &code.map_or("without an error code".to_string(), |c| {
-                    crate::cursor::one_line(c, 40)
+                    crate::cursor::one_line(&crate::secret::Redactor::default(), c, 40)
                 }),
             )),
             _ => Existence::Unknown,
@@ -403,6 +404,8 @@ pub struct Setup<'a> {
     pub plan: &'a LaunchPlan,
     pub clock: Clock,
     pub cancel: Cancel,
+    /// The run's secrets: the client redacts them in its errors too.
+    pub redactor: crate::secret::Redactor,
 }
 
 impl AgentApi {
@@ -705,7 +708,7 @@ mod tests {
         ApiError::V1(V1Error::Status {
             endpoint: V1Endpoint::Agent,
             status,
-            body: Box::new(V1Body::parse(body.as_bytes())),
+            body: Box::new(V1Body::parse(&Default::default(), body.as_bytes())),
             retry_after: None,
         })
     }
@@ -714,7 +717,7 @@ mod tests {
         ApiError::V0(CursorError::Status {
             endpoint: Endpoint::Agent,
             status,
-            body: ErrorBody::parse(body.as_bytes()),
+            body: ErrorBody::parse(&Default::default(), body.as_bytes()),
             retry_after: None,
         })
     }

@@ -46,7 +46,8 @@ impl V0 {
             &setup.inputs.api_key,
             crate::cursor::AuthScheme::Basic,
             setup.clock,
-        );
+        )
+        .redacting(&setup.redactor);
         Self::with_client(cursor, setup)
     }
 

@@ -171,7 +171,8 @@ impl V1 {
             &setup.inputs.api_key,
             crate::cursor::AuthScheme::Basic,
             setup.clock,
-        );
+        )
+        .redacting(&setup.redactor);
         Self::with_client(client, setup)
     }
 

@@ -2,7 +2,7 @@
 //! Retrying is the caller's decision (see `retry` and `wait`): a launch must
 //! never be blindly repeated.
 
-use super::error::{CursorError, Endpoint, ErrorBody};
+use super::error::{CursorError, Endpoint, ErrorBody, one_line};
 use super::models::*;
 use super::transport::{Failed, Transport};
 use crate::clock::Clock;
@@ -87,9 +87,23 @@ impl CursorClient {
         self.transport.clock()
     }
 
-    fn agent_path(id: &str, suffix: &str) -> Result<String, CursorError> {
+    /// Also redacts `secrets` (the run's) in the errors it builds.
+    pub fn redacting(mut self, secrets: &crate::secret::Redactor) -> Self {
+        self.transport.redacting(secrets);
+        self
+    }
+
+    /// The redactor that knows this client's key (and the secrets it was
+    /// given).
+    pub fn redactor(&self) -> &crate::secret::Redactor {
+        self.transport.redactor()
+    }
+
+    fn agent_path(&self, id: &str, suffix: &str) -> Result<String, CursorError> {
         if !is_valid_agent_id(id) {
-            return Err(CursorError::InvalidId { id: id.to_string() });
+            return Err(CursorError::InvalidId {
+                id: one_line(self.transport.redactor(), id, 60),
+            });
         }
         Ok(format!("/v0/agents/{id}{suffix}"))
     }
@@ -120,7 +134,7 @@ impl CursorClient {
             return Err(CursorError::Status {
                 endpoint,
                 status: answer.status,
-                body: ErrorBody::parse(&answer.bytes),
+                body: ErrorBody::parse(self.transport.redactor(), &answer.bytes),
                 retry_after: answer.retry_after,
             });
         }
@@ -194,7 +208,7 @@ impl CursorClient {
 
     /// `GET /v0/agents/{id}`.
     pub async fn agent(&self, id: &str) -> Result<Agent, CursorError> {
-        self.get(Endpoint::Agent, &Self::agent_path(id, "")?, &[])
+        self.get(Endpoint::Agent, &self.agent_path(id, "")?, &[])
             .await
     }
 
@@ -202,7 +216,7 @@ impl CursorClient {
     pub async fn conversation(&self, id: &str) -> Result<Conversation, CursorError> {
         self.get(
             Endpoint::Conversation,
-            &Self::agent_path(id, "/conversation")?,
+            &self.agent_path(id, "/conversation")?,
             &[],
         )
         .await
@@ -214,7 +228,7 @@ impl CursorClient {
         id: &str,
         request: &FollowupRequest,
     ) -> Result<IdResponse, CursorError> {
-        let path = Self::agent_path(id, "/followup")?;
+        let path = self.agent_path(id, "/followup")?;
         self.call(
             Endpoint::Followup,
             Method::POST,
@@ -228,7 +242,7 @@ impl CursorClient {
 
     /// `POST /v0/agents/{id}/stop`.
     pub async fn stop(&self, id: &str) -> Result<IdResponse, CursorError> {
-        let path = Self::agent_path(id, "/stop")?;
+        let path = self.agent_path(id, "/stop")?;
         self.call(
             Endpoint::Stop,
             Method::POST,
@@ -242,7 +256,7 @@ impl CursorClient {
 
     /// `DELETE /v0/agents/{id}`: permanent.
     pub async fn delete(&self, id: &str) -> Result<IdResponse, CursorError> {
-        let path = Self::agent_path(id, "")?;
+        let path = self.agent_path(id, "")?;
         self.call(
             Endpoint::Delete,
             Method::DELETE,
@@ -258,7 +272,7 @@ impl CursorClient {
     pub async fn artifacts(&self, id: &str) -> Result<Artifacts, CursorError> {
         self.get(
             Endpoint::Artifacts,
-            &Self::agent_path(id, "/artifacts")?,
+            &self.agent_path(id, "/artifacts")?,
             &[],
         )
         .await
@@ -270,7 +284,7 @@ impl CursorClient {
         id: &str,
         path: &str,
     ) -> Result<DownloadUrl, CursorError> {
-        let p = Self::agent_path(id, "/artifacts/download")?;
+        let p = self.agent_path(id, "/artifacts/download")?;
         self.get(Endpoint::ArtifactDownload, &p, &[("path", path)])
             .await
     }

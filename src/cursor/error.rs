@@ -1,6 +1,15 @@
 //! Cursor API errors: both body shapes seen in practice, a classification
 //! the retry policies act on, and messages a maintainer can act on.
+//!
+//! The text an error carries from the server (its body, a bad id) is made
+//! printable where the client builds the error: redacted with the client's
+//! own key, then cut ([`one_line`] with the client's [`Redactor`]). An
+//! error's `Display` and messages then only put those bounded pieces
+//! together, and cut nothing: they have no redactor, and need none for the
+//! key. Whoever shows the message (comment, log, step summary) shortens it
+//! again with the sink's redactor, which knows every secret of the run.
 
+use crate::secret::Redactor;
 use serde_json::Value;
 use std::fmt;
 use std::time::Duration;
@@ -46,7 +55,13 @@ impl Endpoint {
     }
 }
 
-/// An error body, whichever shape it came in.
+/// Room for the Zod details an error body lists (each one line of at most
+/// [`DETAIL_CHARS`]): enough to name the fix.
+const MOST_DETAILS: usize = 3;
+const DETAIL_CHARS: usize = 100;
+
+/// An error body, whichever shape it came in; every piece printable
+/// (redacted, then cut).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ErrorBody {
     /// `error` (string shape), or `error.message` (object shape), or `message`.
@@ -61,12 +76,13 @@ impl ErrorBody {
     /// Parses `{"error":"..."[,"details":[..]]}`, `{"error":{"code","message"}}`
     /// and `{"error":"Too Many Requests","message":"..."}`; anything else
     /// (HTML from a proxy, plain text) becomes the message, shortened.
-    pub fn parse(bytes: &[u8]) -> ErrorBody {
+    /// `redactor`: the client's, which knows its key.
+    pub fn parse(redactor: &Redactor, bytes: &[u8]) -> ErrorBody {
         let text = String::from_utf8_lossy(bytes);
         let Ok(json) = serde_json::from_slice::<Value>(bytes) else {
             let t = text.trim();
             return ErrorBody {
-                message: (!t.is_empty()).then(|| one_line(t, 200)),
+                message: (!t.is_empty()).then(|| one_line(redactor, t, 200)),
                 ..Default::default()
             };
         };
@@ -92,19 +108,23 @@ impl ErrorBody {
         if let Some(Value::Array(details)) = json.get("details") {
             body.details = details
                 .iter()
+                .take(MOST_DETAILS)
                 .map(|d| match d.get("message").and_then(Value::as_str) {
-                    Some(m) => m.to_string(),
-                    None => d.to_string(),
+                    Some(m) => one_line(redactor, m, DETAIL_CHARS),
+                    None => one_line(redactor, &d.to_string(), DETAIL_CHARS),
                 })
                 .collect();
         }
+        body.message = body.message.map(|m| one_line(redactor, &m, 200));
+        body.code = body.code.map(|c| one_line(redactor, &c, 60));
         if body.message.is_none() && body.code.is_none() && body.details.is_empty() {
-            body.message = Some(one_line(text.trim(), 200));
+            body.message = Some(one_line(redactor, text.trim(), 200));
         }
         body
     }
 
-    /// Everything the body says, on one line, shortened (it is untrusted).
+    /// Everything the body says, on one line (each piece was shortened
+    /// when the body was parsed).
     pub fn describe(&self) -> String {
         let mut parts = Vec::new();
         if let Some(m) = &self.message {
@@ -116,7 +136,7 @@ impl ErrorBody {
         if !self.details.is_empty() {
             parts.push(format!("({})", self.details.join("; ")));
         }
-        one_line(&parts.join(" "), 300)
+        parts.join(" ")
     }
 
     fn mentions(&self, needle: &str) -> bool {
@@ -135,17 +155,18 @@ impl ErrorBody {
 }
 
 /// Untrusted text made printable: one line, control characters removed,
-/// at most `max` characters. Redacted, then cut ([`crate::secret::cut_bytes`]):
-/// only the first `4 * max` bytes are read, secrets replaced before any cut.
-pub fn one_line(text: &str, max: usize) -> String {
-    let (bounded, window_cut) = crate::secret::cut_bytes(text, max.saturating_mul(4));
+/// at most `max` characters. Redacted, then cut ([`Redactor::cut_bytes`]):
+/// only the first `4 * max` bytes are read, every secret `redactor` knows
+/// replaced before any cut.
+pub fn one_line(redactor: &Redactor, text: &str, max: usize) -> String {
+    let (bounded, window_cut) = redactor.cut_bytes(text, max.saturating_mul(4));
     let flat: String = bounded
         .chars()
         .map(|c| if c.is_control() { ' ' } else { c })
         .filter(|c| !crate::prompt::is_invisible(*c))
         .collect();
     let flat = flat.split_whitespace().collect::<Vec<_>>().join(" ");
-    let (shown, cut) = crate::secret::cut_chars(&flat, max);
+    let (shown, cut) = redactor.cut_chars(&flat, max);
     if cut || window_cut {
         format!("{shown}…")
     } else {
@@ -191,7 +212,7 @@ pub enum CursorError {
         status: u16,
         message: String,
     },
-    /// An agent id we refuse to put in a URL.
+    /// An agent id we refuse to put in a URL (printable: see the module).
     InvalidId { id: String },
 }
 
@@ -273,8 +294,7 @@ impl CursorError {
             .unwrap_or("Cursor API");
         match self {
             CursorError::InvalidId { id } => format!(
-                "refusing to use {:?} as a Cursor agent id (expected bc-<uuid>); if it came from an edited comment, remove that comment's marker",
-                one_line(id, 60)
+                "refusing to use {id:?} as a Cursor agent id (expected bc-<uuid>); if it came from an edited comment, remove that comment's marker"
             ),
             CursorError::Timeout { .. } => format!("{endpoint}: Cursor did not answer in time"),
             CursorError::Tls { message, .. } => format!(
@@ -357,7 +377,7 @@ impl fmt::Display for CursorError {
                     endpoint.describe()
                 )
             }
-            CursorError::InvalidId { id } => write!(f, "invalid agent id {:?}", one_line(id, 60)),
+            CursorError::InvalidId { id } => write!(f, "invalid agent id {id:?}"),
         }
     }
 }
@@ -386,34 +406,43 @@ mod tests {
         CursorError::Status {
             endpoint: Endpoint::Launch,
             status: code,
-            body: ErrorBody::parse(body.as_bytes()),
+            body: ErrorBody::parse(&Redactor::new(), body.as_bytes()),
             retry_after: None,
         }
     }
 
     #[test]
     fn parses_both_shapes_and_the_generic_one() {
-        let a = ErrorBody::parse(br#"{"error":"Storage mode is disabled."}"#);
+        let a = ErrorBody::parse(
+            &Redactor::new(),
+            br#"{"error":"Storage mode is disabled."}"#,
+        );
         assert_eq!(a.message.as_deref(), Some("Storage mode is disabled."));
-        let b = ErrorBody::parse(br#"{"error":{"code":"usage_limit_exceeded","message":"Usage-based pricing required."}}"#);
+        let b = ErrorBody::parse(&Redactor::new(), br#"{"error":{"code":"usage_limit_exceeded","message":"Usage-based pricing required."}}"#);
         assert_eq!(b.code.as_deref(), Some("usage_limit_exceeded"));
         assert_eq!(b.message.as_deref(), Some("Usage-based pricing required."));
-        let c = ErrorBody::parse(br#"{"error":"Too Many Requests","message":"Rate limit exceeded. Please try again later."}"#);
+        let c = ErrorBody::parse(&Redactor::new(), br#"{"error":"Too Many Requests","message":"Rate limit exceeded. Please try again later."}"#);
         assert_eq!(
             c.message.as_deref(),
             Some("Too Many Requests: Rate limit exceeded. Please try again later.")
         );
-        let d = ErrorBody::parse(br#"{"error":"Invalid creation request parameters","details":[{"code":"unrecognized_keys","message":"Unrecognized key(s) in object: 'name'","path":[],"keys":["name"]}]}"#);
+        let d = ErrorBody::parse(&Redactor::new(), br#"{"error":"Invalid creation request parameters","details":[{"code":"unrecognized_keys","message":"Unrecognized key(s) in object: 'name'","path":[],"keys":["name"]}]}"#);
         assert_eq!(
             d.details,
             vec!["Unrecognized key(s) in object: 'name'".to_string()]
         );
-        let e = ErrorBody::parse(b"<html><body>502 Bad Gateway</body></html>");
+        let e = ErrorBody::parse(
+            &Redactor::new(),
+            b"<html><body>502 Bad Gateway</body></html>",
+        );
         assert_eq!(
             e.message.as_deref(),
             Some("<html><body>502 Bad Gateway</body></html>")
         );
-        assert_eq!(ErrorBody::parse(b""), ErrorBody::default());
+        assert_eq!(
+            ErrorBody::parse(&Redactor::new(), b""),
+            ErrorBody::default()
+        );
     }
 
     #[test]

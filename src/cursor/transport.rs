@@ -4,7 +4,7 @@
 
 use super::{AuthScheme, parse_retry_after};
 use crate::clock::Clock;
-use crate::secret::Secret;
+use crate::secret::{Redactor, Secret};
 use base64::Engine as _;
 use reqwest::Method;
 use std::sync::Arc;
@@ -47,6 +47,9 @@ pub struct Transport {
     http: reqwest::Client,
     base: String,
     authorization: Secret,
+    /// Knows the key: error text from the server is made printable with it
+    /// where the error is built (see [`crate::secret`]).
+    redactor: Redactor,
     clock: Clock,
     /// Requests sent through this transport and its clones.
     requests: Arc<AtomicU64>,
@@ -114,6 +117,7 @@ impl Transport {
             http,
             base: base.as_str().trim_end_matches('/').to_string(),
             authorization: Secret::new(authorization),
+            redactor: Redactor::of(key),
             clock,
             requests: Default::default(),
         }
@@ -126,6 +130,16 @@ impl Transport {
 
     pub fn clock(&self) -> Clock {
         self.clock
+    }
+
+    /// Redacts `secrets` too, besides the key.
+    pub fn redacting(&mut self, secrets: &Redactor) {
+        self.redactor.absorb(secrets);
+    }
+
+    /// The redactor that knows this transport's key.
+    pub fn redactor(&self) -> &Redactor {
+        &self.redactor
     }
 
     /// A request to `path` with the credentials, counted as sent (for calls

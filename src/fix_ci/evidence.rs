@@ -18,6 +18,7 @@
 //! - `##[error]` starts an error line (the runner's rendering of `::error::`).
 //!   Without any, the section's tail is what the agent gets.
 
+use crate::secret::Redactor;
 use std::collections::{BTreeMap, VecDeque};
 
 /// About this much evidence per job, in bytes.
@@ -271,6 +272,7 @@ enum Reading {
 /// Reads one job's log, line by line, keeping only what an excerpt can use.
 #[derive(Debug)]
 pub struct LogExcerpter {
+    redactor: Redactor,
     target: StepTarget,
     splitter: LineSplitter,
     line_no: u64,
@@ -360,9 +362,11 @@ fn ends_steps(line: &str) -> bool {
 }
 
 impl LogExcerpter {
-    pub fn new(target: StepTarget) -> Self {
+    /// `redactor` replaces secrets in each kept line before it is cut.
+    pub fn new(target: StepTarget, redactor: Redactor) -> Self {
         Self {
             target,
+            redactor,
             splitter: LineSplitter::new(),
             line_no: 0,
             bytes_read: 0,
@@ -453,7 +457,7 @@ impl LogExcerpter {
             self.errors_seen += 1;
             if self.first_errors.len() < FIRST_ERRORS {
                 let message = line.trim_start_matches("##[error]");
-                let (shown, _) = crate::secret::cut_bytes(message, MAX_SHOWN_LINE);
+                let (shown, _) = self.redactor.cut_bytes(message, MAX_SHOWN_LINE);
                 self.first_errors.push(shown.into_owned());
             }
             if self.error_bytes < JOB_CAP {
@@ -507,7 +511,7 @@ impl LogExcerpter {
             if shown.contains_key(&n) {
                 return true;
             }
-            let (text, cut) = crate::secret::cut_bytes(line, MAX_SHOWN_LINE);
+            let (text, cut) = self.redactor.cut_bytes(line, MAX_SHOWN_LINE);
             // A line with hidden lines on both sides adds one marker; any
             // other insertion adds none (it moves or removes one).
             let hidden = |k: u64| k >= 1 && k <= last_line && !shown.contains_key(&k);
@@ -567,7 +571,7 @@ impl LogExcerpter {
             section,
             section_header: tail.header.as_ref().map(|(_, h)| {
                 let h = h.trim_start_matches("##[group]");
-                crate::secret::cut_bytes(h, MAX_SHOWN_LINE).0.into_owned()
+                self.redactor.cut_bytes(h, MAX_SHOWN_LINE).0.into_owned()
             }),
             bytes_read: self.bytes_read,
             lines_read: self.line_no,
@@ -589,8 +593,8 @@ fn floor_char_boundary(s: &str, at: usize) -> usize {
 }
 
 /// Excerpts a whole log held in memory (tests and small logs).
-pub fn excerpt(log: &[u8], target: StepTarget, cap: usize) -> JobExcerpt {
-    let mut x = LogExcerpter::new(target);
+pub fn excerpt(log: &[u8], target: StepTarget, cap: usize, redactor: &Redactor) -> JobExcerpt {
+    let mut x = LogExcerpter::new(target, redactor.clone());
     x.push(log);
     x.finish(cap)
 }
@@ -658,14 +662,24 @@ mod tests {
             "test a ... ok",
             "##[error]Process completed with exit code 101.",
         ]);
-        let by_name = excerpt(text.as_bytes(), StepTarget::locate(STEPS, 3), JOB_CAP);
+        let by_name = excerpt(
+            text.as_bytes(),
+            StepTarget::locate(STEPS, 3),
+            JOB_CAP,
+            &Redactor::default(),
+        );
         assert_eq!(by_name.section, SectionFound::ByName);
         assert_eq!(
             by_name.section_header.as_deref(),
             Some("Run cargo test --all")
         );
         // "Build" is named, its header is "Run cargo build": found by order.
-        let by_order = excerpt(text.as_bytes(), StepTarget::locate(STEPS, 2), JOB_CAP);
+        let by_order = excerpt(
+            text.as_bytes(),
+            StepTarget::locate(STEPS, 2),
+            JOB_CAP,
+            &Redactor::default(),
+        );
         assert_eq!(by_order.section, SectionFound::ByOrder);
         assert_eq!(by_order.section_header.as_deref(), Some("Run cargo build"));
         assert!(by_order.text.contains("Compiling x"), "{}", by_order.text);
@@ -674,7 +688,12 @@ mod tests {
             "timestamps stripped"
         );
         // A log without sections: its last lines, and the excerpt says so.
-        let bare = excerpt(b"a\nb\nlast words\n", StepTarget::locate(STEPS, 3), JOB_CAP);
+        let bare = excerpt(
+            b"a\nb\nlast words\n",
+            StepTarget::locate(STEPS, 3),
+            JOB_CAP,
+            &Redactor::default(),
+        );
         assert_eq!(bare.section, SectionFound::NotFound);
         assert!(bare.text.ends_with("last words\n"));
         assert!(bare.cut_note().contains("not found"), "{}", bare.cut_note());
@@ -688,7 +707,12 @@ mod tests {
         out.extend((0..200).map(|i| format!("more {i}")));
         out.push("test result: FAILED. 1 passed; 1 failed".into());
         let refs: Vec<&str> = out.iter().map(String::as_str).collect();
-        let x = excerpt(log(&refs).as_bytes(), StepTarget::locate(STEPS, 3), 2048);
+        let x = excerpt(
+            log(&refs).as_bytes(),
+            StepTarget::locate(STEPS, 3),
+            2048,
+            &Redactor::default(),
+        );
         assert_eq!((x.errors_seen, x.errors_shown), (1, 1));
         assert_eq!(x.first_errors, vec!["assertion failed: left == right"]);
         let t = &x.text;
@@ -710,7 +734,12 @@ mod tests {
     fn without_errors_the_whole_budget_goes_to_the_sections_last_lines() {
         let out: Vec<String> = (0..5000).map(|i| format!("line {i}")).collect();
         let refs: Vec<&str> = out.iter().map(String::as_str).collect();
-        let x = excerpt(log(&refs).as_bytes(), StepTarget::locate(STEPS, 3), 4096);
+        let x = excerpt(
+            log(&refs).as_bytes(),
+            StepTarget::locate(STEPS, 3),
+            4096,
+            &Redactor::default(),
+        );
         assert_eq!(x.errors_seen, 0);
         assert!(x.text.len() <= 4096);
         assert!(
@@ -731,6 +760,7 @@ mod tests {
             format!("##[error]{long}\nshort\n").as_bytes(),
             StepTarget::locate(STEPS, 3),
             JOB_CAP,
+            &Redactor::default(),
         );
         assert!(x.text.len() < 3 * MAX_SHOWN_LINE, "{}", x.text.len());
         assert!(x.long_lines_cut >= 1);
@@ -765,7 +795,7 @@ mod tests {
             cap in 0usize..JOB_CAP,
             chunk in 1usize..5000,
         ) {
-            let mut x = LogExcerpter::new(StepTarget::locate(STEPS, 3));
+            let mut x = LogExcerpter::new(StepTarget::locate(STEPS, 3), Redactor::default());
             for c in log.chunks(chunk) {
                 x.push(c);
             }
@@ -780,8 +810,8 @@ mod tests {
 
         #[test]
         fn chunking_does_not_change_the_excerpt(log in arb_log(), chunk in 1usize..300) {
-            let whole = excerpt(&log, StepTarget::locate(STEPS, 3), 2048);
-            let mut x = LogExcerpter::new(StepTarget::locate(STEPS, 3));
+            let whole = excerpt(&log, StepTarget::locate(STEPS, 3), 2048, &Redactor::default());
+            let mut x = LogExcerpter::new(StepTarget::locate(STEPS, 3), Redactor::default());
             for c in log.chunks(chunk) {
                 x.push(c);
             }

@@ -114,7 +114,7 @@ pub async fn gather(
                 ordinal: usize::MAX,
             },
         };
-        let mut excerpter = LogExcerpter::new(target);
+        let mut excerpter = LogExcerpter::new(target, logs.redactor().clone());
         let read = logs
             .read(job.id, limits, |chunk| excerpter.push(chunk))
             .await;

@@ -484,6 +484,7 @@ impl Flow<'_> {
             return;
         }
         let body = job.pull_marker_body(
+            &self.console().redactor(),
             &self.marker_key(),
             agent,
             n,

@@ -124,6 +124,7 @@ impl<'a> Flow<'a> {
                 ack: None,
                 handoff_on_timeout: inputs.on_timeout == OnTimeout::Continue,
                 sweep_seen: false,
+                redactor: rt.io.console.redactor(),
             },
             live: None,
             comments_broken: false,

@@ -291,7 +291,7 @@ impl Flow<'_> {
                 "Could not connect through the proxy {} set by `{}` ({}). Check that the proxy is up and that `{}` (and `NO_PROXY`) are right for this runner.",
                 route.host,
                 route.variable,
-                crate::cursor::one_line(&message, 200),
+                crate::cursor::one_line(&self.rt.io.console.redactor(), &message, 200),
                 route.variable
             );
         }

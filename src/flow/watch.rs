@@ -54,7 +54,7 @@ impl Flow<'_> {
         let mut last_status = agent.status.clone();
         // The live activity (v1's stream): accumulated here, edited into the
         // comment at most every `EDIT_EVERY` (at once on a status change).
-        let mut act = Activity::new();
+        let mut act = Activity::new(console.redactor());
         let mut throttle = EditThrottle::new();
         let end = loop {
             // The watch's future is never dropped unfinished: a held-back

@@ -17,7 +17,7 @@ use super::policy::{Limits, idempotent};
 use super::{GitHubClient, GitHubError};
 use crate::clock::Clock;
 use crate::context::RepoId;
-use crate::secret::Secret;
+use crate::secret::{Redactor, Secret};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -163,10 +163,8 @@ struct AnnotationJson {
     raw_details: Option<String>,
 }
 
-fn bounded_text(text: &str) -> String {
-    crate::secret::cut_bytes(text, MAX_ANNOTATION_TEXT)
-        .0
-        .into_owned()
+fn bounded_text(redactor: &Redactor, text: &str) -> String {
+    redactor.cut_bytes(text, MAX_ANNOTATION_TEXT).0.into_owned()
 }
 
 impl From<JobJson> for RunJob {
@@ -200,16 +198,17 @@ impl From<JobJson> for RunJob {
     }
 }
 
-impl From<AnnotationJson> for Annotation {
-    fn from(a: AnnotationJson) -> Self {
+impl Annotation {
+    /// An annotation with its texts redacted, then cut (they quote the log).
+    fn read(redactor: &Redactor, a: AnnotationJson) -> Self {
         Annotation {
-            path: bounded_text(&a.path.unwrap_or_default()),
+            path: bounded_text(redactor, &a.path.unwrap_or_default()),
             start_line: a.start_line,
             end_line: a.end_line,
             level: a.annotation_level.unwrap_or_default(),
-            title: a.title.as_deref().map(bounded_text),
-            message: bounded_text(&a.message.unwrap_or_default()),
-            raw_details: a.raw_details.as_deref().map(bounded_text),
+            title: a.title.as_deref().map(|t| bounded_text(redactor, t)),
+            message: bounded_text(redactor, &a.message.unwrap_or_default()),
+            raw_details: a.raw_details.as_deref().map(|t| bounded_text(redactor, t)),
         }
     }
 }
@@ -275,7 +274,10 @@ impl GitHubClient {
             self.repo
         );
         let items: Vec<AnnotationJson> = self.timed(self.octo.get(route, None::<&()>)).await?;
-        Ok(items.into_iter().map(Annotation::from).collect())
+        Ok(items
+            .into_iter()
+            .map(|a| Annotation::read(&self.redactor, a))
+            .collect())
     }
 }
 
@@ -331,6 +333,9 @@ pub struct JobLogs {
     repo: RepoId,
     clock: Clock,
     requests: Arc<AtomicU64>,
+    /// Redacts the token (and, with [`JobLogs::redacting`], the run's
+    /// secrets) in what it reads before anything is cut.
+    redactor: Redactor,
 }
 
 impl std::fmt::Debug for JobLogs {
@@ -364,7 +369,7 @@ fn header(resp: &reqwest::Response, name: &str) -> Option<String> {
 
 /// The answer `resp` as a [`GitHubError`] (its body read up to
 /// [`MAX_ERROR_BODY`] for the message).
-async fn status_error(mut resp: reqwest::Response) -> GitHubError {
+async fn status_error(redactor: &Redactor, mut resp: reqwest::Response) -> GitHubError {
     let status = resp.status().as_u16();
     let retry_after = header(&resp, "retry-after")
         .and_then(|v| crate::cursor::parse_retry_after(&v, std::time::SystemTime::now()));
@@ -384,7 +389,7 @@ async fn status_error(mut resp: reqwest::Response) -> GitHubError {
         .unwrap_or_else(|| text.trim().to_string());
     GitHubError::Status {
         status,
-        message: crate::secret::cut_bytes(&message, 500).0.into_owned(),
+        message: redactor.cut_bytes(&message, 500).0.into_owned(),
         retry_after,
         ratelimit_remaining,
         ratelimit_reset,
@@ -415,7 +420,19 @@ impl JobLogs {
             repo,
             clock,
             requests: Arc::default(),
+            redactor: Redactor::of(token),
         }
+    }
+
+    /// Also redacts `secrets` (the run's) in what it reads.
+    pub fn redacting(mut self, secrets: &Redactor) -> Self {
+        self.redactor.absorb(secrets);
+        self
+    }
+
+    /// What the log's text is redacted with.
+    pub fn redactor(&self) -> &Redactor {
+        &self.redactor
     }
 
     /// Requests made (link asks and downloads).
@@ -453,7 +470,7 @@ impl JobLogs {
         if status.is_success() {
             return Ok(Link::Direct(resp));
         }
-        Err(status_error(resp).await)
+        Err(status_error(&self.redactor, resp).await)
     }
 
     /// Opens the storage link, without our token.
@@ -468,7 +485,7 @@ impl JobLogs {
         if resp.status().is_success() {
             Ok(resp)
         } else {
-            Err(status_error(resp).await)
+            Err(status_error(&self.redactor, resp).await)
         }
     }
 

@@ -1,7 +1,10 @@
 //! GitHub API errors, classified by GitHub's own rate-limit rules, with
 //! messages that name the fix for the classic traps.
-
-use crate::cursor::one_line;
+//!
+//! Their text is printable from the start: the client builds them with
+//! every message redacted (its own token), then cut, and URL credentials
+//! hidden (as the Cursor client does: see [`crate::cursor::one_line`]), so
+//! the messages here only put pieces together and cut nothing.
 use std::fmt;
 use std::time::Duration;
 
@@ -27,6 +30,13 @@ pub enum GitHubError {
     /// The run was cancelled while the call was in flight; the request may
     /// have been applied.
     Cancelled,
+}
+
+/// Text from GitHub or the HTTP stack made fit to carry in an error: URL
+/// credentials hidden, every secret `redactor` knows (the client's token)
+/// replaced, then one line of at most 200 characters.
+pub(super) fn printable(redactor: &crate::secret::Redactor, text: &str) -> String {
+    crate::cursor::one_line(redactor, &without_userinfo(text), 200)
 }
 
 /// `text` with any `scheme://user:password@` credentials in URLs hidden.
@@ -133,10 +143,7 @@ impl GitHubError {
                 Some(route),
             ) => format!(
                 "Could not reach GitHub to {what} through the proxy {} set by `{}` ({}). Check that the proxy is up and that `{}` (and `NO_PROXY`) are right for this runner.",
-                route.host,
-                route.variable,
-                one_line(&without_userinfo(message), 200),
-                route.variable
+                route.host, route.variable, message, route.variable
             ),
             _ => self.actionable(what),
         }
@@ -161,31 +168,27 @@ impl GitHubError {
                 status: 422,
                 message,
                 ..
-            } => format!(
-                "GitHub rejected the request to {what} (422: {}).",
-                one_line(message, 200)
-            ),
+            } => format!("GitHub rejected the request to {what} (422: {}).", message),
             GitHubError::Status {
                 status, message, ..
             } => format!(
                 "GitHub answered {status} while trying to {what}: {}",
-                one_line(message, 200)
+                message
             ),
-            GitHubError::Transport { message, .. } => format!(
-                "Could not reach GitHub to {what}: {}",
-                one_line(message, 200)
-            ),
+            GitHubError::Transport { message, .. } => {
+                format!("Could not reach GitHub to {what}: {}", message)
+            }
             GitHubError::Timeout => format!("GitHub did not answer in time to {what}."),
             GitHubError::Cancelled => {
                 format!("The run was cancelled while trying to {what}.")
             }
             GitHubError::Tls(m) => format!(
                 "GitHub's TLS certificate is not trusted while trying to {what} ({}); on GitHub Enterprise Server with a private CA, add the CA to the runner's trust store (or point SSL_CERT_FILE at it).",
-                one_line(m, 200)
+                m
             ),
             GitHubError::Decode(m) => format!(
                 "GitHub's answer could not be read while trying to {what}: {}",
-                one_line(m, 200)
+                m
             ),
         }
     }
@@ -196,18 +199,14 @@ impl fmt::Display for GitHubError {
         match self {
             GitHubError::Status {
                 status, message, ..
-            } => write!(f, "GitHub returned {status}: {}", one_line(message, 200)),
+            } => write!(f, "GitHub returned {status}: {}", message),
             GitHubError::Transport { message, .. } => {
-                write!(f, "GitHub request failed: {}", one_line(message, 200))
+                write!(f, "GitHub request failed: {}", message)
             }
             GitHubError::Timeout => f.write_str("GitHub request timed out"),
             GitHubError::Cancelled => f.write_str("GitHub request cancelled"),
-            GitHubError::Tls(m) => write!(
-                f,
-                "GitHub TLS certificate not trusted: {}",
-                one_line(m, 200)
-            ),
-            GitHubError::Decode(m) => write!(f, "GitHub response unreadable: {}", one_line(m, 200)),
+            GitHubError::Tls(m) => write!(f, "GitHub TLS certificate not trusted: {}", m),
+            GitHubError::Decode(m) => write!(f, "GitHub response unreadable: {}", m),
         }
     }
 }
@@ -225,8 +224,10 @@ mod tests {
             host: "proxy.corp:3128".into(),
         };
         let e = GitHubError::Transport {
-            message: "error sending request: proxy http://alice:s3cret@proxy.corp:3128 refused"
-                .into(),
+            message: printable(
+                &crate::secret::Redactor::new(),
+                "error sending request: proxy http://alice:s3cret@proxy.corp:3128 refused",
+            ),
             maybe_sent: false,
         };
         let said = e.actionable_via("read octocat's permission", Some(&route));

@@ -103,6 +103,9 @@ pub struct GitHubClient {
     writers: Arc<Mutex<HashMap<String, bool>>>,
     /// Requests made (for the sweep's log).
     requests: Arc<std::sync::atomic::AtomicU64>,
+    /// Knows the token: error text from GitHub is made printable with it
+    /// where the error is built (see [`error`]).
+    redactor: crate::secret::Redactor,
 }
 
 impl std::fmt::Debug for GitHubClient {
@@ -117,13 +120,16 @@ fn header_str(headers: Option<&http::HeaderMap>, name: &str) -> Option<String> {
     headers?.get(name)?.to_str().ok().map(String::from)
 }
 
-fn map_error(e: octocrab::Error) -> GitHubError {
+/// `e` in our terms, its text printable (redacted with `redactor`, the
+/// client's, then cut; URL credentials hidden).
+fn map_error(redactor: &crate::secret::Redactor, e: octocrab::Error) -> GitHubError {
+    let printable = |text: &str| error::printable(redactor, text);
     match e {
         octocrab::Error::GitHub { source, .. } => {
             let headers = source.headers.as_ref();
             GitHubError::Status {
                 status: source.status_code.as_u16(),
-                message: source.message.clone(),
+                message: printable(&source.message),
                 retry_after: header_str(headers, "retry-after")
                     .and_then(|v| parse_retry_after(&v, std::time::SystemTime::now())),
                 ratelimit_remaining: header_str(headers, "x-ratelimit-remaining")
@@ -134,15 +140,17 @@ fn map_error(e: octocrab::Error) -> GitHubError {
         octocrab::Error::Reqwest { source, .. } => {
             let message = crate::http::error_chain(&source);
             match crate::http::certificate_problem(&message) {
-                Some(tls) => GitHubError::Tls(tls),
+                Some(tls) => GitHubError::Tls(printable(&tls)),
                 None => GitHubError::Transport {
                     maybe_sent: !source.is_connect(),
-                    message,
+                    message: printable(&message),
                 },
             }
         }
-        octocrab::Error::Serde { source, .. } => GitHubError::Decode(source.to_string()),
-        octocrab::Error::Json { source, .. } => GitHubError::Decode(source.to_string()),
+        octocrab::Error::Serde { source, .. } => {
+            GitHubError::Decode(printable(&source.to_string()))
+        }
+        octocrab::Error::Json { source, .. } => GitHubError::Decode(printable(&source.to_string())),
         octocrab::Error::Service { source, .. } => {
             // The client's transport error, boxed: a failed connect (to
             // GitHub or to a proxy) sent nothing.
@@ -156,16 +164,16 @@ fn map_error(e: octocrab::Error) -> GitHubError {
                 cause = e.source();
             }
             match crate::http::certificate_problem(&message) {
-                Some(tls) => GitHubError::Tls(tls),
+                Some(tls) => GitHubError::Tls(printable(&tls)),
                 None => GitHubError::Transport {
                     maybe_sent: !connect,
-                    message,
+                    message: printable(&message),
                 },
             }
         }
         other => GitHubError::Transport {
             maybe_sent: true,
-            message: other.to_string(),
+            message: printable(&other.to_string()),
         },
     }
 }
@@ -233,7 +241,14 @@ impl GitHubClient {
             clock,
             writers: Arc::default(),
             requests: Arc::default(),
+            redactor: crate::secret::Redactor::of(token),
         })
+    }
+
+    /// Also redacts `secrets` (the run's) in the errors it builds.
+    pub fn redacting(mut self, secrets: &crate::secret::Redactor) -> Self {
+        self.redactor.absorb(secrets);
+        self
     }
 
     pub fn repo(&self) -> &RepoId {
@@ -247,7 +262,7 @@ impl GitHubClient {
         self.requests
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         match self.clock.timeout(CALL_TIMEOUT, fut).await {
-            Ok(r) => r.map_err(map_error),
+            Ok(r) => r.map_err(|e| map_error(&self.redactor, e)),
             Err(_) => Err(GitHubError::Timeout),
         }
     }

@@ -16,7 +16,9 @@
 //! through [`super::markdown`] (no mention, HTML, link, marker or fence
 //! escapes); log lines are one line each, controls stripped, and always start
 //! with our own prefix, so none can pose as a workflow command. Print them
-//! with `Console::info` (which also redacts secrets).
+//! with `Console::info` (which also redacts secrets). Every piece is cut
+//! with the run's redactor (given when the activity is built), so no cut
+//! shows the start of a secret.
 //!
 //! [`EditThrottle`] is the comment's edit policy: at most one edit per
 //! [`EDIT_EVERY`] while running, at once on a status change, always at the end.
@@ -25,6 +27,7 @@ use super::markdown;
 use crate::clock::Moment;
 use crate::cursor::v1::RunStatus;
 use crate::cursor::v1::sse::SseEvent;
+use crate::secret::Redactor;
 use crate::wait::stream::StreamEvent;
 use serde_json::Value;
 use std::collections::{HashSet, VecDeque};
@@ -158,7 +161,8 @@ impl ToolKind {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ToolActivity {
     pub kind: ToolKind,
-    /// What it worked on (untrusted, raw; shortened when shown).
+    /// What it worked on: untrusted, so one line, redacted, then cut to
+    /// [`TARGET_CHARS`] (an unknown tool's name too, to [`TOOL_NAME_CHARS`]).
     pub target: Option<String>,
     pub completed: bool,
     /// Its result envelope carried an error (the status word never says).
@@ -167,18 +171,16 @@ pub struct ToolActivity {
 }
 
 impl ToolActivity {
-    /// "Read `README.md`", Markdown-safe.
-    pub fn markdown(&self) -> String {
-        let target = self.target.as_deref().map(|t| shorten(t, TARGET_CHARS));
-        let mut line = match (&self.kind, &target) {
-            (ToolKind::Other(name), _) if shorten(name, TOOL_NAME_CHARS).is_empty() => {
-                "Used a tool".into()
+    /// "Read `README.md`", Markdown-safe (`redactor`: the run's).
+    pub fn markdown(&self, redactor: &Redactor) -> String {
+        let mut line = match (&self.kind, &self.target) {
+            (ToolKind::Other(name), _) if name.is_empty() => "Used a tool".into(),
+            (ToolKind::Other(name), _) => {
+                format!("Used tool {}", markdown::code_inline(redactor, name))
             }
-            (ToolKind::Other(name), _) => format!(
-                "Used tool {}",
-                markdown::code_inline(&shorten(name, TOOL_NAME_CHARS))
-            ),
-            (kind, Some(t)) => format!("{} {}", kind.verb(true), markdown::code_inline(t)),
+            (kind, Some(t)) => {
+                format!("{} {}", kind.verb(true), markdown::code_inline(redactor, t))
+            }
             (kind, None) => kind.verb(false),
         };
         line.push_str(self.state_suffix());
@@ -187,12 +189,9 @@ impl ToolActivity {
 
     /// The same as plain text for the log: one line, no controls.
     pub fn plain(&self) -> String {
-        let target = self.target.as_deref().map(|t| shorten(t, TARGET_CHARS));
-        let mut line = match (&self.kind, &target) {
-            (ToolKind::Other(name), _) if shorten(name, TOOL_NAME_CHARS).is_empty() => {
-                "Used a tool".into()
-            }
-            (ToolKind::Other(name), _) => format!("Used tool {}", shorten(name, TOOL_NAME_CHARS)),
+        let mut line = match (&self.kind, &self.target) {
+            (ToolKind::Other(name), _) if name.is_empty() => "Used a tool".into(),
+            (ToolKind::Other(name), _) => format!("Used tool {name}"),
             (kind, Some(t)) => format!("{} {t}", kind.verb(true)),
             (kind, None) => kind.verb(false),
         };
@@ -228,8 +227,10 @@ pub struct StatusChange {
 }
 
 /// The accumulated picture of a run.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Activity {
+    /// The run's: every cut of untrusted text goes through it.
+    redactor: Redactor,
     status: Option<RunStatus>,
     message: String,
     /// The next assistant delta starts a new message (a tool call came).
@@ -258,13 +259,29 @@ fn hash_of(parts: &[&str]) -> u64 {
 
 /// One line, controls and invisibles gone, secrets redacted, then at most
 /// `max` characters.
-fn shorten(text: &str, max: usize) -> String {
-    crate::cursor::one_line(&markdown::strip_controls(text), max)
+fn shorten(redactor: &Redactor, text: &str, max: usize) -> String {
+    crate::cursor::one_line(redactor, &markdown::strip_controls(text), max)
 }
 
 impl Activity {
-    pub fn new() -> Self {
-        Self::default()
+    /// `redactor`: the run's (the console's), with every secret of the run.
+    pub fn new(redactor: Redactor) -> Self {
+        Self {
+            redactor,
+            status: None,
+            message: String::new(),
+            message_closed: false,
+            tools: VecDeque::new(),
+            tool_calls: 0,
+            calls_seen: HashSet::new(),
+            events_seen: HashSet::new(),
+            timeline: Vec::new(),
+            first_activity: None,
+            last_activity: None,
+            log_partial: String::new(),
+            log_skip_line: false,
+            log_ready: Vec::new(),
+        }
     }
 
     /// The run's status as last seen.
@@ -290,9 +307,9 @@ impl Activity {
         let arrived = if whole {
             self.message.as_str()
         } else {
-            crate::secret::without_partial_secret(&self.message)
+            self.redactor.without_partial_secret(&self.message)
         };
-        crate::secret::cut_bytes(arrived, MESSAGE_KEEP_BYTES).0
+        self.redactor.cut_bytes(arrived, MESSAGE_KEEP_BYTES).0
     }
 
     pub fn timeline(&self) -> &[StatusChange] {
@@ -401,7 +418,7 @@ impl Activity {
         }
         // Kept raw with room for a secret that starts before the budget:
         // shown only through `message`, which redacts, then cuts.
-        let keep = MESSAGE_KEEP_BYTES + crate::secret::longest_form();
+        let keep = MESSAGE_KEEP_BYTES + self.redactor.longest();
         if self.message.len() < keep {
             let room = keep - self.message.len();
             let mut cut = delta.len().min(room);
@@ -428,7 +445,7 @@ impl Activity {
                 }
                 None => rest = "",
             }
-            if self.log_partial.len() >= LOG_LINE_CHARS * 4 + crate::secret::longest_form() {
+            if self.log_partial.len() >= LOG_LINE_CHARS * 4 + self.redactor.longest() {
                 self.flush_log_partial();
                 self.log_skip_line = true;
             }
@@ -459,13 +476,18 @@ impl Activity {
             t.completed = true;
             return Change::Content;
         }
-        let kind = ToolKind::from_name(name);
+        let kind = match ToolKind::from_name(name) {
+            ToolKind::Other(name) => {
+                ToolKind::Other(shorten(&self.redactor, &name, TOOL_NAME_CHARS))
+            }
+            kind => kind,
+        };
         let target = args.and_then(|a| {
             kind.target_keys()
                 .iter()
                 .find_map(|k| a.get(*k).and_then(Value::as_str))
                 .filter(|t| !t.trim().is_empty())
-                .map(|t| crate::secret::cut_chars(t, TARGET_CHARS * 4).0.into_owned())
+                .map(|t| shorten(&self.redactor, t, TARGET_CHARS))
         });
         let tool = ToolActivity {
             kind,
@@ -475,8 +497,10 @@ impl Activity {
             call: key,
         };
         self.flush_log_partial();
-        self.log_ready
-            .push(format!("tool: {}", shorten(&tool.plain(), LOG_LINE_CHARS)));
+        self.log_ready.push(format!(
+            "tool: {}",
+            shorten(&self.redactor, &tool.plain(), LOG_LINE_CHARS)
+        ));
         self.tools.push_back(tool);
         if self.tools.len() > RECENT_TOOLS {
             self.tools.pop_front();
@@ -491,7 +515,7 @@ impl Activity {
     }
 
     fn push_log_message(&mut self, line: &str) {
-        let line = shorten(line, LOG_LINE_CHARS);
+        let line = shorten(&self.redactor, line, LOG_LINE_CHARS);
         if !line.is_empty() {
             self.log_ready.push(format!("agent: {line}"));
         }
@@ -535,11 +559,11 @@ impl Activity {
                 .enumerate()
                 .take(MESSAGE_LINES)
                 .map(|(i, line)| {
-                    let mut line = shorten(line, MESSAGE_LINE_CHARS);
+                    let mut line = shorten(&self.redactor, line, MESSAGE_LINE_CHARS);
                     if i + 1 == MESSAGE_LINES && lines.len() > MESSAGE_LINES {
                         line.push('…');
                     }
-                    format!("> {}\n", markdown::sanitize_inline(&line))
+                    format!("> {}\n", markdown::sanitize_inline(&self.redactor, &line))
                 })
                 .collect();
             md.push_str(&shown.join(">\n"));
@@ -553,7 +577,7 @@ impl Activity {
             ));
         }
         for t in &self.tools {
-            md.push_str(&format!("- {}\n", t.markdown()));
+            md.push_str(&format!("- {}\n", t.markdown(&self.redactor)));
         }
         Some(md.trim_end().to_string() + "\n")
     }
@@ -571,7 +595,10 @@ impl Activity {
             .map(|c| {
                 (
                     c.at,
-                    format!("Status {}", markdown::code_inline(c.status.as_str())),
+                    format!(
+                        "Status {}",
+                        markdown::code_inline(&self.redactor, c.status.as_str())
+                    ),
                 )
             })
             .collect();
@@ -674,7 +701,7 @@ mod tests {
 
     #[test]
     fn tool_calls_read_as_plain_activity() {
-        let mut a = Activity::new();
+        let mut a = Activity::new(Redactor::new());
         let cases = [
             (
                 "read_file",
@@ -710,21 +737,24 @@ mod tests {
         for (i, (name, args, _)) in cases.iter().enumerate() {
             a.on_tool_call(&format!("c{i}"), name, true, Some(args), t(i as u64));
         }
-        let shown: Vec<String> = a.recent_tools().map(ToolActivity::markdown).collect();
+        let shown: Vec<String> = a
+            .recent_tools()
+            .map(|t| t.markdown(&Redactor::new()))
+            .collect();
         let want: Vec<&str> = cases[1..].iter().map(|c| c.2).collect();
         assert_eq!(shown, want);
         let md = a.markdown().unwrap();
         assert!(md.contains("- _…and 1 earlier tool call_\n"), "{md}");
         a.on_tool_call("x", "frobnicate", false, None, t(9));
         assert_eq!(
-            a.recent_tools().last().unwrap().markdown(),
+            a.recent_tools().last().unwrap().markdown(&Redactor::new()),
             "Used tool `frobnicate` (running)"
         );
     }
 
     #[test]
     fn follower_events_feed_it_too() {
-        let mut a = Activity::new();
+        let mut a = Activity::new(Redactor::new());
         let ev = |e: StreamEvent, s| (e, t(s));
         let events = [
             ev(StreamEvent::Status(RunStatus::Running), 0),
@@ -770,7 +800,7 @@ mod tests {
 
     #[test]
     fn a_call_is_counted_once_across_its_frames() {
-        let mut a = Activity::new();
+        let mut a = Activity::new(Redactor::new());
         assert_eq!(
             a.on_tool_call("c\n1", "read_file", false, None, t(0)),
             Change::Content
@@ -784,12 +814,15 @@ mod tests {
             Change::None
         );
         assert_eq!(a.tool_calls(), 1);
-        assert_eq!(a.recent_tools().next().unwrap().markdown(), "Read a file");
+        assert_eq!(
+            a.recent_tools().next().unwrap().markdown(&Redactor::new()),
+            "Read a file"
+        );
     }
 
     #[test]
     fn a_new_message_starts_after_a_tool_call() {
-        let mut a = Activity::new();
+        let mut a = Activity::new(Redactor::new());
         a.on_assistant("Looking at ", t(0));
         a.on_assistant("the code.", t(0));
         assert_eq!(a.message(), "Looking at the code.");
@@ -903,7 +936,7 @@ mod tests {
         fn hostile_streams_are_neutralized(
             name in hostile(), arg in hostile(), text in hostile(), call in hostile()
         ) {
-            let mut a = Activity::new();
+            let mut a = Activity::new(Redactor::new());
             a.on_assistant(&text, t(0));
             for n in [name.as_str(), "read_file", "run_terminal_cmd", "web_fetch"] {
                 let args = serde_json::json!({"target_file": arg, "command": arg, "url": arg});
@@ -925,7 +958,7 @@ mod tests {
 
         #[test]
         fn huge_arguments_are_cut(n in 100usize..20_000) {
-            let mut a = Activity::new();
+            let mut a = Activity::new(Redactor::new());
             let args = serde_json::json!({"command": "x".repeat(n)});
             a.on_tool_call("1", "run_terminal_cmd", true, Some(&args), t(0));
             let md = a.markdown().unwrap();

@@ -5,6 +5,7 @@ use super::markdown;
 use super::{Outcome, RunReport, human_duration};
 use crate::cursor::AgentStatus;
 use crate::marker::{Marker, MarkerKey, STATE_FINAL, STATE_OPEN};
+use crate::secret::Redactor;
 
 /// GitHub rejects comment bodies over 65536 characters; stay well below in
 /// bytes (which bounds characters too).
@@ -38,6 +39,8 @@ pub struct CommentExtras {
     /// run lists anyway). The hand-off then says this repository's sweep
     /// finishes the comment, instead of how to set one up.
     pub sweep_seen: bool,
+    /// The run's (the console's): every cut of untrusted text goes through it.
+    pub redactor: Redactor,
 }
 
 /// Whether a final-phase comment for `report` is handed off to a sweep: the
@@ -68,12 +71,15 @@ pub fn handoff_text(extras: &CommentExtras) -> &'static str {
     }
 }
 
-fn working_headline(status: Option<&AgentStatus>) -> String {
+fn working_headline(redactor: &Redactor, status: Option<&AgentStatus>) -> String {
     match status {
         None => "⏳ Launching a Cursor agent".into(),
         Some(AgentStatus::Creating) => "⏳ Cursor agent starting".into(),
         Some(AgentStatus::Running) => "⚙️ Cursor agent working".into(),
-        Some(other) => format!("⚙️ Cursor agent: {}", markdown::code_inline(other.as_str())),
+        Some(other) => format!(
+            "⚙️ Cursor agent: {}",
+            markdown::code_inline(redactor, other.as_str())
+        ),
     }
 }
 
@@ -115,16 +121,24 @@ pub fn render(
     phase: &Phase,
     extras: &CommentExtras,
 ) -> String {
+    let redactor = &extras.redactor;
     let headline = match phase {
-        Phase::Working { status } => working_headline(status.as_ref()),
+        Phase::Working { status } => working_headline(redactor, status.as_ref()),
         Phase::Final => report.outcome.headline().to_string(),
     };
     let mut links = Vec::new();
     if let Some(url) = report.agent_url() {
-        links.push(markdown::agent_link("Open the agent in Cursor", &url));
+        links.push(markdown::agent_link(
+            redactor,
+            "Open the agent in Cursor",
+            &url,
+        ));
     }
     if let Some(status) = report.status() {
-        links.push(format!("status {}", markdown::code_inline(status)));
+        links.push(format!(
+            "status {}",
+            markdown::code_inline(redactor, status)
+        ));
     }
     if let Some(run) = &report.run_url {
         links.push(format!("[workflow run]({run})"));
@@ -144,17 +158,23 @@ pub fn render(
         md.push_str("\n\n");
     }
     if let Some(note) = &extras.note {
-        md.push_str(&format!("{}\n\n", markdown::sanitize_inline(note)));
+        md.push_str(&format!(
+            "{}\n\n",
+            markdown::sanitize_inline(redactor, note)
+        ));
     }
     let mut facts = Vec::new();
     if let Some(pr) = report.pr_url() {
         facts.push(format!(
             "**Pull request:** {}",
-            markdown::pr_link(pr, report.github_host())
+            markdown::pr_link(redactor, pr, report.github_host())
         ));
     }
     if let Some(branch) = report.branch() {
-        facts.push(format!("**Branch:** {}", markdown::code_inline(branch)));
+        facts.push(format!(
+            "**Branch:** {}",
+            markdown::code_inline(redactor, branch)
+        ));
     }
     if let (Phase::Final, Some(changes)) = (phase, report.changes) {
         facts.push(format!("**Changes:** {}", super::changes_text(changes)));
@@ -189,10 +209,16 @@ pub fn render(
                 .as_deref()
                 .or(default_detail(report.outcome, followups));
             if let Some(detail) = detail {
-                md.push_str(&format!("{}\n\n", markdown::sanitize_inline(detail)));
+                md.push_str(&format!(
+                    "{}\n\n",
+                    markdown::sanitize_inline(redactor, detail)
+                ));
             }
             if let Some(missing) = &report.missing {
-                md.push_str(&format!("{}\n\n", markdown::sanitize_inline(missing)));
+                md.push_str(&format!(
+                    "{}\n\n",
+                    markdown::sanitize_inline(redactor, missing)
+                ));
             }
             if handoff {
                 md.push_str(handoff_text(extras));
@@ -224,7 +250,7 @@ pub fn render(
             "<details><summary>Agent summary</summary>\n\n\n\n</details>\n\n**Summary**\n\n…\n";
         let budget =
             MAX_COMMENT_BYTES.saturating_sub(md.len() + footer.len() + wrapper.len() + 200);
-        let (text, cut) = markdown::sanitize_within(summary, budget);
+        let (text, cut) = markdown::sanitize_within(redactor, summary, budget);
         let text = if cut {
             format!(
                 "{text}\n\n_(summary shortened; the full text is in the agent's page in Cursor)_"

@@ -2,6 +2,7 @@
 //! comment or step summary: no raw HTML, no @mentions that ping, code kept as
 //! written, and nothing that can break out of our own layout.
 
+use crate::secret::Redactor;
 use pulldown_cmark::{CodeBlockKind, Event, Options, Parser, Tag};
 use std::cell::Cell;
 use std::ops::Range;
@@ -369,8 +370,8 @@ pub fn sanitize(text: &str) -> String {
 /// Markdown: one line, escaped as [`sanitize`] does, its code spans (ours
 /// included) kept, and no link (`[` escaped, bare URLs broken). A line
 /// that would open a fence starts escaped.
-pub fn sanitize_inline(text: &str) -> String {
-    let line = crate::cursor::one_line(&strip_controls(text), 500);
+pub fn sanitize_inline(redactor: &Redactor, text: &str) -> String {
+    let line = crate::cursor::one_line(redactor, &strip_controls(text), 500);
     let line = if fence_of(&line).is_some() {
         format!("\\{line}")
     } else {
@@ -383,8 +384,8 @@ pub fn sanitize_inline(text: &str) -> String {
 /// only text: one line, every ASCII punctuation backslash-escaped (no
 /// emphasis, link, table cell or code span can start), `<` and `&` as
 /// entities, and mentions, references and URLs broken as in [`sanitize`].
-pub fn text_inline(text: &str) -> String {
-    let line = crate::cursor::one_line(&strip_controls(text), 300);
+pub fn text_inline(redactor: &Redactor, text: &str) -> String {
+    let line = crate::cursor::one_line(redactor, &strip_controls(text), 300);
     let chars: Vec<char> = line.chars().collect();
     let mut out = String::with_capacity(line.len() + 8);
     for (i, &c) in chars.iter().enumerate() {
@@ -418,12 +419,12 @@ pub fn text_inline(text: &str) -> String {
 /// An API string shown as code: a plain code span when nothing in it needs
 /// care, else `<code>` around [`text_inline`] (a backtick, `<`, `|` or `\\`
 /// could end the span, break a table or pose as our marker).
-pub fn code_inline(text: &str) -> String {
-    let line = crate::cursor::one_line(&strip_controls(text), 300);
+pub fn code_inline(redactor: &Redactor, text: &str) -> String {
+    let line = crate::cursor::one_line(redactor, &strip_controls(text), 300);
     if !line.is_empty() && !line.contains(['`', '<', '|', '\\', '&']) {
         format!("`{line}`")
     } else {
-        format!("<code>{}</code>", text_inline(&line))
+        format!("<code>{}</code>", text_inline(redactor, &line))
     }
 }
 
@@ -450,13 +451,13 @@ pub fn is_linkable(url: &str, host: &str) -> bool {
 /// The agent's page as a Markdown link labelled `label`, when it is on
 /// `https://cursor.com/`; any other URL from the API is shown as code, not
 /// linked (it could lead anywhere).
-pub fn agent_link(label: &str, url: &str) -> String {
+pub fn agent_link(redactor: &Redactor, label: &str, url: &str) -> String {
     if is_linkable(url, "cursor.com") {
         format!("[{label}]({url})")
     } else {
         format!(
             "{label}: {} (not a cursor.com address, so not linked)",
-            code_inline(url)
+            code_inline(redactor, url)
         )
     }
 }
@@ -472,7 +473,7 @@ pub fn host_of(url: &str) -> Option<&str> {
 /// A pull request URL from the API: shown as the bare URL (GitHub links
 /// it) when it has the shape `https://HOST/OWNER/REPO/pull/N` on the GitHub
 /// server `host`; anything else as code.
-pub fn pr_link(url: &str, host: &str) -> String {
+pub fn pr_link(redactor: &Redactor, url: &str, host: &str) -> String {
     let shaped = url.strip_prefix("https://").is_some_and(|rest| {
         let parts: Vec<&str> = rest.trim_end_matches('/').split('/').collect();
         let name = |s: &str| {
@@ -491,16 +492,16 @@ pub fn pr_link(url: &str, host: &str) -> String {
     if shaped {
         url.trim_end_matches('/').to_string()
     } else {
-        code_inline(url)
+        code_inline(redactor, url)
     }
 }
 
 /// Sanitizes and shortens `text` so the result has at most `max_bytes`
 /// bytes; returns the text and whether it was cut. The text is first
-/// redacted and cut to `max_bytes` ([`crate::secret::cut_bytes`]: escaping
+/// redacted and cut to `max_bytes` ([`Redactor::cut_bytes`]: escaping
 /// only grows it), so the work is bounded by the budget, not by the text.
-pub fn sanitize_within(text: &str, max_bytes: usize) -> (String, bool) {
-    let (bounded, window_cut) = crate::secret::cut_bytes(text, max_bytes);
+pub fn sanitize_within(redactor: &Redactor, text: &str, max_bytes: usize) -> (String, bool) {
+    let (bounded, window_cut) = redactor.cut_bytes(text, max_bytes);
     if !window_cut {
         let full = sanitize(&bounded);
         if full.len() <= max_bytes {
@@ -560,7 +561,7 @@ mod tests {
     fn an_api_message_with_code_and_angle_brackets_has_no_raw_html() {
         // Found by the error_body fuzz target: a `<` is kept inside a code
         // span (text there), and one outside is escaped.
-        let md = sanitize_inline("`_<`_\u{fffd}_<");
+        let md = sanitize_inline(&Redactor::new(), "`_<`_\u{fffd}_<");
         assert_eq!(raw_html_in(&md), None, "{md:?}");
         assert_eq!(raw_html_in("a <b>bold</b>"), Some("<b>".into()));
         assert_eq!(raw_html_in("`<b>`"), None);
@@ -642,44 +643,57 @@ mod tests {
     #[test]
     fn our_backticks_stay_and_a_marker_in_code_is_not_ours() {
         assert_eq!(
-            sanitize_inline("set `wait: true` (was <b>)"),
+            sanitize_inline(&Redactor::new(), "set `wait: true` (was <b>)"),
             "set `wait: true` (was &lt;b>)"
         );
-        assert_eq!(sanitize_inline("```rust evil"), "\\```rust evil");
         assert_eq!(
-            sanitize_inline("[x](https://e.example) www.e.example `[k](v)`"),
+            sanitize_inline(&Redactor::new(), "```rust evil"),
+            "\\```rust evil"
+        );
+        assert_eq!(
+            sanitize_inline(
+                &Redactor::new(),
+                "[x](https://e.example) www.e.example `[k](v)`"
+            ),
             "\\[x](https:&#8203;//e.example) www&#8203;.e.example `[k](v)`"
         );
         assert_eq!(
             sanitize_inline(
+                &Redactor::new(),
                 "see https://cursor.com/dashboard/api, not https://cursor.com.evil.example/"
             ),
             "see https://cursor.com/dashboard/api, not https:&#8203;//cursor.com.evil.example/"
         );
-        let once = sanitize_inline("\\[a] [b] http://x");
-        assert_eq!(sanitize_inline(&once), once);
+        let once = sanitize_inline(&Redactor::new(), "\\[a] [b] http://x");
+        assert_eq!(sanitize_inline(&Redactor::new(), &once), once);
         let out = sanitize("`<!-- cursor-agent-action {} -->`");
         assert!(!out.contains(MARKER_OPENING), "{out}");
     }
 
     #[test]
     fn api_strings_are_only_text() {
-        assert_eq!(code_inline("cursor/issue-1"), "`cursor/issue-1`");
         assert_eq!(
-            code_inline("a`b|<!--c"),
+            code_inline(&Redactor::new(), "cursor/issue-1"),
+            "`cursor/issue-1`"
+        );
+        assert_eq!(
+            code_inline(&Redactor::new(), "a`b|<!--c"),
             "<code>a\\`b\\|&lt;\\!\\-\\-c</code>"
         );
         assert_eq!(
-            text_inline("[x](https://e) @y o/r#1"),
+            text_inline(&Redactor::new(), "[x](https://e) @y o/r#1"),
             "\\[x\\]\\(https\\:&#8203;\\/\\/e\\) @&#8203;y o\\/r\\#&#8203;1"
         );
-        assert!(!text_inline("www.evil.com").contains("www."));
+        assert!(!text_inline(&Redactor::new(), "www.evil.com").contains("www."));
     }
 
     #[test]
     fn only_cursor_links_are_links() {
         let ok = "https://cursor.com/agents?id=bc-1";
-        assert_eq!(agent_link("Open", ok), format!("[Open]({ok})"));
+        assert_eq!(
+            agent_link(&Redactor::new(), "Open", ok),
+            format!("[Open]({ok})")
+        );
         for bad in [
             "https://evil.example/agents",
             "http://cursor.com/agents",
@@ -687,16 +701,34 @@ mod tests {
             "https://cursor.com/a) [x](https://evil",
             "https://cursor.com/a b",
         ] {
-            let out = agent_link("Open", bad);
+            let out = agent_link(&Redactor::new(), "Open", bad);
             assert!(!out.starts_with("[Open]("), "{bad}: {out}");
             assert!(out.contains("not linked"), "{out}");
         }
         assert_eq!(
-            pr_link("https://github.com/o/r/pull/9", "github.com"),
+            pr_link(
+                &Redactor::new(),
+                "https://github.com/o/r/pull/9",
+                "github.com"
+            ),
             "https://github.com/o/r/pull/9"
         );
-        assert!(pr_link("https://evil.example/o/r/pull/1", "github.com").starts_with('`'));
-        assert!(pr_link("https://github.com/o/r/pull/9) [x](y", "github.com").starts_with('`'));
+        assert!(
+            pr_link(
+                &Redactor::new(),
+                "https://evil.example/o/r/pull/1",
+                "github.com"
+            )
+            .starts_with('`')
+        );
+        assert!(
+            pr_link(
+                &Redactor::new(),
+                "https://github.com/o/r/pull/9) [x](y",
+                "github.com"
+            )
+            .starts_with('`')
+        );
     }
 
     #[test]
@@ -708,7 +740,7 @@ mod tests {
     #[test]
     fn cuts_within_budget() {
         let text = "<".repeat(1000);
-        let (out, cut) = sanitize_within(&text, 100);
+        let (out, cut) = sanitize_within(&Redactor::new(), &text, 100);
         assert!(cut);
         assert!(out.len() <= 100, "{}", out.len());
         assert!(out.starts_with("&lt;&lt;"));
@@ -822,7 +854,7 @@ mod tests {
             let mut outs = Vec::new();
             let works: Vec<u64> = [&small, &huge]
                 .iter()
-                .map(|t| work_of(|| outs.push(sanitize_within(t, budget))))
+                .map(|t| work_of(|| outs.push(sanitize_within(&Redactor::new(), t, budget))))
                 .collect();
             for (out, cut) in &outs {
                 prop_assert!(out.len() <= budget, "{} > {}", out.len(), budget);
@@ -837,14 +869,14 @@ mod tests {
     proptest! {
         #[test]
         fn escaping_never_panics_and_leaves_no_invisible_characters(s in "(\\PC|:|/|#|@|\\[|https://github.com/|é|ÿ|\u{1b}|\u{202E}|\u{200B}|\u{0}|`|\n)*") {
-            for out in [sanitize(&s), sanitize_inline(&s), text_inline(&s), code_inline(&s)] {
+            for out in [sanitize(&s), sanitize_inline(&Redactor::new(), &s), text_inline(&Redactor::new(), &s), code_inline(&Redactor::new(), &s)] {
                 prop_assert!(
                     !out.chars().any(|c| (c.is_control() && c != '\n' && c != '\t') || crate::prompt::is_invisible(c)),
                     "{:?} -> {:?}", s, out
                 );
             }
-            let once = sanitize_inline(&s);
-            prop_assert_eq!(sanitize_inline(&once), once.clone());
+            let once = sanitize_inline(&Redactor::new(), &s);
+            prop_assert_eq!(sanitize_inline(&Redactor::new(), &once), once.clone());
         }
 
         #[test]

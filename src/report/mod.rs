@@ -8,6 +8,7 @@ pub mod usage;
 
 use crate::cursor::Agent;
 use crate::inputs::OnTimeout;
+use crate::secret::Redactor;
 use std::time::Duration;
 
 /// How the run ended (the `outcome` output).
@@ -244,7 +245,7 @@ impl RunReport {
 /// The one `::error::` line of a failed run: what happened and what to
 /// change. The detail when there is one; otherwise, for an agent that ended
 /// badly, its first summary line and its link (never the bare outcome word).
-pub fn failure_line(report: &RunReport) -> String {
+pub fn failure_line(redactor: &Redactor, report: &RunReport) -> String {
     if let Some(detail) = report.detail.as_deref().filter(|d| !d.trim().is_empty()) {
         return detail.to_string();
     }
@@ -256,7 +257,7 @@ pub fn failure_line(report: &RunReport) -> String {
         .summary
         .as_deref()
         .and_then(|s| s.lines().map(str::trim).find(|l| !l.is_empty()))
-        .map(|l| crate::cursor::one_line(l, 200));
+        .map(|l| crate::cursor::one_line(redactor, l, 200));
     match (report.outcome, first) {
         (Outcome::Error, Some(line)) => format!(
             "The agent {id} ended with an error: {line} — see {url}; re-running the workflow launches a new agent."
@@ -297,7 +298,8 @@ pub fn human_duration(d: Duration) -> String {
 }
 
 /// The step summary (Markdown).
-pub fn step_summary(report: &RunReport) -> String {
+/// `redactor`: the run's, for every cut of untrusted text.
+pub fn step_summary(redactor: &Redactor, report: &RunReport) -> String {
     let mut md = format!("### {}\n\n| | |\n|---|---|\n", report.outcome.headline());
     md.push_str(&format!("| Outcome | `{}` |\n", report.outcome.as_str()));
     // API strings in table cells: `code_inline` and `text_inline` escape
@@ -306,26 +308,33 @@ pub fn step_summary(report: &RunReport) -> String {
         md.push_str(&format!(
             "| Agent | {} |\n",
             markdown::agent_link(
+                redactor,
                 &if crate::cursor::is_valid_agent_id(id) {
                     id.to_string()
                 } else {
-                    markdown::text_inline(id)
+                    markdown::text_inline(redactor, id)
                 },
                 &report.agent_url().unwrap_or_default()
             )
         ));
     }
     if let Some(status) = report.status() {
-        md.push_str(&format!("| Status | {} |\n", markdown::code_inline(status)));
+        md.push_str(&format!(
+            "| Status | {} |\n",
+            markdown::code_inline(redactor, status)
+        ));
     }
     if let Some(pr) = report.pr_url() {
         md.push_str(&format!(
             "| Pull request | {} |\n",
-            markdown::pr_link(pr, report.github_host())
+            markdown::pr_link(redactor, pr, report.github_host())
         ));
     }
     if let Some(branch) = report.branch() {
-        md.push_str(&format!("| Branch | {} |\n", markdown::code_inline(branch)));
+        md.push_str(&format!(
+            "| Branch | {} |\n",
+            markdown::code_inline(redactor, branch)
+        ));
     }
     if let Some(changes) = report.changes {
         md.push_str(&format!("| Changes | {} |\n", changes_text(changes)));
@@ -338,10 +347,16 @@ pub fn step_summary(report: &RunReport) -> String {
         md.push_str(&format!("| Usage | {} |\n", u.line()));
     }
     if let Some(detail) = &report.detail {
-        md.push_str(&format!("\n{}\n", markdown::sanitize_inline(detail)));
+        md.push_str(&format!(
+            "\n{}\n",
+            markdown::sanitize_inline(redactor, detail)
+        ));
     }
     if let Some(missing) = &report.missing {
-        md.push_str(&format!("\n{}\n", markdown::sanitize_inline(missing)));
+        md.push_str(&format!(
+            "\n{}\n",
+            markdown::sanitize_inline(redactor, missing)
+        ));
     }
     if let Some(timeline) = &report.timeline {
         md.push_str(&format!("\n{}", timeline.trim_end()));
@@ -352,7 +367,7 @@ pub fn step_summary(report: &RunReport) -> String {
         md.push('\n');
     }
     if let Some(summary) = &report.summary {
-        let (text, _) = markdown::sanitize_within(summary, 200_000);
+        let (text, _) = markdown::sanitize_within(redactor, summary, 200_000);
         md.push_str(&format!("\n**Summary**\n\n{text}\n"));
     }
     md.push('\n');
@@ -398,18 +413,18 @@ mod tests {
             serde_json::from_value(serde_json::json!({"id": "bc-9", "status": "ERROR"})).unwrap(),
         );
         report.summary = Some("\n  Build failed: missing `libssl`\nmore detail".into());
-        let line = failure_line(&report);
+        let line = failure_line(&Redactor::new(), &report);
         assert!(line.contains("Build failed: missing `libssl`"), "{line}");
         assert!(line.contains(&crate::cursor::agent_url("bc-9")), "{line}");
         assert!(!line.contains("more detail"), "{line}");
         report.summary = None;
-        let line = failure_line(&report);
+        let line = failure_line(&Redactor::new(), &report);
         assert!(
             line.contains("no summary") && line.contains("bc-9"),
             "{line}"
         );
         report.detail = Some("Could not launch.".into());
-        assert_eq!(failure_line(&report), "Could not launch.");
+        assert_eq!(failure_line(&Redactor::new(), &report), "Could not launch.");
     }
 
     #[test]

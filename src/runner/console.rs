@@ -102,9 +102,6 @@ impl Console {
     /// Registers a secret: masked by the runner from now on, and redacted by
     /// us everywhere we write. Call before anything else is printed.
     pub fn add_secret(&self, secret: &str) {
-        // Text is shortened in places with no console at hand: they redact
-        // with the process-wide registry before they cut.
-        crate::secret::register(secret);
         let mut state = self.state.lock().unwrap();
         let new = state.redactor.add(secret);
         if self.mode == ConsoleMode::Actions {
@@ -115,7 +112,9 @@ impl Console {
         }
     }
 
-    /// A copy of the redactor, for sinks other than the log.
+    /// A copy of the redactor, for sinks other than the log and for every
+    /// place that shortens text on its way to one (take it after the
+    /// secrets are added: a copy does not see later ones).
     pub fn redactor(&self) -> Redactor {
         self.state.lock().unwrap().redactor.clone()
     }
@@ -204,9 +203,10 @@ impl Console {
     /// in `::stop-commands::` with a fresh random token, so no line of it is
     /// processed as a command; each line is also neutralized in case the
     /// runner ignores the pause. At most [`UNTRUSTED_BLOCK_BYTES`] of it
-    /// are read (redacted, then cut: see [`crate::secret::cut_bytes`]).
+    /// are read (redacted, then cut: see [`Redactor::cut_bytes`]).
     pub fn untrusted_block(&self, text: &str) {
-        let (bounded, cut) = crate::secret::cut_bytes(text, UNTRUSTED_BLOCK_BYTES);
+        let redactor = self.redactor();
+        let (bounded, cut) = redactor.cut_bytes(text, UNTRUSTED_BLOCK_BYTES);
         let text = if cut {
             format!(
                 "{bounded}\n… (cut: the log shows its first {} KiB)",

@@ -48,6 +48,7 @@ use crate::cursor::ErrorClass;
 use crate::cursor::v1::sse::{SseEvent, SseParser};
 use crate::cursor::v1::{Git, Run, RunStatus, RunStream, V1Client, V1Error};
 use crate::retry::{Backoff, delay_for};
+use crate::secret::Redactor;
 use bytes::Bytes;
 use std::collections::{HashSet, VecDeque};
 use std::future::Future;
@@ -66,6 +67,11 @@ pub trait RunSource {
     ) -> impl Future<Output = Result<Self::Stream, V1Error>>;
     /// Reads the run.
     fn run(&self, agent: &str, run: &str) -> impl Future<Output = Result<Run, V1Error>>;
+    /// What knows the source's credential: an `error` event's text is made
+    /// printable with it, as the client does for error bodies.
+    fn redactor(&self) -> Redactor {
+        Redactor::new()
+    }
 }
 
 /// An open stream's body, in chunks split anywhere.
@@ -88,6 +94,10 @@ impl RunSource for V1Client {
 
     fn run(&self, agent: &str, run: &str) -> impl Future<Output = Result<Run, V1Error>> {
         V1Client::run(self, agent, run)
+    }
+
+    fn redactor(&self) -> Redactor {
+        V1Client::redactor(self).clone()
     }
 }
 
@@ -762,7 +772,10 @@ impl<'a, S: RunSource> StreamFollower<'a, S> {
                 let err = V1Error::Status {
                     endpoint: crate::cursor::v1::V1Endpoint::Stream,
                     status: 200,
-                    body: Box::new(crate::cursor::v1::V1Body::parse(e.data.as_bytes())),
+                    body: Box::new(crate::cursor::v1::V1Body::parse(
+                        &self.client.redactor(),
+                        e.data.as_bytes(),
+                    )),
                     retry_after: None,
                 };
                 if str_of("code").as_deref() == Some("stream_unavailable") && !self.content_seen {

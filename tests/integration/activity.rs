@@ -25,7 +25,7 @@ fn at(secs: u64) -> Moment {
 }
 
 fn replay(bytes: &[u8]) -> (Activity, Vec<Change>) {
-    let mut a = Activity::new();
+    let mut a = Activity::new(Default::default());
     let changes = parse_all(bytes)
         .unwrap()
         .iter()
@@ -303,7 +303,7 @@ mod rendering {
         (
             render(&m, r, &Phase::Working { status: None }, &x),
             render(&m, r, &Phase::Final, &x),
-            step_summary(r),
+            step_summary(&Default::default(), r),
         )
     }
 
@@ -387,7 +387,7 @@ mod rendering {
 
 #[test]
 fn a_hostile_status_cannot_break_the_summary_timeline() {
-    let mut a = Activity::new();
+    let mut a = Activity::new(Default::default());
     a.on_status(RunStatus::parse("RUNNING | <img src=x> @octocat `x"), at(0));
     a.on_assistant("hi", at(1));
     let md = a.timeline_markdown(at(0), Some(at(2))).unwrap();

@@ -119,7 +119,7 @@ async fn the_default_screenshot_is_downloaded_through_a_loopback_url() {
         !format!("{download:?}").contains(KEY),
         "the key went to storage"
     );
-    let md = markdown_list(&listed, Some(&got), None, "github.com").unwrap();
+    let md = markdown_list(&Default::default(), &listed, Some(&got), None, "github.com").unwrap();
     assert!(
         md.contains("- `screenshot.png` (12.1 KiB) → `cursor-artifacts/screenshot.png`"),
         "{md}"
@@ -212,7 +212,7 @@ async fn hostile_paths_are_contained_and_oversized_refused() {
             .iter()
             .all(|l| l.starts_with("out/") && !l.contains(".."))
     );
-    let md = markdown_list(&listed, Some(&got), None, "github.com").unwrap();
+    let md = markdown_list(&Default::default(), &listed, Some(&got), None, "github.com").unwrap();
     assert!(
         md.contains("lies-about-size.bin` (10 B) — refused: "),
         "{md}"

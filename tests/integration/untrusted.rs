@@ -57,7 +57,7 @@ fn bodies(r: &RunReport) -> Vec<String> {
             },
             &extras,
         ),
-        step_summary(r),
+        step_summary(&Default::default(), r),
     ]
 }
 
@@ -546,6 +546,59 @@ mod hostile_summary_cancel {
                 !ran.summary.is_empty(),
                 "cancel at {cancel_at}s: a step summary"
             );
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Each run redacts with its own secrets (#24: no global state). Two runs in
+// one process (as the tests and the demo are) with different keys: each
+// hides its own key and only that; neither run's secrets steer the other's
+// text.
+
+mod redaction_per_run {
+    use crate::support::*;
+    use cursor_agent_action::clock::Clock;
+    use cursor_agent_action::sim::*;
+
+    const KEY_A: &str = "crsr_run_a_0123456789abcdefghijklmnop";
+    const KEY_B: &str = "crsr_run_b_9876543210zyxwvutsrqponmlk";
+
+    /// A run with `key` whose agent's summary quotes both keys.
+    async fn run(key: &str) -> (Ran, String) {
+        let s = sims_on(Clock::real()).await;
+        s.cursor.v1().set_scenario(V1Scenario {
+            result_text: format!("first {KEY_A} then {KEY_B} end"),
+            ..V1Scenario::lasting(5, 30)
+        });
+        let ran = ActionTest::new()
+            .event("issues", "issues.labeled.json")
+            .against(&s.cursor_url(), Some(&s.github_url()))
+            .input("cursor-api-key", key)
+            .v1()
+            .run_in_process()
+            .await;
+        let comments = s.github.comments("Codertocat/Hello-World", 1);
+        let last = comments.last().expect("a final comment").body.clone();
+        (ran, last)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn two_runs_do_not_redact_each_others_text() {
+        let (a, a_comment) = run(KEY_A).await;
+        let (b, b_comment) = run(KEY_B).await;
+        for (name, ran, comment, own, other) in [
+            ("run A", &a, &a_comment, KEY_A, KEY_B),
+            ("run B", &b, &b_comment, KEY_B, KEY_A),
+        ] {
+            assert_eq!(ran.output("outcome"), "finished", "{name}: {}", ran.stdout);
+            for (place, text) in [("comment", comment), ("step summary", &ran.summary)] {
+                assert!(!text.contains(own), "{name}'s {place} shows its own key");
+                assert!(
+                    text.contains(other),
+                    "{name}'s {place} was redacted with the other run's key:\n{text}"
+                );
+            }
         }
     }
 }

@@ -7,7 +7,7 @@ use super::error::{V1Body, V1Endpoint, V1Error};
 use super::models::*;
 use crate::clock::Clock;
 use crate::cursor::transport::{self, Failed, Transport};
-use crate::cursor::{AuthScheme, Timeouts};
+use crate::cursor::{AuthScheme, Timeouts, one_line};
 use crate::secret::Secret;
 use bytes::Bytes;
 use reqwest::Method;
@@ -95,20 +95,34 @@ impl V1Client {
         self.transport.clock()
     }
 
-    fn agent_path(id: &str, suffix: &str) -> Result<String, V1Error> {
+    /// Also redacts `secrets` (the run's) in the errors it builds.
+    pub fn redacting(mut self, secrets: &crate::secret::Redactor) -> Self {
+        self.transport.redacting(secrets);
+        self
+    }
+
+    /// The redactor that knows this client's key (and the secrets it was
+    /// given).
+    pub fn redactor(&self) -> &crate::secret::Redactor {
+        self.transport.redactor()
+    }
+
+    fn agent_path(&self, id: &str, suffix: &str) -> Result<String, V1Error> {
         if !crate::cursor::is_valid_agent_id(id) {
-            return Err(V1Error::InvalidId { id: id.to_string() });
+            return Err(V1Error::InvalidId {
+                id: one_line(self.transport.redactor(), id, 60),
+            });
         }
         Ok(format!("/v1/agents/{id}{suffix}"))
     }
 
-    fn run_path(id: &str, run: &str, suffix: &str) -> Result<String, V1Error> {
+    fn run_path(&self, id: &str, run: &str, suffix: &str) -> Result<String, V1Error> {
         if !is_run_id(run) {
             return Err(V1Error::InvalidId {
-                id: run.to_string(),
+                id: one_line(self.transport.redactor(), run, 60),
             });
         }
-        Self::agent_path(id, &format!("/runs/{run}{suffix}"))
+        self.agent_path(id, &format!("/runs/{run}{suffix}"))
     }
 
     fn request(
@@ -146,7 +160,7 @@ impl V1Client {
             return Err(V1Error::Status {
                 endpoint,
                 status: answer.status,
-                body: Box::new(V1Body::parse(&answer.bytes)),
+                body: Box::new(V1Body::parse(self.transport.redactor(), &answer.bytes)),
                 retry_after: answer.retry_after,
             });
         }
@@ -213,7 +227,9 @@ impl V1Client {
         if let Some(id) = &request.agent_id
             && !is_agent_id(id)
         {
-            return Err(V1Error::InvalidId { id: id.clone() });
+            return Err(V1Error::InvalidId {
+                id: one_line(self.transport.redactor(), id, 60),
+            });
         }
         self.post(
             V1Endpoint::CreateAgent,
@@ -226,20 +242,20 @@ impl V1Client {
 
     /// `GET /v1/agents/{id}`.
     pub async fn agent(&self, id: &str) -> Result<Agent, V1Error> {
-        self.get(V1Endpoint::Agent, &Self::agent_path(id, "")?, &[])
+        self.get(V1Endpoint::Agent, &self.agent_path(id, "")?, &[])
             .await
     }
 
     /// `POST /v1/agents/{id}/archive` (idempotent).
     pub async fn archive(&self, id: &str) -> Result<IdOnly, V1Error> {
-        let path = Self::agent_path(id, "/archive")?;
+        let path = self.agent_path(id, "/archive")?;
         self.post(V1Endpoint::Archive, &path, None, self.timeouts.read)
             .await
     }
 
     /// `POST /v1/agents/{id}/unarchive` (idempotent).
     pub async fn unarchive(&self, id: &str) -> Result<IdOnly, V1Error> {
-        let path = Self::agent_path(id, "/unarchive")?;
+        let path = self.agent_path(id, "/unarchive")?;
         self.post(V1Endpoint::Unarchive, &path, None, self.timeouts.read)
             .await
     }
@@ -247,7 +263,7 @@ impl V1Client {
     /// `POST /v1/agents/{id}/runs`: a follow-up. Never repeated blindly:
     /// a second POST is a second prompt (or `409 agent_busy`).
     pub async fn create_run(&self, id: &str, request: &CreateRunRequest) -> Result<Run, V1Error> {
-        let path = Self::agent_path(id, "/runs")?;
+        let path = self.agent_path(id, "/runs")?;
         let envelope: RunEnvelope = self
             .post(
                 V1Endpoint::CreateRun,
@@ -266,7 +282,7 @@ impl V1Client {
         limit: Option<u32>,
         cursor: Option<&str>,
     ) -> Result<Page<Run>, V1Error> {
-        let path = Self::agent_path(id, "/runs")?;
+        let path = self.agent_path(id, "/runs")?;
         let limit = limit.map(|l| l.to_string());
         let mut query = Vec::new();
         if let Some(l) = &limit {
@@ -280,27 +296,27 @@ impl V1Client {
 
     /// `GET /v1/agents/{id}/runs/{runId}`.
     pub async fn run(&self, id: &str, run: &str) -> Result<Run, V1Error> {
-        self.get(V1Endpoint::Run, &Self::run_path(id, run, "")?, &[])
+        self.get(V1Endpoint::Run, &self.run_path(id, run, "")?, &[])
             .await
     }
 
     /// `POST /v1/agents/{id}/runs/{runId}/cancel`.
     pub async fn cancel_run(&self, id: &str, run: &str) -> Result<IdOnly, V1Error> {
-        let path = Self::run_path(id, run, "/cancel")?;
+        let path = self.run_path(id, run, "/cancel")?;
         self.post(V1Endpoint::Cancel, &path, None, self.timeouts.read)
             .await
     }
 
     /// `GET /v1/agents/{id}/usage[?runId=]`.
     pub async fn usage(&self, id: &str, run: Option<&str>) -> Result<Usage, V1Error> {
-        let path = Self::agent_path(id, "/usage")?;
+        let path = self.agent_path(id, "/usage")?;
         let query: Vec<(&str, &str)> = run.map(|r| ("runId", r)).into_iter().collect();
         self.get(V1Endpoint::Usage, &path, &query).await
     }
 
     /// `GET /v1/agents/{id}/artifacts`.
     pub async fn artifacts(&self, id: &str) -> Result<Page<Artifact>, V1Error> {
-        let path = Self::agent_path(id, "/artifacts")?;
+        let path = self.agent_path(id, "/artifacts")?;
         self.get(V1Endpoint::Artifacts, &path, &[]).await
     }
 
@@ -310,7 +326,7 @@ impl V1Client {
         id: &str,
         path: &str,
     ) -> Result<DownloadUrl, V1Error> {
-        let p = Self::agent_path(id, "/artifacts/download")?;
+        let p = self.agent_path(id, "/artifacts/download")?;
         self.get(V1Endpoint::ArtifactDownload, &p, &[("path", path)])
             .await
     }
@@ -328,7 +344,7 @@ impl V1Client {
         last_event_id: Option<&str>,
     ) -> Result<RunStream, V1Error> {
         let endpoint = V1Endpoint::Stream;
-        let path = Self::run_path(id, run, "/stream")?;
+        let path = self.run_path(id, run, "/stream")?;
         let mut request = self
             .request(endpoint, Method::GET, &path, &[])?
             .header(reqwest::header::ACCEPT, "text/event-stream")
@@ -354,7 +370,7 @@ impl V1Client {
             return Err(V1Error::Status {
                 endpoint,
                 status,
-                body: Box::new(V1Body::parse(&bytes)),
+                body: Box::new(V1Body::parse(self.transport.redactor(), &bytes)),
                 retry_after,
             });
         }

@@ -1,9 +1,11 @@
 //! v1 errors: the `{"error":{"code","message","helpUrl"?,"provider"?}}` body
-//! (and, defensively, the v0 string shapes), a message per code that says
+//! (and, defensively, the v0 string shapes, made printable the same way:
+//! see [`crate::cursor::one_line`]), a message per code that says
 //! what to do, and the same retry classification as v0 (it is computed by
 //! the v0 rules, through [`V1Error::as_v0`], so both versions retry alike).
 
 use crate::cursor::{CursorError, Endpoint, ErrorBody, ErrorClass, one_line};
+use crate::secret::Redactor;
 use serde_json::Value;
 use std::fmt;
 use std::time::Duration;
@@ -78,15 +80,16 @@ pub struct V1Body {
 }
 
 impl V1Body {
-    pub fn parse(bytes: &[u8]) -> V1Body {
-        let base = ErrorBody::parse(bytes);
+    /// `redactor`: the client's (see [`crate::cursor::error`]).
+    pub fn parse(redactor: &Redactor, bytes: &[u8]) -> V1Body {
+        let base = ErrorBody::parse(redactor, bytes);
         let json = serde_json::from_slice::<Value>(bytes).ok();
         let error = json.as_ref().and_then(|j| j.get("error"));
         let field = |name: &str| {
             error
                 .and_then(|e| e.get(name))
                 .and_then(Value::as_str)
-                .map(|s| one_line(s, 200))
+                .map(|s| one_line(redactor, s, 200))
         };
         V1Body {
             help_url: field("helpUrl").filter(|u| {
@@ -311,7 +314,8 @@ impl V1Error {
         if let Some(url) = &body.help_url {
             out.push_str(&format!(" Help: {url}"));
         }
-        one_line(&out, 900)
+        // Every piece is printable already (one line, bounded).
+        out
     }
 
     fn hint(&self, status: u16, body: &V1Body, repository: &str) -> String {
@@ -408,7 +412,7 @@ impl fmt::Display for V1Error {
                 "{} returned {status} with an unreadable body: {message}",
                 endpoint.describe()
             ),
-            Self::InvalidId { id } => write!(f, "invalid id {:?}", one_line(id, 60)),
+            Self::InvalidId { id } => write!(f, "invalid id {id:?}"),
         }
     }
 }
@@ -457,7 +461,7 @@ mod tests {
         V1Error::Status {
             endpoint: V1Endpoint::CreateAgent,
             status: code,
-            body: Box::new(V1Body::parse(body.as_bytes())),
+            body: Box::new(V1Body::parse(&Redactor::new(), body.as_bytes())),
             retry_after: None,
         }
     }
