@@ -51,6 +51,14 @@ pub const SCENARIOS: &[&str] = &[
 /// The scenarios the v1 demo offers.
 pub const V1_SCENARIOS: &[&str] = &["finished", "error", "hostile-summary"];
 
+/// `scenarios` and the two multi-step ones, as a list a person reads (the
+/// errors and the header name the same scenarios `demo --help` does).
+fn with_multi_step(scenarios: &[&str]) -> String {
+    let mut all = scenarios.to_vec();
+    all.extend([DETACHED, NIGHTLY]);
+    all.join(", ")
+}
+
 /// What the demo's agent does while it runs (seconds after RUNNING), so
 /// the comment shows its activity changing.
 fn demo_activity() -> Vec<(std::time::Duration, String, serde_json::Value)> {
@@ -220,7 +228,7 @@ pub fn demo(scenario_name: &str, v0: bool, bold: bool) -> anyhow::Result<u8> {
     let Some(scenario) = scenario(scenario_name) else {
         errln!(
             "error: unknown scenario {scenario_name:?}; use one of {}",
-            SCENARIOS.join(", ")
+            with_multi_step(SCENARIOS)
         );
         return Ok(2);
     };
@@ -230,7 +238,7 @@ pub fn demo(scenario_name: &str, v0: bool, bold: bool) -> anyhow::Result<u8> {
         (false, None) => {
             errln!(
                 "error: the scenario {scenario_name:?} is shown on the v0 API only; add --api v0, or use one of {}",
-                V1_SCENARIOS.join(", ")
+                with_multi_step(V1_SCENARIOS)
             );
             return Ok(2);
         }
@@ -284,9 +292,9 @@ pub fn demo(scenario_name: &str, v0: bool, bold: bool) -> anyhow::Result<u8> {
                 ""
             },
             if api == "v1" {
-                V1_SCENARIOS.join(", ")
+                with_multi_step(V1_SCENARIOS)
             } else {
-                SCENARIOS.join(", ")
+                with_multi_step(SCENARIOS)
             }
         );
         heading("The step's log", bold);
