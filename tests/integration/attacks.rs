@@ -10,24 +10,6 @@ use cursor_agent_action::secret::Secret;
 use cursor_agent_action::sim::*;
 use serde_json::{Value, json};
 
-const REPO: &str = "Codertocat/Hello-World";
-
-async fn sims() -> Simulators {
-    let s = sims_on(Clock::real()).await;
-    s.cursor.set_default_scenario(Scenario::lasting(10, 60));
-    s
-}
-
-fn test(s: &Simulators, event: &str, payload: &Value) -> ActionTest {
-    ActionTest::new()
-        .event_json(event, payload)
-        .against(&s.cursor_url(), Some(&s.github_url()))
-}
-
-fn launches(s: &Simulators) -> usize {
-    s.cursor.count("POST", "/v0/agents")
-}
-
 fn mallory() -> Value {
     json!({"login": "mallory", "id": 666, "type": "User"})
 }
@@ -148,6 +130,21 @@ fn forged(s: &Simulators, issue: u64, marker: &Marker, association: &str) -> u64
     )
 }
 
+/// A first run posts its marker (the launch's key does not depend on the run
+/// id); mallory, a reader, posts a copy of it for the next run's id. Returns
+/// the copy's comment id.
+async fn readers_copy_for_the_next_run(s: &Simulators) -> u64 {
+    labeled(s)
+        .input("wait", "false")
+        .run_in_process()
+        .await
+        .success();
+    let mut copied = Marker::find(&s.github.comments(REPO, 1)[0].body).unwrap();
+    copied.agent = None;
+    copied.run = Some(1234567891);
+    forged(s, 1, &copied, "NONE")
+}
+
 #[tokio::test(start_paused = true)]
 async fn a_copied_marker_does_not_steer_a_followup_to_another_agent() {
     // COLLABORATOR and MEMBER are associations, not permissions: a triage
@@ -222,24 +219,14 @@ async fn a_copied_marker_does_not_make_a_rerun_edit_the_copiers_comment() {
 #[tokio::test(start_paused = true)]
 async fn a_lost_comment_post_never_adopts_someone_elses_copy_of_the_marker() {
     let s = sims().await;
-    // A first run shows the launch's key in its marker (the key does not
-    // depend on the run id); mallory, a reader, predicts the next run's id.
-    test(&s, "issues", &fixture("issues.labeled.json"))
-        .input("wait", "false")
-        .run_in_process()
-        .await
-        .success();
-    let mut copied = Marker::find(&s.github.comments(REPO, 1)[0].body).unwrap();
-    copied.agent = None;
-    copied.run = Some(1234567891);
-    let fake = forged(&s, 1, &copied, "NONE");
+    let fake = readers_copy_for_the_next_run(&s).await;
     // The next run's comment post fails with a 502 that did not land.
     s.github.add_fault(FaultRule::new(
         "POST",
         "/repos/*/*/issues/*/comments",
         Fault::status(502),
     ));
-    let ran = test(&s, "issues", &fixture("issues.labeled.json"))
+    let ran = labeled(&s)
         .env("GITHUB_RUN_ID", "1234567891")
         .run_in_process()
         .await;
@@ -397,15 +384,7 @@ async fn a_maybe_posted_comment_never_adopts_a_readers_copy() {
     // the next edit looks again, and must take only a trusted comment with
     // our marker, never a reader's copy of it (its run id and key are public).
     let s = sims().await;
-    test(&s, "issues", &fixture("issues.labeled.json"))
-        .input("wait", "false")
-        .run_in_process()
-        .await
-        .success();
-    let mut copied = Marker::find(&s.github.comments(REPO, 1)[0].body).unwrap();
-    copied.agent = None;
-    copied.run = Some(1234567891);
-    let fake = forged(&s, 1, &copied, "NONE");
+    let fake = readers_copy_for_the_next_run(&s).await;
     s.github.add_fault(
         FaultRule::new("GET", "/repos/*/*/issues/*/comments", Fault::status(500)).times(8),
     );
@@ -414,7 +393,7 @@ async fn a_maybe_posted_comment_never_adopts_a_readers_copy() {
         "/repos/*/*/issues/*/comments",
         Fault::status(502),
     ));
-    let ran = test(&s, "issues", &fixture("issues.labeled.json"))
+    let ran = labeled(&s)
         .env("GITHUB_RUN_ID", "1234567891")
         .run_in_process()
         .await;
