@@ -152,9 +152,7 @@ async fn a_copied_marker_does_not_steer_a_followup_to_another_agent() {
     for (role, association) in [("triage", "COLLABORATOR"), ("read", "MEMBER")] {
         let s = sims().await;
         s.github.set_permission("mallory", role);
-        let first = test(&s, "issues", &fixture("issues.labeled.json"))
-            .run_in_process()
-            .await;
+        let first = labeled(&s).run_in_process().await;
         first.success();
         let ours = first.output("agent-id").to_string();
         let victim = other_agent(&s).await;
@@ -188,10 +186,7 @@ async fn a_copied_marker_does_not_make_a_rerun_edit_the_copiers_comment() {
     let s = sims().await;
     s.github.set_permission("mallory", "triage");
     // Attempt 1 leaves its agent running (its comment shows run id and key).
-    let first = test(&s, "issues", &fixture("issues.labeled.json"))
-        .input("wait", "false")
-        .run_in_process()
-        .await;
+    let first = labeled(&s).input("wait", "false").run_in_process().await;
     first.success();
     let ours = first.output("agent-id").to_string();
     let real = s.github.comments(REPO, 1)[0].clone();
@@ -200,7 +195,7 @@ async fn a_copied_marker_does_not_make_a_rerun_edit_the_copiers_comment() {
     copied.agent = Some(victim.clone());
     let fake = forged(&s, 1, &copied, "COLLABORATOR");
 
-    let second = test(&s, "issues", &fixture("issues.labeled.json"))
+    let second = labeled(&s)
         .env("GITHUB_RUN_ATTEMPT", "2")
         .run_in_process()
         .await;
@@ -351,9 +346,8 @@ async fn odd_text_from_the_api_in_a_crash_cannot_issue_a_workflow_command() {
     });
     s.cursor
         .add_fault(FaultRule::new("POST", "/v0/agents", Fault::ApplyThenReset));
-    let t = test(&s, "issue_comment", &comment_on_pr_payload())
-        .env(cursor_agent_action::TIME_SCALE_VAR, "60");
-    let ran = tokio::task::spawn_blocking(move || t.run()).await.unwrap();
+    let t = test(&s, "issue_comment", &comment_on_pr_payload()).time_scale(60);
+    let ran = t.run_beside().await;
     // The lookup reads the odd text without crashing (it once sliced it
     // inside a character; a crash is reported by `runner::panic_report`,
     // unit-tested there) and adopts the one agent the lost launch made.
@@ -516,9 +510,7 @@ async fn steered(row: BotMarker, bot: &GhUser) -> Vec<(&'static str, bool)> {
 
     // A maintainer's `/cursor …` goes to the agent the newest marker names.
     let s = sims().await;
-    let first = test(&s, "issues", &fixture("issues.labeled.json"))
-        .boxed_run()
-        .await;
+    let first = labeled(&s).boxed_run().await;
     first.success();
     let victim = other_agent(&s).await;
     post_bot_marker(
@@ -551,10 +543,7 @@ async fn steered(row: BotMarker, bot: &GhUser) -> Vec<(&'static str, bool)> {
             marker::STATE_OPEN,
         ),
     );
-    let ran = test(&s, "issues", &fixture("issues.labeled.json"))
-        .env("GITHUB_RUN_ATTEMPT", "2")
-        .boxed_run()
-        .await;
+    let ran = labeled(&s).env("GITHUB_RUN_ATTEMPT", "2").boxed_run().await;
     ran.success();
     out.push(("re-run", ran.output("agent-id") == victim));
 
@@ -566,7 +555,7 @@ async fn steered(row: BotMarker, bot: &GhUser) -> Vec<(&'static str, bool)> {
         bot,
         &bot_marker(row, Marker::new(Some(&victim), Some(7), 1), state_final),
     );
-    let ran = test(&s, "issues", &fixture("issues.labeled.json"))
+    let ran = labeled(&s)
         .input("max-launches-per-issue", "1")
         .boxed_run()
         .await;
@@ -656,10 +645,7 @@ async fn steered(row: BotMarker, bot: &GhUser) -> Vec<(&'static str, bool)> {
             state_final,
         ),
     );
-    let ran = test(&s, "issues", &fixture("issues.labeled.json"))
-        .input("wait", "false")
-        .boxed_run()
-        .await;
+    let ran = labeled(&s).input("wait", "false").boxed_run().await;
     ran.success();
     let last = s.github.comments(REPO, 1).last().unwrap().body.clone();
     out.push((

@@ -1599,7 +1599,7 @@ async fn every_bad_input_exits_2_naming_it_before_any_request() {
     };
     for (name, value) in garbage() {
         let t = base().input(name, &value);
-        let ran = tokio::task::spawn_blocking(move || t.run()).await.unwrap();
+        let ran = t.run_beside().await;
         ran.status(2);
         let errors = ran.commands("error");
         assert_eq!(errors.len(), 1, "{name}: {}", ran.stdout);
@@ -1615,7 +1615,7 @@ async fn every_bad_input_exits_2_naming_it_before_any_request() {
     for (name, value) in garbage() {
         t = t.input(name, &value);
     }
-    let ran = tokio::task::spawn_blocking(move || t.run()).await.unwrap();
+    let ran = t.run_beside().await;
     ran.status(2);
     let errors = ran.commands("error");
     assert_eq!(errors.len(), 1);

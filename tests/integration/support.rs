@@ -24,7 +24,8 @@ pub const WORKING: &str = "This comment is updated when the status changes";
 /// The checkout, for tests that read the project's own files.
 pub const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 /// How much faster than real time the compiled binary and the simulators
-/// run when a test drives the binary as a separate process.
+/// run when a test drives the binary as a separate process: a 20 s start
+/// and a 2 min run take a quarter of a second.
 pub const SCALE: u32 = 120;
 
 /// The Cursor API a run talks to, for tests that check one promise on both.
