@@ -259,7 +259,7 @@ async fn a_workflow_runs_the_action_end_to_end() {
         ),
         1
     );
-    assert_eq!(sims.github.comments("Codertocat/Hello-World", 1).len(), 1);
+    assert_eq!(sims.github.comments(REPO, 1).len(), 1);
 
     // Outputs came back to the next step.
     let r = &run.record;
@@ -293,6 +293,6 @@ async fn a_failed_agent_fails_the_step() {
     assert!(run.log.contains("Job failed"), "{}", run.log);
     assert_eq!(run.record["OUTCOME"], "error", "{:?}", run.record);
     assert_eq!(run.record["STATUS"], "ERROR");
-    let comment = &sims.github.comments("Codertocat/Hello-World", 1)[0];
+    let comment = &sims.github.comments(REPO, 1)[0];
     assert!(comment.body.contains("### ❌ Cursor agent failed"));
 }

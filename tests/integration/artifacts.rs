@@ -19,8 +19,6 @@ use std::path::Path;
 use wiremock::matchers::{method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-const REPO: &str = "https://github.com/Codertocat/Hello-World";
-
 fn v0(sims: &Simulators) -> CursorClient {
     CursorClient::new(
         http(),
@@ -39,7 +37,7 @@ fn launch_request() -> LaunchRequest {
         },
         model: None,
         source: AgentSource {
-            repository: Some(REPO.into()),
+            repository: Some(REPO_URL.into()),
             git_ref: Some("master".into()),
             pr_url: None,
         },

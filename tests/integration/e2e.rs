@@ -56,7 +56,7 @@ async fn issues_labeled() {
             .count("POST", "/repos/Codertocat/Hello-World/issues/1/comments"),
         1
     );
-    assert_eq!(s.github.comments("Codertocat/Hello-World", 1).len(), 1);
+    assert_eq!(s.github.comments(REPO, 1).len(), 1);
     assert!(
         ran.output("comment-url")
             .contains("/issues/1#issuecomment-")
@@ -109,7 +109,7 @@ async fn pull_requests_and_review_comments() {
         json!({"prUrl": "https://github.com/Codertocat/Hello-World/pull/2"}),
         "the pull request itself, not a new branch off its head"
     );
-    assert_eq!(s.github.comments("Codertocat/Hello-World", 2).len(), 1);
+    assert_eq!(s.github.comments(REPO, 2).len(), 1);
     let s = scaled_sims().await;
     let ran = test(
         &s,
@@ -120,7 +120,7 @@ async fn pull_requests_and_review_comments() {
     .run_beside()
     .await;
     assert_finished(&ran, &s);
-    assert_eq!(s.github.comments("Codertocat/Hello-World", 2).len(), 1);
+    assert_eq!(s.github.comments(REPO, 2).len(), 1);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -139,7 +139,7 @@ async fn pull_request_reviews() {
         json!({"prUrl": "https://github.com/Codertocat/Hello-World/pull/2"}),
         "the pull request itself, not a new branch off its head"
     );
-    assert_eq!(s.github.comments("Codertocat/Hello-World", 2).len(), 1);
+    assert_eq!(s.github.comments(REPO, 2).len(), 1);
     // Without the phrase: skipped, nothing sent to Cursor.
     let s = scaled_sims().await;
     let ran = test(
@@ -199,7 +199,7 @@ async fn runs_without_an_issue() {
         .run_beside()
         .await;
     assert_finished(&ran, &s);
-    assert_eq!(s.github.comments("Codertocat/Hello-World", 12).len(), 1);
+    assert_eq!(s.github.comments(REPO, 12).len(), 1);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -232,7 +232,7 @@ async fn failures_exit_1_and_bad_keys_are_named() {
         "{}",
         ran.stdout
     );
-    let comment = &s.github.comments("Codertocat/Hello-World", 1)[0];
+    let comment = &s.github.comments(REPO, 1)[0];
     assert!(
         comment.body.contains("Could not launch the agent")
             && comment.body.contains("cursor-api-key"),
@@ -266,9 +266,7 @@ mod signals {
             .spawn()
             .unwrap();
         let started = Instant::now();
-        while s.cursor.count("GET", "/v0/agents/*") == 0
-            || s.github.comments("Codertocat/Hello-World", 1).is_empty()
-        {
+        while s.cursor.count("GET", "/v0/agents/*") == 0 || s.github.comments(REPO, 1).is_empty() {
             assert!(
                 started.elapsed() < Duration::from_secs(30),
                 "the run never started waiting"
@@ -326,7 +324,7 @@ mod signals {
             Some("STOPPED")
         );
         assert!(ran.summary.contains("Workflow cancelled"));
-        let comment = &s.github.comments("Codertocat/Hello-World", 1)[0];
+        let comment = &s.github.comments(REPO, 1)[0];
         assert!(
             comment.body.contains("### 🚫 Workflow cancelled") && comment.body.contains("SIGINT"),
             "{}",

@@ -105,7 +105,7 @@ fn nothing_ran(sims: &Simulators, run: &ActRun) {
         "no Cursor request: {:?}",
         sims.cursor.requests()
     );
-    assert!(sims.github.comments("Codertocat/Hello-World", 1).is_empty());
+    assert!(sims.github.comments(REPO, 1).is_empty());
     assert_eq!(run.record.get("OUTCOME").map(String::as_str), Some(""));
 }
 
@@ -139,7 +139,7 @@ async fn the_packaged_release_installs_verified_and_launches_an_agent() {
     let r = &run.record;
     assert_eq!(r["OUTCOME"], "finished", "{r:?}\n{}", run.log);
     assert!(r["AGENT_ID"].starts_with("bc-"));
-    assert_eq!(sims.github.comments("Codertocat/Hello-World", 1).len(), 1);
+    assert_eq!(sims.github.comments(REPO, 1).len(), 1);
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -102,6 +102,14 @@ pub fn v1_bodies(s: &Simulators, method: &str, suffix: &str) -> Vec<Value> {
         .collect()
 }
 
+/// The agents created on `api`.
+pub fn agents_created(s: &Simulators, api: Api) -> usize {
+    match api {
+        Api::V0 => s.cursor.agents_created(),
+        Api::V1 => s.cursor.v1().agents_created(),
+    }
+}
+
 /// The v0 agents launched.
 pub fn launches(s: &Simulators) -> usize {
     s.cursor.count("POST", "/v0/agents")

@@ -10,8 +10,6 @@ use cursor_agent_action::wait::schedule::PollSchedule;
 use cursor_agent_action::wait::{WaitConfig, WaitEnd, WaitEvent, Waiter};
 use std::time::Duration;
 
-const REPO: &str = "https://github.com/Codertocat/Hello-World";
-
 struct Setup {
     sims: Simulators,
     client: CursorClient,
@@ -39,7 +37,7 @@ impl Setup {
             },
             model: None,
             source: AgentSource {
-                repository: Some(REPO.into()),
+                repository: Some(REPO_URL.into()),
                 git_ref: None,
                 pr_url: None,
             },
@@ -506,7 +504,7 @@ async fn cancellation_reports_cancelled_and_applies_on_cancel() {
             "{}",
             ran.summary
         );
-        let comment = sims.github.comments("Codertocat/Hello-World", 1);
+        let comment = sims.github.comments(REPO, 1);
         assert!(
             comment[0].body.contains("### 🚫 Workflow cancelled"),
             "{}",
