@@ -4,6 +4,7 @@
 use cursor_agent_action::app::{Runtime, run_action};
 use cursor_agent_action::cancel::Cancel;
 use cursor_agent_action::clock::Clock;
+use cursor_agent_action::cursor::{AgentSource, LaunchRequest, LaunchTarget, Prompt};
 use cursor_agent_action::runner::{ActionsIo, Console, parse_outputs};
 use cursor_agent_action::sim::{Scenario, Simulators, V1Scenario};
 use cursor_agent_action::{Env, logging};
@@ -107,6 +108,36 @@ pub fn agents_created(s: &Simulators, api: Api) -> usize {
     match api {
         Api::V0 => s.cursor.agents_created(),
         Api::V1 => s.cursor.v1().agents_created(),
+    }
+}
+
+/// A v0 launch of `text` on `repository` at `git_ref`: no model, images,
+/// branch or webhook.
+pub fn launch_request(
+    text: &str,
+    repository: &str,
+    git_ref: Option<&str>,
+    auto_create_pr: bool,
+) -> LaunchRequest {
+    LaunchRequest {
+        prompt: Prompt {
+            text: text.into(),
+            images: vec![],
+        },
+        model: None,
+        source: AgentSource {
+            repository: Some(repository.into()),
+            git_ref: git_ref.map(Into::into),
+            pr_url: None,
+        },
+        target: LaunchTarget {
+            auto_create_pr,
+            open_as_cursor_github_app: false,
+            skip_reviewer_request: false,
+            branch_name: None,
+            auto_branch: None,
+        },
+        webhook: None,
     }
 }
 

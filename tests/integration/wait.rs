@@ -30,26 +30,7 @@ async fn setup(scenario: Scenario) -> Setup {
 
 impl Setup {
     async fn launch(&self) -> Agent {
-        let request = LaunchRequest {
-            prompt: Prompt {
-                text: "do it".into(),
-                images: vec![],
-            },
-            model: None,
-            source: AgentSource {
-                repository: Some(REPO_URL.into()),
-                git_ref: None,
-                pr_url: None,
-            },
-            target: LaunchTarget {
-                auto_create_pr: true,
-                open_as_cursor_github_app: false,
-                skip_reviewer_request: false,
-                branch_name: None,
-                auto_branch: None,
-            },
-            webhook: None,
-        };
+        let request = launch_request("do it", REPO_URL, None, true);
         self.client.launch(&request).await.unwrap()
     }
 
