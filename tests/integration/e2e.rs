@@ -67,15 +67,13 @@ async fn issues_labeled() {
 async fn issues_opened_and_issue_comments() {
     let s = scaled_sims().await;
     assert_finished(
-        &test(&s, "issues", &fixture("issues.opened.with-empty-body.json"))
-            .time_scale(SCALE)
+        &binary_test(&s, "issues", &fixture("issues.opened.with-empty-body.json"))
             .run_beside()
             .await,
         &s,
     );
     let s = scaled_sims().await;
-    let ran = test(&s, "issue_comment", &fixture("issue_comment.created.json"))
-        .time_scale(SCALE)
+    let ran = binary_test(&s, "issue_comment", &fixture("issue_comment.created.json"))
         .run_beside()
         .await;
     assert_finished(&ran, &s);
@@ -84,8 +82,7 @@ async fn issues_opened_and_issue_comments() {
         ReactionTarget::Comment(492700400)
     );
     let s = scaled_sims().await;
-    let ran = test(&s, "issue_comment", &comment_on_pr_payload())
-        .time_scale(SCALE)
+    let ran = binary_test(&s, "issue_comment", &comment_on_pr_payload())
         .run_beside()
         .await;
     assert_finished(&ran, &s);
@@ -98,8 +95,7 @@ async fn issues_opened_and_issue_comments() {
 #[tokio::test(flavor = "multi_thread")]
 async fn pull_requests_and_review_comments() {
     let s = scaled_sims().await;
-    let ran = test(&s, "pull_request", &fixture("pull_request.opened.json"))
-        .time_scale(SCALE)
+    let ran = binary_test(&s, "pull_request", &fixture("pull_request.opened.json"))
         .env("GITHUB_REF", "refs/pull/2/merge")
         .run_beside()
         .await;
@@ -111,12 +107,11 @@ async fn pull_requests_and_review_comments() {
     );
     assert_eq!(s.github.comments(REPO, 2).len(), 1);
     let s = scaled_sims().await;
-    let ran = test(
+    let ran = binary_test(
         &s,
         "pull_request_review_comment",
         &fixture("pull_request_review_comment.created.json"),
     )
-    .time_scale(SCALE)
     .run_beside()
     .await;
     assert_finished(&ran, &s);
@@ -128,8 +123,7 @@ async fn pull_request_reviews() {
     let s = scaled_sims().await;
     let mut review = fixture("pull_request_review.submitted.json");
     review["review"]["body"] = json!("/cursor fix the same typo in the docs folder");
-    let ran = test(&s, "pull_request_review", &review)
-        .time_scale(SCALE)
+    let ran = binary_test(&s, "pull_request_review", &review)
         .input("trigger-phrase", "/cursor")
         .run_beside()
         .await;
@@ -142,12 +136,11 @@ async fn pull_request_reviews() {
     assert_eq!(s.github.comments(REPO, 2).len(), 1);
     // Without the phrase: skipped, nothing sent to Cursor.
     let s = scaled_sims().await;
-    let ran = test(
+    let ran = binary_test(
         &s,
         "pull_request_review",
         &fixture("pull_request_review.submitted.json"),
     )
-    .time_scale(SCALE)
     .input("trigger-phrase", "/cursor")
     .run_beside()
     .await;
@@ -172,8 +165,7 @@ async fn runs_without_an_issue() {
     ];
     for (event, payload) in cases {
         let s = scaled_sims().await;
-        let ran = test(&s, event, &payload)
-            .time_scale(SCALE)
+        let ran = binary_test(&s, event, &payload)
             .input("prompt", "Refresh the docs")
             .run_beside()
             .await;
@@ -192,8 +184,7 @@ async fn runs_without_an_issue() {
     }
     // With a tracking issue.
     let s = scaled_sims().await;
-    let ran = test(&s, "schedule", &json!({"schedule": "17 3 * * *"}))
-        .time_scale(SCALE)
+    let ran = binary_test(&s, "schedule", &json!({"schedule": "17 3 * * *"}))
         .input("prompt", "Refresh the docs")
         .input("issue-number", "12")
         .run_beside()

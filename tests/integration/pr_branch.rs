@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 const PR: &str = "https://github.com/Codertocat/Hello-World/pull/1";
 
 fn on_pr_comment(s: &Simulators) -> ActionTest {
-    test(s, "issue_comment", &comment_on_pr_payload()).time_scale(SCALE)
+    binary_test(s, "issue_comment", &comment_on_pr_payload())
 }
 
 fn launch_bodies(s: &Simulators) -> Vec<Value> {

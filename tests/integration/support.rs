@@ -80,6 +80,12 @@ pub fn test(s: &Simulators, event: &str, payload: &Value) -> ActionTest {
         .against(&s.cursor_url(), Some(&s.github_url()))
 }
 
+/// A run of the compiled binary (`.run_beside()`) on `event` with `payload`,
+/// as fast as `scaled_sims()`.
+pub fn binary_test(s: &Simulators, event: &str, payload: &Value) -> ActionTest {
+    test(s, event, payload).time_scale(SCALE)
+}
+
 /// The usual trigger: the fixture's issue labeled.
 pub fn labeled(s: &Simulators) -> ActionTest {
     test(s, "issues", &fixture("issues.labeled.json"))
