@@ -1805,12 +1805,7 @@ async fn the_sweep_404_rows_never_call_an_agent_gone_on_one_answer_or_a_proxy_s_
                     .success();
             }
             tokio::time::sleep(std::time::Duration::from_secs(row.age)).await;
-            let open: Vec<String> = s
-                .github
-                .comments(REPO, 1)
-                .into_iter()
-                .map(|c| c.body)
-                .collect();
+            let open = comment_bodies(&s, 1);
             let path = if v1 { "/v1/agents/*" } else { "/v0/agents/*" };
             for (fault, after, times) in &row.faults {
                 s.cursor.add_fault(
@@ -1821,12 +1816,7 @@ async fn the_sweep_404_rows_never_call_an_agent_gone_on_one_answer_or_a_proxy_s_
             }
             let writes_before = sw::writes(&s);
             let ran = sw::sweep(&s, api).run_in_process().await;
-            let after: Vec<String> = s
-                .github
-                .comments(REPO, 1)
-                .into_iter()
-                .map(|c| c.body)
-                .collect();
+            let after = comment_bodies(&s, 1);
             let untouched = after.iter().zip(&open).filter(|(a, o)| a == o).count();
             let gone = after
                 .iter()

@@ -545,6 +545,15 @@ pub fn other_app_bot() -> cursor_agent_action::sim::GhUser {
     }
 }
 
+/// The bodies of the comments on `issue`, oldest first.
+pub fn comment_bodies(s: &Simulators, issue: u64) -> Vec<String> {
+    s.github
+        .comments(REPO, issue)
+        .into_iter()
+        .map(|c| c.body)
+        .collect()
+}
+
 /// Every body the action's comments had, in order (each create, then each
 /// edit), with when it was written (ms of the simulator's clock).
 pub fn comment_writes(s: &Simulators) -> Vec<(u64, String)> {

@@ -322,12 +322,7 @@ async fn a_404_without_cursor_s_code_changes_no_comment_and_fails_naming_api_url
                     .success();
             }
             tokio::time::sleep(Duration::from_secs(10 * 60)).await;
-            let open: Vec<String> = s
-                .github
-                .comments(REPO, 1)
-                .into_iter()
-                .map(|c| c.body)
-                .collect();
+            let open = comment_bodies(&s, 1);
             let path = match api {
                 Api::V0 => "/v0/agents/*",
                 Api::V1 => "/v1/agents/*",
@@ -350,12 +345,7 @@ async fn a_404_without_cursor_s_code_changes_no_comment_and_fails_naming_api_url
             let errors = ran.commands("error");
             assert_eq!(errors.len(), 1, "{api:?} {moment}: {}", ran.stdout);
             assert!(errors[0].contains("`api-url`"), "{}", errors[0]);
-            let after: Vec<String> = s
-                .github
-                .comments(REPO, 1)
-                .into_iter()
-                .map(|c| c.body)
-                .collect();
+            let after = comment_bodies(&s, 1);
             if first_gone {
                 // The other agent ended and was finalized before the
                 // confirming read; the suspect one is left as it was.
@@ -530,12 +520,7 @@ async fn comments_outside_the_window_or_not_provably_ours_are_never_touched() {
                     .add_comment(REPO, 2, body, GhUser::actions_bot(), "NONE"),
             );
         }
-        let forged_bodies: Vec<String> = s
-            .github
-            .comments(REPO, 2)
-            .into_iter()
-            .map(|c| c.body)
-            .collect();
+        let forged_bodies = comment_bodies(&s, 2);
         // The real one, last updated 4 days ago: outside the default window.
         let old = SystemTime::now() - Duration::from_secs(4 * 86_400);
         assert!(s.github.set_comment_updated(real.id, old));
@@ -545,12 +530,7 @@ async fn comments_outside_the_window_or_not_provably_ours_are_never_touched() {
         ran.success();
         assert_eq!(ran.output("swept"), "0", "{api:?}\n{}", ran.stdout);
         assert_eq!(writes(&s), before, "{api:?}: nothing written");
-        let now: Vec<String> = s
-            .github
-            .comments(REPO, 2)
-            .into_iter()
-            .map(|c| c.body)
-            .collect();
+        let now = comment_bodies(&s, 2);
         assert_eq!(now, forged_bodies);
         assert_eq!(last_body(&s), real.body);
         // A longer window reaches the real one, and only it.
@@ -560,12 +540,7 @@ async fn comments_outside_the_window_or_not_provably_ours_are_never_touched() {
             .await;
         assert_eq!(ran.output("swept"), "1", "{api:?}\n{}", ran.stdout);
         assert!(Marker::find(&last_body(&s)).unwrap().is_final());
-        let now: Vec<String> = s
-            .github
-            .comments(REPO, 2)
-            .into_iter()
-            .map(|c| c.body)
-            .collect();
+        let now = comment_bodies(&s, 2);
         assert_eq!(now, forged_bodies);
     }
 }

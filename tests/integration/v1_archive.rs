@@ -195,8 +195,7 @@ async fn a_follow_up_whose_unarchive_fails_launches_a_new_agent_and_says_why() {
 async fn on_v0_the_input_is_refused_before_anything_is_sent() {
     let s = sims_v1(V1Scenario::lasting(3, 20)).await;
     let ran = labeled(&s)
-        .v1()
-        .input("api-version", "v0")
+        .api(Api::V0)
         .input("archive-when-done", "true")
         .run_in_process()
         .await;
@@ -207,8 +206,7 @@ async fn on_v0_the_input_is_refused_before_anything_is_sent() {
     assert!(s.cursor.requests().is_empty() && s.github.requests().is_empty());
     // `false` (the default, as action.yml passes it) is fine on v0.
     let ran = labeled(&s)
-        .v1()
-        .input("api-version", "v0")
+        .api(Api::V0)
         .input("archive-when-done", "false")
         .run_in_process()
         .await;

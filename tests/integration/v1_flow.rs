@@ -425,8 +425,7 @@ async fn what_v1_cannot_honour_is_refused_before_anything_is_sent() {
     // v1-only options on v0 are refused the same way.
     let s = sims_v1(V1Scenario::default()).await;
     let ran = labeled(&s)
-        .v1()
-        .input("api-version", "v0")
+        .api(Api::V0)
         .input("mode", "plan")
         .run_in_process()
         .await;
@@ -659,11 +658,7 @@ async fn a_rerun_after_a_failed_run_launches_a_new_agent_with_an_id_of_its_own()
 async fn an_issue_whose_agent_was_made_on_v0_gets_a_new_v1_agent_on_a_follow_up() {
     let s = sims_v1(V1Scenario::lasting(3, 20)).await;
     s.cursor.set_default_scenario(Scenario::lasting(5, 30));
-    let first = labeled(&s)
-        .v1()
-        .input("api-version", "v0")
-        .run_in_process()
-        .await;
+    let first = labeled(&s).api(Api::V0).run_in_process().await;
     first.success();
     let old = first.output("agent-id").to_string();
     let ran = comment_trigger(&s).v1().run_in_process().await;
