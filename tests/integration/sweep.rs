@@ -654,47 +654,6 @@ async fn a_cancelled_sweep_leaves_the_comments_it_did_not_reach_as_they_were() {
     }
 }
 
-/// The lines of `stdout` under the heading `title`, up to the next heading.
-fn section<'a>(stdout: &'a str, title: &str) -> &'a str {
-    let start = stdout
-        .find(&format!("━━ {title} ━━\n"))
-        .unwrap_or_else(|| panic!("no section {title:?} in:\n{stdout}"));
-    let body = &stdout[start..];
-    let body = &body[body.find('\n').unwrap() + 1..];
-    match body.find("\n━━ ") {
-        Some(end) => &body[..end],
-        None => body,
-    }
-}
-
-#[test]
-fn the_detached_demo_shows_launch_end_and_sweep() {
-    for api in ["v1", "v0"] {
-        let ran = ActionTest::new()
-            .arg("demo")
-            .arg("--scenario")
-            .arg("detached")
-            .arg("--api")
-            .arg(api)
-            .run();
-        ran.success();
-        let out = &ran.stdout;
-        let open = section(out, "The comment while the agent works");
-        assert!(open.contains("Still working"), "{api}: {out}");
-        assert!(!Marker::find(open.trim_start()).unwrap().is_final());
-        let outputs = section(out, "The sweep's outputs and step summary");
-        assert!(outputs.contains("swept: 1\n"), "{api}: {outputs}");
-        assert!(outputs.contains("pending: 0\n"), "{api}: {outputs}");
-        let last = section(out, "The comment on issue #1, final");
-        assert!(last.contains("✅ Cursor agent finished"), "{api}: {out}");
-        assert!(Marker::find(last.trim_start()).unwrap().is_final());
-        assert!(
-            out.contains("Reactions on the issue: eyes, rocket"),
-            "{out}"
-        );
-    }
-}
-
 #[tokio::test(start_paused = true)]
 async fn each_input_a_sweep_ignores_is_warned_once_by_name() {
     let s = sims(Api::V1, 40, "done").await;
