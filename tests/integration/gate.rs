@@ -718,14 +718,7 @@ async fn a_review_on_a_pull_request_with_an_agent_is_a_followup() {
     assert_eq!(ran.output("agent-id"), agent);
     assert_eq!(launches(&s), 1, "no new agent");
     assert_eq!(s.cursor.count("POST", "/v0/agents/*/followup"), 1);
-    let followup = s
-        .cursor
-        .requests()
-        .into_iter()
-        .find(|r| r.path.ends_with("/followup"))
-        .unwrap();
-    let body: Value = serde_json::from_str(&followup.body).unwrap();
-    let text = body["prompt"]["text"].as_str().unwrap();
+    let text = first_followup_text(&s);
     assert!(text.contains("do what the review asks"), "{text}");
     assert!(
         text.contains("Please also fix the same typo in the docs folder."),

@@ -287,18 +287,8 @@ async fn a_comment_on_an_issue_with_an_agent_is_a_followup() {
     assert_eq!(ran.output("outcome"), "finished");
     assert_eq!(s.cursor.agents_created(), 1, "no new agent");
     assert_eq!(s.cursor.count("POST", "/v0/agents/*/followup"), 1);
-    let followup = s
-        .cursor
-        .requests()
-        .into_iter()
-        .find(|r| r.path.ends_with("/followup"))
-        .unwrap();
-    let body: Value = serde_json::from_str(&followup.body).unwrap();
     assert!(
-        body["prompt"]["text"]
-            .as_str()
-            .unwrap()
-            .contains("You are totally right! I'll get this fixed right away.")
+        first_followup_text(&s).contains("You are totally right! I'll get this fixed right away.")
     );
     let comments = s.github.comments(REPO, 1);
     assert_eq!(comments.len(), 2, "one comment per trigger");

@@ -147,6 +147,18 @@ pub fn launch_request(
     }
 }
 
+/// The prompt text of the first v0 follow-up sent.
+pub fn first_followup_text(s: &Simulators) -> String {
+    let followup = s
+        .cursor
+        .requests()
+        .into_iter()
+        .find(|r| r.path.ends_with("/followup"))
+        .expect("a follow-up");
+    let body: Value = serde_json::from_str(&followup.body).unwrap();
+    body["prompt"]["text"].as_str().unwrap().to_string()
+}
+
 /// The v0 agents launched.
 pub fn launches(s: &Simulators) -> usize {
     s.cursor.count("POST", "/v0/agents")
