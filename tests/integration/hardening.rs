@@ -631,8 +631,10 @@ async fn run(case: Case, secrets: Secrets, debug: bool) -> Row {
     row
 }
 
-fn cursor_matrix() -> Vec<Case> {
-    let faults: Vec<(&str, Fault, u32)> = vec![
+/// Every fault the Cursor matrices (v0 and v1) put on each call: its name,
+/// the fault, and how many requests in a row it strikes.
+fn cursor_faults() -> Vec<(&'static str, Fault, u32)> {
+    vec![
         ("429+Retry-After", Fault::rate_limited(Some(7)), 1),
         ("429", Fault::rate_limited(None), 2),
         ("500", Fault::status(500), 1),
@@ -640,7 +642,11 @@ fn cursor_matrix() -> Vec<Case> {
         ("reset", Fault::Reset, 1),
         ("stall", Fault::Stall, 1),
         ("malformed JSON", Fault::MalformedJson, 1),
-    ];
+    ]
+}
+
+fn cursor_matrix() -> Vec<Case> {
+    let faults = cursor_faults();
     let mut cases = Vec::new();
     for (fname, fault, times) in faults {
         let rule =
@@ -968,15 +974,7 @@ fn signal_cases() -> Vec<Case> {
 
 /// Every v1 call the action makes × every fault of the v0 matrix.
 fn v1_cursor_matrix() -> Vec<Case> {
-    let faults: Vec<(&str, Fault, u32)> = vec![
-        ("429+Retry-After", Fault::rate_limited(Some(7)), 1),
-        ("429", Fault::rate_limited(None), 2),
-        ("500", Fault::status(500), 1),
-        ("502 burst", Fault::status(502), 3),
-        ("reset", Fault::Reset, 1),
-        ("stall", Fault::Stall, 1),
-        ("malformed JSON", Fault::MalformedJson, 1),
-    ];
+    let faults = cursor_faults();
     let long = |s: &mut V1Scenario| s.running = std::time::Duration::from_secs(7200);
     let mut cases = Vec::new();
     for (fname, fault, times) in faults {
