@@ -19,9 +19,6 @@ use std::process::Command;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-const SCALE: u32 = 120;
-const ROOT: &str = env!("CARGO_MANIFEST_DIR");
-
 /// The `act` binary: the one scripts/test installed, else one on PATH.
 pub fn act() -> PathBuf {
     let local = Path::new(ROOT).join(".tools/venv/bin/act");
@@ -229,8 +226,7 @@ pub async fn run_act_with(sims: &Simulators, bytes: Vec<u8>, checksums: &str) ->
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_workflow_runs_the_action_end_to_end() {
-    let sims = sims_on(Clock::scaled(SCALE)).await;
-    sims.cursor.set_default_scenario(Scenario::lasting(20, 120));
+    let sims = scaled_sims().await;
     let run = run_act(&sims).await;
     assert_eq!(run.code, 0, "act failed:\n{}", run.log);
     assert!(run.log.contains("Job succeeded"), "{}", run.log);
@@ -263,7 +259,7 @@ async fn a_workflow_runs_the_action_end_to_end() {
         ),
         1
     );
-    assert_eq!(sims.github.comments("Codertocat/Hello-World", 1).len(), 1);
+    assert_eq!(sims.github.comments(REPO, 1).len(), 1);
 
     // Outputs came back to the next step.
     let r = &run.record;
@@ -297,6 +293,6 @@ async fn a_failed_agent_fails_the_step() {
     assert!(run.log.contains("Job failed"), "{}", run.log);
     assert_eq!(run.record["OUTCOME"], "error", "{:?}", run.record);
     assert_eq!(run.record["STATUS"], "ERROR");
-    let comment = &sims.github.comments("Codertocat/Hello-World", 1)[0];
+    let comment = &sims.github.comments(REPO, 1)[0];
     assert!(comment.body.contains("### ❌ Cursor agent failed"));
 }

@@ -2,13 +2,12 @@
 //! the same thing; and every workflow and the action pass the schema checks,
 //! actionlint and zizmor, offline.
 
+use crate::support::ROOT;
 use cursor_agent_action::inputs::{INPUTS, OUTPUTS};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-
-const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

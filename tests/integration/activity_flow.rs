@@ -13,21 +13,6 @@ use cursor_agent_action::sim::*;
 use serde_json::{Value, json};
 use std::time::Duration;
 
-const REPO: &str = "Codertocat/Hello-World";
-
-async fn sims(scenario: V1Scenario) -> Simulators {
-    let s = sims_on(Clock::real()).await;
-    s.cursor.v1().set_scenario(scenario);
-    s
-}
-
-fn labeled(s: &Simulators) -> ActionTest {
-    ActionTest::new()
-        .event("issues", "issues.labeled.json")
-        .against(&s.cursor_url(), Some(&s.github_url()))
-        .v1()
-}
-
 fn tool(at: u64, id: &str, name: &str, args: Value) -> (Duration, String, Value) {
     (
         Duration::from_secs(at),
@@ -59,12 +44,12 @@ async fn activity_shows_in_the_working_comment_within_the_throttle() {
         })
         .chain([said(2, "Let me look at the project.\n")])
         .collect();
-    let s = sims(V1Scenario {
+    let s = sims_v1(V1Scenario {
         script,
         ..V1Scenario::lasting(3, running)
     })
     .await;
-    let ran = labeled(&s).run_in_process().await;
+    let ran = labeled(&s).v1().run_in_process().await;
     ran.success();
     let writes = comment_writes(&s);
     // The working comment shows the activity as it goes.
@@ -123,13 +108,13 @@ async fn a_held_back_edit_is_made_when_due_without_further_events() {
         tool(1, "a", "read_file", json!({"target_file": "README.md"})),
         tool(2, "b", "edit_file", json!({"target_file": "src/lib.rs"})),
     ];
-    let s = sims(V1Scenario {
+    let s = sims_v1(V1Scenario {
         script,
         heartbeat: None,
         ..V1Scenario::lasting(3, 120)
     })
     .await;
-    labeled(&s).run_in_process().await.success();
+    labeled(&s).v1().run_in_process().await.success();
     let writes = comment_writes(&s);
     let with_edit: Vec<_> = writes
         .iter()
@@ -172,12 +157,12 @@ async fn hostile_stream_text_is_harmless_in_comment_log_and_summary() {
             json!({"target_file": "@admin/<b>x</b>`.md"}),
         ),
     ];
-    let s = sims(V1Scenario {
+    let s = sims_v1(V1Scenario {
         script,
         ..V1Scenario::lasting(3, 60)
     })
     .await;
-    let ran = labeled(&s).run_in_process().await;
+    let ran = labeled(&s).v1().run_in_process().await;
     ran.success();
     let writes = comment_writes(&s);
     assert!(writes.iter().any(|(_, b)| b.contains("**Activity**")));
@@ -227,12 +212,12 @@ async fn hostile_stream_text_is_harmless_in_comment_log_and_summary() {
 
 #[tokio::test(start_paused = true)]
 async fn usage_shows_in_comment_summary_and_outputs() {
-    let s = sims(V1Scenario {
+    let s = sims_v1(V1Scenario {
         cost_lag: Duration::from_secs(3),
         ..V1Scenario::lasting(3, 30)
     })
     .await;
-    let ran = labeled(&s).run_in_process().await;
+    let ran = labeled(&s).v1().run_in_process().await;
     ran.success();
     let total: u64 = ran.output("total-tokens").parse().unwrap();
     assert!(total > 1000, "{total}");
@@ -249,8 +234,8 @@ async fn usage_shows_in_comment_summary_and_outputs() {
 async fn no_usage_changes_nothing_else() {
     // The same run with usage read fine, as the baseline.
     let baseline = {
-        let s = sims(V1Scenario::lasting(3, 30)).await;
-        let ran = labeled(&s).run_in_process().await;
+        let s = sims_v1(V1Scenario::lasting(3, 30)).await;
+        let ran = labeled(&s).v1().run_in_process().await;
         ran.success();
         (
             ran.output("outcome").to_string(),
@@ -268,10 +253,10 @@ async fn no_usage_changes_nothing_else() {
         },
     ];
     for fault in faults {
-        let s = sims(V1Scenario::lasting(3, 30)).await;
+        let s = sims_v1(V1Scenario::lasting(3, 30)).await;
         s.cursor
             .add_fault(FaultRule::new("GET", "/v1/agents/*/usage", fault.clone()).times(10));
-        let ran = labeled(&s).run_in_process().await;
+        let ran = labeled(&s).v1().run_in_process().await;
         ran.success();
         assert_eq!(ran.output("outcome"), baseline.0, "{fault:?}");
         assert_eq!(ran.output("summary"), baseline.1, "{fault:?}");
@@ -326,9 +311,10 @@ async fn artifacts_download_through_the_flow_contained_and_capped() {
 
 #[tokio::test(start_paused = true)]
 async fn the_launch_cap_skips_exactly_at_the_cap_through_the_flow() {
-    let s = sims(V1Scenario::lasting(2, 5)).await;
+    let s = sims_v1(V1Scenario::lasting(2, 5)).await;
     let run = |n: u64| {
         labeled(&s)
+            .v1()
             .env("GITHUB_RUN_ID", &format!("{}", 4_000_000_000u64 + n))
             .input("max-launches-per-issue", "2")
     };
@@ -352,6 +338,7 @@ async fn the_launch_cap_skips_exactly_at_the_cap_through_the_flow() {
     );
     // Without the cap, a fourth run launches.
     let ran = labeled(&s)
+        .v1()
         .env("GITHUB_RUN_ID", "4000000009")
         .run_in_process()
         .await;
@@ -365,7 +352,7 @@ async fn a_cancel_while_usage_or_artifacts_are_read_ends_within_five_seconds() {
     // then the (v1) artifact list waits 5 s when empty. A signal at any of
     // those moments ends the step within 5 s, with the final comment.
     for at in [34u64, 36, 40, 44, 47] {
-        let s = sims(V1Scenario {
+        let s = sims_v1(V1Scenario {
             cost_lag: Duration::from_secs(600),
             end_error: true,
             ..V1Scenario::lasting(3, 30)
@@ -373,6 +360,7 @@ async fn a_cancel_while_usage_or_artifacts_are_read_ends_within_five_seconds() {
         .await;
         let began = tokio::time::Instant::now();
         let ran = labeled(&s)
+            .v1()
             .run_in_process_with(cancel_after(Some(at), "SIGTERM"))
             .await;
         let after = began.elapsed().saturating_sub(Duration::from_secs(at));
@@ -393,8 +381,9 @@ async fn a_cancel_while_usage_or_artifacts_are_read_ends_within_five_seconds() {
 async fn the_final_comment_says_where_the_workflow_uploads_the_artifacts() {
     let page = "https://github.com/Codertocat/Hello-World/actions/runs/1234567890#artifacts";
     for (url, linked) in [(page, true), ("https://example.com/elsewhere", false)] {
-        let s = sims(V1Scenario::lasting(2, 5)).await;
+        let s = sims_v1(V1Scenario::lasting(2, 5)).await;
         let ran = labeled(&s)
+            .v1()
             .input("download-artifacts", "out")
             .input("artifacts-url", url)
             .run_in_process()
@@ -410,8 +399,9 @@ async fn the_final_comment_says_where_the_workflow_uploads_the_artifacts() {
         assert!(last.contains(&said), "{url}:\n{last}");
     }
     // Anything but an http(s) URL is refused, naming the input.
-    let s = sims(V1Scenario::lasting(2, 5)).await;
+    let s = sims_v1(V1Scenario::lasting(2, 5)).await;
     let ran = labeled(&s)
+        .v1()
         .input("artifacts-url", "javascript:alert(1)")
         .run_in_process()
         .await;

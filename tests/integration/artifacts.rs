@@ -19,49 +19,23 @@ use std::path::Path;
 use wiremock::matchers::{method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-const REPO: &str = "https://github.com/Codertocat/Hello-World";
-
-fn v0(sims: &Simulators) -> CursorClient {
-    CursorClient::new(
-        http(),
-        &url::Url::parse(&sims.cursor_url()).unwrap(),
-        &Secret::new(KEY),
-        AuthScheme::Basic,
-        Clock::real(),
-    )
-}
-
-fn launch_request() -> LaunchRequest {
-    LaunchRequest {
-        prompt: Prompt {
-            text: "Take a screenshot".into(),
-            images: vec![],
-        },
-        model: None,
-        source: AgentSource {
-            repository: Some(REPO.into()),
-            git_ref: Some("master".into()),
-            pr_url: None,
-        },
-        target: LaunchTarget {
-            auto_create_pr: false,
-            open_as_cursor_github_app: false,
-            skip_reviewer_request: false,
-            branch_name: None,
-            auto_branch: None,
-        },
-        webhook: None,
-    }
-}
-
 async fn agent_with(artifacts: Vec<SimArtifact>) -> (Simulators, CursorClient, String) {
     let sims = Simulators::start(Clock::real()).await.unwrap();
     sims.cursor.set_default_scenario(Scenario {
         artifacts,
         ..Scenario::lasting(0, 1)
     });
-    let c = v0(&sims);
-    let id = c.launch(&launch_request()).await.unwrap().id;
+    let c = cursor_client(&sims.cursor_url(), KEY, Clock::real());
+    let id = c
+        .launch(&launch_request(
+            "Take a screenshot",
+            REPO_URL,
+            Some("master"),
+            false,
+        ))
+        .await
+        .unwrap()
+        .id;
     (sims, c, id)
 }
 

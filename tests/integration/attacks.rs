@@ -10,24 +10,6 @@ use cursor_agent_action::secret::Secret;
 use cursor_agent_action::sim::*;
 use serde_json::{Value, json};
 
-const REPO: &str = "Codertocat/Hello-World";
-
-async fn sims() -> Simulators {
-    let s = sims_on(Clock::real()).await;
-    s.cursor.set_default_scenario(Scenario::lasting(10, 60));
-    s
-}
-
-fn test(s: &Simulators, event: &str, payload: &Value) -> ActionTest {
-    ActionTest::new()
-        .event_json(event, payload)
-        .against(&s.cursor_url(), Some(&s.github_url()))
-}
-
-fn launches(s: &Simulators) -> usize {
-    s.cursor.count("POST", "/v0/agents")
-}
-
 fn mallory() -> Value {
     json!({"login": "mallory", "id": 666, "type": "User"})
 }
@@ -148,6 +130,21 @@ fn forged(s: &Simulators, issue: u64, marker: &Marker, association: &str) -> u64
     )
 }
 
+/// A first run posts its marker (the launch's key does not depend on the run
+/// id); mallory, a reader, posts a copy of it for the next run's id. Returns
+/// the copy's comment id.
+async fn readers_copy_for_the_next_run(s: &Simulators) -> u64 {
+    labeled(s)
+        .input("wait", "false")
+        .run_in_process()
+        .await
+        .success();
+    let mut copied = Marker::find(&s.github.comments(REPO, 1)[0].body).unwrap();
+    copied.agent = None;
+    copied.run = Some(1234567891);
+    forged(s, 1, &copied, "NONE")
+}
+
 #[tokio::test(start_paused = true)]
 async fn a_copied_marker_does_not_steer_a_followup_to_another_agent() {
     // COLLABORATOR and MEMBER are associations, not permissions: a triage
@@ -155,9 +152,7 @@ async fn a_copied_marker_does_not_steer_a_followup_to_another_agent() {
     for (role, association) in [("triage", "COLLABORATOR"), ("read", "MEMBER")] {
         let s = sims().await;
         s.github.set_permission("mallory", role);
-        let first = test(&s, "issues", &fixture("issues.labeled.json"))
-            .run_in_process()
-            .await;
+        let first = labeled(&s).run_in_process().await;
         first.success();
         let ours = first.output("agent-id").to_string();
         let victim = other_agent(&s).await;
@@ -191,10 +186,7 @@ async fn a_copied_marker_does_not_make_a_rerun_edit_the_copiers_comment() {
     let s = sims().await;
     s.github.set_permission("mallory", "triage");
     // Attempt 1 leaves its agent running (its comment shows run id and key).
-    let first = test(&s, "issues", &fixture("issues.labeled.json"))
-        .input("wait", "false")
-        .run_in_process()
-        .await;
+    let first = labeled(&s).input("wait", "false").run_in_process().await;
     first.success();
     let ours = first.output("agent-id").to_string();
     let real = s.github.comments(REPO, 1)[0].clone();
@@ -203,7 +195,7 @@ async fn a_copied_marker_does_not_make_a_rerun_edit_the_copiers_comment() {
     copied.agent = Some(victim.clone());
     let fake = forged(&s, 1, &copied, "COLLABORATOR");
 
-    let second = test(&s, "issues", &fixture("issues.labeled.json"))
+    let second = labeled(&s)
         .env("GITHUB_RUN_ATTEMPT", "2")
         .run_in_process()
         .await;
@@ -222,24 +214,14 @@ async fn a_copied_marker_does_not_make_a_rerun_edit_the_copiers_comment() {
 #[tokio::test(start_paused = true)]
 async fn a_lost_comment_post_never_adopts_someone_elses_copy_of_the_marker() {
     let s = sims().await;
-    // A first run shows the launch's key in its marker (the key does not
-    // depend on the run id); mallory, a reader, predicts the next run's id.
-    test(&s, "issues", &fixture("issues.labeled.json"))
-        .input("wait", "false")
-        .run_in_process()
-        .await
-        .success();
-    let mut copied = Marker::find(&s.github.comments(REPO, 1)[0].body).unwrap();
-    copied.agent = None;
-    copied.run = Some(1234567891);
-    let fake = forged(&s, 1, &copied, "NONE");
+    let fake = readers_copy_for_the_next_run(&s).await;
     // The next run's comment post fails with a 502 that did not land.
     s.github.add_fault(FaultRule::new(
         "POST",
         "/repos/*/*/issues/*/comments",
         Fault::status(502),
     ));
-    let ran = test(&s, "issues", &fixture("issues.labeled.json"))
+    let ran = labeled(&s)
         .env("GITHUB_RUN_ID", "1234567891")
         .run_in_process()
         .await;
@@ -364,9 +346,8 @@ async fn odd_text_from_the_api_in_a_crash_cannot_issue_a_workflow_command() {
     });
     s.cursor
         .add_fault(FaultRule::new("POST", "/v0/agents", Fault::ApplyThenReset));
-    let t = test(&s, "issue_comment", &comment_on_pr_payload())
-        .env(cursor_agent_action::TIME_SCALE_VAR, "60");
-    let ran = tokio::task::spawn_blocking(move || t.run()).await.unwrap();
+    let t = test(&s, "issue_comment", &comment_on_pr_payload()).time_scale(60);
+    let ran = t.run_beside().await;
     // The lookup reads the odd text without crashing (it once sliced it
     // inside a character; a crash is reported by `runner::panic_report`,
     // unit-tested there) and adopts the one agent the lost launch made.
@@ -397,15 +378,7 @@ async fn a_maybe_posted_comment_never_adopts_a_readers_copy() {
     // the next edit looks again, and must take only a trusted comment with
     // our marker, never a reader's copy of it (its run id and key are public).
     let s = sims().await;
-    test(&s, "issues", &fixture("issues.labeled.json"))
-        .input("wait", "false")
-        .run_in_process()
-        .await
-        .success();
-    let mut copied = Marker::find(&s.github.comments(REPO, 1)[0].body).unwrap();
-    copied.agent = None;
-    copied.run = Some(1234567891);
-    let fake = forged(&s, 1, &copied, "NONE");
+    let fake = readers_copy_for_the_next_run(&s).await;
     s.github.add_fault(
         FaultRule::new("GET", "/repos/*/*/issues/*/comments", Fault::status(500)).times(8),
     );
@@ -414,7 +387,7 @@ async fn a_maybe_posted_comment_never_adopts_a_readers_copy() {
         "/repos/*/*/issues/*/comments",
         Fault::status(502),
     ));
-    let ran = test(&s, "issues", &fixture("issues.labeled.json"))
+    let ran = labeled(&s)
         .env("GITHUB_RUN_ID", "1234567891")
         .run_in_process()
         .await;
@@ -537,9 +510,7 @@ async fn steered(row: BotMarker, bot: &GhUser) -> Vec<(&'static str, bool)> {
 
     // A maintainer's `/cursor …` goes to the agent the newest marker names.
     let s = sims().await;
-    let first = test(&s, "issues", &fixture("issues.labeled.json"))
-        .boxed_run()
-        .await;
+    let first = labeled(&s).boxed_run().await;
     first.success();
     let victim = other_agent(&s).await;
     post_bot_marker(
@@ -572,10 +543,7 @@ async fn steered(row: BotMarker, bot: &GhUser) -> Vec<(&'static str, bool)> {
             marker::STATE_OPEN,
         ),
     );
-    let ran = test(&s, "issues", &fixture("issues.labeled.json"))
-        .env("GITHUB_RUN_ATTEMPT", "2")
-        .boxed_run()
-        .await;
+    let ran = labeled(&s).env("GITHUB_RUN_ATTEMPT", "2").boxed_run().await;
     ran.success();
     out.push(("re-run", ran.output("agent-id") == victim));
 
@@ -587,7 +555,7 @@ async fn steered(row: BotMarker, bot: &GhUser) -> Vec<(&'static str, bool)> {
         bot,
         &bot_marker(row, Marker::new(Some(&victim), Some(7), 1), state_final),
     );
-    let ran = test(&s, "issues", &fixture("issues.labeled.json"))
+    let ran = labeled(&s)
         .input("max-launches-per-issue", "1")
         .boxed_run()
         .await;
@@ -677,10 +645,7 @@ async fn steered(row: BotMarker, bot: &GhUser) -> Vec<(&'static str, bool)> {
             state_final,
         ),
     );
-    let ran = test(&s, "issues", &fixture("issues.labeled.json"))
-        .input("wait", "false")
-        .boxed_run()
-        .await;
+    let ran = labeled(&s).input("wait", "false").boxed_run().await;
     ran.success();
     let last = s.github.comments(REPO, 1).last().unwrap().body.clone();
     out.push((

@@ -245,25 +245,7 @@ async fn error_for(status: u16, body: &str, retry_after: Option<&str>) -> Cursor
         .respond_with(template)
         .mount(&server)
         .await;
-    let request = LaunchRequest {
-        prompt: Prompt {
-            text: "x".into(),
-            images: vec![],
-        },
-        model: None,
-        source: AgentSource {
-            repository: Some("https://github.com/o/r".into()),
-            ..Default::default()
-        },
-        target: LaunchTarget {
-            auto_create_pr: true,
-            open_as_cursor_github_app: false,
-            skip_reviewer_request: false,
-            branch_name: None,
-            auto_branch: None,
-        },
-        webhook: None,
-    };
+    let request = launch_request("x", "https://github.com/o/r", None, true);
     client(&server, AuthScheme::Basic)
         .launch(&request)
         .await

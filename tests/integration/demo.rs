@@ -4,6 +4,7 @@
 //! run against its in-process simulators.
 
 use crate::support::*;
+use cursor_agent_action::marker::Marker;
 use cursor_agent_action::runner::escape::is_command_like;
 
 fn demo(scenario: &str, api: Option<&str>) -> std::thread::JoinHandle<Ran> {
@@ -458,5 +459,29 @@ fn a_closed_stdout_or_stderr_ends_quietly_with_the_usual_status() {
         for panic in ["panicked", "internal error", "Broken pipe"] {
             assert!(!other.contains(panic), "{stream} closed, {args:?}: {other}");
         }
+    }
+}
+
+/// The sweep (#19) as the demo shows it: a detached run, then the sweep
+/// step that finalizes its comment.
+#[test]
+fn the_detached_demo_shows_launch_end_and_sweep() {
+    for api in ["v1", "v0"] {
+        let ran = demo("detached", Some(api)).join().unwrap();
+        ran.success();
+        let out = &ran.stdout;
+        let open = section(out, "The comment while the agent works");
+        assert!(open.contains("Still working"), "{api}: {out}");
+        assert!(!Marker::find(open.trim_start()).unwrap().is_final());
+        let outputs = section(out, "The sweep's outputs and step summary");
+        assert!(outputs.contains("swept: 1\n"), "{api}: {outputs}");
+        assert!(outputs.contains("pending: 0\n"), "{api}: {outputs}");
+        let last = section(out, "The comment on issue #1, final");
+        assert!(last.contains("✅ Cursor agent finished"), "{api}: {out}");
+        assert!(Marker::find(last.trim_start()).unwrap().is_final());
+        assert!(
+            out.contains("Reactions on the issue: eyes, rocket"),
+            "{out}"
+        );
     }
 }

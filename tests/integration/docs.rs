@@ -7,13 +7,12 @@
 
 use crate::action::{check, tool};
 use crate::pictures;
+use crate::support::ROOT;
 use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-
-const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
 /// Every Markdown file a user or contributor reads.
 pub(crate) fn markdown_files() -> Vec<PathBuf> {

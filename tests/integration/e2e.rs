@@ -3,31 +3,10 @@
 //! signal. Time is compressed on both sides by the same factor.
 
 use crate::support::*;
-use cursor_agent_action::TIME_SCALE_VAR;
 use cursor_agent_action::clock::Clock;
 use cursor_agent_action::sim::*;
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
-
-/// A 20 s start and a 2 min run take a quarter of a second.
-const SCALE: u32 = 120;
-
-async fn sims() -> Simulators {
-    let s = sims_on(Clock::scaled(SCALE)).await;
-    s.cursor.set_default_scenario(Scenario::lasting(20, 120));
-    s
-}
-
-fn action(s: &Simulators, event: &str, payload: &Value) -> ActionTest {
-    ActionTest::new()
-        .event_json(event, payload)
-        .against(&s.cursor_url(), Some(&s.github_url()))
-        .env(TIME_SCALE_VAR, &SCALE.to_string())
-}
-
-async fn run(t: ActionTest) -> Ran {
-    tokio::task::spawn_blocking(move || t.run()).await.unwrap()
-}
 
 fn launched(s: &Simulators) -> Value {
     let post = s
@@ -58,8 +37,8 @@ fn assert_finished(ran: &Ran, s: &Simulators) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn issues_labeled() {
-    let s = sims().await;
-    let ran = run(action(&s, "issues", &fixture("issues.labeled.json"))).await;
+    let s = scaled_sims().await;
+    let ran = labeled(&s).time_scale(SCALE).run_beside().await;
     assert_finished(&ran, &s);
     assert_eq!(
         launched(&s)["source"],
@@ -77,7 +56,7 @@ async fn issues_labeled() {
             .count("POST", "/repos/Codertocat/Hello-World/issues/1/comments"),
         1
     );
-    assert_eq!(s.github.comments("Codertocat/Hello-World", 1).len(), 1);
+    assert_eq!(s.github.comments(REPO, 1).len(), 1);
     assert!(
         ran.output("comment-url")
             .contains("/issues/1#issuecomment-")
@@ -86,30 +65,26 @@ async fn issues_labeled() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn issues_opened_and_issue_comments() {
-    let s = sims().await;
+    let s = scaled_sims().await;
     assert_finished(
-        &run(action(
-            &s,
-            "issues",
-            &fixture("issues.opened.with-empty-body.json"),
-        ))
-        .await,
+        &binary_test(&s, "issues", &fixture("issues.opened.with-empty-body.json"))
+            .run_beside()
+            .await,
         &s,
     );
-    let s = sims().await;
-    let ran = run(action(
-        &s,
-        "issue_comment",
-        &fixture("issue_comment.created.json"),
-    ))
-    .await;
+    let s = scaled_sims().await;
+    let ran = binary_test(&s, "issue_comment", &fixture("issue_comment.created.json"))
+        .run_beside()
+        .await;
     assert_finished(&ran, &s);
     assert_eq!(
         s.github.reactions()[0].target,
         ReactionTarget::Comment(492700400)
     );
-    let s = sims().await;
-    let ran = run(action(&s, "issue_comment", &comment_on_pr_payload())).await;
+    let s = scaled_sims().await;
+    let ran = binary_test(&s, "issue_comment", &comment_on_pr_payload())
+        .run_beside()
+        .await;
     assert_finished(&ran, &s);
     assert_eq!(
         launched(&s)["source"],
@@ -119,52 +94,55 @@ async fn issues_opened_and_issue_comments() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn pull_requests_and_review_comments() {
-    let s = sims().await;
-    let ran = run(
-        action(&s, "pull_request", &fixture("pull_request.opened.json"))
-            .env("GITHUB_REF", "refs/pull/2/merge"),
-    )
-    .await;
+    let s = scaled_sims().await;
+    let ran = binary_test(&s, "pull_request", &fixture("pull_request.opened.json"))
+        .env("GITHUB_REF", "refs/pull/2/merge")
+        .run_beside()
+        .await;
     assert_finished(&ran, &s);
     assert_eq!(
         launched(&s)["source"],
         json!({"prUrl": "https://github.com/Codertocat/Hello-World/pull/2"}),
         "the pull request itself, not a new branch off its head"
     );
-    assert_eq!(s.github.comments("Codertocat/Hello-World", 2).len(), 1);
-    let s = sims().await;
-    let ran = run(action(
+    assert_eq!(s.github.comments(REPO, 2).len(), 1);
+    let s = scaled_sims().await;
+    let ran = binary_test(
         &s,
         "pull_request_review_comment",
         &fixture("pull_request_review_comment.created.json"),
-    ))
+    )
+    .run_beside()
     .await;
     assert_finished(&ran, &s);
-    assert_eq!(s.github.comments("Codertocat/Hello-World", 2).len(), 1);
+    assert_eq!(s.github.comments(REPO, 2).len(), 1);
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn pull_request_reviews() {
-    let s = sims().await;
+    let s = scaled_sims().await;
     let mut review = fixture("pull_request_review.submitted.json");
     review["review"]["body"] = json!("/cursor fix the same typo in the docs folder");
-    let ran =
-        run(action(&s, "pull_request_review", &review).input("trigger-phrase", "/cursor")).await;
+    let ran = binary_test(&s, "pull_request_review", &review)
+        .input("trigger-phrase", "/cursor")
+        .run_beside()
+        .await;
     assert_finished(&ran, &s);
     assert_eq!(
         launched(&s)["source"],
         json!({"prUrl": "https://github.com/Codertocat/Hello-World/pull/2"}),
         "the pull request itself, not a new branch off its head"
     );
-    assert_eq!(s.github.comments("Codertocat/Hello-World", 2).len(), 1);
+    assert_eq!(s.github.comments(REPO, 2).len(), 1);
     // Without the phrase: skipped, nothing sent to Cursor.
-    let s = sims().await;
-    let ran = run(action(
+    let s = scaled_sims().await;
+    let ran = binary_test(
         &s,
         "pull_request_review",
         &fixture("pull_request_review.submitted.json"),
     )
-    .input("trigger-phrase", "/cursor"))
+    .input("trigger-phrase", "/cursor")
+    .run_beside()
     .await;
     ran.success();
     assert_eq!(ran.output("outcome"), "skipped");
@@ -186,8 +164,11 @@ async fn runs_without_an_issue() {
         ),
     ];
     for (event, payload) in cases {
-        let s = sims().await;
-        let ran = run(action(&s, event, &payload).input("prompt", "Refresh the docs")).await;
+        let s = scaled_sims().await;
+        let ran = binary_test(&s, event, &payload)
+            .input("prompt", "Refresh the docs")
+            .run_beside()
+            .await;
         assert_finished(&ran, &s);
         assert_eq!(
             github_writes_besides_job_markers(&s.github),
@@ -202,21 +183,22 @@ async fn runs_without_an_issue() {
         );
     }
     // With a tracking issue.
-    let s = sims().await;
-    let ran = run(action(&s, "schedule", &json!({"schedule": "17 3 * * *"}))
+    let s = scaled_sims().await;
+    let ran = binary_test(&s, "schedule", &json!({"schedule": "17 3 * * *"}))
         .input("prompt", "Refresh the docs")
-        .input("issue-number", "12"))
-    .await;
+        .input("issue-number", "12")
+        .run_beside()
+        .await;
     assert_finished(&ran, &s);
-    assert_eq!(s.github.comments("Codertocat/Hello-World", 12).len(), 1);
+    assert_eq!(s.github.comments(REPO, 12).len(), 1);
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn failures_exit_1_and_bad_keys_are_named() {
-    let s = sims().await;
+    let s = scaled_sims().await;
     s.cursor
         .set_default_scenario(Scenario::lasting(10, 60).ending(EndStatus::Error));
-    let ran = run(action(&s, "issues", &fixture("issues.labeled.json"))).await;
+    let ran = labeled(&s).time_scale(SCALE).run_beside().await;
     ran.status(1);
     assert_eq!(ran.output("outcome"), "error");
     assert_eq!(ran.commands("error").len(), 1);
@@ -234,14 +216,14 @@ async fn failures_exit_1_and_bad_keys_are_named() {
     .await
     .unwrap();
     s.github.set_permission("Codertocat", "admin");
-    let ran = run(action(&s, "issues", &fixture("issues.labeled.json"))).await;
+    let ran = labeled(&s).time_scale(SCALE).run_beside().await;
     ran.status(1);
     assert!(
         ran.commands("error")[0].contains("Check the `cursor-api-key` secret"),
         "{}",
         ran.stdout
     );
-    let comment = &s.github.comments("Codertocat/Hello-World", 1)[0];
+    let comment = &s.github.comments(REPO, 1)[0];
     assert!(
         comment.body.contains("Could not launch the agent")
             && comment.body.contains("cursor-api-key"),
@@ -275,9 +257,7 @@ mod signals {
             .spawn()
             .unwrap();
         let started = Instant::now();
-        while s.cursor.count("GET", "/v0/agents/*") == 0
-            || s.github.comments("Codertocat/Hello-World", 1).is_empty()
-        {
+        while s.cursor.count("GET", "/v0/agents/*") == 0 || s.github.comments(REPO, 1).is_empty() {
             assert!(
                 started.elapsed() < Duration::from_secs(30),
                 "the run never started waiting"
@@ -335,7 +315,7 @@ mod signals {
             Some("STOPPED")
         );
         assert!(ran.summary.contains("Workflow cancelled"));
-        let comment = &s.github.comments("Codertocat/Hello-World", 1)[0];
+        let comment = &s.github.comments(REPO, 1)[0];
         assert!(
             comment.body.contains("### 🚫 Workflow cancelled") && comment.body.contains("SIGINT"),
             "{}",

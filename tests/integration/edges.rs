@@ -4,29 +4,8 @@
 //! simulators.
 
 use crate::support::*;
-use cursor_agent_action::clock::Clock;
 use cursor_agent_action::sim::*;
-use serde_json::Value;
 use std::time::Duration;
-
-const REPO: &str = "Codertocat/Hello-World";
-const WORKING: &str = "This comment is updated when the status changes";
-
-async fn sims(scenario: Scenario) -> Simulators {
-    let s = sims_on(Clock::real()).await;
-    s.cursor.set_default_scenario(scenario);
-    s
-}
-
-fn test(s: &Simulators, event: &str, payload: &Value) -> ActionTest {
-    ActionTest::new()
-        .event_json(event, payload)
-        .against(&s.cursor_url(), Some(&s.github_url()))
-}
-
-fn labeled(s: &Simulators) -> ActionTest {
-    test(s, "issues", &fixture("issues.labeled.json"))
-}
 
 /// Runs `t` with SIGINT at `at` seconds; returns the run and how long after
 /// the signal it ended.
@@ -52,7 +31,7 @@ fn assert_cancelled_in_time(ran: &Ran, after: Duration) {
 
 #[tokio::test(start_paused = true)]
 async fn a_launch_in_flight_at_the_signal_is_found_and_linked() {
-    let s = sims(Scenario::lasting(20, 600)).await;
+    let s = sims_v0(Scenario::lasting(20, 600)).await;
     s.cursor
         .add_fault(FaultRule::new("POST", "/v0/agents", Fault::ApplyThenStall));
     let (ran, after) = signalled(labeled(&s), 2).await;
@@ -80,7 +59,7 @@ async fn a_launch_in_flight_at_the_signal_is_found_and_linked() {
 
 #[tokio::test(start_paused = true)]
 async fn a_launch_in_flight_at_the_signal_is_stopped_with_on_cancel_stop() {
-    let s = sims(Scenario::lasting(20, 600)).await;
+    let s = sims_v0(Scenario::lasting(20, 600)).await;
     s.cursor
         .add_fault(FaultRule::new("POST", "/v0/agents", Fault::ApplyThenStall));
     let (ran, after) = signalled(labeled(&s).input("on-cancel", "stop"), 2).await;
@@ -93,7 +72,7 @@ async fn a_launch_in_flight_at_the_signal_is_stopped_with_on_cancel_stop() {
 
 #[tokio::test(start_paused = true)]
 async fn a_launch_that_cannot_be_found_may_have_been_launched() {
-    let s = sims(Scenario::lasting(20, 600)).await;
+    let s = sims_v0(Scenario::lasting(20, 600)).await;
     // Held open and never carried out; the lookup finds nothing.
     s.cursor
         .add_fault(FaultRule::new("POST", "/v0/agents", Fault::Stall));
@@ -121,7 +100,7 @@ async fn a_signal_during_any_github_call_ends_within_five_seconds() {
         ("POST", "/repos/*/*/issues/comments/*", 40),
     ];
     for (method, path, at) in calls {
-        let s = sims(Scenario::lasting(20, 600)).await;
+        let s = sims_v0(Scenario::lasting(20, 600)).await;
         s.github
             .add_fault(FaultRule::new(method, path, Fault::Stall).times(1));
         let t = test(&s, "issue_comment", &fixture("issue_comment.created.json"));
@@ -141,7 +120,7 @@ async fn a_signal_during_any_github_call_ends_within_five_seconds() {
 #[tokio::test(start_paused = true)]
 async fn a_rejected_edit_does_not_freeze_the_comment() {
     for status in [403, 404, 422] {
-        let s = sims(Scenario::lasting(20, 300)).await;
+        let s = sims_v0(Scenario::lasting(20, 300)).await;
         // The first edit (the RUNNING update) is refused.
         s.github.add_fault(
             FaultRule::new(
@@ -170,7 +149,7 @@ async fn a_rejected_edit_does_not_freeze_the_comment() {
 
 #[tokio::test(start_paused = true)]
 async fn the_final_edit_is_retried_within_the_budget() {
-    let s = sims(Scenario::lasting(20, 300)).await;
+    let s = sims_v0(Scenario::lasting(20, 300)).await;
     // Both intermediate edits land; the final one meets a 502 burst longer
     // than one call's retries.
     s.github.add_fault(
@@ -187,7 +166,7 @@ async fn the_final_edit_is_retried_within_the_budget() {
 
 #[tokio::test(start_paused = true)]
 async fn matrix_legs_that_differ_only_in_model_keep_their_own_agents_and_comments() {
-    let s = sims(Scenario::lasting(10, 60)).await;
+    let s = sims_v0(Scenario::lasting(10, 60)).await;
     let leg = |model: &str| labeled(&s).input("model", model);
     let a = leg("gpt-5.2").run_in_process().await;
     let b = leg("claude-4.5-sonnet-thinking").run_in_process().await;
@@ -214,7 +193,7 @@ async fn matrix_legs_that_differ_only_in_model_keep_their_own_agents_and_comment
 #[tokio::test(start_paused = true)]
 async fn a_rerun_after_an_error_launches_a_new_agent_and_says_why() {
     for (end, word) in [(EndStatus::Error, "ERROR"), (EndStatus::Expired, "EXPIRED")] {
-        let s = sims(Scenario::lasting(10, 60).ending(end)).await;
+        let s = sims_v0(Scenario::lasting(10, 60).ending(end)).await;
         let first = labeled(&s).run_in_process().await;
         first.status(1);
         let old = first.output("agent-id").to_string();
@@ -239,7 +218,7 @@ async fn a_rerun_after_an_error_launches_a_new_agent_and_says_why() {
 
 #[tokio::test(start_paused = true)]
 async fn an_error_agent_s_error_line_carries_its_first_summary_line_and_link() {
-    let s = sims(Scenario::lasting(10, 60).ending(EndStatus::Error)).await;
+    let s = sims_v0(Scenario::lasting(10, 60).ending(EndStatus::Error)).await;
     let ran = labeled(&s).run_in_process().await;
     ran.status(1);
     let errors = ran.commands("error");
@@ -257,7 +236,7 @@ async fn an_error_agent_s_error_line_carries_its_first_summary_line_and_link() {
 
 #[tokio::test(start_paused = true)]
 async fn no_follow_up_hint_without_an_agent() {
-    let s = sims(Scenario {
+    let s = sims_v0(Scenario {
         refuse_launch: Some(Refusal::RepositoryNotAccessible),
         ..Scenario::lasting(10, 60)
     })
@@ -300,7 +279,7 @@ async fn the_follow_up_invitation_appears_only_where_a_comment_would_follow_up()
         (Scenario::lasting(10, 60), "finished"),
         (Scenario::lasting(10, 600), "timeout"),
     ] {
-        let s = sims(scenario).await;
+        let s = sims_v0(scenario).await;
         let ran = labeled(&s)
             .input("label", "bug")
             .input("trigger-phrase", "/cursor")
@@ -321,7 +300,7 @@ async fn the_follow_up_invitation_appears_only_where_a_comment_would_follow_up()
         }
     }
     // `followup: false` on a comment: the comment is not sent to the agent.
-    let s = sims(Scenario::lasting(10, 60)).await;
+    let s = sims_v0(Scenario::lasting(10, 60)).await;
     test(&s, "issue_comment", &fixture("issue_comment.created.json"))
         .input("trigger-phrase", "fixed")
         .input("followup", "false")
@@ -331,7 +310,7 @@ async fn the_follow_up_invitation_appears_only_where_a_comment_would_follow_up()
     assert_eq!(invitations(&s, "fixed").0, 0, "{:#?}", comment_writes(&s));
     // A comment workflow: the next comment with the phrase is a follow-up,
     // and every body that names the agent says so.
-    let s = sims(Scenario::lasting(10, 60)).await;
+    let s = sims_v0(Scenario::lasting(10, 60)).await;
     test(&s, "issue_comment", &fixture("issue_comment.created.json"))
         .input("trigger-phrase", "fixed")
         .run_in_process()
@@ -353,7 +332,7 @@ async fn the_follow_up_invitation_appears_only_where_a_comment_would_follow_up()
 
 #[tokio::test(start_paused = true)]
 async fn a_rerun_after_a_stop_at_the_deadline_launches_a_new_agent() {
-    let s = sims(Scenario::lasting(10, 7200)).await;
+    let s = sims_v0(Scenario::lasting(10, 7200)).await;
     let first = labeled(&s)
         .input("timeout", "5m")
         .input("on-timeout", "stop")
@@ -378,7 +357,7 @@ async fn a_rerun_after_a_stop_at_the_deadline_launches_a_new_agent() {
 
 #[tokio::test(start_paused = true)]
 async fn an_unreachable_proxy_is_named_not_the_api() {
-    let s = sims(Scenario::lasting(10, 60)).await;
+    let s = sims_v0(Scenario::lasting(10, 60)).await;
     // A closed port on loopback: nothing listens there.
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let proxy = format!("http://{}", closed.local_addr().unwrap());
@@ -412,7 +391,7 @@ async fn an_unreachable_proxy_is_named_not_the_api() {
 
 #[tokio::test(start_paused = true)]
 async fn a_rerun_of_a_comment_trigger_after_an_error_launches_rather_than_follows_up() {
-    let s = sims(Scenario::lasting(10, 60).ending(EndStatus::Error)).await;
+    let s = sims_v0(Scenario::lasting(10, 60).ending(EndStatus::Error)).await;
     let comment = || test(&s, "issue_comment", &fixture("issue_comment.created.json"));
     let first = comment().run_in_process().await;
     first.status(1);
@@ -431,7 +410,7 @@ async fn a_rerun_of_a_comment_trigger_after_an_error_launches_rather_than_follow
 
 #[tokio::test(start_paused = true)]
 async fn a_comment_deleted_during_the_run_is_replaced_by_a_final_one() {
-    let s = sims(Scenario::lasting(20, 300)).await;
+    let s = sims_v0(Scenario::lasting(20, 300)).await;
     // Someone deletes the comment while the agent runs (after the RUNNING edit).
     let github = s.github.clone();
     let deleter = tokio::spawn(async move {
@@ -461,7 +440,7 @@ async fn a_comment_deleted_during_the_run_is_replaced_by_a_final_one() {
 
 #[tokio::test(start_paused = true)]
 async fn a_fixed_branch_never_adopts_another_run_s_agent() {
-    let s = sims(Scenario::lasting(10, 60)).await;
+    let s = sims_v0(Scenario::lasting(10, 60)).await;
     let dispatch = serde_json::json!({"ref": "refs/heads/master", "inputs": {}});
     let night = |run: &str, prompt: &str| {
         test(&s, "workflow_dispatch", &dispatch)
@@ -494,7 +473,7 @@ async fn a_fixed_branch_never_adopts_another_run_s_agent() {
 
 #[tokio::test(start_paused = true)]
 async fn an_unreachable_proxy_on_github_calls_is_named_without_its_credentials() {
-    let s = sims(Scenario::lasting(10, 60)).await;
+    let s = sims_v0(Scenario::lasting(10, 60)).await;
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let host = closed.local_addr().unwrap().to_string();
     drop(closed);

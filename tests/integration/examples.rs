@@ -2,10 +2,9 @@
 //! both answer one event: two jobs that could run for the same event launch
 //! two agents (and post two comments).
 
+use crate::support::ROOT;
 use serde_json::Value;
 use std::path::Path;
-
-const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
 /// Events GitHub sends to a single workflow (the one dispatched, scheduled
 /// or called), never to every workflow listening.

@@ -5,28 +5,13 @@
 //! comments; dry runs give the gate's verdict.
 
 use crate::support::*;
-use cursor_agent_action::clock::Clock;
 use cursor_agent_action::marker::Marker;
 use cursor_agent_action::sim::*;
 use serde_json::{Value, json};
 
-const REPO: &str = "Codertocat/Hello-World";
-
-async fn sims() -> Simulators {
-    let s = sims_on(Clock::real()).await;
-    s.cursor.set_default_scenario(Scenario::lasting(10, 60));
-    s
-}
-
-fn test(s: &Simulators, event: &str, payload: &Value) -> ActionTest {
-    ActionTest::new()
-        .event_json(event, payload)
-        .against(&s.cursor_url(), Some(&s.github_url()))
-        .input("wait", "false")
-}
-
-fn launches(s: &Simulators) -> usize {
-    s.cursor.count("POST", "/v0/agents")
+/// The gate decides before the wait: every run here launches and leaves.
+fn detached(s: &Simulators, event: &str, payload: &Value) -> ActionTest {
+    test(s, event, payload).input("wait", "false")
 }
 
 fn review() -> Value {
@@ -165,7 +150,7 @@ async fn every_event_a_reader_can_cause_is_refused() {
             } else {
                 s.github.set_permission("Codertocat", role);
             }
-            let mut t = test(&s, event, &payload);
+            let mut t = detached(&s, event, &payload);
             for (k, v) in &inputs {
                 t = t.input(k, v);
             }
@@ -207,7 +192,7 @@ async fn bots_trigger_only_when_allowed() {
         let payload = as_bot(payload, "renovate[bot]");
         for allowed in [false, true] {
             let s = sims().await;
-            let mut t = test(&s, event, &payload);
+            let mut t = detached(&s, event, &payload);
             for (k, v) in &inputs {
                 t = t.input(k, v);
             }
@@ -242,7 +227,7 @@ async fn a_workflow_run_is_judged_by_the_actors_of_the_run_that_caused_it() {
     for (actor, triggering) in [("outsider", "Codertocat"), ("Codertocat", "outsider")] {
         let s = sims().await;
         s.github.set_permission("outsider", "read");
-        let ran = test(&s, "workflow_run", &workflow_run(actor, triggering))
+        let ran = detached(&s, "workflow_run", &workflow_run(actor, triggering))
             .input("prompt", "Summarize the failed run")
             .run_in_process()
             .await;
@@ -277,7 +262,7 @@ async fn events_gated_by_github_need_no_permission_check() {
     ] {
         let s = sims().await;
         s.github.set_permission("Codertocat", "read");
-        let ran = test(&s, event, &payload)
+        let ran = detached(&s, event, &payload)
             .input("prompt", "Tidy the README")
             .run_in_process()
             .await;
@@ -299,7 +284,7 @@ async fn events_without_a_rule_are_refused_unless_opted_in() {
     let payload = bare(json!({"action": "moved", "project_card": {"id": 1}}));
     // Without the opt-in: skipped, naming the event and the input.
     let s = sims().await;
-    let ran = test(&s, event, &payload)
+    let ran = detached(&s, event, &payload)
         .input("prompt", "Tidy the README")
         .run_in_process()
         .await;
@@ -322,7 +307,7 @@ async fn events_without_a_rule_are_refused_unless_opted_in() {
     ] {
         let s = sims().await;
         s.github.set_permission("Codertocat", role);
-        let ran = test(&s, event, &payload)
+        let ran = detached(&s, event, &payload)
             .input("prompt", "Tidy the README")
             .input("allow-unknown-events", "true")
             .run_in_process()
@@ -338,7 +323,7 @@ async fn events_without_a_rule_are_refused_unless_opted_in() {
 
     // A bot sender is still held to `allowed-bots`.
     let s = sims().await;
-    let ran = test(&s, event, &as_bot(payload.clone(), "evil[bot]"))
+    let ran = detached(&s, event, &as_bot(payload.clone(), "evil[bot]"))
         .input("prompt", "Tidy the README")
         .input("allow-unknown-events", "true")
         .run_in_process()
@@ -350,7 +335,7 @@ async fn events_without_a_rule_are_refused_unless_opted_in() {
     let s = sims().await;
     let mut bare_payload = payload.clone();
     bare_payload.as_object_mut().unwrap().remove("sender");
-    let ran = test(&s, event, &bare_payload)
+    let ran = detached(&s, event, &bare_payload)
         .input("prompt", "Tidy the README")
         .input("allow-unknown-events", "true")
         .run_in_process()
@@ -360,7 +345,7 @@ async fn events_without_a_rule_are_refused_unless_opted_in() {
 
     // And with no prompt, an event with no task of its own is a
     // configuration error listing the events that carry one.
-    let ran = test(&s, event, &payload).run_in_process().await;
+    let ran = detached(&s, event, &payload).run_in_process().await;
     ran.status(2);
     let errors = ran.commands("error");
     assert_eq!(errors.len(), 1, "{errors:?}");
@@ -375,7 +360,7 @@ async fn events_without_a_rule_are_refused_unless_opted_in() {
 /// Runs `event` with `inputs` and returns (exit code, launches, notice+error text).
 async fn filtered(event: &str, payload: &Value, inputs: &[(&str, &str)]) -> (i32, usize, String) {
     let s = sims().await;
-    let mut t = test(&s, event, payload);
+    let mut t = detached(&s, event, payload);
     for (k, v) in inputs {
         t = t.input(k, v);
     }
@@ -596,7 +581,7 @@ async fn label_or_phrase_where_they_cannot_apply_is_a_configuration_error() {
 async fn a_review_with_the_phrase_starts_an_agent_on_its_pull_request() {
     let s = sims().await;
     let payload = with_body(review(), "review", "/cursor please fix the docs typo too");
-    let ran = test(&s, "pull_request_review", &payload)
+    let ran = detached(&s, "pull_request_review", &payload)
         .input("trigger-phrase", "/cursor")
         .input("wait", "true")
         .run_in_process()
@@ -707,7 +692,7 @@ async fn reviews_that_must_not_trigger_do_not() {
     // From a reader: the permission is checked, nothing is launched.
     let s = sims().await;
     s.github.set_permission("Codertocat", "read");
-    let ran = test(&s, "pull_request_review", &review())
+    let ran = detached(&s, "pull_request_review", &review())
         .run_in_process()
         .await;
     ran.success();
@@ -718,13 +703,13 @@ async fn reviews_that_must_not_trigger_do_not() {
 #[tokio::test(start_paused = true)]
 async fn a_review_on_a_pull_request_with_an_agent_is_a_followup() {
     let s = sims().await;
-    let first = test(&s, "pull_request", &fixture("pull_request.opened.json"))
+    let first = detached(&s, "pull_request", &fixture("pull_request.opened.json"))
         .input("wait", "true")
         .run_in_process()
         .await;
     first.success();
     let agent = first.output("agent-id").to_string();
-    let ran = test(&s, "pull_request_review", &review())
+    let ran = detached(&s, "pull_request_review", &review())
         .env("GITHUB_RUN_ID", "1234567891")
         .input("wait", "true")
         .run_in_process()
@@ -733,14 +718,7 @@ async fn a_review_on_a_pull_request_with_an_agent_is_a_followup() {
     assert_eq!(ran.output("agent-id"), agent);
     assert_eq!(launches(&s), 1, "no new agent");
     assert_eq!(s.cursor.count("POST", "/v0/agents/*/followup"), 1);
-    let followup = s
-        .cursor
-        .requests()
-        .into_iter()
-        .find(|r| r.path.ends_with("/followup"))
-        .unwrap();
-    let body: Value = serde_json::from_str(&followup.body).unwrap();
-    let text = body["prompt"]["text"].as_str().unwrap();
+    let text = first_followup_text(&s);
     assert!(text.contains("do what the review asks"), "{text}");
     assert!(
         text.contains("Please also fix the same typo in the docs folder."),
@@ -757,7 +735,7 @@ async fn a_review_on_a_pull_request_with_an_agent_is_a_followup() {
 #[tokio::test(start_paused = true)]
 async fn an_empty_token_where_the_gate_needs_one_is_one_clear_error() {
     let s = sims().await;
-    let ran = test(&s, "pull_request_review", &review())
+    let ran = detached(&s, "pull_request_review", &review())
         .input("github-token", "")
         .run_in_process()
         .await;
@@ -784,7 +762,7 @@ async fn an_empty_token_where_the_gate_needs_one_is_one_clear_error() {
 async fn an_empty_token_where_the_gate_needs_none_warns_once_and_runs() {
     // Only people with write access can dispatch a workflow.
     let s = sims().await;
-    let ran = test(&s, "workflow_dispatch", &bare(json!({"inputs": {}})))
+    let ran = detached(&s, "workflow_dispatch", &bare(json!({"inputs": {}})))
         .input("prompt", "Tidy the README")
         .input("issue-number", "1")
         .input("github-token", "")

@@ -161,9 +161,6 @@ impl Case {
     }
 }
 
-/// What the comment says while the run is not over.
-const WORKING: &str = "This comment is updated when the status changes";
-
 /// The headline of the final comment for `outcome`.
 fn final_headline(outcome: &str) -> Option<&'static str> {
     Some(match outcome {
@@ -336,7 +333,7 @@ async fn run(case: Case, secrets: Secrets, debug: bool) -> Row {
             &secrets,
         );
         s.github.add_comment(
-            "Codertocat/Hello-World",
+            REPO,
             1,
             &format!("{marker}\n### ✅ Cursor agent finished"),
             GhUser::actions_bot(),
@@ -371,7 +368,7 @@ async fn run(case: Case, secrets: Secrets, debug: bool) -> Row {
         let id = agent["id"].as_str().unwrap().to_string();
         let marker = ours_on_issue_1(Marker::new(Some(&id), Some(1), 1), &secrets);
         s.github.add_comment(
-            "Codertocat/Hello-World",
+            REPO,
             1,
             &format!("{marker}\n### ✅ Cursor agent finished"),
             GhUser::actions_bot(),
@@ -381,7 +378,7 @@ async fn run(case: Case, secrets: Secrets, debug: bool) -> Row {
     }
     let agents_before = s.cursor.agents_created();
     let v1_agents_before = s.cursor.v1().agents_created();
-    let comments_before = s.github.comments("Codertocat/Hello-World", 1).len();
+    let comments_before = s.github.comments(REPO, 1).len();
     for mut rule in case.cursor_faults.clone() {
         if let Fault::Status { body, .. } = &mut rule.fault {
             *body = Some(if case.v1.is_some() {
@@ -437,7 +434,7 @@ async fn run(case: Case, secrets: Secrets, debug: bool) -> Row {
     };
     let comments: Vec<GhComment> = s
         .github
-        .comments("Codertocat/Hello-World", 1)
+        .comments(REPO, 1)
         .into_iter()
         .skip(comments_before)
         .collect();
@@ -634,8 +631,10 @@ async fn run(case: Case, secrets: Secrets, debug: bool) -> Row {
     row
 }
 
-fn cursor_matrix() -> Vec<Case> {
-    let faults: Vec<(&str, Fault, u32)> = vec![
+/// Every fault the Cursor matrices (v0 and v1) put on each call: its name,
+/// the fault, and how many requests in a row it strikes.
+fn cursor_faults() -> Vec<(&'static str, Fault, u32)> {
+    vec![
         ("429+Retry-After", Fault::rate_limited(Some(7)), 1),
         ("429", Fault::rate_limited(None), 2),
         ("500", Fault::status(500), 1),
@@ -643,7 +642,11 @@ fn cursor_matrix() -> Vec<Case> {
         ("reset", Fault::Reset, 1),
         ("stall", Fault::Stall, 1),
         ("malformed JSON", Fault::MalformedJson, 1),
-    ];
+    ]
+}
+
+fn cursor_matrix() -> Vec<Case> {
+    let faults = cursor_faults();
     let mut cases = Vec::new();
     for (fname, fault, times) in faults {
         let rule =
@@ -971,15 +974,7 @@ fn signal_cases() -> Vec<Case> {
 
 /// Every v1 call the action makes × every fault of the v0 matrix.
 fn v1_cursor_matrix() -> Vec<Case> {
-    let faults: Vec<(&str, Fault, u32)> = vec![
-        ("429+Retry-After", Fault::rate_limited(Some(7)), 1),
-        ("429", Fault::rate_limited(None), 2),
-        ("500", Fault::status(500), 1),
-        ("502 burst", Fault::status(502), 3),
-        ("reset", Fault::Reset, 1),
-        ("stall", Fault::Stall, 1),
-        ("malformed JSON", Fault::MalformedJson, 1),
-    ];
+    let faults = cursor_faults();
     let long = |s: &mut V1Scenario| s.running = std::time::Duration::from_secs(7200);
     let mut cases = Vec::new();
     for (fname, fault, times) in faults {
@@ -1258,25 +1253,50 @@ fn figures(rows: &[Row], at_least: usize) {
     );
 }
 
-#[tokio::test(start_paused = true)]
-async fn the_v1_fault_matrix_finds_no_duplicate_lost_report_leak_or_injection() {
-    let mut rng = fastrand::Rng::with_seed(0x5eed1);
+/// Runs every case, each with its own random secrets drawn from `seed`.
+async fn run_matrix(seed: u64, cases: Vec<Case>) -> Vec<Row> {
+    let mut rng = fastrand::Rng::with_seed(seed);
     let mut rows = Vec::new();
-    for case in v1_cursor_matrix()
-        .into_iter()
-        .chain(v1_stream_cases())
-        .chain(v1_signal_cases())
-    {
+    for case in cases {
         rows.push(run(case, Secrets::random(&mut rng), true).await);
     }
+    rows
+}
+
+/// The named row's outcome and the agents it created.
+fn outcome<'a>(rows: &'a [Row], name: &str) -> (&'a str, usize) {
+    rows.iter()
+        .find(|r| r.name == name)
+        .map(|r| (r.outcome.as_str(), r.agents))
+        .unwrap()
+}
+
+/// A stop (v0) or cancel (v1) that meets a transient failure is retried
+/// until it lands: each `{prefix} × {fault}` row ends `status`.
+fn assert_stop_retried_until_it_lands(rows: &[Row], prefix: &str, status: &str) {
+    for fault in [
+        "429+Retry-After",
+        "429",
+        "500",
+        "502 burst",
+        "reset",
+        "malformed JSON",
+    ] {
+        let row = rows
+            .iter()
+            .find(|r| r.name == format!("{prefix} × {fault}"))
+            .unwrap();
+        assert_eq!(row.status, status, "{fault}");
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_v1_fault_matrix_finds_no_duplicate_lost_report_leak_or_injection() {
+    let cases = [v1_cursor_matrix(), v1_stream_cases(), v1_signal_cases()].concat();
+    let rows = run_matrix(0x5eed1, cases).await;
     println!("\n## Cursor v1");
     figures(&rows, 100);
-    let outcome = |name: &str| {
-        rows.iter()
-            .find(|r| r.name == name)
-            .map(|r| (r.outcome.as_str(), r.agents))
-            .unwrap()
-    };
+    let outcome = |name: &str| outcome(&rows, name);
     assert_eq!(
         outcome("v1 create × created, answer lost (reset)"),
         ("finished", 1)
@@ -1314,21 +1334,7 @@ async fn the_v1_fault_matrix_finds_no_duplicate_lost_report_leak_or_injection() 
         outcome("v1 signal with the create in flight (not created)"),
         ("cancelled", 0)
     );
-    // A cancel that meets a transient failure is retried until it lands.
-    for fault in [
-        "429+Retry-After",
-        "429",
-        "500",
-        "502 burst",
-        "reset",
-        "malformed JSON",
-    ] {
-        let row = rows
-            .iter()
-            .find(|r| r.name == format!("v1 cancel (on-timeout: stop) × {fault}"))
-            .unwrap();
-        assert_eq!(row.status, "CANCELLED", "{fault}");
-    }
+    assert_stop_retried_until_it_lands(&rows, "v1 cancel (on-timeout: stop)", "CANCELLED");
 }
 
 fn print_table(rows: &[Row]) {
@@ -1362,41 +1368,19 @@ fn print_table(rows: &[Row]) {
 
 #[tokio::test(start_paused = true)]
 async fn the_fault_matrix_finds_no_duplicate_lost_report_leak_or_injection() {
-    let mut rng = fastrand::Rng::with_seed(0x5eed);
-    let mut rows = Vec::new();
-    for case in cursor_matrix()
-        .into_iter()
-        .chain(github_matrix())
-        .chain(job_matrix())
-        .chain(special_cases())
-        .chain(signal_cases())
-    {
-        rows.push(run(case, Secrets::random(&mut rng), true).await);
-    }
-    print_table(&rows);
-    let count = |f: fn(&Row) -> usize| rows.iter().map(f).sum::<usize>();
-    let duplicates = count(|r| r.duplicates.len());
-    let lost = count(|r| r.lost.len());
-    let leaks = count(|r| r.leaks.len());
-    let injections = count(|r| r.injections.len());
-    println!(
-        "\nscenarios run: {}\nduplicates: {duplicates}\nlost reports: {lost}\nleaks: {leaks}\ninjections: {injections}",
-        rows.len()
-    );
-    assert!(rows.len() >= 80, "{} scenarios", rows.len());
-    assert_eq!(
-        (duplicates, lost, leaks, injections),
-        (0, 0, 0, 0),
-        "see the table above"
-    );
+    let cases = [
+        cursor_matrix(),
+        github_matrix(),
+        job_matrix(),
+        special_cases(),
+        signal_cases(),
+    ]
+    .concat();
+    let rows = run_matrix(0x5eed, cases).await;
+    figures(&rows, 80);
 
     // A few outcomes the matrix must show, beyond the invariants.
-    let outcome = |name: &str| {
-        rows.iter()
-            .find(|r| r.name == name)
-            .map(|r| (r.outcome.as_str(), r.agents))
-            .unwrap()
-    };
+    let outcome = |name: &str| outcome(&rows, name);
     assert_eq!(
         outcome("Cursor launch × created, answer lost (reset)"),
         ("finished", 1)
@@ -1445,21 +1429,7 @@ async fn the_fault_matrix_finds_no_duplicate_lost_report_leak_or_injection() {
         ("cancelled", 0)
     );
     assert_eq!(outcome("follow-up to a finished agent"), ("finished", 0));
-    // A stop that meets a transient failure is retried until it lands.
-    for fault in [
-        "429+Retry-After",
-        "429",
-        "500",
-        "502 burst",
-        "reset",
-        "malformed JSON",
-    ] {
-        let row = rows
-            .iter()
-            .find(|r| r.name == format!("Cursor stop (on-timeout: stop) × {fault}"))
-            .unwrap();
-        assert_eq!(row.status, "STOPPED", "{fault}");
-    }
+    assert_stop_retried_until_it_lands(&rows, "Cursor stop (on-timeout: stop)", "STOPPED");
 }
 
 /// Where a test makes the APIs echo the secrets back.
@@ -1599,7 +1569,7 @@ async fn every_bad_input_exits_2_naming_it_before_any_request() {
     };
     for (name, value) in garbage() {
         let t = base().input(name, &value);
-        let ran = tokio::task::spawn_blocking(move || t.run()).await.unwrap();
+        let ran = t.run_beside().await;
         ran.status(2);
         let errors = ran.commands("error");
         assert_eq!(errors.len(), 1, "{name}: {}", ran.stdout);
@@ -1615,7 +1585,7 @@ async fn every_bad_input_exits_2_naming_it_before_any_request() {
     for (name, value) in garbage() {
         t = t.input(name, &value);
     }
-    let ran = tokio::task::spawn_blocking(move || t.run()).await.unwrap();
+    let ran = t.run_beside().await;
     ran.status(2);
     let errors = ran.commands("error");
     assert_eq!(errors.len(), 1);
@@ -1700,7 +1670,7 @@ async fn a_refused_cancel_is_never_reported_as_stopped() {
 /// a minute apart, of an agent past its first minutes, is "gone".
 #[tokio::test(start_paused = true)]
 async fn the_sweep_404_rows_never_call_an_agent_gone_on_one_answer_or_a_proxy_s_page() {
-    use crate::sweep::{self as sw, APIS, Api};
+    use crate::sweep as sw;
     struct Row {
         answer: &'static str,
         moment: &'static str,
@@ -1833,12 +1803,7 @@ async fn the_sweep_404_rows_never_call_an_agent_gone_on_one_answer_or_a_proxy_s_
                     .success();
             }
             tokio::time::sleep(std::time::Duration::from_secs(row.age)).await;
-            let open: Vec<String> = s
-                .github
-                .comments("Codertocat/Hello-World", 1)
-                .into_iter()
-                .map(|c| c.body)
-                .collect();
+            let open = comment_bodies(&s, 1);
             let path = if v1 { "/v1/agents/*" } else { "/v0/agents/*" };
             for (fault, after, times) in &row.faults {
                 s.cursor.add_fault(
@@ -1849,12 +1814,7 @@ async fn the_sweep_404_rows_never_call_an_agent_gone_on_one_answer_or_a_proxy_s_
             }
             let writes_before = sw::writes(&s);
             let ran = sw::sweep(&s, api).run_in_process().await;
-            let after: Vec<String> = s
-                .github
-                .comments("Codertocat/Hello-World", 1)
-                .into_iter()
-                .map(|c| c.body)
-                .collect();
+            let after = comment_bodies(&s, 1);
             let untouched = after.iter().zip(&open).filter(|(a, o)| a == o).count();
             let gone = after
                 .iter()

@@ -16,12 +16,6 @@ fn created(branch: &str) -> Value {
            "createdAt": "2026-11-23T10:00:00.000Z"})
 }
 
-async fn run(test: ActionTest) -> Ran {
-    tokio::task::spawn_blocking(move || test.run())
-        .await
-        .unwrap()
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn launches_on_a_labeled_issue_and_writes_outputs_and_summary() {
     let server = MockServer::start().await;
@@ -35,12 +29,13 @@ async fn launches_on_a_labeled_issue_and_writes_outputs_and_summary() {
         .mount(&server)
         .await;
     let gh = github().await;
-    let ran = run(ActionTest::new()
+    let ran = ActionTest::new()
         .event("issues", "issues.labeled.json")
         .against(&server.uri(), Some(&gh.github_url()))
         .input("wait", "false")
-        .input("comment", "false"))
-    .await;
+        .input("comment", "false")
+        .run_beside()
+        .await;
     ran.success();
     assert_eq!(
         gh.github.count(
@@ -146,12 +141,13 @@ async fn the_key_and_token_never_leak_even_when_the_api_echoes_them() {
         .mount(&server)
         .await;
     let gh = github().await;
-    let ran = run(ActionTest::new()
+    let ran = ActionTest::new()
         .event("issues", "issues.labeled.json")
         .against(&server.uri(), Some(&gh.github_url()))
         .input("comment", "false")
-        .env("RUNNER_DEBUG", "1"))
-    .await;
+        .env("RUNNER_DEBUG", "1")
+        .run_beside()
+        .await;
     ran.status(1);
     assert_eq!(ran.output("outcome"), "error");
     let errors = ran.commands("error");
@@ -167,13 +163,14 @@ async fn the_key_and_token_never_leak_even_when_the_api_echoes_them() {
 #[tokio::test(flavor = "multi_thread")]
 async fn dry_run_prints_the_exact_request_and_sends_nothing() {
     let server = MockServer::start().await;
-    let ran = run(ActionTest::new()
+    let ran = ActionTest::new()
         .event("issues", "issues.labeled.json")
         .against(&server.uri(), None)
         .input("dry-run", "true")
         .input("webhook-url", "https://hooks.example.com/cursor")
-        .input("webhook-secret", "whsec_0123456789abcdef0123456789abcdef"))
-    .await;
+        .input("webhook-secret", "whsec_0123456789abcdef0123456789abcdef")
+        .run_beside()
+        .await;
     ran.success();
     assert!(
         server.received_requests().await.unwrap().is_empty(),

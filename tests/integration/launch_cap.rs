@@ -15,8 +15,6 @@ use cursor_agent_action::secret::Secret;
 use cursor_agent_action::sim::{GhUser, Simulators};
 use std::num::NonZeroU32;
 
-const REPO: &str = "Codertocat/Hello-World";
-
 /// A launch's comment on issue 1, signed as the action signs it.
 fn marker(n: u64) -> String {
     let agent = format!("bc-00000000-0000-0000-0000-{n:012}");

@@ -10,16 +10,6 @@ use cursor_agent_action::marker::Marker;
 use cursor_agent_action::sim::*;
 use serde_json::json;
 
-const REPO: &str = "Codertocat/Hello-World";
-
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub(crate) enum Api {
-    V0,
-    V1,
-}
-
-const APIS: [Api; 2] = [Api::V0, Api::V1];
-
 /// Linked simulators whose agents work `secs` and finish.
 pub(crate) async fn world(api: Api, secs: u64) -> Simulators {
     let s = sims_on(Clock::real()).await;
@@ -45,7 +35,7 @@ fn set_scenario(s: &Simulators, api: Api, secs: u64, no_changes: bool) {
 
 /// One night of the scheduled step `step` (its `GITHUB_ACTION`), run `run`.
 pub(crate) fn night(s: &Simulators, api: Api, run: u64, step: &str) -> ActionTest {
-    let t = ActionTest::new()
+    ActionTest::new()
         .event_json("schedule", &json!({"schedule": "17 3 * * *"}))
         .env("GITHUB_RUN_ID", &run.to_string())
         .env("GITHUB_REF", "refs/heads/main")
@@ -56,18 +46,8 @@ pub(crate) fn night(s: &Simulators, api: Api, run: u64, step: &str) -> ActionTes
         .env("GITHUB_JOB", "docs")
         .env("GITHUB_ACTION", step)
         .against(&s.cursor_url(), Some(&s.github_url()))
-        .input("prompt", "Refresh the docs from the code.");
-    match api {
-        Api::V0 => t,
-        Api::V1 => t.v1(),
-    }
-}
-
-pub(crate) fn agents_created(s: &Simulators, api: Api) -> usize {
-    match api {
-        Api::V0 => s.cursor.agents_created(),
-        Api::V1 => s.cursor.v1().agents_created(),
-    }
+        .input("prompt", "Refresh the docs from the code.")
+        .api(api)
 }
 
 /// Requests that could change anything in Cursor.

@@ -5,32 +5,17 @@
 //! the launch began), never by relaunching.
 
 use crate::support::*;
-use cursor_agent_action::TIME_SCALE_VAR;
 use cursor_agent_action::clock::Clock;
 use cursor_agent_action::sim::*;
 use serde_json::{Value, json};
 
-const SCALE: u32 = 120;
 const PR: &str = "https://github.com/Codertocat/Hello-World/pull/1";
 
-async fn sims() -> Simulators {
-    let s = sims_on(Clock::scaled(SCALE)).await;
-    s.cursor.set_default_scenario(Scenario::lasting(20, 120));
-    s
-}
-
 fn on_pr_comment(s: &Simulators) -> ActionTest {
-    ActionTest::new()
-        .event_json("issue_comment", &comment_on_pr_payload())
-        .against(&s.cursor_url(), Some(&s.github_url()))
-        .env(TIME_SCALE_VAR, &SCALE.to_string())
+    binary_test(s, "issue_comment", &comment_on_pr_payload())
 }
 
-async fn run(t: ActionTest) -> Ran {
-    tokio::task::spawn_blocking(move || t.run()).await.unwrap()
-}
-
-fn launches(s: &Simulators) -> Vec<Value> {
+fn launch_bodies(s: &Simulators) -> Vec<Value> {
     s.cursor
         .requests()
         .into_iter()
@@ -41,11 +26,11 @@ fn launches(s: &Simulators) -> Vec<Value> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_pull_request_comment_pushes_to_the_pull_requests_branch_by_default() {
-    let s = sims().await;
-    let ran = run(on_pr_comment(&s)).await;
+    let s = scaled_sims().await;
+    let ran = on_pr_comment(&s).run_beside().await;
     ran.success();
     assert_eq!(ran.output("outcome"), "finished");
-    let sent = launches(&s);
+    let sent = launch_bodies(&s);
     assert_eq!(sent.len(), 1);
     assert_eq!(sent[0]["source"], json!({"prUrl": PR}));
     assert_eq!(sent[0]["target"]["autoBranch"], json!(false));
@@ -59,15 +44,14 @@ async fn a_pull_request_comment_pushes_to_the_pull_requests_branch_by_default() 
 
 #[tokio::test(flavor = "multi_thread")]
 async fn pr_url_on_an_issue_event_also_pushes_to_that_branch() {
-    let s = sims().await;
-    let ran = run(ActionTest::new()
-        .event("issues", "issues.labeled.json")
-        .against(&s.cursor_url(), Some(&s.github_url()))
-        .env(TIME_SCALE_VAR, &SCALE.to_string())
-        .input("pr-url", PR))
-    .await;
+    let s = scaled_sims().await;
+    let ran = labeled(&s)
+        .time_scale(SCALE)
+        .input("pr-url", PR)
+        .run_beside()
+        .await;
     ran.success();
-    let sent = launches(&s);
+    let sent = launch_bodies(&s);
     assert_eq!(sent[0]["source"], json!({"prUrl": PR}));
     assert_eq!(sent[0]["target"]["autoBranch"], json!(false));
     assert!(sent[0]["target"].get("branchName").is_none());
@@ -75,10 +59,13 @@ async fn pr_url_on_an_issue_event_also_pushes_to_that_branch() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn pr_branch_new_asks_for_a_new_branch() {
-    let s = sims().await;
-    let ran = run(on_pr_comment(&s).input("pr-branch", "new")).await;
+    let s = scaled_sims().await;
+    let ran = on_pr_comment(&s)
+        .input("pr-branch", "new")
+        .run_beside()
+        .await;
     ran.success();
-    let sent = launches(&s);
+    let sent = launch_bodies(&s);
     assert_eq!(sent[0]["source"], json!({"prUrl": PR}));
     assert_eq!(sent[0]["target"]["autoBranch"], json!(true));
     let branch = sent[0]["target"]["branchName"].as_str().unwrap();
@@ -88,10 +75,13 @@ async fn pr_branch_new_asks_for_a_new_branch() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_bad_pr_branch_names_the_input_and_its_values() {
-    let s = sims().await;
-    let ran = run(on_pr_comment(&s).input("pr-branch", "head")).await;
+    let s = scaled_sims().await;
+    let ran = on_pr_comment(&s)
+        .input("pr-branch", "head")
+        .run_beside()
+        .await;
     ran.status(2).stdout_has("pr-branch").stdout_has("existing");
-    assert!(launches(&s).is_empty());
+    assert!(launch_bodies(&s).is_empty());
 }
 
 /// The answer to the launch is lost at each moment the fault can strike
@@ -106,7 +96,7 @@ async fn a_lost_launch_on_a_pull_request_is_found_by_pr_url_not_relaunched() {
         (Fault::ApplyThenStall, "stall"),
     ] {
         for pr_branch in ["existing", "new"] {
-            let s = sims().await;
+            let s = scaled_sims().await;
             // Someone else's agent on the same pull request, for another task.
             let other: Value = json_of(
                 http()
@@ -120,7 +110,10 @@ async fn a_lost_launch_on_a_pull_request_is_found_by_pr_url_not_relaunched() {
             let other_id = other["id"].as_str().expect("the other agent").to_string();
             s.cursor
                 .add_fault(FaultRule::new("POST", "/v0/agents", fault.clone()));
-            let ran = run(on_pr_comment(&s).input("pr-branch", pr_branch)).await;
+            let ran = on_pr_comment(&s)
+                .input("pr-branch", pr_branch)
+                .run_beside()
+                .await;
             ran.success();
             let case = format!("{name}, pr-branch {pr_branch}");
             assert_eq!(ran.output("outcome"), "finished", "{case}");
@@ -129,7 +122,7 @@ async fn a_lost_launch_on_a_pull_request_is_found_by_pr_url_not_relaunched() {
                 2,
                 "{case}: the other agent and ours, no duplicate"
             );
-            assert_eq!(launches(&s).len(), 2, "{case}: one launch of ours");
+            assert_eq!(launch_bodies(&s).len(), 2, "{case}: one launch of ours");
             assert_ne!(ran.output("agent-id"), other_id, "{case}: not adopted");
             assert!(ran.output("agent-id").starts_with("bc-"), "{case}");
             let looked_up =
@@ -214,14 +207,15 @@ async fn the_pr_lookup_adopts_only_this_launchs_agent() {
             .await;
     }
     let gh = github().await;
-    let ran = run(ActionTest::new()
+    let ran = ActionTest::new()
         .event_json("issue_comment", &comment_on_pr_payload())
         .against(&server.uri(), Some(&gh.github_url()))
         .input("prompt", TASK)
         .input("include-context", "false")
         .input("wait", "false")
-        .input("comment", "false"))
-    .await;
+        .input("comment", "false")
+        .run_beside()
+        .await;
     ran.success();
     assert_eq!(ran.output("agent-id"), OURS);
     server.verify().await;
@@ -229,23 +223,21 @@ async fn the_pr_lookup_adopts_only_this_launchs_agent() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn branch_name_with_pr_url_needs_pr_branch_new() {
-    let s = sims().await;
+    let s = scaled_sims().await;
     let issue = || {
-        ActionTest::new()
-            .event("issues", "issues.labeled.json")
-            .against(&s.cursor_url(), Some(&s.github_url()))
-            .env(TIME_SCALE_VAR, &SCALE.to_string())
+        labeled(&s)
+            .time_scale(SCALE)
             .input("pr-url", PR)
             .input("branch-name", "cursor/mine")
     };
-    let ran = run(issue()).await;
+    let ran = issue().run_beside().await;
     ran.status(2)
         .stdout_has("branch-name")
         .stdout_has("pr-branch: new");
-    assert!(launches(&s).is_empty());
-    let ran = run(issue().input("pr-branch", "new")).await;
+    assert!(launch_bodies(&s).is_empty());
+    let ran = issue().input("pr-branch", "new").run_beside().await;
     ran.success();
-    let sent = launches(&s);
+    let sent = launch_bodies(&s);
     assert_eq!(sent[0]["target"]["branchName"], "cursor/mine");
     assert_eq!(sent[0]["target"]["autoBranch"], json!(true));
 }
@@ -278,7 +270,7 @@ fn on_pr_event(s: &Simulators, event: &str, payload: &Value) -> ActionTest {
     t.event_json(event, payload)
         .env("GITHUB_REF", "refs/pull/2/merge")
         .against(&s.cursor_url(), Some(&s.github_url()))
-        .env(TIME_SCALE_VAR, &SCALE.to_string())
+        .time_scale(SCALE)
 }
 
 /// Issue #23: on v0, a pull request's own events (same repository) pushed
@@ -288,11 +280,11 @@ fn on_pr_event(s: &Simulators, event: &str, payload: &Value) -> ActionTest {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_pull_requests_own_events_honour_pr_branch_on_v0() {
     for (event, payload) in pull_request_events() {
-        let s = sims().await;
-        let ran = run(on_pr_event(&s, event, &payload)).await;
+        let s = scaled_sims().await;
+        let ran = on_pr_event(&s, event, &payload).run_beside().await;
         ran.success();
         assert_eq!(ran.output("outcome"), "finished", "{event}");
-        let sent = launches(&s);
+        let sent = launch_bodies(&s);
         assert_eq!(sent.len(), 1, "{event}");
         assert_eq!(sent[0]["source"], json!({"prUrl": PR_2}), "{event}");
         assert_eq!(sent[0]["target"]["autoBranch"], json!(false), "{event}");
@@ -303,10 +295,13 @@ async fn a_pull_requests_own_events_honour_pr_branch_on_v0() {
         );
         assert_eq!(ran.output("pr-url"), PR_2, "{event}: no second PR");
 
-        let s = sims().await;
-        let ran = run(on_pr_event(&s, event, &payload).input("pr-branch", "new")).await;
+        let s = scaled_sims().await;
+        let ran = on_pr_event(&s, event, &payload)
+            .input("pr-branch", "new")
+            .run_beside()
+            .await;
         ran.success();
-        let sent = launches(&s);
+        let sent = launch_bodies(&s);
         assert_eq!(sent[0]["source"], json!({"prUrl": PR_2}), "{event}");
         assert_eq!(sent[0]["target"]["autoBranch"], json!(true), "{event}");
         let branch = sent[0]["target"]["branchName"].as_str().unwrap();

@@ -15,12 +15,10 @@
 
 use crate::act::{ActRun, host_asset, host_target, run_act_with, sha256_hex, version};
 use crate::support::*;
-use cursor_agent_action::clock::Clock;
 use cursor_agent_action::sim::*;
 use std::path::PathBuf;
 use std::process::Command;
 
-const SCALE: u32 = 120;
 const DIST_VAR: &str = "CURSOR_AGENT_ACTION_REHEARSAL_DIST";
 
 /// The packaged archive and the checksum line scripts/package wrote.
@@ -51,12 +49,6 @@ fn packaged_for(asset: &str) -> Packaged {
         checksum_line,
         dir,
     }
-}
-
-async fn sims() -> Simulators {
-    let sims = sims_on(Clock::scaled(SCALE)).await;
-    sims.cursor.set_default_scenario(Scenario::lasting(20, 120));
-    sims
 }
 
 /// An ELF file's machine (62 x86-64, 183 aarch64).
@@ -113,7 +105,7 @@ fn nothing_ran(sims: &Simulators, run: &ActRun) {
         "no Cursor request: {:?}",
         sims.cursor.requests()
     );
-    assert!(sims.github.comments("Codertocat/Hello-World", 1).is_empty());
+    assert!(sims.github.comments(REPO, 1).is_empty());
     assert_eq!(run.record.get("OUTCOME").map(String::as_str), Some(""));
 }
 
@@ -134,7 +126,7 @@ async fn the_packaged_release_installs_verified_and_launches_an_agent() {
         format!("cursor-agent-action {}", version())
     );
 
-    let sims = sims().await;
+    let sims = scaled_sims().await;
     let run = run_act_with(&sims, p.archive, &p.checksum_line).await;
     assert_eq!(run.code, 0, "act failed:\n{}", run.log);
     assert!(
@@ -147,7 +139,7 @@ async fn the_packaged_release_installs_verified_and_launches_an_agent() {
     let r = &run.record;
     assert_eq!(r["OUTCOME"], "finished", "{r:?}\n{}", run.log);
     assert!(r["AGENT_ID"].starts_with("bc-"));
-    assert_eq!(sims.github.comments("Codertocat/Hello-World", 1).len(), 1);
+    assert_eq!(sims.github.comments(REPO, 1).len(), 1);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -157,7 +149,7 @@ async fn a_tampered_archive_is_refused_and_nothing_runs() {
     for at in [p.archive.len() / 2, p.archive.len() - 1] {
         let mut tampered = p.archive.clone();
         tampered[at] ^= 0x01;
-        let sims = sims().await;
+        let sims = scaled_sims().await;
         let run = run_act_with(&sims, tampered, &p.checksum_line).await;
         nothing_ran(&sims, &run);
     }
@@ -168,7 +160,7 @@ async fn a_tampered_checksum_is_refused_and_nothing_runs() {
     let p = packaged();
     let asset = host_asset();
     let wrong = sha256_hex(b"another binary");
-    let sims = sims().await;
+    let sims = scaled_sims().await;
     let run = run_act_with(&sims, p.archive, &format!("{wrong}  {asset}\n")).await;
     nothing_ran(&sims, &run);
 }

@@ -3,29 +3,9 @@
 //! trigger; nothing is duplicated or lost when GitHub misbehaves.
 
 use crate::support::*;
-use cursor_agent_action::clock::Clock;
 use cursor_agent_action::marker::Marker;
 use cursor_agent_action::sim::*;
 use serde_json::{Value, json};
-
-const REPO: &str = "Codertocat/Hello-World";
-const WORKING: &str = "This comment is updated when the status changes";
-
-async fn sims(scenario: Scenario) -> Simulators {
-    let s = sims_on(Clock::real()).await;
-    s.cursor.set_default_scenario(scenario);
-    s
-}
-
-fn test(s: &Simulators, event: &str, payload: &Value) -> ActionTest {
-    ActionTest::new()
-        .event_json(event, payload)
-        .against(&s.cursor_url(), Some(&s.github_url()))
-}
-
-fn labeled(s: &Simulators) -> ActionTest {
-    test(s, "issues", &fixture("issues.labeled.json"))
-}
 
 /// Comment writes: (creates, updates).
 fn writes(s: &Simulators) -> (usize, usize) {
@@ -51,7 +31,7 @@ fn reactions(s: &Simulators) -> Vec<(ReactionTarget, String)> {
 
 #[tokio::test(start_paused = true)]
 async fn one_comment_per_trigger_updated_on_each_status_change() {
-    let s = sims(Scenario::lasting(20, 300)).await;
+    let s = sims_v0(Scenario::lasting(20, 300)).await;
     let ran = labeled(&s).run_in_process().await;
     ran.success();
     let c = only_comment(&s, 1);
@@ -165,7 +145,7 @@ async fn every_outcome_finalizes_the_one_comment() {
         },
     ];
     for case in cases {
-        let s = sims(case.scenario).await;
+        let s = sims_v0(case.scenario).await;
         let mut t = labeled(&s);
         for (k, v) in case.inputs {
             t = t.input(k, v);
@@ -211,7 +191,7 @@ async fn every_outcome_finalizes_the_one_comment() {
 
 #[tokio::test(start_paused = true)]
 async fn a_rerun_reattaches_to_its_agent_and_comment() {
-    let s = sims(Scenario::lasting(10, 1200)).await;
+    let s = sims_v0(Scenario::lasting(10, 1200)).await;
     // Attempt 1 gives up waiting, leaving the agent running.
     let first = labeled(&s)
         .input("timeout", "5m")
@@ -240,7 +220,7 @@ async fn a_rerun_reattaches_to_its_agent_and_comment() {
 
 #[tokio::test(start_paused = true)]
 async fn two_steps_of_one_run_keep_their_own_agents_and_comments() {
-    let s = sims(Scenario::lasting(10, 1200)).await;
+    let s = sims_v0(Scenario::lasting(10, 1200)).await;
     let step = |id: &str, prompt: &str, attempt: &str| {
         labeled(&s)
             .env("GITHUB_ACTION", id)
@@ -266,7 +246,7 @@ async fn two_steps_of_one_run_keep_their_own_agents_and_comments() {
 
 #[tokio::test(start_paused = true)]
 async fn a_rerun_without_a_comment_finds_its_agent_by_branch() {
-    let s = sims(Scenario::lasting(10, 1200)).await;
+    let s = sims_v0(Scenario::lasting(10, 1200)).await;
     let dispatch = json!({"ref": "refs/heads/master", "inputs": {}});
     let first = test(&s, "workflow_dispatch", &dispatch)
         .input("prompt", "Refresh the docs")
@@ -292,7 +272,7 @@ async fn a_rerun_without_a_comment_finds_its_agent_by_branch() {
 
 #[tokio::test(start_paused = true)]
 async fn a_comment_on_an_issue_with_an_agent_is_a_followup() {
-    let s = sims(Scenario::lasting(10, 60)).await;
+    let s = sims_v0(Scenario::lasting(10, 60)).await;
     let first = labeled(&s).run_in_process().await;
     first.success();
     let agent = first.output("agent-id").to_string();
@@ -307,18 +287,8 @@ async fn a_comment_on_an_issue_with_an_agent_is_a_followup() {
     assert_eq!(ran.output("outcome"), "finished");
     assert_eq!(s.cursor.agents_created(), 1, "no new agent");
     assert_eq!(s.cursor.count("POST", "/v0/agents/*/followup"), 1);
-    let followup = s
-        .cursor
-        .requests()
-        .into_iter()
-        .find(|r| r.path.ends_with("/followup"))
-        .unwrap();
-    let body: Value = serde_json::from_str(&followup.body).unwrap();
     assert!(
-        body["prompt"]["text"]
-            .as_str()
-            .unwrap()
-            .contains("You are totally right! I'll get this fixed right away.")
+        first_followup_text(&s).contains("You are totally right! I'll get this fixed right away.")
     );
     let comments = s.github.comments(REPO, 1);
     assert_eq!(comments.len(), 2, "one comment per trigger");
@@ -338,7 +308,7 @@ async fn a_comment_on_an_issue_with_an_agent_is_a_followup() {
 
 #[tokio::test(start_paused = true)]
 async fn a_followup_to_a_gone_agent_launches_a_new_one_and_says_so() {
-    let s = sims(Scenario::lasting(10, 60)).await;
+    let s = sims_v0(Scenario::lasting(10, 60)).await;
     let first = labeled(&s).run_in_process().await;
     let old = first.output("agent-id").to_string();
     // The agent is deleted in Cursor.
@@ -368,7 +338,7 @@ async fn a_followup_to_a_gone_agent_launches_a_new_one_and_says_so() {
 
 #[tokio::test(start_paused = true)]
 async fn followups_can_be_turned_off() {
-    let s = sims(Scenario::lasting(10, 60)).await;
+    let s = sims_v0(Scenario::lasting(10, 60)).await;
     labeled(&s).run_in_process().await.success();
     let ran = test(&s, "issue_comment", &fixture("issue_comment.created.json"))
         .env("GITHUB_RUN_ID", "1234567891")
@@ -405,7 +375,7 @@ async fn assert_refused(s: &Simulators, t: ActionTest, why: &str) {
 async fn who_may_trigger() {
     // No write permission.
     for role in ["read", "triage", "none"] {
-        let s = sims(Scenario::default()).await;
+        let s = sims_v0(Scenario::default()).await;
         s.github.set_permission("Codertocat", role);
         assert_refused(
             &s,
@@ -415,7 +385,7 @@ async fn who_may_trigger() {
         .await;
     }
     // Maintainers may.
-    let s = sims(Scenario::lasting(5, 5)).await;
+    let s = sims_v0(Scenario::lasting(5, 5)).await;
     s.github.set_permission("Codertocat", "maintain");
     labeled(&s).run_in_process().await.success();
     assert_eq!(s.cursor.agents_created(), 1);
@@ -425,14 +395,14 @@ async fn who_may_trigger() {
     bot["sender"]["login"] = json!("helper-bot[bot]");
     bot["sender"]["type"] = json!("Bot");
     bot["comment"]["user"] = bot["sender"].clone();
-    let s = sims(Scenario::default()).await;
+    let s = sims_v0(Scenario::default()).await;
     assert_refused(
         &s,
         test(&s, "issue_comment", &bot),
         "helper-bot[bot] is a bot and is not listed in `allowed-bots`",
     )
     .await;
-    let s = sims(Scenario::lasting(5, 5)).await;
+    let s = sims_v0(Scenario::lasting(5, 5)).await;
     test(&s, "issue_comment", &bot)
         .input("allowed-bots", "other, helper-bot")
         .run_in_process()
@@ -450,7 +420,7 @@ async fn who_may_trigger() {
     own["comment"]["body"] = json!(
         "<!-- cursor-agent-action {\"v\":1,\"agent\":\"bc-1\",\"run\":1,\"attempt\":1} -->\n### ✅ Cursor agent finished"
     );
-    let s = sims(Scenario::default()).await;
+    let s = sims_v0(Scenario::default()).await;
     assert_refused(
         &s,
         test(&s, "issue_comment", &own),
@@ -461,7 +431,7 @@ async fn who_may_trigger() {
     // Edited comments.
     let mut edited = fixture("issue_comment.created.json");
     edited["action"] = json!("edited");
-    let s = sims(Scenario::default()).await;
+    let s = sims_v0(Scenario::default()).await;
     assert_refused(
         &s,
         test(&s, "issue_comment", &edited),
@@ -472,7 +442,7 @@ async fn who_may_trigger() {
 
 #[tokio::test(start_paused = true)]
 async fn trigger_phrase_and_label() {
-    let s = sims(Scenario::default()).await;
+    let s = sims_v0(Scenario::default()).await;
     assert_refused(
         &s,
         test(&s, "issue_comment", &fixture("issue_comment.created.json"))
@@ -483,7 +453,7 @@ async fn trigger_phrase_and_label() {
 
     let mut asked = fixture("issue_comment.created.json");
     asked["comment"]["body"] = json!("/Cursor please fix this");
-    let s = sims(Scenario::lasting(5, 5)).await;
+    let s = sims_v0(Scenario::lasting(5, 5)).await;
     test(&s, "issue_comment", &asked)
         .input("trigger-phrase", "/cursor")
         .run_in_process()
@@ -493,7 +463,7 @@ async fn trigger_phrase_and_label() {
 
     let mut quoted = fixture("issue_comment.created.json");
     quoted["comment"]["body"] = json!("> /cursor please fix this\nI agree");
-    let s = sims(Scenario::default()).await;
+    let s = sims_v0(Scenario::default()).await;
     assert_refused(
         &s,
         test(&s, "issue_comment", &quoted).input("trigger-phrase", "/cursor"),
@@ -501,21 +471,21 @@ async fn trigger_phrase_and_label() {
     )
     .await;
 
-    let s = sims(Scenario::default()).await;
+    let s = sims_v0(Scenario::default()).await;
     assert_refused(
         &s,
         labeled(&s).input("label", "cursor"),
         "The label added was \"bug\", not \"cursor\"",
     )
     .await;
-    let s = sims(Scenario::default()).await;
+    let s = sims_v0(Scenario::default()).await;
     assert_refused(
         &s,
         test(&s, "issues", &fixture("issues.opened.json")).input("label", "cursor"),
         "only adding that label triggers",
     )
     .await;
-    let s = sims(Scenario::lasting(5, 5)).await;
+    let s = sims_v0(Scenario::lasting(5, 5)).await;
     labeled(&s)
         .input("label", "BUG")
         .run_in_process()
@@ -526,7 +496,7 @@ async fn trigger_phrase_and_label() {
 
 #[tokio::test(start_paused = true)]
 async fn the_summary_cannot_ping_or_inject_and_the_body_is_capped() {
-    let s = sims(Scenario::lasting(5, 30).summary(Some(HOSTILE_SUMMARY))).await;
+    let s = sims_v0(Scenario::lasting(5, 30).summary(Some(HOSTILE_SUMMARY))).await;
     let ran = labeled(&s).run_in_process().await;
     ran.success();
     let body = only_comment(&s, 1).body;
@@ -559,7 +529,7 @@ async fn the_summary_cannot_ping_or_inject_and_the_body_is_capped() {
     );
 
     let huge = "Line with @someone and <b>html</b>.\n".repeat(5000);
-    let s = sims(Scenario::lasting(5, 30).summary(Some(&huge))).await;
+    let s = sims_v0(Scenario::lasting(5, 30).summary(Some(&huge))).await;
     labeled(&s).run_in_process().await.success();
     let body = only_comment(&s, 1).body;
     assert!(body.chars().count() <= 65536, "{}", body.chars().count());
@@ -576,7 +546,7 @@ async fn a_lost_comment_post_is_not_repeated() {
         Fault::ApplyThenStall,
         Fault::status(502),
     ] {
-        let s = sims(Scenario::lasting(5, 30)).await;
+        let s = sims_v0(Scenario::lasting(5, 30)).await;
         s.github.add_fault(FaultRule::new(
             "POST",
             "/repos/*/*/issues/*/comments",
@@ -598,7 +568,7 @@ async fn a_lost_comment_post_is_not_repeated() {
 
 #[tokio::test(start_paused = true)]
 async fn a_forbidden_comment_does_not_lose_the_outcome() {
-    let s = sims(Scenario::lasting(5, 30)).await;
+    let s = sims_v0(Scenario::lasting(5, 30)).await;
     s.github.set_read_only(true);
     let ran = labeled(&s).run_in_process().await;
     ran.success();
@@ -621,7 +591,7 @@ async fn a_forbidden_comment_does_not_lose_the_outcome() {
 
 #[tokio::test(start_paused = true)]
 async fn github_rate_limits_are_waited_out() {
-    let s = sims(Scenario::lasting(5, 30)).await;
+    let s = sims_v0(Scenario::lasting(5, 30)).await;
     s.github.add_fault(FaultRule::new(
         "GET",
         "/repos/*/*/issues/*/comments",
@@ -647,7 +617,7 @@ async fn github_rate_limits_are_waited_out() {
 #[tokio::test(start_paused = true)]
 async fn where_the_comment_goes() {
     // A pull request event: on the PR.
-    let s = sims(Scenario::lasting(5, 5)).await;
+    let s = sims_v0(Scenario::lasting(5, 5)).await;
     test(&s, "pull_request", &fixture("pull_request.labeled.json"))
         .run_in_process()
         .await
@@ -656,7 +626,7 @@ async fn where_the_comment_goes() {
     assert_eq!(reactions(&s)[0], (ReactionTarget::Issue(2), "eyes".into()));
 
     // A review comment: the reaction on it, the comment on the PR.
-    let s = sims(Scenario::lasting(5, 5)).await;
+    let s = sims_v0(Scenario::lasting(5, 5)).await;
     let review = fixture("pull_request_review_comment.created.json");
     test(&s, "pull_request_review_comment", &review)
         .run_in_process()
@@ -670,7 +640,7 @@ async fn where_the_comment_goes() {
     );
 
     // A comment on a PR: on that PR.
-    let s = sims(Scenario::lasting(5, 5)).await;
+    let s = sims_v0(Scenario::lasting(5, 5)).await;
     test(&s, "issue_comment", &comment_on_pr_payload())
         .run_in_process()
         .await
@@ -683,7 +653,7 @@ async fn where_the_comment_goes() {
     );
 
     // A schedule: no comment, unless issue-number says where.
-    let s = sims(Scenario::lasting(5, 5)).await;
+    let s = sims_v0(Scenario::lasting(5, 5)).await;
     let ran = test(&s, "schedule", &json!({"schedule": "0 3 * * *"}))
         .input("prompt", "Refresh the docs")
         .run_in_process()
@@ -694,7 +664,7 @@ async fn where_the_comment_goes() {
         Vec::<String>::new()
     );
     assert_eq!(ran.output("comment-url"), "");
-    let s = sims(Scenario::lasting(5, 5)).await;
+    let s = sims_v0(Scenario::lasting(5, 5)).await;
     test(&s, "schedule", &json!({"schedule": "0 3 * * *"}))
         .input("prompt", "Refresh the docs")
         .input("issue-number", "77")
@@ -704,7 +674,7 @@ async fn where_the_comment_goes() {
     only_comment(&s, 77);
 
     // issue-number overrides the event's issue.
-    let s = sims(Scenario::lasting(5, 5)).await;
+    let s = sims_v0(Scenario::lasting(5, 5)).await;
     labeled(&s)
         .input("issue-number", "9")
         .run_in_process()
@@ -714,7 +684,7 @@ async fn where_the_comment_goes() {
     assert!(s.github.comments(REPO, 1).is_empty());
 
     // comment: false posts nothing but still checks permission.
-    let s = sims(Scenario::lasting(5, 5)).await;
+    let s = sims_v0(Scenario::lasting(5, 5)).await;
     labeled(&s)
         .input("comment", "false")
         .run_in_process()
@@ -725,7 +695,7 @@ async fn where_the_comment_goes() {
 
 #[tokio::test(start_paused = true)]
 async fn github_enterprise_server() {
-    let s = sims(Scenario::lasting(5, 5)).await;
+    let s = sims_v0(Scenario::lasting(5, 5)).await;
     let ran = labeled(&s)
         .env("GITHUB_API_URL", &format!("{}/api/v3", s.github_url()))
         .env("GITHUB_SERVER_URL", "https://ghe.example.com")

@@ -180,7 +180,7 @@ async fn proxies_come_from_the_environment() {
     ran.success();
     assert_eq!(ran.output("outcome"), "finished");
     assert_eq!(s.cursor.count("POST", "/v0/agents"), 1);
-    assert_eq!(s.github.comments("Codertocat/Hello-World", 1).len(), 1);
+    assert_eq!(s.github.comments(REPO, 1).len(), 1);
 
     // A malformed proxy is a configuration error that does not echo the URL.
     let ran = ActionTest::new()

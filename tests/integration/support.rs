@@ -4,8 +4,9 @@
 use cursor_agent_action::app::{Runtime, run_action};
 use cursor_agent_action::cancel::Cancel;
 use cursor_agent_action::clock::Clock;
+use cursor_agent_action::cursor::{AgentSource, LaunchRequest, LaunchTarget, Prompt};
 use cursor_agent_action::runner::{ActionsIo, Console, parse_outputs};
-use cursor_agent_action::sim::Simulators;
+use cursor_agent_action::sim::{Scenario, Simulators, V1Scenario};
 use cursor_agent_action::{Env, logging};
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -16,6 +17,26 @@ use std::sync::Arc;
 pub const BIN: &str = env!("CARGO_BIN_EXE_cursor-agent-action");
 pub const KEY: &str = "crsr_0123456789abcdef0123456789abcdef";
 pub const TOKEN: &str = "ghs_TestToken0123456789abcdefABCDEF";
+/// The repository every fixture event comes from, and its web address.
+pub const REPO: &str = "Codertocat/Hello-World";
+pub const REPO_URL: &str = "https://github.com/Codertocat/Hello-World";
+/// The working comment's line while the agent works.
+pub const WORKING: &str = "This comment is updated when the status changes";
+/// The checkout, for tests that read the project's own files.
+pub const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+/// How much faster than real time the compiled binary and the simulators
+/// run when a test drives the binary as a separate process: a 20 s start
+/// and a 2 min run take a quarter of a second.
+pub const SCALE: u32 = 120;
+
+/// The Cursor API a run talks to, for tests that check one promise on both.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Api {
+    V0,
+    V1,
+}
+
+pub const APIS: [Api; 2] = [Api::V0, Api::V1];
 
 /// Both simulators on `clock`, with Codertocat (the fixtures' sender) an
 /// admin of Codertocat/Hello-World.
@@ -23,6 +44,124 @@ pub async fn sims_on(clock: Clock) -> Simulators {
     let sims = Simulators::start(clock).await.unwrap();
     sims.github.set_permission("Codertocat", "admin");
     sims
+}
+
+/// Both simulators in real time, every agent working 10 s to a minute.
+pub async fn sims() -> Simulators {
+    sims_v0(Scenario::lasting(10, 60)).await
+}
+
+/// Both simulators `SCALE` times faster than real time (for the compiled
+/// binary, run with `.time_scale(SCALE)`), every agent working 20 s to 2 min.
+pub async fn scaled_sims() -> Simulators {
+    let s = sims_on(Clock::scaled(SCALE)).await;
+    s.cursor.set_default_scenario(Scenario::lasting(20, 120));
+    s
+}
+
+/// Both simulators in real time, every v0 agent following `scenario`.
+pub async fn sims_v0(scenario: Scenario) -> Simulators {
+    let s = sims_on(Clock::real()).await;
+    s.cursor.set_default_scenario(scenario);
+    s
+}
+
+/// Both simulators in real time, every v1 run following `scenario`.
+pub async fn sims_v1(scenario: V1Scenario) -> Simulators {
+    let s = sims_on(Clock::real()).await;
+    s.cursor.v1().set_scenario(scenario);
+    s
+}
+
+/// A run of the action on `event` with `payload`, against both simulators.
+pub fn test(s: &Simulators, event: &str, payload: &Value) -> ActionTest {
+    ActionTest::new()
+        .event_json(event, payload)
+        .against(&s.cursor_url(), Some(&s.github_url()))
+}
+
+/// A run of the compiled binary (`.run_beside()`) on `event` with `payload`,
+/// as fast as `scaled_sims()`.
+pub fn binary_test(s: &Simulators, event: &str, payload: &Value) -> ActionTest {
+    test(s, event, payload).time_scale(SCALE)
+}
+
+/// The usual trigger: the fixture's issue labeled.
+pub fn labeled(s: &Simulators) -> ActionTest {
+    test(s, "issues", &fixture("issues.labeled.json"))
+}
+
+/// A trigger comment on the labeled issue, in the run after the labeled one
+/// (so a follow-up to its agent).
+pub fn comment_trigger(s: &Simulators) -> ActionTest {
+    test(s, "issue_comment", &fixture("issue_comment.created.json"))
+        .env("GITHUB_RUN_ID", "1234567891")
+}
+
+/// The bodies of the v1 requests with `method` whose path ends with
+/// `suffix`, in order (null where a body is not JSON).
+pub fn v1_bodies(s: &Simulators, method: &str, suffix: &str) -> Vec<Value> {
+    s.cursor
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == method && r.path.starts_with("/v1/") && r.path.ends_with(suffix))
+        .map(|r| serde_json::from_str(&r.body).unwrap_or(Value::Null))
+        .collect()
+}
+
+/// The agents created on `api`.
+pub fn agents_created(s: &Simulators, api: Api) -> usize {
+    match api {
+        Api::V0 => s.cursor.agents_created(),
+        Api::V1 => s.cursor.v1().agents_created(),
+    }
+}
+
+/// A v0 launch of `text` on `repository` at `git_ref`: no model, images,
+/// branch or webhook.
+pub fn launch_request(
+    text: &str,
+    repository: &str,
+    git_ref: Option<&str>,
+    auto_create_pr: bool,
+) -> LaunchRequest {
+    LaunchRequest {
+        prompt: Prompt {
+            text: text.into(),
+            images: vec![],
+        },
+        model: None,
+        source: AgentSource {
+            repository: Some(repository.into()),
+            git_ref: git_ref.map(Into::into),
+            pr_url: None,
+        },
+        target: LaunchTarget {
+            auto_create_pr,
+            open_as_cursor_github_app: false,
+            skip_reviewer_request: false,
+            branch_name: None,
+            auto_branch: None,
+        },
+        webhook: None,
+    }
+}
+
+/// The prompt text of the first v0 follow-up sent.
+pub fn first_followup_text(s: &Simulators) -> String {
+    let followup = s
+        .cursor
+        .requests()
+        .into_iter()
+        .find(|r| r.path.ends_with("/followup"))
+        .expect("a follow-up");
+    let body: Value = serde_json::from_str(&followup.body).unwrap();
+    body["prompt"]["text"].as_str().unwrap().to_string()
+}
+
+/// The v0 agents launched.
+pub fn launches(s: &Simulators) -> usize {
+    s.cursor.count("POST", "/v0/agents")
 }
 
 /// A cancellation that `signal` trips `after` seconds from now (tokio time,
@@ -170,6 +309,19 @@ impl ActionTest {
         self.input("api-version", "v1")
     }
 
+    /// Talks to Cursor's `api`.
+    pub fn api(self, api: Api) -> Self {
+        match api {
+            Api::V0 => self,
+            Api::V1 => self.v1(),
+        }
+    }
+
+    /// Runs the binary and simulators `scale` times faster than real time.
+    pub fn time_scale(self, scale: u32) -> Self {
+        self.env(cursor_agent_action::TIME_SCALE_VAR, &scale.to_string())
+    }
+
     /// Leaves `api-version` unset: the action's default.
     pub fn default_api(self) -> Self {
         self.without("INPUT_API-VERSION")
@@ -260,6 +412,14 @@ impl ActionTest {
             String::from_utf8_lossy(&out.stdout).into_owned(),
             String::from_utf8_lossy(&out.stderr).into_owned(),
         )
+    }
+
+    /// Runs the binary on a blocking thread, so the simulators on this
+    /// test's runtime keep answering it.
+    pub async fn run_beside(self) -> Ran {
+        tokio::task::spawn_blocking(move || self.run())
+            .await
+            .unwrap()
     }
 
     /// Runs the action in this process (works with paused tokio time).
@@ -395,6 +555,15 @@ pub fn other_app_bot() -> cursor_agent_action::sim::GhUser {
         id: 777,
         kind: "Bot".into(),
     }
+}
+
+/// The bodies of the comments on `issue`, oldest first.
+pub fn comment_bodies(s: &Simulators, issue: u64) -> Vec<String> {
+    s.github
+        .comments(REPO, issue)
+        .into_iter()
+        .map(|c| c.body)
+        .collect()
 }
 
 /// Every body the action's comments had, in order (each create, then each

@@ -17,16 +17,6 @@ use cursor_agent_action::secret::Secret;
 use cursor_agent_action::sim::*;
 use std::time::{Duration, SystemTime};
 
-const REPO: &str = "Codertocat/Hello-World";
-
-#[derive(Clone, Copy, Debug)]
-pub(crate) enum Api {
-    V0,
-    V1,
-}
-
-pub(crate) const APIS: [Api; 2] = [Api::V0, Api::V1];
-
 /// Simulators whose agent works `secs` and then finishes with `summary`.
 pub(crate) async fn sims(api: Api, secs: u64, summary: &str) -> Simulators {
     let s = sims_on(Clock::real()).await;
@@ -42,37 +32,18 @@ pub(crate) async fn sims(api: Api, secs: u64, summary: &str) -> Simulators {
     s
 }
 
-fn on(api: Api, t: ActionTest) -> ActionTest {
-    match api {
-        Api::V0 => t,
-        Api::V1 => t.v1(),
-    }
-}
-
-/// The labeled-issue trigger, waiting as usual.
-fn labeled(s: &Simulators, api: Api) -> ActionTest {
-    on(
-        api,
-        ActionTest::new()
-            .event("issues", "issues.labeled.json")
-            .against(&s.cursor_url(), Some(&s.github_url())),
-    )
-}
-
 pub(crate) fn detached(s: &Simulators, api: Api) -> ActionTest {
-    labeled(s, api).input("wait", "false")
+    labeled(s).api(api).input("wait", "false")
 }
 
 /// A sweep step, as `examples/sweep.yml` runs it (any event; no prompt).
 pub(crate) fn sweep(s: &Simulators, api: Api) -> ActionTest {
-    on(
-        api,
-        ActionTest::new()
-            .event("workflow_dispatch", "workflow_dispatch.json")
-            .env("GITHUB_RUN_ID", "777")
-            .against(&s.cursor_url(), Some(&s.github_url()))
-            .input("sweep", "true"),
-    )
+    ActionTest::new()
+        .event("workflow_dispatch", "workflow_dispatch.json")
+        .env("GITHUB_RUN_ID", "777")
+        .against(&s.cursor_url(), Some(&s.github_url()))
+        .input("sweep", "true")
+        .api(api)
 }
 
 fn last_body(s: &Simulators) -> String {
@@ -137,7 +108,7 @@ async fn a_detached_launch_is_finalized_by_a_later_sweep_as_a_waiting_run_would(
         let summary = "Fixed the typo and opened a pull request.";
         // What a waiting run writes.
         let w = sims(api, 40, summary).await;
-        labeled(&w, api).run_in_process().await.success();
+        labeled(&w).api(api).run_in_process().await.success();
         let waited = last_body(&w);
         assert!(Marker::find(&waited).unwrap().is_final(), "{api:?}");
 
@@ -351,12 +322,7 @@ async fn a_404_without_cursor_s_code_changes_no_comment_and_fails_naming_api_url
                     .success();
             }
             tokio::time::sleep(Duration::from_secs(10 * 60)).await;
-            let open: Vec<String> = s
-                .github
-                .comments(REPO, 1)
-                .into_iter()
-                .map(|c| c.body)
-                .collect();
+            let open = comment_bodies(&s, 1);
             let path = match api {
                 Api::V0 => "/v0/agents/*",
                 Api::V1 => "/v1/agents/*",
@@ -379,12 +345,7 @@ async fn a_404_without_cursor_s_code_changes_no_comment_and_fails_naming_api_url
             let errors = ran.commands("error");
             assert_eq!(errors.len(), 1, "{api:?} {moment}: {}", ran.stdout);
             assert!(errors[0].contains("`api-url`"), "{}", errors[0]);
-            let after: Vec<String> = s
-                .github
-                .comments(REPO, 1)
-                .into_iter()
-                .map(|c| c.body)
-                .collect();
+            let after = comment_bodies(&s, 1);
             if first_gone {
                 // The other agent ended and was finalized before the
                 // confirming read; the suspect one is left as it was.
@@ -455,7 +416,7 @@ async fn racing_finishers_end_with_one_final_comment_and_one_rocket() {
         // moments around the agent's end.
         for at in [40, 43, 45, 50, 60] {
             let s = sims(api, 40, "done").await;
-            let (waited, _) = tokio::join!(labeled(&s, api).run_in_process(), async {
+            let (waited, _) = tokio::join!(labeled(&s).api(api).run_in_process(), async {
                 tokio::time::sleep(Duration::from_secs(at)).await;
                 sweep(&s, api).run_in_process().await
             });
@@ -478,7 +439,8 @@ async fn racing_finishers_end_with_one_final_comment_and_one_rocket() {
 async fn on_timeout_continue_hands_the_comment_to_the_sweep() {
     for api in APIS {
         let s = sims(api, 600, "done").await;
-        let ran = labeled(&s, api)
+        let ran = labeled(&s)
+            .api(api)
             .input("timeout", "30s")
             .input("on-timeout", "continue")
             .run_in_process()
@@ -491,7 +453,8 @@ async fn on_timeout_continue_hands_the_comment_to_the_sweep() {
         assert!(!Marker::find(&body).unwrap().is_final());
         // A plain timeout (`on-timeout: fail`) is final.
         let f = sims(api, 600, "done").await;
-        labeled(&f, api)
+        labeled(&f)
+            .api(api)
             .input("timeout", "30s")
             .run_in_process()
             .await;
@@ -557,12 +520,7 @@ async fn comments_outside_the_window_or_not_provably_ours_are_never_touched() {
                     .add_comment(REPO, 2, body, GhUser::actions_bot(), "NONE"),
             );
         }
-        let forged_bodies: Vec<String> = s
-            .github
-            .comments(REPO, 2)
-            .into_iter()
-            .map(|c| c.body)
-            .collect();
+        let forged_bodies = comment_bodies(&s, 2);
         // The real one, last updated 4 days ago: outside the default window.
         let old = SystemTime::now() - Duration::from_secs(4 * 86_400);
         assert!(s.github.set_comment_updated(real.id, old));
@@ -572,12 +530,7 @@ async fn comments_outside_the_window_or_not_provably_ours_are_never_touched() {
         ran.success();
         assert_eq!(ran.output("swept"), "0", "{api:?}\n{}", ran.stdout);
         assert_eq!(writes(&s), before, "{api:?}: nothing written");
-        let now: Vec<String> = s
-            .github
-            .comments(REPO, 2)
-            .into_iter()
-            .map(|c| c.body)
-            .collect();
+        let now = comment_bodies(&s, 2);
         assert_eq!(now, forged_bodies);
         assert_eq!(last_body(&s), real.body);
         // A longer window reaches the real one, and only it.
@@ -587,12 +540,7 @@ async fn comments_outside_the_window_or_not_provably_ours_are_never_touched() {
             .await;
         assert_eq!(ran.output("swept"), "1", "{api:?}\n{}", ran.stdout);
         assert!(Marker::find(&last_body(&s)).unwrap().is_final());
-        let now: Vec<String> = s
-            .github
-            .comments(REPO, 2)
-            .into_iter()
-            .map(|c| c.body)
-            .collect();
+        let now = comment_bodies(&s, 2);
         assert_eq!(now, forged_bodies);
     }
 }
@@ -706,47 +654,6 @@ async fn a_cancelled_sweep_leaves_the_comments_it_did_not_reach_as_they_were() {
     }
 }
 
-/// The lines of `stdout` under the heading `title`, up to the next heading.
-fn section<'a>(stdout: &'a str, title: &str) -> &'a str {
-    let start = stdout
-        .find(&format!("━━ {title} ━━\n"))
-        .unwrap_or_else(|| panic!("no section {title:?} in:\n{stdout}"));
-    let body = &stdout[start..];
-    let body = &body[body.find('\n').unwrap() + 1..];
-    match body.find("\n━━ ") {
-        Some(end) => &body[..end],
-        None => body,
-    }
-}
-
-#[test]
-fn the_detached_demo_shows_launch_end_and_sweep() {
-    for api in ["v1", "v0"] {
-        let ran = ActionTest::new()
-            .arg("demo")
-            .arg("--scenario")
-            .arg("detached")
-            .arg("--api")
-            .arg(api)
-            .run();
-        ran.success();
-        let out = &ran.stdout;
-        let open = section(out, "The comment while the agent works");
-        assert!(open.contains("Still working"), "{api}: {out}");
-        assert!(!Marker::find(open.trim_start()).unwrap().is_final());
-        let outputs = section(out, "The sweep's outputs and step summary");
-        assert!(outputs.contains("swept: 1\n"), "{api}: {outputs}");
-        assert!(outputs.contains("pending: 0\n"), "{api}: {outputs}");
-        let last = section(out, "The comment on issue #1, final");
-        assert!(last.contains("✅ Cursor agent finished"), "{api}: {out}");
-        assert!(Marker::find(last.trim_start()).unwrap().is_final());
-        assert!(
-            out.contains("Reactions on the issue: eyes, rocket"),
-            "{out}"
-        );
-    }
-}
-
 #[tokio::test(start_paused = true)]
 async fn each_input_a_sweep_ignores_is_warned_once_by_name() {
     let s = sims(Api::V1, 40, "done").await;
@@ -797,16 +704,12 @@ async fn each_input_a_sweep_ignores_is_warned_once_by_name() {
         "{warnings:#?}"
     );
     // A launch step with the same inputs warns about none of them.
-    let ran = on(
-        Api::V1,
-        ActionTest::new()
-            .event("issues", "issues.labeled.json")
-            .against(&s.cursor_url(), Some(&s.github_url()))
-            .input("label", "bug")
-            .input("wait", "false"),
-    )
-    .run_in_process()
-    .await;
+    let ran = labeled(&s)
+        .input("label", "bug")
+        .input("wait", "false")
+        .api(Api::V1)
+        .run_in_process()
+        .await;
     ran.success();
     assert!(!ran.stdout.contains("is ignored with"), "{}", ran.stdout);
 }
@@ -842,17 +745,15 @@ async fn the_sweep_runs_on_any_event_without_a_trigger_rule() {
         let s = sims(Api::V1, 40, "done").await;
         detached(&s, Api::V1).run_in_process().await.success();
         tokio::time::sleep(Duration::from_secs(120)).await;
-        let ran = on(
-            Api::V1,
-            ActionTest::new()
-                .event(event, fixture)
-                .against(&s.cursor_url(), Some(&s.github_url()))
-                .input("sweep", "true")
-                // A trigger rule that would refuse this event does not apply.
-                .input("label", "no-such-label"),
-        )
-        .run_in_process()
-        .await;
+        let ran = ActionTest::new()
+            .event(event, fixture)
+            .against(&s.cursor_url(), Some(&s.github_url()))
+            .input("sweep", "true")
+            // A trigger rule that would refuse this event does not apply.
+            .input("label", "no-such-label")
+            .api(Api::V1)
+            .run_in_process()
+            .await;
         ran.success();
         assert_eq!(ran.output("swept"), "1", "{event}: {}", ran.stdout);
         assert_eq!(
@@ -894,7 +795,8 @@ async fn the_hand_off_says_a_sweep_runs_here_once_one_finalized_a_comment_on_the
             "{api:?}: telling costs no request"
         );
         // A handed-off timeout says it too.
-        let ran = labeled(&s, api)
+        let ran = labeled(&s)
+            .api(api)
             .env("GITHUB_RUN_ID", "4244")
             .input("timeout", "30s")
             .input("on-timeout", "continue")
@@ -910,7 +812,7 @@ async fn the_hand_off_says_a_sweep_runs_here_once_one_finalized_a_comment_on_the
         // token; see `marker::trust`.)
         let swept_body = comments[0].body.clone();
         let w = sims(api, 5, "done").await;
-        labeled(&w, api).run_in_process().await.success();
+        labeled(&w).api(api).run_in_process().await.success();
         let mut forged = Marker::find(&last_body(&w)).unwrap();
         assert!(forged.is_final() && !forged.was_swept());
         forged.swept = Some(true);
@@ -944,18 +846,16 @@ async fn a_swept_job_comment_records_its_pull_request() {
     for api in APIS {
         let s = sims(api, 40, "Refreshed the docs.").await;
         s.link_repos();
-        let launched = on(
-            api,
-            ActionTest::new()
-                .event_json("schedule", &serde_json::json!({"schedule": "17 3 * * *"}))
-                .env("GITHUB_REF", "refs/heads/main")
-                .against(&s.cursor_url(), Some(&s.github_url()))
-                .input("prompt", "Refresh the docs")
-                .input("issue-number", "1")
-                .input("wait", "false"),
-        )
-        .run_in_process()
-        .await;
+        let launched = ActionTest::new()
+            .event_json("schedule", &serde_json::json!({"schedule": "17 3 * * *"}))
+            .env("GITHUB_REF", "refs/heads/main")
+            .against(&s.cursor_url(), Some(&s.github_url()))
+            .input("prompt", "Refresh the docs")
+            .input("issue-number", "1")
+            .input("wait", "false")
+            .api(api)
+            .run_in_process()
+            .await;
         launched.success();
         let open = Marker::find(&last_body(&s)).unwrap();
         assert!(open.job.is_some() && open.pr.is_none(), "{api:?}: {open:?}");
@@ -1021,27 +921,15 @@ async fn every_path_asks_one_rule_whether_an_agent_is_gone() {
 
             // A follow-up comment to the issue's agent.
             let s = sims(api, 40, "done").await;
-            labeled(&s, api).run_in_process().await.success();
+            labeled(&s).api(api).run_in_process().await.success();
             let followup_call = if v1 {
                 FaultRule::new("GET", agent_read, fault.clone())
             } else {
                 FaultRule::new("POST", "/v0/agents/*/followup", fault.clone())
             };
             s.cursor.add_fault(followup_call);
-            let ran = on(
-                api,
-                ActionTest::new()
-                    .event("issue_comment", "issue_comment.created.json")
-                    .env("GITHUB_RUN_ID", "1234567891")
-                    .against(&s.cursor_url(), Some(&s.github_url())),
-            )
-            .run_in_process()
-            .await;
-            let created = if v1 {
-                s.cursor.v1().agents_created()
-            } else {
-                s.cursor.agents_created()
-            };
+            let ran = comment_trigger(&s).api(api).run_in_process().await;
+            let created = agents_created(&s, api);
             if cursor_says {
                 ran.success();
                 assert_eq!(created, 2, "follow-up, {case}: a new agent");
@@ -1055,13 +943,8 @@ async fn every_path_asks_one_rule_whether_an_agent_is_gone() {
             }
 
             // A scheduled job's previous agent, still working.
-            let napi = if v1 {
-                nightly::Api::V1
-            } else {
-                nightly::Api::V0
-            };
-            let s = nightly::world(napi, 4 * 3600).await;
-            nightly::night(&s, napi, 101, "__run")
+            let s = nightly::world(api, 4 * 3600).await;
+            nightly::night(&s, api, 101, "__run")
                 .input("wait", "false")
                 .input("issue-number", "1")
                 .run_in_process()
@@ -1069,25 +952,17 @@ async fn every_path_asks_one_rule_whether_an_agent_is_gone() {
                 .success();
             s.cursor
                 .add_fault(FaultRule::new("GET", agent_read, fault.clone()));
-            let ran = nightly::night(&s, napi, 102, "__run")
+            let ran = nightly::night(&s, api, 102, "__run")
                 .input("wait", "false")
                 .input("issue-number", "1")
                 .run_in_process()
                 .await;
             if cursor_says {
                 ran.success();
-                assert_eq!(
-                    nightly::agents_created(&s, napi),
-                    2,
-                    "job, {case}: launched"
-                );
+                assert_eq!(agents_created(&s, api), 2, "job, {case}: launched");
             } else {
                 ran.status(1);
-                assert_eq!(
-                    nightly::agents_created(&s, napi),
-                    1,
-                    "job, {case}: nothing launched"
-                );
+                assert_eq!(agents_created(&s, api), 1, "job, {case}: nothing launched");
             }
         }
     }

@@ -66,7 +66,7 @@ async fn launch_over_https(trust: bool) -> (Ran, usize) {
     if trust {
         t = t.env("SSL_CERT_FILE", &format!("{TLS_DIR}/ca.pem"));
     }
-    let ran = tokio::task::spawn_blocking(move || t.run()).await.unwrap();
+    let ran = t.run_beside().await;
     let created = sims.cursor.agents_created();
     (ran, created)
 }

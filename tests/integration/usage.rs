@@ -145,15 +145,8 @@ async fn a_run_not_ended_has_no_usage_yet() {
 
 // ---- final first, details after (#23) ----
 
-use crate::support::{ActionTest, cancel_after, comment_writes, is_final_body, sims_on};
+use crate::support::{Api, cancel_after, comment_writes, is_final_body, labeled, sims_on};
 use cursor_agent_action::sim::Scenario;
-
-fn labeled(s: &Simulators, api: &str) -> ActionTest {
-    ActionTest::new()
-        .event("issues", "issues.labeled.json")
-        .against(&s.cursor_url(), Some(&s.github_url()))
-        .input("api-version", api)
-}
 
 /// The comment's writes whose body is final, with when (ms).
 fn final_writes(s: &Simulators) -> Vec<(u64, String)> {
@@ -182,7 +175,7 @@ async fn the_final_comment_is_written_within_1s_of_the_result_and_usage_and_arti
         cost_lag: Duration::from_secs(6),
         ..V1Scenario::lasting(3, 40)
     });
-    let ran = labeled(&s, "v1").run_in_process().await;
+    let ran = labeled(&s).api(Api::V1).run_in_process().await;
     ran.success();
     let end = s.cursor.v1().run_ends()[0].as_millis() as u64;
     let finals = final_writes(&s);
@@ -231,7 +224,7 @@ async fn nothing_to_add_means_no_amendment_and_v0_is_final_within_1s_of_its_term
         artifacts: vec![],
         ..Scenario::lasting(20, 300)
     });
-    let ran = labeled(&s, "v0").run_in_process().await;
+    let ran = labeled(&s).api(Api::V0).run_in_process().await;
     ran.success();
     let finals = final_writes(&s);
     assert_eq!(finals.len(), 1, "no usage on v0, no artifacts: {finals:#?}");
@@ -253,7 +246,7 @@ async fn nothing_to_add_means_no_amendment_and_v0_is_final_within_1s_of_its_term
     // With an artifact (the default scenario), exactly one amendment.
     let s = sims_on(Clock::real()).await;
     s.cursor.set_default_scenario(Scenario::lasting(20, 300));
-    labeled(&s, "v0").run_in_process().await.success();
+    labeled(&s).api(Api::V0).run_in_process().await.success();
     let finals = final_writes(&s);
     assert_eq!(finals.len(), 2, "{finals:#?}");
     assert!(!finals[0].1.contains("screenshot.png"));
@@ -268,7 +261,8 @@ async fn a_cancel_between_the_final_write_and_the_amendment_leaves_a_final_comme
         cost_lag: Duration::from_secs(30),
         ..V1Scenario::lasting(3, 40)
     });
-    let ran = labeled(&s, "v1")
+    let ran = labeled(&s)
+        .api(Api::V1)
         .run_in_process_with(cancel_after(Some(46), "SIGTERM"))
         .await;
     let end = s.cursor.v1().run_ends()[0].as_millis() as u64;

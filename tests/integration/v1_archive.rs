@@ -4,40 +4,7 @@
 //! to it, and only launches a new agent when unarchiving fails. v1 only.
 
 use crate::support::*;
-use cursor_agent_action::clock::Clock;
 use cursor_agent_action::sim::*;
-
-const REPO: &str = "Codertocat/Hello-World";
-const WORKING: &str = "This comment is updated when the status changes";
-
-async fn sims() -> Simulators {
-    let s = sims_on(Clock::real()).await;
-    s.cursor.v1().set_scenario(V1Scenario::lasting(3, 20));
-    s
-}
-
-fn labeled(s: &Simulators) -> ActionTest {
-    ActionTest::new()
-        .event("issues", "issues.labeled.json")
-        .against(&s.cursor_url(), Some(&s.github_url()))
-        .v1()
-}
-
-fn comment_trigger(s: &Simulators) -> ActionTest {
-    ActionTest::new()
-        .event("issue_comment", "issue_comment.created.json")
-        .against(&s.cursor_url(), Some(&s.github_url()))
-        .env("GITHUB_RUN_ID", "1234567891")
-        .v1()
-}
-
-fn posts(s: &Simulators, suffix: &str) -> usize {
-    s.cursor
-        .requests()
-        .iter()
-        .filter(|r| r.method == "POST" && r.path.starts_with("/v1/") && r.path.ends_with(suffix))
-        .count()
-}
 
 fn final_comment(s: &Simulators) -> String {
     let body = s.github.comments(REPO, 1).last().unwrap().body.clone();
@@ -47,8 +14,9 @@ fn final_comment(s: &Simulators) -> String {
 
 #[tokio::test(start_paused = true)]
 async fn a_finished_agent_is_archived_and_a_follow_up_unarchives_it_and_sends_the_run() {
-    let s = sims().await;
+    let s = sims_v1(V1Scenario::lasting(3, 20)).await;
     let first = labeled(&s)
+        .v1()
         .input("archive-when-done", "true")
         .run_in_process()
         .await;
@@ -59,10 +27,11 @@ async fn a_finished_agent_is_archived_and_a_follow_up_unarchives_it_and_sends_th
         s.cursor.v1().is_archived(&id),
         "archived once its run ended"
     );
-    assert_eq!(posts(&s, "/archive"), 1);
+    assert_eq!(v1_bodies(&s, "POST", "/archive").len(), 1);
     first.stdout_has("Archived agent");
 
     let ran = comment_trigger(&s)
+        .v1()
         .input("archive-when-done", "true")
         .run_in_process()
         .await;
@@ -71,7 +40,7 @@ async fn a_finished_agent_is_archived_and_a_follow_up_unarchives_it_and_sends_th
     assert_eq!(ran.output("agent-id"), id, "the same agent, not a new one");
     assert_eq!(s.cursor.v1().agents_created(), 1);
     assert_eq!(s.cursor.v1().runs_of(&id), 2, "the follow-up sent once");
-    assert_eq!(posts(&s, "/unarchive"), 1);
+    assert_eq!(v1_bodies(&s, "POST", "/unarchive").len(), 1);
     // Unarchived before the run was sent.
     let order: Vec<String> = s
         .cursor
@@ -88,40 +57,42 @@ async fn a_finished_agent_is_archived_and_a_follow_up_unarchives_it_and_sends_th
 
 #[tokio::test(start_paused = true)]
 async fn without_the_input_nothing_is_archived() {
-    let s = sims().await;
-    let ran = labeled(&s).run_in_process().await;
+    let s = sims_v1(V1Scenario::lasting(3, 20)).await;
+    let ran = labeled(&s).v1().run_in_process().await;
     ran.success();
     assert!(!s.cursor.v1().is_archived(ran.output("agent-id")));
-    assert_eq!(posts(&s, "/archive"), 0);
+    assert_eq!(v1_bodies(&s, "POST", "/archive").len(), 0);
 }
 
 #[tokio::test(start_paused = true)]
 async fn an_agent_whose_run_is_still_going_is_not_archived() {
     // No wait: the run is still going when the step ends.
-    let s = sims().await;
+    let s = sims_v1(V1Scenario::lasting(3, 20)).await;
     let ran = labeled(&s)
+        .v1()
         .input("archive-when-done", "true")
         .input("wait", "false")
         .run_in_process()
         .await;
     ran.success();
     assert_eq!(ran.output("outcome"), "launched");
-    assert_eq!(posts(&s, "/archive"), 0);
+    assert_eq!(v1_bodies(&s, "POST", "/archive").len(), 0);
     // A deadline: the run is still going.
-    let s = sims().await;
+    let s = sims_v1(V1Scenario::lasting(3, 20)).await;
     s.cursor.v1().set_scenario(V1Scenario::lasting(3, 7200));
     let ran = labeled(&s)
+        .v1()
         .input("archive-when-done", "true")
         .input("timeout", "5m")
         .run_in_process()
         .await;
     assert_eq!(ran.output("outcome"), "timeout");
-    assert_eq!(posts(&s, "/archive"), 0);
+    assert_eq!(v1_bodies(&s, "POST", "/archive").len(), 0);
 }
 
 #[tokio::test(start_paused = true)]
 async fn an_agent_given_another_run_as_this_one_ended_is_left_unarchived() {
-    let s = sims().await;
+    let s = sims_v1(V1Scenario::lasting(3, 20)).await;
     // The step's comment edits take 30 s, so the report (and the archive
     // check after it) comes well after the run ended…
     s.github.add_fault(
@@ -134,6 +105,7 @@ async fn an_agent_given_another_run_as_this_one_ended_is_left_unarchived() {
     );
     let url = s.cursor_url();
     let watcher = labeled(&s)
+        .v1()
         .input("archive-when-done", "true")
         .run_in_process();
     // …and meanwhile someone sends the agent another run as soon as it is free.
@@ -174,16 +146,17 @@ async fn an_agent_given_another_run_as_this_one_ended_is_left_unarchived() {
     assert_eq!(ran.output("agent-id"), id);
     assert_eq!(s.cursor.v1().runs_of(&id), 2);
     assert!(!s.cursor.v1().is_archived(&id), "another run is on it");
-    assert_eq!(posts(&s, "/archive"), 0);
+    assert_eq!(v1_bodies(&s, "POST", "/archive").len(), 0);
     ran.stdout_has("was not archived: another run is queued or running on it");
 }
 
 #[tokio::test(start_paused = true)]
 async fn an_archive_that_fails_changes_nothing_else() {
-    let s = sims().await;
+    let s = sims_v1(V1Scenario::lasting(3, 20)).await;
     s.cursor
         .add_fault(FaultRule::new("POST", "/v1/agents/*/archive", Fault::status(500)).times(1000));
     let ran = labeled(&s)
+        .v1()
         .input("archive-when-done", "true")
         .run_in_process()
         .await;
@@ -196,8 +169,9 @@ async fn an_archive_that_fails_changes_nothing_else() {
 
 #[tokio::test(start_paused = true)]
 async fn a_follow_up_whose_unarchive_fails_launches_a_new_agent_and_says_why() {
-    let s = sims().await;
+    let s = sims_v1(V1Scenario::lasting(3, 20)).await;
     let first = labeled(&s)
+        .v1()
         .input("archive-when-done", "true")
         .run_in_process()
         .await;
@@ -206,7 +180,7 @@ async fn a_follow_up_whose_unarchive_fails_launches_a_new_agent_and_says_why() {
     s.cursor.add_fault(
         FaultRule::new("POST", "/v1/agents/*/unarchive", Fault::status(403)).times(1000),
     );
-    let ran = comment_trigger(&s).run_in_process().await;
+    let ran = comment_trigger(&s).v1().run_in_process().await;
     ran.success();
     assert_ne!(ran.output("agent-id"), old);
     assert_eq!(s.cursor.v1().agents_created(), 2);
@@ -219,9 +193,9 @@ async fn a_follow_up_whose_unarchive_fails_launches_a_new_agent_and_says_why() {
 
 #[tokio::test(start_paused = true)]
 async fn on_v0_the_input_is_refused_before_anything_is_sent() {
-    let s = sims().await;
+    let s = sims_v1(V1Scenario::lasting(3, 20)).await;
     let ran = labeled(&s)
-        .input("api-version", "v0")
+        .api(Api::V0)
         .input("archive-when-done", "true")
         .run_in_process()
         .await;
@@ -232,7 +206,7 @@ async fn on_v0_the_input_is_refused_before_anything_is_sent() {
     assert!(s.cursor.requests().is_empty() && s.github.requests().is_empty());
     // `false` (the default, as action.yml passes it) is fine on v0.
     let ran = labeled(&s)
-        .input("api-version", "v0")
+        .api(Api::V0)
         .input("archive-when-done", "false")
         .run_in_process()
         .await;

@@ -205,7 +205,7 @@ async fn every_error_a_follow_up_can_answer_reaches_the_error_line_with_what_to_
         first.success();
         let id = first.output("agent-id");
         assert!(
-            Marker::find(&s.github.comments("Codertocat/Hello-World", 1)[0].body)
+            Marker::find(&s.github.comments(REPO, 1)[0].body)
                 .is_some_and(|m| m.agent.as_deref() == Some(id))
         );
         s.cursor.add_fault(

@@ -6,47 +6,13 @@
 //! hostile stream text kept harmless.
 
 use crate::support::*;
-use cursor_agent_action::clock::Clock;
 use cursor_agent_action::marker::Marker;
 use cursor_agent_action::sim::*;
 use serde_json::Value;
 use std::time::Duration;
 
-const REPO: &str = "Codertocat/Hello-World";
-const WORKING: &str = "This comment is updated when the status changes";
-
-async fn sims(scenario: V1Scenario) -> Simulators {
-    let s = sims_on(Clock::real()).await;
-    s.cursor.v1().set_scenario(scenario);
-    s
-}
-
-fn labeled(s: &Simulators) -> ActionTest {
-    ActionTest::new()
-        .event("issues", "issues.labeled.json")
-        .against(&s.cursor_url(), Some(&s.github_url()))
-        .v1()
-}
-
-fn comment_trigger(s: &Simulators) -> ActionTest {
-    ActionTest::new()
-        .event("issue_comment", "issue_comment.created.json")
-        .against(&s.cursor_url(), Some(&s.github_url()))
-        .env("GITHUB_RUN_ID", "1234567891")
-        .v1()
-}
-
-fn bodies(s: &Simulators, method: &str, suffix: &str) -> Vec<Value> {
-    s.cursor
-        .requests()
-        .into_iter()
-        .filter(|r| r.method == method && r.path.starts_with("/v1/") && r.path.ends_with(suffix))
-        .map(|r| serde_json::from_str(&r.body).unwrap_or(Value::Null))
-        .collect()
-}
-
 fn creates(s: &Simulators) -> Vec<Value> {
-    bodies(s, "POST", "/v1/agents")
+    v1_bodies(s, "POST", "/v1/agents")
 }
 
 fn v0_requests(s: &Simulators) -> usize {
@@ -65,8 +31,9 @@ fn final_comment(s: &Simulators) -> String {
 
 #[tokio::test(start_paused = true)]
 async fn the_default_is_v1_and_the_run_is_followed_to_the_final_comment() {
-    let s = sims(V1Scenario::lasting(3, 40)).await;
+    let s = sims_v1(V1Scenario::lasting(3, 40)).await;
     let ran = labeled(&s)
+        .v1()
         .default_api()
         .input("model", "gpt-5.2")
         .run_in_process()
@@ -119,7 +86,7 @@ async fn the_default_is_v1_and_the_run_is_followed_to_the_final_comment() {
 #[tokio::test(start_paused = true)]
 async fn a_pull_request_trigger_works_on_its_branch_unless_pr_branch_is_new() {
     for (pr_branch, expected) in [("existing", true), ("new", false)] {
-        let s = sims(V1Scenario::lasting(3, 20)).await;
+        let s = sims_v1(V1Scenario::lasting(3, 20)).await;
         ActionTest::new()
             .event("pull_request", "pull_request.opened.json")
             .against(&s.cursor_url(), Some(&s.github_url()))
@@ -143,11 +110,12 @@ async fn a_pull_request_trigger_works_on_its_branch_unless_pr_branch_is_new() {
 
 #[tokio::test(start_paused = true)]
 async fn the_agent_id_is_the_same_on_every_attempt_and_a_rerun_reattaches() {
-    let s = sims(V1Scenario::lasting(3, 20)).await;
-    let first = labeled(&s).run_in_process().await;
+    let s = sims_v1(V1Scenario::lasting(3, 20)).await;
+    let first = labeled(&s).v1().run_in_process().await;
     first.success();
     // The re-run has the comment to go by…
     let second = labeled(&s)
+        .v1()
         .env("GITHUB_RUN_ATTEMPT", "2")
         .run_in_process()
         .await;
@@ -155,6 +123,7 @@ async fn the_agent_id_is_the_same_on_every_attempt_and_a_rerun_reattaches() {
     second.stdout_has("Reattached to agent");
     // …and one that reads no comment has only the agent id.
     let third = labeled(&s)
+        .v1()
         .input("comment", "false")
         .env("GITHUB_RUN_ATTEMPT", "3")
         .run_in_process()
@@ -172,6 +141,7 @@ async fn the_agent_id_is_the_same_on_every_attempt_and_a_rerun_reattaches() {
     );
     // Another workflow run is another launch.
     let other = labeled(&s)
+        .v1()
         .env("GITHUB_RUN_ID", "99")
         .run_in_process()
         .await;
@@ -181,10 +151,10 @@ async fn the_agent_id_is_the_same_on_every_attempt_and_a_rerun_reattaches() {
 #[tokio::test(start_paused = true)]
 async fn a_lost_create_answer_is_retried_with_the_same_agent_id_and_adopted() {
     for fault in [Fault::ApplyThenReset, Fault::ApplyThenStall, Fault::Reset] {
-        let s = sims(V1Scenario::lasting(3, 20)).await;
+        let s = sims_v1(V1Scenario::lasting(3, 20)).await;
         s.cursor
             .add_fault(FaultRule::new("POST", "/v1/agents", fault.clone()));
-        let ran = labeled(&s).run_in_process().await;
+        let ran = labeled(&s).v1().run_in_process().await;
         ran.success();
         assert_eq!(s.cursor.v1().agents_created(), 1, "{fault:?}");
         let creates = creates(&s);
@@ -205,7 +175,7 @@ async fn a_lost_create_answer_is_retried_with_the_same_agent_id_and_adopted() {
 
 #[tokio::test(start_paused = true)]
 async fn a_dropped_stream_resumes_without_doubling_the_activity() {
-    let s = sims(V1Scenario {
+    let s = sims_v1(V1Scenario {
         drops: vec![
             Duration::from_secs(4) + Duration::from_millis(600),
             Duration::from_secs(20),
@@ -213,7 +183,7 @@ async fn a_dropped_stream_resumes_without_doubling_the_activity() {
         ..V1Scenario::lasting(3, 40)
     })
     .await;
-    let ran = labeled(&s).run_in_process().await;
+    let ran = labeled(&s).v1().run_in_process().await;
     ran.success();
     let connects = s.cursor.v1().stream_connects();
     assert!(connects.len() >= 3, "{connects:?}");
@@ -233,12 +203,12 @@ async fn a_dropped_stream_resumes_without_doubling_the_activity() {
 
 #[tokio::test(start_paused = true)]
 async fn an_expired_stream_falls_back_to_reading_the_run() {
-    let s = sims(V1Scenario {
+    let s = sims_v1(V1Scenario {
         expired: true,
         ..V1Scenario::lasting(3, 60)
     })
     .await;
-    let ran = labeled(&s).run_in_process().await;
+    let ran = labeled(&s).v1().run_in_process().await;
     ran.success();
     assert_eq!(ran.output("outcome"), "finished");
     assert_eq!(
@@ -261,8 +231,9 @@ async fn the_deadline_while_streaming_honours_on_timeout() {
         ("continue", 0, "timeout"),
         ("stop", 1, "timeout"),
     ] {
-        let s = sims(V1Scenario::lasting(3, 7200)).await;
+        let s = sims_v1(V1Scenario::lasting(3, 7200)).await;
         let ran = labeled(&s)
+            .v1()
             .input("timeout", "2m")
             .input("on-timeout", on_timeout)
             .run_in_process()
@@ -283,12 +254,12 @@ async fn the_deadline_while_streaming_honours_on_timeout() {
 #[tokio::test(start_paused = true)]
 async fn sigint_while_streaming_ends_in_time_and_cancels_the_run_when_asked() {
     for (on_cancel, cancel_fails) in [("stop", false), ("stop", true), ("leave", false)] {
-        let s = sims(V1Scenario {
+        let s = sims_v1(V1Scenario {
             cancel_fails,
             ..V1Scenario::lasting(3, 7200)
         })
         .await;
-        let t = labeled(&s).input("on-cancel", on_cancel);
+        let t = labeled(&s).v1().input("on-cancel", on_cancel);
         let began = tokio::time::Instant::now();
         let ran = t
             .run_in_process_with(cancel_after(Some(30), "SIGINT"))
@@ -322,16 +293,16 @@ async fn sigint_while_streaming_ends_in_time_and_cancels_the_run_when_asked() {
 
 #[tokio::test(start_paused = true)]
 async fn a_follow_up_to_an_idle_agent_is_a_new_run() {
-    let s = sims(V1Scenario::lasting(3, 20)).await;
-    let first = labeled(&s).run_in_process().await;
+    let s = sims_v1(V1Scenario::lasting(3, 20)).await;
+    let first = labeled(&s).v1().run_in_process().await;
     first.success();
     let agent = first.output("agent-id").to_string();
-    let ran = comment_trigger(&s).run_in_process().await;
+    let ran = comment_trigger(&s).v1().run_in_process().await;
     ran.success();
     assert_eq!(ran.output("agent-id"), agent);
     assert_eq!(s.cursor.v1().agents_created(), 1);
     assert_eq!(s.cursor.v1().runs_of(&agent), 2);
-    let runs = bodies(&s, "POST", "/runs");
+    let runs = v1_bodies(&s, "POST", "/runs");
     assert_eq!(runs.len(), 1);
     assert!(
         runs[0]["prompt"]["text"]
@@ -351,11 +322,15 @@ async fn a_follow_up_to_an_idle_agent_is_a_new_run() {
 
 #[tokio::test(start_paused = true)]
 async fn a_follow_up_to_a_busy_agent_is_sent_once_after_its_run_ends() {
-    let s = sims(V1Scenario::lasting(3, 120)).await;
-    let first = labeled(&s).input("wait", "false").run_in_process().await;
+    let s = sims_v1(V1Scenario::lasting(3, 120)).await;
+    let first = labeled(&s)
+        .v1()
+        .input("wait", "false")
+        .run_in_process()
+        .await;
     first.success();
     let agent = first.output("agent-id").to_string();
-    let ran = comment_trigger(&s).run_in_process().await;
+    let ran = comment_trigger(&s).v1().run_in_process().await;
     ran.success();
     assert_eq!(ran.output("agent-id"), agent);
     assert_eq!(s.cursor.v1().runs_of(&agent), 2, "sent exactly once");
@@ -382,8 +357,8 @@ async fn a_follow_up_to_a_busy_agent_is_sent_once_after_its_run_ends() {
 
 #[tokio::test(start_paused = true)]
 async fn a_follow_up_to_an_agent_archived_by_hand_unarchives_it_and_sends_the_run() {
-    let s = sims(V1Scenario::lasting(3, 20)).await;
-    let first = labeled(&s).run_in_process().await;
+    let s = sims_v1(V1Scenario::lasting(3, 20)).await;
+    let first = labeled(&s).v1().run_in_process().await;
     let old = first.output("agent-id").to_string();
     let r = http()
         .post(format!("{}/v1/agents/{old}/archive", s.cursor_url()))
@@ -392,7 +367,7 @@ async fn a_follow_up_to_an_agent_archived_by_hand_unarchives_it_and_sends_the_ru
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
-    let ran = comment_trigger(&s).run_in_process().await;
+    let ran = comment_trigger(&s).v1().run_in_process().await;
     ran.success();
     assert_eq!(ran.output("agent-id"), old);
     assert_eq!(s.cursor.v1().agents_created(), 1);
@@ -427,8 +402,8 @@ async fn what_v1_cannot_honour_is_refused_before_anything_is_sent() {
         (&[("api-version", "v2")], "api-version"),
     ];
     for (inputs, named) in cases {
-        let s = sims(V1Scenario::default()).await;
-        let mut t = labeled(&s).default_api();
+        let s = sims_v1(V1Scenario::default()).await;
+        let mut t = labeled(&s).v1().default_api();
         for (k, v) in *inputs {
             t = t.input(k, v);
         }
@@ -448,9 +423,9 @@ async fn what_v1_cannot_honour_is_refused_before_anything_is_sent() {
         assert!(s.github.requests().is_empty(), "nothing sent for {named}");
     }
     // v1-only options on v0 are refused the same way.
-    let s = sims(V1Scenario::default()).await;
+    let s = sims_v1(V1Scenario::default()).await;
     let ran = labeled(&s)
-        .input("api-version", "v0")
+        .api(Api::V0)
         .input("mode", "plan")
         .run_in_process()
         .await;
@@ -460,15 +435,20 @@ async fn what_v1_cannot_honour_is_refused_before_anything_is_sent() {
 
 #[tokio::test(start_paused = true)]
 async fn plan_mode_and_the_current_branch_are_sent_and_mode_is_part_of_the_identity() {
-    let s = sims(V1Scenario::lasting(3, 20)).await;
+    let s = sims_v1(V1Scenario::lasting(3, 20)).await;
     let a = labeled(&s)
+        .v1()
         .input("mode", "plan")
         .input("work-on-current-branch", "true")
         .input("skip-reviewer-request", "true")
         .run_in_process()
         .await;
     a.success();
-    let b = labeled(&s).input("mode", "agent").run_in_process().await;
+    let b = labeled(&s)
+        .v1()
+        .input("mode", "agent")
+        .run_in_process()
+        .await;
     b.success();
     let creates = creates(&s);
     assert_eq!(creates[0]["mode"], "plan");
@@ -484,9 +464,10 @@ async fn plan_mode_and_the_current_branch_are_sent_and_mode_is_part_of_the_ident
 async fn images_are_sent_in_v1_s_shape() {
     use base64::Engine as _;
     use cursor_agent_action::inputs::image::samples;
-    let s = sims(V1Scenario::lasting(3, 20)).await;
+    let s = sims_v1(V1Scenario::lasting(3, 20)).await;
     let png = samples::png(3, 2);
     let ran = labeled(&s)
+        .v1()
         .file("shots/a.png", &png)
         .input("images", "shots/a.png")
         .run_in_process()
@@ -507,12 +488,12 @@ async fn images_are_sent_in_v1_s_shape() {
 
 #[tokio::test(start_paused = true)]
 async fn hostile_stream_text_never_runs_a_workflow_command_or_reaches_the_comment_raw() {
-    let s = sims(V1Scenario {
+    let s = sims_v1(V1Scenario {
         result_text: "Done.\n::warning::pwned\n::add-mask::x @octocat <img src=x onerror=alert(1)> ::set-env name=X::y".into(),
         ..V1Scenario::lasting(3, 20)
     })
     .await;
-    let ran = labeled(&s).run_in_process().await;
+    let ran = labeled(&s).v1().run_in_process().await;
     ran.success();
     for cmd in ["warning", "add-mask", "set-env", "error"] {
         assert!(
@@ -535,8 +516,9 @@ async fn hostile_stream_text_never_runs_a_workflow_command_or_reaches_the_commen
 
 #[tokio::test(start_paused = true)]
 async fn a_dry_run_prints_the_v1_request_and_sends_nothing() {
-    let s = sims(V1Scenario::default()).await;
+    let s = sims_v1(V1Scenario::default()).await;
     let ran = labeled(&s)
+        .v1()
         .input("dry-run", "true")
         .input("model", "gpt-5.2")
         .run_in_process()
@@ -552,10 +534,10 @@ async fn a_dry_run_prints_the_v1_request_and_sends_nothing() {
 #[tokio::test(start_paused = true)]
 async fn a_signal_during_the_create_finds_the_agent_by_its_id_or_says_what_to_check() {
     for (fault, created) in [(Fault::ApplyThenStall, true), (Fault::Stall, false)] {
-        let s = sims(V1Scenario::lasting(3, 600)).await;
+        let s = sims_v1(V1Scenario::lasting(3, 600)).await;
         s.cursor
             .add_fault(FaultRule::new("POST", "/v1/agents", fault.clone()));
-        let t = labeled(&s).input("on-cancel", "stop");
+        let t = labeled(&s).v1().input("on-cancel", "stop");
         let began = tokio::time::Instant::now();
         let ran = t.run_in_process_with(cancel_after(Some(2), "SIGINT")).await;
         let after = began.elapsed().saturating_sub(Duration::from_secs(2));
@@ -591,8 +573,8 @@ async fn a_stalled_or_refused_stream_still_reaches_the_end() {
             ..V1Scenario::lasting(3, 300)
         },
     ] {
-        let s = sims(scenario.clone()).await;
-        let ran = labeled(&s).run_in_process().await;
+        let s = sims_v1(scenario.clone()).await;
+        let ran = labeled(&s).v1().run_in_process().await;
         ran.success();
         assert_eq!(ran.output("outcome"), "finished", "{scenario:?}");
         assert!(ran.output("summary").starts_with("Fixed"), "{scenario:?}");
@@ -602,10 +584,15 @@ async fn a_stalled_or_refused_stream_still_reaches_the_end() {
 
 #[tokio::test(start_paused = true)]
 async fn a_follow_up_to_an_agent_busy_past_the_deadline_is_not_sent_and_says_so() {
-    let s = sims(V1Scenario::lasting(3, 7200)).await;
-    let first = labeled(&s).input("wait", "false").run_in_process().await;
+    let s = sims_v1(V1Scenario::lasting(3, 7200)).await;
+    let first = labeled(&s)
+        .v1()
+        .input("wait", "false")
+        .run_in_process()
+        .await;
     let agent = first.output("agent-id").to_string();
     let ran = comment_trigger(&s)
+        .v1()
         .input("timeout", "2m")
         .run_in_process()
         .await;
@@ -618,7 +605,7 @@ async fn a_follow_up_to_an_agent_busy_past_the_deadline_is_not_sent_and_says_so(
 
 #[tokio::test(start_paused = true)]
 async fn a_refused_create_gives_the_v1_codes_actionable_message() {
-    let s = sims(V1Scenario::default()).await;
+    let s = sims_v1(V1Scenario::default()).await;
     s.cursor.add_fault(FaultRule::new(
         "POST",
         "/v1/agents",
@@ -629,7 +616,7 @@ async fn a_refused_create_gives_the_v1_codes_actionable_message() {
             headers: vec![],
         },
     ));
-    let ran = labeled(&s).run_in_process().await;
+    let ran = labeled(&s).v1().run_in_process().await;
     ran.status(1);
     assert_eq!(ran.output("outcome"), "error");
     assert_eq!(creates(&s).len(), 1, "a refusal is not retried");
@@ -643,15 +630,16 @@ async fn a_refused_create_gives_the_v1_codes_actionable_message() {
 
 #[tokio::test(start_paused = true)]
 async fn a_rerun_after_a_failed_run_launches_a_new_agent_with_an_id_of_its_own() {
-    let s = sims(V1Scenario {
+    let s = sims_v1(V1Scenario {
         end_error: true,
         ..V1Scenario::lasting(3, 20)
     })
     .await;
-    let first = labeled(&s).run_in_process().await;
+    let first = labeled(&s).v1().run_in_process().await;
     first.status(1);
     s.cursor.v1().set_scenario(V1Scenario::lasting(3, 20));
     let second = labeled(&s)
+        .v1()
         .env("GITHUB_RUN_ATTEMPT", "2")
         .run_in_process()
         .await;
@@ -668,15 +656,12 @@ async fn a_rerun_after_a_failed_run_launches_a_new_agent_with_an_id_of_its_own()
 
 #[tokio::test(start_paused = true)]
 async fn an_issue_whose_agent_was_made_on_v0_gets_a_new_v1_agent_on_a_follow_up() {
-    let s = sims(V1Scenario::lasting(3, 20)).await;
+    let s = sims_v1(V1Scenario::lasting(3, 20)).await;
     s.cursor.set_default_scenario(Scenario::lasting(5, 30));
-    let first = labeled(&s)
-        .input("api-version", "v0")
-        .run_in_process()
-        .await;
+    let first = labeled(&s).api(Api::V0).run_in_process().await;
     first.success();
     let old = first.output("agent-id").to_string();
-    let ran = comment_trigger(&s).run_in_process().await;
+    let ran = comment_trigger(&s).v1().run_in_process().await;
     ran.success();
     assert_ne!(ran.output("agent-id"), old);
     assert_eq!(s.cursor.v1().agents_created(), 1);
@@ -725,14 +710,18 @@ async fn a_run_that_finished_behind_heartbeats_is_reported_finished_within_two_m
         (2_000, 250_000),
         (200_000, 400_000),
     ] {
-        let s = sims(V1Scenario {
+        let s = sims_v1(V1Scenario {
             creating: Duration::from_secs(1),
             running: Duration::from_millis(ends_ms - 1_000),
             heartbeats_only_after: Some(Duration::from_millis(heartbeats_from)),
             ..V1Scenario::default()
         })
         .await;
-        let ran = labeled(&s).input("timeout", "1h").run_in_process().await;
+        let ran = labeled(&s)
+            .v1()
+            .input("timeout", "1h")
+            .run_in_process()
+            .await;
         let case = format!("heartbeats only from {heartbeats_from} ms, ends at {ends_ms} ms");
         ran.success();
         assert_eq!(ran.output("outcome"), "finished", "{case}");
@@ -749,7 +738,7 @@ async fn a_run_that_finished_behind_heartbeats_is_reported_finished_within_two_m
 #[tokio::test(start_paused = true)]
 async fn at_the_deadline_a_finished_run_read_back_wins_over_timeout_and_is_not_called_stopped() {
     for on_timeout in ["fail", "continue", "stop"] {
-        let s = sims(V1Scenario {
+        let s = sims_v1(V1Scenario {
             creating: Duration::from_secs(1),
             running: Duration::from_millis(2_500),
             heartbeats_only_after: Some(Duration::from_secs(1)),
@@ -758,6 +747,7 @@ async fn at_the_deadline_a_finished_run_read_back_wins_over_timeout_and_is_not_c
         })
         .await;
         let ran = labeled(&s)
+            .v1()
             .input("timeout", "45s")
             .input("on-timeout", on_timeout)
             .run_in_process()
@@ -793,15 +783,18 @@ async fn a_follow_up_carries_the_images_input_on_v0_and_v1() {
     let png = samples::png(3, 2);
     let data = base64::engine::general_purpose::STANDARD.encode(&png);
     for api in ["v0", "v1"] {
-        let s = sims(V1Scenario::lasting(3, 20)).await;
+        let s = sims_v1(V1Scenario::lasting(3, 20)).await;
         s.cursor.set_default_scenario(Scenario::lasting(10, 20));
         let with_images = |t: ActionTest| {
             t.input("api-version", api)
                 .file("shots/a.png", &png)
                 .input("images", "shots/a.png")
         };
-        with_images(labeled(&s)).run_in_process().await.success();
-        let ran = with_images(comment_trigger(&s)).run_in_process().await;
+        with_images(labeled(&s).v1())
+            .run_in_process()
+            .await
+            .success();
+        let ran = with_images(comment_trigger(&s).v1()).run_in_process().await;
         ran.success();
         assert_eq!(ran.output("outcome"), "finished", "{api}");
         let (suffix, status) = if api == "v0" {

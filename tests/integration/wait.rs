@@ -10,8 +10,6 @@ use cursor_agent_action::wait::schedule::PollSchedule;
 use cursor_agent_action::wait::{WaitConfig, WaitEnd, WaitEvent, Waiter};
 use std::time::Duration;
 
-const REPO: &str = "https://github.com/Codertocat/Hello-World";
-
 struct Setup {
     sims: Simulators,
     client: CursorClient,
@@ -32,26 +30,7 @@ async fn setup(scenario: Scenario) -> Setup {
 
 impl Setup {
     async fn launch(&self) -> Agent {
-        let request = LaunchRequest {
-            prompt: Prompt {
-                text: "do it".into(),
-                images: vec![],
-            },
-            model: None,
-            source: AgentSource {
-                repository: Some(REPO.into()),
-                git_ref: None,
-                pr_url: None,
-            },
-            target: LaunchTarget {
-                auto_create_pr: true,
-                open_as_cursor_github_app: false,
-                skip_reviewer_request: false,
-                branch_name: None,
-                auto_branch: None,
-            },
-            webhook: None,
-        };
+        let request = launch_request("do it", REPO_URL, None, true);
         self.client.launch(&request).await.unwrap()
     }
 
@@ -506,7 +485,7 @@ async fn cancellation_reports_cancelled_and_applies_on_cancel() {
             "{}",
             ran.summary
         );
-        let comment = sims.github.comments("Codertocat/Hello-World", 1);
+        let comment = sims.github.comments(REPO, 1);
         assert!(
             comment[0].body.contains("### 🚫 Workflow cancelled"),
             "{}",
