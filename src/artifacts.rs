@@ -280,7 +280,7 @@ pub fn safe_relative_path(api_path: &str) -> Option<PathBuf> {
         let clean: String = raw
             .chars()
             .map(|c| {
-                if c.is_control() || crate::prompt::is_invisible(c) || "<>:\"|?*".contains(c) {
+                if c.is_control() || kit::text::is_invisible(c) || "<>:\"|?*".contains(c) {
                     '_'
                 } else {
                     c

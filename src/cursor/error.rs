@@ -142,7 +142,7 @@ pub fn one_line(text: &str, max: usize) -> String {
     let flat: String = bounded
         .chars()
         .map(|c| if c.is_control() { ' ' } else { c })
-        .filter(|c| !crate::prompt::is_invisible(*c))
+        .filter(|c| !kit::text::is_invisible(*c))
         .collect();
     let flat = flat.split_whitespace().collect::<Vec<_>>().join(" ");
     let (shown, cut) = crate::secret::cut_chars(&flat, max);

@@ -118,7 +118,7 @@ const OUR_ENTITIES: [&str; 4] = ["lt;", "gt;", "amp;", "#8203;"];
 const BREAK: &str = "&#8203;";
 
 /// Removes what renders as nothing or acts on a terminal: zero-width and
-/// bidirectional controls (see [`crate::prompt::is_invisible`]), NUL and
+/// bidirectional controls (see [`kit::text::is_invisible`]), NUL and
 /// other control characters but tab and line feed, and whole ESC sequences
 /// (CSI `ESC [ ... final`, OSC `ESC ] ... BEL or ESC \\`, and two-byte ones),
 /// C1 controls included.
@@ -135,7 +135,7 @@ pub fn strip_controls(text: &str) -> String {
             '\u{9b}' => skip_csi(&mut chars),
             '\u{9d}' => skip_osc(&mut chars),
             '\n' | '\t' => out.push(c),
-            c if c.is_control() || crate::prompt::is_invisible(c) => {}
+            c if c.is_control() || kit::text::is_invisible(c) => {}
             c => out.push(c),
         }
     }
@@ -839,7 +839,7 @@ mod tests {
         fn escaping_never_panics_and_leaves_no_invisible_characters(s in "(\\PC|:|/|#|@|\\[|https://github.com/|é|ÿ|\u{1b}|\u{202E}|\u{200B}|\u{0}|`|\n)*") {
             for out in [sanitize(&s), sanitize_inline(&s), text_inline(&s), code_inline(&s)] {
                 prop_assert!(
-                    !out.chars().any(|c| (c.is_control() && c != '\n' && c != '\t') || crate::prompt::is_invisible(c)),
+                    !out.chars().any(|c| (c.is_control() && c != '\n' && c != '\t') || kit::text::is_invisible(c)),
                     "{:?} -> {:?}", s, out
                 );
             }

@@ -105,7 +105,7 @@ pub fn problems(body: &str, links_from_api: bool) -> Vec<String> {
     }
     if let Some(c) = body
         .chars()
-        .find(|&c| (c.is_control() && c != '\n') || cursor_agent_action::prompt::is_invisible(c))
+        .find(|&c| (c.is_control() && c != '\n') || kit::text::is_invisible(c))
     {
         found.push(format!("character {c:?}"));
     }
