@@ -30,7 +30,6 @@ pub mod report;
 pub mod retry;
 pub mod runner;
 pub mod runtime;
-pub mod secret;
 pub mod sim;
 pub mod stdio;
 pub mod sweep;

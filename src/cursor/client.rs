@@ -6,7 +6,7 @@ use super::error::{CursorError, Endpoint, ErrorBody};
 use super::models::*;
 use super::transport::{Failed, Transport};
 use crate::clock::Clock;
-use crate::secret::Secret;
+use kit::secret::Secret;
 use reqwest::Method;
 use serde::Serialize;
 use serde::de::DeserializeOwned;

@@ -135,17 +135,17 @@ impl ErrorBody {
 }
 
 /// Untrusted text made printable: one line, control characters removed,
-/// at most `max` characters. Redacted, then cut ([`crate::secret::cut_bytes`]):
+/// at most `max` characters. Redacted, then cut ([`kit::secret::cut_bytes`]):
 /// only the first `4 * max` bytes are read, secrets replaced before any cut.
 pub fn one_line(text: &str, max: usize) -> String {
-    let (bounded, window_cut) = crate::secret::cut_bytes(text, max.saturating_mul(4));
+    let (bounded, window_cut) = kit::secret::cut_bytes(text, max.saturating_mul(4));
     let flat: String = bounded
         .chars()
         .map(|c| if c.is_control() { ' ' } else { c })
         .filter(|c| !kit::text::is_invisible(*c))
         .collect();
     let flat = flat.split_whitespace().collect::<Vec<_>>().join(" ");
-    let (shown, cut) = crate::secret::cut_chars(&flat, max);
+    let (shown, cut) = kit::secret::cut_chars(&flat, max);
     if cut || window_cut {
         format!("{shown}…")
     } else {

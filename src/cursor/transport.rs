@@ -4,8 +4,8 @@
 
 use super::{AuthScheme, parse_retry_after};
 use crate::clock::Clock;
-use crate::secret::Secret;
 use base64::Engine as _;
+use kit::secret::Secret;
 use reqwest::Method;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};

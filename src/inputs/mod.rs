@@ -13,7 +13,7 @@ mod read;
 pub mod spec;
 mod values;
 
-use crate::secret::Secret;
+use kit::secret::Secret;
 use parse::{format_duration, or_list};
 
 use spec::SWEEP_INPUTS;

@@ -254,7 +254,7 @@ pub fn has_marker(body: &str) -> bool {
 }
 
 /// The key markers are signed with, from the Cursor API key.
-pub fn sig_key(api_key: &crate::secret::Secret) -> MarkerKey {
+pub fn sig_key(api_key: &kit::secret::Secret) -> MarkerKey {
     MarkerKey::derive(api_key)
 }
 
@@ -288,10 +288,10 @@ mod tests {
 
     #[test]
     fn a_marker_signed_by_1_0_0_still_verifies() {
-        let key = sig_key(&crate::secret::Secret::new("key_1.0.0"));
+        let key = sig_key(&kit::secret::Secret::new("key_1.0.0"));
         let m = Marker::find(SIGNED_BY_1_0_0).unwrap();
         assert!(m.verify(&key));
-        assert!(!m.verify(&sig_key(&crate::secret::Secret::new("key_2"))));
+        assert!(!m.verify(&sig_key(&kit::secret::Secret::new("key_2"))));
         // Today's code signs it the same way (the state is not signed).
         let again = m.clone().signed(&key, STATE_FINAL);
         assert_eq!(again.sig, m.sig);

@@ -290,9 +290,9 @@ impl Activity {
         let arrived = if whole {
             self.message.as_str()
         } else {
-            crate::secret::without_partial_secret(&self.message)
+            kit::secret::without_partial_secret(&self.message)
         };
-        crate::secret::cut_bytes(arrived, MESSAGE_KEEP_BYTES).0
+        kit::secret::cut_bytes(arrived, MESSAGE_KEEP_BYTES).0
     }
 
     pub fn timeline(&self) -> &[StatusChange] {
@@ -401,7 +401,7 @@ impl Activity {
         }
         // Kept raw with room for a secret that starts before the budget:
         // shown only through `message`, which redacts, then cuts.
-        let keep = MESSAGE_KEEP_BYTES + crate::secret::longest_form();
+        let keep = MESSAGE_KEEP_BYTES + kit::secret::longest_form();
         if self.message.len() < keep {
             let room = keep - self.message.len();
             let mut cut = delta.len().min(room);
@@ -428,7 +428,7 @@ impl Activity {
                 }
                 None => rest = "",
             }
-            if self.log_partial.len() >= LOG_LINE_CHARS * 4 + crate::secret::longest_form() {
+            if self.log_partial.len() >= LOG_LINE_CHARS * 4 + kit::secret::longest_form() {
                 self.flush_log_partial();
                 self.log_skip_line = true;
             }
@@ -465,7 +465,7 @@ impl Activity {
                 .iter()
                 .find_map(|k| a.get(*k).and_then(Value::as_str))
                 .filter(|t| !t.trim().is_empty())
-                .map(|t| crate::secret::cut_chars(t, TARGET_CHARS * 4).0.into_owned())
+                .map(|t| kit::secret::cut_chars(t, TARGET_CHARS * 4).0.into_owned())
         });
         let tool = ToolActivity {
             kind,

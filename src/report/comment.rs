@@ -280,7 +280,7 @@ mod tests {
 
     #[test]
     fn signed_markers_verify_and_record_the_state() {
-        let key = sig_key(&crate::secret::Secret::new("k"));
+        let key = sig_key(&kit::secret::Secret::new("k"));
         let extras = CommentExtras {
             signer: Some(key.clone()),
             ack: Some("comment:77".into()),
@@ -301,7 +301,7 @@ mod tests {
         assert!(!done.contains(HANDOFF_TEXT));
         // The state is not signed (a sweep re-signs it); every other field is.
         assert_eq!(d.sig, m.sig);
-        let other = sig_key(&crate::secret::Secret::new("other"));
+        let other = sig_key(&kit::secret::Secret::new("other"));
         assert!(!d.verify(&other));
         let mut tampered = d.clone();
         tampered.agent = Some("bc-other".into());

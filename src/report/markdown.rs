@@ -497,10 +497,10 @@ pub fn pr_link(url: &str, host: &str) -> String {
 
 /// Sanitizes and shortens `text` so the result has at most `max_bytes`
 /// bytes; returns the text and whether it was cut. The text is first
-/// redacted and cut to `max_bytes` ([`crate::secret::cut_bytes`]: escaping
+/// redacted and cut to `max_bytes` ([`kit::secret::cut_bytes`]: escaping
 /// only grows it), so the work is bounded by the budget, not by the text.
 pub fn sanitize_within(text: &str, max_bytes: usize) -> (String, bool) {
-    let (bounded, window_cut) = crate::secret::cut_bytes(text, max_bytes);
+    let (bounded, window_cut) = kit::secret::cut_bytes(text, max_bytes);
     if !window_cut {
         let full = sanitize(&bounded);
         if full.len() <= max_bytes {

@@ -4,7 +4,7 @@
 //! untrusted lines cannot become commands.
 
 use super::escape::{escape_data, log_safe, neutralize_line, random_token, runner_lines};
-use crate::secret::Redactor;
+use kit::secret::Redactor;
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
@@ -104,7 +104,7 @@ impl Console {
     pub fn add_secret(&self, secret: &str) {
         // Text is shortened in places with no console at hand: they redact
         // with the process-wide registry before they cut.
-        crate::secret::register(secret);
+        kit::secret::register(secret);
         let mut state = self.state.lock().unwrap();
         let new = state.redactor.add(secret);
         if self.mode == ConsoleMode::Actions {
@@ -204,9 +204,9 @@ impl Console {
     /// in `::stop-commands::` with a fresh random token, so no line of it is
     /// processed as a command; each line is also neutralized in case the
     /// runner ignores the pause. At most [`UNTRUSTED_BLOCK_BYTES`] of it
-    /// are read (redacted, then cut: see [`crate::secret::cut_bytes`]).
+    /// are read (redacted, then cut: see [`kit::secret::cut_bytes`]).
     pub fn untrusted_block(&self, text: &str) {
-        let (bounded, cut) = crate::secret::cut_bytes(text, UNTRUSTED_BLOCK_BYTES);
+        let (bounded, cut) = kit::secret::cut_bytes(text, UNTRUSTED_BLOCK_BYTES);
         let text = if cut {
             format!(
                 "{bounded}\n… (cut: the log shows its first {} KiB)",

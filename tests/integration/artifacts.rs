@@ -13,8 +13,8 @@ use cursor_agent_action::artifacts::{
 use cursor_agent_action::clock::Clock;
 use cursor_agent_action::cursor::v1::V1Client;
 use cursor_agent_action::cursor::*;
-use cursor_agent_action::secret::Secret;
 use cursor_agent_action::sim::*;
+use kit::secret::Secret;
 use std::path::Path;
 use wiremock::matchers::{method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};

@@ -6,8 +6,8 @@
 use crate::support::*;
 use cursor_agent_action::clock::Clock;
 use cursor_agent_action::marker::{self, Marker};
-use cursor_agent_action::secret::Secret;
 use cursor_agent_action::sim::*;
+use kit::secret::Secret;
 use serde_json::{Value, json};
 
 const REPO: &str = "Codertocat/Hello-World";

@@ -6,7 +6,7 @@ use base64::Engine as _;
 use cursor_agent_action::Env;
 use cursor_agent_action::clock::Clock;
 use cursor_agent_action::cursor::*;
-use cursor_agent_action::secret::Secret;
+use kit::secret::Secret;
 use serde_json::json;
 use std::time::Duration;
 use wiremock::matchers::{body_json, header, method, path, query_param};

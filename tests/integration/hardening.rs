@@ -304,9 +304,7 @@ pub fn prompt_injections(prompt: &str) -> Vec<String> {
 
 /// `m` as the action writes it on issue 1: signed with the run's key.
 fn ours_on_issue_1(m: Marker, secrets: &Secrets) -> String {
-    let key = cursor_agent_action::marker::sig_key(&cursor_agent_action::secret::Secret::new(
-        secrets.key.as_str(),
-    ));
+    let key = cursor_agent_action::marker::sig_key(&kit::secret::Secret::new(secrets.key.as_str()));
     m.with_issue(Some(1))
         .signed(&key, cursor_agent_action::marker::STATE_FINAL)
         .render()

@@ -13,8 +13,8 @@ use cursor_agent_action::cursor::v1::{
 };
 use cursor_agent_action::cursor::*;
 use cursor_agent_action::github::{GitHubClient, PullState};
-use cursor_agent_action::secret::Secret;
 use cursor_agent_action::sim::*;
+use kit::secret::Secret;
 use serde_json::{Value, json};
 use std::time::Duration;
 

@@ -64,7 +64,7 @@ pub fn cursor_client(
     cursor_agent_action::cursor::CursorClient::new(
         http(),
         &url::Url::parse(url).unwrap(),
-        &cursor_agent_action::secret::Secret::new(key),
+        &kit::secret::Secret::new(key),
         cursor_agent_action::cursor::AuthScheme::Basic,
         clock,
     )

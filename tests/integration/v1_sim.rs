@@ -6,8 +6,8 @@ use crate::support::*;
 use cursor_agent_action::clock::Clock;
 use cursor_agent_action::cursor::AuthScheme;
 use cursor_agent_action::cursor::v1::*;
-use cursor_agent_action::secret::Secret;
 use cursor_agent_action::sim::*;
+use kit::secret::Secret;
 use std::time::Duration;
 
 pub const REPO: &str = "https://github.com/Codertocat/Hello-World";

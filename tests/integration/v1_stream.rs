@@ -632,7 +632,7 @@ async fn the_recorded_streams_pass_through_the_follower() {
         let client = V1Client::new(
             crate::support::http(),
             &url::Url::parse(&server.uri()).unwrap(),
-            &cursor_agent_action::secret::Secret::new(crate::support::KEY),
+            &kit::secret::Secret::new(crate::support::KEY),
             cursor_agent_action::cursor::AuthScheme::Bearer,
             cursor_agent_action::clock::Clock::real(),
         );
