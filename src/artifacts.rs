@@ -24,9 +24,9 @@
 //! [`ArtifactError::TooOld`], said plainly.
 
 use crate::clock::Clock;
-use crate::cursor::CursorClient;
-use crate::cursor::v1::V1Client;
 use crate::report::markdown;
+use cursor_api::CursorClient;
+use cursor_api::v1::V1Client;
 use std::collections::HashSet;
 use std::io::Write;
 use std::path::{Component, Path, PathBuf};
@@ -182,7 +182,7 @@ async fn list_once(api: ArtifactApi<'_>, agent: &str) -> Result<Vec<Listed>, Art
                 })
                 .collect()),
             Err(e) if e.status() == Some(400) => Err(ArtifactError::TooOld),
-            Err(e) => Err(ArtifactError::List(crate::cursor::one_line(
+            Err(e) => Err(ArtifactError::List(cursor_api::one_line(
                 &e.to_string(),
                 300,
             ))),
@@ -197,7 +197,7 @@ async fn list_once(api: ArtifactApi<'_>, agent: &str) -> Result<Vec<Listed>, Art
                 })
                 .collect()),
             Err(e) if e.status() == Some(400) => Err(ArtifactError::TooOld),
-            Err(e) => Err(ArtifactError::List(crate::cursor::one_line(
+            Err(e) => Err(ArtifactError::List(cursor_api::one_line(
                 &e.to_string(),
                 300,
             ))),
@@ -222,7 +222,7 @@ async fn download_url(api: ArtifactApi<'_>, agent: &str, path: &str) -> Result<S
         Some(400) => ArtifactError::TooOld.to_string(),
         _ => format!(
             "no download address: {}",
-            crate::cursor::one_line(&message, 200)
+            cursor_api::one_line(&message, 200)
         ),
     })
 }
@@ -535,7 +535,7 @@ async fn fetch(
     let mut response = http.get(url).send().await.map_err(|e| {
         format!(
             "download failed: {}",
-            crate::cursor::one_line(&crate::http::error_chain(&e), 200)
+            cursor_api::one_line(&crate::http::error_chain(&e), 200)
         )
     })?;
     let status = response.status();
@@ -560,7 +560,7 @@ async fn fetch(
     while let Some(chunk) = response.chunk().await.map_err(|e| {
         format!(
             "download failed: {}",
-            crate::cursor::one_line(&crate::http::error_chain(&e), 200)
+            cursor_api::one_line(&crate::http::error_chain(&e), 200)
         )
     })? {
         written += chunk.len() as u64;
@@ -672,7 +672,7 @@ pub async fn gather(
         for s in &d.skipped {
             out.warnings.push(format!(
                 "Artifact {}: {}",
-                crate::cursor::one_line(&s.api_path, 200),
+                cursor_api::one_line(&s.api_path, 200),
                 s.reason
             ));
         }

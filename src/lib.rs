@@ -13,7 +13,6 @@ pub mod app;
 pub mod artifacts;
 pub mod cli;
 pub mod context;
-pub mod cursor;
 pub mod demo;
 pub mod flow;
 pub mod gate;
@@ -27,13 +26,11 @@ pub mod marker;
 pub mod plan;
 pub mod prompt;
 pub mod report;
-pub mod retry;
 pub mod runner;
 pub mod runtime;
 pub mod sim;
 pub mod stdio;
 pub mod sweep;
-pub mod wait;
 
 // The plumbing lives in the kit crate; these paths keep `crate::clock` and
 // friends working for the action's modules.

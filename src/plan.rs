@@ -2,12 +2,12 @@
 //! request, its deterministic identity (the branch name), and where to report.
 
 use crate::context::{Context, DefaultSource, Event};
-use crate::cursor::{
-    AgentSource, Dimension, LaunchRequest, LaunchTarget, Prompt, PromptImage, WebhookSpec,
-};
 use crate::inputs::{Inputs, PrBranch, RepoSpec};
 use crate::prompt::{self, NoTask};
 use base64::Engine as _;
+use cursor_api::{
+    AgentSource, Dimension, LaunchRequest, LaunchTarget, Prompt, PromptImage, WebhookSpec,
+};
 use kit::text::stable_hash;
 
 /// Everything decided before any request is made.

@@ -3,9 +3,9 @@
 
 use cursor_agent_action::cancel::Cancel;
 use cursor_agent_action::clock::{Clock, Moment};
-use cursor_agent_action::cursor::{Agent, CursorError};
-use cursor_agent_action::wait::schedule::PollSchedule;
-use cursor_agent_action::wait::{AgentSource, WaitConfig, WaitEnd, Waiter};
+use cursor_api::wait::schedule::PollSchedule;
+use cursor_api::wait::{AgentSource, WaitConfig, WaitEnd, Waiter};
+use cursor_api::{Agent, CursorError};
 use std::cell::Cell;
 use std::future::Future;
 use std::time::Duration;

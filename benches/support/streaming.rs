@@ -29,9 +29,9 @@
 use bytes::Bytes;
 use cursor_agent_action::cancel::Cancel;
 use cursor_agent_action::clock::{Clock, Moment};
-use cursor_agent_action::cursor::v1::{Run, RunStatus, V1Body, V1Endpoint, V1Error};
-use cursor_agent_action::wait::schedule::PollSchedule;
-use cursor_agent_action::wait::stream::{
+use cursor_api::v1::{Run, RunStatus, V1Body, V1Endpoint, V1Error};
+use cursor_api::wait::schedule::PollSchedule;
+use cursor_api::wait::stream::{
     ChunkStream, RunSource, StreamConfig, StreamEnd, StreamEvent, StreamFollower,
 };
 use std::cell::Cell;

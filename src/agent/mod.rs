@@ -10,12 +10,12 @@ pub mod v1;
 use crate::cancel::Cancel;
 use crate::clock::{Clock, Moment};
 use crate::context::Context;
-use crate::cursor::v1::V1Error;
-use crate::cursor::{Agent, AgentStatus, CursorError, ErrorClass};
 use crate::inputs::{ApiVersion, Inputs};
 use crate::plan::LaunchPlan;
-use crate::retry::GaveUp;
 use crate::runner::Console;
+use cursor_api::retry::GaveUp;
+use cursor_api::v1::V1Error;
+use cursor_api::{Agent, AgentStatus, CursorError, ErrorClass};
 use std::fmt;
 use std::time::Duration;
 
@@ -151,7 +151,7 @@ pub fn existence(e: &ApiError) -> Existence {
             (Some(status @ (404 | 410)), code) => Existence::Unexplained(said(
                 status,
                 &code.map_or("without an error code".to_string(), |c| {
-                    crate::cursor::one_line(c, 40)
+                    cursor_api::one_line(c, 40)
                 }),
             )),
             _ => Existence::Unknown,
@@ -297,7 +297,7 @@ pub enum WatchEvent {
 #[derive(Debug, Clone)]
 pub enum Progress {
     /// The run's status (its own terms, for the timeline).
-    Status(crate::cursor::v1::RunStatus),
+    Status(cursor_api::v1::RunStatus),
     /// Assistant text (a delta: concatenate).
     Said(String),
     /// A tool call started or completed.
@@ -698,8 +698,8 @@ impl AgentApi {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cursor::v1::{V1Body, V1Endpoint};
-    use crate::cursor::{Endpoint, ErrorBody};
+    use cursor_api::v1::{V1Body, V1Endpoint};
+    use cursor_api::{Endpoint, ErrorBody};
 
     fn v1(status: u16, body: &str) -> ApiError {
         ApiError::V1(V1Error::Status {

@@ -280,7 +280,7 @@ impl Flow<'_> {
     /// What a failed Cursor call means for the user: a connection that
     /// failed through a proxy names the proxy (and its variable), not the API.
     pub(super) fn cursor_failure(&self, e: &ApiError) -> String {
-        if let crate::cursor::CursorError::Transport {
+        if let cursor_api::CursorError::Transport {
             maybe_sent: false,
             message,
             ..
@@ -291,7 +291,7 @@ impl Flow<'_> {
                 "Could not connect through the proxy {} set by `{}` ({}). Check that the proxy is up and that `{}` (and `NO_PROXY`) are right for this runner.",
                 route.host,
                 route.variable,
-                crate::cursor::one_line(&message, 200),
+                cursor_api::one_line(&message, 200),
                 route.variable
             );
         }
@@ -471,7 +471,7 @@ impl Flow<'_> {
                 Outcome::Cancelled,
                 Some(format!(
                     "The workflow run was cancelled ({signal}) while the follow-up to agent {id} was in flight, so it may have reached the agent: check {}.",
-                    crate::cursor::agent_url(id)
+                    cursor_api::agent_url(id)
                 )),
             );
         }

@@ -1,7 +1,7 @@
 //! GitHub API errors, classified by GitHub's own rate-limit rules, with
 //! messages that name the fix for the classic traps.
 
-use crate::cursor::one_line;
+use cursor_api::one_line;
 use std::fmt;
 use std::time::Duration;
 

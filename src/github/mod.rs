@@ -8,7 +8,7 @@ pub mod policy;
 
 use crate::clock::Clock;
 use crate::context::RepoId;
-use crate::cursor::parse_retry_after;
+use cursor_api::parse_retry_after;
 pub use error::{GitHubClass, GitHubError};
 use kit::secret::Secret;
 use octocrab::Octocrab;

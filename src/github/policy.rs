@@ -7,7 +7,7 @@
 use super::{GitHubClass, GitHubClient, GitHubError, IssueComment};
 use crate::cancel::Cancel;
 use crate::clock::{Clock, Moment};
-use crate::retry::Backoff;
+use cursor_api::retry::Backoff;
 use std::future::Future;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 

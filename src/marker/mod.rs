@@ -14,7 +14,7 @@ pub mod trust;
 pub use sig::MarkerKey;
 pub use trust::{Posted, believe, has_swept};
 
-use crate::cursor::is_valid_agent_id;
+use cursor_api::is_valid_agent_id;
 use serde::{Deserialize, Serialize};
 
 pub const MARKER_PREFIX: &str = "<!-- cursor-agent-action ";
@@ -197,7 +197,7 @@ impl Marker {
     pub fn with_run(mut self, run: Option<&str>) -> Self {
         // Validated: the JSON must never hold `-->`.
         self.run_id = run
-            .filter(|r| crate::cursor::v1::is_run_id(r))
+            .filter(|r| cursor_api::v1::is_run_id(r))
             .map(String::from);
         self
     }
@@ -228,7 +228,7 @@ impl Marker {
             .strip_suffix("-->")?
             .trim();
         let mut marker: Marker = serde_json::from_str(json).ok()?;
-        marker.run_id = marker.run_id.filter(|r| crate::cursor::v1::is_run_id(r));
+        marker.run_id = marker.run_id.filter(|r| cursor_api::v1::is_run_id(r));
         // Re-rendered markers must never hold `-->`: odd values are dropped.
         marker.on = marker.on.filter(|o| valid_on(o));
         marker.job = marker.job.filter(|j| is_hex_id(j));

@@ -23,9 +23,9 @@
 
 use super::markdown;
 use crate::clock::Moment;
-use crate::cursor::v1::RunStatus;
-use crate::cursor::v1::sse::SseEvent;
-use crate::wait::stream::StreamEvent;
+use cursor_api::v1::RunStatus;
+use cursor_api::v1::sse::SseEvent;
+use cursor_api::wait::stream::StreamEvent;
 use serde_json::Value;
 use std::collections::{HashSet, VecDeque};
 use std::hash::{DefaultHasher, Hash, Hasher};
@@ -259,7 +259,7 @@ fn hash_of(parts: &[&str]) -> u64 {
 /// One line, controls and invisibles gone, secrets redacted, then at most
 /// `max` characters.
 fn shorten(text: &str, max: usize) -> String {
-    crate::cursor::one_line(&markdown::strip_controls(text), max)
+    cursor_api::one_line(&markdown::strip_controls(text), max)
 }
 
 impl Activity {

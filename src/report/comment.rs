@@ -3,8 +3,8 @@
 
 use super::markdown;
 use super::{Outcome, RunReport, human_duration};
-use crate::cursor::AgentStatus;
 use crate::marker::{Marker, MarkerKey, STATE_FINAL, STATE_OPEN};
+use cursor_api::AgentStatus;
 
 /// GitHub rejects comment bodies over 65536 characters; stay well below in
 /// bytes (which bounds characters too).
@@ -243,8 +243,8 @@ pub fn render(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cursor::Agent;
     use crate::marker::sig_key;
+    use cursor_api::Agent;
     use serde_json::json;
 
     fn agent(status: &str) -> Agent {

@@ -370,7 +370,7 @@ pub fn sanitize(text: &str) -> String {
 /// included) kept, and no link (`[` escaped, bare URLs broken). A line
 /// that would open a fence starts escaped.
 pub fn sanitize_inline(text: &str) -> String {
-    let line = crate::cursor::one_line(&strip_controls(text), 500);
+    let line = cursor_api::one_line(&strip_controls(text), 500);
     let line = if fence_of(&line).is_some() {
         format!("\\{line}")
     } else {
@@ -384,7 +384,7 @@ pub fn sanitize_inline(text: &str) -> String {
 /// emphasis, link, table cell or code span can start), `<` and `&` as
 /// entities, and mentions, references and URLs broken as in [`sanitize`].
 pub fn text_inline(text: &str) -> String {
-    let line = crate::cursor::one_line(&strip_controls(text), 300);
+    let line = cursor_api::one_line(&strip_controls(text), 300);
     let chars: Vec<char> = line.chars().collect();
     let mut out = String::with_capacity(line.len() + 8);
     for (i, &c) in chars.iter().enumerate() {
@@ -419,7 +419,7 @@ pub fn text_inline(text: &str) -> String {
 /// care, else `<code>` around [`text_inline`] (a backtick, `<`, `|` or `\\`
 /// could end the span, break a table or pose as our marker).
 pub fn code_inline(text: &str) -> String {
-    let line = crate::cursor::one_line(&strip_controls(text), 300);
+    let line = cursor_api::one_line(&strip_controls(text), 300);
     if !line.is_empty() && !line.contains(['`', '<', '|', '\\', '&']) {
         format!("`{line}`")
     } else {

@@ -15,8 +15,8 @@
 //! it has.
 
 use crate::clock::Clock;
-use crate::cursor::ErrorClass;
-use crate::cursor::v1::{Usage, V1Client};
+use cursor_api::ErrorClass;
+use cursor_api::v1::{Usage, V1Client};
 use serde_json::Value;
 use std::time::Duration;
 

@@ -392,7 +392,7 @@ fn check_model(v: &Value) -> Option<Reply> {
 }
 
 pub fn is_uuid_agent_id(id: &str) -> bool {
-    crate::cursor::v1::is_agent_id(id)
+    cursor_api::v1::is_agent_id(id)
 }
 
 impl V1Sim {

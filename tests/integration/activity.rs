@@ -5,10 +5,10 @@
 //! run.
 
 use cursor_agent_action::clock::Moment;
-use cursor_agent_action::cursor::v1::RunStatus;
-use cursor_agent_action::cursor::v1::sse::parse_all;
 use cursor_agent_action::report::activity::{Activity, Change, EDIT_EVERY, EditThrottle};
 use cursor_agent_action::runner::{Console, ConsoleMode};
+use cursor_api::v1::RunStatus;
+use cursor_api::v1::sse::parse_all;
 use std::time::Duration;
 
 fn fixture(name: &str) -> Vec<u8> {

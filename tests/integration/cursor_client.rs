@@ -5,7 +5,7 @@ use crate::support::*;
 use base64::Engine as _;
 use cursor_agent_action::Env;
 use cursor_agent_action::clock::Clock;
-use cursor_agent_action::cursor::*;
+use cursor_api::*;
 use kit::secret::Secret;
 use serde_json::json;
 use std::time::Duration;

@@ -5,9 +5,9 @@
 use crate::support::*;
 use cursor_agent_action::clock::Clock;
 use cursor_agent_action::context::RepoId;
-use cursor_agent_action::cursor::*;
 use cursor_agent_action::github::{GitHubClient, GitHubError, ReactionOn};
 use cursor_agent_action::sim::*;
+use cursor_api::*;
 use kit::secret::Secret;
 use serde_json::{Value, json};
 use std::net::SocketAddr;

@@ -56,16 +56,12 @@ pub async fn json_of<T: serde::de::DeserializeOwned>(request: reqwest::RequestBu
 }
 
 /// A Cursor client for `url` with `key`, on `clock`.
-pub fn cursor_client(
-    url: &str,
-    key: &str,
-    clock: Clock,
-) -> cursor_agent_action::cursor::CursorClient {
-    cursor_agent_action::cursor::CursorClient::new(
+pub fn cursor_client(url: &str, key: &str, clock: Clock) -> cursor_api::CursorClient {
+    cursor_api::CursorClient::new(
         http(),
         &url::Url::parse(url).unwrap(),
         &kit::secret::Secret::new(key),
-        cursor_agent_action::cursor::AuthScheme::Basic,
+        cursor_api::AuthScheme::Basic,
         clock,
     )
 }

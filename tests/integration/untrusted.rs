@@ -4,10 +4,10 @@
 //! second marker, no invisible or terminal-control characters, no
 //! cross-repository reference, and link only to the agent and the run.
 
-use cursor_agent_action::cursor::Agent;
 use cursor_agent_action::marker::{MARKER_PREFIX, Marker};
 use cursor_agent_action::report::comment::{CommentExtras, Phase, render};
 use cursor_agent_action::report::{Outcome, RunReport, step_summary};
+use cursor_api::Agent;
 use proptest::prelude::*;
 use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
 use serde_json::json;

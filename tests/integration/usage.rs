@@ -5,9 +5,9 @@
 
 use crate::v1_sim::{create_request, v1_setup};
 use cursor_agent_action::clock::Clock;
-use cursor_agent_action::cursor::v1::V1Client;
 use cursor_agent_action::report::usage::{USAGE_BUDGET, USAGE_READS, read_usage};
 use cursor_agent_action::sim::{Fault, FaultRule, Simulators, V1Scenario};
+use cursor_api::v1::V1Client;
 use std::time::Duration;
 
 const USAGE: &str = "/v1/agents/*/usage";

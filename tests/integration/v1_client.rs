@@ -4,8 +4,8 @@
 
 use crate::support::*;
 use cursor_agent_action::clock::Clock;
-use cursor_agent_action::cursor::AuthScheme;
-use cursor_agent_action::cursor::v1::*;
+use cursor_api::AuthScheme;
+use cursor_api::v1::*;
 use kit::secret::Secret;
 use serde_json::json;
 use wiremock::matchers::{body_json, header, method, path, query_param};

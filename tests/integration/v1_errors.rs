@@ -266,7 +266,7 @@ const HANDLED: &[(&str, &str)] = &[
 
 #[test]
 fn the_tables_cover_every_code_cursor_lists() {
-    use cursor_agent_action::cursor::v1::KNOWN_CODES;
+    use cursor_api::v1::KNOWN_CODES;
     for code in KNOWN_CODES {
         assert!(
             CODES.iter().any(|(_, c, _, _)| c == code) || HANDLED.iter().any(|(c, _)| c == code),

@@ -4,9 +4,9 @@
 
 use crate::support::*;
 use cursor_agent_action::clock::Clock;
-use cursor_agent_action::cursor::AuthScheme;
-use cursor_agent_action::cursor::v1::*;
 use cursor_agent_action::sim::*;
+use cursor_api::AuthScheme;
+use cursor_api::v1::*;
 use kit::secret::Secret;
 use std::time::Duration;
 
@@ -254,10 +254,10 @@ async fn read_stream(
     agent: &str,
     run: &str,
     last: Option<&str>,
-) -> Vec<cursor_agent_action::cursor::v1::sse::SseEvent> {
+) -> Vec<cursor_api::v1::sse::SseEvent> {
     let mut s = client.stream(agent, run, last).await.unwrap();
     assert_eq!(s.retention_seconds, Some(86400));
-    let mut p = cursor_agent_action::cursor::v1::sse::SseParser::new();
+    let mut p = cursor_api::v1::sse::SseParser::new();
     let mut events = Vec::new();
     while let Some(chunk) = s.chunk().await.unwrap() {
         events.extend(p.feed(&chunk).unwrap());

@@ -2,7 +2,7 @@
 //! byte for byte in `tests/fixtures/v1-streams/`) through the SSE parser, and
 //! any split of their bytes yields the same events.
 
-use cursor_agent_action::cursor::v1::sse::{SseEvent, SseParser, parse_all};
+use cursor_api::v1::sse::{SseEvent, SseParser, parse_all};
 use proptest::prelude::*;
 
 const FIXTURES: &[&str] = &[
@@ -172,10 +172,10 @@ proptest! {
 use crate::support::cancel_after;
 use crate::v1_sim::{create_request, v1_setup};
 use cursor_agent_action::cancel::Cancel;
-use cursor_agent_action::cursor::v1::{RunStatus, V1Client};
 use cursor_agent_action::sim::{Simulators, V1Scenario};
-use cursor_agent_action::wait::schedule::PollSchedule;
-use cursor_agent_action::wait::stream::*;
+use cursor_api::v1::{RunStatus, V1Client};
+use cursor_api::wait::schedule::PollSchedule;
+use cursor_api::wait::stream::*;
 use std::time::Duration;
 
 const ANSWER: &str = "Fixed the failing test and opened a pull request.";
@@ -203,7 +203,7 @@ impl Followed {
         self.events.iter().filter(|e| f(e)).count()
     }
 
-    fn ended(&self) -> (&cursor_agent_action::cursor::v1::Run, Option<&str>, bool) {
+    fn ended(&self) -> (&cursor_api::v1::Run, Option<&str>, bool) {
         match &self.end {
             StreamEnd::Ended {
                 run,
@@ -633,7 +633,7 @@ async fn the_recorded_streams_pass_through_the_follower() {
             crate::support::http(),
             &url::Url::parse(&server.uri()).unwrap(),
             &kit::secret::Secret::new(crate::support::KEY),
-            cursor_agent_action::cursor::AuthScheme::Bearer,
+            cursor_api::AuthScheme::Bearer,
             cursor_agent_action::clock::Clock::real(),
         );
         let (events, end, requests) = follow_with(&client, agent, run, 60).await;

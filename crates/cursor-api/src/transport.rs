@@ -2,9 +2,10 @@
 //! credentials, the clock, the request count, and one bounded HTTP exchange.
 //! Each client says a [`Failed`] in its own error type, with its endpoint.
 
-use super::{AuthScheme, parse_retry_after};
-use crate::clock::Clock;
+use crate::client::AuthScheme;
+use crate::error::parse_retry_after;
 use base64::Engine as _;
+use kit::clock::Clock;
 use kit::secret::Secret;
 use reqwest::Method;
 use std::sync::Arc;
@@ -62,8 +63,8 @@ impl std::fmt::Debug for Transport {
 
 /// What a failed send or read means.
 pub fn failed(e: &reqwest::Error) -> Failed {
-    let message = crate::http::error_chain(e);
-    if let Some(tls) = crate::http::certificate_problem(&message) {
+    let message = kit::http::error_chain(e);
+    if let Some(tls) = kit::http::certificate_problem(&message) {
         return Failed::Tls(tls);
     }
     Failed::Transport {
@@ -82,7 +83,7 @@ pub fn retry_after(response: &reqwest::Response) -> Option<Duration> {
 }
 
 /// The whole body, at most [`MAX_RESPONSE_BYTES`].
-pub async fn read_body(mut response: reqwest::Response) -> Result<Vec<u8>, Failed> {
+pub(crate) async fn read_body(mut response: reqwest::Response) -> Result<Vec<u8>, Failed> {
     let mut bytes = Vec::new();
     while let Some(chunk) = response.chunk().await.map_err(|e| failed(&e))? {
         if bytes.len() + chunk.len() > MAX_RESPONSE_BYTES {
@@ -149,7 +150,7 @@ impl Transport {
     }
 
     /// One JSON exchange, its whole answer read within `timeout`.
-    pub async fn exchange(
+    pub(crate) async fn exchange(
         &self,
         request: reqwest::RequestBuilder,
         body: Option<Vec<u8>>,

@@ -3,7 +3,7 @@
 //! what to do, and the same retry classification as v0 (it is computed by
 //! the v0 rules, through [`V1Error::as_v0`], so both versions retry alike).
 
-use crate::cursor::{CursorError, Endpoint, ErrorBody, ErrorClass, one_line};
+use crate::error::{CursorError, Endpoint, ErrorBody, ErrorClass, one_line};
 use serde_json::Value;
 use std::fmt;
 use std::time::Duration;
@@ -251,7 +251,7 @@ impl V1Error {
 
     /// The plan's concurrent-agent limit. Its error is not documented, so
     /// this matches defensively on what such a message would say.
-    pub fn is_agent_limit(&self) -> bool {
+    pub(crate) fn is_agent_limit(&self) -> bool {
         let Self::Status { body, .. } = self else {
             return false;
         };

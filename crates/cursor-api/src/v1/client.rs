@@ -5,10 +5,10 @@
 
 use super::error::{V1Body, V1Endpoint, V1Error};
 use super::models::*;
-use crate::clock::Clock;
-use crate::cursor::transport::{self, Failed, Transport};
-use crate::cursor::{AuthScheme, Timeouts};
+use crate::client::{AuthScheme, Timeouts};
+use crate::transport::{self, Failed, Transport};
 use bytes::Bytes;
+use kit::clock::Clock;
 use kit::secret::Secret;
 use reqwest::Method;
 use serde::Serialize;
@@ -17,7 +17,7 @@ use std::time::Duration;
 
 /// Opening a stream may take this long; once open it has no overall limit
 /// ("the run stream is long-lived by design"), the follower judges silence.
-pub const STREAM_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+pub(crate) const STREAM_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 #[derive(Clone, Debug)]
 pub struct V1Client {
@@ -96,7 +96,7 @@ impl V1Client {
     }
 
     fn agent_path(id: &str, suffix: &str) -> Result<String, V1Error> {
-        if !crate::cursor::is_valid_agent_id(id) {
+        if !crate::models::is_valid_agent_id(id) {
             return Err(V1Error::InvalidId { id: id.to_string() });
         }
         Ok(format!("/v1/agents/{id}{suffix}"))

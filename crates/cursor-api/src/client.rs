@@ -2,10 +2,10 @@
 //! Retrying is the caller's decision (see `retry` and `wait`): a launch must
 //! never be blindly repeated.
 
-use super::error::{CursorError, Endpoint, ErrorBody};
-use super::models::*;
-use super::transport::{Failed, Transport};
-use crate::clock::Clock;
+use crate::error::{CursorError, Endpoint, ErrorBody};
+use crate::models::*;
+use crate::transport::{Failed, Transport};
+use kit::clock::Clock;
 use kit::secret::Secret;
 use reqwest::Method;
 use serde::Serialize;

@@ -215,7 +215,7 @@ impl CursorError {
     }
 
     /// Plan or budget exhaustion: a 429/400/403 that retrying cannot fix.
-    pub fn is_usage_limit(&self) -> bool {
+    pub(crate) fn is_usage_limit(&self) -> bool {
         match self {
             CursorError::Status { body, .. } => {
                 matches!(
