@@ -28,7 +28,7 @@ use cursor_agent_action::cancel::Cancel;
 use cursor_agent_action::clock::{Clock, Moment};
 use cursor_agent_action::runner::{ActionsIo, Console, ConsoleMode};
 use cursor_agent_action::runtime::Runtime;
-use cursor_agent_action::sim::{Scenario, Simulators, V1Scenario};
+use sim::{Scenario, Simulators, V1Scenario};
 use std::sync::Arc;
 use std::time::Duration;
 

@@ -14,8 +14,8 @@ use cursor_agent_action::cancel::Cancel;
 use cursor_agent_action::clock::Clock;
 use cursor_agent_action::runner::{ActionsIo, Console, ConsoleMode};
 use cursor_agent_action::runtime::Runtime;
-use cursor_agent_action::sim::{Simulators, V1Scenario};
 use serde_json::{Value, json};
+use sim::{Simulators, V1Scenario};
 use std::sync::Arc;
 use std::time::Duration;
 

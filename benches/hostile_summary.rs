@@ -24,7 +24,7 @@ use cursor_agent_action::report::markdown::sanitize;
 use cursor_agent_action::report::{Outcome, RunReport, step_summary};
 use cursor_agent_action::runner::{ActionsIo, Console, ConsoleMode};
 use cursor_agent_action::runtime::Runtime;
-use cursor_agent_action::sim::{Simulators, V1Scenario};
+use sim::{Simulators, V1Scenario};
 use std::sync::Arc;
 use std::time::Duration;
 

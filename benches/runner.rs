@@ -12,8 +12,8 @@ mod polling;
 mod seen;
 
 use cursor_agent_action::clock::Clock;
-use cursor_agent_action::sim::{Scenario, Simulators};
 use polling::{fixed_interval, median, trial};
+use sim::{Scenario, Simulators};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};

@@ -10,13 +10,13 @@ use crate::cancel::Cancel;
 use crate::clock::Clock;
 use crate::runner::{ActionsIo, Console, ConsoleMode, parse_outputs};
 use crate::runtime::Runtime;
-use crate::sim::{
-    CursorSimConfig, EndStatus, GitHubSimConfig, HOSTILE_SUMMARY, Refusal, Scenario, Simulators,
-    V1Scenario,
-};
 use crate::stdio::{errln, outln};
 use crate::{Env, logging};
 use anyhow::Context as _;
+use sim::{
+    CursorSimConfig, EndStatus, GitHubSimConfig, HOSTILE_SUMMARY, Refusal, Scenario, Simulators,
+    V1Scenario,
+};
 use std::io::Write as _;
 use std::net::SocketAddr;
 use std::sync::Arc;

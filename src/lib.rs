@@ -28,7 +28,6 @@ pub mod prompt;
 pub mod report;
 pub mod runner;
 pub mod runtime;
-pub mod sim;
 pub mod stdio;
 pub mod sweep;
 

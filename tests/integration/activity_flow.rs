@@ -9,8 +9,8 @@ use crate::support::*;
 use crate::untrusted::problems;
 use cursor_agent_action::clock::Clock;
 use cursor_agent_action::report::activity::EDIT_EVERY;
-use cursor_agent_action::sim::*;
 use serde_json::{Value, json};
+use sim::*;
 use std::time::Duration;
 
 const REPO: &str = "Codertocat/Hello-World";

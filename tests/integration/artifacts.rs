@@ -11,10 +11,10 @@ use cursor_agent_action::artifacts::{
     prepare_dir,
 };
 use cursor_agent_action::clock::Clock;
-use cursor_agent_action::sim::*;
 use cursor_api::v1::V1Client;
 use cursor_api::*;
 use kit::secret::Secret;
+use sim::*;
 use std::path::Path;
 use wiremock::matchers::{method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};

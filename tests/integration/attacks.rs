@@ -6,9 +6,9 @@
 use crate::support::*;
 use cursor_agent_action::clock::Clock;
 use cursor_agent_action::marker::{self, Marker};
-use cursor_agent_action::sim::*;
 use kit::secret::Secret;
 use serde_json::{Value, json};
+use sim::*;
 
 const REPO: &str = "Codertocat/Hello-World";
 

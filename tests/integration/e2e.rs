@@ -5,8 +5,8 @@
 use crate::support::*;
 use cursor_agent_action::TIME_SCALE_VAR;
 use cursor_agent_action::clock::Clock;
-use cursor_agent_action::sim::*;
 use serde_json::{Value, json};
+use sim::*;
 use std::time::{Duration, Instant};
 
 /// A 20 s start and a 2 min run take a quarter of a second.

@@ -17,8 +17,8 @@ use cursor_agent_action::inputs::OUTPUTS;
 use cursor_agent_action::marker::Marker;
 use cursor_agent_action::runner::escape::is_command_like;
 use cursor_agent_action::runner::parse_outputs;
-use cursor_agent_action::sim::*;
 use serde_json::{Value, json};
+use sim::*;
 use std::collections::BTreeSet;
 
 pub const HOSTILE_TITLE: &str = "Fix @octocat's bug\n::set-output name=injected::1";

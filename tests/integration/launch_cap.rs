@@ -11,8 +11,8 @@ use cursor_agent_action::github::GitHubClient;
 use cursor_agent_action::github::IssueComment;
 use cursor_agent_action::launch_cap::{CapDecision, count_launches, decide};
 use cursor_agent_action::marker::{self, Marker};
-use cursor_agent_action::sim::{GhUser, Simulators};
 use kit::secret::Secret;
+use sim::{GhUser, Simulators};
 use std::num::NonZeroU32;
 
 const REPO: &str = "Codertocat/Hello-World";

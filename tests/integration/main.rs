@@ -39,6 +39,5 @@ mod v1_archive;
 mod v1_client;
 mod v1_errors;
 mod v1_flow;
-mod v1_sim;
 mod v1_stream;
 mod wait;

@@ -5,8 +5,8 @@
 use crate::support::*;
 use cursor_agent_action::clock::Clock;
 use cursor_agent_action::marker::Marker;
-use cursor_agent_action::sim::*;
 use serde_json::{Value, json};
+use sim::*;
 
 const REPO: &str = "Codertocat/Hello-World";
 const WORKING: &str = "This comment is updated when the status changes";

@@ -13,8 +13,8 @@ use cursor_agent_action::report::comment::{
     self, CommentExtras, HANDOFF_TEXT, HANDOFF_TEXT_SWEEP_SEEN, Phase,
 };
 use cursor_agent_action::report::{Outcome, RunReport};
-use cursor_agent_action::sim::*;
 use kit::secret::Secret;
+use sim::*;
 use std::time::{Duration, SystemTime};
 
 const REPO: &str = "Codertocat/Hello-World";

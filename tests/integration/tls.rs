@@ -4,9 +4,9 @@
 
 use crate::support::*;
 use cursor_agent_action::clock::Clock;
-use cursor_agent_action::sim::Scenario;
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+use sim::Scenario;
 use std::path::Path;
 use std::sync::Arc;
 

@@ -309,8 +309,8 @@ fn link_reference_definitions_in_an_issue_never_reach_the_prompt() {
 mod redact_then_cut {
     use crate::support::*;
     use cursor_agent_action::clock::Clock;
-    use cursor_agent_action::sim::*;
     use serde_json::{Value, json};
+    use sim::*;
     use std::time::Duration;
 
     /// The `cursor-api-key` of these runs: its first four characters appear
@@ -496,7 +496,7 @@ mod redact_then_cut {
 mod hostile_summary_cancel {
     use crate::support::*;
     use cursor_agent_action::clock::Clock;
-    use cursor_agent_action::sim::*;
+    use sim::*;
 
     /// 1 MB of code spans, mentions and HTML.
     fn hostile() -> String {

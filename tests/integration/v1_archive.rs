@@ -5,7 +5,7 @@
 
 use crate::support::*;
 use cursor_agent_action::clock::Clock;
-use cursor_agent_action::sim::*;
+use sim::*;
 
 const REPO: &str = "Codertocat/Hello-World";
 const WORKING: &str = "This comment is updated when the status changes";

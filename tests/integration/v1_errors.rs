@@ -8,8 +8,8 @@
 use crate::support::*;
 use cursor_agent_action::clock::Clock;
 use cursor_agent_action::marker::Marker;
-use cursor_agent_action::sim::*;
 use serde_json::json;
+use sim::*;
 
 /// (status, code, Cursor's message, what the line must tell the user).
 const CODES: &[(u16, &str, &str, &str)] = &[

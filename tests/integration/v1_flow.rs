@@ -8,8 +8,8 @@
 use crate::support::*;
 use cursor_agent_action::clock::Clock;
 use cursor_agent_action::marker::Marker;
-use cursor_agent_action::sim::*;
 use serde_json::Value;
+use sim::*;
 use std::time::Duration;
 
 const REPO: &str = "Codertocat/Hello-World";

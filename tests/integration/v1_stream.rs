@@ -170,12 +170,12 @@ proptest! {
 // ---- the follower, against the simulator, in virtual time ----
 
 use crate::support::cancel_after;
-use crate::v1_sim::{create_request, v1_setup};
+use crate::support::{create_request, v1_setup};
 use cursor_agent_action::cancel::Cancel;
-use cursor_agent_action::sim::{Simulators, V1Scenario};
 use cursor_api::v1::{RunStatus, V1Client};
 use cursor_api::wait::schedule::PollSchedule;
 use cursor_api::wait::stream::*;
+use sim::{Simulators, V1Scenario};
 use std::time::Duration;
 
 const ANSWER: &str = "Fixed the failing test and opened a pull request.";
@@ -511,7 +511,7 @@ async fn the_deadline_ends_a_follow_on_time() {
 
 #[tokio::test(start_paused = true)]
 async fn a_refused_resume_point_restarts_from_the_start_and_skips_what_was_seen() {
-    use cursor_agent_action::sim::{Fault, FaultRule};
+    use sim::{Fault, FaultRule};
     let scenario = V1Scenario {
         drops: vec![Duration::from_millis(29_000)],
         ..V1Scenario::lasting(3, 30)
@@ -703,7 +703,7 @@ async fn a_run_cancelled_elsewhere_ends_cancelled_though_its_last_status_says_fi
 
 #[tokio::test(start_paused = true)]
 async fn fallback_reads_honour_retry_after() {
-    use cursor_agent_action::sim::{Fault, FaultRule};
+    use sim::{Fault, FaultRule};
     let (sims, client, _) = v1_setup(V1Scenario {
         expired: true,
         ..V1Scenario::lasting(3, 300)

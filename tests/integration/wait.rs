@@ -4,10 +4,10 @@
 use crate::support::*;
 use cursor_agent_action::cancel::Cancel;
 use cursor_agent_action::clock::Clock;
-use cursor_agent_action::sim::*;
 use cursor_api::wait::schedule::PollSchedule;
 use cursor_api::wait::{WaitConfig, WaitEnd, WaitEvent, Waiter};
 use cursor_api::*;
+use sim::*;
 use std::time::Duration;
 
 const REPO: &str = "https://github.com/Codertocat/Hello-World";
