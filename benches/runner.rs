@@ -11,7 +11,7 @@ mod polling;
 #[path = "support/seen.rs"]
 mod seen;
 
-use cursor_agent_action::clock::Clock;
+use kit::clock::Clock;
 use polling::{fixed_interval, median, trial};
 use sim::{Scenario, Simulators};
 use std::path::{Path, PathBuf};

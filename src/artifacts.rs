@@ -23,10 +23,10 @@
 //! Agents older than six months cannot list artifacts (`400`): that is
 //! [`ArtifactError::TooOld`], said plainly.
 
-use crate::clock::Clock;
 use crate::report::markdown;
 use cursor_api::CursorClient;
 use cursor_api::v1::V1Client;
+use kit::clock::Clock;
 use std::collections::HashSet;
 use std::io::Write;
 use std::path::{Component, Path, PathBuf};
@@ -535,7 +535,7 @@ async fn fetch(
     let mut response = http.get(url).send().await.map_err(|e| {
         format!(
             "download failed: {}",
-            cursor_api::one_line(&crate::http::error_chain(&e), 200)
+            cursor_api::one_line(&kit::http::error_chain(&e), 200)
         )
     })?;
     let status = response.status();
@@ -560,7 +560,7 @@ async fn fetch(
     while let Some(chunk) = response.chunk().await.map_err(|e| {
         format!(
             "download failed: {}",
-            cursor_api::one_line(&crate::http::error_chain(&e), 200)
+            cursor_api::one_line(&kit::http::error_chain(&e), 200)
         )
     })? {
         written += chunk.len() as u64;

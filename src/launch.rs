@@ -8,11 +8,11 @@
 //! by `prUrl`, narrowed to agents created since this launch began whose
 //! first message is our prompt.
 
-use crate::cancel::Cancel;
-use crate::clock::{Clock, Moment};
 use crate::runner::Console;
 use cursor_api::retry::{Backoff, GaveUp, delay_for, retry_idempotent};
 use cursor_api::{Agent, CursorClient, CursorError, LaunchRequest};
+use kit::cancel::Cancel;
+use kit::clock::{Clock, Moment};
 use std::time::{Duration, SystemTime};
 
 /// Launches whose answer was lost, at most: each is followed by a lookup,
@@ -64,7 +64,7 @@ fn repo_key(url: &str) -> String {
 /// agent was created after this run started.
 const CREATED_SKEW: Duration = Duration::from_secs(120);
 
-pub use crate::rfc3339::parse as parse_rfc3339;
+pub use kit::rfc3339::parse as parse_rfc3339;
 
 /// Which listed agent may be taken for this run's own: the same request
 /// (branch, repository, ref) and, when `not_before` is set, created after it

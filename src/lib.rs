@@ -31,14 +31,9 @@ pub mod runtime;
 pub mod stdio;
 pub mod sweep;
 
-// The plumbing lives in the kit crate; these paths keep `crate::clock` and
-// friends working for the action's modules.
-pub use kit::{cancel, clock, env, http, rfc3339};
-
-pub use env::Env;
-
-use cancel::Cancel;
-use clock::Clock;
+use kit::cancel::Cancel;
+use kit::clock::Clock;
+use kit::env::Env;
 use runner::{ActionsIo, Console};
 use runtime::Runtime;
 use std::sync::Arc;

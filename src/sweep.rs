@@ -122,7 +122,7 @@ pub struct Tally {
 
 /// `2026-11-23T10:00:00Z`.
 fn rfc3339(t: SystemTime) -> String {
-    crate::rfc3339::iso8601(t)
+    kit::rfc3339::iso8601(t)
 }
 
 /// An agent API of `version`, for reading only.

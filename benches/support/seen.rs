@@ -8,13 +8,13 @@
 // Each benchmark uses its own part of this.
 #![allow(dead_code)]
 
-use cursor_agent_action::Env;
 use cursor_agent_action::app::run_action;
-use cursor_agent_action::cancel::Cancel;
-use cursor_agent_action::clock::Clock;
 use cursor_agent_action::marker::Marker;
 use cursor_agent_action::runner::{ActionsIo, Console, ConsoleMode};
 use cursor_agent_action::runtime::Runtime;
+use kit::cancel::Cancel;
+use kit::clock::Clock;
+use kit::env::Env;
 use sim::{Simulators, V1Scenario};
 use std::sync::Arc;
 use std::time::Duration;

@@ -7,8 +7,6 @@
 pub mod v0;
 pub mod v1;
 
-use crate::cancel::Cancel;
-use crate::clock::{Clock, Moment};
 use crate::context::Context;
 use crate::inputs::{ApiVersion, Inputs};
 use crate::plan::LaunchPlan;
@@ -16,6 +14,8 @@ use crate::runner::Console;
 use cursor_api::retry::GaveUp;
 use cursor_api::v1::V1Error;
 use cursor_api::{Agent, AgentStatus, CursorError, ErrorClass};
+use kit::cancel::Cancel;
+use kit::clock::{Clock, Moment};
 use std::fmt;
 use std::time::Duration;
 

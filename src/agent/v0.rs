@@ -3,8 +3,6 @@
 //! confirmed by the conversation.
 
 use super::{ApiError, Failure, Followup, LaunchError, Setup, WatchEnd, WatchEvent};
-use crate::cancel::Cancel;
-use crate::clock::{Clock, Moment};
 use crate::launch::{self, Adoption};
 use crate::runner::Console;
 use cursor_api::retry::{Backoff, GaveUp, retry_idempotent};
@@ -14,6 +12,8 @@ use cursor_api::{
     Agent, AgentStatus, CursorClient, ErrorClass, FollowupRequest, LaunchRequest, MessageKind,
     Prompt,
 };
+use kit::cancel::Cancel;
+use kit::clock::{Clock, Moment};
 use std::time::Duration;
 
 #[derive(Clone)]

@@ -5,8 +5,6 @@
 //! stopping is cancelling the run and reading it back.
 
 use super::{ApiError, Failure, Followup, LaunchError, Progress, Setup, WatchEnd, WatchEvent};
-use crate::cancel::Cancel;
-use crate::clock::{Clock, Moment};
 use crate::inputs::{AgentMode, PrBranch};
 use crate::runner::Console;
 use base64::Engine as _;
@@ -18,6 +16,8 @@ use cursor_api::v1::{
 use cursor_api::wait::schedule::PollSchedule;
 use cursor_api::wait::stream::{StreamConfig, StreamEnd, StreamEvent, StreamFollower};
 use cursor_api::{Agent, AgentSource, AgentStatus, AgentTarget, ErrorClass, agent_url};
+use kit::cancel::Cancel;
+use kit::clock::{Clock, Moment};
 use std::future::Future;
 use std::time::Duration;
 

@@ -8,7 +8,6 @@ mod start;
 mod watch;
 
 use crate::agent::{AgentApi, ApiError, Failure, Followup, LaunchError, WatchEnd, WatchEvent};
-use crate::clock::Moment;
 use crate::context::{Context, Event};
 use crate::gate::{self, Decision};
 use crate::github::policy::{self, Limits};
@@ -22,6 +21,7 @@ use crate::report::{Outcome, RunReport, human_duration};
 use crate::runtime::{EXIT_CONFIG, Runtime, finish};
 use cursor_api::retry::Backoff;
 use cursor_api::{Agent, AgentStatus};
+use kit::clock::Moment;
 use std::time::Duration;
 
 /// Time allowed after the deadline to stop the agent and finalize the

@@ -285,7 +285,7 @@ impl Flow<'_> {
             message,
             ..
         } = e.as_v0()
-            && let Some(route) = crate::http::proxy_for(&self.rt.env, self.inputs.api_url.as_str())
+            && let Some(route) = kit::http::proxy_for(&self.rt.env, self.inputs.api_url.as_str())
         {
             return format!(
                 "Could not connect through the proxy {} set by `{}` ({}). Check that the proxy is up and that `{}` (and `NO_PROXY`) are right for this runner.",
@@ -301,7 +301,7 @@ impl Flow<'_> {
     /// What to do about a failed GitHub call; one that could not get through
     /// a proxy names the proxy (and its variable), not GitHub.
     pub(super) fn github_failure(&self, e: &crate::github::GitHubError, what: &str) -> String {
-        let route = crate::http::proxy_for(&self.rt.env, &self.ctx.api_url);
+        let route = kit::http::proxy_for(&self.rt.env, &self.ctx.api_url);
         e.actionable_via(what, route.as_ref())
     }
 

@@ -123,7 +123,7 @@ impl GitHubError {
     /// What happened and what to change, for `what` (e.g. "comment on #12").
     /// [`Self::actionable`], naming the proxy (its variable and host, never
     /// its credentials) when the request could not get through `proxy`.
-    pub fn actionable_via(&self, what: &str, proxy: Option<&crate::http::ProxyRoute>) -> String {
+    pub fn actionable_via(&self, what: &str, proxy: Option<&kit::http::ProxyRoute>) -> String {
         match (self, proxy) {
             (
                 GitHubError::Transport {
@@ -220,7 +220,7 @@ mod tests {
 
     #[test]
     fn an_unreachable_proxy_is_named_without_its_credentials() {
-        let route = crate::http::ProxyRoute {
+        let route = kit::http::ProxyRoute {
             variable: "HTTPS_PROXY",
             host: "proxy.corp:3128".into(),
         };

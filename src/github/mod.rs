@@ -6,10 +6,10 @@
 mod error;
 pub mod policy;
 
-use crate::clock::Clock;
 use crate::context::RepoId;
 use cursor_api::parse_retry_after;
 pub use error::{GitHubClass, GitHubError};
+use kit::clock::Clock;
 use kit::secret::Secret;
 use octocrab::Octocrab;
 use octocrab::models::CommentId;
@@ -131,8 +131,8 @@ fn map_error(e: octocrab::Error) -> GitHubError {
             }
         }
         octocrab::Error::Reqwest { source, .. } => {
-            let message = crate::http::error_chain(&source);
-            match crate::http::certificate_problem(&message) {
+            let message = kit::http::error_chain(&source);
+            match kit::http::certificate_problem(&message) {
                 Some(tls) => GitHubError::Tls(tls),
                 None => GitHubError::Transport {
                     maybe_sent: !source.is_connect(),
@@ -145,7 +145,7 @@ fn map_error(e: octocrab::Error) -> GitHubError {
         octocrab::Error::Service { source, .. } => {
             // The client's transport error, boxed: a failed connect (to
             // GitHub or to a proxy) sent nothing.
-            let message = crate::http::error_chain(source.as_ref());
+            let message = kit::http::error_chain(source.as_ref());
             let mut connect = false;
             let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(source.as_ref());
             while let Some(e) = cause {
@@ -154,7 +154,7 @@ fn map_error(e: octocrab::Error) -> GitHubError {
                 }
                 cause = e.source();
             }
-            match crate::http::certificate_problem(&message) {
+            match kit::http::certificate_problem(&message) {
                 Some(tls) => GitHubError::Tls(tls),
                 None => GitHubError::Transport {
                     maybe_sent: !connect,

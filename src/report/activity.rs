@@ -22,10 +22,10 @@
 //! [`EDIT_EVERY`] while running, at once on a status change, always at the end.
 
 use super::markdown;
-use crate::clock::Moment;
 use cursor_api::v1::RunStatus;
 use cursor_api::v1::sse::SseEvent;
 use cursor_api::wait::stream::StreamEvent;
+use kit::clock::Moment;
 use serde_json::Value;
 use std::collections::{HashSet, VecDeque};
 use std::hash::{DefaultHasher, Hash, Hasher};

@@ -9,7 +9,7 @@
 
 use crate::support::*;
 use cursor_agent_action::TIME_SCALE_VAR;
-use cursor_agent_action::clock::Clock;
+use kit::clock::Clock;
 use serde_json::Value;
 use sha2::Digest;
 use sim::*;

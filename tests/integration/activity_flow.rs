@@ -7,8 +7,8 @@
 
 use crate::support::*;
 use crate::untrusted::problems;
-use cursor_agent_action::clock::Clock;
 use cursor_agent_action::report::activity::EDIT_EVERY;
+use kit::clock::Clock;
 use serde_json::{Value, json};
 use sim::*;
 use std::time::Duration;

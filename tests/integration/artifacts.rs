@@ -10,9 +10,9 @@ use cursor_agent_action::artifacts::{
     ArtifactApi, ArtifactError, Limits, MAX_ARTIFACT_BYTES, download_all, list, markdown_list,
     prepare_dir,
 };
-use cursor_agent_action::clock::Clock;
 use cursor_api::v1::V1Client;
 use cursor_api::*;
+use kit::clock::Clock;
 use kit::secret::Secret;
 use sim::*;
 use std::path::Path;
@@ -432,7 +432,7 @@ fn parse_inputs(pairs: &[(&str, &str)]) -> Result<cursor_agent_action::inputs::I
         env.push((k.to_string(), v.to_string()));
     }
     Inputs::parse(
-        &RawInputs::read(&cursor_agent_action::Env::from_pairs(env)),
+        &RawInputs::read(&kit::env::Env::from_pairs(env)),
         Path::new("/nonexistent-workspace"),
     )
     .map_err(|e| e.to_string())

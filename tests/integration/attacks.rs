@@ -4,8 +4,8 @@
 //! edit their comment.
 
 use crate::support::*;
-use cursor_agent_action::clock::Clock;
 use cursor_agent_action::marker::{self, Marker};
+use kit::clock::Clock;
 use kit::secret::Secret;
 use serde_json::{Value, json};
 use sim::*;
@@ -309,9 +309,9 @@ fn outside_fences(prompt: &str) -> Vec<&str> {
 
 #[test]
 fn a_file_name_from_a_fork_cannot_write_outside_the_untrusted_fence() {
-    use cursor_agent_action::Env;
     use cursor_agent_action::context::Context;
     use cursor_agent_action::inputs::{Inputs, RawInputs};
+    use kit::env::Env;
     // Git allows any byte but NUL and `/` in a file name, and the author of
     // a fork PR names its files: a maintainer's review comment on such a
     // file carries that name in `comment.path`.

@@ -4,7 +4,7 @@
 //! simulators.
 
 use crate::support::*;
-use cursor_agent_action::clock::Clock;
+use kit::clock::Clock;
 use serde_json::Value;
 use sim::*;
 use std::time::Duration;

@@ -5,7 +5,7 @@
 //! is looked up by branch.
 
 use crate::support::*;
-use cursor_agent_action::clock::Clock;
+use kit::clock::Clock;
 use sim::*;
 use std::time::{Duration, SystemTime};
 

@@ -5,8 +5,8 @@
 //! comments; dry runs give the gate's verdict.
 
 use crate::support::*;
-use cursor_agent_action::clock::Clock;
 use cursor_agent_action::marker::Marker;
+use kit::clock::Clock;
 use serde_json::{Value, json};
 use sim::*;
 

@@ -12,11 +12,11 @@
 
 use crate::support::*;
 use base64::Engine as _;
-use cursor_agent_action::clock::Clock;
 use cursor_agent_action::inputs::OUTPUTS;
 use cursor_agent_action::marker::Marker;
 use cursor_agent_action::runner::escape::is_command_like;
 use cursor_agent_action::runner::parse_outputs;
+use kit::clock::Clock;
 use serde_json::{Value, json};
 use sim::*;
 use std::collections::BTreeSet;

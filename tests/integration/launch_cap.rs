@@ -5,12 +5,12 @@
 //! count reaches it.
 
 use crate::support::*;
-use cursor_agent_action::clock::Clock;
 use cursor_agent_action::context::RepoId;
 use cursor_agent_action::github::GitHubClient;
 use cursor_agent_action::github::IssueComment;
 use cursor_agent_action::launch_cap::{CapDecision, count_launches, decide};
 use cursor_agent_action::marker::{self, Marker};
+use kit::clock::Clock;
 use kit::secret::Secret;
 use sim::{GhUser, Simulators};
 use std::num::NonZeroU32;

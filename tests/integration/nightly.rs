@@ -5,8 +5,8 @@
 //! a night makes.
 
 use crate::support::*;
-use cursor_agent_action::clock::Clock;
 use cursor_agent_action::marker::Marker;
+use kit::clock::Clock;
 use serde_json::json;
 use sim::*;
 

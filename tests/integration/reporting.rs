@@ -3,8 +3,8 @@
 //! trigger; nothing is duplicated or lost when GitHub misbehaves.
 
 use crate::support::*;
-use cursor_agent_action::clock::Clock;
 use cursor_agent_action::marker::Marker;
+use kit::clock::Clock;
 use serde_json::{Value, json};
 use sim::*;
 

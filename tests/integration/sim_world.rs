@@ -5,7 +5,6 @@
 //! list when merged or closed.
 
 use crate::support::*;
-use cursor_agent_action::clock::Clock;
 use cursor_agent_action::context::RepoId;
 use cursor_agent_action::github::{GitHubClient, PullState};
 use cursor_api::v1::{
@@ -13,6 +12,7 @@ use cursor_api::v1::{
     V1Client,
 };
 use cursor_api::*;
+use kit::clock::Clock;
 use kit::secret::Secret;
 use serde_json::{Value, json};
 use sim::*;

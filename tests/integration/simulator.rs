@@ -3,9 +3,9 @@
 //! GitHub's. (The Cursor simulators' own tests are in crates/sim/tests.)
 
 use crate::support::*;
-use cursor_agent_action::clock::Clock;
 use cursor_agent_action::context::RepoId;
 use cursor_agent_action::github::{GitHubClient, GitHubError, ReactionOn};
+use kit::clock::Clock;
 use kit::secret::Secret;
 use sim::*;
 

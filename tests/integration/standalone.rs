@@ -4,7 +4,7 @@
 
 use crate::support::*;
 use cursor_agent_action::TIME_SCALE_VAR;
-use cursor_agent_action::clock::Clock;
+use kit::clock::Clock;
 use serde_json::{Value, json};
 use sim::Scenario;
 use std::io::{BufRead, BufReader};

@@ -2,10 +2,11 @@
 //! its own (`run`) or in this one (`run_in_process`, for virtual time).
 
 use cursor_agent_action::app::{Runtime, run_action};
-use cursor_agent_action::cancel::Cancel;
-use cursor_agent_action::clock::Clock;
+use cursor_agent_action::logging;
 use cursor_agent_action::runner::{ActionsIo, Console, parse_outputs};
-use cursor_agent_action::{Env, logging};
+use kit::cancel::Cancel;
+use kit::clock::Clock;
+use kit::env::Env;
 use serde_json::Value;
 use sim::Simulators;
 use std::collections::BTreeMap;
@@ -46,7 +47,7 @@ pub async fn github() -> Simulators {
 
 /// The action's HTTP client, with no proxies.
 pub fn http() -> reqwest::Client {
-    cursor_agent_action::http::client(&Env::from_pairs::<&str, &str>([])).unwrap()
+    kit::http::client(&Env::from_pairs::<&str, &str>([])).unwrap()
 }
 
 /// Sends `request` and reads its JSON answer (for the simulators' control

@@ -285,7 +285,7 @@ fn link_reference_definitions_in_an_issue_never_reach_the_prompt() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("event.json");
     std::fs::write(&path, payload.to_string()).unwrap();
-    let env = cursor_agent_action::Env::from_pairs([
+    let env = kit::env::Env::from_pairs([
         ("GITHUB_EVENT_NAME", "issues".to_string()),
         ("GITHUB_EVENT_PATH", path.display().to_string()),
         ("GITHUB_REPOSITORY", "Codertocat/Hello-World".to_string()),
@@ -308,7 +308,7 @@ fn link_reference_definitions_in_an_issue_never_reach_the_prompt() {
 
 mod redact_then_cut {
     use crate::support::*;
-    use cursor_agent_action::clock::Clock;
+    use kit::clock::Clock;
     use serde_json::{Value, json};
     use sim::*;
     use std::time::Duration;
@@ -495,7 +495,7 @@ mod redact_then_cut {
 
 mod hostile_summary_cancel {
     use crate::support::*;
-    use cursor_agent_action::clock::Clock;
+    use kit::clock::Clock;
     use sim::*;
 
     /// 1 MB of code spans, mentions and HTML.

@@ -4,9 +4,9 @@
 //! yet) gives no usage rather than an error.
 
 use crate::support::{create_request, v1_setup};
-use cursor_agent_action::clock::Clock;
 use cursor_agent_action::report::usage::{USAGE_BUDGET, USAGE_READS, read_usage};
 use cursor_api::v1::V1Client;
+use kit::clock::Clock;
 use sim::{Fault, FaultRule, Simulators, V1Scenario};
 use std::time::Duration;
 

@@ -4,7 +4,7 @@
 //! to it, and only launches a new agent when unarchiving fails. v1 only.
 
 use crate::support::*;
-use cursor_agent_action::clock::Clock;
+use kit::clock::Clock;
 use sim::*;
 
 const REPO: &str = "Codertocat/Hello-World";

@@ -6,8 +6,8 @@
 //! says to archive old agents or raise the plan.
 
 use crate::support::*;
-use cursor_agent_action::clock::Clock;
 use cursor_agent_action::marker::Marker;
+use kit::clock::Clock;
 use serde_json::json;
 use sim::*;
 

@@ -6,8 +6,8 @@
 //! hostile stream text kept harmless.
 
 use crate::support::*;
-use cursor_agent_action::clock::Clock;
 use cursor_agent_action::marker::Marker;
+use kit::clock::Clock;
 use serde_json::Value;
 use sim::*;
 use std::time::Duration;

@@ -171,10 +171,10 @@ proptest! {
 
 use crate::support::cancel_after;
 use crate::support::{create_request, v1_setup};
-use cursor_agent_action::cancel::Cancel;
 use cursor_api::v1::{RunStatus, V1Client};
 use cursor_api::wait::schedule::PollSchedule;
 use cursor_api::wait::stream::*;
+use kit::cancel::Cancel;
 use sim::{Simulators, V1Scenario};
 use std::time::Duration;
 
@@ -634,7 +634,7 @@ async fn the_recorded_streams_pass_through_the_follower() {
             &url::Url::parse(&server.uri()).unwrap(),
             &kit::secret::Secret::new(crate::support::KEY),
             cursor_api::AuthScheme::Bearer,
-            cursor_agent_action::clock::Clock::real(),
+            kit::clock::Clock::real(),
         );
         let (events, end, requests) = follow_with(&client, agent, run, 60).await;
         let StreamEnd::Ended {
