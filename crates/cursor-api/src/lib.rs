@@ -14,5 +14,7 @@ pub mod v1;
 pub mod wait;
 
 pub use client::{AuthScheme, CursorClient, Timeouts};
-pub use error::{CursorError, Endpoint, ErrorBody, ErrorClass, one_line, parse_retry_after};
+pub use error::{
+    ApiError, CursorError, Endpoint, ErrorBody, ErrorClass, one_line, parse_retry_after,
+};
 pub use models::*;
