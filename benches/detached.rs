@@ -22,13 +22,13 @@
 #[path = "support/seen.rs"]
 mod seen;
 
-use cursor_agent_action::Env;
 use cursor_agent_action::app::run_action;
-use cursor_agent_action::cancel::Cancel;
-use cursor_agent_action::clock::{Clock, Moment};
 use cursor_agent_action::runner::{ActionsIo, Console, ConsoleMode};
 use cursor_agent_action::runtime::Runtime;
-use cursor_agent_action::sim::{Scenario, Simulators, V1Scenario};
+use kit::cancel::Cancel;
+use kit::clock::{Clock, Moment};
+use kit::env::Env;
+use sim::{Scenario, Simulators, V1Scenario};
 use std::sync::Arc;
 use std::time::Duration;
 

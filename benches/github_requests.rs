@@ -8,14 +8,14 @@
 //!
 //! `cargo bench --bench github_requests` prints the README's table.
 
-use cursor_agent_action::Env;
 use cursor_agent_action::app::run_action;
-use cursor_agent_action::cancel::Cancel;
-use cursor_agent_action::clock::Clock;
 use cursor_agent_action::runner::{ActionsIo, Console, ConsoleMode};
 use cursor_agent_action::runtime::Runtime;
-use cursor_agent_action::sim::{Simulators, V1Scenario};
+use kit::cancel::Cancel;
+use kit::clock::Clock;
+use kit::env::Env;
 use serde_json::{Value, json};
+use sim::{Simulators, V1Scenario};
 use std::sync::Arc;
 use std::time::Duration;
 

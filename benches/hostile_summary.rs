@@ -14,17 +14,17 @@
 //! process's user + system time (`getrusage`), so other processes on the
 //! machine do not count.
 
-use cursor_agent_action::Env;
 use cursor_agent_action::app::run_action;
-use cursor_agent_action::cancel::Cancel;
-use cursor_agent_action::clock::Clock;
 use cursor_agent_action::marker::Marker;
 use cursor_agent_action::report::comment::{CommentExtras, Phase, render};
 use cursor_agent_action::report::markdown::sanitize;
 use cursor_agent_action::report::{Outcome, RunReport, step_summary};
 use cursor_agent_action::runner::{ActionsIo, Console, ConsoleMode};
 use cursor_agent_action::runtime::Runtime;
-use cursor_agent_action::sim::{Simulators, V1Scenario};
+use kit::cancel::Cancel;
+use kit::clock::Clock;
+use kit::env::Env;
+use sim::{Simulators, V1Scenario};
 use std::sync::Arc;
 use std::time::Duration;
 

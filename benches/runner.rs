@@ -11,9 +11,9 @@ mod polling;
 #[path = "support/seen.rs"]
 mod seen;
 
-use cursor_agent_action::clock::Clock;
-use cursor_agent_action::sim::{Scenario, Simulators};
+use kit::clock::Clock;
 use polling::{fixed_interval, median, trial};
+use sim::{Scenario, Simulators};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};

@@ -2,7 +2,6 @@
 
 use crate::agent::{AgentApi, Setup};
 use crate::context::Context;
-use crate::env::Env;
 use crate::flow::Flow;
 use crate::gate::{self, Decision};
 use crate::github::GitHubClient;
@@ -12,6 +11,7 @@ use crate::plan::{self, LaunchPlan};
 use crate::report::comment::{self, CommentExtras, Phase};
 use crate::report::{Outcome, RunReport};
 pub use crate::runtime::{EXIT_CONFIG, Runtime, finish};
+use kit::env::Env;
 use std::path::PathBuf;
 
 /// A configuration problem: printed as one `::error::`, exit status 2.
@@ -59,7 +59,7 @@ pub async fn run_action(rt: &Runtime) -> u8 {
     };
     if inputs.sweep {
         // Launches nothing, so it needs no trigger and no prompt.
-        let http = match crate::http::client(&rt.env) {
+        let http = match kit::http::client(&rt.env) {
             Ok(h) => h,
             Err(e) => return config_error(rt, &e.to_string()),
         };
@@ -95,7 +95,7 @@ pub async fn run_action(rt: &Runtime) -> u8 {
     if inputs.dry_run {
         return dry_run(rt, &inputs, &ctx, &plan);
     }
-    let http = match crate::http::client(&rt.env) {
+    let http = match kit::http::client(&rt.env) {
         Ok(h) => h,
         Err(e) => return config_error(rt, &e.to_string()),
     };

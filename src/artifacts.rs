@@ -23,11 +23,11 @@
 //! Agents older than six months cannot list artifacts (`400`): that is
 //! [`ArtifactError::TooOld`], said plainly.
 
-use crate::clock::Clock;
-use crate::cursor::CursorClient;
-use crate::cursor::v1::V1Client;
 use crate::report::markdown;
-use crate::secret::Redactor;
+use cursor_api::CursorClient;
+use cursor_api::v1::V1Client;
+use kit::clock::Clock;
+use kit::secret::Redactor;
 use std::collections::HashSet;
 use std::io::Write;
 use std::path::{Component, Path, PathBuf};
@@ -194,7 +194,7 @@ async fn list_once(api: ArtifactApi<'_>, agent: &str) -> Result<Vec<Listed>, Art
                 })
                 .collect()),
             Err(e) if e.status() == Some(400) => Err(ArtifactError::TooOld),
-            Err(e) => Err(ArtifactError::List(crate::cursor::one_line(
+            Err(e) => Err(ArtifactError::List(cursor_api::one_line(
                 c.redactor(),
                 &e.to_string(),
                 300,
@@ -210,7 +210,7 @@ async fn list_once(api: ArtifactApi<'_>, agent: &str) -> Result<Vec<Listed>, Art
                 })
                 .collect()),
             Err(e) if e.status() == Some(400) => Err(ArtifactError::TooOld),
-            Err(e) => Err(ArtifactError::List(crate::cursor::one_line(
+            Err(e) => Err(ArtifactError::List(cursor_api::one_line(
                 c.redactor(),
                 &e.to_string(),
                 300,
@@ -236,7 +236,7 @@ async fn download_url(api: ArtifactApi<'_>, agent: &str, path: &str) -> Result<S
         Some(400) => ArtifactError::TooOld.to_string(),
         _ => format!(
             "no download address: {}",
-            crate::cursor::one_line(api.redactor(), &message, 200)
+            cursor_api::one_line(api.redactor(), &message, 200)
         ),
     })
 }
@@ -294,7 +294,7 @@ pub fn safe_relative_path(api_path: &str) -> Option<PathBuf> {
         let clean: String = raw
             .chars()
             .map(|c| {
-                if c.is_control() || crate::prompt::is_invisible(c) || "<>:\"|?*".contains(c) {
+                if c.is_control() || kit::text::is_invisible(c) || "<>:\"|?*".contains(c) {
                     '_'
                 } else {
                     c
@@ -553,7 +553,7 @@ async fn fetch(
     let mut response = http.get(url).send().await.map_err(|e| {
         format!(
             "download failed: {}",
-            crate::cursor::one_line(redactor, &crate::http::error_chain(&e), 200)
+            cursor_api::one_line(redactor, &kit::http::error_chain(&e), 200)
         )
     })?;
     let status = response.status();
@@ -578,7 +578,7 @@ async fn fetch(
     while let Some(chunk) = response.chunk().await.map_err(|e| {
         format!(
             "download failed: {}",
-            crate::cursor::one_line(redactor, &crate::http::error_chain(&e), 200)
+            cursor_api::one_line(redactor, &kit::http::error_chain(&e), 200)
         )
     })? {
         written += chunk.len() as u64;
@@ -697,7 +697,7 @@ pub async fn gather(
         for s in &d.skipped {
             out.warnings.push(format!(
                 "Artifact {}: {}",
-                crate::cursor::one_line(api.redactor(), &s.api_path, 200),
+                cursor_api::one_line(api.redactor(), &s.api_path, 200),
                 s.reason
             ));
         }

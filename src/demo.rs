@@ -6,17 +6,18 @@
 //! for trying a workflow locally (`api-url`, `GITHUB_API_URL`).
 
 use crate::app::run_action;
-use crate::cancel::Cancel;
-use crate::clock::Clock;
+use crate::logging;
 use crate::runner::{ActionsIo, Console, ConsoleMode, parse_outputs};
 use crate::runtime::Runtime;
-use crate::sim::{
+use crate::stdio::{errln, outln};
+use anyhow::Context as _;
+use kit::cancel::Cancel;
+use kit::clock::Clock;
+use kit::env::Env;
+use sim::{
     CursorSimConfig, EndStatus, GitHubSimConfig, HOSTILE_SUMMARY, Refusal, Scenario, Simulators,
     V1Scenario,
 };
-use crate::stdio::{errln, outln};
-use crate::{Env, logging};
-use anyhow::Context as _;
 use std::io::Write as _;
 use std::net::SocketAddr;
 use std::sync::Arc;

@@ -155,7 +155,7 @@ impl Job {
     /// else's comment is ignored).
     pub fn pull_marker_body(
         &self,
-        redactor: &crate::secret::Redactor,
+        redactor: &kit::secret::Redactor,
         key: &MarkerKey,
         agent: &str,
         pr: u64,
@@ -290,9 +290,9 @@ mod tests {
     #[test]
     fn the_pull_marker_is_signed_and_names_job_agent_and_pull() {
         let j = job(ApiVersion::V1, None);
-        let key = MarkerKey::derive(&crate::secret::Secret::new("key_1"));
+        let key = MarkerKey::derive(&kit::secret::Secret::new("key_1"));
         let body = j.pull_marker_body(
-            &crate::secret::Redactor::new(),
+            &kit::secret::Redactor::new(),
             &key,
             "bc-00000000-0000-0000-0000-000000000001",
             7,
@@ -308,7 +308,7 @@ mod tests {
             m.agent.as_deref(),
             Some("bc-00000000-0000-0000-0000-000000000001")
         );
-        let other = MarkerKey::derive(&crate::secret::Secret::new("key_2"));
+        let other = MarkerKey::derive(&kit::secret::Secret::new("key_2"));
         assert!(!m.verify(&other));
         let mut forged = m.clone();
         forged.agent = Some("bc-00000000-0000-0000-0000-000000000002".into());

@@ -8,11 +8,11 @@
 //! by `prUrl`, narrowed to agents created since this launch began whose
 //! first message is our prompt.
 
-use crate::cancel::Cancel;
-use crate::clock::{Clock, Moment};
-use crate::cursor::{Agent, CursorClient, CursorError, LaunchRequest};
-use crate::retry::{Backoff, GaveUp, delay_for, retry_idempotent};
 use crate::runner::Console;
+use cursor_api::retry::{Backoff, GaveUp, delay_for, retry_idempotent};
+use cursor_api::{Agent, CursorClient, CursorError, LaunchRequest};
+use kit::cancel::Cancel;
+use kit::clock::{Clock, Moment};
 use std::time::{Duration, SystemTime};
 
 /// Launches whose answer was lost, at most: each is followed by a lookup,
@@ -40,7 +40,7 @@ pub enum LaunchError {
     /// being looked up): an agent may exist.
     CancelledInFlight,
     /// Nothing was created, and the wait Cursor asked for before a retry is
-    /// too long or passes the deadline (see [`crate::retry::launch_wait`]).
+    /// too long or passes the deadline (see [`cursor_api::retry::launch_wait`]).
     WaitRefused { error: CursorError, why: String },
 }
 
@@ -64,7 +64,7 @@ fn repo_key(url: &str) -> String {
 /// agent was created after this run started.
 const CREATED_SKEW: Duration = Duration::from_secs(120);
 
-pub use crate::rfc3339::parse as parse_rfc3339;
+pub use kit::rfc3339::parse as parse_rfc3339;
 
 /// Which listed agent may be taken for this run's own: the same request
 /// (branch, repository, ref) and, when `not_before` is set, created after it
@@ -108,7 +108,7 @@ pub fn matches_request(agent: &Agent, request: &LaunchRequest, adoption: Adoptio
 /// launch's on this repository and ref (a scheduled job counts it as its
 /// own, busy, rather than launch a second agent beside it).
 pub fn may_be_creating_for(agent: &Agent, request: &LaunchRequest) -> bool {
-    if agent.status != crate::cursor::AgentStatus::Creating || agent.target.branch_name.is_some() {
+    if agent.status != cursor_api::AgentStatus::Creating || agent.target.branch_name.is_some() {
         return false;
     }
     if let (Some(a), Some(b)) = (&agent.source.git_ref, &request.source.git_ref)
@@ -133,7 +133,7 @@ async fn same_prompt(
     Ok(conversation
         .messages
         .iter()
-        .find(|m| m.kind == crate::cursor::MessageKind::User)
+        .find(|m| m.kind == cursor_api::MessageKind::User)
         .is_some_and(|m| m.text.trim() == request.prompt.text.trim()))
 }
 
@@ -267,7 +267,7 @@ async fn lookup_after_ambiguity(
             Err(GaveUp::Failed(e) | GaveUp::Deadline(Some(e))) => last_error = Some(e),
             Err(GaveUp::Deadline(None)) => {
                 last_error = Some(CursorError::Timeout {
-                    endpoint: crate::cursor::Endpoint::ListAgents,
+                    endpoint: cursor_api::Endpoint::ListAgents,
                 })
             }
         }
@@ -321,7 +321,7 @@ pub async fn launch(
             // Nothing was created: a transient failure or rate limit may be retried.
             let wait = match delay_for(&error, safe_retries, &backoff, rng.f64()) {
                 Some(wait) if safe_retries < 4 => {
-                    match crate::retry::launch_wait(wait, clock.now(), deadline) {
+                    match cursor_api::retry::launch_wait(wait, clock.now(), deadline) {
                         Ok(wait) => Some(wait),
                         Err(why) => return Err(LaunchError::WaitRefused { error, why }),
                     }
@@ -401,17 +401,17 @@ mod tests {
 
     fn request(branch: &str, git_ref: Option<&str>) -> LaunchRequest {
         LaunchRequest {
-            prompt: crate::cursor::Prompt {
+            prompt: cursor_api::Prompt {
                 text: "fix it".into(),
                 images: vec![],
             },
             model: None,
-            source: crate::cursor::AgentSource {
+            source: cursor_api::AgentSource {
                 repository: Some("https://github.com/o/r".into()),
                 git_ref: git_ref.map(String::from),
                 pr_url: None,
             },
-            target: crate::cursor::LaunchTarget {
+            target: cursor_api::LaunchTarget {
                 auto_create_pr: false,
                 open_as_cursor_github_app: false,
                 skip_reviewer_request: false,

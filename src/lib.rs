@@ -13,7 +13,6 @@ pub mod app;
 pub mod artifacts;
 pub mod cli;
 pub mod context;
-pub mod cursor;
 pub mod demo;
 pub mod fix_ci;
 pub mod flow;
@@ -28,23 +27,14 @@ pub mod marker;
 pub mod plan;
 pub mod prompt;
 pub mod report;
-pub mod retry;
 pub mod runner;
 pub mod runtime;
-pub mod secret;
-pub mod sim;
 pub mod stdio;
 pub mod sweep;
-pub mod wait;
 
-// The plumbing lives in the kit crate; these paths keep `crate::clock` and
-// friends working for the action's modules.
-pub use kit::{cancel, clock, env, http, rfc3339};
-
-pub use env::Env;
-
-use cancel::Cancel;
-use clock::Clock;
+use kit::cancel::Cancel;
+use kit::clock::Clock;
+use kit::env::Env;
 use runner::{ActionsIo, Console};
 use runtime::Runtime;
 use std::sync::Arc;

@@ -10,7 +10,15 @@ use tracing::field::{Field, Visit};
 use tracing::{Event, Level, Subscriber};
 use tracing_subscriber::layer::{Context, Layer, SubscriberExt};
 
-const OUR_TARGET: &str = "cursor_agent_action";
+/// Our crates (the action, the Cursor client, the kit, the simulators): their
+/// events are the action's own, whichever crate of the workspace logs them.
+const OUR_CRATES: &[&str] = &["cursor_agent_action", "cursor_api", "kit", "sim"];
+
+/// Whether an event's target (`crate::module::path`) is one of ours.
+fn is_ours(target: &str) -> bool {
+    let krate = target.split("::").next().unwrap_or(target);
+    OUR_CRATES.contains(&krate)
+}
 
 pub struct ConsoleLayer {
     console: Arc<Console>,
@@ -43,7 +51,7 @@ impl Visit for Text {
 impl<S: Subscriber> Layer<S> for ConsoleLayer {
     fn on_event(&self, event: &Event<'_>, _ctx: Context<'_, S>) {
         let meta = event.metadata();
-        let ours = meta.target().starts_with(OUR_TARGET);
+        let ours = is_ours(meta.target());
         if !ours && !self.console.debug_enabled() {
             return;
         }
@@ -87,8 +95,14 @@ mod tests {
             tracing::error!("broken");
             tracing::debug!("hidden");
             tracing::error!(target: "octocrab", "failed with status 502");
+            // The workspace's other crates speak for the action too.
+            tracing::info!(target: "cursor_api::wait::stream", "reading the run");
+            tracing::warn!(target: "simple_dependency", "not ours");
         });
-        assert_eq!(out.text(), "::warning::careful\n::error::broken\n");
+        assert_eq!(
+            out.text(),
+            "::warning::careful\n::error::broken\nreading the run\n"
+        );
 
         let (console, out) = Console::capture(ConsoleMode::Actions, true);
         tracing::subscriber::with_default(subscriber(Arc::new(console)), || {

@@ -5,6 +5,6 @@ use std::process::ExitCode;
 fn main() -> ExitCode {
     ExitCode::from(cursor_agent_action::run_os(
         std::env::args_os().skip(1),
-        cursor_agent_action::Env::process(),
+        kit::env::Env::process(),
     ))
 }

@@ -2,12 +2,13 @@
 //! request, its deterministic identity (the branch name), and where to report.
 
 use crate::context::{Context, DefaultSource, Event};
-use crate::cursor::{
-    AgentSource, Dimension, LaunchRequest, LaunchTarget, Prompt, PromptImage, WebhookSpec,
-};
 use crate::inputs::{Inputs, PrBranch, RepoSpec};
 use crate::prompt::{self, NoTask};
 use base64::Engine as _;
+use cursor_api::{
+    AgentSource, Dimension, LaunchRequest, LaunchTarget, Prompt, PromptImage, WebhookSpec,
+};
+use kit::text::stable_hash;
 
 /// Everything decided before any request is made.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,19 +24,6 @@ pub struct LaunchPlan {
     pub repository: String,
     /// The issue or pull request to report on.
     pub issue_number: Option<u64>,
-}
-
-/// FNV-1a: a hash that is stable across builds and platforms (the standard
-/// library's is not), so a re-run derives the same branch name.
-pub fn stable_hash(parts: &[&str]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for part in parts {
-        for b in part.bytes().chain([0xff]) {
-            h ^= b as u64;
-            h = h.wrapping_mul(0x0100_0000_01b3);
-        }
-    }
-    h
 }
 
 /// The branch a launch gets when `branch-name` is not set: unique per
@@ -244,21 +232,4 @@ pub fn dry_run_json(request: &LaunchRequest) -> String {
         }
     }
     serde_json::to_string_pretty(&value).expect("values serialize")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn stable_hash_is_stable() {
-        // Fixed values: a change here changes every derived branch name.
-        assert_eq!(stable_hash(&[]), 0xcbf2_9ce4_8422_2325);
-        assert_eq!(stable_hash(&["a"]), stable_hash(&["a"]));
-        assert_ne!(stable_hash(&["a", "b"]), stable_hash(&["ab"]));
-        assert_eq!(
-            format!("{:x}", stable_hash(&["job", "prompt"])),
-            format!("{:x}", stable_hash(&["job", "prompt"]))
-        );
-    }
 }

@@ -4,6 +4,7 @@
 //! untrusted data.
 
 use crate::context::{Comment, Context, Event};
+use kit::text::is_invisible;
 use std::hash::{DefaultHasher, Hash, Hasher};
 
 /// Removes what a reader of the issue does not see but a model would:
@@ -73,26 +74,6 @@ fn strip_comments(mut visible: String) -> String {
         visible = out;
     }
     visible
-}
-
-/// Characters that render as nothing (or reorder text) in GitHub's UI.
-pub fn is_invisible(c: char) -> bool {
-    matches!(c,
-        '\u{00AD}'                  // soft hyphen
-        | '\u{034F}'                // combining grapheme joiner
-        | '\u{061C}'                // Arabic letter mark
-        | '\u{115F}' | '\u{1160}' | '\u{3164}' | '\u{FFA0}' // Hangul fillers
-        | '\u{17B4}' | '\u{17B5}'
-        | '\u{180E}'
-        | '\u{200B}'..='\u{200F}'   // zero-width space/joiners, LRM, RLM
-        | '\u{202A}'..='\u{202E}'   // bidi embeddings and overrides
-        | '\u{2060}'..='\u{2064}'   // word joiner, invisible operators
-        | '\u{2066}'..='\u{2069}'   // bidi isolates
-        | '\u{206A}'..='\u{206F}'
-        | '\u{FEFF}'                // zero-width no-break space
-        | '\u{FFF9}'..='\u{FFFB}'
-        | '\u{E0000}'..='\u{E007F}' // tag characters ("ASCII smuggling")
-    )
 }
 
 /// One piece of untrusted text for the prompt.

@@ -2,12 +2,12 @@
 //! ends (outputs, step summary, the one final line). Below both `app` and
 //! `flow`, so neither depends on the other's internals.
 
-use crate::cancel::Cancel;
-use crate::clock::Clock;
-use crate::env::Env;
 use crate::inputs::Inputs;
 use crate::report::{Outcome, RunReport, failure_line, step_summary};
 use crate::runner::ActionsIo;
+use kit::cancel::Cancel;
+use kit::clock::Clock;
+use kit::env::Env;
 
 /// Exit status for bad inputs or configuration.
 pub const EXIT_CONFIG: u8 = 2;

@@ -19,7 +19,6 @@
 
 use crate::agent::{AgentApi, Failure, Setup};
 use crate::context::Context;
-use crate::cursor::AgentStatus;
 use crate::github::policy::{self, Limits};
 use crate::github::{GitHubClient, ReactionOn, RepoComment};
 use crate::inputs::{ApiVersion, Inputs, PromptSource};
@@ -28,6 +27,7 @@ use crate::report::comment::{self, CommentExtras};
 use crate::report::markdown;
 use crate::report::{Outcome, RunReport};
 use crate::runtime::Runtime;
+use cursor_api::AgentStatus;
 use std::time::{Duration, SystemTime};
 
 /// Pages of 100 comments read at most.
@@ -122,7 +122,7 @@ pub struct Tally {
 
 /// `2026-11-23T10:00:00Z`.
 fn rfc3339(t: SystemTime) -> String {
-    crate::rfc3339::iso8601(t)
+    kit::rfc3339::iso8601(t)
 }
 
 /// An agent API of `version`, for reading only.

@@ -1,11 +1,11 @@
 //! Simulated agents on the clock, polled by the real `Waiter`: shared by
 //! the benchmarks.
 
-use cursor_agent_action::cancel::Cancel;
-use cursor_agent_action::clock::{Clock, Moment};
-use cursor_agent_action::cursor::{Agent, CursorError};
-use cursor_agent_action::wait::schedule::PollSchedule;
-use cursor_agent_action::wait::{AgentSource, WaitConfig, WaitEnd, Waiter};
+use cursor_api::wait::schedule::PollSchedule;
+use cursor_api::wait::{AgentSource, WaitConfig, WaitEnd, Waiter};
+use cursor_api::{Agent, CursorError};
+use kit::cancel::Cancel;
+use kit::clock::{Clock, Moment};
 use std::cell::Cell;
 use std::future::Future;
 use std::time::Duration;

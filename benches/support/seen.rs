@@ -8,14 +8,14 @@
 // Each benchmark uses its own part of this.
 #![allow(dead_code)]
 
-use cursor_agent_action::Env;
 use cursor_agent_action::app::run_action;
-use cursor_agent_action::cancel::Cancel;
-use cursor_agent_action::clock::Clock;
 use cursor_agent_action::marker::Marker;
 use cursor_agent_action::runner::{ActionsIo, Console, ConsoleMode};
 use cursor_agent_action::runtime::Runtime;
-use cursor_agent_action::sim::{Simulators, V1Scenario};
+use kit::cancel::Cancel;
+use kit::clock::Clock;
+use kit::env::Env;
+use sim::{Simulators, V1Scenario};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -150,7 +150,7 @@ pub async fn v0_seen(minutes: u64, seed: u64) -> Seen {
     sims.github.set_permission("Codertocat", "admin");
     let running = minutes * 60 - 25 + rng.u64(0..60);
     sims.cursor
-        .set_default_scenario(cursor_agent_action::sim::Scenario::lasting(25, running));
+        .set_default_scenario(sim::Scenario::lasting(25, running));
     waiting_step(&sims, clock, "v0").await;
     let id = sims.cursor.agents()[0]["id"].as_str().unwrap().to_string();
     let end = sims.cursor.ended_at(&id).expect("ended");

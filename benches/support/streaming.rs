@@ -27,13 +27,13 @@
 //! say so); the notice delay runs from there to the follower's `Done`.
 
 use bytes::Bytes;
-use cursor_agent_action::cancel::Cancel;
-use cursor_agent_action::clock::{Clock, Moment};
-use cursor_agent_action::cursor::v1::{Run, RunStatus, V1Body, V1Endpoint, V1Error};
-use cursor_agent_action::wait::schedule::PollSchedule;
-use cursor_agent_action::wait::stream::{
+use cursor_api::v1::{Run, RunStatus, V1Body, V1Endpoint, V1Error};
+use cursor_api::wait::schedule::PollSchedule;
+use cursor_api::wait::stream::{
     ChunkStream, RunSource, StreamConfig, StreamEnd, StreamEvent, StreamFollower,
 };
+use kit::cancel::Cancel;
+use kit::clock::{Clock, Moment};
 use std::cell::Cell;
 use std::rc::Rc;
 use std::time::Duration;

@@ -7,15 +7,15 @@
 pub mod v0;
 pub mod v1;
 
-use crate::cancel::Cancel;
-use crate::clock::{Clock, Moment};
 use crate::context::Context;
-use crate::cursor::v1::V1Error;
-use crate::cursor::{Agent, AgentStatus, CursorError, ErrorClass};
 use crate::inputs::{ApiVersion, Inputs};
 use crate::plan::LaunchPlan;
-use crate::retry::GaveUp;
 use crate::runner::Console;
+use cursor_api::retry::GaveUp;
+use cursor_api::v1::V1Error;
+use cursor_api::{Agent, AgentStatus, CursorError, ErrorClass};
+use kit::cancel::Cancel;
+use kit::clock::{Clock, Moment};
 use std::fmt;
 use std::time::Duration;
 
@@ -152,7 +152,7 @@ pub fn existence(e: &ApiError) -> Existence {
                 status,
                 // The client redacted the code when it parsed the body.
                 &code.map_or("without an error code".to_string(), |c| {
-                    crate::cursor::one_line(&crate::secret::Redactor::default(), c, 40)
+                    cursor_api::one_line(&kit::secret::Redactor::default(), c, 40)
                 }),
             )),
             _ => Existence::Unknown,
@@ -298,7 +298,7 @@ pub enum WatchEvent {
 #[derive(Debug, Clone)]
 pub enum Progress {
     /// The run's status (its own terms, for the timeline).
-    Status(crate::cursor::v1::RunStatus),
+    Status(cursor_api::v1::RunStatus),
     /// Assistant text (a delta: concatenate).
     Said(String),
     /// A tool call started or completed.
@@ -405,7 +405,7 @@ pub struct Setup<'a> {
     pub clock: Clock,
     pub cancel: Cancel,
     /// The run's secrets: the client redacts them in its errors too.
-    pub redactor: crate::secret::Redactor,
+    pub redactor: kit::secret::Redactor,
 }
 
 impl AgentApi {
@@ -701,8 +701,8 @@ impl AgentApi {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cursor::v1::{V1Body, V1Endpoint};
-    use crate::cursor::{Endpoint, ErrorBody};
+    use cursor_api::v1::{V1Body, V1Endpoint};
+    use cursor_api::{Endpoint, ErrorBody};
 
     fn v1(status: u16, body: &str) -> ApiError {
         ApiError::V1(V1Error::Status {

@@ -3,17 +3,17 @@
 //! confirmed by the conversation.
 
 use super::{ApiError, Failure, Followup, LaunchError, Setup, WatchEnd, WatchEvent};
-use crate::cancel::Cancel;
-use crate::clock::{Clock, Moment};
-use crate::cursor::{
+use crate::launch::{self, Adoption};
+use crate::runner::Console;
+use cursor_api::retry::{Backoff, GaveUp, retry_idempotent};
+use cursor_api::wait::schedule::PollSchedule;
+use cursor_api::wait::{WaitConfig, WaitEnd, WaitEvent, Waiter};
+use cursor_api::{
     Agent, AgentStatus, CursorClient, ErrorClass, FollowupRequest, LaunchRequest, MessageKind,
     Prompt,
 };
-use crate::launch::{self, Adoption};
-use crate::retry::{Backoff, GaveUp, retry_idempotent};
-use crate::runner::Console;
-use crate::wait::schedule::PollSchedule;
-use crate::wait::{WaitConfig, WaitEnd, WaitEvent, Waiter};
+use kit::cancel::Cancel;
+use kit::clock::{Clock, Moment};
 use std::time::Duration;
 
 #[derive(Clone)]
@@ -44,7 +44,7 @@ impl V0 {
             setup.http.clone(),
             &setup.inputs.api_url,
             &setup.inputs.api_key,
-            crate::cursor::AuthScheme::Basic,
+            cursor_api::AuthScheme::Basic,
             setup.clock,
         )
         .redacting(&setup.redactor);
@@ -197,7 +197,7 @@ impl V0 {
     /// Launches on the pull request's own branch instead (v0 `source.prUrl`
     /// with `autoBranch: false`); a lost launch is then looked up by it.
     pub fn launch_on_pull(&mut self, pr_url: &str) {
-        self.request.source = crate::cursor::AgentSource {
+        self.request.source = cursor_api::AgentSource {
             pr_url: Some(pr_url.to_string()),
             ..Default::default()
         };
@@ -309,7 +309,7 @@ impl V0 {
                 break;
             }
             let retryable = error.class() != ErrorClass::Fatal && attempts < 4;
-            match crate::retry::delay_for(&error, attempts - 1, &Backoff::default(), 0.5)
+            match cursor_api::retry::delay_for(&error, attempts - 1, &Backoff::default(), 0.5)
                 .filter(|_| retryable)
             {
                 Some(wait) => {

@@ -1,23 +1,23 @@
 //! Cursor's v1 API: durable agents and per-prompt runs. A launch's identity
 //! is a deterministic `agentId` (a replayed create answers
 //! `409 agent_id_conflict` and the agent is adopted), waiting is following
-//! the run's stream ([`crate::wait::stream`]), a follow-up is a new run,
+//! the run's stream ([`cursor_api::wait::stream`]), a follow-up is a new run,
 //! stopping is cancelling the run and reading it back.
 
 use super::{ApiError, Failure, Followup, LaunchError, Progress, Setup, WatchEnd, WatchEvent};
-use crate::cancel::Cancel;
-use crate::clock::{Clock, Moment};
-use crate::cursor::v1::{
+use crate::inputs::{AgentMode, PrBranch};
+use crate::runner::Console;
+use base64::Engine as _;
+use cursor_api::retry::{Backoff, delay_for};
+use cursor_api::v1::{
     self as api, CreateAgentRequest, CreateRunRequest, ModelSelection, RepoSpec, Run, RunStatus,
     V1Client, V1Error,
 };
-use crate::cursor::{Agent, AgentSource, AgentStatus, AgentTarget, ErrorClass, agent_url};
-use crate::inputs::{AgentMode, PrBranch};
-use crate::retry::{Backoff, delay_for};
-use crate::runner::Console;
-use crate::wait::schedule::PollSchedule;
-use crate::wait::stream::{StreamConfig, StreamEnd, StreamEvent, StreamFollower};
-use base64::Engine as _;
+use cursor_api::wait::schedule::PollSchedule;
+use cursor_api::wait::stream::{StreamConfig, StreamEnd, StreamEvent, StreamFollower};
+use cursor_api::{Agent, AgentSource, AgentStatus, AgentTarget, ErrorClass, agent_url};
+use kit::cancel::Cancel;
+use kit::clock::{Clock, Moment};
 use std::future::Future;
 use std::time::Duration;
 
@@ -169,7 +169,7 @@ impl V1 {
             setup.http.clone(),
             &setup.inputs.api_url,
             &setup.inputs.api_key,
-            crate::cursor::AuthScheme::Basic,
+            cursor_api::AuthScheme::Basic,
             setup.clock,
         )
         .redacting(&setup.redactor);
@@ -451,17 +451,17 @@ impl V1 {
                 .filter(|_| attempt < MAX_CREATES);
             // No wait past `timeout` (nor a very long one): with nothing
             // created, the launch ends at once and says why.
-            let wait = match wait.map(|w| crate::retry::launch_wait(w, self.clock.now(), deadline))
-            {
-                Some(Err(why)) if !(ambiguous || applied) => {
-                    return Err(LaunchError::WaitRefused {
-                        error: ApiError::V1(error),
-                        why,
-                    });
-                }
-                Some(Ok(w)) => Some(w),
-                _ => None,
-            };
+            let wait =
+                match wait.map(|w| cursor_api::retry::launch_wait(w, self.clock.now(), deadline)) {
+                    Some(Err(why)) if !(ambiguous || applied) => {
+                        return Err(LaunchError::WaitRefused {
+                            error: ApiError::V1(error),
+                            why,
+                        });
+                    }
+                    Some(Ok(w)) => Some(w),
+                    _ => None,
+                };
             match wait {
                 Some(wait) => {
                     ambiguous |= applied;

@@ -3,8 +3,8 @@
 
 pub mod event;
 
-use crate::env::Env;
 pub use event::{Comment, Discussion, Event, Issue, Label, Payload, PullRequest, User};
+use kit::env::Env;
 use serde_json::Value;
 use std::fmt;
 use std::path::PathBuf;

@@ -18,7 +18,7 @@
 //! - `##[error]` starts an error line (the runner's rendering of `::error::`).
 //!   Without any, the section's tail is what the agent gets.
 
-use crate::secret::Redactor;
+use kit::secret::Redactor;
 use std::collections::{BTreeMap, VecDeque};
 
 /// About this much evidence per job, in bytes.

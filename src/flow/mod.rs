@@ -8,9 +8,7 @@ mod start;
 mod watch;
 
 use crate::agent::{AgentApi, ApiError, Failure, Followup, LaunchError, WatchEnd, WatchEvent};
-use crate::clock::Moment;
 use crate::context::{Context, Event};
-use crate::cursor::{Agent, AgentStatus};
 use crate::gate::{self, Decision};
 use crate::github::policy::{self, Limits};
 use crate::github::{GitHubClient, GitHubError, IssueComment, ReactionOn};
@@ -20,8 +18,10 @@ use crate::marker::{self, Marker, MarkerKey};
 use crate::plan::LaunchPlan;
 use crate::report::comment::{self, CommentExtras, Phase};
 use crate::report::{Outcome, RunReport, human_duration};
-use crate::retry::Backoff;
 use crate::runtime::{EXIT_CONFIG, Runtime, finish};
+use cursor_api::retry::Backoff;
+use cursor_api::{Agent, AgentStatus};
+use kit::clock::Moment;
 use std::time::Duration;
 
 /// Time allowed after the deadline to stop the agent and finalize the

@@ -280,18 +280,18 @@ impl Flow<'_> {
     /// What a failed Cursor call means for the user: a connection that
     /// failed through a proxy names the proxy (and its variable), not the API.
     pub(super) fn cursor_failure(&self, e: &ApiError) -> String {
-        if let crate::cursor::CursorError::Transport {
+        if let cursor_api::CursorError::Transport {
             maybe_sent: false,
             message,
             ..
         } = e.as_v0()
-            && let Some(route) = crate::http::proxy_for(&self.rt.env, self.inputs.api_url.as_str())
+            && let Some(route) = kit::http::proxy_for(&self.rt.env, self.inputs.api_url.as_str())
         {
             return format!(
                 "Could not connect through the proxy {} set by `{}` ({}). Check that the proxy is up and that `{}` (and `NO_PROXY`) are right for this runner.",
                 route.host,
                 route.variable,
-                crate::cursor::one_line(&self.rt.io.console.redactor(), &message, 200),
+                cursor_api::one_line(&self.rt.io.console.redactor(), &message, 200),
                 route.variable
             );
         }
@@ -301,7 +301,7 @@ impl Flow<'_> {
     /// What to do about a failed GitHub call; one that could not get through
     /// a proxy names the proxy (and its variable), not GitHub.
     pub(super) fn github_failure(&self, e: &crate::github::GitHubError, what: &str) -> String {
-        let route = crate::http::proxy_for(&self.rt.env, &self.ctx.api_url);
+        let route = kit::http::proxy_for(&self.rt.env, &self.ctx.api_url);
         e.actionable_via(what, route.as_ref())
     }
 
@@ -471,7 +471,7 @@ impl Flow<'_> {
                 Outcome::Cancelled,
                 Some(format!(
                     "The workflow run was cancelled ({signal}) while the follow-up to agent {id} was in flight, so it may have reached the agent: check {}.",
-                    crate::cursor::agent_url(id)
+                    cursor_api::agent_url(id)
                 )),
             );
         }

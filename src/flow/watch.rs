@@ -4,7 +4,7 @@ use super::*;
 use crate::agent::{Progress, Stop};
 use crate::report::activity::{Activity, Change, EditThrottle};
 
-async fn sleep_until_some(clock: crate::clock::Clock, at: Option<Moment>) {
+async fn sleep_until_some(clock: kit::clock::Clock, at: Option<Moment>) {
     match at {
         Some(at) => clock.sleep_until(at).await,
         None => std::future::pending().await,

@@ -15,9 +15,9 @@
 
 use super::policy::{Limits, idempotent};
 use super::{GitHubClient, GitHubError};
-use crate::clock::Clock;
 use crate::context::RepoId;
-use crate::secret::{Redactor, Secret};
+use kit::clock::Clock;
+use kit::secret::{Redactor, Secret};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -349,8 +349,8 @@ fn transport(e: &reqwest::Error) -> GitHubError {
     if e.is_timeout() {
         return GitHubError::Timeout;
     }
-    let message = crate::http::error_chain(e);
-    match crate::http::certificate_problem(&message) {
+    let message = kit::http::error_chain(e);
+    match kit::http::certificate_problem(&message) {
         Some(tls) => GitHubError::Tls(tls),
         None => GitHubError::Transport {
             maybe_sent: !e.is_connect(),
@@ -372,7 +372,7 @@ fn header(resp: &reqwest::Response, name: &str) -> Option<String> {
 async fn status_error(redactor: &Redactor, mut resp: reqwest::Response) -> GitHubError {
     let status = resp.status().as_u16();
     let retry_after = header(&resp, "retry-after")
-        .and_then(|v| crate::cursor::parse_retry_after(&v, std::time::SystemTime::now()));
+        .and_then(|v| cursor_api::parse_retry_after(&v, std::time::SystemTime::now()));
     let ratelimit_remaining = header(&resp, "x-ratelimit-remaining").and_then(|v| v.parse().ok());
     let ratelimit_reset = header(&resp, "x-ratelimit-reset").and_then(|v| v.parse().ok());
     let mut body = Vec::new();

@@ -3,7 +3,7 @@
 //!
 //! Their text is printable from the start: the client builds them with
 //! every message redacted (its own token), then cut, and URL credentials
-//! hidden (as the Cursor client does: see [`crate::cursor::one_line`]), so
+//! hidden (as the Cursor client does: see [`cursor_api::one_line`]), so
 //! the messages here only put pieces together and cut nothing.
 use std::fmt;
 use std::time::Duration;
@@ -35,8 +35,8 @@ pub enum GitHubError {
 /// Text from GitHub or the HTTP stack made fit to carry in an error: URL
 /// credentials hidden, every secret `redactor` knows (the client's token)
 /// replaced, then one line of at most 200 characters.
-pub(super) fn printable(redactor: &crate::secret::Redactor, text: &str) -> String {
-    crate::cursor::one_line(redactor, &without_userinfo(text), 200)
+pub(super) fn printable(redactor: &kit::secret::Redactor, text: &str) -> String {
+    cursor_api::one_line(redactor, &without_userinfo(text), 200)
 }
 
 /// `text` with any `scheme://user:password@` credentials in URLs hidden.
@@ -133,7 +133,7 @@ impl GitHubError {
     /// What happened and what to change, for `what` (e.g. "comment on #12").
     /// [`Self::actionable`], naming the proxy (its variable and host, never
     /// its credentials) when the request could not get through `proxy`.
-    pub fn actionable_via(&self, what: &str, proxy: Option<&crate::http::ProxyRoute>) -> String {
+    pub fn actionable_via(&self, what: &str, proxy: Option<&kit::http::ProxyRoute>) -> String {
         match (self, proxy) {
             (
                 GitHubError::Transport {
@@ -219,13 +219,13 @@ mod tests {
 
     #[test]
     fn an_unreachable_proxy_is_named_without_its_credentials() {
-        let route = crate::http::ProxyRoute {
+        let route = kit::http::ProxyRoute {
             variable: "HTTPS_PROXY",
             host: "proxy.corp:3128".into(),
         };
         let e = GitHubError::Transport {
             message: printable(
-                &crate::secret::Redactor::new(),
+                &kit::secret::Redactor::new(),
                 "error sending request: proxy http://alice:s3cret@proxy.corp:3128 refused",
             ),
             maybe_sent: false,

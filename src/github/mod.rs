@@ -7,11 +7,11 @@ pub mod actions;
 mod error;
 pub mod policy;
 
-use crate::clock::Clock;
 use crate::context::RepoId;
-use crate::cursor::parse_retry_after;
-use crate::secret::Secret;
+use cursor_api::parse_retry_after;
 pub use error::{GitHubClass, GitHubError};
+use kit::clock::Clock;
+use kit::secret::Secret;
 use octocrab::Octocrab;
 use octocrab::models::CommentId;
 use std::collections::HashMap;
@@ -105,7 +105,7 @@ pub struct GitHubClient {
     requests: Arc<std::sync::atomic::AtomicU64>,
     /// Knows the token: error text from GitHub is made printable with it
     /// where the error is built (see [`error`]).
-    redactor: crate::secret::Redactor,
+    redactor: kit::secret::Redactor,
 }
 
 impl std::fmt::Debug for GitHubClient {
@@ -122,7 +122,7 @@ fn header_str(headers: Option<&http::HeaderMap>, name: &str) -> Option<String> {
 
 /// `e` in our terms, its text printable (redacted with `redactor`, the
 /// client's, then cut; URL credentials hidden).
-fn map_error(redactor: &crate::secret::Redactor, e: octocrab::Error) -> GitHubError {
+fn map_error(redactor: &kit::secret::Redactor, e: octocrab::Error) -> GitHubError {
     let printable = |text: &str| error::printable(redactor, text);
     match e {
         octocrab::Error::GitHub { source, .. } => {
@@ -138,8 +138,8 @@ fn map_error(redactor: &crate::secret::Redactor, e: octocrab::Error) -> GitHubEr
             }
         }
         octocrab::Error::Reqwest { source, .. } => {
-            let message = crate::http::error_chain(&source);
-            match crate::http::certificate_problem(&message) {
+            let message = kit::http::error_chain(&source);
+            match kit::http::certificate_problem(&message) {
                 Some(tls) => GitHubError::Tls(printable(&tls)),
                 None => GitHubError::Transport {
                     maybe_sent: !source.is_connect(),
@@ -154,7 +154,7 @@ fn map_error(redactor: &crate::secret::Redactor, e: octocrab::Error) -> GitHubEr
         octocrab::Error::Service { source, .. } => {
             // The client's transport error, boxed: a failed connect (to
             // GitHub or to a proxy) sent nothing.
-            let message = crate::http::error_chain(source.as_ref());
+            let message = kit::http::error_chain(source.as_ref());
             let mut connect = false;
             let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(source.as_ref());
             while let Some(e) = cause {
@@ -163,7 +163,7 @@ fn map_error(redactor: &crate::secret::Redactor, e: octocrab::Error) -> GitHubEr
                 }
                 cause = e.source();
             }
-            match crate::http::certificate_problem(&message) {
+            match kit::http::certificate_problem(&message) {
                 Some(tls) => GitHubError::Tls(printable(&tls)),
                 None => GitHubError::Transport {
                     maybe_sent: !connect,
@@ -241,12 +241,12 @@ impl GitHubClient {
             clock,
             writers: Arc::default(),
             requests: Arc::default(),
-            redactor: crate::secret::Redactor::of(token),
+            redactor: kit::secret::Redactor::of(token),
         })
     }
 
     /// Also redacts `secrets` (the run's) in the errors it builds.
-    pub fn redacting(mut self, secrets: &crate::secret::Redactor) -> Self {
+    pub fn redacting(mut self, secrets: &kit::secret::Redactor) -> Self {
         self.redactor.absorb(secrets);
         self
     }

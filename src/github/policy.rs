@@ -5,9 +5,9 @@
 //! that the first attempt did not land.
 
 use super::{GitHubClass, GitHubClient, GitHubError, IssueComment};
-use crate::cancel::Cancel;
-use crate::clock::{Clock, Moment};
-use crate::retry::Backoff;
+use cursor_api::retry::Backoff;
+use kit::cancel::Cancel;
+use kit::clock::{Clock, Moment};
 use std::future::Future;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 

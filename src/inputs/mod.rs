@@ -13,7 +13,7 @@ mod read;
 pub mod spec;
 mod values;
 
-use crate::secret::Secret;
+use kit::secret::Secret;
 use parse::{format_duration, or_list};
 
 use spec::SWEEP_INPUTS;
@@ -327,7 +327,7 @@ fn sweep_ignored<'a>(value: impl Fn(&str) -> Option<&'a str>) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::env::Env;
+    use kit::env::Env;
 
     #[test]
     fn non_utf8_inputs_are_named_not_empty() {

@@ -1,7 +1,7 @@
 //! Why `cursor-api-key` may have arrived empty: GitHub passes no secrets to
 //! workflows triggered from a fork's pull request, and says nothing about it.
 
-use crate::env::Env;
+use kit::env::Env;
 
 /// Where the run's secrets come from, as far as the event tells: GitHub
 /// passes no secrets to workflows triggered from a fork's pull request.

@@ -4,7 +4,7 @@
 
 use super::origin::SecretsOrigin;
 use super::spec::{self, INPUTS, Input};
-use crate::env::Env;
+use kit::env::Env;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::Path;

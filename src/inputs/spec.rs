@@ -11,7 +11,7 @@
 use super::files::{self, MAX_PROMPT_BYTES, PROMPT_FILE_ADVICE};
 use super::parse;
 use super::values::{AgentMode, ApiVersion, Image, OnCancel, OnTimeout, PrBranch, RepoSpec};
-use crate::secret::Secret;
+use kit::secret::Secret;
 use std::num::NonZeroU32;
 use std::path::{Path, PathBuf};
 use std::time::Duration;

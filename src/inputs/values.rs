@@ -2,7 +2,7 @@
 //! images, the repository and the webhook.
 
 use super::image::ImageInfo;
-use crate::secret::Secret;
+use kit::secret::Secret;
 use std::fmt;
 use std::path::PathBuf;
 

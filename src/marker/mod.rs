@@ -14,7 +14,7 @@ pub mod trust;
 pub use sig::MarkerKey;
 pub use trust::{Posted, believe, has_swept};
 
-use crate::cursor::is_valid_agent_id;
+use cursor_api::is_valid_agent_id;
 use serde::{Deserialize, Serialize};
 
 pub const MARKER_PREFIX: &str = "<!-- cursor-agent-action ";
@@ -197,7 +197,7 @@ impl Marker {
     pub fn with_run(mut self, run: Option<&str>) -> Self {
         // Validated: the JSON must never hold `-->`.
         self.run_id = run
-            .filter(|r| crate::cursor::v1::is_run_id(r))
+            .filter(|r| cursor_api::v1::is_run_id(r))
             .map(String::from);
         self
     }
@@ -228,7 +228,7 @@ impl Marker {
             .strip_suffix("-->")?
             .trim();
         let mut marker: Marker = serde_json::from_str(json).ok()?;
-        marker.run_id = marker.run_id.filter(|r| crate::cursor::v1::is_run_id(r));
+        marker.run_id = marker.run_id.filter(|r| cursor_api::v1::is_run_id(r));
         // Re-rendered markers must never hold `-->`: odd values are dropped.
         marker.on = marker.on.filter(|o| valid_on(o));
         marker.job = marker.job.filter(|j| is_hex_id(j));
@@ -254,7 +254,7 @@ pub fn has_marker(body: &str) -> bool {
 }
 
 /// The key markers are signed with, from the Cursor API key.
-pub fn sig_key(api_key: &crate::secret::Secret) -> MarkerKey {
+pub fn sig_key(api_key: &kit::secret::Secret) -> MarkerKey {
     MarkerKey::derive(api_key)
 }
 
@@ -288,10 +288,10 @@ mod tests {
 
     #[test]
     fn a_marker_signed_by_1_0_0_still_verifies() {
-        let key = sig_key(&crate::secret::Secret::new("key_1.0.0"));
+        let key = sig_key(&kit::secret::Secret::new("key_1.0.0"));
         let m = Marker::find(SIGNED_BY_1_0_0).unwrap();
         assert!(m.verify(&key));
-        assert!(!m.verify(&sig_key(&crate::secret::Secret::new("key_2"))));
+        assert!(!m.verify(&sig_key(&kit::secret::Secret::new("key_2"))));
         // Today's code signs it the same way (the state is not signed).
         let again = m.clone().signed(&key, STATE_FINAL);
         assert_eq!(again.sig, m.sig);

@@ -31,7 +31,7 @@ impl fmt::Debug for MarkerKey {
 }
 
 impl MarkerKey {
-    pub fn derive(api_key: &crate::secret::Secret) -> Self {
+    pub fn derive(api_key: &kit::secret::Secret) -> Self {
         let derived = mac(
             api_key.expose().as_bytes(),
             b"cursor-agent-action marker signature v1",
@@ -95,8 +95,8 @@ mod tests {
 
     #[test]
     fn signatures_depend_on_key_and_data() {
-        let a = MarkerKey::derive(&crate::secret::Secret::new("key-a"));
-        let b = MarkerKey::derive(&crate::secret::Secret::new("key-b"));
+        let a = MarkerKey::derive(&kit::secret::Secret::new("key-a"));
+        let b = MarkerKey::derive(&kit::secret::Secret::new("key-b"));
         let sig = a.sign(b"data");
         assert_eq!(sig.len(), 2 * SIG_BYTES);
         assert!(a.verify(b"data", &sig));

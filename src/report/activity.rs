@@ -24,11 +24,11 @@
 //! [`EDIT_EVERY`] while running, at once on a status change, always at the end.
 
 use super::markdown;
-use crate::clock::Moment;
-use crate::cursor::v1::RunStatus;
-use crate::cursor::v1::sse::SseEvent;
-use crate::secret::Redactor;
-use crate::wait::stream::StreamEvent;
+use cursor_api::v1::RunStatus;
+use cursor_api::v1::sse::SseEvent;
+use cursor_api::wait::stream::StreamEvent;
+use kit::clock::Moment;
+use kit::secret::Redactor;
 use serde_json::Value;
 use std::collections::{HashSet, VecDeque};
 use std::hash::{DefaultHasher, Hash, Hasher};
@@ -260,7 +260,7 @@ fn hash_of(parts: &[&str]) -> u64 {
 /// One line, controls and invisibles gone, secrets redacted, then at most
 /// `max` characters.
 fn shorten(redactor: &Redactor, text: &str, max: usize) -> String {
-    crate::cursor::one_line(redactor, &markdown::strip_controls(text), max)
+    cursor_api::one_line(redactor, &markdown::strip_controls(text), max)
 }
 
 impl Activity {

@@ -3,9 +3,9 @@
 
 use super::markdown;
 use super::{Outcome, RunReport, human_duration};
-use crate::cursor::AgentStatus;
 use crate::marker::{Marker, MarkerKey, STATE_FINAL, STATE_OPEN};
-use crate::secret::Redactor;
+use cursor_api::AgentStatus;
+use kit::secret::Redactor;
 
 /// GitHub rejects comment bodies over 65536 characters; stay well below in
 /// bytes (which bounds characters too).
@@ -269,8 +269,8 @@ pub fn render(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cursor::Agent;
     use crate::marker::sig_key;
+    use cursor_api::Agent;
     use serde_json::json;
 
     fn agent(status: &str) -> Agent {
@@ -306,7 +306,7 @@ mod tests {
 
     #[test]
     fn signed_markers_verify_and_record_the_state() {
-        let key = sig_key(&crate::secret::Secret::new("k"));
+        let key = sig_key(&kit::secret::Secret::new("k"));
         let extras = CommentExtras {
             signer: Some(key.clone()),
             ack: Some("comment:77".into()),
@@ -327,7 +327,7 @@ mod tests {
         assert!(!done.contains(HANDOFF_TEXT));
         // The state is not signed (a sweep re-signs it); every other field is.
         assert_eq!(d.sig, m.sig);
-        let other = sig_key(&crate::secret::Secret::new("other"));
+        let other = sig_key(&kit::secret::Secret::new("other"));
         assert!(!d.verify(&other));
         let mut tampered = d.clone();
         tampered.agent = Some("bc-other".into());

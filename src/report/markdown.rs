@@ -2,7 +2,7 @@
 //! comment or step summary: no raw HTML, no @mentions that ping, code kept as
 //! written, and nothing that can break out of our own layout.
 
-use crate::secret::Redactor;
+use kit::secret::Redactor;
 use pulldown_cmark::{CodeBlockKind, Event, Options, Parser, Tag};
 use std::cell::Cell;
 use std::ops::Range;
@@ -119,7 +119,7 @@ const OUR_ENTITIES: [&str; 4] = ["lt;", "gt;", "amp;", "#8203;"];
 const BREAK: &str = "&#8203;";
 
 /// Removes what renders as nothing or acts on a terminal: zero-width and
-/// bidirectional controls (see [`crate::prompt::is_invisible`]), NUL and
+/// bidirectional controls (see [`kit::text::is_invisible`]), NUL and
 /// other control characters but tab and line feed, and whole ESC sequences
 /// (CSI `ESC [ ... final`, OSC `ESC ] ... BEL or ESC \\`, and two-byte ones),
 /// C1 controls included.
@@ -136,7 +136,7 @@ pub fn strip_controls(text: &str) -> String {
             '\u{9b}' => skip_csi(&mut chars),
             '\u{9d}' => skip_osc(&mut chars),
             '\n' | '\t' => out.push(c),
-            c if c.is_control() || crate::prompt::is_invisible(c) => {}
+            c if c.is_control() || kit::text::is_invisible(c) => {}
             c => out.push(c),
         }
     }
@@ -371,7 +371,7 @@ pub fn sanitize(text: &str) -> String {
 /// included) kept, and no link (`[` escaped, bare URLs broken). A line
 /// that would open a fence starts escaped.
 pub fn sanitize_inline(redactor: &Redactor, text: &str) -> String {
-    let line = crate::cursor::one_line(redactor, &strip_controls(text), 500);
+    let line = cursor_api::one_line(redactor, &strip_controls(text), 500);
     let line = if fence_of(&line).is_some() {
         format!("\\{line}")
     } else {
@@ -385,7 +385,7 @@ pub fn sanitize_inline(redactor: &Redactor, text: &str) -> String {
 /// emphasis, link, table cell or code span can start), `<` and `&` as
 /// entities, and mentions, references and URLs broken as in [`sanitize`].
 pub fn text_inline(redactor: &Redactor, text: &str) -> String {
-    let line = crate::cursor::one_line(redactor, &strip_controls(text), 300);
+    let line = cursor_api::one_line(redactor, &strip_controls(text), 300);
     let chars: Vec<char> = line.chars().collect();
     let mut out = String::with_capacity(line.len() + 8);
     for (i, &c) in chars.iter().enumerate() {
@@ -420,7 +420,7 @@ pub fn text_inline(redactor: &Redactor, text: &str) -> String {
 /// care, else `<code>` around [`text_inline`] (a backtick, `<`, `|` or `\\`
 /// could end the span, break a table or pose as our marker).
 pub fn code_inline(redactor: &Redactor, text: &str) -> String {
-    let line = crate::cursor::one_line(redactor, &strip_controls(text), 300);
+    let line = cursor_api::one_line(redactor, &strip_controls(text), 300);
     if !line.is_empty() && !line.contains(['`', '<', '|', '\\', '&']) {
         format!("`{line}`")
     } else {
@@ -871,7 +871,7 @@ mod tests {
         fn escaping_never_panics_and_leaves_no_invisible_characters(s in "(\\PC|:|/|#|@|\\[|https://github.com/|é|ÿ|\u{1b}|\u{202E}|\u{200B}|\u{0}|`|\n)*") {
             for out in [sanitize(&s), sanitize_inline(&Redactor::new(), &s), text_inline(&Redactor::new(), &s), code_inline(&Redactor::new(), &s)] {
                 prop_assert!(
-                    !out.chars().any(|c| (c.is_control() && c != '\n' && c != '\t') || crate::prompt::is_invisible(c)),
+                    !out.chars().any(|c| (c.is_control() && c != '\n' && c != '\t') || kit::text::is_invisible(c)),
                     "{:?} -> {:?}", s, out
                 );
             }

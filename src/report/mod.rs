@@ -6,9 +6,9 @@ pub mod comment;
 pub mod markdown;
 pub mod usage;
 
-use crate::cursor::Agent;
 use crate::inputs::OnTimeout;
-use crate::secret::Redactor;
+use cursor_api::Agent;
+use kit::secret::Redactor;
 use std::time::Duration;
 
 /// How the run ended (the `outcome` output).
@@ -44,8 +44,8 @@ impl Outcome {
 
     /// The outcome a waiting run (and a sweep) reports for an agent's final
     /// status.
-    pub fn for_final_status(status: &crate::cursor::AgentStatus) -> Outcome {
-        use crate::cursor::AgentStatus;
+    pub fn for_final_status(status: &cursor_api::AgentStatus) -> Outcome {
+        use cursor_api::AgentStatus;
         match status {
             AgentStatus::Finished => Outcome::Finished,
             AgentStatus::Expired => Outcome::Expired,
@@ -257,7 +257,7 @@ pub fn failure_line(redactor: &Redactor, report: &RunReport) -> String {
         .summary
         .as_deref()
         .and_then(|s| s.lines().map(str::trim).find(|l| !l.is_empty()))
-        .map(|l| crate::cursor::one_line(redactor, l, 200));
+        .map(|l| cursor_api::one_line(redactor, l, 200));
     match (report.outcome, first) {
         (Outcome::Error, Some(line)) => format!(
             "The agent {id} ended with an error: {line} — see {url}; re-running the workflow launches a new agent."
@@ -309,7 +309,7 @@ pub fn step_summary(redactor: &Redactor, report: &RunReport) -> String {
             "| Agent | {} |\n",
             markdown::agent_link(
                 redactor,
-                &if crate::cursor::is_valid_agent_id(id) {
+                &if cursor_api::is_valid_agent_id(id) {
                     id.to_string()
                 } else {
                     markdown::text_inline(redactor, id)
@@ -415,7 +415,7 @@ mod tests {
         report.summary = Some("\n  Build failed: missing `libssl`\nmore detail".into());
         let line = failure_line(&Redactor::new(), &report);
         assert!(line.contains("Build failed: missing `libssl`"), "{line}");
-        assert!(line.contains(&crate::cursor::agent_url("bc-9")), "{line}");
+        assert!(line.contains(&cursor_api::agent_url("bc-9")), "{line}");
         assert!(!line.contains("more detail"), "{line}");
         report.summary = None;
         let line = failure_line(&Redactor::new(), &report);

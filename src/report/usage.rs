@@ -14,9 +14,9 @@
 //! times, [`USAGE_SPACING`] apart, within [`USAGE_BUDGET`], and returns what
 //! it has.
 
-use crate::clock::Clock;
-use crate::cursor::ErrorClass;
-use crate::cursor::v1::{Usage, V1Client};
+use cursor_api::ErrorClass;
+use cursor_api::v1::{Usage, V1Client};
+use kit::clock::Clock;
 use serde_json::Value;
 use std::time::Duration;
 

@@ -4,7 +4,7 @@
 //! untrusted lines cannot become commands.
 
 use super::escape::{escape_data, log_safe, neutralize_line, random_token, runner_lines};
-use crate::secret::Redactor;
+use kit::secret::Redactor;
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 

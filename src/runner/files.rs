@@ -2,7 +2,7 @@
 //! summary (`GITHUB_STEP_SUMMARY`). Values are redacted before writing.
 
 use super::escape::random_token;
-use crate::secret::Redactor;
+use kit::secret::Redactor;
 use std::fs::OpenOptions;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};

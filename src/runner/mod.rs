@@ -8,7 +8,7 @@ mod files;
 pub use console::{Captured, Console, ConsoleMode, Tee};
 pub use files::{OutputFile, SUMMARY_LIMIT_BYTES, SummaryFile, format_outputs, parse_outputs};
 
-use crate::env::Env;
+use kit::env::Env;
 use std::sync::Arc;
 
 /// What a panic prints instead of Rust's default message, which quotes

@@ -9,10 +9,10 @@
 
 use crate::support::*;
 use cursor_agent_action::TIME_SCALE_VAR;
-use cursor_agent_action::clock::Clock;
-use cursor_agent_action::sim::*;
+use kit::clock::Clock;
 use serde_json::Value;
 use sha2::Digest;
+use sim::*;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;

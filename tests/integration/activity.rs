@@ -4,11 +4,11 @@
 //! comment section and the log, and the comment's edit throttle over a long
 //! run.
 
-use cursor_agent_action::clock::Moment;
-use cursor_agent_action::cursor::v1::RunStatus;
-use cursor_agent_action::cursor::v1::sse::parse_all;
 use cursor_agent_action::report::activity::{Activity, Change, EDIT_EVERY, EditThrottle};
 use cursor_agent_action::runner::{Console, ConsoleMode};
+use cursor_api::v1::RunStatus;
+use cursor_api::v1::sse::parse_all;
+use kit::clock::Moment;
 use std::time::Duration;
 
 fn fixture(name: &str) -> Vec<u8> {

@@ -7,10 +7,10 @@
 
 use crate::support::*;
 use crate::untrusted::problems;
-use cursor_agent_action::clock::Clock;
 use cursor_agent_action::report::activity::EDIT_EVERY;
-use cursor_agent_action::sim::*;
+use kit::clock::Clock;
 use serde_json::{Value, json};
+use sim::*;
 use std::time::Duration;
 
 fn tool(at: u64, id: &str, name: &str, args: Value) -> (Duration, String, Value) {

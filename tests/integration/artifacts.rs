@@ -10,11 +10,11 @@ use cursor_agent_action::artifacts::{
     ArtifactApi, ArtifactError, Limits, MAX_ARTIFACT_BYTES, download_all, list, markdown_list,
     prepare_dir,
 };
-use cursor_agent_action::clock::Clock;
-use cursor_agent_action::cursor::v1::V1Client;
-use cursor_agent_action::cursor::*;
-use cursor_agent_action::secret::Secret;
-use cursor_agent_action::sim::*;
+use cursor_api::v1::V1Client;
+use cursor_api::*;
+use kit::clock::Clock;
+use kit::secret::Secret;
+use sim::*;
 use std::path::Path;
 use wiremock::matchers::{method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -406,7 +406,7 @@ fn parse_inputs(pairs: &[(&str, &str)]) -> Result<cursor_agent_action::inputs::I
         env.push((k.to_string(), v.to_string()));
     }
     Inputs::parse(
-        &RawInputs::read(&cursor_agent_action::Env::from_pairs(env)),
+        &RawInputs::read(&kit::env::Env::from_pairs(env)),
         Path::new("/nonexistent-workspace"),
     )
     .map_err(|e| e.to_string())

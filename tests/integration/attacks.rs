@@ -4,11 +4,11 @@
 //! edit their comment.
 
 use crate::support::*;
-use cursor_agent_action::clock::Clock;
 use cursor_agent_action::marker::{self, Marker};
-use cursor_agent_action::secret::Secret;
-use cursor_agent_action::sim::*;
+use kit::clock::Clock;
+use kit::secret::Secret;
 use serde_json::{Value, json};
+use sim::*;
 
 fn mallory() -> Value {
     json!({"login": "mallory", "id": 666, "type": "User"})
@@ -291,9 +291,9 @@ fn outside_fences(prompt: &str) -> Vec<&str> {
 
 #[test]
 fn a_file_name_from_a_fork_cannot_write_outside_the_untrusted_fence() {
-    use cursor_agent_action::Env;
     use cursor_agent_action::context::Context;
     use cursor_agent_action::inputs::{Inputs, RawInputs};
+    use kit::env::Env;
     // Git allows any byte but NUL and `/` in a file name, and the author of
     // a fork PR names its files: a maintainer's review comment on such a
     // file carries that name in `comment.path`.

@@ -2,10 +2,10 @@
 //! and prompt context.
 
 use crate::support::*;
-use cursor_agent_action::Env;
 use cursor_agent_action::context::{Context, Event};
 use cursor_agent_action::inputs::{Inputs, RawInputs};
 use cursor_agent_action::plan::{LaunchPlan, plan};
+use kit::env::Env;
 use serde_json::{Value, json};
 
 struct Resolved {

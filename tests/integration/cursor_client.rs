@@ -3,10 +3,10 @@
 
 use crate::support::*;
 use base64::Engine as _;
-use cursor_agent_action::Env;
-use cursor_agent_action::clock::Clock;
-use cursor_agent_action::cursor::*;
-use cursor_agent_action::secret::Secret;
+use cursor_api::*;
+use kit::clock::Clock;
+use kit::env::Env;
+use kit::secret::Secret;
 use serde_json::json;
 use std::time::Duration;
 use wiremock::matchers::{body_json, header, method, path, query_param};
@@ -353,7 +353,7 @@ async fn retry_after_is_read_and_classified() {
 
 #[tokio::test]
 async fn transport_failures_say_whether_the_request_may_have_been_sent() {
-    let http = cursor_agent_action::http::client(&Env::from_pairs::<&str, &str>([])).unwrap();
+    let http = kit::http::client(&Env::from_pairs::<&str, &str>([])).unwrap();
     // Nothing listens on port 9 of loopback: refused before anything is sent.
     let c = CursorClient::new(
         http.clone(),

@@ -221,11 +221,7 @@ fn an_unknown_scenario_names_the_ones_there_are() {
         ran.stderr
     );
     // Every scenario `demo --help` lists, the multi-step ones included.
-    assert!(
-        ran.stderr.contains(", detached, nightly"),
-        "{}",
-        ran.stderr
-    );
+    assert!(ran.stderr.contains(", detached, nightly"), "{}", ran.stderr);
 }
 
 #[test]

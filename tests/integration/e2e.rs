@@ -3,9 +3,9 @@
 //! signal. Time is compressed on both sides by the same factor.
 
 use crate::support::*;
-use cursor_agent_action::clock::Clock;
-use cursor_agent_action::sim::*;
+use kit::clock::Clock;
 use serde_json::{Value, json};
+use sim::*;
 use std::time::{Duration, Instant};
 
 fn launched(s: &Simulators) -> Value {

@@ -4,7 +4,7 @@
 //! simulators.
 
 use crate::support::*;
-use cursor_agent_action::sim::*;
+use sim::*;
 use std::time::Duration;
 
 /// Runs `t` with SIGINT at `at` seconds; returns the run and how long after

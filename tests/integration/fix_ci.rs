@@ -4,16 +4,16 @@
 //! failure of the new calls ending in a clear typed result.
 
 use crate::support::*;
-use cursor_agent_action::clock::Clock;
 use cursor_agent_action::context::RepoId;
-use cursor_agent_action::env::Env;
 use cursor_agent_action::fix_ci::evidence::{self, Budget, JOB_CAP, SectionFound};
 use cursor_agent_action::fix_ci::gather::{Evidence, gather};
 use cursor_agent_action::github::actions::{JobLogs, LogError};
 use cursor_agent_action::github::policy::{Limits, MAX_ATTEMPTS};
 use cursor_agent_action::github::{GitHubClient, GitHubError};
-use cursor_agent_action::secret::Secret;
-use cursor_agent_action::sim::*;
+use kit::clock::Clock;
+use kit::env::Env;
+use kit::secret::Secret;
+use sim::*;
 use std::time::Duration;
 
 const REPO: &str = "o/r";
@@ -50,8 +50,7 @@ async fn world() -> World {
     let github =
         GitHubClient::new(http(), &sims.github_url(), &token, repo.clone(), clock).unwrap();
     let no_redirects =
-        cursor_agent_action::http::client_without_redirects(&Env::from_pairs::<&str, &str>([]))
-            .unwrap();
+        kit::http::client_without_redirects(&Env::from_pairs::<&str, &str>([])).unwrap();
     let logs = JobLogs::new(no_redirects, &sims.github_url(), &token, repo, clock);
     let limits = Limits::new(clock, clock.now() + Duration::from_secs(3600), None);
     World {

@@ -5,8 +5,8 @@
 //! is looked up by branch.
 
 use crate::support::*;
-use cursor_agent_action::clock::Clock;
-use cursor_agent_action::sim::*;
+use kit::clock::Clock;
+use sim::*;
 use std::time::{Duration, SystemTime};
 
 fn nightly(s: &Simulators, run_id: &str) -> ActionTest {
@@ -28,7 +28,7 @@ async fn a_fixed_branch_name_never_adopts_another_nights_agent_after_a_lost_laun
         // Last night's run: same branch, same prompt, created a day ago.
         let yesterday = SystemTime::now() - Duration::from_secs(24 * 3600);
         s.cursor.set_default_scenario(Scenario {
-            created_at: Some(cursor_agent_action::sim::time::iso8601(yesterday)),
+            created_at: Some(kit::rfc3339::iso8601(yesterday)),
             ..Scenario::lasting(5, 30)
         });
         let last_night = nightly(&s, "100")

@@ -6,8 +6,8 @@
 
 use crate::support::*;
 use cursor_agent_action::marker::Marker;
-use cursor_agent_action::sim::*;
 use serde_json::{Value, json};
+use sim::*;
 
 /// The gate decides before the wait: every run here launches and leaves.
 fn detached(s: &Simulators, event: &str, payload: &Value) -> ActionTest {

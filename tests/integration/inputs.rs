@@ -2,11 +2,11 @@
 //! reports them all.
 
 use crate::support::*;
-use cursor_agent_action::Env;
 use cursor_agent_action::inputs::image::samples;
 use cursor_agent_action::inputs::{
     InputErrors, Inputs, OnCancel, OnTimeout, PromptSource, RawInputs, RepoSpec,
 };
+use kit::env::Env;
 use std::path::Path;
 use std::time::Duration;
 

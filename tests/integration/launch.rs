@@ -265,8 +265,8 @@ async fn in_process_runs_see_the_same_behaviour() {
 /// fits is honoured and the launch goes on. Virtual time, v0 and v1.
 #[tokio::test(start_paused = true)]
 async fn a_launch_never_waits_past_timeout_for_a_retry_after() {
-    use cursor_agent_action::clock::Clock;
-    use cursor_agent_action::sim::{Fault, FaultRule, Scenario, V1Scenario};
+    use kit::clock::Clock;
+    use sim::{Fault, FaultRule, Scenario, V1Scenario};
     for api in ["v0", "v1"] {
         let create = if api == "v0" {
             "/v0/agents"

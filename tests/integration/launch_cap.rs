@@ -5,14 +5,14 @@
 //! count reaches it.
 
 use crate::support::*;
-use cursor_agent_action::clock::Clock;
 use cursor_agent_action::context::RepoId;
 use cursor_agent_action::github::GitHubClient;
 use cursor_agent_action::github::IssueComment;
 use cursor_agent_action::launch_cap::{CapDecision, count_launches, decide};
 use cursor_agent_action::marker::{self, Marker};
-use cursor_agent_action::secret::Secret;
-use cursor_agent_action::sim::{GhUser, Simulators};
+use kit::clock::Clock;
+use kit::secret::Secret;
+use sim::{GhUser, Simulators};
 use std::num::NonZeroU32;
 
 /// A launch's comment on issue 1, signed as the action signs it.

@@ -88,12 +88,10 @@ mod nightly;
 // Detached runs and `sweep: true` (v0 and v1): the comment finalized later.
 mod sweep;
 
-// == The simulators themselves (they may move to crates/sim/tests/) ==
-// The Cursor and GitHub simulators behave as the real APIs, via our clients.
+// == The simulators through the action's own clients (the simulators' own
+// tests are in crates/sim/tests/) ==
+// The GitHub simulator behaves as the real API, via the action's octocrab client.
 mod simulator;
-
-// The v1 half of the Cursor simulator, through the v1 client.
-mod v1_sim;
 
 // The linked world: pull requests and branches the agents create on GitHub.
 mod sim_world;

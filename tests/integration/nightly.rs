@@ -5,10 +5,10 @@
 //! a night makes.
 
 use crate::support::*;
-use cursor_agent_action::clock::Clock;
 use cursor_agent_action::marker::Marker;
-use cursor_agent_action::sim::*;
+use kit::clock::Clock;
 use serde_json::json;
+use sim::*;
 
 /// Linked simulators whose agents work `secs` and finish.
 pub(crate) async fn world(api: Api, secs: u64) -> Simulators {

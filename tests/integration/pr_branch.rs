@@ -5,9 +5,9 @@
 //! the launch began), never by relaunching.
 
 use crate::support::*;
-use cursor_agent_action::clock::Clock;
-use cursor_agent_action::sim::*;
+use kit::clock::Clock;
 use serde_json::{Value, json};
+use sim::*;
 
 const PR: &str = "https://github.com/Codertocat/Hello-World/pull/1";
 
@@ -165,7 +165,7 @@ async fn the_pr_lookup_adopts_only_this_launchs_agent() {
     const NEWER: &str = "bc-00000000-0000-4000-8000-000000000003";
     const OLDER: &str = "bc-00000000-0000-4000-8000-000000000001";
     const TASK: &str = "Make the flaky test deterministic";
-    let now = cursor_agent_action::sim::time::iso8601_millis(std::time::SystemTime::now());
+    let now = kit::rfc3339::iso8601_millis(std::time::SystemTime::now());
     let agent = |id: &str, created: &str| {
         json!({"id": id, "name": "task", "status": "RUNNING",
                "source": {"repository": "https://github.com/Codertocat/Hello-World"},

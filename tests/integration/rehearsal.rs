@@ -15,7 +15,7 @@
 
 use crate::act::{ActRun, host_asset, host_target, run_act_with, sha256_hex, version};
 use crate::support::*;
-use cursor_agent_action::sim::*;
+use sim::*;
 use std::path::PathBuf;
 use std::process::Command;
 

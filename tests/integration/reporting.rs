@@ -4,8 +4,8 @@
 
 use crate::support::*;
 use cursor_agent_action::marker::Marker;
-use cursor_agent_action::sim::*;
 use serde_json::{Value, json};
+use sim::*;
 
 /// Comment writes: (creates, updates).
 fn writes(s: &Simulators) -> (usize, usize) {

@@ -5,17 +5,17 @@
 //! list when merged or closed.
 
 use crate::support::*;
-use cursor_agent_action::clock::Clock;
 use cursor_agent_action::context::RepoId;
-use cursor_agent_action::cursor::v1::{
+use cursor_agent_action::github::{GitHubClient, PullState};
+use cursor_api::v1::{
     CreateAgentRequest, CreateRunRequest, ModelSelection, Prompt as V1Prompt, RepoSpec, RunStatus,
     V1Client,
 };
-use cursor_agent_action::cursor::*;
-use cursor_agent_action::github::{GitHubClient, PullState};
-use cursor_agent_action::secret::Secret;
-use cursor_agent_action::sim::*;
+use cursor_api::*;
+use kit::clock::Clock;
+use kit::secret::Secret;
 use serde_json::{Value, json};
+use sim::*;
 use std::time::Duration;
 
 const REPO: &str = "Codertocat/Hello-World";

@@ -4,9 +4,9 @@
 
 use crate::support::*;
 use cursor_agent_action::TIME_SCALE_VAR;
-use cursor_agent_action::clock::Clock;
-use cursor_agent_action::sim::Scenario;
+use kit::clock::Clock;
 use serde_json::{Value, json};
+use sim::Scenario;
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::Duration;

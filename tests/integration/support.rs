@@ -2,13 +2,14 @@
 //! its own (`run`) or in this one (`run_in_process`, for virtual time).
 
 use cursor_agent_action::app::{Runtime, run_action};
-use cursor_agent_action::cancel::Cancel;
-use cursor_agent_action::clock::Clock;
-use cursor_agent_action::cursor::{AgentSource, LaunchRequest, LaunchTarget, Prompt};
+use cursor_agent_action::logging;
 use cursor_agent_action::runner::{ActionsIo, Console, parse_outputs};
-use cursor_agent_action::sim::{Scenario, Simulators, V1Scenario};
-use cursor_agent_action::{Env, logging};
+use cursor_api::{AgentSource, LaunchRequest, LaunchTarget, Prompt};
+use kit::cancel::Cancel;
+use kit::clock::Clock;
+use kit::env::Env;
 use serde_json::Value;
+use sim::{Scenario, Simulators, V1Scenario};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -185,7 +186,7 @@ pub async fn github() -> Simulators {
 
 /// The action's HTTP client, with no proxies.
 pub fn http() -> reqwest::Client {
-    cursor_agent_action::http::client(&Env::from_pairs::<&str, &str>([])).unwrap()
+    kit::http::client(&Env::from_pairs::<&str, &str>([])).unwrap()
 }
 
 /// Sends `request` and reads its JSON answer (for the simulators' control
@@ -195,16 +196,12 @@ pub async fn json_of<T: serde::de::DeserializeOwned>(request: reqwest::RequestBu
 }
 
 /// A Cursor client for `url` with `key`, on `clock`.
-pub fn cursor_client(
-    url: &str,
-    key: &str,
-    clock: Clock,
-) -> cursor_agent_action::cursor::CursorClient {
-    cursor_agent_action::cursor::CursorClient::new(
+pub fn cursor_client(url: &str, key: &str, clock: Clock) -> cursor_api::CursorClient {
+    cursor_api::CursorClient::new(
         http(),
         &url::Url::parse(url).unwrap(),
-        &cursor_agent_action::secret::Secret::new(key),
-        cursor_agent_action::cursor::AuthScheme::Basic,
+        &kit::secret::Secret::new(key),
+        cursor_api::AuthScheme::Basic,
         clock,
     )
 }
@@ -536,7 +533,7 @@ impl Ran {
 
 /// GitHub writes other than a scheduled job's marker comment on its agent's
 /// pull request (#18): a run without an issue writes nothing else.
-pub fn github_writes_besides_job_markers(gh: &cursor_agent_action::sim::GitHubSim) -> Vec<String> {
+pub fn github_writes_besides_job_markers(gh: &sim::GitHubSim) -> Vec<String> {
     gh.requests()
         .iter()
         .filter(|r| r.method != "GET")
@@ -549,8 +546,8 @@ pub fn github_writes_besides_job_markers(gh: &cursor_agent_action::sim::GitHubSi
 
 /// Another GitHub App's bot on the repository (it can comment, but holds
 /// no key of ours).
-pub fn other_app_bot() -> cursor_agent_action::sim::GhUser {
-    cursor_agent_action::sim::GhUser {
+pub fn other_app_bot() -> sim::GhUser {
+    sim::GhUser {
         login: "other-app[bot]".into(),
         id: 777,
         kind: "Bot".into(),
@@ -591,4 +588,39 @@ pub fn comment_writes(s: &Simulators) -> Vec<(u64, String)> {
 /// Whether a comment body is final (its marker says so).
 pub fn is_final_body(body: &str) -> bool {
     cursor_agent_action::marker::Marker::find(body).is_some_and(|m| m.is_final())
+}
+
+/// The v1 simulator in `scenario` and a v1 client for it, in real time.
+pub async fn v1_setup(scenario: sim::V1Scenario) -> (Simulators, cursor_api::v1::V1Client, Clock) {
+    let clock = Clock::real();
+    let sims = Simulators::start(clock).await.unwrap();
+    sims.cursor.v1().set_scenario(scenario);
+    let client = cursor_api::v1::V1Client::new(
+        http(),
+        &url::Url::parse(&sims.cursor_url()).unwrap(),
+        &kit::secret::Secret::new(KEY),
+        cursor_api::AuthScheme::Bearer,
+        clock,
+    );
+    (sims, client, clock)
+}
+
+/// A v1 create request on Codertocat/Hello-World's `main`, with a PR.
+pub fn create_request(agent_id: Option<String>) -> cursor_api::v1::CreateAgentRequest {
+    use cursor_api::v1::{CreateAgentRequest, ModelSelection, Prompt, RepoSpec};
+    CreateAgentRequest {
+        prompt: Prompt::text("Fix the failing test"),
+        model: Some(ModelSelection::id("claude-haiku-4-5")),
+        name: None,
+        repos: vec![RepoSpec {
+            url: "https://github.com/Codertocat/Hello-World".into(),
+            starting_ref: Some("main".into()),
+            pr_url: None,
+        }],
+        work_on_current_branch: None,
+        auto_create_pr: Some(true),
+        skip_reviewer_request: Some(true),
+        mode: None,
+        agent_id,
+    }
 }

@@ -7,14 +7,14 @@
 //! comment and one reaction.
 
 use crate::support::*;
-use cursor_agent_action::clock::Clock;
 use cursor_agent_action::marker::{self, Marker};
 use cursor_agent_action::report::comment::{
     self, CommentExtras, HANDOFF_TEXT, HANDOFF_TEXT_SWEEP_SEEN, Phase,
 };
 use cursor_agent_action::report::{Outcome, RunReport};
-use cursor_agent_action::secret::Secret;
-use cursor_agent_action::sim::*;
+use kit::clock::Clock;
+use kit::secret::Secret;
+use sim::*;
 use std::time::{Duration, SystemTime};
 
 /// Simulators whose agent works `secs` and then finishes with `summary`.

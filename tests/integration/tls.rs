@@ -3,10 +3,10 @@
 //! certificate is refused, and one the store trusts (`SSL_CERT_FILE`) works.
 
 use crate::support::*;
-use cursor_agent_action::clock::Clock;
-use cursor_agent_action::sim::Scenario;
+use kit::clock::Clock;
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+use sim::Scenario;
 use std::path::Path;
 use std::sync::Arc;
 

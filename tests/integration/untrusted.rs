@@ -4,10 +4,10 @@
 //! second marker, no invisible or terminal-control characters, no
 //! cross-repository reference, and link only to the agent and the run.
 
-use cursor_agent_action::cursor::Agent;
 use cursor_agent_action::marker::{MARKER_PREFIX, Marker};
 use cursor_agent_action::report::comment::{CommentExtras, Phase, render};
 use cursor_agent_action::report::{Outcome, RunReport, step_summary};
+use cursor_api::Agent;
 use proptest::prelude::*;
 use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
 use serde_json::json;
@@ -105,7 +105,7 @@ pub fn problems(body: &str, links_from_api: bool) -> Vec<String> {
     }
     if let Some(c) = body
         .chars()
-        .find(|&c| (c.is_control() && c != '\n') || cursor_agent_action::prompt::is_invisible(c))
+        .find(|&c| (c.is_control() && c != '\n') || kit::text::is_invisible(c))
     {
         found.push(format!("character {c:?}"));
     }
@@ -285,7 +285,7 @@ fn link_reference_definitions_in_an_issue_never_reach_the_prompt() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("event.json");
     std::fs::write(&path, payload.to_string()).unwrap();
-    let env = cursor_agent_action::Env::from_pairs([
+    let env = kit::env::Env::from_pairs([
         ("GITHUB_EVENT_NAME", "issues".to_string()),
         ("GITHUB_EVENT_PATH", path.display().to_string()),
         ("GITHUB_REPOSITORY", "Codertocat/Hello-World".to_string()),
@@ -308,9 +308,9 @@ fn link_reference_definitions_in_an_issue_never_reach_the_prompt() {
 
 mod redact_then_cut {
     use crate::support::*;
-    use cursor_agent_action::clock::Clock;
-    use cursor_agent_action::sim::*;
+    use kit::clock::Clock;
     use serde_json::{Value, json};
+    use sim::*;
     use std::time::Duration;
 
     /// The `cursor-api-key` of these runs: its first four characters appear
@@ -495,8 +495,8 @@ mod redact_then_cut {
 
 mod hostile_summary_cancel {
     use crate::support::*;
-    use cursor_agent_action::clock::Clock;
-    use cursor_agent_action::sim::*;
+    use kit::clock::Clock;
+    use sim::*;
 
     /// 1 MB of code spans, mentions and HTML.
     fn hostile() -> String {
@@ -558,8 +558,8 @@ mod hostile_summary_cancel {
 
 mod redaction_per_run {
     use crate::support::*;
-    use cursor_agent_action::clock::Clock;
-    use cursor_agent_action::sim::*;
+    use kit::clock::Clock;
+    use sim::*;
 
     const KEY_A: &str = "crsr_run_a_0123456789abcdefghijklmnop";
     const KEY_B: &str = "crsr_run_b_9876543210zyxwvutsrqponmlk";

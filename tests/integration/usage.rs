@@ -3,11 +3,11 @@
 //! (404, 403 feature_unavailable, 5xx, malformed bodies, a run with no usage
 //! yet) gives no usage rather than an error.
 
-use crate::v1_sim::{create_request, v1_setup};
-use cursor_agent_action::clock::Clock;
-use cursor_agent_action::cursor::v1::V1Client;
+use crate::support::{create_request, v1_setup};
 use cursor_agent_action::report::usage::{USAGE_BUDGET, USAGE_READS, read_usage};
-use cursor_agent_action::sim::{Fault, FaultRule, Simulators, V1Scenario};
+use cursor_api::v1::V1Client;
+use kit::clock::Clock;
+use sim::{Fault, FaultRule, Simulators, V1Scenario};
 use std::time::Duration;
 
 const USAGE: &str = "/v1/agents/*/usage";
@@ -146,7 +146,7 @@ async fn a_run_not_ended_has_no_usage_yet() {
 // ---- final first, details after (#23) ----
 
 use crate::support::{Api, cancel_after, comment_writes, is_final_body, labeled, sims_on};
-use cursor_agent_action::sim::Scenario;
+use sim::Scenario;
 
 /// The comment's writes whose body is final, with when (ms).
 fn final_writes(s: &Simulators) -> Vec<(u64, String)> {

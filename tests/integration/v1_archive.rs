@@ -4,7 +4,7 @@
 //! to it, and only launches a new agent when unarchiving fails. v1 only.
 
 use crate::support::*;
-use cursor_agent_action::sim::*;
+use sim::*;
 
 fn final_comment(s: &Simulators) -> String {
     let body = s.github.comments(REPO, 1).last().unwrap().body.clone();

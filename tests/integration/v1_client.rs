@@ -3,10 +3,10 @@
 //! v1 error code.
 
 use crate::support::*;
-use cursor_agent_action::clock::Clock;
-use cursor_agent_action::cursor::AuthScheme;
-use cursor_agent_action::cursor::v1::*;
-use cursor_agent_action::secret::Secret;
+use cursor_api::AuthScheme;
+use cursor_api::v1::*;
+use kit::clock::Clock;
+use kit::secret::Secret;
 use serde_json::json;
 use wiremock::matchers::{body_json, header, method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};

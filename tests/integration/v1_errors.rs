@@ -6,10 +6,10 @@
 //! says to archive old agents or raise the plan.
 
 use crate::support::*;
-use cursor_agent_action::clock::Clock;
 use cursor_agent_action::marker::Marker;
-use cursor_agent_action::sim::*;
+use kit::clock::Clock;
 use serde_json::json;
+use sim::*;
 
 /// (status, code, Cursor's message, what the line must tell the user).
 const CODES: &[(u16, &str, &str, &str)] = &[
@@ -266,7 +266,7 @@ const HANDLED: &[(&str, &str)] = &[
 
 #[test]
 fn the_tables_cover_every_code_cursor_lists() {
-    use cursor_agent_action::cursor::v1::KNOWN_CODES;
+    use cursor_api::v1::KNOWN_CODES;
     for code in KNOWN_CODES {
         assert!(
             CODES.iter().any(|(_, c, _, _)| c == code) || HANDLED.iter().any(|(c, _)| c == code),

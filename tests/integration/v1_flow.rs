@@ -7,8 +7,8 @@
 
 use crate::support::*;
 use cursor_agent_action::marker::Marker;
-use cursor_agent_action::sim::*;
 use serde_json::Value;
+use sim::*;
 use std::time::Duration;
 
 fn creates(s: &Simulators) -> Vec<Value> {

@@ -2,7 +2,7 @@
 //! byte for byte in `tests/fixtures/v1-streams/`) through the SSE parser, and
 //! any split of their bytes yields the same events.
 
-use cursor_agent_action::cursor::v1::sse::{SseEvent, SseParser, parse_all};
+use cursor_api::v1::sse::{SseEvent, SseParser, parse_all};
 use proptest::prelude::*;
 
 const FIXTURES: &[&str] = &[
@@ -170,12 +170,12 @@ proptest! {
 // ---- the follower, against the simulator, in virtual time ----
 
 use crate::support::cancel_after;
-use crate::v1_sim::{create_request, v1_setup};
-use cursor_agent_action::cancel::Cancel;
-use cursor_agent_action::cursor::v1::{RunStatus, V1Client};
-use cursor_agent_action::sim::{Simulators, V1Scenario};
-use cursor_agent_action::wait::schedule::PollSchedule;
-use cursor_agent_action::wait::stream::*;
+use crate::support::{create_request, v1_setup};
+use cursor_api::v1::{RunStatus, V1Client};
+use cursor_api::wait::schedule::PollSchedule;
+use cursor_api::wait::stream::*;
+use kit::cancel::Cancel;
+use sim::{Simulators, V1Scenario};
 use std::time::Duration;
 
 const ANSWER: &str = "Fixed the failing test and opened a pull request.";
@@ -203,7 +203,7 @@ impl Followed {
         self.events.iter().filter(|e| f(e)).count()
     }
 
-    fn ended(&self) -> (&cursor_agent_action::cursor::v1::Run, Option<&str>, bool) {
+    fn ended(&self) -> (&cursor_api::v1::Run, Option<&str>, bool) {
         match &self.end {
             StreamEnd::Ended {
                 run,
@@ -511,7 +511,7 @@ async fn the_deadline_ends_a_follow_on_time() {
 
 #[tokio::test(start_paused = true)]
 async fn a_refused_resume_point_restarts_from_the_start_and_skips_what_was_seen() {
-    use cursor_agent_action::sim::{Fault, FaultRule};
+    use sim::{Fault, FaultRule};
     let scenario = V1Scenario {
         drops: vec![Duration::from_millis(29_000)],
         ..V1Scenario::lasting(3, 30)
@@ -632,9 +632,9 @@ async fn the_recorded_streams_pass_through_the_follower() {
         let client = V1Client::new(
             crate::support::http(),
             &url::Url::parse(&server.uri()).unwrap(),
-            &cursor_agent_action::secret::Secret::new(crate::support::KEY),
-            cursor_agent_action::cursor::AuthScheme::Bearer,
-            cursor_agent_action::clock::Clock::real(),
+            &kit::secret::Secret::new(crate::support::KEY),
+            cursor_api::AuthScheme::Bearer,
+            kit::clock::Clock::real(),
         );
         let (events, end, requests) = follow_with(&client, agent, run, 60).await;
         let StreamEnd::Ended {
@@ -703,7 +703,7 @@ async fn a_run_cancelled_elsewhere_ends_cancelled_though_its_last_status_says_fi
 
 #[tokio::test(start_paused = true)]
 async fn fallback_reads_honour_retry_after() {
-    use cursor_agent_action::sim::{Fault, FaultRule};
+    use sim::{Fault, FaultRule};
     let (sims, client, _) = v1_setup(V1Scenario {
         expired: true,
         ..V1Scenario::lasting(3, 300)

@@ -2,12 +2,12 @@
 //! fault, the deadline, cancellation, and what a run reports for each.
 
 use crate::support::*;
-use cursor_agent_action::cancel::Cancel;
-use cursor_agent_action::clock::Clock;
-use cursor_agent_action::cursor::*;
-use cursor_agent_action::sim::*;
-use cursor_agent_action::wait::schedule::PollSchedule;
-use cursor_agent_action::wait::{WaitConfig, WaitEnd, WaitEvent, Waiter};
+use cursor_api::wait::schedule::PollSchedule;
+use cursor_api::wait::{WaitConfig, WaitEnd, WaitEvent, Waiter};
+use cursor_api::*;
+use kit::cancel::Cancel;
+use kit::clock::Clock;
+use sim::*;
 use std::time::Duration;
 
 struct Setup {

@@ -3,13 +3,13 @@
 //! appears), then FINISHED with a summary and PR, or ERROR/EXPIRED, as the
 //! repository's scenario says. Faults are injected per request.
 
-use super::faults::{FaultRule, take};
-use super::host::{RepoHost, pull_number_of, pull_url, repo_of};
-use super::server::{Handler, Reply, Request};
-use super::time::iso8601_millis;
-use super::{LoggedRequest, log_entry};
-use crate::clock::{Clock, Moment};
+use crate::faults::{FaultRule, take};
+use crate::host::{RepoHost, pull_number_of, pull_url, repo_of};
+use crate::log::{LoggedRequest, log_entry};
+use crate::server::{Handler, Reply, Request};
 use base64::Engine as _;
+use kit::clock::{Clock, Moment};
+use kit::rfc3339::iso8601_millis;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use std::collections::HashMap;
@@ -326,7 +326,7 @@ struct State {
 pub struct CursorSim {
     clock: Clock,
     state: Mutex<State>,
-    v1: super::cursor_v1::V1Sim,
+    v1: crate::cursor_v1::V1Sim,
     /// Where agents push (see `Simulators::link_repos`); `None`: they
     /// invent their PR URLs.
     host: Mutex<Option<Arc<dyn RepoHost>>>,
@@ -391,7 +391,7 @@ impl CursorSim {
     pub fn new(clock: Clock, config: CursorSimConfig) -> Self {
         Self {
             clock,
-            v1: super::cursor_v1::V1Sim::new(clock),
+            v1: crate::cursor_v1::V1Sim::new(clock),
             host: Mutex::new(None),
             state: Mutex::new(State {
                 agents: Vec::new(),
@@ -435,7 +435,7 @@ impl CursorSim {
     }
 
     /// The v1 API (`/v1/…`), served on the same port.
-    pub fn v1(&self) -> &super::cursor_v1::V1Sim {
+    pub fn v1(&self) -> &crate::cursor_v1::V1Sim {
         &self.v1
     }
 
@@ -472,7 +472,7 @@ impl CursorSim {
     pub fn count(&self, method: &str, pattern: &str) -> usize {
         self.requests()
             .iter()
-            .filter(|r| r.method == method && super::faults::path_matches(pattern, &r.path))
+            .filter(|r| r.method == method && crate::faults::path_matches(pattern, &r.path))
             .count()
     }
 
@@ -1053,7 +1053,7 @@ impl CursorSim {
                 Reply::json(200, &serde_json::to_value(self.requests()).unwrap())
             }
             ("GET", "/_sim/agents") => Reply::json(200, &json!(self.agents())),
-            ("POST", "/_sim/faults") => super::faults::add_from_json(body, |r| self.add_fault(r)),
+            ("POST", "/_sim/faults") => crate::faults::add_from_json(body, |r| self.add_fault(r)),
             ("POST", "/_sim/scenarios") => {
                 let repository = body
                     .get("repository")
@@ -1075,7 +1075,7 @@ impl CursorSim {
                 }
             }
             ("POST", "/_sim/v1/scenario") => {
-                match serde_json::from_value::<super::cursor_v1::V1ScenarioJson>(body) {
+                match serde_json::from_value::<crate::cursor_v1::V1ScenarioJson>(body) {
                     Ok(s) => {
                         self.v1.set_scenario(s.into_scenario());
                         Reply::json(200, &json!({"ok": true}))

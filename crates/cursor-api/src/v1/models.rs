@@ -446,8 +446,8 @@ fn is_uuid(s: &str) -> bool {
 /// The UUID is v8-shaped (RFC 9562 "custom"): 122 bits of two stable hashes,
 /// version 8, variant `10`.
 pub fn derive_agent_id(identity: &[&str]) -> String {
-    let hi = crate::plan::stable_hash(&[&["cursor-agent-action/v1/agent-id"], identity].concat());
-    let lo = crate::plan::stable_hash(&[identity, &["cursor-agent-action/v1/agent-id"]].concat());
+    let hi = kit::text::stable_hash(&[&["cursor-agent-action/v1/agent-id"], identity].concat());
+    let lo = kit::text::stable_hash(&[identity, &["cursor-agent-action/v1/agent-id"]].concat());
     let mut bytes = [0u8; 16];
     bytes[..8].copy_from_slice(&hi.to_be_bytes());
     bytes[8..].copy_from_slice(&lo.to_be_bytes());

@@ -9,7 +9,7 @@
 //! key. Whoever shows the message (comment, log, step summary) shortens it
 //! again with the sink's redactor, which knows every secret of the run.
 
-use crate::secret::Redactor;
+use kit::secret::Redactor;
 use serde_json::Value;
 use std::fmt;
 use std::time::Duration;
@@ -139,7 +139,7 @@ impl ErrorBody {
         parts.join(" ")
     }
 
-    fn mentions(&self, needle: &str) -> bool {
+    pub(crate) fn mentions(&self, needle: &str) -> bool {
         let needle = needle.to_ascii_lowercase();
         let has = |s: &Option<String>| {
             s.as_ref()
@@ -163,7 +163,7 @@ pub fn one_line(redactor: &Redactor, text: &str, max: usize) -> String {
     let flat: String = bounded
         .chars()
         .map(|c| if c.is_control() { ' ' } else { c })
-        .filter(|c| !crate::prompt::is_invisible(*c))
+        .filter(|c| !kit::text::is_invisible(*c))
         .collect();
     let flat = flat.split_whitespace().collect::<Vec<_>>().join(" ");
     let (shown, cut) = redactor.cut_chars(&flat, max);
@@ -185,58 +185,166 @@ pub enum ErrorClass {
     Fatal,
 }
 
-/// A failed Cursor API call.
+/// A failed Cursor API call, of either version: one shape, with the
+/// version's endpoint (`E`: [`Endpoint`] for v0, `V1Endpoint` for v1) and
+/// error body (`B`: [`ErrorBody`], or v1's body with its `helpUrl` and
+/// `provider`). What differs between the versions (classification of v1
+/// codes, the messages) stays with each version.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum CursorError {
+pub enum ApiError<E, B> {
     /// The server answered with an error status.
     Status {
-        endpoint: Endpoint,
+        endpoint: E,
         status: u16,
-        body: ErrorBody,
+        body: B,
         retry_after: Option<Duration>,
     },
     /// No usable answer. `maybe_sent`: the request may have reached the
     /// server (and, for a launch, created an agent).
     Transport {
-        endpoint: Endpoint,
+        endpoint: E,
         maybe_sent: bool,
         message: String,
     },
     /// The server's TLS certificate is not trusted: retrying cannot help.
-    Tls { endpoint: Endpoint, message: String },
+    Tls { endpoint: E, message: String },
     /// Our deadline for the request passed (the request may have been sent).
-    Timeout { endpoint: Endpoint },
+    Timeout { endpoint: E },
     /// A success status with a body we cannot read.
     Decode {
-        endpoint: Endpoint,
+        endpoint: E,
         status: u16,
         message: String,
     },
-    /// An agent id we refuse to put in a URL (printable: see the module).
+    /// An id we refuse to put in a URL (or to send as `agentId`); printable
+    /// (see the module).
     InvalidId { id: String },
 }
 
-impl CursorError {
-    pub fn endpoint(&self) -> Option<Endpoint> {
+/// A failed v0 call.
+pub type CursorError = ApiError<Endpoint, ErrorBody>;
+
+/// What a version's endpoint tells the shared error shape.
+pub trait ApiEndpoint: Copy {
+    /// The call, as messages name it (`GET /v0/agents/{id}`).
+    fn describe(self) -> &'static str;
+    /// What an id that fails validation is called in messages.
+    const ID_NOUN: &'static str;
+}
+
+/// What a version's error body tells the shared error shape.
+pub trait DescribeBody {
+    /// Everything the body says, on one line, shortened (it is untrusted).
+    fn describe_body(&self) -> String;
+}
+
+impl ApiEndpoint for Endpoint {
+    fn describe(self) -> &'static str {
+        Endpoint::describe(self)
+    }
+    const ID_NOUN: &'static str = "agent id";
+}
+
+impl DescribeBody for ErrorBody {
+    fn describe_body(&self) -> String {
+        self.describe()
+    }
+}
+
+impl<E: Copy, B> ApiError<E, B> {
+    pub fn endpoint(&self) -> Option<E> {
         match self {
-            CursorError::Status { endpoint, .. }
-            | CursorError::Transport { endpoint, .. }
-            | CursorError::Tls { endpoint, .. }
-            | CursorError::Timeout { endpoint }
-            | CursorError::Decode { endpoint, .. } => Some(*endpoint),
-            CursorError::InvalidId { .. } => None,
+            Self::Status { endpoint, .. }
+            | Self::Transport { endpoint, .. }
+            | Self::Tls { endpoint, .. }
+            | Self::Timeout { endpoint }
+            | Self::Decode { endpoint, .. } => Some(*endpoint),
+            Self::InvalidId { .. } => None,
         }
     }
 
     pub fn status(&self) -> Option<u16> {
         match self {
-            CursorError::Status { status, .. } => Some(*status),
+            Self::Status { status, .. } => Some(*status),
             _ => None,
         }
     }
 
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Self::Status { retry_after, .. } => *retry_after,
+            _ => None,
+        }
+    }
+
+    /// Whether the request may have been carried out although we got no
+    /// answer: a launch in this state may have created an agent.
+    pub fn maybe_applied(&self) -> bool {
+        match self {
+            Self::Transport { maybe_sent, .. } => *maybe_sent,
+            Self::Timeout { .. } => true,
+            // A 5xx from a proxy or gateway can follow a request the API served.
+            Self::Status { status, .. } => matches!(status, 500 | 502 | 503 | 504),
+            Self::Decode { .. } => true,
+            Self::InvalidId { .. } | Self::Tls { .. } => false,
+        }
+    }
+
+    /// The same failure with the endpoint and body mapped (v1 errors are
+    /// classified by the v0 rules this way).
+    pub fn map<E2, B2>(
+        &self,
+        endpoint: impl Fn(E) -> E2,
+        body: impl Fn(&B) -> B2,
+    ) -> ApiError<E2, B2> {
+        match self {
+            Self::Status {
+                endpoint: e,
+                status,
+                body: b,
+                retry_after,
+            } => ApiError::Status {
+                endpoint: endpoint(*e),
+                status: *status,
+                body: body(b),
+                retry_after: *retry_after,
+            },
+            Self::Transport {
+                endpoint: e,
+                maybe_sent,
+                message,
+            } => ApiError::Transport {
+                endpoint: endpoint(*e),
+                maybe_sent: *maybe_sent,
+                message: message.clone(),
+            },
+            Self::Tls {
+                endpoint: e,
+                message,
+            } => ApiError::Tls {
+                endpoint: endpoint(*e),
+                message: message.clone(),
+            },
+            Self::Timeout { endpoint: e } => ApiError::Timeout {
+                endpoint: endpoint(*e),
+            },
+            Self::Decode {
+                endpoint: e,
+                status,
+                message,
+            } => ApiError::Decode {
+                endpoint: endpoint(*e),
+                status: *status,
+                message: message.clone(),
+            },
+            Self::InvalidId { id } => ApiError::InvalidId { id: id.clone() },
+        }
+    }
+}
+
+impl CursorError {
     /// Plan or budget exhaustion: a 429/400/403 that retrying cannot fix.
-    pub fn is_usage_limit(&self) -> bool {
+    pub(crate) fn is_usage_limit(&self) -> bool {
         match self {
             CursorError::Status { body, .. } => {
                 matches!(
@@ -270,19 +378,6 @@ impl CursorError {
             CursorError::Transport { .. }
             | CursorError::Timeout { .. }
             | CursorError::Decode { .. } => ErrorClass::Transient,
-        }
-    }
-
-    /// Whether the request may have been carried out although we got no
-    /// answer: a launch in this state may have created an agent.
-    pub fn maybe_applied(&self) -> bool {
-        match self {
-            CursorError::Transport { maybe_sent, .. } => *maybe_sent,
-            CursorError::Timeout { .. } => true,
-            // A 5xx from a proxy or gateway can follow a request the API served.
-            CursorError::Status { status, .. } => matches!(status, 500 | 502 | 503 | 504),
-            CursorError::Decode { .. } => true,
-            CursorError::InvalidId { .. } | CursorError::Tls { .. } => false,
         }
     }
 
@@ -339,50 +434,47 @@ impl CursorError {
     }
 }
 
-impl fmt::Display for CursorError {
+impl<E: ApiEndpoint, B: DescribeBody> fmt::Display for ApiError<E, B> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            CursorError::Status {
+            Self::Status {
                 endpoint,
                 status,
                 body,
                 ..
-            } => {
-                write!(
-                    f,
-                    "{} returned {status}: {}",
-                    endpoint.describe(),
-                    body.describe()
-                )
-            }
-            CursorError::Transport {
+            } => write!(
+                f,
+                "{} returned {status}: {}",
+                endpoint.describe(),
+                body.describe_body()
+            ),
+            Self::Transport {
                 endpoint, message, ..
-            } => {
-                write!(f, "{} failed: {message}", endpoint.describe())
-            }
-            CursorError::Timeout { endpoint } => write!(f, "{} timed out", endpoint.describe()),
-            CursorError::Tls { endpoint, message } => write!(
+            } => write!(f, "{} failed: {message}", endpoint.describe()),
+            Self::Timeout { endpoint } => write!(f, "{} timed out", endpoint.describe()),
+            Self::Tls { endpoint, message } => write!(
                 f,
                 "{}: untrusted TLS certificate: {message}",
                 endpoint.describe()
             ),
-            CursorError::Decode {
+            Self::Decode {
                 endpoint,
                 status,
                 message,
-            } => {
-                write!(
-                    f,
-                    "{} returned {status} with an unreadable body: {message}",
-                    endpoint.describe()
-                )
-            }
-            CursorError::InvalidId { id } => write!(f, "invalid agent id {id:?}"),
+            } => write!(
+                f,
+                "{} returned {status} with an unreadable body: {message}",
+                endpoint.describe()
+            ),
+            Self::InvalidId { id } => write!(f, "invalid {} {id:?}", E::ID_NOUN),
         }
     }
 }
 
-impl std::error::Error for CursorError {}
+impl<E: ApiEndpoint + fmt::Debug, B: DescribeBody + fmt::Debug> std::error::Error
+    for ApiError<E, B>
+{
+}
 
 /// `Retry-After` as delta-seconds or an HTTP date (relative to `now`).
 pub fn parse_retry_after(value: &str, now: std::time::SystemTime) -> Option<Duration> {

@@ -6,6 +6,7 @@ mod error;
 pub mod models;
 pub mod sse;
 
-pub use client::{RunStream, STREAM_CONNECT_TIMEOUT, V1Client};
+pub use client::RunStream;
+pub use client::V1Client;
 pub use error::{KNOWN_CODES, V1Body, V1Endpoint, V1Error};
 pub use models::*;

@@ -3,16 +3,16 @@
 //! failure), usage with lagging cost, artifacts, archive.
 
 use crate::support::*;
-use cursor_agent_action::clock::Clock;
-use cursor_agent_action::cursor::AuthScheme;
-use cursor_agent_action::cursor::v1::*;
-use cursor_agent_action::secret::Secret;
-use cursor_agent_action::sim::*;
+use cursor_api::AuthScheme;
+use cursor_api::v1::*;
+use kit::clock::Clock;
+use kit::secret::Secret;
+use sim::*;
 use std::time::Duration;
 
-pub const REPO: &str = "https://github.com/Codertocat/Hello-World";
+const REPO: &str = "https://github.com/Codertocat/Hello-World";
 
-pub async fn v1_setup(scenario: V1Scenario) -> (Simulators, V1Client, Clock) {
+async fn v1_setup(scenario: V1Scenario) -> (Simulators, V1Client, Clock) {
     let clock = Clock::real();
     let sims = Simulators::start(clock).await.unwrap();
     sims.cursor.v1().set_scenario(scenario);
@@ -26,7 +26,7 @@ pub async fn v1_setup(scenario: V1Scenario) -> (Simulators, V1Client, Clock) {
     (sims, client, clock)
 }
 
-pub fn create_request(agent_id: Option<String>) -> CreateAgentRequest {
+fn create_request(agent_id: Option<String>) -> CreateAgentRequest {
     CreateAgentRequest {
         prompt: Prompt::text("Fix the failing test"),
         model: Some(ModelSelection::id("claude-haiku-4-5")),
@@ -254,10 +254,10 @@ async fn read_stream(
     agent: &str,
     run: &str,
     last: Option<&str>,
-) -> Vec<cursor_agent_action::cursor::v1::sse::SseEvent> {
+) -> Vec<cursor_api::v1::sse::SseEvent> {
     let mut s = client.stream(agent, run, last).await.unwrap();
     assert_eq!(s.retention_seconds, Some(86400));
-    let mut p = cursor_agent_action::cursor::v1::sse::SseParser::new();
+    let mut p = cursor_api::v1::sse::SseParser::new();
     let mut events = Vec::new();
     while let Some(chunk) = s.chunk().await.unwrap() {
         events.extend(p.feed(&chunk).unwrap());

@@ -1,66 +1,13 @@
-//! Simulators of the Cursor v0 API and of the GitHub REST calls the action
-//! makes: for tests, the `demo` command, and users who want to try a
-//! workflow without a key or network (`cursor-agent-action simulator`).
+//! Both simulators started together on loopback, and linked so Cursor's
+//! agents push to the GitHub simulator.
 
-pub mod cursor;
-pub mod cursor_v1;
-pub mod faults;
-pub mod github;
-pub mod host;
-pub mod server;
-/// Timestamps as the simulated APIs write them (the action's own formatter).
-pub use crate::rfc3339 as time;
-
-use crate::clock::Clock;
-pub use cursor::{
-    CursorSim, CursorSimConfig, EndStatus, HOSTILE_SUMMARY, Refusal, Scenario, SimArtifact,
-};
-pub use cursor_v1::{V1Scenario, V1Sim};
-pub use faults::{Fault, FaultRule};
-pub use github::{
-    GhComment, GhPull, GhUser, GitHubSim, GitHubSimConfig, LOG_LINK_TTL, ReactionTarget,
-    SimAnnotation, SimJob, SimStep,
-};
-pub use host::RepoHost;
-use serde::{Deserialize, Serialize};
-use server::{Reply, Request, Server};
+use crate::cursor::{CursorSim, CursorSimConfig};
+use crate::github::{GitHubSim, GitHubSimConfig};
+use crate::host::RepoHost;
+use crate::server::{self, Server};
+use kit::clock::Clock;
 use std::net::SocketAddr;
 use std::sync::Arc;
-
-/// One request as a simulator saw it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct LoggedRequest {
-    pub method: String,
-    pub path: String,
-    pub query: String,
-    pub body: String,
-    /// The status sent back; 0 when the connection was dropped or stalled.
-    pub status: u16,
-    /// The injected fault, if any.
-    pub fault: Option<String>,
-    /// When it arrived, in the simulator's clock (milliseconds from start).
-    pub at_ms: u64,
-    /// The same, in microseconds.
-    pub at_us: u64,
-}
-
-pub(crate) fn log_entry(
-    request: &Request,
-    reply: &Reply,
-    fault: Option<&Fault>,
-    at: crate::clock::Moment,
-) -> LoggedRequest {
-    LoggedRequest {
-        at_ms: at.since_start().as_millis() as u64,
-        at_us: at.since_start().as_micros() as u64,
-        method: request.method.to_string(),
-        path: request.path.clone(),
-        query: request.raw_query.clone(),
-        body: String::from_utf8_lossy(&request.body).into_owned(),
-        status: reply.status(),
-        fault: fault.map(|f| format!("{f:?}")),
-    }
-}
 
 /// Both simulators, serving on loopback.
 pub struct Simulators {

@@ -15,11 +15,11 @@
 //! `result`, heartbeats or none, silent tool calls, a cancel that fails, a
 //! stream that goes on with heartbeats only (its run ends unseen).
 
-use super::host::{RepoHost, pull_number_of, pull_url, repo_of};
-use super::server::{Reply, Request};
-use super::time::iso8601_millis;
-use crate::clock::{Clock, Moment};
+use crate::host::{RepoHost, pull_number_of, pull_url, repo_of};
+use crate::server::{Reply, Request};
 use bytes::Bytes;
+use kit::clock::{Clock, Moment};
+use kit::rfc3339::iso8601_millis;
 use serde_json::{Value, json};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
@@ -392,7 +392,7 @@ fn check_model(v: &Value) -> Option<Reply> {
 }
 
 pub fn is_uuid_agent_id(id: &str) -> bool {
-    crate::cursor::v1::is_agent_id(id)
+    cursor_api::v1::is_agent_id(id)
 }
 
 impl V1Sim {

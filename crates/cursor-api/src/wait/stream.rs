@@ -42,14 +42,14 @@
 //!   honoured. Cancellation and the deadline end it at once.
 
 use super::schedule::{Phase, PollSchedule};
-use crate::cancel::Cancel;
-use crate::clock::{Clock, Moment};
-use crate::cursor::ErrorClass;
-use crate::cursor::v1::sse::{SseEvent, SseParser};
-use crate::cursor::v1::{Git, Run, RunStatus, RunStream, V1Client, V1Error};
+use crate::error::ErrorClass;
 use crate::retry::{Backoff, delay_for};
-use crate::secret::Redactor;
+use crate::v1::sse::{SseEvent, SseParser};
+use crate::v1::{Git, Run, RunStatus, RunStream, V1Client, V1Error};
 use bytes::Bytes;
+use kit::cancel::Cancel;
+use kit::clock::{Clock, Moment};
+use kit::secret::Redactor;
 use std::collections::{HashSet, VecDeque};
 use std::future::Future;
 use std::time::Duration;
@@ -111,27 +111,27 @@ impl ChunkStream for RunStream {
 pub const QUIET_CONFIRM: Duration = Duration::from_secs(10);
 /// Confirmation reads before a run whose record stays RUNNING is reported
 /// as ended, unconfirmed.
-pub const CONFIRM_READS: u32 = 3;
+pub(crate) const CONFIRM_READS: u32 = 3;
 /// Quiet after the stream says the turn ended before one run read.
-pub const HINT_QUIET: Duration = Duration::from_secs(30);
+pub(crate) const HINT_QUIET: Duration = Duration::from_secs(30);
 /// No byte for this long: the connection is replaced.
 pub const DEAD_AFTER: Duration = Duration::from_secs(300);
 /// A new connection with no byte (not even the sticky status) for this long
 /// is being buffered or is dead.
 pub const BUFFERED_AFTER: Duration = Duration::from_secs(30);
 /// `stream_unavailable` at the head: retries and their spacing.
-pub const HEAD_RETRIES: u32 = 5;
-pub const HEAD_RETRY_EVERY: Duration = Duration::from_millis(400);
+pub(crate) const HEAD_RETRIES: u32 = 5;
+pub(crate) const HEAD_RETRY_EVERY: Duration = Duration::from_millis(400);
 /// Failed connections in a row (since one delivered content) before
 /// falling back to reads.
-pub const MAX_FAILURES: u32 = 5;
+pub(crate) const MAX_FAILURES: u32 = 5;
 /// Reads of the run are at least this far apart.
 pub const MIN_READ_INTERVAL: Duration = Duration::from_secs(10);
 /// At most one heartbeat line per this long.
-pub const HEARTBEAT_EVERY: Duration = Duration::from_secs(60);
+pub(crate) const HEARTBEAT_EVERY: Duration = Duration::from_secs(60);
 /// While only heartbeats arrive, the run is read this long after the last
 /// event that said something, then again every this long.
-pub const NOISE_READ_EVERY: Duration = Duration::from_secs(120);
+pub(crate) const NOISE_READ_EVERY: Duration = Duration::from_secs(120);
 
 #[derive(Debug, Clone, Copy)]
 pub struct StreamConfig {
@@ -524,7 +524,7 @@ impl<'a, S: RunSource> StreamFollower<'a, S> {
                         tracing::debug!("run stream: {e}; reconnecting");
                         self.failed_connection(
                             V1Error::Decode {
-                                endpoint: crate::cursor::v1::V1Endpoint::Stream,
+                                endpoint: crate::v1::V1Endpoint::Stream,
                                 status: 200,
                                 message: e.to_string(),
                             },
@@ -537,7 +537,7 @@ impl<'a, S: RunSource> StreamFollower<'a, S> {
                 // Closed without `result`: resume (the read timers still run).
                 self.parser.finish();
                 let e = V1Error::Transport {
-                    endpoint: crate::cursor::v1::V1Endpoint::Stream,
+                    endpoint: crate::v1::V1Endpoint::Stream,
                     maybe_sent: true,
                     message: "the stream ended without a result".into(),
                 };
@@ -770,9 +770,9 @@ impl<'a, S: RunSource> StreamFollower<'a, S> {
             }
             "error" => {
                 let err = V1Error::Status {
-                    endpoint: crate::cursor::v1::V1Endpoint::Stream,
+                    endpoint: crate::v1::V1Endpoint::Stream,
                     status: 200,
-                    body: Box::new(crate::cursor::v1::V1Body::parse(
+                    body: Box::new(crate::v1::V1Body::parse(
                         &self.client.redactor(),
                         e.data.as_bytes(),
                     )),
@@ -795,7 +795,7 @@ mod tests {
     use super::*;
     use std::cell::RefCell;
 
-    const NO_TOOLS: &[u8] = include_bytes!("../../tests/fixtures/v1-streams/no_tools.sse");
+    const NO_TOOLS: &[u8] = include_bytes!("../../../../tests/fixtures/v1-streams/no_tools.sse");
     const AGENT: &str = "bc-5012b32d-8b28-43b8-853f-da1aeba60415";
     const RUN: &str = "run-3f18821e-16c5-4408-a9a1-222812408ac7";
 

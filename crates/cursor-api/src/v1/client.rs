@@ -5,11 +5,12 @@
 
 use super::error::{V1Body, V1Endpoint, V1Error};
 use super::models::*;
-use crate::clock::Clock;
-use crate::cursor::transport::{self, Failed, Transport};
-use crate::cursor::{AuthScheme, Timeouts, one_line};
-use crate::secret::Secret;
+use crate::client::{AuthScheme, Timeouts};
+use crate::error::one_line;
+use crate::transport::{self, Failed, Transport};
 use bytes::Bytes;
+use kit::clock::Clock;
+use kit::secret::Secret;
 use reqwest::Method;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -17,7 +18,7 @@ use std::time::Duration;
 
 /// Opening a stream may take this long; once open it has no overall limit
 /// ("the run stream is long-lived by design"), the follower judges silence.
-pub const STREAM_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+pub(crate) const STREAM_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 #[derive(Clone, Debug)]
 pub struct V1Client {
@@ -96,19 +97,19 @@ impl V1Client {
     }
 
     /// Also redacts `secrets` (the run's) in the errors it builds.
-    pub fn redacting(mut self, secrets: &crate::secret::Redactor) -> Self {
+    pub fn redacting(mut self, secrets: &kit::secret::Redactor) -> Self {
         self.transport.redacting(secrets);
         self
     }
 
     /// The redactor that knows this client's key (and the secrets it was
     /// given).
-    pub fn redactor(&self) -> &crate::secret::Redactor {
+    pub fn redactor(&self) -> &kit::secret::Redactor {
         self.transport.redactor()
     }
 
     fn agent_path(&self, id: &str, suffix: &str) -> Result<String, V1Error> {
-        if !crate::cursor::is_valid_agent_id(id) {
+        if !crate::models::is_valid_agent_id(id) {
             return Err(V1Error::InvalidId {
                 id: one_line(self.transport.redactor(), id, 60),
             });

@@ -2,10 +2,11 @@
 //! credentials, the clock, the request count, and one bounded HTTP exchange.
 //! Each client says a [`Failed`] in its own error type, with its endpoint.
 
-use super::{AuthScheme, parse_retry_after};
-use crate::clock::Clock;
-use crate::secret::{Redactor, Secret};
+use crate::client::AuthScheme;
+use crate::error::parse_retry_after;
 use base64::Engine as _;
+use kit::clock::Clock;
+use kit::secret::{Redactor, Secret};
 use reqwest::Method;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -48,7 +49,7 @@ pub struct Transport {
     base: String,
     authorization: Secret,
     /// Knows the key: error text from the server is made printable with it
-    /// where the error is built (see [`crate::secret`]).
+    /// where the error is built (see [`kit::secret`]).
     redactor: Redactor,
     clock: Clock,
     /// Requests sent through this transport and its clones.
@@ -65,8 +66,8 @@ impl std::fmt::Debug for Transport {
 
 /// What a failed send or read means.
 pub fn failed(e: &reqwest::Error) -> Failed {
-    let message = crate::http::error_chain(e);
-    if let Some(tls) = crate::http::certificate_problem(&message) {
+    let message = kit::http::error_chain(e);
+    if let Some(tls) = kit::http::certificate_problem(&message) {
         return Failed::Tls(tls);
     }
     Failed::Transport {
@@ -85,7 +86,7 @@ pub fn retry_after(response: &reqwest::Response) -> Option<Duration> {
 }
 
 /// The whole body, at most [`MAX_RESPONSE_BYTES`].
-pub async fn read_body(mut response: reqwest::Response) -> Result<Vec<u8>, Failed> {
+pub(crate) async fn read_body(mut response: reqwest::Response) -> Result<Vec<u8>, Failed> {
     let mut bytes = Vec::new();
     while let Some(chunk) = response.chunk().await.map_err(|e| failed(&e))? {
         if bytes.len() + chunk.len() > MAX_RESPONSE_BYTES {
@@ -163,7 +164,7 @@ impl Transport {
     }
 
     /// One JSON exchange, its whole answer read within `timeout`.
-    pub async fn exchange(
+    pub(crate) async fn exchange(
         &self,
         request: reqwest::RequestBuilder,
         body: Option<Vec<u8>>,

@@ -2,20 +2,20 @@
 //! (list with `Link` paging, create, get, update by PATCH or POST),
 //! reactions, collaborator permission, and pull requests and branches (list,
 //! get, compare; pushed to and opened by the Cursor simulators when linked,
-//! see [`super::RepoHost`]), and workflow runs' jobs, annotations and logs
-//! (`github_actions.rs`). Bodies are shaped like GitHub's,
+//! see [`crate::host::RepoHost`]), and workflow runs' jobs, annotations and
+//! logs (`github_actions.rs`). Bodies are shaped like GitHub's,
 //! full `user` objects included (octocrab rejects less). A `/api/v3` prefix
 //! (GitHub Enterprise Server) is accepted.
 
 #[path = "github_actions.rs"]
 mod actions;
 
-use super::faults::{FaultRule, take};
-use super::server::{Handler, Reply, Request};
-use super::time::iso8601;
-use super::{LoggedRequest, log_entry};
-use crate::clock::Clock;
+use crate::faults::{FaultRule, take};
+use crate::log::{LoggedRequest, log_entry};
+use crate::server::{Handler, Reply, Request};
 pub use actions::{LOG_LINK_TTL, SimAnnotation, SimJob, SimStep};
+use kit::clock::Clock;
+use kit::rfc3339::iso8601;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -433,7 +433,7 @@ impl GitHubSim {
             .iter()
             .filter(|r| {
                 let path = r.path.strip_prefix("/api/v3").unwrap_or(&r.path);
-                r.method == method && super::faults::path_matches(pattern, path)
+                r.method == method && crate::faults::path_matches(pattern, path)
             })
             .count()
     }
@@ -502,7 +502,7 @@ impl GitHubSim {
                 let repo = format!("{o}/{r}");
                 let since = request
                     .query("since")
-                    .and_then(crate::launch::parse_rfc3339)
+                    .and_then(kit::rfc3339::parse)
                     .map(|s| SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(s));
                 let (per_page, page) = page_params(request);
                 let mut all: Vec<&GhComment> = state
@@ -1300,7 +1300,7 @@ impl GitHubSim {
                     .iter()
                     .map(|p| {
                         let ahead = self.branch(&repo, &p.head).map(|(_, a)| a);
-                        let html = super::host::pull_url(&self.server(), &repo, p.number);
+                        let html = crate::host::pull_url(&self.server(), &repo, p.number);
                         json!({"number": p.number, "html_url": html, "head": p.head, "base": p.base, "title": p.title,
                                "state": if p.open { "open" } else { "closed" }, "merged": p.merged,
                                "user": p.user.login, "head_sha": p.head_sha, "ahead_by": ahead})
@@ -1364,7 +1364,7 @@ impl GitHubSim {
     }
 }
 
-impl super::RepoHost for GitHubSim {
+impl crate::host::RepoHost for GitHubSim {
     fn push(&self, repo: &str, branch: &str, commits: u32) {
         GitHubSim::push(self, repo, branch, commits);
     }
@@ -1429,7 +1429,7 @@ impl GitHubSim {
                 );
                 Reply::json(200, &json!({"ok": true}))
             }
-            ("POST", "/_sim/faults") => super::faults::add_from_json(body, |r| self.add_fault(r)),
+            ("POST", "/_sim/faults") => crate::faults::add_from_json(body, |r| self.add_fault(r)),
             ("POST", "/_sim/actions/jobs") => self.state.lock().unwrap().actions.seed(&body),
             ("POST", "/_sim/actions/log-link-ttl") => match body["millis"].as_u64() {
                 Some(ms) => {

@@ -7,12 +7,12 @@
 //! with Azure's 403 `AuthenticationFailed`, and refuses a request that
 //! carries a token (a client must not send its GitHub token there).
 
-use super::super::faults::expired_link;
-use super::super::server::{Reply, Request};
-use super::super::time::iso8601;
 use super::{message, page_params, paged};
-use crate::clock::Moment;
+use crate::faults::expired_link;
+use crate::server::{Reply, Request};
 use bytes::Bytes;
+use kit::clock::Moment;
+use kit::rfc3339::iso8601;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::collections::HashMap;

@@ -1,7 +1,7 @@
 //! Faults injected per request: a rule matches a method and a path pattern
 //! (and optionally a repository) and applies to the next `times` requests.
 
-use super::server::Reply;
+use crate::server::Reply;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 

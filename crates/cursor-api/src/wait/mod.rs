@@ -8,10 +8,12 @@
 pub mod schedule;
 pub mod stream;
 
-use crate::cancel::Cancel;
-use crate::clock::{Clock, Moment};
-use crate::cursor::{Agent, AgentStatus, CursorClient, CursorError, ErrorClass};
+use crate::client::CursorClient;
+use crate::error::{CursorError, ErrorClass};
+use crate::models::{Agent, AgentStatus};
 use crate::retry::{Backoff, delay_for};
+use kit::cancel::Cancel;
+use kit::clock::{Clock, Moment};
 use schedule::{Phase, PollSchedule};
 use std::future::Future;
 use std::time::Duration;
@@ -28,11 +30,11 @@ impl AgentSource for CursorClient {
 }
 
 /// A 404 this soon after launch is the API catching up, not a lost agent.
-pub const EARLY_404_WINDOW: Duration = Duration::from_secs(60);
+pub(crate) const EARLY_404_WINDOW: Duration = Duration::from_secs(60);
 /// At most one heartbeat line per this long.
-pub const HEARTBEAT_EVERY: Duration = Duration::from_secs(60);
+pub(crate) const HEARTBEAT_EVERY: Duration = Duration::from_secs(60);
 /// No single poll may take longer than this.
-pub const POLL_TIMEOUT: Duration = Duration::from_secs(30);
+pub(crate) const POLL_TIMEOUT: Duration = Duration::from_secs(30);
 
 #[derive(Debug, Clone, Copy)]
 pub struct WaitConfig {
@@ -202,7 +204,7 @@ impl<'a, S: AgentSource> Waiter<'a, S> {
             self.requests += 1;
             let now = self.clock.now();
             let result = result.unwrap_or(Err(CursorError::Timeout {
-                endpoint: crate::cursor::Endpoint::Agent,
+                endpoint: crate::error::Endpoint::Agent,
             }));
             match result {
                 Ok(agent) => {
@@ -252,7 +254,7 @@ impl<'a, S: AgentSource> Waiter<'a, S> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cursor::{Endpoint, ErrorBody};
+    use crate::error::{Endpoint, ErrorBody};
     use proptest::prelude::*;
     use std::cell::RefCell;
 

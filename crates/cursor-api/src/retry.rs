@@ -3,9 +3,9 @@
 //! under a deadline and cancellation. Launches and follow-ups never go
 //! through [`retry_idempotent`]: see `launch`.
 
-use crate::cancel::Cancel;
-use crate::clock::{Clock, Moment};
-use crate::cursor::{CursorError, ErrorClass};
+use crate::error::{CursorError, ErrorClass};
+use kit::cancel::Cancel;
+use kit::clock::{Clock, Moment};
 use std::future::Future;
 use std::time::Duration;
 
@@ -61,7 +61,7 @@ pub fn delay_for(
 
 /// The longest a launch waits before retrying (a `Retry-After` asking more
 /// ends it at once).
-pub const MAX_LAUNCH_WAIT: Duration = Duration::from_secs(120);
+pub(crate) const MAX_LAUNCH_WAIT: Duration = Duration::from_secs(120);
 
 /// Whether a launch (or follow-up) may wait `wait` before its next attempt:
 /// at most [`MAX_LAUNCH_WAIT`], and never past `deadline` (the `timeout`
@@ -151,7 +151,7 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cursor::{Endpoint, ErrorBody};
+    use crate::error::{Endpoint, ErrorBody};
     use proptest::prelude::*;
 
     fn status(code: u16, retry_after: Option<u64>) -> CursorError {

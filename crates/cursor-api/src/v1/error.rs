@@ -1,14 +1,14 @@
 //! v1 errors: the `{"error":{"code","message","helpUrl"?,"provider"?}}` body
 //! (and, defensively, the v0 string shapes, made printable the same way:
-//! see [`crate::cursor::one_line`]), a message per code that says
+//! see [`crate::error::one_line`]), a message per code that says
 //! what to do, and the same retry classification as v0 (it is computed by
 //! the v0 rules, through [`V1Error::as_v0`], so both versions retry alike).
 
-use crate::cursor::{CursorError, Endpoint, ErrorBody, ErrorClass, one_line};
-use crate::secret::Redactor;
+use crate::error::{
+    ApiEndpoint, ApiError, CursorError, DescribeBody, Endpoint, ErrorBody, ErrorClass, one_line,
+};
+use kit::secret::Redactor;
 use serde_json::Value;
-use std::fmt;
-use std::time::Duration;
 
 /// Which v1 call failed, for messages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,7 +80,7 @@ pub struct V1Body {
 }
 
 impl V1Body {
-    /// `redactor`: the client's (see [`crate::cursor::error`]).
+    /// `redactor`: the client's (see [`crate::error`]).
     pub fn parse(redactor: &Redactor, bytes: &[u8]) -> V1Body {
         let base = ErrorBody::parse(redactor, bytes);
         let json = serde_json::from_slice::<Value>(bytes).ok();
@@ -105,73 +105,28 @@ impl V1Body {
     }
 
     fn mentions(&self, needle: &str) -> bool {
-        let needle = needle.to_ascii_lowercase();
-        let has = |s: &Option<String>| {
-            s.as_ref()
-                .is_some_and(|s| s.to_ascii_lowercase().contains(&needle))
-        };
-        has(&self.base.message)
-            || has(&self.base.code)
-            || self
-                .base
-                .details
-                .iter()
-                .any(|d| d.to_ascii_lowercase().contains(&needle))
+        self.base.mentions(needle)
     }
 }
 
-/// A failed v1 call.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum V1Error {
-    Status {
-        endpoint: V1Endpoint,
-        status: u16,
-        /// Boxed: errors travel in every `Result` of the client.
-        body: Box<V1Body>,
-        retry_after: Option<Duration>,
-    },
-    Transport {
-        endpoint: V1Endpoint,
-        maybe_sent: bool,
-        message: String,
-    },
-    Tls {
-        endpoint: V1Endpoint,
-        message: String,
-    },
-    Timeout {
-        endpoint: V1Endpoint,
-    },
-    Decode {
-        endpoint: V1Endpoint,
-        status: u16,
-        message: String,
-    },
-    /// An id we refuse to put in a URL (or to send as `agentId`).
-    InvalidId {
-        id: String,
-    },
+/// A failed v1 call: the shared error shape with v1's endpoints and body
+/// (boxed: errors travel in every `Result` of the client).
+pub type V1Error = ApiError<V1Endpoint, Box<V1Body>>;
+
+impl ApiEndpoint for V1Endpoint {
+    fn describe(self) -> &'static str {
+        V1Endpoint::describe(self)
+    }
+    const ID_NOUN: &'static str = "id";
+}
+
+impl DescribeBody for Box<V1Body> {
+    fn describe_body(&self) -> String {
+        self.base.describe()
+    }
 }
 
 impl V1Error {
-    pub fn endpoint(&self) -> Option<V1Endpoint> {
-        match self {
-            Self::Status { endpoint, .. }
-            | Self::Transport { endpoint, .. }
-            | Self::Tls { endpoint, .. }
-            | Self::Timeout { endpoint }
-            | Self::Decode { endpoint, .. } => Some(*endpoint),
-            Self::InvalidId { .. } => None,
-        }
-    }
-
-    pub fn status(&self) -> Option<u16> {
-        match self {
-            Self::Status { status, .. } => Some(*status),
-            _ => None,
-        }
-    }
-
     /// The v1 `error.code`, if the server gave one.
     pub fn code(&self) -> Option<&str> {
         match self {
@@ -180,55 +135,10 @@ impl V1Error {
         }
     }
 
-    pub fn retry_after(&self) -> Option<Duration> {
-        match self {
-            Self::Status { retry_after, .. } => *retry_after,
-            _ => None,
-        }
-    }
-
     /// The same failure in v0 terms, for the shared retry policy
     /// (`retry::delay_for`, `CursorError::class`).
     pub fn as_v0(&self) -> CursorError {
-        match self {
-            Self::Status {
-                endpoint,
-                status,
-                body,
-                retry_after,
-            } => CursorError::Status {
-                endpoint: endpoint.v0(),
-                status: *status,
-                body: body.base.clone(),
-                retry_after: *retry_after,
-            },
-            Self::Transport {
-                endpoint,
-                maybe_sent,
-                message,
-            } => CursorError::Transport {
-                endpoint: endpoint.v0(),
-                maybe_sent: *maybe_sent,
-                message: message.clone(),
-            },
-            Self::Tls { endpoint, message } => CursorError::Tls {
-                endpoint: endpoint.v0(),
-                message: message.clone(),
-            },
-            Self::Timeout { endpoint } => CursorError::Timeout {
-                endpoint: endpoint.v0(),
-            },
-            Self::Decode {
-                endpoint,
-                status,
-                message,
-            } => CursorError::Decode {
-                endpoint: endpoint.v0(),
-                status: *status,
-                message: message.clone(),
-            },
-            Self::InvalidId { id } => CursorError::InvalidId { id: id.clone() },
-        }
+        self.map(V1Endpoint::v0, |body| body.base.clone())
     }
 
     /// What to do about it: the v0 classification, plus v1 codes that say
@@ -247,14 +157,9 @@ impl V1Error {
         }
     }
 
-    /// Whether the request may have been carried out although no answer came.
-    pub fn maybe_applied(&self) -> bool {
-        self.as_v0().maybe_applied()
-    }
-
     /// The plan's concurrent-agent limit. Its error is not documented, so
     /// this matches defensively on what such a message would say.
-    pub fn is_agent_limit(&self) -> bool {
+    pub(crate) fn is_agent_limit(&self) -> bool {
         let Self::Status { body, .. } = self else {
             return false;
         };
@@ -379,45 +284,6 @@ impl V1Error {
         }
     }
 }
-
-impl fmt::Display for V1Error {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Status {
-                endpoint,
-                status,
-                body,
-                ..
-            } => write!(
-                f,
-                "{} returned {status}: {}",
-                endpoint.describe(),
-                body.base.describe()
-            ),
-            Self::Transport {
-                endpoint, message, ..
-            } => write!(f, "{} failed: {message}", endpoint.describe()),
-            Self::Timeout { endpoint } => write!(f, "{} timed out", endpoint.describe()),
-            Self::Tls { endpoint, message } => write!(
-                f,
-                "{}: untrusted TLS certificate: {message}",
-                endpoint.describe()
-            ),
-            Self::Decode {
-                endpoint,
-                status,
-                message,
-            } => write!(
-                f,
-                "{} returned {status} with an unreadable body: {message}",
-                endpoint.describe()
-            ),
-            Self::InvalidId { id } => write!(f, "invalid id {id:?}"),
-        }
-    }
-}
-
-impl std::error::Error for V1Error {}
 
 /// Every code of the Sept-2026 list (§8.7) plus the observed extras.
 pub const KNOWN_CODES: &[&str] = &[

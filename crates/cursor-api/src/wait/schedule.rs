@@ -14,13 +14,13 @@
 use std::time::Duration;
 
 /// While CREATING, at most this long between polls.
-pub const CREATING_INTERVAL: Duration = Duration::from_secs(5);
+pub(crate) const CREATING_INTERVAL: Duration = Duration::from_secs(5);
 /// After this long in CREATING, the running schedule applies anyway.
-pub const CREATING_FAST_FOR: Duration = Duration::from_secs(120);
+pub(crate) const CREATING_FAST_FOR: Duration = Duration::from_secs(120);
 /// Each wait is drawn from `[envelope * (1 - JITTER), envelope]`.
-pub const JITTER: f64 = 0.25;
+pub(crate) const JITTER: f64 = 0.25;
 /// The envelope doubles after each poll.
-pub const GROWTH: u32 = 2;
+pub(crate) const GROWTH: u32 = 2;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PollSchedule {

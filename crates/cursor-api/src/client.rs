@@ -2,11 +2,11 @@
 //! Retrying is the caller's decision (see `retry` and `wait`): a launch must
 //! never be blindly repeated.
 
-use super::error::{CursorError, Endpoint, ErrorBody, one_line};
-use super::models::*;
-use super::transport::{Failed, Transport};
-use crate::clock::Clock;
-use crate::secret::Secret;
+use crate::error::{CursorError, Endpoint, ErrorBody, one_line};
+use crate::models::*;
+use crate::transport::{Failed, Transport};
+use kit::clock::Clock;
+use kit::secret::Secret;
 use reqwest::Method;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -88,14 +88,14 @@ impl CursorClient {
     }
 
     /// Also redacts `secrets` (the run's) in the errors it builds.
-    pub fn redacting(mut self, secrets: &crate::secret::Redactor) -> Self {
+    pub fn redacting(mut self, secrets: &kit::secret::Redactor) -> Self {
         self.transport.redacting(secrets);
         self
     }
 
     /// The redactor that knows this client's key (and the secrets it was
     /// given).
-    pub fn redactor(&self) -> &crate::secret::Redactor {
+    pub fn redactor(&self) -> &kit::secret::Redactor {
         self.transport.redactor()
     }
 

@@ -2,13 +2,13 @@
 //! plain functions of a request; the reply may be a response, a delay, a
 //! dropped connection or a response that never comes.
 
-use crate::clock::Clock;
 use bytes::Bytes;
 use http_body_util::BodyExt;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{HeaderMap, Method, StatusCode};
 use hyper_util::rt::TokioIo;
+use kit::clock::Clock;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;

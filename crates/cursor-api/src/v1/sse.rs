@@ -8,6 +8,13 @@
 //! It is fed bytes as they arrive, split anywhere (inside a UTF-8 character,
 //! between the CR and LF of a CRLF): lines are assembled as bytes and decoded
 //! only when complete, so a split never changes what comes out.
+//!
+//! Hand-written on purpose: it is about 200 lines, and the crates that parse
+//! SSE either own the connection (reconnecting on their own schedule, where the
+//! follower must decide when and how to resume: `Last-Event-ID`, backoff, the
+//! deadline, cancellation) or skip WHATWG details the recorded streams need
+//! (bare CR line ends, a split CRLF, the NUL rule for `id`, a cut-off last
+//! event). The tests below hold it to those cases.
 
 /// No line or event body may grow past this: a stream that does is broken
 /// (the largest recorded record is 7.7 KB; tool output is truncated server
