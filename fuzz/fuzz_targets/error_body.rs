@@ -2,7 +2,7 @@
 //! it is one line that cannot start a workflow command or ping anyone.
 #![no_main]
 
-use cursor_agent_action::cursor::{CursorError, Endpoint, ErrorBody};
+use cursor_api::{CursorError, Endpoint, ErrorBody};
 use cursor_agent_action::report::markdown::{raw_html_in, sanitize_inline};
 use libfuzzer_sys::fuzz_target;
 

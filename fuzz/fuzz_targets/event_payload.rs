@@ -3,7 +3,8 @@
 #![no_main]
 
 use cursor_agent_action::context::event;
-use cursor_agent_action::prompt::{is_invisible, strip_hidden};
+use cursor_agent_action::prompt::strip_hidden;
+use kit::text::is_invisible;
 use libfuzzer_sys::fuzz_target;
 
 const EVENTS: &[&str] = &[

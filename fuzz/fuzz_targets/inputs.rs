@@ -2,7 +2,7 @@
 //! rejection names an input and never echoes a secret.
 #![no_main]
 
-use cursor_agent_action::Env;
+use kit::env::Env;
 use cursor_agent_action::inputs::{Inputs, RawInputs};
 use libfuzzer_sys::fuzz_target;
 use std::path::Path;

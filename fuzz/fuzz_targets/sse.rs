@@ -2,7 +2,7 @@
 //! stays within its bounds, and a split never changes the events.
 #![no_main]
 
-use cursor_agent_action::cursor::v1::sse::{SseParser, parse_all};
+use cursor_api::v1::sse::{SseParser, parse_all};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
