@@ -260,7 +260,7 @@ fn hash_of(parts: &[&str]) -> u64 {
 /// One line, controls and invisibles gone, secrets redacted, then at most
 /// `max` characters.
 fn shorten(redactor: &Redactor, text: &str, max: usize) -> String {
-    cursor_api::one_line(redactor, &markdown::strip_controls(text), max)
+    cursor_api::one_line(redactor, text, max)
 }
 
 impl Activity {
@@ -544,7 +544,7 @@ impl Activity {
             return None;
         }
         let mut md = String::from("**Activity**\n\n");
-        let lines: Vec<String> = markdown::strip_controls(&self.message())
+        let lines: Vec<String> = kit::text::strip_controls(&self.message())
             .lines()
             .map(str::trim)
             .filter(|l| !l.is_empty())

@@ -118,57 +118,6 @@ const OUR_ENTITIES: [&str; 4] = ["lt;", "gt;", "amp;", "#8203;"];
 /// `@name`, `owner/repo#1` or URL it splits is not linked.
 const BREAK: &str = "&#8203;";
 
-/// Removes what renders as nothing or acts on a terminal: zero-width and
-/// bidirectional controls (see [`kit::text::is_invisible`]), NUL and
-/// other control characters but tab and line feed, and whole ESC sequences
-/// (CSI `ESC [ ... final`, OSC `ESC ] ... BEL or ESC \\`, and two-byte ones),
-/// C1 controls included.
-pub fn strip_controls(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '\u{1b}' => match chars.next() {
-                Some('[') => skip_csi(&mut chars),
-                Some(']') => skip_osc(&mut chars),
-                _ => {}
-            },
-            '\u{9b}' => skip_csi(&mut chars),
-            '\u{9d}' => skip_osc(&mut chars),
-            '\n' | '\t' => out.push(c),
-            c if c.is_control() || kit::text::is_invisible(c) => {}
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-/// Parameters and intermediates (0x20-0x3F), then one final byte.
-fn skip_csi(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) {
-    while let Some(&c) = chars.peek() {
-        chars.next();
-        if !('\u{20}'..='\u{3f}').contains(&c) {
-            break;
-        }
-    }
-}
-
-/// Up to BEL or ST (`ESC \\`), or the end of the line.
-fn skip_osc(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) {
-    while let Some(c) = chars.next() {
-        match c {
-            '\u{7}' | '\u{9c}' | '\n' => break,
-            '\u{1b}' => {
-                if chars.peek() == Some(&'\\') {
-                    chars.next();
-                }
-                break;
-            }
-            _ => {}
-        }
-    }
-}
-
 /// Whether the `:` between `before` and `rest` is that of a
 /// `https://cursor.com/` URL (Cursor's pages, which one-liners may link).
 fn is_cursor_url(before: &str, rest: &str) -> bool {
@@ -357,7 +306,7 @@ fn escape_stable(text: &str, no_links: bool) -> String {
 /// repeat until the output is stable; each pass only removes dangerous
 /// characters, so it ends, and if it did not, everything would be escaped.
 pub fn sanitize(text: &str) -> String {
-    let text = strip_controls(&text.replace("\r\n", "\n").replace('\r', "\n"));
+    let text = kit::text::strip_controls(&text.replace("\r\n", "\n").replace('\r', "\n"));
     let mut current = escape_stable(&text, false);
     if let Some(fence) = unclosed_fence(&current) {
         current.push('\n');
@@ -371,7 +320,7 @@ pub fn sanitize(text: &str) -> String {
 /// included) kept, and no link (`[` escaped, bare URLs broken). A line
 /// that would open a fence starts escaped.
 pub fn sanitize_inline(redactor: &Redactor, text: &str) -> String {
-    let line = cursor_api::one_line(redactor, &strip_controls(text), 500);
+    let line = cursor_api::one_line(redactor, text, 500);
     let line = if fence_of(&line).is_some() {
         format!("\\{line}")
     } else {
@@ -385,7 +334,7 @@ pub fn sanitize_inline(redactor: &Redactor, text: &str) -> String {
 /// emphasis, link, table cell or code span can start), `<` and `&` as
 /// entities, and mentions, references and URLs broken as in [`sanitize`].
 pub fn text_inline(redactor: &Redactor, text: &str) -> String {
-    let line = cursor_api::one_line(redactor, &strip_controls(text), 300);
+    let line = cursor_api::one_line(redactor, text, 300);
     let chars: Vec<char> = line.chars().collect();
     let mut out = String::with_capacity(line.len() + 8);
     for (i, &c) in chars.iter().enumerate() {
@@ -420,7 +369,7 @@ pub fn text_inline(redactor: &Redactor, text: &str) -> String {
 /// care, else `<code>` around [`text_inline`] (a backtick, `<`, `|` or `\\`
 /// could end the span, break a table or pose as our marker).
 pub fn code_inline(redactor: &Redactor, text: &str) -> String {
-    let line = cursor_api::one_line(redactor, &strip_controls(text), 300);
+    let line = cursor_api::one_line(redactor, text, 300);
     if !line.is_empty() && !line.contains(['`', '<', '|', '\\', '&']) {
         format!("`{line}`")
     } else {
@@ -498,10 +447,11 @@ pub fn pr_link(redactor: &Redactor, url: &str, host: &str) -> String {
 
 /// Sanitizes and shortens `text` so the result has at most `max_bytes`
 /// bytes; returns the text and whether it was cut. The text is first
-/// redacted and cut to `max_bytes` ([`Redactor::cut_bytes`]: escaping
-/// only grows it), so the work is bounded by the budget, not by the text.
+/// cleaned, redacted and cut to `max_bytes` ([`Redactor::clean_cut`]:
+/// escaping only grows it), so the work is bounded by the budget, not by
+/// the text, and a secret split by an invisible character is redacted whole.
 pub fn sanitize_within(redactor: &Redactor, text: &str, max_bytes: usize) -> (String, bool) {
-    let (bounded, window_cut) = redactor.cut_bytes(text, max_bytes);
+    let (bounded, window_cut) = redactor.clean_cut(text, max_bytes);
     if !window_cut {
         let full = sanitize(&bounded);
         if full.len() <= max_bytes {
@@ -609,15 +559,43 @@ mod tests {
         assert_eq!(sanitize("para\n\n    <b>@x</b>"), "para\n\n    <b>@x</b>");
     }
 
+    /// Found by review: cleaning after the cut let a secret split by an
+    /// invisible character leave its prefix in the comment and one-liners.
+    #[test]
+    fn a_secret_split_by_an_invisible_character_leaves_no_prefix_when_cut() {
+        let key = "crsr_split_0123456789abcdef0123456789";
+        let redactor = Redactor::default().with(key);
+        let (head, tail) = key.split_at(15);
+        for budget in 100..100 + key.len() + 8 {
+            let text = format!("{}{head}\u{200B}{tail} tail", "x".repeat(100));
+            let (out, _) = sanitize_within(&redactor, &text, budget);
+            assert!(!out.contains("crsr_split_"), "budget {budget}: {out}");
+        }
+        for max in 20..70 {
+            let padded = format!("{}{head}\u{200B}{tail}", "\u{200B}".repeat(max * 4 / 3));
+            for line in [
+                cursor_api::one_line(&redactor, &padded, max),
+                sanitize_inline(&redactor, &padded),
+                text_inline(&redactor, &padded),
+                code_inline(&redactor, &padded),
+            ] {
+                assert!(!line.contains("crsr_split"), "max {max}: {line}");
+            }
+        }
+    }
+
     #[test]
     fn strips_invisible_and_terminal_controls() {
         assert_eq!(
-            strip_controls(
+            kit::text::strip_controls(
                 "a\u{202E}b\u{200B}c\u{0}d\u{1b}[31;1me\u{1b}[0m\u{1b}]0;title\u{7}f\u{9b}2Jg\tok\n"
             ),
             "abcdefg\tok\n"
         );
-        assert_eq!(strip_controls("x\u{1b}]8;;https://e\u{1b}\\y"), "xy");
+        assert_eq!(
+            kit::text::strip_controls("x\u{1b}]8;;https://e\u{1b}\\y"),
+            "xy"
+        );
         assert_eq!(sanitize("\u{2066}hi\u{2069}\u{7f}"), "hi");
     }
 

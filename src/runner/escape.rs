@@ -46,7 +46,7 @@ pub fn neutralize_line(line: &str) -> Cow<'_, str> {
 /// unseen (see [`neutralize_line`], applied after it).
 pub fn log_safe(text: &str) -> String {
     let lines: Vec<&str> = runner_lines(text);
-    let mut out = crate::report::markdown::strip_controls(&lines.join("\n"));
+    let mut out = kit::text::strip_controls(&lines.join("\n"));
     if text.ends_with(['\n', '\r']) {
         out.push('\n');
     }

@@ -154,18 +154,15 @@ impl ErrorBody {
     }
 }
 
-/// Untrusted text made printable: one line, control characters removed,
-/// at most `max` characters. Redacted, then cut ([`Redactor::cut_bytes`]):
-/// only the first `4 * max` bytes are read, every secret `redactor` knows
-/// replaced before any cut.
+/// Untrusted text made printable: one line, control and invisible
+/// characters and terminal sequences removed, at most `max` characters.
+/// Bounded, cleaned, redacted, then cut ([`Redactor::clean_cut`]): only the
+/// first bytes the budget needs are read, and every secret `redactor` knows
+/// is replaced whole before any cut, even one split by an invisible
+/// character.
 pub fn one_line(redactor: &Redactor, text: &str, max: usize) -> String {
-    let (bounded, window_cut) = redactor.cut_bytes(text, max.saturating_mul(4));
-    let flat: String = bounded
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .filter(|c| !kit::text::is_invisible(*c))
-        .collect();
-    let flat = flat.split_whitespace().collect::<Vec<_>>().join(" ");
+    let (bounded, window_cut) = redactor.clean_cut(text, max.saturating_mul(4));
+    let flat = bounded.split_whitespace().collect::<Vec<_>>().join(" ");
     let (shown, cut) = redactor.cut_chars(&flat, max);
     if cut || window_cut {
         format!("{shown}…")

@@ -238,6 +238,34 @@ impl Redactor {
         self.redact_within(text, max_bytes)
     }
 
+    /// The one way untrusted text that must also be cleaned is shortened:
+    /// bounded, cleaned ([`crate::text::strip_controls`]: invisible
+    /// characters, controls and terminal sequences dropped), redacted, then
+    /// cut to at most `max_bytes`. Cleaning comes before redaction, so a
+    /// secret split by an invisible character is whole again when it is
+    /// looked for; only the first `4 × (max_bytes + the longest form)` bytes
+    /// are read (what cleaning may drop is at most that much), and a secret
+    /// that runs past them is held back ([`Self::without_partial_secret`]).
+    /// Returns the text and whether it was cut.
+    pub fn clean_cut(&self, text: &str, max_bytes: usize) -> (String, bool) {
+        let mut end = max_bytes
+            .saturating_add(self.longest())
+            .saturating_mul(4)
+            .min(text.len());
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        let read_cut = end < text.len();
+        let cleaned = crate::text::strip_controls(&text[..end]);
+        let whole = if read_cut {
+            self.without_partial_secret(&cleaned)
+        } else {
+            &cleaned
+        };
+        let (out, cut) = self.cut_bytes(whole, max_bytes);
+        (out.into_owned(), cut || read_cut)
+    }
+
     /// [`Self::cut_bytes`] counted in characters: at most `max_chars` of them.
     pub fn cut_chars<'a>(&self, text: &'a str, max_chars: usize) -> (Cow<'a, str>, bool) {
         let (bounded, cut) = self.cut_bytes(text, max_chars.saturating_mul(4));
@@ -306,6 +334,28 @@ mod tests {
         let r = Redactor::new().with("abc");
         assert_eq!(r.redact("abc abc"), "abc abc");
         assert_eq!(r.masks().count(), 0);
+    }
+
+    #[test]
+    fn a_secret_split_by_an_invisible_character_is_redacted_whole_before_the_cut() {
+        let key = "crsr_split_0123456789abcdef0123456789";
+        let r = Redactor::default().with(key);
+        let (head, tail) = key.split_at(15);
+        for pad in [0, 100, 1000] {
+            for budget in 90..90 + key.len() + 8 {
+                let text = format!(
+                    "{}{}{head}\u{200B}{tail} tail",
+                    "x".repeat(100),
+                    "\u{200B}".repeat(pad)
+                );
+                let (out, _) = r.clean_cut(&text, budget);
+                assert!(out.len() <= budget, "budget {budget}: {out}");
+                assert!(
+                    !out.contains(&key[..4]),
+                    "pad {pad}, budget {budget}: {out}"
+                );
+            }
+        }
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! Leaf text helpers more than one layer needs: which characters hide in
-//! GitHub's UI, and a hash that stays the same across builds.
+//! GitHub's UI or act on a terminal (and stripping them), and a hash that
+//! stays the same across builds.
 
 /// Characters that render as nothing (or reorder text) in GitHub's UI.
 pub fn is_invisible(c: char) -> bool {
@@ -19,6 +20,57 @@ pub fn is_invisible(c: char) -> bool {
         | '\u{FFF9}'..='\u{FFFB}'
         | '\u{E0000}'..='\u{E007F}' // tag characters ("ASCII smuggling")
     )
+}
+
+/// Removes what renders as nothing or acts on a terminal: zero-width and
+/// bidirectional controls (see [`is_invisible`]), NUL and
+/// other control characters but tab and line feed, and whole ESC sequences
+/// (CSI `ESC [ ... final`, OSC `ESC ] ... BEL or ESC \\`, and two-byte ones),
+/// C1 controls included.
+pub fn strip_controls(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\u{1b}' => match chars.next() {
+                Some('[') => skip_csi(&mut chars),
+                Some(']') => skip_osc(&mut chars),
+                _ => {}
+            },
+            '\u{9b}' => skip_csi(&mut chars),
+            '\u{9d}' => skip_osc(&mut chars),
+            '\n' | '\t' => out.push(c),
+            c if c.is_control() || is_invisible(c) => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Parameters and intermediates (0x20-0x3F), then one final byte.
+fn skip_csi(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) {
+    while let Some(&c) = chars.peek() {
+        chars.next();
+        if !('\u{20}'..='\u{3f}').contains(&c) {
+            break;
+        }
+    }
+}
+
+/// Up to BEL or ST (`ESC \\`), or the end of the line.
+fn skip_osc(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) {
+    while let Some(c) = chars.next() {
+        match c {
+            '\u{7}' | '\u{9c}' | '\n' => break,
+            '\u{1b}' => {
+                if chars.peek() == Some(&'\\') {
+                    chars.next();
+                }
+                break;
+            }
+            _ => {}
+        }
+    }
 }
 
 /// FNV-1a: a hash that is stable across builds and platforms (the standard
