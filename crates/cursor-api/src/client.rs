@@ -4,21 +4,13 @@
 
 use crate::error::{CursorError, Endpoint, ErrorBody, one_line};
 use crate::models::*;
-use crate::transport::{Failed, Transport};
+use crate::transport::{AuthScheme, Failed, Transport};
 use kit::clock::Clock;
 use kit::secret::Secret;
 use reqwest::Method;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::time::Duration;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AuthScheme {
-    /// `Authorization: Basic base64(key + ":")`, as the v0 docs show.
-    Basic,
-    /// `Authorization: Bearer key`.
-    Bearer,
-}
 
 /// How long each kind of call may take (clock time).
 #[derive(Debug, Clone, Copy)]

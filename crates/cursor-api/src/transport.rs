@@ -2,7 +2,6 @@
 //! credentials, the clock, the request count, and one bounded HTTP exchange.
 //! Each client says a [`Failed`] in its own error type, with its endpoint.
 
-use crate::client::AuthScheme;
 use crate::error::parse_retry_after;
 use base64::Engine as _;
 use kit::clock::Clock;
@@ -11,6 +10,15 @@ use reqwest::Method;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
+
+/// How the key is sent (the transport builds the header).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthScheme {
+    /// `Authorization: Basic base64(key + ":")`, as the v0 docs show.
+    Basic,
+    /// `Authorization: Bearer key`.
+    Bearer,
+}
 
 /// Larger responses are refused: no real answer comes near this.
 const MAX_RESPONSE_BYTES: usize = 16 * 1024 * 1024;

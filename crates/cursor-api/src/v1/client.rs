@@ -5,8 +5,9 @@
 
 use super::error::{V1Body, V1Endpoint, V1Error};
 use super::models::*;
-use crate::client::{AuthScheme, Timeouts};
+use crate::client::Timeouts;
 use crate::error::one_line;
+use crate::transport::AuthScheme;
 use crate::transport::{self, Failed, Transport};
 use bytes::Bytes;
 use kit::clock::Clock;
