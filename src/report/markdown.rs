@@ -810,17 +810,17 @@ mod tests {
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(48))]
 
-        /// Sanitizing is linear: twice the text is about twice the work (a
-        /// deterministic count, not time), never the four times of a
-        /// quadratic scan, and each byte costs a bounded number of steps.
+        /// Sanitizing is linear: each byte costs a bounded number of steps
+        /// (a deterministic count, not time) at every size, where a
+        /// quadratic scan's steps per byte grow with the text. (Not a ratio
+        /// of n to 2n: escaping repeats until stable, at most 17 passes, and
+        /// the number of passes may differ between two sizes.)
         #[test]
         fn sanitizing_work_is_linear_in_the_input(unit in hostile_unit(), n in 200usize..400) {
-            let text = unit.repeat(n);
-            let twice = unit.repeat(2 * n);
-            let once = work_of(|| { sanitize(&text); });
-            let double = work_of(|| { sanitize(&twice); });
-            prop_assert!(double <= once * 5 / 2 + 1_000, "{} then {} for {:?}", once, double, unit);
-            prop_assert!(once <= 400 * text.len() as u64 + 1_000, "{} for {} bytes", once, text.len());
+            for text in [unit.repeat(n), unit.repeat(4 * n)] {
+                let work = work_of(|| { sanitize(&text); });
+                prop_assert!(work <= 400 * text.len() as u64 + 1_000, "{} for {} bytes of {:?}", work, text.len(), unit);
+            }
         }
 
         /// Cutting to a budget reads the budget, not the text: the work and
