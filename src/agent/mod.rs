@@ -7,216 +7,24 @@
 pub mod v0;
 pub mod v1;
 
+mod after_run;
+mod error;
+mod existence;
+mod watch;
+
+pub use after_run::AfterRun;
+pub use error::{ApiError, Failure};
+pub use existence::{Existence, GONE_CONFIRM_AFTER, GONE_MIN_AGE, existence};
+pub use watch::{Progress, Watch, WatchEnd, WatchEvent};
+
 use crate::context::Context;
 use crate::inputs::{ApiVersion, Inputs};
 use crate::plan::LaunchPlan;
 use crate::runner::Console;
-use cursor_api::retry::GaveUp;
-use cursor_api::v1::V1Error;
-use cursor_api::{Agent, AgentStatus, CursorError, ErrorClass};
+use cursor_api::{Agent, AgentStatus};
 use kit::cancel::Cancel;
 use kit::clock::{Clock, Moment};
-use std::fmt;
 use std::time::Duration;
-
-/// Usage is read within this (its own reads take at most ~10 s).
-const USAGE_BUDGET: Duration = Duration::from_secs(20);
-/// Listing and downloading the artifacts may take at most this long.
-const ARTIFACTS_BUDGET: Duration = Duration::from_secs(120);
-
-/// What [`AgentApi::after_run`] found.
-#[derive(Debug, Default)]
-pub struct AfterRun {
-    pub usage: Option<crate::report::usage::UsageReport>,
-    pub artifacts: Option<crate::report::ArtifactsShown>,
-    /// For the log.
-    pub warnings: Vec<String>,
-    /// What was still to come when a cancel or its budget cut it short
-    /// (`"usage"`, `"artifacts"`); an answer of "none" is not missing.
-    pub missing: Vec<&'static str>,
-}
-
-impl AfterRun {
-    /// The line a final comment shows when something is missing, saying
-    /// why (`cancelled`: the workflow run was cancelled, else a budget ran out).
-    pub fn missing_line(&self, cancelled: bool) -> Option<String> {
-        let what = match self.missing.as_slice() {
-            [] => return None,
-            [one] => format!("its {one}"),
-            _ => format!("its {}", self.missing.join(" and ")),
-        };
-        let why = if cancelled {
-            "the workflow run was cancelled before Cursor reported it"
-        } else {
-            "Cursor did not report it in time"
-        };
-        Some(format!(
-            "_Not reported: {what} ({why}); the agent's page in Cursor has it._"
-        ))
-    }
-}
-
-/// A failed Cursor call, of either version.
-#[derive(Debug, Clone)]
-pub enum ApiError {
-    V0(CursorError),
-    V1(V1Error),
-}
-
-impl fmt::Display for ApiError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ApiError::V0(e) => e.fmt(f),
-            ApiError::V1(e) => e.fmt(f),
-        }
-    }
-}
-
-impl ApiError {
-    pub fn status(&self) -> Option<u16> {
-        match self {
-            ApiError::V0(e) => e.status(),
-            ApiError::V1(e) => e.status(),
-        }
-    }
-
-    pub fn class(&self) -> ErrorClass {
-        match self {
-            ApiError::V0(e) => e.class(),
-            ApiError::V1(e) => e.class(),
-        }
-    }
-
-    pub fn maybe_applied(&self) -> bool {
-        match self {
-            ApiError::V0(e) => e.maybe_applied(),
-            ApiError::V1(e) => e.maybe_applied(),
-        }
-    }
-
-    /// The failure in v0 terms (for the transport checks both share).
-    pub fn as_v0(&self) -> CursorError {
-        match self {
-            ApiError::V0(e) => e.clone(),
-            ApiError::V1(e) => e.as_v0(),
-        }
-    }
-
-    /// What the user can do about it.
-    pub fn actionable(&self, repository: &str) -> String {
-        match self {
-            ApiError::V0(e) => e.actionable(repository),
-            ApiError::V1(e) => e.actionable(repository),
-        }
-    }
-}
-
-/// What a failed call says about whether an agent exists (see [`existence`]).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Existence {
-    /// Cursor says the agent (or the run a comment names) does not exist,
-    /// in so many words; or the id cannot be an agent's. The text says how,
-    /// for the report (`HTTP 404 agent_not_found`).
-    Gone(String),
-    /// A 404 or 410 that does not say so: a wrong `api-url`, a proxy, a
-    /// route Cursor does not have. A failure, never "gone".
-    Unexplained(String),
-    /// Any other failure: it says nothing about the agent.
-    Unknown,
-}
-
-/// THE rule for "is this agent gone", which every path asks (the sweep,
-/// follow-ups on v0 and v1, a scheduled job's previous agent): only an
-/// answer in which Cursor says the agent does not exist counts. v1: a 404
-/// with `error.code` `agent_not_found` (or `run_not_found` for the run
-/// read). v0: a 404 whose body is Cursor's "Agent not found" (as a
-/// string or with that code), or a 409 "deleted or archived". A 404 or 410
-/// without that (a wrong `api-url`, a proxy's page) is
-/// [`Existence::Unexplained`].
-///
-/// v0 also answers "Agent not found" in an agent's first minute, so the
-/// sweep, whose verdict is permanent, believes it only for an agent older
-/// than [`GONE_MIN_AGE`] and only when a second read at least
-/// [`GONE_CONFIRM_AFTER`] later says the same (see `crate::sweep`).
-pub fn existence(e: &ApiError) -> Existence {
-    let said = |status: u16, what: &str| format!("HTTP {status} {what}");
-    match e {
-        ApiError::V1(V1Error::InvalidId { .. }) | ApiError::V0(CursorError::InvalidId { .. }) => {
-            Existence::Gone("not a valid agent id".into())
-        }
-        ApiError::V1(v1) => match (v1.status(), v1.code()) {
-            (Some(404), Some(code @ ("agent_not_found" | "run_not_found"))) => {
-                Existence::Gone(said(404, code))
-            }
-            (Some(status @ (404 | 410)), code) => Existence::Unexplained(said(
-                status,
-                // The client redacted the code when it parsed the body.
-                &code.map_or("without an error code".to_string(), |c| {
-                    cursor_api::one_line(&kit::secret::Redactor::default(), c, 40)
-                }),
-            )),
-            _ => Existence::Unknown,
-        },
-        ApiError::V0(CursorError::Status { status, body, .. }) => {
-            let says = |needle: &str| {
-                [&body.message, &body.code].iter().any(|t| {
-                    t.as_deref()
-                        .is_some_and(|t| t.to_ascii_lowercase().contains(needle))
-                })
-            };
-            match *status {
-                404 if body.code.as_deref() == Some("agent_not_found")
-                    || says("agent not found") =>
-                {
-                    Existence::Gone(said(404, "agent not found"))
-                }
-                409 if says("deleted") || says("archived") => {
-                    Existence::Gone(said(409, "deleted or archived"))
-                }
-                status @ (404 | 410) => {
-                    Existence::Unexplained(said(status, "without \"Agent not found\""))
-                }
-                _ => Existence::Unknown,
-            }
-        }
-        ApiError::V0(_) => Existence::Unknown,
-    }
-}
-
-/// The sweep never believes "gone" of an agent younger than this (v0
-/// answers 404 in an agent's first minute).
-pub const GONE_MIN_AGE: Duration = Duration::from_secs(5 * 60);
-/// …and only when a second read at least this much later says it again.
-pub const GONE_CONFIRM_AFTER: Duration = Duration::from_secs(60);
-
-/// Why a retried read gave up.
-#[derive(Debug)]
-pub enum Failure {
-    Failed(ApiError),
-    Deadline(Option<ApiError>),
-    Cancelled,
-}
-
-impl Failure {
-    pub fn describe(&self) -> String {
-        match self {
-            Failure::Failed(e) => e.to_string(),
-            Failure::Deadline(Some(e)) => format!("gave up: {e}"),
-            Failure::Deadline(None) => "timed out".into(),
-            Failure::Cancelled => "cancelled".into(),
-        }
-    }
-}
-
-impl From<GaveUp> for Failure {
-    fn from(g: GaveUp) -> Self {
-        match g {
-            GaveUp::Failed(e) => Failure::Failed(ApiError::V0(e)),
-            GaveUp::Deadline(e) => Failure::Deadline(e.map(ApiError::V0)),
-            GaveUp::Cancelled => Failure::Cancelled,
-        }
-    }
-}
 
 /// An agent as a scheduled job found it (see [`AgentApi::probe`]).
 #[derive(Debug, Clone)]
@@ -272,62 +80,6 @@ pub enum Followup {
     Unread(Failure),
 }
 
-/// What the watch has to tell.
-#[derive(Debug, Clone)]
-pub enum WatchEvent {
-    /// The first status seen and every change; the agent as now known.
-    Status(Agent),
-    /// What the agent is doing (v1's run stream; untrusted), for the live
-    /// activity. A `Progress(Status)` comes just before the `Status` it
-    /// belongs to.
-    Progress(Progress),
-    Heartbeat {
-        elapsed: Duration,
-        status: String,
-    },
-    Retrying {
-        error: String,
-        wait: Duration,
-    },
-    /// The live view is given up; the agent is read on the poll schedule.
-    FallingBack(String),
-    Done(WatchEnd),
-}
-
-/// One piece of a run's activity, as the stream told it (all untrusted).
-#[derive(Debug, Clone)]
-pub enum Progress {
-    /// The run's status (its own terms, for the timeline).
-    Status(cursor_api::v1::RunStatus),
-    /// Assistant text (a delta: concatenate).
-    Said(String),
-    /// A tool call started or completed.
-    Tool {
-        call_id: String,
-        name: String,
-        completed: bool,
-        args: Option<serde_json::Value>,
-    },
-}
-
-/// How watching ended.
-#[derive(Debug, Clone)]
-#[expect(
-    clippy::large_enum_variant,
-    reason = "made once per watch and moved, never stored in bulk: boxing the agent buys nothing"
-)]
-pub enum WatchEnd {
-    /// A final status; the agent carries the run's result (summary, branch,
-    /// pull request). `note`: something the report should say about it.
-    Ended {
-        agent: Agent,
-        note: Option<String>,
-    },
-    Deadline,
-    Cancelled,
-    Failed(ApiError),
-}
-
 /// How stopping an agent ended. A cancel Cursor refused is never reported
 /// as a stop, whatever the agent reads afterwards.
 #[derive(Debug, Clone)]
@@ -354,29 +106,6 @@ pub enum Stop {
 pub enum AgentApi {
     V0(v0::V0),
     V1(v1::V1),
-}
-
-/// A watch of one agent (or run), pulled like an iterator.
-pub enum Watch<'a> {
-    V0(Box<v0::V0Watch<'a>>),
-    V1(Box<v1::V1Watch<'a>>),
-}
-
-impl Watch<'_> {
-    pub async fn next(&mut self) -> WatchEvent {
-        match self {
-            Watch::V0(w) => w.next().await,
-            Watch::V1(w) => w.next().await,
-        }
-    }
-
-    /// The agent as last seen.
-    pub fn last(&self) -> Option<&Agent> {
-        match self {
-            Watch::V0(w) => w.last(),
-            Watch::V1(w) => w.last(),
-        }
-    }
 }
 
 /// The request a launch sends, as dry-run prints it: the path and the JSON
@@ -586,107 +315,6 @@ impl AgentApi {
         }
     }
 
-    /// What a waiting run and a sweep both report after a run ended: its
-    /// usage and its artifacts, each within a small budget and given up at
-    /// once on `cancel`. Problems are warnings; the outcome stays the run's.
-    pub async fn after_run(
-        &self,
-        id: &str,
-        workspace: &std::path::Path,
-        download_dir: Option<&str>,
-        upload_url: Option<&str>,
-        github_host: &str,
-        cancel: &Cancel,
-    ) -> AfterRun {
-        let clock = match self {
-            AgentApi::V0(a) => a.clock(),
-            AgentApi::V1(a) => a.clock(),
-        };
-        let mut missing = Vec::new();
-        // `None`: cut short (a cancel or the budget), not an answer.
-        let usage = tokio::select! {
-            // Biased: v0's answer ("none") is ready at once, even after a cancel.
-            biased;
-            u = clock.timeout(USAGE_BUDGET, self.usage(id)) => u.ok(),
-            _ = cancel.cancelled() => None,
-        };
-        if usage.is_none() {
-            missing.push("usage");
-        }
-        let usage = usage.flatten();
-        let mut warnings = Vec::new();
-        let gathered = if cancel.is_cancelled() {
-            None
-        } else {
-            tokio::select! {
-                g = clock.timeout(
-                    ARTIFACTS_BUDGET,
-                    self.artifacts(id, workspace, download_dir, upload_url, github_host),
-                ) => g.ok(),
-                _ = cancel.cancelled() => None,
-            }
-        };
-        let artifacts = match gathered {
-            Some(g) => {
-                warnings.extend(g.warnings);
-                g.shown
-            }
-            None => {
-                missing.push("artifacts");
-                if !cancel.is_cancelled() {
-                    warnings.push(format!(
-                        "Gathering the agent's artifacts took longer than {}; they are not reported.",
-                        crate::report::human_duration(ARTIFACTS_BUDGET)
-                    ));
-                }
-                None
-            }
-        };
-        AfterRun {
-            usage,
-            artifacts,
-            warnings,
-            missing,
-        }
-    }
-
-    /// The run's token usage (and cost, when told), read after it ended;
-    /// `None` when unknown (v0 has none). Never longer than
-    /// [`crate::report::usage::USAGE_BUDGET`] plus one read.
-    pub async fn usage(&self, id: &str) -> Option<crate::report::usage::UsageReport> {
-        match self {
-            AgentApi::V0(_) => None,
-            AgentApi::V1(a) => a.usage(id).await,
-        }
-    }
-
-    /// Lists agent `id`'s artifacts and, with `download_dir`, downloads
-    /// them under `workspace` (see [`crate::artifacts::gather`]).
-    pub async fn artifacts(
-        &self,
-        id: &str,
-        workspace: &std::path::Path,
-        download_dir: Option<&str>,
-        upload_url: Option<&str>,
-        github_host: &str,
-    ) -> crate::artifacts::Gathered {
-        let (api, http, clock) = match self {
-            AgentApi::V0(a) => (a.artifact_api(), a.http(), a.clock()),
-            AgentApi::V1(a) => (a.artifact_api(), a.http(), a.clock()),
-        };
-        crate::artifacts::gather(
-            api,
-            http,
-            id,
-            workspace,
-            download_dir,
-            upload_url,
-            github_host,
-            clock,
-        )
-        .await
-    }
-
     /// One attempt series at stopping agent `id` before `deadline` (not
     /// cancelled by the run's cancel: stopping is what a cancel asks for),
     /// and a read back that tells what became of it.
@@ -695,85 +323,5 @@ impl AgentApi {
             AgentApi::V0(a) => a.stop(id, deadline).await,
             AgentApi::V1(a) => a.stop(id, deadline).await,
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use cursor_api::v1::{V1Body, V1Endpoint};
-    use cursor_api::{Endpoint, ErrorBody};
-
-    fn v1(status: u16, body: &str) -> ApiError {
-        ApiError::V1(V1Error::Status {
-            endpoint: V1Endpoint::Agent,
-            status,
-            body: Box::new(V1Body::parse(&Default::default(), body.as_bytes())),
-            retry_after: None,
-        })
-    }
-
-    fn v0(status: u16, body: &str) -> ApiError {
-        ApiError::V0(CursorError::Status {
-            endpoint: Endpoint::Agent,
-            status,
-            body: ErrorBody::parse(&Default::default(), body.as_bytes()),
-            retry_after: None,
-        })
-    }
-
-    #[test]
-    fn only_cursor_saying_so_makes_an_agent_gone() {
-        let page = "<html><body><h1>404 Not Found</h1></body></html>";
-        let gone = |e: &ApiError| matches!(existence(e), Existence::Gone(_));
-        let unexplained = |e: &ApiError| matches!(existence(e), Existence::Unexplained(_));
-        // Cursor's own answers (the shapes of cursor-api.md §3.4, §8.7).
-        assert!(gone(&v1(
-            404,
-            r#"{"error":{"code":"agent_not_found","message":"Agent not found"}}"#
-        )));
-        assert!(gone(&v1(
-            404,
-            r#"{"error":{"code":"run_not_found","message":"Run not found"}}"#
-        )));
-        assert!(gone(&v0(
-            404,
-            r#"{"error":"Agent not found or access denied"}"#
-        )));
-        assert!(gone(&v0(
-            404,
-            r#"{"error":{"code":"agent_not_found","message":"x"}}"#
-        )));
-        assert!(gone(&v0(
-            409,
-            r#"{"error":"Conflict - agent is deleted or archived"}"#
-        )));
-        // Not Cursor's answer: a proxy, another server, a route Cursor lacks.
-        for e in [
-            v1(404, page),
-            v1(
-                404,
-                r#"{"error":{"code":"not_found","message":"Not found"}}"#,
-            ),
-            v1(410, page),
-            v0(404, page),
-            v0(404, r#"{"error":"Not found"}"#),
-            v0(410, ""),
-        ] {
-            assert!(unexplained(&e), "{e}");
-        }
-        // Anything else says nothing about the agent.
-        assert_eq!(existence(&v1(500, page)), Existence::Unknown);
-        assert_eq!(
-            existence(&v0(403, r#"{"error":"Agent not found"}"#)),
-            Existence::Unknown
-        );
-        assert_eq!(
-            existence(&v1(
-                409,
-                r#"{"error":{"code":"agent_archived","message":"x"}}"#
-            )),
-            Existence::Unknown
-        );
     }
 }

@@ -2,10 +2,17 @@
 //! comment or step summary: no raw HTML, no @mentions that ping, code kept as
 //! written, and nothing that can break out of our own layout.
 
+mod code;
+mod escape;
+mod links;
+
+pub use links::{agent_link, host_of, is_linkable, pr_link};
+
+use code::{fence_of, unclosed_fence};
+use escape::{BREAK, ends_with_www, escape_pass};
 use kit::secret::Redactor;
-use pulldown_cmark::{CodeBlockKind, Event, Options, Parser, Tag};
+use pulldown_cmark::{Event, Options, Parser};
 use std::cell::Cell;
-use std::ops::Range;
 
 thread_local! {
     static WORK: Cell<u64> = const { Cell::new(0) };
@@ -42,238 +49,6 @@ pub fn raw_html_in(markdown: &str) -> Option<String> {
                 _ => None,
             })
         })
-}
-
-/// A fence line: up to 3 spaces, then 3+ backticks or tildes.
-fn fence_of(line: &str) -> Option<(char, usize)> {
-    let indent = line.len() - line.trim_start_matches(' ').len();
-    if indent > 3 {
-        return None;
-    }
-    let t = &line[indent..];
-    let ch = t.chars().next().filter(|c| *c == '`' || *c == '~')?;
-    let len = t.chars().take_while(|c| *c == ch).count();
-    (len >= 3).then_some((ch, len))
-}
-
-/// Where a parser sees code (spans and blocks) in `text`.
-fn code_regions(text: &str, options: Options) -> Vec<Range<usize>> {
-    count(text.len());
-    let mut regions: Vec<Range<usize>> = Parser::new_ext(text, options)
-        .into_offset_iter()
-        .filter_map(|(event, range)| match event {
-            Event::Code(_) | Event::Start(Tag::CodeBlock(_)) => Some(range),
-            _ => None,
-        })
-        .collect();
-    regions.sort_by_key(|r| r.start);
-    regions
-}
-
-/// Code regions sorted by start, asked about offsets in increasing order:
-/// each region is passed once, so a walk over the text is linear however
-/// many code spans it has.
-struct RegionWalk {
-    regions: Vec<Range<usize>>,
-    next: usize,
-    steps: usize,
-}
-
-impl RegionWalk {
-    fn new(regions: Vec<Range<usize>>) -> Self {
-        Self {
-            regions,
-            next: 0,
-            steps: 0,
-        }
-    }
-
-    /// Whether offset `i` (not smaller than any asked before) is in a region.
-    fn contains(&mut self, i: usize) -> bool {
-        while self.regions.get(self.next).is_some_and(|r| r.end <= i) {
-            self.next += 1;
-            self.steps += 1;
-        }
-        self.regions.get(self.next).is_some_and(|r| r.start <= i)
-    }
-}
-
-/// Whether `out` ends with `www` (any case) not preceded by a letter or
-/// digit: a bare `www.` link would start at the next `.`.
-fn ends_with_www(out: &str) -> bool {
-    let b = out.as_bytes();
-    b.len() >= 3
-        && b[b.len() - 3..].eq_ignore_ascii_case(b"www")
-        && !out[..b.len() - 3]
-            .chars()
-            .next_back()
-            .is_some_and(char::is_alphanumeric)
-}
-
-/// The entities our escaping writes: leaving them alone makes it idempotent.
-const OUR_ENTITIES: [&str; 4] = ["lt;", "gt;", "amp;", "#8203;"];
-
-/// A zero-width space, written as an entity (the text itself never holds
-/// one): GitHub decodes it after finding mentions and references, so the
-/// `@name`, `owner/repo#1` or URL it splits is not linked.
-const BREAK: &str = "&#8203;";
-
-/// Whether the `:` between `before` and `rest` is that of a
-/// `https://cursor.com/` URL (Cursor's pages, which one-liners may link).
-fn is_cursor_url(before: &str, rest: &str) -> bool {
-    let b = before.as_bytes();
-    let n = b.len();
-    n >= 5
-        && b[n - 5..].eq_ignore_ascii_case(b"https")
-        && (n == 5 || !b[n - 6].is_ascii_alphanumeric())
-        && rest.starts_with("//cursor.com/")
-}
-
-/// Whether `before` ends with `owner/repo` (GitHub's cross-repository
-/// reference, which a `#N` after it would complete).
-fn ends_with_repo(before: &str) -> bool {
-    let name = |s: &str| {
-        s.len()
-            - s.trim_end_matches(|c: char| c.is_ascii_alphanumeric() || "-_.".contains(c))
-                .len()
-    };
-    let repo = name(before);
-    count(repo);
-    if repo == 0 {
-        return false;
-    }
-    let Some(rest) = before[..before.len() - repo].strip_suffix('/') else {
-        return false;
-    };
-    let owner = name(rest);
-    count(owner);
-    owner > 0
-}
-
-/// Whether `rest` (text after `:`) starts a `//github.com/` (or
-/// `//www.github.com/`) URL: GitHub autolinks it and, for an issue or pull
-/// request, adds a backlink there.
-fn starts_github_url(before: &str, rest: &str) -> bool {
-    // Bytes: the text before may end in any character.
-    let b = before.as_bytes();
-    let ends = |s: &[u8]| b.len() >= s.len() && b[b.len() - s.len()..].eq_ignore_ascii_case(s);
-    let r = rest.as_bytes();
-    (ends(b"http") || ends(b"https"))
-        && [&b"//github.com/"[..], b"//www.github.com/"]
-            .iter()
-            .any(|p| r.len() >= p.len() && r[..p.len()].eq_ignore_ascii_case(p))
-}
-
-/// Escapes one character of text that is not code: `<` (no HTML), `&`
-/// (so `&#64;` cannot become `@`; our own entities pass), mentions (a
-/// zero-width space after `@` stops GitHub from linking it, as Dependabot
-/// does), and what would leave a backlink in another repository:
-/// `owner/repo#N` and `https://github.com/...` URLs, which are shown as text.
-/// Nothing structural is touched (`>`, `#`, `-`, backticks...): the Markdown
-/// keeps its shape. `out` holds the text already escaped.
-///
-/// `no_links` (one-liners, which carry API messages and no link of ours)
-/// also escapes `[` and breaks every bare URL (`scheme://`, `www.`).
-fn escape_char(
-    c: char,
-    prev: Option<char>,
-    next: Option<char>,
-    rest: &str,
-    out: &mut String,
-    no_links: bool,
-) {
-    let escaped = || {
-        let run = out.len() - out.trim_end_matches('\\').len();
-        count(run);
-        run % 2 == 1
-    };
-    match c {
-        '[' if no_links && !escaped() => out.push_str("\\["),
-        ':' if no_links && rest.starts_with("//") && !is_cursor_url(out, rest) => {
-            out.push(':');
-            out.push_str(BREAK);
-        }
-        '.' if no_links && ends_with_www(out) => {
-            out.push_str(BREAK);
-            out.push('.');
-        }
-        '<' => out.push_str("&lt;"),
-        '&' if OUR_ENTITIES.iter().any(|e| rest.starts_with(e)) => out.push('&'),
-        '&' => out.push_str("&amp;"),
-        '@' if !prev.is_some_and(|p| p.is_alphanumeric() || "_.-".contains(p))
-            && next.is_some_and(|n| n.is_ascii_alphanumeric()) =>
-        {
-            out.push('@');
-            out.push_str(BREAK);
-        }
-        '#' if next.is_some_and(|n| n.is_ascii_digit()) && ends_with_repo(out) => {
-            out.push('#');
-            out.push_str(BREAK);
-        }
-        ':' if starts_github_url(out, rest) => {
-            out.push(':');
-            out.push_str(BREAK);
-        }
-        _ => out.push(c),
-    }
-}
-
-/// One pass: everything escaped but what both a GitHub-flavored and a plain
-/// CommonMark parse see as code.
-fn escape_pass(text: &str, keep_code: bool, no_links: bool) -> String {
-    let (gfm, plain) = if keep_code {
-        (
-            code_regions(text, github_flavor()),
-            code_regions(text, Options::empty()),
-        )
-    } else {
-        (Vec::new(), Vec::new())
-    };
-    let (mut gfm, mut plain) = (RegionWalk::new(gfm), RegionWalk::new(plain));
-    let mut out = String::with_capacity(text.len() + 16);
-    let mut prev = None;
-    let mut chars = text.char_indices().peekable();
-    let mut steps = 0usize;
-    while let Some((i, c)) = chars.next() {
-        steps += 1;
-        let next = chars.peek().map(|(_, n)| *n);
-        // Both walks advance at every offset (no short-circuit), so each
-        // passes its regions once.
-        let (in_gfm, in_plain) = (gfm.contains(i), plain.contains(i));
-        if in_gfm && in_plain {
-            out.push(c);
-        } else {
-            escape_char(c, prev, next, &text[i + c.len_utf8()..], &mut out, no_links);
-        }
-        prev = Some(c);
-    }
-    count(steps + gfm.steps + plain.steps);
-    out
-}
-
-/// The fence that closes a fenced code block left open at the end of `text`
-/// (it would swallow whatever follows in our comment).
-fn unclosed_fence(text: &str) -> Option<String> {
-    count(text.len());
-    let end = text.trim_end().len();
-    for (event, range) in Parser::new_ext(text, github_flavor()).into_offset_iter() {
-        let Event::Start(Tag::CodeBlock(CodeBlockKind::Fenced(_))) = event else {
-            continue;
-        };
-        if range.end < end {
-            continue;
-        }
-        let block = text[range].trim_end();
-        let (ch, len) = block.lines().next().and_then(fence_of)?;
-        let last = block.lines().last().unwrap_or_default();
-        let closed = block.lines().count() > 1
-            && fence_of(last).is_some_and(|(c, l)| c == ch && l >= len)
-            && last.trim().chars().all(|c| c == ch);
-        if !closed {
-            return Some(std::iter::repeat_n(ch, len).collect());
-        }
-    }
-    None
 }
 
 /// Our marker's opening, which only our first line may hold.
@@ -377,74 +152,6 @@ pub fn code_inline(redactor: &Redactor, text: &str) -> String {
     }
 }
 
-/// Whether `url` may be shown as a link: `https://`, the host `host` (or a
-/// subdomain), and only characters that cannot end a Markdown link
-/// destination or hide in it.
-pub fn is_linkable(url: &str, host: &str) -> bool {
-    let Some(rest) = url.strip_prefix("https://") else {
-        return false;
-    };
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
-    let host_ok = authority.eq_ignore_ascii_case(host)
-        || authority
-            .to_ascii_lowercase()
-            .ends_with(&format!(".{}", host.to_ascii_lowercase()));
-    host_ok
-        && url.len() <= 2048
-        && url
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-._~/?#[]!$&'*+,;=%:@".contains(c))
-        && !url.contains("..")
-}
-
-/// The agent's page as a Markdown link labelled `label`, when it is on
-/// `https://cursor.com/`; any other URL from the API is shown as code, not
-/// linked (it could lead anywhere).
-pub fn agent_link(redactor: &Redactor, label: &str, url: &str) -> String {
-    if is_linkable(url, "cursor.com") {
-        format!("[{label}]({url})")
-    } else {
-        format!(
-            "{label}: {} (not a cursor.com address, so not linked)",
-            code_inline(redactor, url)
-        )
-    }
-}
-
-/// The host of an `https://` URL we built (e.g. the workflow run's).
-pub fn host_of(url: &str) -> Option<&str> {
-    let rest = url.strip_prefix("https://")?;
-    rest.split(['/', '?', '#', ':'])
-        .next()
-        .filter(|h| !h.is_empty())
-}
-
-/// A pull request URL from the API: shown as the bare URL (GitHub links
-/// it) when it has the shape `https://HOST/OWNER/REPO/pull/N` on the GitHub
-/// server `host`; anything else as code.
-pub fn pr_link(redactor: &Redactor, url: &str, host: &str) -> String {
-    let shaped = url.strip_prefix("https://").is_some_and(|rest| {
-        let parts: Vec<&str> = rest.trim_end_matches('/').split('/').collect();
-        let name = |s: &str| {
-            !s.is_empty()
-                && s.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
-        };
-        parts.len() == 5
-            && parts[0].eq_ignore_ascii_case(host)
-            && name(parts[1])
-            && name(parts[2])
-            && parts[3] == "pull"
-            && !parts[4].is_empty()
-            && parts[4].chars().all(|c| c.is_ascii_digit())
-    });
-    if shaped {
-        url.trim_end_matches('/').to_string()
-    } else {
-        code_inline(redactor, url)
-    }
-}
-
 /// Sanitizes and shortens `text` so the result has at most `max_bytes`
 /// bytes; returns the text and whether it was cut. The text is first
 /// cleaned, redacted and cut to `max_bytes` ([`Redactor::clean_cut`]:
@@ -506,6 +213,7 @@ pub fn fold(title: &str, body: &str, fold_over_lines: usize, fold_over_bytes: us
 mod tests {
     use super::*;
     use proptest::prelude::*;
+    use pulldown_cmark::Tag;
 
     #[test]
     fn an_api_message_with_code_and_angle_brackets_has_no_raw_html() {
