@@ -8,18 +8,14 @@
 //!
 //! `cargo bench --bench github_requests` prints the README's table.
 
+#[path = "support/seen.rs"]
+mod seen;
 use cursor_agent_action::app::run_action;
-use cursor_agent_action::runner::{ActionsIo, Console, ConsoleMode};
-use cursor_agent_action::runtime::Runtime;
-use kit::cancel::Cancel;
+use cursor_agent_action::runner::ConsoleMode;
 use kit::clock::Clock;
-use kit::env::Env;
 use serde_json::{Value, json};
 use sim::{Simulators, V1Scenario};
-use std::sync::Arc;
 use std::time::Duration;
-
-const EVENT: &str = include_str!("../tests/fixtures/github-events/issues.labeled.json");
 
 fn busy(minutes: u64) -> Vec<(Duration, String, Value)> {
     let secs = minutes * 60;
@@ -63,35 +59,13 @@ async fn one_run(minutes: u64, busy_agent: bool) -> (usize, usize, usize) {
         ..V1Scenario::lasting(20, minutes * 60)
     });
     let dir = tempfile::tempdir().unwrap();
-    let file = |name: &str| dir.path().join(name).display().to_string();
-    std::fs::write(dir.path().join("event.json"), EVENT).unwrap();
-    let env = Env::from_pairs([
-        ("GITHUB_REPOSITORY", "Codertocat/Hello-World".to_string()),
-        ("GITHUB_EVENT_NAME", "issues".into()),
-        ("GITHUB_EVENT_PATH", file("event.json")),
-        ("GITHUB_REF", "refs/heads/master".into()),
-        ("GITHUB_RUN_ID", "4242".into()),
-        ("GITHUB_RUN_ATTEMPT", "1".into()),
-        ("GITHUB_API_URL", sims.github_url()),
-        ("GITHUB_OUTPUT", file("output.txt")),
-        ("GITHUB_STEP_SUMMARY", file("summary.md")),
-        ("GITHUB_WORKSPACE", dir.path().display().to_string()),
-        (
-            "INPUT_CURSOR-API-KEY",
-            "crsr_bench_000000000000000000000".into(),
-        ),
-        ("INPUT_GITHUB-TOKEN", "ghs_bench_0000000000000000000".into()),
-        ("INPUT_API-URL", sims.cursor_url()),
-        ("INPUT_LABEL", "bug".into()),
-        ("INPUT_TIMEOUT", "2h".into()),
-    ]);
-    let (console, _captured) = Console::capture(ConsoleMode::Plain, false);
-    let rt = Runtime {
-        io: ActionsIo::from_env(&env, Arc::new(console)),
-        env,
-        clock: Clock::real(),
-        cancel: Cancel::new(),
-    };
+    let rt = seen::labeled_step(
+        &sims,
+        dir.path(),
+        Clock::real(),
+        ConsoleMode::Plain,
+        &[("INPUT_TIMEOUT", "2h")],
+    );
     let code = run_action(&rt).await;
     assert_eq!(code, 0, "the run succeeds");
     let requests = sims.github.requests();

@@ -14,21 +14,17 @@
 //! process's user + system time (`getrusage`), so other processes on the
 //! machine do not count.
 
+#[path = "support/seen.rs"]
+mod seen;
 use cursor_agent_action::app::run_action;
 use cursor_agent_action::marker::Marker;
 use cursor_agent_action::report::comment::{CommentExtras, Phase, render};
 use cursor_agent_action::report::markdown::sanitize;
 use cursor_agent_action::report::{Outcome, RunReport, step_summary};
-use cursor_agent_action::runner::{ActionsIo, Console, ConsoleMode};
-use cursor_agent_action::runtime::Runtime;
-use kit::cancel::Cancel;
+use cursor_agent_action::runner::{Console, ConsoleMode};
 use kit::clock::Clock;
-use kit::env::Env;
 use sim::{Simulators, V1Scenario};
-use std::sync::Arc;
 use std::time::Duration;
-
-const EVENT: &str = include_str!("../tests/fixtures/github-events/issues.labeled.json");
 
 /// About `bytes` of code spans, mentions, HTML and references.
 fn hostile(bytes: usize) -> String {
@@ -107,35 +103,13 @@ async fn whole_run(summary: &str) -> (Duration, usize, bool) {
         ..V1Scenario::lasting(5, 60)
     });
     let dir = tempfile::tempdir().unwrap();
-    let file = |name: &str| dir.path().join(name).display().to_string();
-    std::fs::write(dir.path().join("event.json"), EVENT).unwrap();
-    let env = Env::from_pairs([
-        ("GITHUB_REPOSITORY", "Codertocat/Hello-World".to_string()),
-        ("GITHUB_EVENT_NAME", "issues".into()),
-        ("GITHUB_EVENT_PATH", file("event.json")),
-        ("GITHUB_REF", "refs/heads/master".into()),
-        ("GITHUB_RUN_ID", "4242".into()),
-        ("GITHUB_RUN_ATTEMPT", "1".into()),
-        ("GITHUB_API_URL", sims.github_url()),
-        ("GITHUB_OUTPUT", file("output.txt")),
-        ("GITHUB_STEP_SUMMARY", file("summary.md")),
-        ("GITHUB_WORKSPACE", dir.path().display().to_string()),
-        (
-            "INPUT_CURSOR-API-KEY",
-            "crsr_bench_000000000000000000000".into(),
-        ),
-        ("INPUT_GITHUB-TOKEN", "ghs_bench_0000000000000000000".into()),
-        ("INPUT_API-URL", sims.cursor_url()),
-        ("INPUT_LABEL", "bug".into()),
-        ("INPUT_TIMEOUT", "2h".into()),
-    ]);
-    let (console, _captured) = Console::capture(ConsoleMode::Actions, false);
-    let rt = Runtime {
-        io: ActionsIo::from_env(&env, Arc::new(console)),
-        env,
-        clock: Clock::real(),
-        cancel: Cancel::new(),
-    };
+    let rt = seen::labeled_step(
+        &sims,
+        dir.path(),
+        Clock::real(),
+        ConsoleMode::Actions,
+        &[("INPUT_TIMEOUT", "2h")],
+    );
     let before = cpu();
     let code = run_action(&rt).await;
     let spent = cpu() - before;

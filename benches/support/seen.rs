@@ -65,40 +65,59 @@ pub fn seen(sims: &Simulators, end: Duration) -> Option<Seen> {
     })
 }
 
-/// One step of the action on a labeled issue, waiting (`wait: true`).
-pub async fn waiting_step(sims: &Simulators, clock: Clock, api: &str) {
-    let dir = tempfile::tempdir().unwrap();
-    let file = |name: &str| dir.path().join(name).display().to_string();
-    std::fs::write(dir.path().join("event.json"), LABELED).unwrap();
-    let pairs = vec![
+/// The runner of one step of the action on the labeled issue (GitHub's
+/// `issues.labeled` payload, label `bug`) against `sims`, its files in
+/// `dir`, with `inputs` besides the key, token and API URL. The benchmarks
+/// that run the whole action share it.
+pub fn labeled_step(
+    sims: &Simulators,
+    dir: &std::path::Path,
+    clock: Clock,
+    mode: ConsoleMode,
+    inputs: &[(&'static str, &str)],
+) -> Runtime {
+    let file = |name: &str| dir.join(name).display().to_string();
+    std::fs::write(dir.join("event.json"), LABELED).unwrap();
+    let mut pairs = vec![
         ("GITHUB_REPOSITORY", "Codertocat/Hello-World".to_string()),
         ("GITHUB_EVENT_NAME", "issues".into()),
         ("GITHUB_EVENT_PATH", file("event.json")),
         ("GITHUB_REF", "refs/heads/master".into()),
-        ("GITHUB_RUN_ID", "1".into()),
+        ("GITHUB_RUN_ID", "4242".into()),
         ("GITHUB_RUN_ATTEMPT", "1".into()),
         ("GITHUB_API_URL", sims.github_url()),
         ("GITHUB_OUTPUT", file("output.txt")),
         ("GITHUB_STEP_SUMMARY", file("summary.md")),
-        ("GITHUB_WORKSPACE", dir.path().display().to_string()),
+        ("GITHUB_WORKSPACE", dir.display().to_string()),
         (
             "INPUT_CURSOR-API-KEY",
             "crsr_bench_000000000000000000000".into(),
         ),
         ("INPUT_GITHUB-TOKEN", "ghs_bench_0000000000000000000".into()),
         ("INPUT_API-URL", sims.cursor_url()),
-        ("INPUT_API-VERSION", api.into()),
         ("INPUT_LABEL", "bug".into()),
-        ("INPUT_TIMEOUT", "6h".into()),
     ];
+    pairs.extend(inputs.iter().map(|(k, v)| (*k, v.to_string())));
     let env = Env::from_pairs(pairs);
-    let (console, _captured) = Console::capture(ConsoleMode::Plain, false);
-    let rt = Runtime {
+    let (console, _captured) = Console::capture(mode, false);
+    Runtime {
         io: ActionsIo::from_env(&env, Arc::new(console)),
         env,
         clock,
         cancel: Cancel::new(),
-    };
+    }
+}
+
+/// One step of the action on a labeled issue, waiting (`wait: true`).
+pub async fn waiting_step(sims: &Simulators, clock: Clock, api: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let rt = labeled_step(
+        sims,
+        dir.path(),
+        clock,
+        ConsoleMode::Plain,
+        &[("INPUT_API-VERSION", api), ("INPUT_TIMEOUT", "6h")],
+    );
     assert_eq!(run_action(&rt).await, 0, "the step succeeds");
 }
 
