@@ -24,7 +24,7 @@ use crate::github::{GitHubClient, ReactionOn, RepoComment};
 use crate::inputs::{ApiVersion, Inputs, PromptSource};
 use crate::marker::{self, Marker, MarkerKey};
 use crate::report::comment::{self, CommentExtras};
-use crate::report::markdown;
+use crate::markdown;
 use crate::report::{Outcome, RunReport};
 use crate::runtime::Runtime;
 use cursor_api::AgentStatus;

@@ -1,7 +1,7 @@
 //! The live issue comment: its hidden marker (agent id, run id, attempt) and
 //! its body while the agent works and once the run ends.
 
-use super::markdown;
+use crate::markdown;
 use super::{Outcome, RunReport, human_duration};
 use crate::marker::{Marker, MarkerKey, STATE_FINAL, STATE_OPEN};
 use cursor_api::AgentStatus;

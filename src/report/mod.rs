@@ -3,10 +3,11 @@
 
 pub mod activity;
 pub mod comment;
-pub mod markdown;
 pub mod usage;
 
+use crate::artifacts::ArtifactsShown;
 use crate::inputs::OnTimeout;
+use crate::markdown;
 use cursor_api::Agent;
 use kit::secret::Redactor;
 use std::time::Duration;
@@ -135,15 +136,6 @@ pub struct RunReport {
     /// What the run ended without, although it was still to come (usage,
     /// artifacts, cut short by a cancel or their budget): one line, ours.
     pub missing: Option<String>,
-}
-
-/// Artifacts as told: the comment's list and the `artifacts` output.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ArtifactsShown {
-    /// `artifacts::markdown_list`.
-    pub markdown: String,
-    /// `artifacts::Downloaded::output` (empty when nothing was written).
-    pub output: String,
 }
 
 impl RunReport {

@@ -295,7 +295,8 @@ mod rendering {
     use cursor_agent_action::marker::Marker;
     use cursor_agent_action::report::comment::{CommentExtras, Phase, render};
     use cursor_agent_action::report::usage::UsageReport;
-    use cursor_agent_action::report::{ArtifactsShown, Outcome, RunReport, step_summary};
+    use cursor_agent_action::artifacts::ArtifactsShown;
+    use cursor_agent_action::report::{Outcome, RunReport, step_summary};
 
     fn bodies(r: &RunReport) -> (String, String, String) {
         let m = Marker::new(None, Some(1), 1);

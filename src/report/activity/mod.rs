@@ -13,7 +13,7 @@
 //!
 //! Every piece is untrusted (`cursor-api.md` §8.5.6): tool names, arguments,
 //! call ids (which may hold a newline) and assistant text. The Markdown goes
-//! through [`super::markdown`] (no mention, HTML, link, marker or fence
+//! through [`crate::markdown`] (no mention, HTML, link, marker or fence
 //! escapes); log lines are one line each, controls stripped, and always start
 //! with our own prefix, so none can pose as a workflow command. Print them
 //! with `Console::info` (which also redacts secrets). Every piece is cut
