@@ -15,7 +15,7 @@ const ARTIFACTS_BUDGET_TEXT: &str = "2m 0s";
 /// What [`AgentApi::after_run`] found.
 #[derive(Debug, Default)]
 pub struct AfterRun {
-    pub usage: Option<crate::report::usage::UsageReport>,
+    pub usage: Option<super::RunUsage>,
     pub artifacts: Option<crate::artifacts::ArtifactsShown>,
     /// For the log.
     pub warnings: Vec<String>,
@@ -110,8 +110,8 @@ impl AgentApi {
 
     /// The run's token usage (and cost, when told), read after it ended;
     /// `None` when unknown (v0 has none). Never longer than
-    /// [`crate::report::usage::USAGE_BUDGET`] plus one read.
-    pub async fn usage(&self, id: &str) -> Option<crate::report::usage::UsageReport> {
+    /// [`super::usage::USAGE_BUDGET`] plus one read.
+    pub async fn usage(&self, id: &str) -> Option<super::RunUsage> {
         match self {
             AgentApi::V0(_) => None,
             AgentApi::V1(a) => a.usage(id).await,

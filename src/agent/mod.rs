@@ -10,11 +10,13 @@ pub mod v1;
 mod after_run;
 mod error;
 mod existence;
+pub mod usage;
 mod watch;
 
 pub use after_run::AfterRun;
 pub use error::{ApiError, Failure};
 pub use existence::{Existence, GONE_CONFIRM_AFTER, GONE_MIN_AGE, existence};
+pub use usage::RunUsage;
 pub use watch::{Progress, Watch, WatchEnd, WatchEvent};
 
 use crate::context::Context;

@@ -183,7 +183,7 @@ pub fn render(
         facts.push(format!("**Duration:** {}", human_duration(d)));
     }
     if let (Phase::Final, Some(u)) = (phase, &report.usage) {
-        facts.push(format!("**Usage:** {}", u.line()));
+        facts.push(format!("**Usage:** {}", super::usage::line(u)));
     }
     if !facts.is_empty() {
         md.push_str(&facts.join("  \n"));

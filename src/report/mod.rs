@@ -5,6 +5,7 @@ pub mod activity;
 pub mod comment;
 pub mod usage;
 
+use crate::agent::RunUsage;
 use crate::artifacts::ArtifactsShown;
 use crate::inputs::OnTimeout;
 use crate::markdown;
@@ -127,7 +128,7 @@ pub struct RunReport {
     /// The step summary's timeline (`activity::Activity::timeline_markdown`).
     pub timeline: Option<String>,
     /// The run's usage (v1), shown in the final comment and the summary.
-    pub usage: Option<usage::UsageReport>,
+    pub usage: Option<RunUsage>,
     /// The agent's artifacts, listed (and where they were written).
     pub artifacts: Option<ArtifactsShown>,
     /// A scheduled job's finished run: whether it pushed anything (see
@@ -214,7 +215,7 @@ impl RunReport {
         ]
         .into_iter()
         .chain(match &self.usage {
-            Some(u) => u.outputs(),
+            Some(u) => usage::outputs(u),
             None => usage::empty_outputs(),
         })
         .chain([
@@ -336,7 +337,7 @@ pub fn step_summary(redactor: &Redactor, report: &RunReport) -> String {
     }
     if let Some(u) = &report.usage {
         // Our own text and numbers: no cell can be added.
-        md.push_str(&format!("| Usage | {} |\n", u.line()));
+        md.push_str(&format!("| Usage | {} |\n", usage::line(u)));
     }
     if let Some(detail) = &report.detail {
         md.push_str(&format!(

@@ -99,9 +99,9 @@ impl V1 {
         self.clock
     }
 
-    /// The followed run's usage (see [`crate::report::usage::read_usage`]).
-    pub async fn usage(&self, id: &str) -> Option<crate::report::usage::UsageReport> {
-        crate::report::usage::read_usage(&self.client, id, self.run.as_deref(), self.clock).await
+    /// The followed run's usage (see [`super::usage::read_usage`]).
+    pub async fn usage(&self, id: &str) -> Option<super::RunUsage> {
+        super::usage::read_usage(&self.client, id, self.run.as_deref(), self.clock).await
     }
 
     /// Retries an idempotent read on transient errors, for at most `within`.
