@@ -17,17 +17,17 @@
 //! idempotent on GitHub. A cancel stops it between comments, so the ones it
 //! did not reach stay as they were.
 
+use crate::agent::Status;
 use crate::agent::{AgentApi, Failure, Setup};
 use crate::context::Context;
 use crate::github::policy::{self, Limits};
 use crate::github::{GitHubClient, ReactionOn, RepoComment};
 use crate::inputs::{ApiVersion, Inputs, PromptSource};
+use crate::markdown;
 use crate::marker::{self, Marker, MarkerKey};
 use crate::report::comment::{self, CommentExtras};
-use crate::markdown;
 use crate::report::{Outcome, RunReport};
 use crate::runtime::Runtime;
-use cursor_api::AgentStatus;
 use std::time::{Duration, SystemTime};
 
 /// Pages of 100 comments read at most.
@@ -333,7 +333,7 @@ fn gone_report(cand: &Candidate) -> RunReport {
     let mut r = RunReport::new(Outcome::Expired);
     // Its link is all that is left of it.
     let mut agent = crate::agent::v1::view(&id, None, None, None);
-    agent.status = AgentStatus::Unknown("GONE".into());
+    agent.status = Status::Unknown("GONE".into());
     r.agent = Some(agent);
     r.detail = Some(format!(
         "The agent {id} is gone from Cursor (Cursor said it does not exist, twice, a minute apart): it was deleted, archived or expired before its result was read, so this comment cannot report it. Re-running the workflow launches a new agent."

@@ -135,7 +135,6 @@ impl RunUsage {
         let report = Self::from_json(&body, run)?;
         (report.tokens.total > 0 || report.cost.is_some()).then_some(report)
     }
-
 }
 
 /// Reads the run's usage, re-reading while the cost lags: up to
@@ -208,5 +207,4 @@ mod tests {
             assert_eq!(RunUsage::from_json(&body, None), None, "{body}");
         }
     }
-
 }

@@ -107,8 +107,7 @@ mod tests {
         let body = json!({"totalUsage": {"totalTokens": 5}, "cost": {"rawCostCents": 3.2, "chargedCents": 0}});
         let u = RunUsage::from_json(&body, None).unwrap();
         assert!(
-            line(&u)
-                .ends_with("· included in your plan (nothing charged)"),
+            line(&u).ends_with("· included in your plan (nothing charged)"),
             "{}",
             line(&u)
         );

@@ -292,10 +292,10 @@ fn a_burst_then_silence_is_edited_when_due_not_lost() {
 
 mod rendering {
     use super::*;
-    use cursor_agent_action::marker::Marker;
-    use cursor_agent_action::report::comment::{CommentExtras, Phase, render};
     use cursor_agent_action::agent::RunUsage;
     use cursor_agent_action::artifacts::ArtifactsShown;
+    use cursor_agent_action::marker::Marker;
+    use cursor_agent_action::report::comment::{CommentExtras, Phase, render};
     use cursor_agent_action::report::{Outcome, RunReport, step_summary};
 
     fn bodies(r: &RunReport) -> (String, String, String) {
