@@ -87,10 +87,6 @@ pub enum Followup {
 /// How stopping an agent ended. A cancel Cursor refused is never reported
 /// as a stop, whatever the agent reads afterwards.
 #[derive(Debug, Clone)]
-#[expect(
-    clippy::large_enum_variant,
-    reason = "made once per stop and matched at once, never stored in bulk"
-)]
 pub enum Stop {
     /// Cursor took the stop; the agent now reads this status.
     Stopped(Status),

@@ -44,10 +44,6 @@ pub enum Progress {
 
 /// How watching ended.
 #[derive(Debug, Clone)]
-#[expect(
-    clippy::large_enum_variant,
-    reason = "made once per watch and moved, never stored in bulk: boxing the agent buys nothing"
-)]
 pub enum WatchEnd {
     /// A final status; the agent carries the run's result (summary, branch,
     /// pull request). `note`: something the report should say about it.
