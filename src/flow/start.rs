@@ -280,11 +280,7 @@ impl Flow<'_> {
     /// What a failed Cursor call means for the user: a connection that
     /// failed through a proxy names the proxy (and its variable), not the API.
     pub(super) fn cursor_failure(&self, e: &ApiError) -> String {
-        if let cursor_api::CursorError::Transport {
-            maybe_sent: false,
-            message,
-            ..
-        } = e.as_v0()
+        if let Some(message) = e.unsent_transport_message()
             && let Some(route) = kit::http::proxy_for(&self.rt.env, self.inputs.api_url.as_str())
         {
             return format!(
@@ -470,7 +466,7 @@ impl Flow<'_> {
                 Outcome::Cancelled,
                 Some(format!(
                     "The workflow run was cancelled ({signal}) while the follow-up to agent {id} was in flight, so it may have reached the agent: check {}.",
-                    cursor_api::agent_url(id)
+                    crate::agent::page_url(id)
                 )),
             );
         }
