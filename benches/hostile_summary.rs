@@ -17,9 +17,9 @@
 #[path = "support/seen.rs"]
 mod seen;
 use cursor_agent_action::app::run_action;
+use cursor_agent_action::markdown::sanitize;
 use cursor_agent_action::marker::Marker;
 use cursor_agent_action::report::comment::{CommentExtras, Phase, render};
-use cursor_agent_action::report::markdown::sanitize;
 use cursor_agent_action::report::{Outcome, RunReport, step_summary};
 use cursor_agent_action::runner::{Console, ConsoleMode};
 use kit::clock::Clock;

@@ -171,7 +171,7 @@ impl Job {
         format!(
             "{}\n🔁 This pull request belongs to the scheduled job {} (cursor-agent-action). Its next runs send their prompt to this pull request's agent, so the changes land here instead of in a new pull request. Merge or close it to have the next run start a new one.\n",
             marker.render(),
-            crate::report::markdown::code_inline(redactor, &self.label),
+            crate::markdown::code_inline(redactor, &self.label),
         )
     }
 }

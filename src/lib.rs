@@ -23,6 +23,7 @@ pub mod job;
 pub mod launch;
 pub mod launch_cap;
 pub mod logging;
+pub mod markdown;
 pub mod marker;
 pub mod plan;
 pub mod prompt;

@@ -3,7 +3,7 @@
 #![no_main]
 
 use cursor_api::{CursorError, Endpoint, ErrorBody};
-use cursor_agent_action::report::markdown::{raw_html_in, sanitize_inline};
+use cursor_agent_action::markdown::{raw_html_in, sanitize_inline};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

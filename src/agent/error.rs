@@ -51,6 +51,19 @@ impl ApiError {
         }
     }
 
+    /// A connection that failed before the request was sent: what the
+    /// transport said (for naming a proxy instead of the API).
+    pub fn unsent_transport_message(&self) -> Option<String> {
+        match self.as_v0() {
+            CursorError::Transport {
+                maybe_sent: false,
+                message,
+                ..
+            } => Some(message),
+            _ => None,
+        }
+    }
+
     /// What the user can do about it.
     pub fn actionable(&self, repository: &str) -> String {
         match self {

@@ -1,8 +1,9 @@
 //! THE seam between the flow and Cursor's API versions: launch, reattach,
 //! follow up, watch, stop and result, one implementation per version
 //! ([`v0`] polls the legacy API, [`v1`] follows a run's stream). The flow,
-//! the comment and the outputs see only [`Agent`] (the agent as last seen,
-//! with the result of its run) and the neutral types here.
+//! the comment and the outputs see only [`AgentRun`] (the agent as last seen,
+//! with the result of its run: `run.rs`) and the neutral types here; no
+//! wire type of `cursor_api` leaves the seam.
 
 pub mod v0;
 pub mod v1;
@@ -10,18 +11,21 @@ pub mod v1;
 mod after_run;
 mod error;
 mod existence;
+mod run;
+pub mod usage;
 mod watch;
 
 pub use after_run::AfterRun;
 pub use error::{ApiError, Failure};
 pub use existence::{Existence, GONE_CONFIRM_AFTER, GONE_MIN_AGE, existence};
+pub use run::{AgentRun, Status, Tells, page_url};
+pub use usage::RunUsage;
 pub use watch::{Progress, Watch, WatchEnd, WatchEvent};
 
 use crate::context::Context;
 use crate::inputs::{ApiVersion, Inputs};
 use crate::plan::LaunchPlan;
 use crate::runner::Console;
-use cursor_api::{Agent, AgentStatus};
 use kit::cancel::Cancel;
 use kit::clock::{Clock, Moment};
 use std::time::Duration;
@@ -30,7 +34,7 @@ use std::time::Duration;
 #[derive(Debug, Clone)]
 pub struct Probe {
     /// The agent with its current (latest run's) status, when it exists.
-    pub agent: Option<Agent>,
+    pub agent: Option<AgentRun>,
     /// Why it cannot take a follow-up (gone, archived, expired), if so.
     pub unavailable: Option<String>,
 }
@@ -63,7 +67,7 @@ pub enum LaunchError {
 #[derive(Debug)]
 pub enum Followup {
     /// Sent; the agent as read after it.
-    Sent(Agent),
+    Sent(AgentRun),
     /// The agent cannot take it (gone, archived…): launch a new one; the
     /// note says why, for the comment.
     Gone(String),
@@ -74,7 +78,7 @@ pub enum Followup {
     /// Failed for good; the agent, if it could be read.
     Failed {
         error: ApiError,
-        agent: Option<Agent>,
+        agent: Option<AgentRun>,
     },
     /// Sent, but the agent could not be read afterwards.
     Unread(Failure),
@@ -83,17 +87,13 @@ pub enum Followup {
 /// How stopping an agent ended. A cancel Cursor refused is never reported
 /// as a stop, whatever the agent reads afterwards.
 #[derive(Debug, Clone)]
-#[expect(
-    clippy::large_enum_variant,
-    reason = "made once per stop and matched at once, never stored in bulk"
-)]
 pub enum Stop {
     /// Cursor took the stop; the agent now reads this status.
-    Stopped(AgentStatus),
+    Stopped(Status),
     /// The agent had ended by itself (read back after the stop): the agent
     /// as read, with its result, and what the stop was answered, if refused.
     Ended {
-        agent: Agent,
+        agent: AgentRun,
         refused: Option<String>,
     },
     /// Not stopped, and not known to have ended: why, for the report.
@@ -153,6 +153,14 @@ impl AgentApi {
         }
     }
 
+    /// What this API version can tell about a run.
+    pub fn tells(&self) -> Tells {
+        match self {
+            AgentApi::V0(_) => Tells::V0,
+            AgentApi::V1(_) => Tells::V1,
+        }
+    }
+
     /// Requests sent to Cursor through this handle and its clones.
     pub fn request_count(&self) -> u64 {
         match self {
@@ -170,7 +178,7 @@ impl AgentApi {
     }
 
     /// Reads agent `id` (named by a comment's marker, with its run on v1).
-    pub async fn reattach(&mut self, id: &str, run: Option<&str>) -> Result<Agent, Failure> {
+    pub async fn reattach(&mut self, id: &str, run: Option<&str>) -> Result<AgentRun, Failure> {
         match self {
             AgentApi::V0(a) => a.get(id).await,
             AgentApi::V1(a) => a.reattach(id, run).await,
@@ -178,7 +186,7 @@ impl AgentApi {
     }
 
     /// Reads agent `id` (its latest run on v1), for a report.
-    pub async fn read(&mut self, id: &str) -> Result<Agent, Failure> {
+    pub async fn read(&mut self, id: &str) -> Result<AgentRun, Failure> {
         match self {
             AgentApi::V0(a) => a.get(id).await,
             AgentApi::V1(a) => a.reattach(id, None).await,
@@ -187,7 +195,7 @@ impl AgentApi {
 
     /// One read of agent `id`, not stopped by a cancel (for the report
     /// after one, within the caller's budget).
-    pub async fn read_uncancelled(&mut self, id: &str) -> Result<Agent, ApiError> {
+    pub async fn read_uncancelled(&mut self, id: &str) -> Result<AgentRun, ApiError> {
         match self {
             AgentApi::V0(a) => a.read_once(id).await,
             AgentApi::V1(a) => a.read_once(id).await,
@@ -196,7 +204,7 @@ impl AgentApi {
 
     /// A re-run with no comment to go by: this launch's agent from an
     /// earlier attempt, found by the launch's identity.
-    pub async fn find_own(&mut self) -> Option<Agent> {
+    pub async fn find_own(&mut self) -> Option<AgentRun> {
         match self {
             AgentApi::V0(a) => a.find_own().await,
             AgentApi::V1(a) => a.find_own().await,
@@ -248,7 +256,7 @@ impl AgentApi {
 
     /// Launches the agent, without ever making two. `adopted`: the create's
     /// answer was lost and the agent it made was found.
-    pub async fn launch(&mut self, console: &Console) -> Result<(Agent, bool), LaunchError> {
+    pub async fn launch(&mut self, console: &Console) -> Result<(AgentRun, bool), LaunchError> {
         match self {
             AgentApi::V0(a) => a.launch(console).await,
             AgentApi::V1(a) => a.launch(console).await,
@@ -257,7 +265,7 @@ impl AgentApi {
 
     /// After a cancel during a create: the agent it may have made, looked
     /// up within `budget`. `Err`: why none is known.
-    pub async fn find_in_flight(&mut self, budget: Duration) -> Result<Agent, String> {
+    pub async fn find_in_flight(&mut self, budget: Duration) -> Result<AgentRun, String> {
         match self {
             AgentApi::V0(a) => a.find_in_flight(budget).await,
             AgentApi::V1(a) => a.find_in_flight(budget).await,
@@ -289,7 +297,7 @@ impl AgentApi {
     }
 
     /// Watches `agent` until it ends, the deadline, or a cancel.
-    pub fn watch(&self, agent: &Agent, started: Moment, deadline: Moment) -> Watch<'_> {
+    pub fn watch(&self, agent: &AgentRun, started: Moment, deadline: Moment) -> Watch<'_> {
         match self {
             AgentApi::V0(a) => Watch::V0(Box::new(a.watch(&agent.id, started, deadline))),
             AgentApi::V1(a) => Watch::V1(Box::new(a.watch(agent, started, deadline))),

@@ -2,16 +2,17 @@
 //! lost launch is found again by listing, waiting is polling, a follow-up is
 //! confirmed by the conversation.
 
-use super::{ApiError, Failure, Followup, LaunchError, Setup, WatchEnd, WatchEvent};
+pub mod view;
+
+use super::{
+    AgentRun, ApiError, Failure, Followup, LaunchError, Setup, Status, WatchEnd, WatchEvent,
+};
 use crate::launch::{self, Adoption};
 use crate::runner::Console;
 use cursor_api::retry::{Backoff, GaveUp, retry_idempotent};
 use cursor_api::wait::schedule::PollSchedule;
 use cursor_api::wait::{WaitConfig, WaitEnd, WaitEvent, Waiter};
-use cursor_api::{
-    Agent, AgentStatus, CursorClient, ErrorClass, FollowupRequest, LaunchRequest, MessageKind,
-    Prompt,
-};
+use cursor_api::{CursorClient, ErrorClass, FollowupRequest, LaunchRequest, MessageKind, Prompt};
 use kit::cancel::Cancel;
 use kit::clock::{Clock, Moment};
 use std::time::Duration;
@@ -98,7 +99,7 @@ impl V0 {
         self.request.target.branch_name.clone()
     }
 
-    pub async fn get(&self, id: &str) -> Result<Agent, Failure> {
+    pub async fn get(&self, id: &str) -> Result<AgentRun, Failure> {
         let clock = self.clock;
         retry_idempotent(
             &clock,
@@ -109,21 +110,26 @@ impl V0 {
             || self.cursor.agent(id),
         )
         .await
+        .map(view::view)
         .map_err(Failure::from)
     }
 
-    pub async fn read_once(&self, id: &str) -> Result<Agent, ApiError> {
-        self.cursor.agent(id).await.map_err(ApiError::V0)
+    pub async fn read_once(&self, id: &str) -> Result<AgentRun, ApiError> {
+        self.cursor
+            .agent(id)
+            .await
+            .map(view::view)
+            .map_err(ApiError::V0)
     }
 
-    pub async fn find_own(&self) -> Option<Agent> {
+    pub async fn find_own(&self) -> Option<AgentRun> {
         if self.run_attempt <= 1 || !self.derived_branch {
             return None;
         }
         // Derived from the run id, so no other run's agent can match.
         let cancel = self.cancel.clone();
         tokio::select! {
-            r = launch::find_existing(&self.cursor, &self.request, self.adoption) => r.ok().flatten(),
+            r = launch::find_existing(&self.cursor, &self.request, self.adoption) => r.ok().flatten().map(view::view),
             _ = cancel.cancelled() => None,
         }
     }
@@ -179,7 +185,7 @@ impl V0 {
     pub async fn probe(&self, id: &str) -> Result<super::Probe, Failure> {
         match self.get(id).await {
             Ok(agent) => Ok(super::Probe {
-                unavailable: (agent.status == AgentStatus::Expired)
+                unavailable: (agent.status == Status::Expired)
                     .then(|| format!("agent {id} has expired")),
                 agent: Some(agent),
             }),
@@ -229,7 +235,7 @@ impl V0 {
         console.endgroup();
     }
 
-    pub async fn launch(&mut self, console: &Console) -> Result<(Agent, bool), LaunchError> {
+    pub async fn launch(&mut self, console: &Console) -> Result<(AgentRun, bool), LaunchError> {
         match launch::launch(
             &self.cursor,
             &self.clock,
@@ -241,7 +247,7 @@ impl V0 {
         )
         .await
         {
-            Ok((agent, launched)) => Ok((agent, launched.adopted)),
+            Ok((agent, launched)) => Ok((view::view(agent), launched.adopted)),
             Err(launch::LaunchError::Cancelled) => Err(LaunchError::Cancelled),
             Err(launch::LaunchError::CancelledInFlight) => Err(LaunchError::CancelledInFlight),
             Err(launch::LaunchError::Failed(e)) => Err(LaunchError::Failed(ApiError::V0(e))),
@@ -253,7 +259,7 @@ impl V0 {
         }
     }
 
-    pub async fn find_in_flight(&self, budget: Duration) -> Result<Agent, String> {
+    pub async fn find_in_flight(&self, budget: Duration) -> Result<AgentRun, String> {
         let found = self
             .clock
             .timeout(
@@ -262,7 +268,7 @@ impl V0 {
             )
             .await;
         match found {
-            Ok(Ok(Some(agent))) => Ok(agent),
+            Ok(Ok(Some(agent))) => Ok(view::view(agent)),
             Ok(Ok(None)) => Err("none was found yet".to_string()),
             Ok(Err(e)) => Err(format!("the lookup failed: {e}")),
             Err(_) => Err("the lookup did not answer in time".to_string()),
@@ -408,7 +414,7 @@ impl V0 {
         })
         .await;
         let refused = match stopped {
-            Ok(_) => return Stop::Stopped(AgentStatus::Stopped),
+            Ok(_) => return Stop::Stopped(Status::Stopped),
             Err(GaveUp::Failed(e)) if matches!(e.status(), Some(400 | 409)) => format!(
                 "Cursor answered that the agent is not running ({})",
                 e.status().unwrap_or_default()
@@ -423,7 +429,7 @@ impl V0 {
             .max(Duration::from_secs(1));
         match self.clock.timeout(left, self.cursor.agent(id)).await {
             Ok(Ok(agent)) if agent.status.is_terminal() => Stop::Ended {
-                agent,
+                agent: view::view(agent),
                 refused: Some(refused),
             },
             Ok(Ok(agent)) => Stop::NotStopped(format!(
@@ -445,7 +451,7 @@ pub struct V0Watch<'a> {
 impl V0Watch<'_> {
     pub async fn next(&mut self) -> WatchEvent {
         match self.waiter.next().await {
-            WaitEvent::StatusChanged(a) => WatchEvent::Status(a),
+            WaitEvent::StatusChanged(a) => WatchEvent::Status(view::view(a)),
             WaitEvent::Heartbeat { elapsed, status } => WatchEvent::Heartbeat {
                 elapsed,
                 status: status.to_string(),
@@ -455,7 +461,10 @@ impl V0Watch<'_> {
                 wait,
             },
             WaitEvent::Done(end) => WatchEvent::Done(match end {
-                WaitEnd::Terminal(agent) => WatchEnd::Ended { agent, note: None },
+                WaitEnd::Terminal(agent) => WatchEnd::Ended {
+                    agent: view::view(agent),
+                    note: None,
+                },
                 WaitEnd::Deadline => WatchEnd::Deadline,
                 WaitEnd::Cancelled => WatchEnd::Cancelled,
                 WaitEnd::Failed(e) => WatchEnd::Failed(ApiError::V0(e)),
@@ -464,7 +473,7 @@ impl V0Watch<'_> {
     }
 
     /// The agent as last seen.
-    pub fn last(&self) -> Option<&Agent> {
-        self.waiter.last()
+    pub fn last(&self) -> Option<AgentRun> {
+        self.waiter.last().cloned().map(view::view)
     }
 }

@@ -1,14 +1,14 @@
 //! Watching an agent: the events a watch tells, and the watch of either version.
 
+use super::AgentRun;
 use super::{ApiError, v0, v1};
-use cursor_api::Agent;
 use std::time::Duration;
 
 /// What the watch has to tell.
 #[derive(Debug, Clone)]
 pub enum WatchEvent {
     /// The first status seen and every change; the agent as now known.
-    Status(Agent),
+    Status(AgentRun),
     /// What the agent is doing (v1's run stream; untrusted), for the live
     /// activity. A `Progress(Status)` comes just before the `Status` it
     /// belongs to.
@@ -44,15 +44,11 @@ pub enum Progress {
 
 /// How watching ended.
 #[derive(Debug, Clone)]
-#[expect(
-    clippy::large_enum_variant,
-    reason = "made once per watch and moved, never stored in bulk: boxing the agent buys nothing"
-)]
 pub enum WatchEnd {
     /// A final status; the agent carries the run's result (summary, branch,
     /// pull request). `note`: something the report should say about it.
     Ended {
-        agent: Agent,
+        agent: AgentRun,
         note: Option<String>,
     },
     Deadline,
@@ -75,10 +71,10 @@ impl Watch<'_> {
     }
 
     /// The agent as last seen.
-    pub fn last(&self) -> Option<&Agent> {
+    pub fn last(&self) -> Option<AgentRun> {
         match self {
             Watch::V0(w) => w.last(),
-            Watch::V1(w) => w.last(),
+            Watch::V1(w) => w.last().cloned(),
         }
     }
 }

@@ -31,7 +31,7 @@ pub use download::{DownloadDir, download_all, prepare_dir};
 pub use listing::{ArtifactApi, list};
 pub use paths::safe_relative_path;
 
-use crate::report::markdown;
+use crate::markdown;
 use kit::clock::Clock;
 use kit::secret::Redactor;
 use std::path::{Path, PathBuf};
@@ -216,11 +216,20 @@ pub fn markdown_list(
     Some(md)
 }
 
+/// Artifacts as told: the comment's list and the `artifacts` output.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ArtifactsShown {
+    /// [`markdown_list`].
+    pub markdown: String,
+    /// [`Downloaded::output`] (empty when nothing was written).
+    pub output: String,
+}
+
 /// What the flow shows and says about artifacts.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Gathered {
     /// For `RunReport::artifacts`; `None` when the agent has none.
-    pub shown: Option<crate::report::ArtifactsShown>,
+    pub shown: Option<ArtifactsShown>,
     /// Warnings for the log (listing failed, the directory was refused,
     /// artifacts skipped), each one line, untrusted parts included: print
     /// with `Console::warning`.
@@ -277,7 +286,7 @@ pub async fn gather(
         upload_url,
         github_host,
     )
-    .map(|markdown| crate::report::ArtifactsShown {
+    .map(|markdown| ArtifactsShown {
         markdown,
         output: downloaded
             .as_ref()

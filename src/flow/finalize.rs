@@ -172,7 +172,8 @@ impl Flow<'_> {
             )
             .await;
         if let Some(u) = &after.usage {
-            self.console().info(&format!("Usage: {}", u.line()));
+            self.console()
+                .info(&format!("Usage: {}", crate::report::usage::line(u)));
         }
         for w in &after.warnings {
             self.console().warning(w);

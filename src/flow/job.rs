@@ -29,7 +29,7 @@ pub(super) enum JobStart {
     /// Launch on the job's open pull request's branch (its agent is gone).
     OnPull,
     /// The prompt went to the agent of the job's open pull request.
-    Continued(Box<Agent>),
+    Continued(Box<AgentRun>),
     /// The run ends here (the previous agent is still working, or a
     /// failure or cancel while finding out).
     End(Box<RunReport>),
@@ -91,7 +91,7 @@ impl Flow<'_> {
         let found = if job.update_open_pr {
             // The pull request the newest agent opened, if it is not marked yet.
             let opened = probes.iter().find_map(|(id, p)| {
-                let url = p.agent.as_ref()?.target.pr_url.as_deref()?;
+                let url = p.agent.as_ref()?.pr_url.as_deref()?;
                 Some((id.clone(), job::pull_number(url, &self.ctx.repo_url())?))
             });
             self.find_job_pull(job, opened).await
@@ -205,9 +205,7 @@ impl Flow<'_> {
             .and_then(|(id, p)| Some((id, p.agent.as_ref()?)))?;
         let detail = format!(
             "The previous agent {id} of the scheduled job {} is still working ({}): {}. One agent at a time per job, so this run launched nothing; the next run continues from where that agent ends. If it is stuck, stop or archive it in Cursor so the next run can go on.",
-            job.label,
-            agent.status,
-            agent.url()
+            job.label, agent.status, agent.url
         );
         self.issue = None;
         Some(JobStart::End(Box::new(

@@ -8,6 +8,7 @@ mod start;
 mod watch;
 
 use crate::agent::{AgentApi, ApiError, Failure, Followup, LaunchError, WatchEnd, WatchEvent};
+use crate::agent::{AgentRun, Status};
 use crate::context::{Context, Event};
 use crate::gate::{self, Decision};
 use crate::github::policy::{self, Limits};
@@ -20,7 +21,6 @@ use crate::report::comment::{self, CommentExtras, Phase};
 use crate::report::{Outcome, RunReport, human_duration};
 use crate::runtime::{EXIT_CONFIG, Runtime, finish};
 use cursor_api::retry::Backoff;
-use cursor_api::{Agent, AgentStatus};
 use kit::clock::Moment;
 use std::time::Duration;
 
@@ -225,33 +225,23 @@ impl<'a> Flow<'a> {
         self.console().info(&match start {
             Start::Launched { adopted: false } => format!(
                 "Launched agent {} ({}): {}",
-                agent.id,
-                agent.status,
-                agent.url()
+                agent.id, agent.status, agent.url
             ),
             Start::Launched { adopted: true } => format!(
                 "Adopted agent {} launched by this run ({}): {}",
-                agent.id,
-                agent.status,
-                agent.url()
+                agent.id, agent.status, agent.url
             ),
             Start::Reattached => format!(
                 "Reattached to agent {} of an earlier attempt of this run ({}): {}",
-                agent.id,
-                agent.status,
-                agent.url()
+                agent.id, agent.status, agent.url
             ),
             Start::FollowedUp => format!(
                 "Sent the comment as a follow-up to agent {} ({}): {}",
-                agent.id,
-                agent.status,
-                agent.url()
+                agent.id, agent.status, agent.url
             ),
             Start::Continued => format!(
                 "Sent this run's prompt to agent {} of the job's open pull request ({}): {}",
-                agent.id,
-                agent.status,
-                agent.url()
+                agent.id, agent.status, agent.url
             ),
         });
         self.report.agent = Some(agent.clone());

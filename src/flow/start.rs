@@ -130,10 +130,10 @@ impl Flow<'_> {
     }
 
     /// Written at once, so the agent is never lost whatever happens next.
-    pub(super) fn set_agent_outputs(&self, agent: &Agent) {
+    pub(super) fn set_agent_outputs(&self, agent: &AgentRun) {
         self.rt.io.set_outputs(&[
             ("agent-id", agent.id.clone()),
-            ("agent-url", agent.url()),
+            ("agent-url", agent.url.clone()),
             ("run-id", self.api.run_id().unwrap_or_default()),
         ]);
     }
@@ -141,7 +141,7 @@ impl Flow<'_> {
     pub(super) async fn obtain_agent(
         &mut self,
         existing: &[IssueComment],
-    ) -> Result<(Agent, Start), RunReport> {
+    ) -> Result<(AgentRun, Start), RunReport> {
         // Only believed markers steer anything below (reattach, a job's
         // state, follow-ups, the cap, and so `archive-when-done`).
         let marked = self.believed(existing);
@@ -235,7 +235,7 @@ impl Flow<'_> {
     }
 
     /// Launches a new agent (the seam keeps it from ever making two).
-    pub(super) async fn launch_new(&mut self) -> Result<(Agent, Start), RunReport> {
+    pub(super) async fn launch_new(&mut self) -> Result<(AgentRun, Start), RunReport> {
         self.api.print_launch(self.console());
         let console = self.rt.io.console.clone();
         match self.api.launch(&console).await {
@@ -266,7 +266,7 @@ impl Flow<'_> {
     /// A re-run found its agent ended for good (ERROR, EXPIRED): re-running
     /// means trying again, so a new agent is launched, on a fresh branch when
     /// the branch is derived (the old one holds the failed agent's work).
-    pub(super) fn replace_failed(&mut self, old: &Agent) {
+    pub(super) fn replace_failed(&mut self, old: &AgentRun) {
         let why = format!(
             "The agent {} of an earlier attempt ended {}, so this attempt launched a new agent.",
             old.id, old.status
@@ -280,11 +280,7 @@ impl Flow<'_> {
     /// What a failed Cursor call means for the user: a connection that
     /// failed through a proxy names the proxy (and its variable), not the API.
     pub(super) fn cursor_failure(&self, e: &ApiError) -> String {
-        if let cursor_api::CursorError::Transport {
-            maybe_sent: false,
-            message,
-            ..
-        } = e.as_v0()
+        if let Some(message) = e.unsent_transport_message()
             && let Some(route) = kit::http::proxy_for(&self.rt.env, self.inputs.api_url.as_str())
         {
             return format!(
@@ -315,8 +311,7 @@ impl Flow<'_> {
             Ok(agent) => {
                 self.console().info(&format!(
                     "The launch in flight at the cancel created agent {}: {}",
-                    agent.id,
-                    agent.url()
+                    agent.id, agent.url
                 ));
                 self.set_agent_outputs(&agent);
                 self.report.run_id = self.api.run_id();
@@ -350,7 +345,7 @@ impl Flow<'_> {
         &mut self,
         id: &str,
         text: String,
-    ) -> Result<Agent, Option<String>> {
+    ) -> Result<AgentRun, Option<String>> {
         let console = self.console();
         console.group(&format!("Sending a follow-up to agent {id}"));
         console.untrusted_block(&text);
@@ -471,7 +466,7 @@ impl Flow<'_> {
                 Outcome::Cancelled,
                 Some(format!(
                     "The workflow run was cancelled ({signal}) while the follow-up to agent {id} was in flight, so it may have reached the agent: check {}.",
-                    cursor_api::agent_url(id)
+                    crate::agent::page_url(id)
                 )),
             );
         }
@@ -482,9 +477,9 @@ impl Flow<'_> {
 /// without finishing (ERROR, EXPIRED, or stopped — e.g. at our deadline with
 /// `on-timeout: stop`), so reattaching would only report that again, while
 /// re-running means trying again.
-fn failed_for_good(agent: &Agent) -> bool {
+fn failed_for_good(agent: &AgentRun) -> bool {
     matches!(
         agent.status,
-        AgentStatus::Error | AgentStatus::Expired | AgentStatus::Stopped | AgentStatus::Cancelled
+        Status::Error | Status::Expired | Status::Stopped | Status::Cancelled
     )
 }

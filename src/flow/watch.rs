@@ -19,7 +19,7 @@ impl Flow<'_> {
         &mut self,
         act: &Activity,
         throttle: &mut EditThrottle,
-        status: &AgentStatus,
+        status: &Status,
         deadline: Moment,
     ) {
         let clock = self.rt.clock;
@@ -39,7 +39,7 @@ impl Flow<'_> {
         throttle.edited(clock.now());
     }
 
-    pub(super) async fn wait(&mut self, agent: &Agent, started: Moment) -> RunReport {
+    pub(super) async fn wait(&mut self, agent: &AgentRun, started: Moment) -> RunReport {
         let clock = self.rt.clock;
         let deadline = started + self.inputs.timeout;
         let console = self.rt.io.console.clone();
@@ -153,9 +153,9 @@ impl Flow<'_> {
         match end {
             WatchEnd::Ended { agent, note } => {
                 let outcome = match agent.status {
-                    AgentStatus::Finished => Outcome::Finished,
-                    AgentStatus::Expired => Outcome::Expired,
-                    AgentStatus::Stopped | AgentStatus::Cancelled => Outcome::Stopped,
+                    Status::Finished => Outcome::Finished,
+                    Status::Expired => Outcome::Expired,
+                    Status::Stopped | Status::Cancelled => Outcome::Stopped,
                     _ => Outcome::Error,
                 };
                 console.info(&format!(

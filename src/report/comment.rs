@@ -1,10 +1,10 @@
 //! The live issue comment: its hidden marker (agent id, run id, attempt) and
 //! its body while the agent works and once the run ends.
 
-use super::markdown;
 use super::{Outcome, RunReport, human_duration};
+use crate::agent::Status;
+use crate::markdown;
 use crate::marker::{Marker, MarkerKey, STATE_FINAL, STATE_OPEN};
-use cursor_api::AgentStatus;
 use kit::secret::Redactor;
 
 /// GitHub rejects comment bodies over 65536 characters; stay well below in
@@ -15,7 +15,7 @@ pub const MAX_COMMENT_BYTES: usize = 65_000;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Phase {
     /// The agent is being launched or is working; `status` as last seen.
-    Working { status: Option<AgentStatus> },
+    Working { status: Option<Status> },
     /// The run is over.
     Final,
 }
@@ -71,11 +71,11 @@ pub fn handoff_text(extras: &CommentExtras) -> &'static str {
     }
 }
 
-fn working_headline(redactor: &Redactor, status: Option<&AgentStatus>) -> String {
+fn working_headline(redactor: &Redactor, status: Option<&Status>) -> String {
     match status {
         None => "⏳ Launching a Cursor agent".into(),
-        Some(AgentStatus::Creating) => "⏳ Cursor agent starting".into(),
-        Some(AgentStatus::Running) => "⚙️ Cursor agent working".into(),
+        Some(Status::Creating) => "⏳ Cursor agent starting".into(),
+        Some(Status::Running) => "⚙️ Cursor agent working".into(),
         Some(other) => format!(
             "⚙️ Cursor agent: {}",
             markdown::code_inline(redactor, other.as_str())
@@ -183,7 +183,7 @@ pub fn render(
         facts.push(format!("**Duration:** {}", human_duration(d)));
     }
     if let (Phase::Final, Some(u)) = (phase, &report.usage) {
-        facts.push(format!("**Usage:** {}", u.line()));
+        facts.push(format!("**Usage:** {}", super::usage::line(u)));
     }
     if !facts.is_empty() {
         md.push_str(&facts.join("  \n"));
@@ -269,23 +269,23 @@ pub fn render(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::agent::{AgentRun, Tells};
     use crate::marker::sig_key;
-    use cursor_api::Agent;
-    use serde_json::json;
 
-    fn agent(status: &str) -> Agent {
-        serde_json::from_value(json!({
-            "id": "bc-11111111-2222-3333-4444-555555555555", "status": status,
-            "target": {"url": "https://cursor.com/agents?id=bc-11111111-2222-3333-4444-555555555555",
-                       "branchName": "cursor/issue-1", "prUrl": "https://github.com/o/r/pull/9"}
-        }))
-        .unwrap()
+    fn agent(status: Status) -> AgentRun {
+        AgentRun {
+            status,
+            url: "https://cursor.com/agents?id=bc-11111111-2222-3333-4444-555555555555".into(),
+            branch: Some("cursor/issue-1".into()),
+            pr_url: Some("https://github.com/o/r/pull/9".into()),
+            ..AgentRun::new("bc-11111111-2222-3333-4444-555555555555", Tells::V0)
+        }
     }
 
     #[test]
     fn final_comment_has_links_and_a_safe_summary() {
         let mut r = RunReport::new(Outcome::Finished);
-        r.agent = Some(agent("FINISHED"));
+        r.agent = Some(agent(Status::Finished));
         r.summary = Some("Fixed it. Thanks @octocat <!-- hidden --> <img src=x>".into());
         r.duration = Some(std::time::Duration::from_secs(200));
         r.run_url = Some("https://github.com/o/r/actions/runs/1".into());
@@ -313,7 +313,7 @@ mod tests {
             ..CommentExtras::default()
         };
         let mut r = RunReport::new(Outcome::Launched);
-        r.agent = Some(agent("RUNNING"));
+        r.agent = Some(agent(Status::Running));
         let marker = Marker::new(r.agent_id(), Some(1), 1).with_key("ab");
         let open = render(&marker, &r, &Phase::Final, &extras);
         let m = Marker::find(&open).unwrap();
@@ -370,12 +370,12 @@ mod tests {
     #[test]
     fn working_comment_says_so() {
         let mut r = RunReport::new(Outcome::Launched);
-        r.agent = Some(agent("RUNNING"));
+        r.agent = Some(agent(Status::Running));
         let body = render(
             &Marker::new(r.agent_id(), Some(1), 1),
             &r,
             &Phase::Working {
-                status: Some(AgentStatus::Running),
+                status: Some(Status::Running),
             },
             &CommentExtras::default(),
         );
@@ -386,7 +386,7 @@ mod tests {
     #[test]
     fn huge_summaries_are_capped() {
         let mut r = RunReport::new(Outcome::Finished);
-        r.agent = Some(agent("FINISHED"));
+        r.agent = Some(agent(Status::Finished));
         r.summary = Some("@a <b> ".repeat(40_000));
         let body = render(
             &Marker::new(r.agent_id(), None, 1),

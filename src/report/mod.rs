@@ -3,11 +3,13 @@
 
 pub mod activity;
 pub mod comment;
-pub mod markdown;
 pub mod usage;
 
+use crate::agent::RunUsage;
+use crate::agent::{AgentRun, Status};
+use crate::artifacts::ArtifactsShown;
 use crate::inputs::OnTimeout;
-use cursor_api::Agent;
+use crate::markdown;
 use kit::secret::Redactor;
 use std::time::Duration;
 
@@ -44,12 +46,11 @@ impl Outcome {
 
     /// The outcome a waiting run (and a sweep) reports for an agent's final
     /// status.
-    pub fn for_final_status(status: &cursor_api::AgentStatus) -> Outcome {
-        use cursor_api::AgentStatus;
+    pub fn for_final_status(status: &Status) -> Outcome {
         match status {
-            AgentStatus::Finished => Outcome::Finished,
-            AgentStatus::Expired => Outcome::Expired,
-            AgentStatus::Stopped | AgentStatus::Cancelled => Outcome::Stopped,
+            Status::Finished => Outcome::Finished,
+            Status::Expired => Outcome::Expired,
+            Status::Stopped | Status::Cancelled => Outcome::Stopped,
             _ => Outcome::Error,
         }
     }
@@ -108,7 +109,7 @@ impl Outcome {
 pub struct RunReport {
     pub outcome: Outcome,
     /// The agent as last seen.
-    pub agent: Option<Agent>,
+    pub agent: Option<AgentRun>,
     /// The branch planned for a launch (when the agent is not known).
     pub planned_branch: Option<String>,
     /// The summary: the agent's, or its last assistant message.
@@ -126,7 +127,7 @@ pub struct RunReport {
     /// The step summary's timeline (`activity::Activity::timeline_markdown`).
     pub timeline: Option<String>,
     /// The run's usage (v1), shown in the final comment and the summary.
-    pub usage: Option<usage::UsageReport>,
+    pub usage: Option<RunUsage>,
     /// The agent's artifacts, listed (and where they were written).
     pub artifacts: Option<ArtifactsShown>,
     /// A scheduled job's finished run: whether it pushed anything (see
@@ -135,15 +136,6 @@ pub struct RunReport {
     /// What the run ended without, although it was still to come (usage,
     /// artifacts, cut short by a cancel or their budget): one line, ours.
     pub missing: Option<String>,
-}
-
-/// Artifacts as told: the comment's list and the `artifacts` output.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ArtifactsShown {
-    /// `artifacts::markdown_list`.
-    pub markdown: String,
-    /// `artifacts::Downloaded::output` (empty when nothing was written).
-    pub output: String,
 }
 
 impl RunReport {
@@ -172,18 +164,18 @@ impl RunReport {
     }
 
     pub fn agent_url(&self) -> Option<String> {
-        self.agent.as_ref().map(Agent::url)
+        self.agent.as_ref().map(|a| a.url.clone())
     }
 
     pub fn branch(&self) -> Option<&str> {
         self.agent
             .as_ref()
-            .and_then(|a| a.target.branch_name.as_deref())
+            .and_then(|a| a.branch.as_deref())
             .or(self.planned_branch.as_deref())
     }
 
     pub fn pr_url(&self) -> Option<&str> {
-        self.agent.as_ref().and_then(|a| a.target.pr_url.as_deref())
+        self.agent.as_ref().and_then(|a| a.pr_url.as_deref())
     }
 
     /// The GitHub server's host (from the run URL we built): pull request
@@ -222,7 +214,7 @@ impl RunReport {
         ]
         .into_iter()
         .chain(match &self.usage {
-            Some(u) => u.outputs(),
+            Some(u) => usage::outputs(u),
             None => usage::empty_outputs(),
         })
         .chain([
@@ -252,7 +244,7 @@ pub fn failure_line(redactor: &Redactor, report: &RunReport) -> String {
     let Some(agent) = &report.agent else {
         return format!("The run ended `{}`.", report.outcome.as_str());
     };
-    let (id, url) = (&agent.id, agent.url());
+    let (id, url) = (&agent.id, &agent.url);
     let first = report
         .summary
         .as_deref()
@@ -344,7 +336,7 @@ pub fn step_summary(redactor: &Redactor, report: &RunReport) -> String {
     }
     if let Some(u) = &report.usage {
         // Our own text and numbers: no cell can be added.
-        md.push_str(&format!("| Usage | {} |\n", u.line()));
+        md.push_str(&format!("| Usage | {} |\n", usage::line(u)));
     }
     if let Some(detail) = &report.detail {
         md.push_str(&format!(
@@ -409,13 +401,14 @@ mod tests {
     #[test]
     fn an_error_agent_is_told_by_its_first_summary_line_and_link() {
         let mut report = RunReport::new(Outcome::Error);
-        report.agent = Some(
-            serde_json::from_value(serde_json::json!({"id": "bc-9", "status": "ERROR"})).unwrap(),
-        );
+        report.agent = Some(AgentRun {
+            status: Status::Error,
+            ..AgentRun::new("bc-9", crate::agent::Tells::V0)
+        });
         report.summary = Some("\n  Build failed: missing `libssl`\nmore detail".into());
         let line = failure_line(&Redactor::new(), &report);
         assert!(line.contains("Build failed: missing `libssl`"), "{line}");
-        assert!(line.contains(&cursor_api::agent_url("bc-9")), "{line}");
+        assert!(line.contains(&crate::agent::page_url("bc-9")), "{line}");
         assert!(!line.contains("more detail"), "{line}");
         report.summary = None;
         let line = failure_line(&Redactor::new(), &report);

@@ -292,10 +292,11 @@ fn a_burst_then_silence_is_edited_when_due_not_lost() {
 
 mod rendering {
     use super::*;
+    use cursor_agent_action::agent::RunUsage;
+    use cursor_agent_action::artifacts::ArtifactsShown;
     use cursor_agent_action::marker::Marker;
     use cursor_agent_action::report::comment::{CommentExtras, Phase, render};
-    use cursor_agent_action::report::usage::UsageReport;
-    use cursor_agent_action::report::{ArtifactsShown, Outcome, RunReport, step_summary};
+    use cursor_agent_action::report::{Outcome, RunReport, step_summary};
 
     fn bodies(r: &RunReport) -> (String, String, String) {
         let m = Marker::new(None, Some(1), 1);
@@ -347,7 +348,7 @@ mod rendering {
         let mut r = RunReport::new(Outcome::Finished);
         r.activity = a.markdown();
         r.timeline = a.timeline_markdown(at(0), Some(at(90)));
-        r.usage = UsageReport::from_json(
+        r.usage = RunUsage::from_json(
             &serde_json::json!({"totalUsage": {"inputTokens": 900, "outputTokens": 100, "totalTokens": 1000}, "cost": {"chargedCents": 0}}),
             None,
         );

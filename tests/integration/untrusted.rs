@@ -4,6 +4,7 @@
 //! second marker, no invisible or terminal-control characters, no
 //! cross-repository reference, and link only to the agent and the run.
 
+use cursor_agent_action::agent::v0::view::view;
 use cursor_agent_action::marker::{MARKER_PREFIX, Marker};
 use cursor_agent_action::report::comment::{CommentExtras, Phase, render};
 use cursor_agent_action::report::{Outcome, RunReport, step_summary};
@@ -26,6 +27,7 @@ const OUR_HTML: [&str; 8] = [
     "</code>",
 ];
 
+/// The report of an agent read from the API (through the seam's view).
 fn report(id: &str, status: &str, url: &str, branch: &str, pr: &str, summary: &str) -> RunReport {
     let agent: Agent = serde_json::from_value(json!({
         "id": id, "status": status,
@@ -33,7 +35,7 @@ fn report(id: &str, status: &str, url: &str, branch: &str, pr: &str, summary: &s
     }))
     .unwrap();
     let mut r = RunReport::new(Outcome::Finished);
-    r.agent = Some(agent);
+    r.agent = Some(view(agent));
     r.summary = Some(summary.to_string());
     r.detail = Some(format!("The agent said: {summary}"));
     r.run_url = Some(RUN_URL.into());

@@ -4,7 +4,8 @@
 //! yet) gives no usage rather than an error.
 
 use crate::support::{create_request, v1_setup};
-use cursor_agent_action::report::usage::{USAGE_BUDGET, USAGE_READS, read_usage};
+use cursor_agent_action::agent::usage::{USAGE_BUDGET, USAGE_READS, read_usage};
+use cursor_agent_action::report::usage::{line, outputs};
 use cursor_api::v1::V1Client;
 use kit::clock::Clock;
 use sim::{Fault, FaultRule, Simulators, V1Scenario};
@@ -37,9 +38,9 @@ async fn cost_that_lags_is_waited_for_within_the_budget() {
     let cost = usage.cost.expect("the cost came within the budget");
     assert!(cost.charged > 0.0);
     assert!(usage.tokens.total > 0);
-    assert!(usage.line().contains(" tokens (input "), "{}", usage.line());
-    assert!(usage.line().contains(" · $0."), "{}", usage.line());
-    let outputs = usage.outputs();
+    assert!(line(&usage).contains(" tokens (input "), "{}", line(&usage));
+    assert!(line(&usage).contains(" · $0."), "{}", line(&usage));
+    let outputs = outputs(&usage);
     let json: serde_json::Value = serde_json::from_str(&outputs[0].1).unwrap();
     assert_eq!(json["totalTokens"].as_u64(), Some(usage.tokens.total));
     assert_eq!(outputs[1].1, usage.tokens.total.to_string());
@@ -63,8 +64,8 @@ async fn cost_already_there_is_read_once_and_cost_never_there_is_left_out() {
     assert_eq!(sims.cursor.count("GET", USAGE), USAGE_READS as usize);
     assert!(clock.now().saturating_since(start) <= USAGE_BUDGET);
     assert_eq!(usage.cost, None);
-    assert!(usage.line().ends_with("· cost not reported yet"));
-    assert_eq!(usage.outputs()[2].1, "", "no cost is not zero cost");
+    assert!(line(&usage).ends_with("· cost not reported yet"));
+    assert_eq!(outputs(&usage)[2].1, "", "no cost is not zero cost");
 }
 
 #[tokio::test(start_paused = true)]

@@ -122,12 +122,6 @@ pub struct Agent {
     pub summary: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
-    /// How long the agent's run took, as the API reports it: v1's
-    /// `durationMs` on a terminal run (set by `agent::v1::view`). Never on
-    /// v0's wire: a v0 agent has only `createdAt` and no end time, so there
-    /// it stays `None`.
-    #[serde(skip)]
-    pub duration: Option<std::time::Duration>,
 }
 
 impl Agent {

@@ -1,11 +1,12 @@
 //! Launching on v1: the create with its `agentId`, adopting a replayed one, finding one in flight.
 
+use super::super::AgentRun;
 use super::{V1, repo_of_pr, view};
 use crate::agent::{ApiError, Failure, LaunchError};
 use crate::runner::Console;
 use cursor_api::retry::{Backoff, delay_for};
 use cursor_api::v1::{self as api, RepoSpec, V1Error};
-use cursor_api::{Agent, ErrorClass, agent_url};
+use cursor_api::{ErrorClass, agent_url};
 use std::time::Duration;
 
 /// Creates sent for one launch at most (all with the same `agentId`).
@@ -63,11 +64,11 @@ impl V1 {
     }
 
     /// Adopts the agent a create made whose answer was lost.
-    async fn adopt(&mut self, id: &str) -> Result<Agent, Failure> {
+    async fn adopt(&mut self, id: &str) -> Result<AgentRun, Failure> {
         self.reattach(id, None).await
     }
 
-    pub async fn launch(&mut self, console: &Console) -> Result<(Agent, bool), LaunchError> {
+    pub async fn launch(&mut self, console: &Console) -> Result<(AgentRun, bool), LaunchError> {
         if self.cancel.is_cancelled() {
             return Err(LaunchError::Cancelled);
         }
@@ -173,7 +174,7 @@ impl V1 {
         }
     }
 
-    pub async fn find_in_flight(&mut self, budget: Duration) -> Result<Agent, String> {
+    pub async fn find_in_flight(&mut self, budget: Duration) -> Result<AgentRun, String> {
         let Some(id) = self.request.agent_id.clone() else {
             return Err("no agent id was chosen, so it cannot be looked up".into());
         };

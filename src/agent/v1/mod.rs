@@ -16,11 +16,12 @@ use request::{derive, identity, repo_of_pr};
 pub use view::{status_of, view};
 pub use watch::V1Watch;
 
+use super::AgentRun;
 use super::{ApiError, Failure, Setup};
+use cursor_api::ErrorClass;
 use cursor_api::retry::{Backoff, delay_for};
 use cursor_api::v1::{self as api, CreateAgentRequest, ModelSelection, V1Client, V1Error};
 use cursor_api::wait::schedule::PollSchedule;
-use cursor_api::{Agent, ErrorClass};
 use kit::cancel::Cancel;
 use kit::clock::Clock;
 use std::future::Future;
@@ -99,9 +100,9 @@ impl V1 {
         self.clock
     }
 
-    /// The followed run's usage (see [`crate::report::usage::read_usage`]).
-    pub async fn usage(&self, id: &str) -> Option<crate::report::usage::UsageReport> {
-        crate::report::usage::read_usage(&self.client, id, self.run.as_deref(), self.clock).await
+    /// The followed run's usage (see [`super::usage::read_usage`]).
+    pub async fn usage(&self, id: &str) -> Option<super::RunUsage> {
+        super::usage::read_usage(&self.client, id, self.run.as_deref(), self.clock).await
     }
 
     /// Retries an idempotent read on transient errors, for at most `within`.
@@ -139,7 +140,7 @@ impl V1 {
     }
 
     /// Agent `id` with its run (`run`, else its latest), as the flow sees it.
-    pub async fn reattach(&mut self, id: &str, run: Option<&str>) -> Result<Agent, Failure> {
+    pub async fn reattach(&mut self, id: &str, run: Option<&str>) -> Result<AgentRun, Failure> {
         let within = Duration::from_secs(120);
         let agent = self.read(within, || self.client.agent(id)).await?;
         let run_id = run
@@ -154,7 +155,7 @@ impl V1 {
         Ok(view(id, agent.url.as_deref(), run.as_ref(), None))
     }
 
-    pub async fn read_once(&mut self, id: &str) -> Result<Agent, ApiError> {
+    pub async fn read_once(&mut self, id: &str) -> Result<AgentRun, ApiError> {
         let agent = self.client.agent(id).await.map_err(ApiError::V1)?;
         let run_id = self.run.clone().or(agent.latest_run_id.clone());
         let run = match &run_id {
@@ -164,7 +165,7 @@ impl V1 {
         Ok(view(id, agent.url.as_deref(), run.as_ref(), None))
     }
 
-    pub async fn find_own(&mut self) -> Option<Agent> {
+    pub async fn find_own(&mut self) -> Option<AgentRun> {
         // A re-run sends the same `agentId`; the create adopts it on 409.
         // Looking it up first lets a re-run reattach (or replace a failed one).
         let id = self.request.agent_id.clone()?;

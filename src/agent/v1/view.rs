@@ -1,48 +1,51 @@
-//! A v1 agent and run as the flow sees them: status and result.
+//! A v1 agent and run as the rest of the action sees them (see
+//! [`super::super::run`]): the run's status and result (summary, and branch
+//! and pull request from `git.branches`), its duration once it ended.
 
+use super::super::run::{AgentRun, Status, Tells, page_url};
 use cursor_api::v1::{Run, RunStatus};
-use cursor_api::{Agent, AgentSource, AgentStatus, AgentTarget, agent_url};
 use std::time::Duration;
 
-/// A run's status in the terms the report uses.
-pub fn status_of(run: &RunStatus) -> AgentStatus {
-    AgentStatus::parse(run.as_str())
+/// A run's status in the action's terms.
+pub fn status_of(run: &RunStatus) -> Status {
+    match run {
+        RunStatus::Creating => Status::Creating,
+        RunStatus::Running => Status::Running,
+        RunStatus::Finished => Status::Finished,
+        RunStatus::Error => Status::Error,
+        RunStatus::Cancelled => Status::Cancelled,
+        RunStatus::Expired => Status::Expired,
+        RunStatus::Unknown(s) => Status::Unknown(s.clone()),
+    }
 }
 
 /// The agent as the flow sees it: its id and link, with `run`'s status and
-/// result (summary, and branch and pull request from `git.branches`).
-pub fn view(agent: &str, url: Option<&str>, run: Option<&Run>, text: Option<&str>) -> Agent {
+/// result; `text`: what the stream said, which wins over the run's result.
+pub fn view(agent: &str, url: Option<&str>, run: Option<&Run>, text: Option<&str>) -> AgentRun {
     let branch = run.and_then(|r| r.git.as_ref()).and_then(|g| {
         g.branches
             .iter()
             .find(|b| b.branch.is_some() || b.pr_url.is_some())
     });
-    Agent {
-        id: agent.to_string(),
-        name: None,
+    AgentRun {
+        url: url
+            .filter(|u| u.starts_with("https://"))
+            .map(String::from)
+            .unwrap_or_else(|| page_url(agent)),
         status: run
             .map(|r| status_of(&r.status))
-            .unwrap_or(AgentStatus::Creating),
-        source: AgentSource::default(),
-        target: AgentTarget {
-            branch_name: branch.and_then(|b| b.branch.clone()),
-            url: Some(
-                url.filter(|u| u.starts_with("https://"))
-                    .map(String::from)
-                    .unwrap_or_else(|| agent_url(agent)),
-            ),
-            pr_url: branch.and_then(|b| b.pr_url.clone()),
-            ..AgentTarget::default()
-        },
+            .unwrap_or(Status::Creating),
         summary: text
             .map(String::from)
             .or_else(|| run.and_then(|r| r.result.clone())),
-        created_at: None,
+        branch: branch.and_then(|b| b.branch.clone()),
+        pr_url: branch.and_then(|b| b.pr_url.clone()),
         // `durationMs`: terminal runs only (spec §8.4).
         duration: run
             .filter(|r| r.status.is_terminal())
             .and_then(|r| r.duration_ms)
             .map(Duration::from_millis),
+        ..AgentRun::new(agent, Tells::V1)
     }
 }
 
@@ -56,7 +59,7 @@ mod tests {
     #[test]
     fn the_view_takes_the_result_and_the_branch_with_a_pull_request() {
         let r = run(
-            r#"{"id":"run-1","agentId":"bc-1","status":"FINISHED","result":"Done.",
+            r#"{"id":"run-1","agentId":"bc-1","status":"FINISHED","result":"Done.","durationMs":61000,
                 "git":{"branches":[{"repoUrl":"github.com/o/r"},
                                    {"repoUrl":"github.com/o/r","branch":"cursor/x","prUrl":"https://github.com/o/r/pull/7"}]}}"#,
         );
@@ -66,16 +69,16 @@ mod tests {
             Some(&r),
             None,
         );
-        assert_eq!(a.status, AgentStatus::Finished);
+        assert_eq!(a.status, Status::Finished);
         assert_eq!(a.summary(), Some("Done."));
-        assert_eq!(a.target.branch_name.as_deref(), Some("cursor/x"));
-        assert_eq!(
-            a.target.pr_url.as_deref(),
-            Some("https://github.com/o/r/pull/7")
-        );
-        assert_eq!(a.url(), "https://cursor.com/agents/bc-1");
+        assert_eq!(a.branch.as_deref(), Some("cursor/x"));
+        assert_eq!(a.pr_url.as_deref(), Some("https://github.com/o/r/pull/7"));
+        assert_eq!(a.url, "https://cursor.com/agents/bc-1");
+        assert_eq!(a.duration, Some(Duration::from_secs(61)));
+        assert_eq!(a.tells, Tells::V1);
         // Streamed text wins over a run read without a result; a URL that is
-        // not https falls back to Cursor's page for the id.
+        // not https falls back to Cursor's page for the id; a run not ended
+        // has no duration yet.
         let r = run(r#"{"id":"run-1","agentId":"bc-1","status":"CANCELLED"}"#);
         let a = view(
             "bc-1",
@@ -83,15 +86,17 @@ mod tests {
             Some(&r),
             Some("partial"),
         );
-        assert_eq!(a.status, AgentStatus::Cancelled);
+        assert_eq!(a.status, Status::Cancelled);
         assert_eq!(a.summary(), Some("partial"));
-        assert_eq!(a.url(), agent_url("bc-1"));
-        assert_eq!(a.target.branch_name, None);
+        assert_eq!(a.url, page_url("bc-1"));
+        assert_eq!(a.branch, None);
+        let r = run(r#"{"id":"run-1","agentId":"bc-1","status":"RUNNING","durationMs":5}"#);
+        assert_eq!(view("bc-1", None, Some(&r), None).duration, None);
         // Unknown statuses are kept.
         let r = run(r#"{"id":"run-1","agentId":"bc-1","status":"QUEUED"}"#);
         assert_eq!(
             view("bc-1", None, Some(&r), None).status,
-            AgentStatus::Unknown("QUEUED".into())
+            Status::Unknown("QUEUED".into())
         );
     }
 }

@@ -1,15 +1,15 @@
 //! Following a v1 run's stream, in the flow's terms.
 
+use super::super::AgentRun;
 use super::{V1, status_of, view};
 use crate::agent::{ApiError, Progress, WatchEnd, WatchEvent};
-use cursor_api::Agent;
 use cursor_api::v1::V1Client;
 use cursor_api::wait::stream::{StreamConfig, StreamEnd, StreamEvent, StreamFollower};
 use kit::clock::{Clock, Moment};
 use std::time::Duration;
 
 impl V1 {
-    pub fn watch(&self, agent: &Agent, started: Moment, deadline: Moment) -> V1Watch<'_> {
+    pub fn watch(&self, agent: &AgentRun, started: Moment, deadline: Moment) -> V1Watch<'_> {
         let id = agent.id.as_str();
         let run = self.run.clone().unwrap_or_default();
         let config = StreamConfig {
@@ -39,7 +39,7 @@ pub struct V1Watch<'a> {
     follower: StreamFollower<'a>,
     client: &'a V1Client,
     clock: Clock,
-    last: Agent,
+    last: AgentRun,
     pending: std::collections::VecDeque<WatchEvent>,
 }
 
@@ -114,7 +114,7 @@ impl V1Watch<'_> {
                             }
                             let agent = view(
                                 &self.last.id,
-                                self.last.target.url.as_deref(),
+                                Some(self.last.url.as_str()),
                                 Some(&run),
                                 text.as_deref(),
                             );
@@ -136,7 +136,7 @@ impl V1Watch<'_> {
         }
     }
 
-    pub fn last(&self) -> Option<&Agent> {
+    pub fn last(&self) -> Option<&AgentRun> {
         Some(&self.last)
     }
 }

@@ -13,12 +13,18 @@
 //!
 //! Every piece is untrusted (`cursor-api.md` §8.5.6): tool names, arguments,
 //! call ids (which may hold a newline) and assistant text. The Markdown goes
-//! through [`super::markdown`] (no mention, HTML, link, marker or fence
+//! through [`crate::markdown`] (no mention, HTML, link, marker or fence
 //! escapes); log lines are one line each, controls stripped, and always start
 //! with our own prefix, so none can pose as a workflow command. Print them
 //! with `Console::info` (which also redacts secrets). Every piece is cut
 //! with the run's redactor (given when the activity is built), so no cut
 //! shows the start of a secret.
+//!
+//! It speaks the v1 stream's own vocabulary (`cursor_api`'s `SseEvent`,
+//! `StreamEvent`, `RunStatus`), not the seam's [`crate::agent::AgentRun`]:
+//! only v1 tells activity ([`crate::agent::Tells`]), the recorded streams
+//! are replayed through it as they came, and an agent-owned copy of the
+//! stream's events would have nothing to abstract over.
 //!
 //! [`EditThrottle`] is the comment's edit policy: at most one edit per
 //! [`EDIT_EVERY`] while running, at once on a status change, always at the end.

@@ -2,7 +2,7 @@
 //! summary's timeline.
 
 use super::{Activity, MESSAGE_LINE_CHARS, MESSAGE_LINES, shorten};
-use crate::report::markdown;
+use crate::markdown;
 use kit::clock::Moment;
 
 impl Activity {

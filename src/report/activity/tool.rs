@@ -1,6 +1,6 @@
 //! One tool call as the activity shows it: its kind by name and its line.
 
-use crate::report::markdown;
+use crate::markdown;
 use kit::secret::Redactor;
 
 /// What a tool call did, by its §8.5.6 name (the set is open).
