@@ -21,6 +21,8 @@
 //! with each other's secrets.
 
 mod forms;
+#[cfg(test)]
+mod properties;
 mod scan;
 mod shapes;
 

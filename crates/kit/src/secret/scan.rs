@@ -1,8 +1,9 @@
 //! Finding every form in a text, in time linear in its length: single line
 //! breaks are folded away first (base64 wrapped at 76 columns, a value a
-//! terminal wrapped), then one Aho-Corasick pass finds the registered forms
-//! (leftmost, longest) and one more the token shapes; the ranges found are
-//! mapped back to the text with a cursor that only moves forward.
+//! terminal wrapped), then one Aho-Corasick pass finds every occurrence of
+//! every registered form (overlapping ones too: two forms that overlap are
+//! both replaced, as their union) and one more the token shapes; the ranges
+//! found are mapped back to the text with a cursor that only moves forward.
 
 use super::{count, shapes};
 use aho_corasick::{AhoCorasick, MatchKind};
@@ -11,7 +12,6 @@ use std::ops::Range;
 
 /// The registered forms, compiled. Built when a secret is added, shared by
 /// every copy of the redactor.
-#[derive(Default)]
 pub(super) struct Forms {
     automaton: Option<AhoCorasick>,
     /// Each form, folded, with its prefix function (for held-back tails).
@@ -26,6 +26,13 @@ fn span(len: usize) -> usize {
     (3 * len).saturating_sub(2)
 }
 
+impl Default for Forms {
+    /// No form registered: the token shapes only.
+    fn default() -> Self {
+        Self::new([])
+    }
+}
+
 impl Forms {
     pub(super) fn new<'a>(forms: impl IntoIterator<Item = &'a str>) -> Self {
         let mut folded: Vec<Vec<u8>> = forms
@@ -38,7 +45,7 @@ impl Forms {
         let longest = folded.iter().map(Vec::len).max().unwrap_or(0);
         let automaton = (!folded.is_empty()).then(|| {
             AhoCorasick::builder()
-                .match_kind(MatchKind::LeftmostLongest)
+                .match_kind(MatchKind::Standard)
                 .build(&folded)
                 .expect("the forms of a few secrets build")
         });
@@ -63,7 +70,10 @@ impl Forms {
         let mut found: Vec<Range<usize>> = Vec::new();
         if let Some(automaton) = &self.automaton {
             count(hay.len());
-            found.extend(automaton.find_iter(hay).map(|m| m.range()));
+            for m in automaton.find_overlapping_iter(hay) {
+                count(1);
+                unite(&mut found, m.range());
+            }
         }
         let mut shaped = Vec::new();
         shapes::find(hay, &mut shaped);
@@ -87,6 +97,8 @@ impl Forms {
     /// Where a tail of `text` begins that is the start (4 bytes or more) of
     /// a form or a token shape, line breaks folded, if one does.
     pub(super) fn partial_start(&self, text: &str) -> Option<usize> {
+        // A `\r` at the end may be the start of a `\r\n` still arriving.
+        let text = text.strip_suffix('\r').unwrap_or(text);
         let folded = fold(text.as_bytes());
         let hay: &[u8] = &folded;
         let mut start = shapes::partial_start(hay);
@@ -104,22 +116,41 @@ impl Forms {
     }
 }
 
-/// Two sorted lists of ranges as one, overlapping ranges joined.
+/// Adds a range to `union` (sorted, disjoint), given ranges in order of
+/// their ends: the ranges it overlaps are at the end of `union` and are
+/// joined with it. Amortized constant work per range.
+fn unite(union: &mut Vec<Range<usize>>, mut r: Range<usize>) {
+    while let Some(last) = union.last() {
+        if last.end <= r.start {
+            break;
+        }
+        r.start = r.start.min(last.start);
+        r.end = r.end.max(last.end);
+        union.pop();
+    }
+    union.push(r);
+}
+
+/// Two sorted lists of disjoint ranges as one, overlapping ranges joined.
 fn join(a: Vec<Range<usize>>, b: Vec<Range<usize>>) -> Vec<Range<usize>> {
     if b.is_empty() {
         return a;
     }
-    let mut all = a;
-    all.extend(b);
-    all.sort_by_key(|r| r.start);
-    let mut out: Vec<Range<usize>> = Vec::with_capacity(all.len());
-    for r in all {
+    let mut out = Vec::with_capacity(a.len() + b.len());
+    let (mut a, mut b) = (a.into_iter().peekable(), b.into_iter().peekable());
+    loop {
+        let next = match (a.peek(), b.peek()) {
+            (Some(x), Some(y)) if x.start <= y.start => a.next(),
+            (Some(_), Some(_)) => b.next(),
+            (Some(_), None) => a.next(),
+            (None, _) => b.next(),
+        };
+        let Some(r) = next else { return out };
         match out.last_mut() {
             Some(last) if r.start < last.end => last.end = last.end.max(r.end),
             _ => out.push(r),
         }
     }
-    out
 }
 
 fn is_break(b: u8) -> bool {
