@@ -32,13 +32,13 @@ fn ordinary_log(secrets: &[&str]) -> String {
             n % 60
         ));
         log.push_str("test tests::it_works ... ok\n");
-        if n % 100 == 0 {
+        if n.is_multiple_of(100) {
             for line in &wrapped {
                 log.push_str(line);
                 log.push('\n');
             }
         }
-        if n % 10_000 == 0 {
+        if n.is_multiple_of(10_000) {
             let s = secrets[n / 10_000 % secrets.len()];
             log.push_str(&format!("token={s} auth={}\n", STANDARD.encode(s)));
         }

@@ -49,7 +49,7 @@ fn encoded_core(engine: &impl base64::Engine, blob: &[u8], at: usize, len: usize
 fn wrap(encoded: &str, offset: usize, eol: &str) -> String {
     let mut out = String::new();
     for (i, c) in encoded.chars().enumerate() {
-        if i > 0 && (i + offset) % 76 == 0 {
+        if i > 0 && (i + offset).is_multiple_of(76) {
             out.push_str(eol);
         }
         out.push(c);
