@@ -302,3 +302,48 @@ fn a_three_character_secret_blanks_out_nothing() {
     assert_eq!(r.redact(text), text);
     assert_eq!(r.masks().count(), 0);
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+
+    /// A run of consecutive lines cut out of a log, wherever the cuts fall,
+    /// shows no 6 characters in a row of a secret's base64 wrapped at 76
+    /// columns, over two lines or (a secret of more than 57 bytes) three.
+    #[test]
+    fn an_excerpt_of_a_log_shows_no_part_of_a_wrapped_secret(
+        secret in "[!-~]{6,130}",
+        before in "([a-z ]{0,30}\n){0,3}",
+        after in "(\n[a-z ]{0,30}){0,3}",
+        fill in prop::collection::vec(any::<u8>(), 3),
+        offset in 0usize..76,
+        eol in prop_oneof![Just("\n"), Just("\r\n")],
+    ) {
+        let r = Redactor::new().with(&secret);
+        for align in 0..3 {
+            let mut blob = fill[..align].to_vec();
+            blob.extend_from_slice(secret.as_bytes());
+            let core = encoded_core(&STANDARD, &blob, align, secret.len());
+            let log = format!("{before}{}{after}", wrap(&STANDARD.encode(&blob), offset, eol));
+            let lines: Vec<&str> = log.split_inclusive('\n').collect();
+            for from in 0..lines.len() {
+                for to in from + 1..=lines.len() {
+                    let piece = lines[from..to].concat();
+                    let piece = piece.strip_suffix('\n').unwrap_or(&piece);
+                    assert_gone(&r.redact_excerpt(piece), &core, &format!("lines {from}..{to}"));
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn an_excerpt_keeps_ordinary_text_and_drops_a_key_begun_before_it() {
+    let r = Redactor::new().with("crsr_0123456789abcdef");
+    let text = "error: expected `;`\n  --> src/main.rs:3:5\ncommit 0123abc";
+    assert_eq!(r.redact_excerpt(text), text);
+    let key = "MIIEowIBAAKCAQEA0123456789\nabcdefghijklmnopqrstuvwxyz\n-----END RSA PRIVATE KEY-----\nafter";
+    assert_eq!(r.redact_excerpt(key), "***\nafter");
+    // A key with its BEGIN in the piece is the ordinary rule.
+    let whole = "-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\nafter";
+    assert_eq!(r.redact_excerpt(whole), "***\nafter");
+}

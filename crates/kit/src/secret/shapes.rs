@@ -126,17 +126,32 @@ fn private_key_label(hay: &[u8], from: usize) -> Option<usize> {
 /// `-----END … PRIVATE KEY-----`, or the end of `hay` when there is none
 /// (a key cut short is still a key).
 fn private_key_end(hay: &[u8], from: usize) -> usize {
+    next_key_end(hay, from).unwrap_or(hay.len())
+}
+
+/// The end of the first `-----END … PRIVATE KEY-----` at or after `from`.
+fn next_key_end(hay: &[u8], from: usize) -> Option<usize> {
     let mut at = from;
     while let Some(i) = hay[at..].windows(PEM_END.len()).position(|w| w == PEM_END) {
         count(i + PEM_END.len());
         let label = at + i + PEM_END.len();
         if let Some(end) = private_key_label(hay, label) {
-            return end;
+            return Some(end);
         }
         at = label;
     }
     count(hay.len() - at);
-    hay.len()
+    None
+}
+
+/// Where the END line of a private key whose BEGIN is not in `hay` ends
+/// (text cut out of a longer one may start inside a key block): the first
+/// `-----END … PRIVATE KEY-----` when no `-----BEGIN ` comes before it.
+pub(super) fn orphan_key_end(hay: &[u8]) -> Option<usize> {
+    let end = next_key_end(hay, 0)?;
+    let begin = PEM_BEGIN.as_bytes();
+    let begun = hay[..end].windows(begin.len()).any(|w| w == begin);
+    (!begun).then_some(end)
 }
 
 /// Where a tail of `hay` that could be the start of a token shape begins
