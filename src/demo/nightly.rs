@@ -5,7 +5,15 @@
 //! and night 3 starts a new one. The tracking issue keeps one comment per
 //! pull request.
 
-use super::*;
+use super::harness::{DEMO_SCALE, DemoSteps, TempDir, heading, on_runtime};
+use crate::app::run_action;
+use crate::logging;
+use crate::runner::{Console, ConsoleMode, parse_outputs};
+use crate::stdio::outln;
+use anyhow::Context as _;
+use kit::clock::Clock;
+use sim::{Scenario, Simulators, V1Scenario};
+use std::sync::Arc;
 
 /// The scenario name.
 pub const NIGHTLY: &str = "nightly";

@@ -1,5 +1,6 @@
 //! Secrets that cannot be printed by accident, and the redactor that scrubs
-//! them (and the encodings we derive from them) from everything we write.
+//! them (and the encodings we derive from them, and well-known token
+//! shapes) from everything we write.
 //!
 //! A [`Redactor`] is a value, never process state: whoever holds secrets
 //! holds the redactor that knows them, and every path that shortens text
@@ -19,10 +20,33 @@
 //! Two runs in one process (the tests, the demo) therefore never redact
 //! with each other's secrets.
 
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD as BASE64;
+mod forms;
+#[cfg(test)]
+mod properties;
+mod scan;
+mod shapes;
+
 use std::borrow::Cow;
+use std::cell::Cell;
 use std::fmt;
+use std::sync::Arc;
+
+thread_local! {
+    static WORK: Cell<u64> = const { Cell::new(0) };
+}
+
+/// Adds `steps` to this thread's work count (see [`work_done`]).
+fn count(steps: usize) {
+    WORK.with(|w| w.set(w.get().saturating_add(steps as u64)));
+}
+
+/// The redacting work done on this thread so far, as a deterministic count
+/// of steps: bytes folded, searched, checked against a token shape's body
+/// and walked back to the text. Linear in the input by design; the property
+/// tests bound it (wall-clock figures are a benchmark's).
+pub fn work_done() -> u64 {
+    WORK.with(Cell::get)
+}
 
 /// A secret string. `Debug` and `Display` never show the value.
 #[derive(Clone, PartialEq, Eq)]
@@ -51,11 +75,38 @@ impl fmt::Display for Secret {
     }
 }
 
-/// Replaces every known secret, and the forms derived from it that could
-/// reach a log (Basic-auth base64, URL encoding), with `***`.
+/// Replaces with `***` every secret it was given, in every form a program
+/// may print it, and well-known token shapes whether given or not:
+///
+/// - **Registered secrets** ([`Self::add`]), each at least
+///   [`MIN_SECRET_LEN`] characters once trimmed (shorter values are
+///   ignored: a 3-character "secret" would blank out ordinary words), in
+///   these forms: the value; each of its lines (of the minimum length);
+///   its base64, standard and URL-safe, padded or not, and of `value:`
+///   (Basic auth); the characters of its base64 that are the same
+///   whatever surrounds it, at each of the 3 byte alignments it can have
+///   inside a longer base64 blob (the 1 or 2 characters at each end that
+///   share bits with the neighbours stay); and its URL encodings
+///   (form-urlencoded, RFC 3986, `encodeURIComponent`; space as `+` or
+///   `%20`; hex digits upper or lower case).
+/// - **Token shapes**: `ghp_`, `gho_`, `ghu_`, `ghs_`, `ghr_` + 36 letters
+///   or digits; `github_pat_` + its body (22 to 82 of letters, digits,
+///   `_`); AWS key ids `AKIA`/`ASIA` + 16 uppercase letters or digits; and
+///   `-----BEGIN … PRIVATE KEY` blocks through their `-----END … PRIVATE
+///   KEY-----` line, or to the end of the text when there is none.
+/// - **Line breaks**: every form and shape is also found with a single
+///   line break (`\n` or `\r\n`) between any two of its characters, as
+///   base64 wrapped at 76 columns has; a blank line separates.
+///
+/// Work is linear in the text's length (one folding pass, one
+/// Aho-Corasick pass for the registered forms, one for the shapes'
+/// prefixes, bounded checks of their bodies): see [`work_done`].
 #[derive(Default, Clone)]
 pub struct Redactor {
+    /// The forms registered, as they are (for the runner's masks).
     needles: Vec<String>,
+    /// The same, compiled; shared by every copy.
+    forms: Arc<scan::Forms>,
 }
 
 impl fmt::Debug for Redactor {
@@ -66,7 +117,9 @@ impl fmt::Debug for Redactor {
 
 /// Shorter values are not redacted: replacing every `a` in a log would make
 /// it unreadable and protects nothing. Real keys and tokens are far longer.
-const MIN_SECRET_LEN: usize = 6;
+/// The rule holds for each derived form too (a form shorter than this is
+/// not looked for).
+pub const MIN_SECRET_LEN: usize = 6;
 
 impl Redactor {
     pub fn new() -> Self {
@@ -80,29 +133,8 @@ impl Redactor {
         if secret.chars().count() < MIN_SECRET_LEN {
             return Vec::new();
         }
-        let mut forms = vec![
-            secret.to_string(),
-            BASE64.encode(format!("{secret}:")),
-            BASE64.encode(secret),
-            url::form_urlencoded::byte_serialize(secret.as_bytes()).collect(),
-        ];
-        // Base64 output without padding also appears in headers copied into logs.
-        forms.extend(
-            forms
-                .clone()
-                .into_iter()
-                .map(|f| f.trim_end_matches('=').to_string()),
-        );
-        // Multi-line secrets: each line is masked on its own by the runner too.
-        forms.extend(
-            secret
-                .lines()
-                .map(str::trim)
-                .filter(|l| l.chars().count() >= MIN_SECRET_LEN)
-                .map(String::from),
-        );
-        let mut added = Vec::new();
-        for form in forms {
+        let mut added: Vec<String> = Vec::new();
+        for form in forms::of(secret) {
             if form.chars().count() >= MIN_SECRET_LEN
                 && !self.needles.contains(&form)
                 && !added.contains(&form)
@@ -110,10 +142,17 @@ impl Redactor {
                 added.push(form);
             }
         }
-        self.needles.extend(added.iter().cloned());
-        // Longest first, so a secret is replaced whole before any part of it.
-        self.needles.sort_by_key(|n| std::cmp::Reverse(n.len()));
+        if !added.is_empty() {
+            self.needles.extend(added.iter().cloned());
+            self.compile();
+        }
         added
+    }
+
+    fn compile(&mut self) {
+        // Longest first: `masks` and `longest` read them in this order.
+        self.needles.sort_by_key(|n| std::cmp::Reverse(n.len()));
+        self.forms = Arc::new(scan::Forms::new(self.needles.iter().map(String::as_str)));
     }
 
     /// A redactor that knows one credential (an API client's own).
@@ -129,12 +168,15 @@ impl Redactor {
     /// Also redacts every form `other` redacts (a client given the run's
     /// secrets besides its own credential).
     pub fn absorb(&mut self, other: &Redactor) {
+        let before = self.needles.len();
         for form in &other.needles {
             if !self.needles.contains(form) {
                 self.needles.push(form.clone());
             }
         }
-        self.needles.sort_by_key(|n| std::cmp::Reverse(n.len()));
+        if self.needles.len() > before {
+            self.compile();
+        }
     }
 
     /// The values the runner should mask (`::add-mask::`).
@@ -142,21 +184,29 @@ impl Redactor {
         self.needles.iter().map(String::as_str)
     }
 
-    /// The length in bytes of the longest form redacted (0: none).
+    /// The most bytes one redacted form can span in text: the longest
+    /// registered form or token shape (a private key block aside, which
+    /// runs to the end of what is read), with a line break between any two
+    /// of its characters. Text holding this much past a point holds whole
+    /// every form that starts before it.
     pub fn longest(&self) -> usize {
-        self.needles.first().map_or(0, String::len)
+        self.forms.longest_span
     }
 
     pub fn redact<'a>(&self, text: &'a str) -> Cow<'a, str> {
-        if !self.needles.iter().any(|n| text.contains(n.as_str())) {
+        let found = self.forms.find(text);
+        if found.is_empty() {
             return Cow::Borrowed(text);
         }
-        let mut out = text.to_string();
-        for needle in &self.needles {
-            if out.contains(needle.as_str()) {
-                out = out.replace(needle.as_str(), "***");
-            }
+        let mut out = String::with_capacity(text.len());
+        let mut at = 0;
+        for r in found {
+            out.push_str(&text[at..r.start]);
+            out.push_str("***");
+            at = r.end;
         }
+        out.push_str(&text[at..]);
+        count(text.len());
         Cow::Owned(out)
     }
 }
@@ -179,44 +229,50 @@ impl Redactor {
         } else {
             text.len()
         };
-        let mut first = [false; 256];
-        for n in &self.needles {
-            first[n.as_bytes()[0] as usize] = true;
-        }
-        let bytes = text.as_bytes();
+        let mut found = self.forms.find(&text[..window_end]).into_iter();
+        // The output is `text[..i]` until a form is replaced.
         let mut out: Option<String> = None;
         let mut i = 0;
         while i < stop {
-            let needle = first[bytes[i] as usize]
-                .then(|| {
-                    self.needles
-                        .iter()
-                        .find(|n| bytes[i..window_end].starts_with(n.as_bytes()))
-                })
-                .flatten();
-            let (piece, step) = match needle {
-                Some(n) => ("***", n.len()),
-                None => {
-                    let c = text[i..].chars().next().expect("i is a char boundary");
-                    (&text[i..i + c.len_utf8()], c.len_utf8())
-                }
-            };
+            let form = found.next().filter(|r| r.start < stop);
+            let mut gap_end = form.as_ref().map_or(stop, |r| r.start);
+            while !text.is_char_boundary(gap_end) {
+                gap_end += 1;
+            }
             let len = out.as_ref().map_or(i, String::len);
-            if len + piece.len() > max_bytes {
+            let room = max_bytes.saturating_sub(len);
+            if gap_end - i > room {
+                let mut end = i + room;
+                while !text.is_char_boundary(end) {
+                    end -= 1;
+                }
+                let shown = match out {
+                    Some(mut o) => {
+                        o.push_str(&text[i..end]);
+                        Cow::Owned(o)
+                    }
+                    None => Cow::Borrowed(&text[..end]),
+                };
+                return (shown, true);
+            }
+            if let Some(o) = &mut out {
+                o.push_str(&text[i..gap_end]);
+            }
+            i = gap_end;
+            let Some(form) = form else { break };
+            let len = out.as_ref().map_or(i, String::len);
+            if len + "***".len() > max_bytes {
                 return (out.map_or(Cow::Borrowed(&text[..i]), Cow::Owned), true);
             }
-            match (&mut out, needle) {
-                (Some(o), _) => o.push_str(piece),
-                (None, Some(_)) => {
-                    let mut o = String::with_capacity(max_bytes.min(text.len()));
-                    o.push_str(&text[..i]);
-                    o.push_str(piece);
-                    out = Some(o);
-                }
-                (None, None) => {}
-            }
-            i += step;
+            let o = out.get_or_insert_with(|| {
+                let mut o = String::with_capacity(max_bytes.min(text.len()));
+                o.push_str(&text[..i]);
+                o
+            });
+            o.push_str("***");
+            i = form.end;
         }
+        count(i);
         let cut = i < text.len();
         (out.map_or(Cow::Borrowed(&text[..i]), Cow::Owned), cut)
     }
@@ -287,22 +343,53 @@ impl Redactor {
     /// `text` without a tail that is the start (4 bytes or more) of a
     /// secret form: text still arriving (a stream's message) may end inside
     /// a secret the next piece completes, and a prefix shown now could not
-    /// be recognized later.
+    /// be recognized later. Covers every registered form (the encoded ones
+    /// too: a prefix of a base64 or URL-encoded form is held back like one
+    /// of the value), with single line breaks in it, and the token shapes
+    /// (a tail that could still become one: `ghp_` and its first letters,
+    /// `AKIA…`, `github_pat_…`, a private key's `-----BEGIN` header
+    /// from its sixth byte). A base64 blob cut anywhere can end with the
+    /// first characters of an encoded secret at any alignment; those are
+    /// held back only from the fourth character of a form on.
     pub fn without_partial_secret<'a>(&self, text: &'a str) -> &'a str {
-        const SHORTEST_HELD_BACK: usize = 4;
-        let bytes = text.as_bytes();
-        let mut end = text.len();
-        for needle in self.needles.iter().map(String::as_bytes) {
-            let longest = needle.len().saturating_sub(1).min(bytes.len());
-            if let Some(k) = (SHORTEST_HELD_BACK..=longest)
-                .rev()
-                .find(|&k| bytes[bytes.len() - k..] == needle[..k])
-            {
-                end = end.min(bytes.len() - k);
-            }
+        let mut from = text.len().saturating_sub(self.longest());
+        while !text.is_char_boundary(from) {
+            from += 1;
         }
-        // A tail equal to the start of a form starts where a character does.
-        &text[..end]
+        match self.forms.partial_start(&text[from..]) {
+            // A tail equal to the start of a form starts where a character does.
+            Some(start) => &text[..from + start],
+            None => text,
+        }
+    }
+}
+
+impl Redactor {
+    /// A piece cut out of a longer text (a run of consecutive lines of a
+    /// log, with lines before or after it left out), redacted: besides what
+    /// [`Self::redact`] replaces, a head that is the end of a form (4 bytes
+    /// or more, line breaks folded: the second line of a wrapped base64
+    /// secret whose first line was left out), the lines of a private key
+    /// whose BEGIN was left out (through its END line), and a tail that is
+    /// the start of a form ([`Self::without_partial_secret`]), and at
+    /// either end whole lines (16 bytes or more) that lie inside a form (the
+    /// middle of one wrapped over three lines), are each replaced with
+    /// `***`. Redact each piece as one text: a form that line breaks split
+    /// is seen only whole.
+    pub fn redact_excerpt(&self, piece: &str) -> String {
+        let tail = self.forms.inner_lines_at_end(piece);
+        let tail = self.without_partial_secret(&piece[..tail]).len();
+        let head = self.forms.inner_lines_at_start(&piece[..tail]);
+        let head = head + self.forms.partial_end(&piece[head..tail]).unwrap_or(0);
+        let mut out = String::with_capacity(piece.len());
+        if head > 0 {
+            out.push_str("***");
+        }
+        out.push_str(&self.redact(&piece[head..tail]));
+        if tail < piece.len() {
+            out.push_str("***");
+        }
+        out
     }
 }
 
@@ -320,6 +407,8 @@ mod tests {
 
     #[test]
     fn redacts_plain_and_derived_forms() {
+        use base64::Engine as _;
+        use base64::engine::general_purpose::STANDARD as BASE64;
         let r = Redactor::new().with("crsr_supersecret");
         let basic = BASE64.encode("crsr_supersecret:");
         let text = format!("key=crsr_supersecret auth=Basic {basic} enc=crsr_supersecret");
