@@ -50,6 +50,11 @@ impl JobEvidence {
     }
 }
 
+/// Failed jobs whose annotations and logs are read, at most: past them an
+/// excerpt would be a few hundred bytes (48 KB shared), and each costs two
+/// or three requests of the repository's 1,000 an hour.
+pub const MAX_JOBS_READ: usize = 20;
+
 /// A failed run's evidence.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Evidence {
@@ -57,7 +62,10 @@ pub struct Evidence {
     pub jobs_listed: usize,
     /// More jobs than the listing reads ([`crate::github::actions::MAX_JOB_PAGES`]).
     pub listing_truncated: bool,
+    /// The failed jobs read (at most [`MAX_JOBS_READ`]), in listing order.
     pub failed: Vec<JobEvidence>,
+    /// Failed jobs past [`MAX_JOBS_READ`]: named, not read.
+    pub not_read: Vec<RunJob>,
 }
 
 impl Evidence {
@@ -99,7 +107,12 @@ pub async fn gather(
     budget: Budget,
 ) -> Result<Evidence, GitHubError> {
     let listing = idempotent(limits, || github.list_run_jobs(run_id, attempt)).await?;
-    let failed: Vec<&RunJob> = listing.failed().collect();
+    let mut failed: Vec<&RunJob> = listing.failed().collect();
+    let not_read: Vec<RunJob> = failed
+        .split_off(failed.len().min(MAX_JOBS_READ))
+        .into_iter()
+        .cloned()
+        .collect();
     let mut out = Vec::with_capacity(failed.len());
     let mut used = 0;
     for (i, job) in failed.iter().enumerate() {
@@ -119,7 +132,14 @@ pub async fn gather(
             .read(job.id, limits, |chunk| excerpter.push(chunk))
             .await;
         let peak_held = excerpter.peak_held();
-        let cap = budget.next_cap(used, failed.len() - i);
+        // The job's annotations and facts share its cap with the excerpt.
+        let reserve = match &annotations {
+            Ok(a) => super::prompt::evidence_reserve(a),
+            Err(_) => super::prompt::FACTS_CAP,
+        };
+        let cap = budget
+            .next_cap(used, failed.len() - i)
+            .saturating_sub(reserve);
         let (excerpt, log_problem) = match read {
             Ok(_) => (Some(excerpter.finish(cap)), None),
             Err(e @ LogError::Interrupted { bytes, .. }) if bytes > 0 => {
@@ -127,7 +147,7 @@ pub async fn gather(
             }
             Err(e) => (None, Some(e)),
         };
-        used += excerpt.as_ref().map_or(0, |x| x.text.len());
+        used += reserve + excerpt.as_ref().map_or(0, |x| x.text.len());
         out.push(JobEvidence {
             job: (*job).clone(),
             step: step_index
@@ -143,5 +163,6 @@ pub async fn gather(
         jobs_listed: listing.jobs.len(),
         listing_truncated: listing.truncated,
         failed: out,
+        not_read,
     })
 }

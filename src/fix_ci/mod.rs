@@ -7,3 +7,4 @@
 pub mod evidence;
 pub mod fingerprint;
 pub mod gather;
+pub mod prompt;
