@@ -28,7 +28,12 @@ fn log(bytes: usize, job: usize) -> String {
     let stamp = "2026-12-07T10:00:01.0000000Z";
     let mut log = format!("{stamp} ##[group]Run cargo test\n{stamp} ##[endgroup]\n");
     let mut n = 0;
-    let line = |n: usize| format!("{stamp} test module_{job}::case_{n} ... ok {}\n", "-".repeat(40));
+    let line = |n: usize| {
+        format!(
+            "{stamp} test module_{job}::case_{n} ... ok {}\n",
+            "-".repeat(40)
+        )
+    };
     while log.len() < bytes / 2 {
         n += 1;
         log.push_str(&line(n));
@@ -81,8 +86,7 @@ async fn scenario(failed: usize, log_bytes: usize) {
     let token = Secret::new("ghs_BenchToken0123456789abcdefABCDEF");
     let env = Env::from_pairs::<&str, &str>([]);
     let http = kit::http::client(&env).unwrap();
-    let github =
-        GitHubClient::new(http, &sims.github_url(), &token, repo.clone(), clock).unwrap();
+    let github = GitHubClient::new(http, &sims.github_url(), &token, repo.clone(), clock).unwrap();
     let logs = JobLogs::new(
         kit::http::client_without_redirects(&env).unwrap(),
         &sims.github_url(),
@@ -108,7 +112,12 @@ async fn scenario(failed: usize, log_bytes: usize) {
     };
     let prompt = render(&facts, &evidence);
     let took = started.elapsed();
-    let peak_held = evidence.failed.iter().map(|j| j.peak_held).max().unwrap_or(0);
+    let peak_held = evidence
+        .failed
+        .iter()
+        .map(|j| j.peak_held)
+        .max()
+        .unwrap_or(0);
     let rss_after = vm_hwm_kib().unwrap_or(0);
     println!(
         "| {failed} | {:.1} MB | {} | {:.1} KiB | {:.1} MiB (+{:.1} MiB while gathering) | {:.1} KiB | {:.1} KiB | {} ms |",
