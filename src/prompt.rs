@@ -77,16 +77,17 @@ fn strip_comments(mut visible: String) -> String {
 }
 
 /// One piece of untrusted text for the prompt.
-struct Part<'a> {
-    label: &'static str,
-    text: String,
-    intro: Option<&'a str>,
+pub(crate) struct Part<'a> {
+    pub(crate) label: &'static str,
+    pub(crate) text: String,
+    /// Our own line before the fence (never untrusted text).
+    pub(crate) intro: Option<&'a str>,
 }
 
 /// Fences each part between BEGIN/END lines carrying a marker derived from
 /// the content: text cannot close its own fence without containing a hash of
 /// itself.
-fn fence(parts: &[Part<'_>]) -> String {
+pub(crate) fn fence(parts: &[Part<'_>]) -> String {
     let mut h = DefaultHasher::new();
     for p in parts {
         p.text.hash(&mut h);
@@ -148,7 +149,14 @@ fn comment_intro(comment: &Comment, noun: &str, on: &str) -> String {
 /// A file name as one quoted line: control and invisible characters are
 /// escaped or dropped (Git allows any byte but NUL and `/` in a name).
 fn quoted_path(path: &str) -> String {
-    let visible: String = path
+    quoted_line(path)
+}
+
+/// An untrusted name (a file, a branch, a workflow) as one quoted line of
+/// at most 300 characters, outside a fence: control characters escaped,
+/// invisible ones dropped, so it cannot end the line or pose as our text.
+pub(crate) fn quoted_line(text: &str) -> String {
+    let visible: String = text
         .chars()
         .filter(|c| !is_invisible(*c))
         .take(300)

@@ -1,8 +1,10 @@
 //! A failed job's log, excerpted in one pass and bounded memory: the failed
 //! step's section, the lines around each `##[error]`, and the section's last
 //! lines (all of the budget when it has no `##[error]`), timestamps
-//! stripped, every line redacted then cut (`secret::cut_bytes`), within a
-//! byte budget (about 16 KB a job, 48 KB in all), saying what was cut.
+//! stripped and controls dropped, the text redacted across lines
+//! ([`RedactingLines`]: before any line is kept or dropped) and each line
+//! kept redacted again then cut (`secret::cut_bytes`), within a byte budget
+//! (about 16 KB a job, 48 KB in all), saying what was cut.
 //!
 //! The log format is UNVERIFIED (docs/spec fix-ci.md §2: no authoritative
 //! source). What we rely on, and how we cope when it is not so:
@@ -18,6 +20,10 @@
 //! - `##[error]` starts an error line (the runner's rendering of `::error::`).
 //!   Without any, the section's tail is what the agent gets.
 
+use super::lines::floor_char_boundary;
+pub use super::lines::{
+    LineSplitter, MAX_RAW_LINE, REDACTION_HELD_MAX, RedactingLines, strip_timestamp,
+};
 use kit::secret::Redactor;
 use std::collections::{BTreeMap, VecDeque};
 
@@ -25,10 +31,6 @@ use std::collections::{BTreeMap, VecDeque};
 pub const JOB_CAP: usize = 16 * 1024;
 /// About this much evidence in all, in bytes.
 pub const TOTAL_CAP: usize = 48 * 1024;
-/// Bytes of one line kept as read; the rest of a longer line is dropped
-/// unread. Larger than [`MAX_SHOWN_LINE`] so that redaction sees a whole
-/// secret before the line is cut (see `secret::cut_bytes`).
-pub const MAX_RAW_LINE: usize = 8 * 1024;
 /// Bytes of one line shown, after redaction.
 pub const MAX_SHOWN_LINE: usize = 1024;
 /// Lines shown before and after each `##[error]`.
@@ -36,6 +38,12 @@ pub const ERROR_CONTEXT_BEFORE: usize = 10;
 pub const ERROR_CONTEXT_AFTER: usize = 10;
 /// Error lines remembered for the fingerprint.
 pub const FIRST_ERRORS: usize = 5;
+/// The most bytes a [`LogExcerpter`] holds at once, whatever the log's
+/// size: three tails of [`JOB_CAP`] (the section by name, by order, the
+/// log's end), the errors' context (a cap and a line), the recent lines, the
+/// partial line and the redaction window.
+pub const MAX_HELD: usize =
+    4 * JOB_CAP + (ERROR_CONTEXT_BEFORE + 2) * MAX_RAW_LINE + REDACTION_HELD_MAX;
 /// The longest [`omission`] marker with its newline (a 20-digit count).
 const OMISSION_MAX: usize = 48;
 
@@ -67,119 +75,6 @@ impl Budget {
         let left = self.total.saturating_sub(used);
         self.per_job.min(left / jobs_left.max(1))
     }
-}
-
-/// Splits a byte stream into lines, holding at most one partial line of
-/// [`MAX_RAW_LINE`] bytes: a chunk of any size is scanned, not copied.
-#[derive(Debug, Default)]
-pub struct LineSplitter {
-    partial: Vec<u8>,
-    /// The current line passed [`MAX_RAW_LINE`]: the rest of it is skipped.
-    skipping: bool,
-    long_lines: u64,
-}
-
-impl LineSplitter {
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Feeds a chunk; `line` gets each complete line (without `\n`/`\r\n`,
-    /// at most [`MAX_RAW_LINE`] bytes).
-    pub fn push(&mut self, mut chunk: &[u8], mut line: impl FnMut(&[u8])) {
-        while !chunk.is_empty() {
-            let end = chunk.iter().position(|&b| b == b'\n');
-            let (piece, rest) = match end {
-                Some(i) => (&chunk[..i], &chunk[i + 1..]),
-                None => (chunk, &chunk[chunk.len()..]),
-            };
-            if !self.skipping {
-                let room = MAX_RAW_LINE - self.partial.len();
-                if piece.len() > room {
-                    self.skipping = true;
-                    self.long_lines += 1;
-                }
-                let take = &piece[..piece.len().min(room)];
-                if end.is_some() && self.partial.is_empty() {
-                    // The common case: a whole line inside the chunk.
-                    line(trim_cr(take));
-                } else {
-                    self.partial.extend_from_slice(take);
-                    if end.is_some() {
-                        line(trim_cr(&self.partial));
-                        self.partial.clear();
-                    }
-                }
-            } else if end.is_some() && !self.partial.is_empty() {
-                line(trim_cr(&self.partial));
-                self.partial.clear();
-            }
-            if end.is_some() {
-                self.skipping = false;
-            }
-            chunk = rest;
-        }
-    }
-
-    /// The last line, when the stream does not end with a newline.
-    pub fn finish(&mut self, mut line: impl FnMut(&[u8])) {
-        if !self.partial.is_empty() {
-            line(trim_cr(&self.partial));
-            self.partial.clear();
-        }
-        self.skipping = false;
-    }
-
-    /// Lines longer than [`MAX_RAW_LINE`] so far.
-    pub fn long_lines(&self) -> u64 {
-        self.long_lines
-    }
-
-    /// Bytes held now (at most [`MAX_RAW_LINE`]).
-    pub fn held(&self) -> usize {
-        self.partial.len()
-    }
-}
-
-fn trim_cr(line: &[u8]) -> &[u8] {
-    line.strip_suffix(b"\r").unwrap_or(line)
-}
-
-/// `line` without a leading BOM and RFC 3339 timestamp
-/// (`2024-01-02T03:04:05.1234567Z `).
-pub fn strip_timestamp(line: &str) -> &str {
-    let line = line.strip_prefix('\u{feff}').unwrap_or(line);
-    let b = line.as_bytes();
-    let digits =
-        |r: std::ops::Range<usize>| b.get(r).is_some_and(|s| s.iter().all(u8::is_ascii_digit));
-    let shaped = digits(0..4)
-        && b.get(4) == Some(&b'-')
-        && digits(5..7)
-        && b.get(7) == Some(&b'-')
-        && digits(8..10)
-        && b.get(10) == Some(&b'T')
-        && digits(11..13)
-        && b.get(13) == Some(&b':')
-        && digits(14..16)
-        && b.get(16) == Some(&b':')
-        && digits(17..19);
-    if !shaped {
-        return line;
-    }
-    let mut i = 19;
-    if b.get(i) == Some(&b'.') {
-        i += 1;
-        while b.get(i).is_some_and(u8::is_ascii_digit) {
-            i += 1;
-        }
-    }
-    if b.get(i) == Some(&b'Z') {
-        i += 1;
-    } else {
-        return line;
-    }
-    let rest = &line[i..];
-    rest.strip_prefix(' ').unwrap_or(rest)
 }
 
 /// Which step's section to excerpt.
@@ -275,6 +170,7 @@ pub struct LogExcerpter {
     redactor: Redactor,
     target: StepTarget,
     splitter: LineSplitter,
+    window: RedactingLines,
     line_no: u64,
     bytes_read: u64,
     sections: usize,
@@ -362,10 +258,12 @@ fn ends_steps(line: &str) -> bool {
 }
 
 impl LogExcerpter {
-    /// `redactor` replaces secrets in each kept line before it is cut.
+    /// `redactor` replaces secrets in the text of adjacent lines before
+    /// any is kept, and in each kept line again before it is cut.
     pub fn new(target: StepTarget, redactor: Redactor) -> Self {
         Self {
             target,
+            window: RedactingLines::new(redactor.clone()),
             redactor,
             splitter: LineSplitter::new(),
             line_no: 0,
@@ -391,9 +289,23 @@ impl LogExcerpter {
     pub fn push(&mut self, chunk: &[u8]) {
         self.bytes_read += chunk.len() as u64;
         let mut splitter = std::mem::take(&mut self.splitter);
-        splitter.push(chunk, |l| self.line(l));
+        splitter.push(chunk, |l| self.raw_line(l));
         self.peak = self.peak.max(self.held() + splitter.held());
         self.splitter = splitter;
+    }
+
+    /// A line as read: bounded, timestamp stripped, controls dropped, then
+    /// into the redaction window, which hands lines on redacted.
+    fn raw_line(&mut self, raw: &[u8]) {
+        let text = String::from_utf8_lossy(raw);
+        // Invalid bytes grow when replaced: bound the line again.
+        let text = &text[..floor_char_boundary(&text, MAX_RAW_LINE)];
+        // Before redaction: a secret split by an invisible character or a
+        // colour code is whole again.
+        let line = kit::text::strip_controls(strip_timestamp(text));
+        let mut window = std::mem::take(&mut self.window);
+        window.push(&line, |l| self.line(l));
+        self.window = window;
     }
 
     /// The most bytes this excerpter held at once (its partial line, tails
@@ -408,15 +320,13 @@ impl LogExcerpter {
             + self.whole.bytes
             + self.error_bytes
             + self.recent.iter().map(|(_, l)| l.len()).sum::<usize>()
+            + self.window.held()
     }
 
-    fn line(&mut self, raw: &[u8]) {
+    /// A line redacted with its neighbours (see [`RedactingLines`]).
+    fn line(&mut self, line: &str) {
         self.line_no += 1;
         let n = self.line_no;
-        let text = String::from_utf8_lossy(raw);
-        // Invalid bytes grow when replaced: bound the line again.
-        let text = &text[..floor_char_boundary(&text, MAX_RAW_LINE)];
-        let line = strip_timestamp(text);
         if let Some(header) = section_header(line) {
             self.sections += 1;
             for state in [&mut self.name_state, &mut self.order_state] {
@@ -493,7 +403,9 @@ impl LogExcerpter {
     /// section's last lines. Each line is redacted, then cut, once.
     pub fn finish(mut self, cap: usize) -> JobExcerpt {
         let mut splitter = std::mem::take(&mut self.splitter);
-        splitter.finish(|l| self.line(l));
+        splitter.finish(|l| self.raw_line(l));
+        let mut window = std::mem::take(&mut self.window);
+        window.finish(|l| self.line(l));
         let long_raw = splitter.long_lines();
         let (section, tail) = if self.name_state != Reading::No {
             (SectionFound::ByName, &self.by_name)
@@ -584,14 +496,6 @@ impl LogExcerpter {
     }
 }
 
-/// The largest index `<= at` on a char boundary of `s`.
-fn floor_char_boundary(s: &str, at: usize) -> usize {
-    if at >= s.len() {
-        return s.len();
-    }
-    (0..=at).rev().find(|&i| s.is_char_boundary(i)).unwrap_or(0)
-}
-
 /// Excerpts a whole log held in memory (tests and small logs).
 pub fn excerpt(log: &[u8], target: StepTarget, cap: usize, redactor: &Redactor) -> JobExcerpt {
     let mut x = LogExcerpter::new(target, redactor.clone());
@@ -600,222 +504,5 @@ pub fn excerpt(log: &[u8], target: StepTarget, cap: usize, redactor: &Redactor) 
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use proptest::prelude::*;
-
-    const STEPS: &[&str] = &[
-        "Set up job",
-        "Run actions/checkout@v4",
-        "Build",
-        "Run cargo test --all",
-        "Post Run actions/checkout@v4",
-        "Complete job",
-    ];
-
-    /// A log shaped like a real one (UNVERIFIED shape, see the module doc).
-    fn log(test_output: &[&str]) -> String {
-        let mut lines = vec![
-            "\u{feff}2024-05-01T10:00:00.0000000Z Current runner version: '2.316.0'".to_string(),
-            "2024-05-01T10:00:00.1000000Z ##[group]Operating System".into(),
-            "2024-05-01T10:00:00.1000000Z Ubuntu".into(),
-            "2024-05-01T10:00:00.1000000Z ##[endgroup]".into(),
-            "2024-05-01T10:00:01.0000000Z ##[group]Run actions/checkout@v4".into(),
-            "2024-05-01T10:00:01.0000000Z with:".into(),
-            "2024-05-01T10:00:01.0000000Z ##[endgroup]".into(),
-            "2024-05-01T10:00:02.0000000Z Syncing repository: o/r".into(),
-            "2024-05-01T10:00:03.0000000Z ##[group]Run cargo build".into(),
-            "2024-05-01T10:00:03.0000000Z cargo build".into(),
-            "2024-05-01T10:00:03.0000000Z ##[endgroup]".into(),
-            "2024-05-01T10:00:09.0000000Z    Compiling x v0.1.0".into(),
-            "2024-05-01T10:00:10.0000000Z ##[group]Run cargo test --all".into(),
-            "2024-05-01T10:00:10.0000000Z ##[endgroup]".into(),
-        ];
-        lines.extend(
-            test_output
-                .iter()
-                .map(|l| format!("2024-05-01T10:00:11.0000000Z {l}")),
-        );
-        lines.push("2024-05-01T10:00:20.0000000Z Post job cleanup.".into());
-        lines.push("2024-05-01T10:00:20.0000000Z Cleaning up orphan processes".into());
-        lines.join("\n") + "\n"
-    }
-
-    #[test]
-    fn timestamps_and_the_bom_are_stripped_and_nothing_else() {
-        assert_eq!(
-            strip_timestamp("2024-05-01T10:00:00.1234567Z hello"),
-            "hello"
-        );
-        assert_eq!(strip_timestamp("\u{feff}2024-05-01T10:00:00Z x"), "x");
-        assert_eq!(
-            strip_timestamp("2024-05-01 not a stamp"),
-            "2024-05-01 not a stamp"
-        );
-        assert_eq!(strip_timestamp("plain"), "plain");
-    }
-
-    #[test]
-    fn the_failed_steps_section_is_found_by_name_then_by_order() {
-        let text = log(&[
-            "running 2 tests",
-            "test a ... ok",
-            "##[error]Process completed with exit code 101.",
-        ]);
-        let by_name = excerpt(
-            text.as_bytes(),
-            StepTarget::locate(STEPS, 3),
-            JOB_CAP,
-            &Redactor::default(),
-        );
-        assert_eq!(by_name.section, SectionFound::ByName);
-        assert_eq!(
-            by_name.section_header.as_deref(),
-            Some("Run cargo test --all")
-        );
-        // "Build" is named, its header is "Run cargo build": found by order.
-        let by_order = excerpt(
-            text.as_bytes(),
-            StepTarget::locate(STEPS, 2),
-            JOB_CAP,
-            &Redactor::default(),
-        );
-        assert_eq!(by_order.section, SectionFound::ByOrder);
-        assert_eq!(by_order.section_header.as_deref(), Some("Run cargo build"));
-        assert!(by_order.text.contains("Compiling x"), "{}", by_order.text);
-        assert!(
-            !by_order.text.contains("2024-05-01T"),
-            "timestamps stripped"
-        );
-        // A log without sections: its last lines, and the excerpt says so.
-        let bare = excerpt(
-            b"a\nb\nlast words\n",
-            StepTarget::locate(STEPS, 3),
-            JOB_CAP,
-            &Redactor::default(),
-        );
-        assert_eq!(bare.section, SectionFound::NotFound);
-        assert!(bare.text.ends_with("last words\n"));
-        assert!(bare.cut_note().contains("not found"), "{}", bare.cut_note());
-    }
-
-    #[test]
-    fn errors_come_with_their_context_and_the_section_tail() {
-        let mut out: Vec<String> = (0..200).map(|i| format!("noise {i}")).collect();
-        out.push("thread 'a' panicked at src/lib.rs:12:5".into());
-        out.push("##[error]assertion failed: left == right".into());
-        out.extend((0..200).map(|i| format!("more {i}")));
-        out.push("test result: FAILED. 1 passed; 1 failed".into());
-        let refs: Vec<&str> = out.iter().map(String::as_str).collect();
-        let x = excerpt(
-            log(&refs).as_bytes(),
-            StepTarget::locate(STEPS, 3),
-            2048,
-            &Redactor::default(),
-        );
-        assert_eq!((x.errors_seen, x.errors_shown), (1, 1));
-        assert_eq!(x.first_errors, vec!["assertion failed: left == right"]);
-        let t = &x.text;
-        let at = |s: &str| {
-            t.find(s)
-                .unwrap_or_else(|| panic!("{s:?} missing from {t}"))
-        };
-        assert!(at("panicked at") < at("##[error]assertion failed"));
-        assert!(at("##[error]assertion failed") < at("more 9\n"));
-        assert!(
-            t.contains("test result: FAILED"),
-            "the section's last lines"
-        );
-        assert!(!t.contains("noise 100\n"), "far from the error and the end");
-        assert!(t.contains("lines not shown"), "{t}");
-    }
-
-    #[test]
-    fn without_errors_the_whole_budget_goes_to_the_sections_last_lines() {
-        let out: Vec<String> = (0..5000).map(|i| format!("line {i}")).collect();
-        let refs: Vec<&str> = out.iter().map(String::as_str).collect();
-        let x = excerpt(
-            log(&refs).as_bytes(),
-            StepTarget::locate(STEPS, 3),
-            4096,
-            &Redactor::default(),
-        );
-        assert_eq!(x.errors_seen, 0);
-        assert!(x.text.len() <= 4096);
-        assert!(
-            x.text.contains("line 4999\n") && x.text.len() > 3000,
-            "{}",
-            x.text.len()
-        );
-        assert!(
-            !x.text.contains("Post job cleanup"),
-            "the section ends there"
-        );
-    }
-
-    #[test]
-    fn long_lines_are_cut_and_counted() {
-        let long = "x".repeat(100_000);
-        let x = excerpt(
-            format!("##[error]{long}\nshort\n").as_bytes(),
-            StepTarget::locate(STEPS, 3),
-            JOB_CAP,
-            &Redactor::default(),
-        );
-        assert!(x.text.len() < 3 * MAX_SHOWN_LINE, "{}", x.text.len());
-        assert!(x.long_lines_cut >= 1);
-        assert!(x.text.contains("short"));
-    }
-
-    #[test]
-    fn the_budget_is_shared_and_never_passed() {
-        let b = Budget::default();
-        assert_eq!(b.next_cap(0, 1), JOB_CAP);
-        assert_eq!(b.next_cap(0, 20), TOTAL_CAP / 20);
-        assert_eq!(b.next_cap(TOTAL_CAP, 1), 0);
-        assert_eq!(b.next_cap(2 * JOB_CAP + 100, 1), JOB_CAP - 100);
-    }
-
-    fn arb_log() -> impl Strategy<Value = Vec<u8>> {
-        let line = prop_oneof![
-            "[a-z ]{0,40}".prop_map(|s| s.into_bytes()),
-            Just(b"##[error]boom".to_vec()),
-            Just(b"##[group]Run cargo test --all".to_vec()),
-            Just(b"##[endgroup]".to_vec()),
-            (0usize..20_000).prop_map(|n| vec![b'y'; n]),
-            proptest::collection::vec(any::<u8>(), 0..64),
-        ];
-        proptest::collection::vec(line, 0..300).prop_map(|lines| lines.join(&b'\n'))
-    }
-
-    proptest! {
-        #[test]
-        fn excerpts_stay_within_their_cap_and_memory_bound(
-            log in arb_log(),
-            cap in 0usize..JOB_CAP,
-            chunk in 1usize..5000,
-        ) {
-            let mut x = LogExcerpter::new(StepTarget::locate(STEPS, 3), Redactor::default());
-            for c in log.chunks(chunk) {
-                x.push(c);
-            }
-            // Tails (3 × cap), error context (cap + a line), recent lines
-            // and the partial line: a constant, whatever the input's size.
-            let bound = 4 * JOB_CAP + (ERROR_CONTEXT_BEFORE + 2) * MAX_RAW_LINE;
-            prop_assert!(x.peak_held() <= bound, "{} > {bound}", x.peak_held());
-            let e = x.finish(cap);
-            prop_assert!(e.text.len() <= cap, "{} > {cap}", e.text.len());
-            prop_assert_eq!(e.bytes_read, log.len() as u64);
-        }
-
-        #[test]
-        fn chunking_does_not_change_the_excerpt(log in arb_log(), chunk in 1usize..300) {
-            let whole = excerpt(&log, StepTarget::locate(STEPS, 3), 2048, &Redactor::default());
-            let mut x = LogExcerpter::new(StepTarget::locate(STEPS, 3), Redactor::default());
-            for c in log.chunks(chunk) {
-                x.push(c);
-            }
-            prop_assert_eq!(x.finish(2048), whole);
-        }
-    }
-}
+#[path = "evidence_tests.rs"]
+mod tests;

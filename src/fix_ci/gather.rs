@@ -10,6 +10,43 @@ use super::fingerprint::{FailedJob, fingerprint};
 use crate::github::actions::{Annotation, JobLogs, LogError, RunJob};
 use crate::github::policy::{Limits, idempotent};
 use crate::github::{GitHubClient, GitHubError};
+use kit::secret::Redactor;
+
+/// Bytes of a name (job, step, annotation path) kept.
+pub const MAX_NAME: usize = 512;
+/// Bytes of an annotation's text (title, message, details) kept.
+pub const MAX_ANNOTATION_TEXT: usize = 2048;
+
+/// The one way a text of the run from GitHub (but the log's lines, which
+/// [`super::evidence`] redacts across lines) becomes evidence: cleaned
+/// (controls, invisible characters), redacted whole with the run's secrets
+/// (line breaks kept, so a form wrapped across lines is seen), then cut.
+pub fn evidence_text(redactor: &Redactor, text: &str, max_bytes: usize) -> String {
+    redactor.clean_cut(text, max_bytes).0
+}
+
+/// `job` with its names redacted ([`evidence_text`]).
+fn redacted_job(redactor: &Redactor, job: &RunJob) -> RunJob {
+    let mut job = job.clone();
+    job.name = evidence_text(redactor, &job.name, MAX_NAME);
+    for step in &mut job.steps {
+        step.name = evidence_text(redactor, &step.name, MAX_NAME);
+    }
+    job
+}
+
+/// `a` with its texts redacted, then cut ([`evidence_text`]).
+fn redacted_annotation(redactor: &Redactor, a: Annotation) -> Annotation {
+    let text = |t: &str| evidence_text(redactor, t, MAX_ANNOTATION_TEXT);
+    Annotation {
+        path: evidence_text(redactor, &a.path, MAX_NAME),
+        level: evidence_text(redactor, &a.level, MAX_NAME),
+        title: a.title.as_deref().map(text),
+        message: text(&a.message),
+        raw_details: a.raw_details.as_deref().map(text),
+        ..a
+    }
+}
 
 /// One failed job's evidence.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,6 +87,11 @@ impl JobEvidence {
     }
 }
 
+/// Failed jobs whose annotations and logs are read, at most: past them an
+/// excerpt would be a few hundred bytes (48 KB shared), and each costs two
+/// or three requests of the repository's 1,000 an hour.
+pub const MAX_JOBS_READ: usize = 20;
+
 /// A failed run's evidence.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Evidence {
@@ -57,7 +99,10 @@ pub struct Evidence {
     pub jobs_listed: usize,
     /// More jobs than the listing reads ([`crate::github::actions::MAX_JOB_PAGES`]).
     pub listing_truncated: bool,
+    /// The failed jobs read (at most [`MAX_JOBS_READ`]), in listing order.
     pub failed: Vec<JobEvidence>,
+    /// Failed jobs past [`MAX_JOBS_READ`]: named, not read.
+    pub not_read: Vec<RunJob>,
 }
 
 impl Evidence {
@@ -87,6 +132,19 @@ impl Evidence {
     }
 }
 
+/// Why the jobs listing of run `run_id` failed, in words for the comment
+/// and the log (a 404 here is the run's, not an issue's).
+pub fn listing_problem(run_id: u64, e: &GitHubError) -> String {
+    match e.status() {
+        Some(404) => format!(
+            "GitHub has no jobs for workflow run {run_id} (404: the run was deleted, or the token cannot see it: it needs `actions: read`)"
+        ),
+        _ => e.actionable(&format!(
+            "list the jobs of workflow run {run_id} (needs `actions: read`)"
+        )),
+    }
+}
+
 /// Reads the evidence of run `run_id`, attempt `attempt`: one listing
 /// (plus its pages), then per failed job one annotations read and one log
 /// (each retried as a read under `limits`).
@@ -99,12 +157,26 @@ pub async fn gather(
     budget: Budget,
 ) -> Result<Evidence, GitHubError> {
     let listing = idempotent(limits, || github.list_run_jobs(run_id, attempt)).await?;
-    let failed: Vec<&RunJob> = listing.failed().collect();
+    let mut failed: Vec<&RunJob> = listing.failed().collect();
+    let redactor = logs.redactor();
+    let not_read: Vec<RunJob> = failed
+        .split_off(failed.len().min(MAX_JOBS_READ))
+        .into_iter()
+        .map(|j| redacted_job(redactor, j))
+        .collect();
     let mut out = Vec::with_capacity(failed.len());
     let mut used = 0;
     for (i, job) in failed.iter().enumerate() {
-        let annotations =
-            idempotent(limits, || github.check_run_annotations(job.check_run_id)).await;
+        let annotations = idempotent(limits, || github.check_run_annotations(job.check_run_id))
+            .await
+            .map(|list| {
+                list.into_iter()
+                    .map(|a| redacted_annotation(redactor, a))
+                    .collect::<Vec<_>>()
+            });
+        // Named as the log is read: redacted (a step's header in the log is
+        // redacted too, so the two still match).
+        let job = &redacted_job(redactor, job);
         let names: Vec<&str> = job.steps.iter().map(|s| s.name.as_str()).collect();
         let step_index = job.failed_step_index();
         let target = match step_index {
@@ -114,12 +186,19 @@ pub async fn gather(
                 ordinal: usize::MAX,
             },
         };
-        let mut excerpter = LogExcerpter::new(target, logs.redactor().clone());
+        let mut excerpter = LogExcerpter::new(target, redactor.clone());
         let read = logs
             .read(job.id, limits, |chunk| excerpter.push(chunk))
             .await;
         let peak_held = excerpter.peak_held();
-        let cap = budget.next_cap(used, failed.len() - i);
+        // The job's annotations and facts share its cap with the excerpt.
+        let reserve = match &annotations {
+            Ok(a) => super::prompt::evidence_reserve(a),
+            Err(_) => super::prompt::FACTS_CAP,
+        };
+        let cap = budget
+            .next_cap(used, failed.len() - i)
+            .saturating_sub(reserve);
         let (excerpt, log_problem) = match read {
             Ok(_) => (Some(excerpter.finish(cap)), None),
             Err(e @ LogError::Interrupted { bytes, .. }) if bytes > 0 => {
@@ -127,9 +206,9 @@ pub async fn gather(
             }
             Err(e) => (None, Some(e)),
         };
-        used += excerpt.as_ref().map_or(0, |x| x.text.len());
+        used += reserve + excerpt.as_ref().map_or(0, |x| x.text.len());
         out.push(JobEvidence {
-            job: (*job).clone(),
+            job: job.clone(),
             step: step_index
                 .map(|k| job.steps[k].name.clone())
                 .unwrap_or_default(),
@@ -143,5 +222,6 @@ pub async fn gather(
         jobs_listed: listing.jobs.len(),
         listing_truncated: listing.truncated,
         failed: out,
+        not_read,
     })
 }

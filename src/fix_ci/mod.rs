@@ -7,3 +7,5 @@
 pub mod evidence;
 pub mod fingerprint;
 pub mod gather;
+mod lines;
+pub mod prompt;

@@ -27,8 +27,6 @@ pub const MAX_JOB_PAGES: u32 = 10;
 /// Annotations read per check run: one page (Actions allows 10 warnings
 /// and 10 errors per step).
 pub const ANNOTATIONS_PER_PAGE: u32 = 100;
-/// Bytes of an annotation's text kept (redacted, then cut).
-pub const MAX_ANNOTATION_TEXT: usize = 2048;
 /// A log longer than this is not read further (the excerpt keeps what it
 /// has, and says so).
 pub const MAX_LOG_BYTES: u64 = 1 << 30;
@@ -115,8 +113,9 @@ impl RunJobs {
     }
 }
 
-/// A check-run annotation; texts redacted and cut to
-/// [`MAX_ANNOTATION_TEXT`].
+/// A check-run annotation, its texts as GitHub sent them (they quote the
+/// log): redact them with the run's redactor before any use or cut, as
+/// `fix_ci::gather` does.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Annotation {
     pub path: String,
@@ -163,10 +162,6 @@ struct AnnotationJson {
     raw_details: Option<String>,
 }
 
-fn bounded_text(redactor: &Redactor, text: &str) -> String {
-    redactor.cut_bytes(text, MAX_ANNOTATION_TEXT).0.into_owned()
-}
-
 impl From<JobJson> for RunJob {
     fn from(j: JobJson) -> Self {
         let check_run_id = j
@@ -198,17 +193,16 @@ impl From<JobJson> for RunJob {
     }
 }
 
-impl Annotation {
-    /// An annotation with its texts redacted, then cut (they quote the log).
-    fn read(redactor: &Redactor, a: AnnotationJson) -> Self {
+impl From<AnnotationJson> for Annotation {
+    fn from(a: AnnotationJson) -> Self {
         Annotation {
-            path: bounded_text(redactor, &a.path.unwrap_or_default()),
+            path: a.path.unwrap_or_default(),
             start_line: a.start_line,
             end_line: a.end_line,
             level: a.annotation_level.unwrap_or_default(),
-            title: a.title.as_deref().map(|t| bounded_text(redactor, t)),
-            message: bounded_text(redactor, &a.message.unwrap_or_default()),
-            raw_details: a.raw_details.as_deref().map(|t| bounded_text(redactor, t)),
+            title: a.title,
+            message: a.message.unwrap_or_default(),
+            raw_details: a.raw_details,
         }
     }
 }
@@ -274,10 +268,7 @@ impl GitHubClient {
             self.repo
         );
         let items: Vec<AnnotationJson> = self.timed(self.octo.get(route, None::<&()>)).await?;
-        Ok(items
-            .into_iter()
-            .map(|a| Annotation::read(&self.redactor, a))
-            .collect())
+        Ok(items.into_iter().map(Annotation::from).collect())
     }
 }
 
@@ -492,7 +483,9 @@ impl JobLogs {
     /// Reads job `job_id`'s log whole, handing each chunk to `sink` as it
     /// arrives (nothing is kept here). The link is asked for (retried as a
     /// read under `limits`) and followed at once; when the storage refuses
-    /// it (403/404: expired) or fails, a fresh link is asked for once.
+    /// it (403/404: expired), fails, or breaks off before the first byte, a
+    /// fresh link is asked for once. A download that breaks off later is
+    /// not read again (`sink` has what came): [`LogError::Interrupted`].
     pub async fn read(
         &self,
         job_id: u64,
@@ -500,17 +493,10 @@ impl JobLogs {
         mut sink: impl FnMut(&[u8]),
     ) -> Result<LogRead, LogError> {
         let mut links = 0;
-        let mut last_storage_error = None;
-        let resp = loop {
+        let mut last: Option<LogError> = None;
+        loop {
             if links == 2 {
-                return Err(match last_storage_error {
-                    Some(GitHubError::Status {
-                        status: 403 | 404 | 400,
-                        ..
-                    })
-                    | None => LogError::Expired,
-                    Some(e) => LogError::GitHub(e),
-                });
+                return Err(last.unwrap_or(LogError::Expired));
             }
             links += 1;
             let link = idempotent(limits, || self.ask_link(job_id))
@@ -519,22 +505,33 @@ impl JobLogs {
                     Some(404 | 410) => LogError::NotFound,
                     _ => LogError::GitHub(e),
                 })?;
-            let link = match link {
-                Link::Direct(resp) => break resp,
-                Link::Redirect(url) => url,
+            let resp = match link {
+                Link::Direct(resp) => resp,
+                Link::Redirect(url) => match limits.bounded(self.open(&url)).await {
+                    Ok(resp) => resp,
+                    Err(e @ (GitHubError::Cancelled | GitHubError::Tls(_))) => {
+                        return Err(LogError::GitHub(e));
+                    }
+                    Err(e) => {
+                        tracing::debug!("the log link failed ({e}); asking for a fresh one");
+                        last = Some(match e.status() {
+                            Some(400 | 403 | 404) => LogError::Expired,
+                            _ => LogError::GitHub(e),
+                        });
+                        continue;
+                    }
+                },
             };
-            match limits.bounded(self.open(&link)).await {
-                Ok(resp) => break resp,
-                Err(e @ (GitHubError::Cancelled | GitHubError::Tls(_))) => {
-                    return Err(LogError::GitHub(e));
+            match self.stream(resp, limits, links, &mut sink).await {
+                Err(LogError::Interrupted { bytes: 0, error })
+                    if !matches!(error, GitHubError::Cancelled) =>
+                {
+                    tracing::debug!("the log broke off at once ({error}); asking for a fresh link");
+                    last = Some(LogError::Interrupted { bytes: 0, error });
                 }
-                Err(e) => {
-                    tracing::debug!("the log link failed ({e}); asking for a fresh one");
-                    last_storage_error = Some(e);
-                }
+                done => return done,
             }
-        };
-        self.stream(resp, limits, links, &mut sink).await
+        }
     }
 
     async fn stream(
@@ -582,69 +579,5 @@ impl JobLogs {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    #[test]
-    fn jobs_from_real_shaped_json() {
-        // GitHub's example job (docs: "List jobs for a workflow run").
-        let j: JobJson = serde_json::from_value(json!({
-            "id": 399444496, "run_id": 29679449, "run_attempt": 1,
-            "status": "completed", "conclusion": "failure", "name": "build",
-            "html_url": "https://github.com/o/r/runs/399444496",
-            "check_run_url": "https://api.github.com/repos/o/r/check-runs/399444496",
-            "steps": [
-                {"name": "Set up job", "status": "completed", "conclusion": "success", "number": 1},
-                {"name": "Run tests", "status": "completed", "conclusion": "failure", "number": 2},
-                {"name": "Complete job", "status": "completed", "conclusion": "success", "number": 3}
-            ],
-            "labels": ["ubuntu-latest"], "runner_id": 1, "workflow_name": "CI"
-        }))
-        .unwrap();
-        let job = RunJob::from(j);
-        assert!(job.failed());
-        assert_eq!(job.check_run_id, 399444496);
-        assert_eq!(
-            job.failed_steps()
-                .map(|s| s.name.as_str())
-                .collect::<Vec<_>>(),
-            ["Run tests"]
-        );
-        assert_eq!(job.failed_step_index(), Some(1));
-        // A timed-out job whose step was cancelled: that step, not "Complete job".
-        let timed_out = RunJob::from(
-            serde_json::from_value::<JobJson>(json!({
-                "id": 7, "conclusion": "timed_out",
-                "steps": [
-                    {"name": "Set up job", "status": "completed", "conclusion": "success", "number": 1},
-                    {"name": "Slow", "status": "completed", "conclusion": "cancelled", "number": 2},
-                    {"name": "Later", "status": "completed", "conclusion": "skipped", "number": 3}
-                ]
-            }))
-            .unwrap(),
-        );
-        assert!(timed_out.failed());
-        assert_eq!(timed_out.check_run_id, 7, "no check_run_url: the job's id");
-        assert_eq!(timed_out.failed_step_index(), Some(1));
-        for c in ["success", "cancelled", "skipped", "neutral"] {
-            let j = RunJob::from(
-                serde_json::from_value::<JobJson>(json!({"id": 1, "conclusion": c})).unwrap(),
-            );
-            assert!(!j.failed(), "{c}");
-        }
-    }
-
-    #[test]
-    fn re_run_attempts_list_their_own_jobs() {
-        let repo = RepoId::parse("o/r").unwrap();
-        assert_eq!(
-            jobs_route(&repo, 5, 1),
-            "/repos/o/r/actions/runs/5/jobs?per_page=100"
-        );
-        assert_eq!(
-            jobs_route(&repo, 5, 3),
-            "/repos/o/r/actions/runs/5/attempts/3/jobs?per_page=100"
-        );
-    }
-}
+#[path = "actions_tests.rs"]
+mod tests;

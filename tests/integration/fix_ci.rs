@@ -6,7 +6,8 @@
 use crate::support::*;
 use cursor_agent_action::context::RepoId;
 use cursor_agent_action::fix_ci::evidence::{self, Budget, JOB_CAP, SectionFound};
-use cursor_agent_action::fix_ci::gather::{Evidence, gather};
+use cursor_agent_action::fix_ci::gather::{Evidence, gather, listing_problem};
+use cursor_agent_action::fix_ci::prompt::{PROMPT_CAP, RunFacts, describe, render};
 use cursor_agent_action::github::actions::{JobLogs, LogError};
 use cursor_agent_action::github::policy::{Limits, MAX_ATTEMPTS};
 use cursor_agent_action::github::{GitHubClient, GitHubError};
@@ -100,6 +101,7 @@ fn seed_failed(w: &World, name: &str, attempt: u32, log: &str) -> u64 {
             level: "failure".into(),
             message: "Process completed with exit code 101.".into(),
             title: None,
+            raw_details: None,
         },
     );
     id
@@ -187,6 +189,8 @@ async fn a_re_run_attempt_reads_its_own_jobs() {
     );
     let text = &e.failed[0].excerpt.as_ref().unwrap().text;
     assert!(text.contains("second attempt") && !text.contains("first attempt"));
+    // One listing, one annotations read, one link and one download.
+    assert_eq!(w.sims.github.requests().len(), 4);
 }
 
 #[tokio::test]
@@ -254,7 +258,7 @@ async fn a_50_mb_log_with_the_error_in_its_middle_is_excerpted_in_bounded_memory
         x.cut_note()
     );
     // Our own buffers: bounded by constants, not by the log's 50 MB.
-    let bound = 4 * JOB_CAP + (evidence::ERROR_CONTEXT_BEFORE + 2) * evidence::MAX_RAW_LINE;
+    let bound = evidence::MAX_HELD;
     assert!(job.peak_held <= bound, "{} > {bound}", job.peak_held);
     assert!(job.peak_held < 1 << 20);
 }
@@ -437,4 +441,335 @@ async fn runs_are_seeded_through_the_control_api_as_out_of_process_tests_do() {
     assert_eq!(job.annotations.as_ref().unwrap()[0].path, "src/a.rs");
     assert_eq!(job.annotations.as_ref().unwrap()[0].start_line, Some(3));
     assert_eq!(job.error_lines(), vec!["unused variable"]);
+}
+
+const FACTS: RunFacts<'static> = RunFacts {
+    run_url: "https://github.com/o/r/actions/runs/7",
+    workflow: "CI",
+    head_sha: "f00dfeedf00dfeedf00dfeedf00dfeedf00dfeed",
+    head_branch: "feature",
+    pr: Some(3),
+    attempt: 1,
+    max_attempts: 2,
+    instructions: None,
+};
+
+/// What a row of the fault table must end in.
+#[derive(Debug, Clone, Copy)]
+enum Outcome {
+    /// The listing failed with this status (0: no status, a transport error).
+    ListingFails(u16),
+    /// Everything read whole.
+    Whole,
+    /// The annotations not read; the log read whole.
+    NoAnnotations,
+    /// No log, for this reason (as `describe` words it).
+    NoLog(&'static str),
+    /// The log read in part, its excerpt kept (the error, early in the
+    /// log, in it; the last line not).
+    Partial,
+}
+
+/// Every new GitHub call (the jobs listing and its pages, the annotations,
+/// the log's link and its download) × faults × the moment they strike: each
+/// ends in a described Evidence or a typed error, never a panic, a hang or
+/// a silent gap.
+#[tokio::test]
+async fn every_fault_of_the_new_calls_at_every_moment_ends_in_a_clear_outcome() {
+    // 2 MB: a download cut midway has handed over a part (the server
+    // flushes what it buffered past its write buffer before it drops).
+    let mut output = vec!["running 3 tests".to_string(), "##[error]boom".into()];
+    output.extend((0..20_000).map(|i| format!("test output {i:06} {}", "z".repeat(80))));
+    output.push("the very last line".into());
+    let log = log_with(&output);
+    let half = log.len() as u64 / 2;
+    let full = log.len() as u64;
+    let listing = "/repos/o/r/actions/runs/7/jobs";
+    let annotations = "/repos/o/r/check-runs/*/annotations";
+    let link = "/repos/o/r/actions/jobs/*/logs";
+    let storage = "/_blobs/logs/*/*";
+    let rule = |path: &str, fault: Fault| FaultRule::new("GET", path, fault);
+    let rows: Vec<(&str, Vec<FaultRule>, Outcome)> = vec![
+        (
+            "jobs listing × 404",
+            vec![rule(listing, Fault::status(404))],
+            Outcome::ListingFails(404),
+        ),
+        (
+            "jobs listing × 502 always",
+            vec![rule(listing, Fault::status(502)).times(100)],
+            Outcome::ListingFails(502),
+        ),
+        (
+            "jobs listing × reset always",
+            vec![rule(listing, Fault::Reset).times(100)],
+            Outcome::ListingFails(0),
+        ),
+        (
+            "jobs listing page 2 × reset once",
+            vec![rule(listing, Fault::Reset).after(1)],
+            Outcome::Whole,
+        ),
+        (
+            "annotations × 502 always",
+            vec![rule(annotations, Fault::status(502)).times(100)],
+            Outcome::NoAnnotations,
+        ),
+        (
+            "annotations × 403",
+            vec![rule(annotations, Fault::status(403))],
+            Outcome::NoAnnotations,
+        ),
+        (
+            "log link × 502 always",
+            vec![rule(link, Fault::status(502)).times(100)],
+            Outcome::NoLog("answered 502"),
+        ),
+        (
+            "log link × reset always",
+            vec![rule(link, Fault::Reset).times(100)],
+            Outcome::NoLog("Could not reach GitHub"),
+        ),
+        (
+            "log link × reset once",
+            vec![rule(link, Fault::Reset)],
+            Outcome::Whole,
+        ),
+        (
+            "log link × 404",
+            vec![rule(link, Fault::status(404))],
+            Outcome::NoLog("GitHub has no log"),
+        ),
+        (
+            "log download × reset before the answer, once",
+            vec![rule(storage, Fault::Reset)],
+            Outcome::Whole,
+        ),
+        (
+            "log download × cut after 0 bytes, once",
+            vec![rule(storage, Fault::CutAfter { bytes: 0 })],
+            Outcome::Whole,
+        ),
+        (
+            "log download × cut after 0 bytes, twice",
+            vec![rule(storage, Fault::CutAfter { bytes: 0 }).times(2)],
+            Outcome::NoLog("Could not reach"),
+        ),
+        (
+            "log download × cut mid-log",
+            vec![rule(storage, Fault::CutAfter { bytes: half })],
+            Outcome::Partial,
+        ),
+        (
+            "log download × cut at the end",
+            vec![rule(storage, Fault::CutAfter { bytes: full })],
+            Outcome::Partial,
+        ),
+        (
+            "log download × expired once",
+            vec![rule(storage, Fault::Expired)],
+            Outcome::Whole,
+        ),
+        (
+            "log download × expired twice",
+            vec![rule(storage, Fault::Expired).times(2)],
+            Outcome::NoLog("expired twice"),
+        ),
+        (
+            "log download × 503 twice",
+            vec![rule(storage, Fault::status(503)).times(2)],
+            Outcome::NoLog("503"),
+        ),
+    ];
+    let mut table = String::from("| call × fault × moment | outcome | requests |\n|---|---|---|\n");
+    for (name, rules, want) in rows {
+        let w = world().await;
+        for i in 0..120 {
+            w.sims
+                .github
+                .add_job(REPO, RUN, 1, SimJob::new(&format!("ok {i}"), STEPS_OK));
+        }
+        seed_failed(&w, "test", 1, &log);
+        for r in rules {
+            w.sims.github.add_fault(r);
+        }
+        let got = evidence(&w, 1).await;
+        let requests = w.sims.github.requests().len();
+        let shown = match (&got, want) {
+            (Err(e), Outcome::ListingFails(status)) => {
+                assert_eq!(e.status().unwrap_or(0), status, "{name}: {e:?}");
+                let words = listing_problem(RUN, e);
+                assert!(words.contains("actions: read"), "{name}: {words}");
+                format!("listing failed: {words}")
+            }
+            (Ok(e), want) => {
+                let j = &e.failed[0];
+                let summary = describe(e);
+                let prompt = render(&FACTS, e);
+                assert!(prompt.text.len() <= PROMPT_CAP, "{name}");
+                let cut = prompt.cut.join("\n");
+                match want {
+                    Outcome::Whole => {
+                        assert_eq!(j.log_problem, None, "{name}");
+                        assert!(j.annotations.is_ok(), "{name}");
+                        let x = j.excerpt.as_ref().expect(name);
+                        assert_eq!(x.bytes_read, full, "{name}");
+                        assert!(prompt.text.contains("##[error]boom"), "{name}");
+                    }
+                    Outcome::NoAnnotations => {
+                        assert!(j.annotations.is_err(), "{name}");
+                        assert!(
+                            summary.contains("annotations not read"),
+                            "{name}: {summary}"
+                        );
+                        assert!(
+                            cut.contains("annotations could not be read"),
+                            "{name}: {cut}"
+                        );
+                        assert!(prompt.text.contains("##[error]boom"), "{name}");
+                    }
+                    Outcome::NoLog(why) => {
+                        assert_eq!(j.excerpt, None, "{name}");
+                        let problem = j.log_problem.as_ref().expect(name).describe();
+                        assert!(problem.contains(why), "{name}: {problem}");
+                        assert!(summary.contains("log not read"), "{name}: {summary}");
+                        assert!(cut.contains("no log"), "{name}: {cut}");
+                        assert!(prompt.text.contains("Its log could not be read"), "{name}");
+                        assert_eq!(j.annotations.as_ref().map(Vec::len), Ok(1), "{name}");
+                    }
+                    Outcome::Partial => {
+                        match &j.log_problem {
+                            Some(LogError::Interrupted { bytes, .. }) => {
+                                assert!(*bytes > 0 && *bytes <= full, "{name}: {bytes}")
+                            }
+                            other => panic!("{name}: {other:?}"),
+                        }
+                        let x = j.excerpt.as_ref().expect(name);
+                        assert!(x.text.contains("Run cargo test"), "{name}: {}", x.text);
+                        assert!(x.text.contains("##[error]boom"), "{name}");
+                        // Midway: the end is missing. At the very end all of
+                        // it may have come, but the drop says nothing proves it.
+                        if name.contains("mid-log") {
+                            assert!(x.bytes_read < full, "{name}");
+                            assert!(!x.text.contains("the very last line"), "{name}");
+                        }
+                        assert!(summary.contains("read in part"), "{name}: {summary}");
+                        assert!(cut.contains("read in part"), "{name}: {cut}");
+                    }
+                    Outcome::ListingFails(_) => panic!("{name}: listed"),
+                }
+                summary.lines().nth(1).unwrap_or_default().to_string()
+            }
+            (Err(e), want) => panic!("{name}: {e:?}, wanted {want:?}"),
+        };
+        table.push_str(&format!(
+            "| {name} | {} | {requests} |\n",
+            shown.replace('|', "/")
+        ));
+    }
+    println!("{table}");
+}
+
+/// The run's secrets (the token, the Cursor key, a `redact` value), in
+/// every form the redactor knows, planted in a job's name, its log and its
+/// annotations (message, title, details) and in an error GitHub's storage
+/// echoes: none reaches any place evidence text goes (the prompt, what it
+/// says was cut, the comment's summary, the log's debug output).
+#[tokio::test]
+async fn planted_secrets_reach_no_place_evidence_text_goes() {
+    use base64::Engine;
+    let w = world().await;
+    let redact_value = "hunter2-db-password-0042";
+    let run = kit::secret::Redactor::new()
+        .with(KEY)
+        .with(redact_value)
+        .with(TOKEN);
+    let logs = w.logs.clone().redacting(&run);
+    let github = w.github.clone().redacting(&run);
+    let forms: Vec<String> = [KEY, TOKEN, redact_value]
+        .iter()
+        .flat_map(|s| {
+            [
+                s.to_string(),
+                base64::engine::general_purpose::STANDARD.encode(s),
+                url::form_urlencoded::byte_serialize(s.as_bytes()).collect(),
+            ]
+        })
+        .collect();
+    let planted = forms.join(" and ");
+    let noise: Vec<String> = (0..50).map(|i| format!("noise {i}")).collect();
+    let mut out = noise.clone();
+    out.push(format!("env: {planted}"));
+    out.push(format!("##[error]auth failed with {planted}"));
+    out.extend(noise);
+    let id = w.sims.github.add_job(
+        REPO,
+        RUN,
+        1,
+        SimJob::new(&format!("test {KEY}"), STEPS_FAILED),
+    );
+    w.sims.github.set_job_log(id, log_with(&out));
+    w.sims.github.add_annotation(
+        id,
+        SimAnnotation {
+            path: format!("src/{redact_value}.rs"),
+            line: 1,
+            level: "failure".into(),
+            message: format!("expected {planted}"),
+            title: Some(format!("title {planted}")),
+            raw_details: Some(format!("details\n{planted}\nend")),
+        },
+    );
+    // A second failed job whose log storage answers errors echoing them.
+    let other = seed_failed(&w, "other", 1, &failing_log("x"));
+    let _ = other;
+    w.sims.github.add_fault(
+        FaultRule::new(
+            "GET",
+            "/_blobs/logs/*/*",
+            Fault::Status {
+                status: 500,
+                body: Some(format!(r#"{{"message":"storage says {planted}"}}"#)),
+                retry_after: None,
+                headers: vec![],
+            },
+        )
+        .after(1)
+        .times(2),
+    );
+    let e = gather(&github, &logs, RUN, 1, &w.limits, Budget::default())
+        .await
+        .unwrap();
+    assert_eq!(e.failed.len(), 2);
+    assert!(
+        e.failed[1].log_problem.is_some(),
+        "the echoing errors were met"
+    );
+    let prompt = render(&FACTS, &e);
+    let places = [
+        ("prompt", prompt.text.clone()),
+        ("what was cut", prompt.cut.join("\n")),
+        ("comment summary", describe(&e)),
+        ("log (debug output)", format!("{e:?}")),
+        (
+            "log problem",
+            e.failed[1].log_problem.as_ref().unwrap().describe(),
+        ),
+    ];
+    for (place, text) in &places {
+        for form in &forms {
+            assert!(
+                !text.contains(form.as_str()),
+                "{form} reached the {place}:\n{text}"
+            );
+        }
+    }
+    // The evidence is still there, with the secrets replaced.
+    assert!(
+        prompt.text.contains("##[error]auth failed with ***"),
+        "{}",
+        prompt.text
+    );
+    assert!(prompt.text.contains("title ***"));
+    assert!(prompt.text.contains("job: test ***"));
 }

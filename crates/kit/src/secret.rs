@@ -364,35 +364,6 @@ impl Redactor {
     }
 }
 
-impl Redactor {
-    /// A piece cut out of a longer text (a run of consecutive lines of a
-    /// log, with lines before or after it left out), redacted: besides what
-    /// [`Self::redact`] replaces, a head that is the end of a form (4 bytes
-    /// or more, line breaks folded: the second line of a wrapped base64
-    /// secret whose first line was left out), the lines of a private key
-    /// whose BEGIN was left out (through its END line), and a tail that is
-    /// the start of a form ([`Self::without_partial_secret`]), and at
-    /// either end whole lines (16 bytes or more) that lie inside a form (the
-    /// middle of one wrapped over three lines), are each replaced with
-    /// `***`. Redact each piece as one text: a form that line breaks split
-    /// is seen only whole.
-    pub fn redact_excerpt(&self, piece: &str) -> String {
-        let tail = self.forms.inner_lines_at_end(piece);
-        let tail = self.without_partial_secret(&piece[..tail]).len();
-        let head = self.forms.inner_lines_at_start(&piece[..tail]);
-        let head = head + self.forms.partial_end(&piece[head..tail]).unwrap_or(0);
-        let mut out = String::with_capacity(piece.len());
-        if head > 0 {
-            out.push_str("***");
-        }
-        out.push_str(&self.redact(&piece[head..tail]));
-        if tail < piece.len() {
-            out.push_str("***");
-        }
-        out
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -36,6 +36,10 @@ pub enum Fault {
     /// A pre-signed storage URL past its expiry: Azure Blob Storage's 403
     /// `AuthenticationFailed` (what GitHub's log links lead to).
     Expired,
+    /// The answer's status, headers and first `bytes` bytes of its body
+    /// (all of it when shorter), then the connection drops: a download
+    /// broken off before its first byte, midway or at its very end.
+    CutAfter { bytes: u64 },
 }
 
 impl Fault {
@@ -87,7 +91,10 @@ impl Fault {
     pub fn applies_request(&self) -> bool {
         matches!(
             self,
-            Fault::Delay { .. } | Fault::ApplyThenReset | Fault::ApplyThenStall
+            Fault::Delay { .. }
+                | Fault::ApplyThenReset
+                | Fault::ApplyThenStall
+                | Fault::CutAfter { .. }
         )
     }
 
@@ -132,6 +139,29 @@ impl Fault {
             Fault::ApplyThenStall => Reply::Stall,
             Fault::MalformedJson => Reply::raw(200, "application/json", "{\"id\": \"bc-trunc"),
             Fault::Expired => expired_link(),
+            Fault::CutAfter { bytes } => match normal {
+                Some(Reply::Response {
+                    status,
+                    headers,
+                    body,
+                }) => {
+                    let (tx, rx) = tokio::sync::mpsc::channel(2);
+                    let n = usize::try_from(*bytes)
+                        .unwrap_or(usize::MAX)
+                        .min(body.len());
+                    if n > 0 {
+                        let _ = tx.try_send(Ok(body.slice(..n)));
+                    }
+                    let _ = tx.try_send(Err(()));
+                    Reply::Stream {
+                        status,
+                        headers,
+                        body: std::sync::Arc::new(std::sync::Mutex::new(Some(rx))),
+                    }
+                }
+                Some(other) => other,
+                None => Reply::Reset,
+            },
         }
     }
 }

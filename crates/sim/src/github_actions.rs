@@ -73,6 +73,8 @@ pub struct SimAnnotation {
     pub message: String,
     #[serde(default)]
     pub title: Option<String>,
+    #[serde(default)]
+    pub raw_details: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -143,7 +145,7 @@ impl ActionsState {
         let (Some(repo), Some(run_id), Ok(job)) = (repo, run_id, job) else {
             return Reply::json(
                 400,
-                &json!({"error": "expected {\"repo\", \"run_id\", \"attempt\"?, \"name\", \"conclusion\"?, \"steps\"?: [{\"name\", \"conclusion\"}], \"log\"?, \"annotations\"?: [{\"path\", \"line\"?, \"level\", \"message\", \"title\"?}]}"}),
+                &json!({"error": "expected {\"repo\", \"run_id\", \"attempt\"?, \"name\", \"conclusion\"?, \"steps\"?: [{\"name\", \"conclusion\"}], \"log\"?, \"annotations\"?: [{\"path\", \"line\"?, \"level\", \"message\", \"title\"?, \"raw_details\"?}]}"}),
             );
         };
         let attempt = body["attempt"]
@@ -257,7 +259,7 @@ impl ActionsState {
                     .map(|a| {
                         json!({"path": a.path, "blob_href": format!("{server}/{}/blob/main/{}", job.repo, a.path),
                                "start_line": a.line, "end_line": a.line, "start_column": null, "end_column": null,
-                               "annotation_level": a.level, "title": a.title, "message": a.message, "raw_details": null})
+                               "annotation_level": a.level, "title": a.title, "message": a.message, "raw_details": a.raw_details})
                     })
                     .collect();
                 let (per_page, page) = page_params(request);

@@ -16,8 +16,6 @@ pub(super) struct Forms {
     automaton: Option<AhoCorasick>,
     /// Each form, folded, with its prefix function (for held-back tails).
     folded: Vec<(Vec<u8>, Vec<usize>)>,
-    /// The same reversed (for heads that are the end of a form).
-    reversed: Vec<(Vec<u8>, Vec<usize>)>,
     /// The most bytes any form (or token shape) can span in text.
     pub(super) longest_span: usize,
 }
@@ -57,10 +55,6 @@ impl Forms {
         };
         Self {
             automaton,
-            reversed: folded
-                .iter()
-                .map(|f| with_prefix(f.iter().rev().copied().collect()))
-                .collect(),
             folded: folded.into_iter().map(with_prefix).collect(),
             longest_span: span(longest.max(shapes::LONGEST)),
         }
@@ -120,78 +114,7 @@ impl Forms {
     }
 }
 
-impl Forms {
-    /// Where a head of `text` ends that is the end (4 bytes or more) of a
-    /// form, line breaks folded, or the END line of a private key whose
-    /// BEGIN is not in `text`, if one does: text cut out of a longer one may
-    /// begin inside a form whose start was left out. (Other token shapes
-    /// are known by their start, so their end alone is not.)
-    pub(super) fn partial_end(&self, text: &str) -> Option<usize> {
-        let folded = fold(text.as_bytes());
-        let hay: &[u8] = &folded;
-        let mut end = shapes::orphan_key_end(hay);
-        let mut head = self.longest_span.min(hay.len());
-        while head < hay.len() && (hay[head] & 0xC0) == 0x80 {
-            head += 1;
-        }
-        let reversed: Vec<u8> = hay[..head].iter().rev().copied().collect();
-        for (form, prefix) in &self.reversed {
-            let k = suffix_prefix(&reversed, form, prefix);
-            if k >= 4 {
-                end = Some(end.map_or(k, |e| e.max(k)));
-            }
-        }
-        let end = end?;
-        Some(match folded {
-            Cow::Borrowed(_) => end,
-            Cow::Owned(_) => Cursor::new(text.as_bytes()).original(end - 1) + 1,
-        })
-    }
-}
-
-/// A line shorter than this is never taken for the middle of a wrapped
-/// form (the middle lines of base64 wrapped at 76 columns are 76 long).
-const INNER_LINE_MIN: usize = 16;
-
-impl Forms {
-    /// Whether `line` (its `\r` aside) lies wholly inside a form: the
-    /// middle line of a form wrapped over three lines or more.
-    fn inside_a_form(&self, line: &str) -> bool {
-        let line = line.strip_suffix('\r').unwrap_or(line);
-        line.len() >= INNER_LINE_MIN
-            && self.folded.iter().any(|(form, _)| {
-                count(form.len() + line.len());
-                std::str::from_utf8(form).is_ok_and(|f| f.contains(line))
-            })
-    }
-
-    /// Where the lines at the start of `text` that each lie wholly inside a
-    /// form end (0: none). Each line checked costs the forms' length.
-    pub(super) fn inner_lines_at_start(&self, text: &str) -> usize {
-        let mut at = 0;
-        for line in text.split_inclusive('\n') {
-            if !self.inside_a_form(line.strip_suffix('\n').unwrap_or(line)) {
-                break;
-            }
-            at += line.len();
-        }
-        at
-    }
-
-    /// Where the lines at the end of `text` that each lie wholly inside a
-    /// form begin (`text.len()`: none).
-    pub(super) fn inner_lines_at_end(&self, text: &str) -> usize {
-        let mut end = text.len();
-        while end > 0 {
-            let start = text[..end].rfind('\n').map_or(0, |n| n + 1);
-            if !self.inside_a_form(&text[start..end]) {
-                break;
-            }
-            end = start.saturating_sub(1);
-        }
-        end
-    }
-}
+impl Forms {}
 
 /// Adds a range to `union` (sorted, disjoint), given ranges in order of
 /// their ends: the ranges it overlaps are at the end of `union` and are

@@ -144,16 +144,6 @@ fn next_key_end(hay: &[u8], from: usize) -> Option<usize> {
     None
 }
 
-/// Where the END line of a private key whose BEGIN is not in `hay` ends
-/// (text cut out of a longer one may start inside a key block): the first
-/// `-----END … PRIVATE KEY-----` when no `-----BEGIN ` comes before it.
-pub(super) fn orphan_key_end(hay: &[u8]) -> Option<usize> {
-    let end = next_key_end(hay, 0)?;
-    let begin = PEM_BEGIN.as_bytes();
-    let begun = hay[..end].windows(begin.len()).any(|w| w == begin);
-    (!begun).then_some(end)
-}
-
 /// Where a tail of `hay` that could be the start of a token shape begins
 /// (the earliest, so the most is held back), if one does: at least 4 bytes
 /// of a prefix (6 of `-----BEGIN `, so a Markdown rule `-----` is not held
