@@ -696,9 +696,47 @@ async fn planted_secrets_reach_no_place_evidence_text_goes() {
             ]
         })
         .collect();
-    let planted = forms.join(" and ");
+    // Well-known token shapes, never registered: replaced all the same.
+    let shapes = [
+        "ghp_0123456789abcdefghijABCDEFGHIJ012345".to_string(),
+        "ghs_ZYXWVUTSRQPONMLKJIHGFEDCBA9876543210".to_string(),
+        format!("github_pat_11ABCDEFG0{}", "x1Y2z3".repeat(12)),
+        "AKIAIOSFODNN7EXAMPLE".to_string(),
+    ];
+    let mut forms = forms;
+    forms.extend(
+        [KEY, TOKEN, redact_value]
+            .iter()
+            .map(|s| base64::engine::general_purpose::URL_SAFE.encode(format!("??>{s}"))),
+    );
+    let planted = forms
+        .iter()
+        .chain(&shapes)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(" and ");
+    forms.extend(shapes);
+    // A private key block, and the redact value inside a longer blob,
+    // base64-wrapped at 76 columns over several log lines (each with its
+    // timestamp, as GitHub writes them).
+    let key_body = "MIIEowIBAAKCAQEAzmWp1y2ZqkYwXvTqB3s9Q8r7H0kL5nJ6vWcX4aF2eD1gHi";
+    let blob = base64::engine::general_purpose::STANDARD.encode(format!(
+        "{}{redact_value}{}",
+        "c".repeat(50),
+        "d".repeat(40)
+    ));
+    let wrapped: Vec<String> = blob
+        .as_bytes()
+        .chunks(76)
+        .map(|c| String::from_utf8(c.to_vec()).unwrap())
+        .collect();
+    forms.push(key_body.to_string());
     let noise: Vec<String> = (0..50).map(|i| format!("noise {i}")).collect();
     let mut out = noise.clone();
+    out.push("-----BEGIN RSA PRIVATE KEY-----".to_string());
+    out.push(key_body.to_string());
+    out.push("-----END RSA PRIVATE KEY-----".to_string());
+    out.extend(wrapped.iter().cloned());
     out.push(format!("env: {planted}"));
     out.push(format!("##[error]auth failed with {planted}"));
     out.extend(noise);
@@ -756,7 +794,18 @@ async fn planted_secrets_reach_no_place_evidence_text_goes() {
             e.failed[1].log_problem.as_ref().unwrap().describe(),
         ),
     ];
+    // The wrapped blob's middle, where the value sits, whichever way its
+    // lines were joined.
+    // (bytes 51..72 of the blob are the value's, characters 68..96 of its
+    // base64; the first line break falls at 76, inside them.)
+    let value_core = &blob[68..96];
+    assert!(wrapped.concat().contains(value_core) && !wrapped[0].contains(value_core));
     for (place, text) in &places {
+        let unwrapped: String = text.split('\n').map(|l| l.trim_end()).collect();
+        assert!(
+            !unwrapped.contains(value_core),
+            "the wrapped base64 of a redact value reached the {place}:\n{text}"
+        );
         for form in &forms {
             assert!(
                 !text.contains(form.as_str()),
