@@ -193,8 +193,8 @@ pub async fn gather(
         let peak_held = excerpter.peak_held();
         // The job's annotations and facts share its cap with the excerpt.
         let reserve = match &annotations {
-            Ok(a) => super::prompt::evidence_reserve(a),
-            Err(_) => super::prompt::FACTS_CAP,
+            Ok(a) => super::caps::evidence_reserve(a),
+            Err(_) => super::caps::FACTS_CAP,
         };
         let cap = budget
             .next_cap(used, failed.len() - i)

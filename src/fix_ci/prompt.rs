@@ -9,18 +9,17 @@
 //! [`JOB_CAP`] a job, [`TOTAL_CAP`] of evidence, [`PROMPT_CAP`] in all; what
 //! did not fit is said, in the prompt and in [`FixPrompt::cut`].
 
+use super::caps::{ANNOTATIONS_CAP, FACTS_CAP, annotation_line};
 use super::evidence::{JOB_CAP, TOTAL_CAP};
 use super::gather::{Evidence, JobEvidence};
 use crate::artifacts::human_bytes;
-use crate::github::actions::{Annotation, RunJob};
+use crate::github::actions::RunJob;
 use crate::markdown::{code_inline, sanitize_inline};
 use crate::prompt::{Part, fence, quoted_line};
 use kit::secret::Redactor;
 
 /// The whole prompt, at most.
 pub const PROMPT_CAP: usize = 64 * 1024;
-/// A job's annotations, at most (inside its [`JOB_CAP`]).
-pub const ANNOTATIONS_CAP: usize = 4 * 1024;
 /// The maintainer's instructions, at most.
 pub const INSTRUCTIONS_CAP: usize = 4 * 1024;
 /// Names of failed jobs not read, at most.
@@ -105,26 +104,6 @@ fn cut_excerpt(text: &str, max: usize) -> (String, bool) {
     }
 }
 
-/// Bytes a job's facts take at most in the prompt (name, conclusion,
-/// step, link), set aside with its annotations when its excerpt's cap is
-/// chosen ([`evidence_reserve`]).
-pub const FACTS_CAP: usize = 1024;
-
-/// The bytes of a job's evidence that are not its log excerpt: what
-/// `gather` sets aside before it excerpts the log, so that the excerpt is
-/// seldom cut again here.
-pub fn evidence_reserve(annotations: &[Annotation]) -> usize {
-    let mut bytes = 0;
-    for a in annotations {
-        let line = annotation_line(a).len();
-        if bytes + line > ANNOTATIONS_CAP {
-            break;
-        }
-        bytes += line;
-    }
-    FACTS_CAP + bytes
-}
-
 fn header(facts: &RunFacts<'_>) -> String {
     let target = match facts.pr {
         Some(n) => format!(
@@ -151,26 +130,6 @@ fn header(facts: &RunFacts<'_>) -> String {
         attempt = facts.attempt,
         max = facts.max_attempts,
     )
-}
-
-fn annotation_line(a: &Annotation) -> String {
-    let at = match (a.start_line, a.end_line) {
-        (Some(s), Some(e)) if e > s => format!("{}:{s}-{e}", a.path),
-        (Some(s), _) if s > 0 => format!("{}:{s}", a.path),
-        _ => a.path.clone(),
-    };
-    let mut line = format!("{} {at}: ", a.level);
-    if let Some(t) = a.title.as_deref().filter(|t| !t.is_empty()) {
-        line.push_str(t);
-        line.push_str(": ");
-    }
-    line.push_str(&a.message);
-    if let Some(d) = a.raw_details.as_deref().filter(|d| !d.is_empty()) {
-        line.push('\n');
-        line.push_str(d);
-    }
-    line.push('\n');
-    line
 }
 
 /// A job's name and conclusion, for the cut notes (Markdown, neutralized).

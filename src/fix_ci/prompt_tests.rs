@@ -1,7 +1,7 @@
 use super::*;
 use crate::fix_ci::evidence::{StepTarget, excerpt};
 use crate::github::GitHubError;
-use crate::github::actions::{JobStep, LogError};
+use crate::github::actions::{Annotation, JobStep, LogError};
 
 const FACTS: RunFacts<'static> = RunFacts {
     run_url: "https://github.com/o/r/actions/runs/7",
