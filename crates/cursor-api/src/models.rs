@@ -302,11 +302,12 @@ pub struct Artifacts {
     pub artifacts: Vec<Artifact>,
 }
 
+/// `GET …/artifacts/download` of v0 and v1: a presigned URL.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DownloadUrl {
     pub url: String,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires_at: Option<String>,
 }
 
