@@ -276,6 +276,44 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn a_followup_is_sent_at_most_four_times_waiting_at_most_a_minute() {
+        let clock = Clock::real();
+        let cancel = Cancel::new();
+        let transient = ErrorClass::Transient;
+        let start = clock.now();
+        // `Retry-After: 3600` is waited for a minute at the most.
+        let slow = status(429, Some(3600));
+        assert_eq!(
+            followup_retry(slow.class(), &slow, 1, &clock, &cancel).await,
+            FollowupRetry::Again
+        );
+        assert_eq!(clock.now(), start + MAX_FOLLOWUP_WAIT);
+        let busy = status(502, None);
+        for attempt in 2..FOLLOWUP_ATTEMPTS {
+            assert_eq!(
+                followup_retry(transient, &busy, attempt, &clock, &cancel).await,
+                FollowupRetry::Again
+            );
+        }
+        let before = clock.now();
+        assert_eq!(
+            followup_retry(transient, &busy, FOLLOWUP_ATTEMPTS, &clock, &cancel).await,
+            FollowupRetry::GiveUp
+        );
+        // A fatal class in the caller's version gives up at once.
+        assert_eq!(
+            followup_retry(ErrorClass::Fatal, &busy, 1, &clock, &cancel).await,
+            FollowupRetry::GiveUp
+        );
+        assert_eq!(clock.now(), before, "giving up waits for nothing");
+        cancel.cancel("test");
+        assert_eq!(
+            followup_retry(transient, &busy, 1, &clock, &cancel).await,
+            FollowupRetry::Cancelled
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn never_waits_past_the_deadline() {
         let clock = Clock::real();
         let deadline = clock.now() + Duration::from_secs(10);
