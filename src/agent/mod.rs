@@ -137,6 +137,21 @@ pub struct Setup<'a> {
     pub redactor: kit::secret::Redactor,
 }
 
+impl Setup<'_> {
+    /// The Cursor client of API version `V`, for every version alike: the
+    /// `api-url` and `cursor-api-key` inputs, the run's secrets redacted.
+    fn client<V: cursor_api::Version>(&self) -> cursor_api::Client<V> {
+        cursor_api::Client::new(
+            self.http.clone(),
+            &self.inputs.api_url,
+            &self.inputs.api_key,
+            cursor_api::AuthScheme::Basic,
+            self.clock,
+        )
+        .redacting(&self.redactor)
+    }
+}
+
 impl AgentApi {
     pub fn new(setup: Setup<'_>) -> Self {
         match setup.inputs.api_version {

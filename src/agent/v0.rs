@@ -9,10 +9,10 @@ use super::{
 };
 use crate::launch::{self, Adoption};
 use crate::runner::Console;
-use cursor_api::retry::{Backoff, GaveUp, retry_idempotent};
+use cursor_api::retry::{Backoff, FollowupRetry, GaveUp, followup_retry, retry_idempotent};
 use cursor_api::wait::schedule::PollSchedule;
 use cursor_api::wait::{WaitConfig, WaitEnd, WaitEvent, Waiter};
-use cursor_api::{CursorClient, ErrorClass, FollowupRequest, LaunchRequest, MessageKind, Prompt};
+use cursor_api::{CursorClient, FollowupRequest, LaunchRequest, MessageKind, Prompt};
 use kit::cancel::Cancel;
 use kit::clock::{Clock, Moment};
 use std::time::Duration;
@@ -41,22 +41,7 @@ pub struct V0 {
 
 impl V0 {
     pub fn new(setup: Setup<'_>) -> Self {
-        let cursor = CursorClient::new(
-            setup.http.clone(),
-            &setup.inputs.api_url,
-            &setup.inputs.api_key,
-            cursor_api::AuthScheme::Basic,
-            setup.clock,
-        )
-        .redacting(&setup.redactor);
-        Self::with_client(cursor, setup)
-    }
-
-    pub fn request_count(&self) -> u64 {
-        self.cursor.request_count()
-    }
-
-    pub fn with_client(cursor: CursorClient, setup: Setup<'_>) -> Self {
+        let cursor: CursorClient = setup.client();
         let inputs = setup.inputs;
         Self {
             cursor,
@@ -81,6 +66,10 @@ impl V0 {
             schedule: PollSchedule::new(inputs.poll_interval, inputs.max_poll_interval),
             timeout: inputs.timeout,
         }
+    }
+
+    pub fn request_count(&self) -> u64 {
+        self.cursor.request_count()
     }
 
     pub fn artifact_api(&self) -> crate::artifacts::ArtifactApi<'_> {
@@ -314,17 +303,10 @@ impl V0 {
             if error.maybe_applied() && self.followup_landed(id, text).await {
                 break;
             }
-            let retryable = error.class() != ErrorClass::Fatal && attempts < 4;
-            match cursor_api::retry::delay_for(&error, attempts - 1, &Backoff::default(), 0.5)
-                .filter(|_| retryable)
-            {
-                Some(wait) => {
-                    tokio::select! {
-                        _ = self.clock.sleep(wait.min(Duration::from_secs(60))) => {}
-                        _ = self.cancel.cancelled() => return Followup::CancelledInFlight,
-                    }
-                }
-                None => {
+            match followup_retry(error.class(), &error, attempts, &self.clock, &self.cancel).await {
+                FollowupRetry::Again => {}
+                FollowupRetry::Cancelled => return Followup::CancelledInFlight,
+                FollowupRetry::GiveUp => {
                     // The agent is still this trigger's: report it.
                     let agent = self.get(id).await.ok();
                     return Followup::Failed {

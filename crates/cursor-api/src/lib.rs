@@ -13,9 +13,9 @@ mod transport;
 pub mod v1;
 pub mod wait;
 
-pub use client::{CursorClient, Timeouts};
+pub use client::CursorClient;
 pub use error::{
     ApiError, CursorError, Endpoint, ErrorBody, ErrorClass, one_line, parse_retry_after,
 };
 pub use models::*;
-pub use transport::AuthScheme;
+pub use transport::{AuthScheme, Client, Timeouts, Version};

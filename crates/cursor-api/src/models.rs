@@ -3,50 +3,72 @@
 //! exactly the documented keys (the API rejects unknown keys with 400).
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use std::fmt;
 
-/// An agent's status. Open: values we do not know are kept, not rejected.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum AgentStatus {
-    Creating,
-    Running,
-    Finished,
-    Error,
-    Expired,
-    /// After `POST /stop` (not in the docs; reported by several clients).
-    Stopped,
-    /// Seen in v1 runs and modelled by some v0 clients.
-    Cancelled,
-    Unknown(String),
+/// An enum of the API whose values we do not all know: one we do not know
+/// is kept (`Unknown`), not rejected, and serializes back as it came.
+macro_rules! open_enum {
+    ($(#[$m:meta])* $name:ident { $($(#[$vm:meta])* $variant:ident = $text:literal),* $(,)? }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+        pub enum $name {
+            $($(#[$vm])* $variant,)*
+            /// A value this version does not know: kept, not rejected.
+            Unknown(String),
+        }
+
+        impl $name {
+            pub fn parse(s: &str) -> Self {
+                match s {
+                    $($text => Self::$variant,)*
+                    other => Self::Unknown(other.to_string()),
+                }
+            }
+
+            pub fn as_str(&self) -> &str {
+                match self {
+                    $(Self::$variant => $text,)*
+                    Self::Unknown(s) => s,
+                }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                Ok(Self::parse(&<String as serde::Deserialize>::deserialize(d)?))
+            }
+        }
+    };
 }
+pub(crate) use open_enum;
+
+open_enum!(
+    /// An agent's status.
+    AgentStatus {
+        Creating = "CREATING",
+        Running = "RUNNING",
+        Finished = "FINISHED",
+        Error = "ERROR",
+        Expired = "EXPIRED",
+        /// After `POST /stop` (not in the docs; reported by several clients).
+        Stopped = "STOPPED",
+        /// Seen in v1 runs and modelled by some v0 clients.
+        Cancelled = "CANCELLED",
+    }
+);
 
 impl AgentStatus {
-    pub fn parse(s: &str) -> Self {
-        match s {
-            "CREATING" => Self::Creating,
-            "RUNNING" => Self::Running,
-            "FINISHED" => Self::Finished,
-            "ERROR" => Self::Error,
-            "EXPIRED" => Self::Expired,
-            "STOPPED" => Self::Stopped,
-            "CANCELLED" => Self::Cancelled,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Creating => "CREATING",
-            Self::Running => "RUNNING",
-            Self::Finished => "FINISHED",
-            Self::Error => "ERROR",
-            Self::Expired => "EXPIRED",
-            Self::Stopped => "STOPPED",
-            Self::Cancelled => "CANCELLED",
-            Self::Unknown(s) => s,
-        }
-    }
-
     /// A status the agent will not leave on its own.
     pub fn is_terminal(&self) -> bool {
         matches!(
@@ -57,24 +79,6 @@ impl AgentStatus {
 
     pub fn is_known(&self) -> bool {
         !matches!(self, Self::Unknown(_))
-    }
-}
-
-impl fmt::Display for AgentStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl Serialize for AgentStatus {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> Deserialize<'de> for AgentStatus {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        Ok(Self::parse(&String::deserialize(d)?))
     }
 }
 
@@ -148,8 +152,14 @@ pub fn agent_url(id: &str) -> String {
 /// `bc-<uuid>` in practice (`bc_abc123` in the docs); anything else (say, from
 /// an edited comment marker) is refused.
 pub fn is_valid_agent_id(id: &str) -> bool {
-    (3..=100).contains(&id.len())
-        && id.starts_with("bc")
+    path_safe_id(id, "bc", 3)
+}
+
+/// Whether `id` starts with `prefix`, has `min_len` to 100 characters, and
+/// only letters, digits, `-` and `_`: safe in a URL path.
+pub(crate) fn path_safe_id(id: &str, prefix: &str, min_len: usize) -> bool {
+    (min_len..=100).contains(&id.len())
+        && id.starts_with(prefix)
         && id
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
@@ -166,8 +176,14 @@ pub struct AgentList {
 impl AgentList {
     /// The next page's cursor; absent, null and "" all mean the end.
     pub fn next(&self) -> Option<&str> {
-        self.next_cursor.as_deref().filter(|c| !c.is_empty())
+        next_cursor(&self.next_cursor)
     }
+}
+
+/// A list's next page, from its `nextCursor` (v0 and v1 alike): absent,
+/// `null` and `""` all mean the end.
+pub(crate) fn next_cursor(cursor: &Option<String>) -> Option<&str> {
+    cursor.as_deref().filter(|c| !c.is_empty())
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -280,11 +296,12 @@ pub struct Artifacts {
     pub artifacts: Vec<Artifact>,
 }
 
+/// `GET …/artifacts/download` of v0 and v1: a presigned URL.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DownloadUrl {
     pub url: String,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires_at: Option<String>,
 }
 

@@ -84,6 +84,48 @@ pub fn launch_wait(wait: Duration, now: Moment, deadline: Moment) -> Result<Dura
     Ok(wait)
 }
 
+/// How many times a follow-up is sent at the most.
+const FOLLOWUP_ATTEMPTS: u32 = 4;
+
+/// The longest a follow-up waits before it is sent again.
+const MAX_FOLLOWUP_WAIT: Duration = Duration::from_secs(60);
+
+/// What a follow-up does after a failed attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FollowupRetry {
+    /// Waited: send it again.
+    Again,
+    /// Not retryable, or the last attempt: report the error.
+    GiveUp,
+    /// The run was cancelled while waiting.
+    Cancelled,
+}
+
+/// After attempt `attempt` (1-based) of a follow-up failed, and the caller
+/// has checked that it did not land (a follow-up is never repeated blindly),
+/// whether to send it again, after waiting here. `class`: the error's class
+/// in its own version's terms; `error`: the same error in v0 terms, whose
+/// rules (and `Retry-After`) say how long to wait. Both API versions' follow-ups
+/// retry through this one step.
+pub async fn followup_retry(
+    class: ErrorClass,
+    error: &CursorError,
+    attempt: u32,
+    clock: &Clock,
+    cancel: &Cancel,
+) -> FollowupRetry {
+    let retryable = class != ErrorClass::Fatal && attempt < FOLLOWUP_ATTEMPTS;
+    match delay_for(error, attempt - 1, &Backoff::default(), 0.5).filter(|_| retryable) {
+        Some(wait) => {
+            tokio::select! {
+                _ = clock.sleep(wait.min(MAX_FOLLOWUP_WAIT)) => FollowupRetry::Again,
+                _ = cancel.cancelled() => FollowupRetry::Cancelled,
+            }
+        }
+        None => FollowupRetry::GiveUp,
+    }
+}
+
 /// Why a retried call gave up.
 #[derive(Debug)]
 pub enum GaveUp {
@@ -231,6 +273,44 @@ mod tests {
             "{past}"
         );
         assert!(ok(3600, 0).is_err());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_followup_is_sent_at_most_four_times_waiting_at_most_a_minute() {
+        let clock = Clock::real();
+        let cancel = Cancel::new();
+        let transient = ErrorClass::Transient;
+        let start = clock.now();
+        // `Retry-After: 3600` is waited for a minute at the most.
+        let slow = status(429, Some(3600));
+        assert_eq!(
+            followup_retry(slow.class(), &slow, 1, &clock, &cancel).await,
+            FollowupRetry::Again
+        );
+        assert_eq!(clock.now(), start + MAX_FOLLOWUP_WAIT);
+        let busy = status(502, None);
+        for attempt in 2..FOLLOWUP_ATTEMPTS {
+            assert_eq!(
+                followup_retry(transient, &busy, attempt, &clock, &cancel).await,
+                FollowupRetry::Again
+            );
+        }
+        let before = clock.now();
+        assert_eq!(
+            followup_retry(transient, &busy, FOLLOWUP_ATTEMPTS, &clock, &cancel).await,
+            FollowupRetry::GiveUp
+        );
+        // A fatal class in the caller's version gives up at once.
+        assert_eq!(
+            followup_retry(ErrorClass::Fatal, &busy, 1, &clock, &cancel).await,
+            FollowupRetry::GiveUp
+        );
+        assert_eq!(clock.now(), before, "giving up waits for nothing");
+        cancel.cancel("test");
+        assert_eq!(
+            followup_retry(transient, &busy, 1, &clock, &cancel).await,
+            FollowupRetry::Cancelled
+        );
     }
 
     #[tokio::test(start_paused = true)]

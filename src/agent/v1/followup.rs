@@ -2,8 +2,7 @@
 
 use super::{V1, view};
 use crate::agent::{ApiError, Failure, Followup};
-use cursor_api::ErrorClass;
-use cursor_api::retry::{Backoff, delay_for};
+use cursor_api::retry::{FollowupRetry, followup_retry};
 use cursor_api::v1::{self as api, CreateRunRequest};
 use cursor_api::wait::stream::{StreamConfig, StreamEnd, StreamEvent, StreamFollower};
 use kit::clock::Moment;
@@ -107,17 +106,18 @@ impl V1 {
                 self.run = Some(run_id);
                 return Followup::Sent(view(id, now.url.as_deref(), run.as_ref(), None));
             }
-            let retryable = error.class() != ErrorClass::Fatal && attempt < 4;
-            match delay_for(&error.as_v0(), attempt - 1, &Backoff::default(), 0.5)
-                .filter(|_| retryable)
+            match followup_retry(
+                error.class(),
+                &error.as_v0(),
+                attempt,
+                &self.clock,
+                &self.cancel,
+            )
+            .await
             {
-                Some(wait) => {
-                    tokio::select! {
-                        _ = self.clock.sleep(wait.min(Duration::from_secs(60))) => {}
-                        _ = self.cancel.cancelled() => return Followup::CancelledInFlight,
-                    }
-                }
-                None => {
+                FollowupRetry::Again => {}
+                FollowupRetry::Cancelled => return Followup::CancelledInFlight,
+                FollowupRetry::GiveUp => {
                     let agent = self.reattach(id, None).await.ok();
                     return Followup::Failed {
                         error: ApiError::V1(error),

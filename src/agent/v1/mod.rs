@@ -51,22 +51,7 @@ pub struct V1 {
 
 impl V1 {
     pub fn new(setup: Setup<'_>) -> Self {
-        let client = V1Client::new(
-            setup.http.clone(),
-            &setup.inputs.api_url,
-            &setup.inputs.api_key,
-            cursor_api::AuthScheme::Basic,
-            setup.clock,
-        )
-        .redacting(&setup.redactor);
-        Self::with_client(client, setup)
-    }
-
-    pub fn request_count(&self) -> u64 {
-        self.client.request_count()
-    }
-
-    pub fn with_client(client: V1Client, setup: Setup<'_>) -> Self {
+        let client: V1Client = setup.client();
         let request = create_request(setup.plan, setup.inputs, setup.ctx);
         Self {
             client,
@@ -86,6 +71,10 @@ impl V1 {
 
     pub fn run_id(&self) -> Option<String> {
         self.run.clone()
+    }
+
+    pub fn request_count(&self) -> u64 {
+        self.client.request_count()
     }
 
     pub fn artifact_api(&self) -> crate::artifacts::ArtifactApi<'_> {

@@ -1,52 +1,36 @@
 //! The Cursor v1 API client: one method per endpoint, one attempt per call.
 //! Retrying is the caller's decision: a create is safe to repeat only with
 //! the same `agentId` (a replay answers `409 agent_id_conflict`), a
-//! follow-up run never is.
+//! follow-up run never is. What v1 shares with v0 (construction, the
+//! request path, errors) is the [`Client`] in `transport`.
 
 use super::error::{V1Body, V1Endpoint, V1Error};
 use super::models::*;
-use crate::client::Timeouts;
-use crate::error::one_line;
-use crate::transport::AuthScheme;
-use crate::transport::{self, Failed, Transport};
+use crate::transport::{self, Client, Version, json, page_query};
 use bytes::Bytes;
-use kit::clock::Clock;
-use kit::secret::Secret;
+use kit::secret::Redactor;
 use reqwest::Method;
-use serde::Serialize;
-use serde::de::DeserializeOwned;
 use std::time::Duration;
 
 /// Opening a stream may take this long; once open it has no overall limit
 /// ("the run stream is long-lived by design"), the follower judges silence.
 pub(crate) const STREAM_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
-#[derive(Clone, Debug)]
-pub struct V1Client {
-    transport: Transport,
-    pub timeouts: Timeouts,
-}
+/// The v1 API, as the shared [`Client`] speaks it.
+#[derive(Debug, Clone, Copy)]
+pub struct V1;
 
-/// A [`Failed`] exchange in v1 terms.
-fn v1_error(endpoint: V1Endpoint, failed: Failed) -> V1Error {
-    match failed {
-        Failed::Transport {
-            maybe_sent,
-            message,
-        } => V1Error::Transport {
-            endpoint,
-            maybe_sent,
-            message,
-        },
-        Failed::Tls(message) => V1Error::Tls { endpoint, message },
-        Failed::Timeout => V1Error::Timeout { endpoint },
-        Failed::TooLarge { status } => V1Error::Decode {
-            endpoint,
-            status,
-            message: "response larger than 16 MiB".into(),
-        },
+impl Version for V1 {
+    type Endpoint = V1Endpoint;
+    type Body = Box<V1Body>;
+    const PREFIX: &'static str = "/v1";
+    fn body(redactor: &Redactor, bytes: &[u8]) -> Box<V1Body> {
+        Box::new(V1Body::parse(redactor, bytes))
     }
 }
+
+/// The v1 client.
+pub type V1Client = Client<V1>;
 
 /// An open run stream: the body arrives in chunks split anywhere; feed them
 /// to an [`super::sse::SseParser`].
@@ -70,128 +54,16 @@ impl RunStream {
         self.response
             .chunk()
             .await
-            .map_err(|e| v1_error(V1Endpoint::Stream, transport::failed(&e)))
+            .map_err(|e| transport::failed(&e).at(V1Endpoint::Stream))
     }
 }
 
-impl V1Client {
-    pub fn new(
-        http: reqwest::Client,
-        base: &url::Url,
-        key: &Secret,
-        scheme: AuthScheme,
-        clock: Clock,
-    ) -> Self {
-        Self {
-            transport: Transport::new(http, base, key, scheme, clock),
-            timeouts: Timeouts::default(),
-        }
-    }
-
-    /// How many requests this client (and its clones) has sent.
-    pub fn request_count(&self) -> u64 {
-        self.transport.request_count()
-    }
-
-    pub fn clock(&self) -> Clock {
-        self.transport.clock()
-    }
-
-    /// Also redacts `secrets` (the run's) in the errors it builds.
-    pub fn redacting(mut self, secrets: &kit::secret::Redactor) -> Self {
-        self.transport.redacting(secrets);
-        self
-    }
-
-    /// The redactor that knows this client's key (and the secrets it was
-    /// given).
-    pub fn redactor(&self) -> &kit::secret::Redactor {
-        self.transport.redactor()
-    }
-
-    fn agent_path(&self, id: &str, suffix: &str) -> Result<String, V1Error> {
-        if !crate::models::is_valid_agent_id(id) {
-            return Err(V1Error::InvalidId {
-                id: one_line(self.transport.redactor(), id, 60),
-            });
-        }
-        Ok(format!("/v1/agents/{id}{suffix}"))
-    }
-
+impl Client<V1> {
     fn run_path(&self, id: &str, run: &str, suffix: &str) -> Result<String, V1Error> {
         if !is_run_id(run) {
-            return Err(V1Error::InvalidId {
-                id: one_line(self.transport.redactor(), run, 60),
-            });
+            return Err(self.invalid_id(run));
         }
         self.agent_path(id, &format!("/runs/{run}{suffix}"))
-    }
-
-    fn request(
-        &self,
-        endpoint: V1Endpoint,
-        method: Method,
-        path: &str,
-        query: &[(&str, &str)],
-    ) -> Result<reqwest::RequestBuilder, V1Error> {
-        self.transport
-            .request(method, path, query)
-            .map_err(|message| V1Error::Transport {
-                endpoint,
-                maybe_sent: false,
-                message,
-            })
-    }
-
-    async fn call<T: DeserializeOwned>(
-        &self,
-        endpoint: V1Endpoint,
-        method: Method,
-        path: &str,
-        query: &[(&str, &str)],
-        body: Option<Vec<u8>>,
-        timeout: Duration,
-    ) -> Result<T, V1Error> {
-        let request = self.request(endpoint, method, path, query)?;
-        let answer = self
-            .transport
-            .exchange(request, body, timeout)
-            .await
-            .map_err(|f| v1_error(endpoint, f))?;
-        if !answer.is_success() {
-            return Err(V1Error::Status {
-                endpoint,
-                status: answer.status,
-                body: Box::new(V1Body::parse(self.transport.redactor(), &answer.bytes)),
-                retry_after: answer.retry_after,
-            });
-        }
-        serde_json::from_slice(&answer.bytes).map_err(|e| V1Error::Decode {
-            endpoint,
-            status: answer.status,
-            message: e.to_string(),
-        })
-    }
-
-    async fn get<T: DeserializeOwned>(
-        &self,
-        endpoint: V1Endpoint,
-        path: &str,
-        query: &[(&str, &str)],
-    ) -> Result<T, V1Error> {
-        self.call(endpoint, Method::GET, path, query, None, self.timeouts.read)
-            .await
-    }
-
-    async fn post<T: DeserializeOwned>(
-        &self,
-        endpoint: V1Endpoint,
-        path: &str,
-        body: Option<Vec<u8>>,
-        timeout: Duration,
-    ) -> Result<T, V1Error> {
-        self.call(endpoint, Method::POST, path, &[], body, timeout)
-            .await
     }
 
     /// `GET /v1/me`.
@@ -211,13 +83,7 @@ impl V1Client {
         cursor: Option<&str>,
     ) -> Result<Page<Agent>, V1Error> {
         let limit = limit.map(|l| l.to_string());
-        let mut query = Vec::new();
-        if let Some(l) = &limit {
-            query.push(("limit", l.as_str()));
-        }
-        if let Some(c) = cursor {
-            query.push(("cursor", c));
-        }
+        let query = page_query(&limit, cursor);
         self.get(V1Endpoint::ListAgents, "/v1/agents", &query).await
     }
 
@@ -229,9 +95,7 @@ impl V1Client {
         if let Some(id) = &request.agent_id
             && !is_agent_id(id)
         {
-            return Err(V1Error::InvalidId {
-                id: one_line(self.transport.redactor(), id, 60),
-            });
+            return Err(self.invalid_id(id));
         }
         self.post(
             V1Endpoint::CreateAgent,
@@ -286,13 +150,7 @@ impl V1Client {
     ) -> Result<Page<Run>, V1Error> {
         let path = self.agent_path(id, "/runs")?;
         let limit = limit.map(|l| l.to_string());
-        let mut query = Vec::new();
-        if let Some(l) = &limit {
-            query.push(("limit", l.as_str()));
-        }
-        if let Some(c) = cursor {
-            query.push(("cursor", c));
-        }
+        let query = page_query(&limit, cursor);
         self.get(V1Endpoint::ListRuns, &path, &query).await
     }
 
@@ -355,12 +213,12 @@ impl V1Client {
         if let Some(last) = last_event_id.filter(|l| !l.is_empty()) {
             request = request.header("Last-Event-ID", last);
         }
-        let clock = self.transport.clock();
+        let clock = self.clock();
         let response = clock
             .timeout(STREAM_CONNECT_TIMEOUT, request.send())
             .await
             .map_err(|_| V1Error::Timeout { endpoint })?
-            .map_err(|e| v1_error(endpoint, transport::failed(&e)))?;
+            .map_err(|e| transport::failed(&e).at(endpoint))?;
         let status = response.status().as_u16();
         if !(200..300).contains(&status) {
             let retry_after = transport::retry_after(&response);
@@ -368,13 +226,8 @@ impl V1Client {
                 .timeout(self.timeouts.read, transport::read_body(response))
                 .await
                 .map_err(|_| V1Error::Timeout { endpoint })?
-                .map_err(|f| v1_error(endpoint, f))?;
-            return Err(V1Error::Status {
-                endpoint,
-                status,
-                body: Box::new(V1Body::parse(self.transport.redactor(), &bytes)),
-                retry_after,
-            });
+                .map_err(|f| f.at(endpoint))?;
+            return Err(self.status_error(endpoint, status, &bytes, retry_after));
         }
         let retention_seconds = response
             .headers()
@@ -386,8 +239,4 @@ impl V1Client {
             retention_seconds,
         })
     }
-}
-
-fn json(body: &impl Serialize) -> Option<Vec<u8>> {
-    Some(serde_json::to_vec(body).expect("request bodies serialize"))
 }

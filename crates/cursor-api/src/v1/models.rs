@@ -3,54 +3,8 @@
 //! are open (agent `IDLE` arrived without notice); requests serialize exactly
 //! the documented keys (v1 rejects unknown keys with 400).
 
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use std::fmt;
-
-macro_rules! open_enum {
-    ($(#[$m:meta])* $name:ident { $($variant:ident = $text:literal),* $(,)? }) => {
-        $(#[$m])*
-        #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-        pub enum $name {
-            $($variant,)*
-            /// A value this version does not know: kept, not rejected.
-            Unknown(String),
-        }
-
-        impl $name {
-            pub fn parse(s: &str) -> Self {
-                match s {
-                    $($text => Self::$variant,)*
-                    other => Self::Unknown(other.to_string()),
-                }
-            }
-
-            pub fn as_str(&self) -> &str {
-                match self {
-                    $(Self::$variant => $text,)*
-                    Self::Unknown(s) => s,
-                }
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-
-        impl Serialize for $name {
-            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                s.serialize_str(self.as_str())
-            }
-        }
-
-        impl<'de> Deserialize<'de> for $name {
-            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                Ok(Self::parse(&String::deserialize(d)?))
-            }
-        }
-    };
-}
+use crate::models::{next_cursor, open_enum, path_safe_id};
+use serde::{Deserialize, Deserializer, Serialize};
 
 open_enum!(
     /// An agent's lifecycle (not its execution: ask the run for that).
@@ -292,7 +246,7 @@ pub struct Page<T> {
 
 impl<T> Page<T> {
     pub fn next(&self) -> Option<&str> {
-        self.next_cursor.as_deref().filter(|c| !c.is_empty())
+        next_cursor(&self.next_cursor)
     }
 }
 
@@ -362,13 +316,8 @@ pub struct Artifact {
     pub updated_at: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct DownloadUrl {
-    pub url: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub expires_at: Option<String>,
-}
+/// An artifact's download link: the same answer as v0's.
+pub use crate::models::DownloadUrl;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -424,11 +373,7 @@ pub fn is_agent_id(id: &str) -> bool {
 /// Whether `id` is a `run-<uuid>`, or at least safe in a URL path (runs are
 /// `run-<uuid>` in practice; docs examples are shorter).
 pub fn is_run_id(id: &str) -> bool {
-    (5..=100).contains(&id.len())
-        && id.starts_with("run")
-        && id
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    path_safe_id(id, "run", 5)
 }
 
 fn is_uuid(s: &str) -> bool {
