@@ -410,14 +410,8 @@ impl RunSource for SimRun {
         let status = RunStatus::parse(self.script.record_at(self.now()));
         let done = status.is_terminal();
         Ok(Run {
-            id: run.into(),
-            agent_id: agent.into(),
-            status,
-            created_at: None,
-            updated_at: None,
-            duration_ms: None,
             result: done.then(|| "Done: the tests pass.".into()),
-            git: None,
+            ..Run::new(run, agent, status)
         })
     }
 }

@@ -210,6 +210,24 @@ pub struct Run {
     pub git: Option<Git>,
 }
 
+impl Run {
+    /// A run with nothing known but its ids and status: what a stream's
+    /// `result` event or a test fills in with `..Run::new(…)`, so that a new
+    /// field of the wire model touches only the places that read it.
+    pub fn new(id: impl Into<String>, agent_id: impl Into<String>, status: RunStatus) -> Self {
+        Self {
+            id: id.into(),
+            agent_id: agent_id.into(),
+            status,
+            created_at: None,
+            updated_at: None,
+            duration_ms: None,
+            result: None,
+            git: None,
+        }
+    }
+}
+
 /// `201` of `POST /v1/agents`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Created {

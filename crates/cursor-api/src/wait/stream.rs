@@ -750,16 +750,16 @@ impl<'a, S: RunSource> StreamFollower<'a, S> {
             "result" => {
                 let status = RunStatus::parse(&str_of("status").unwrap_or_default());
                 let run = Run {
-                    id: str_of("runId").unwrap_or_else(|| self.run.clone()),
-                    agent_id: self.agent.clone(),
-                    status: status.clone(),
-                    created_at: None,
-                    updated_at: None,
                     duration_ms: data.get("durationMs").and_then(|v| v.as_u64()),
                     result: str_of("text"),
                     git: data
                         .get("git")
                         .and_then(|g| serde_json::from_value::<Git>(g.clone()).ok()),
+                    ..Run::new(
+                        str_of("runId").unwrap_or_else(|| self.run.clone()),
+                        self.agent.clone(),
+                        status.clone(),
+                    )
                 };
                 self.set_status(status);
                 self.end(run, true);
@@ -826,14 +826,8 @@ mod tests {
         async fn run(&self, agent: &str, run: &str) -> Result<Run, V1Error> {
             *self.reads.borrow_mut() += 1;
             Ok(Run {
-                id: run.into(),
-                agent_id: agent.into(),
-                status: self.status.clone(),
-                created_at: None,
-                updated_at: None,
-                duration_ms: None,
                 result: Some("Paris".into()),
-                git: None,
+                ..Run::new(run, agent, self.status.clone())
             })
         }
     }
@@ -916,19 +910,14 @@ mod tests {
             let now = self.clock.now();
             self.reads.borrow_mut().push(now.since_start());
             let finished = now >= self.ends_at;
+            let status = if finished {
+                RunStatus::Finished
+            } else {
+                RunStatus::Running
+            };
             Ok(Run {
-                id: run.into(),
-                agent_id: agent.into(),
-                status: if finished {
-                    RunStatus::Finished
-                } else {
-                    RunStatus::Running
-                },
-                created_at: None,
-                updated_at: None,
-                duration_ms: None,
                 result: finished.then(|| "Paris".into()),
-                git: None,
+                ..Run::new(run, agent, status)
             })
         }
     }
