@@ -133,6 +133,9 @@ pub const INPUTS: &[InputSpec] = &[
     DOWNLOAD_ARTIFACTS.spec,
     ARTIFACTS_URL.spec,
     MAX_LAUNCHES_PER_ISSUE.spec,
+    FIX_CI.spec,
+    FIX_CI_MAX_ATTEMPTS.spec,
+    REDACT.spec,
 ];
 
 pub(crate) const CURSOR_API_KEY: Input<Secret> = Input::new(
@@ -531,6 +534,60 @@ pub(crate) const MAX_LAUNCHES_PER_ISSUE: Input<NonZeroU32> = Input::new(
     },
 );
 
+pub(crate) const FIX_CI: Input<bool> = flag(
+    "fix-ci",
+    "false",
+    "Fix failing CI: on a `workflow_run` event whose run failed or timed out, give the agent the failed jobs' evidence (steps, annotations, log excerpts, redacted) and have it fix the pull request (or, for a failure on the default branch, open one); on a pull-request comment that passes the trigger rules, fix that pull request's latest failed run. Ignored, with a warning, on other events. See docs/fix-ci.md.",
+);
+
+/// The most attempts `fix-ci-max-attempts` allows.
+const MOST_FIX_ATTEMPTS: u32 = 10;
+
+pub(crate) const FIX_CI_MAX_ATTEMPTS: Input<NonZeroU32> = Input::new(
+    "fix-ci-max-attempts",
+    "2",
+    "With `fix-ci`: at most this many attempts per pull request and workflow (counted from the action's signed comment; a later successful run resets the count); further failures are skipped with reason `attempt-cap`. 1 to 10.",
+    |v, _| {
+        v.trim()
+            .parse::<NonZeroU32>()
+            .ok()
+            .filter(|n| n.get() <= MOST_FIX_ATTEMPTS)
+            .ok_or_else(|| {
+                format!(
+                    "{} is not a whole number from 1 to {MOST_FIX_ATTEMPTS}; use e.g. 2",
+                    parse::quote(v)
+                )
+            })
+    },
+);
+
+/// The shortest `redact` value: shorter ones would replace ordinary text.
+pub const SHORTEST_REDACTED: usize = 4;
+
+pub(crate) const REDACT: Input<Vec<Secret>> = Input::new(
+    "redact",
+    "",
+    "Values never to send to Cursor nor to print, one per line (e.g. `${{ secrets.NPM_TOKEN }}`): replaced, also base64-, URL-safe-base64- and URL-encoded, in the prompt, the evidence from CI logs, the comment and the log. Each at least 4 characters.",
+    |v, _| {
+        let mut values = Vec::new();
+        for (n, line) in v.lines().enumerate() {
+            let line = line.trim();
+            if line.is_empty() {
+                continue;
+            }
+            if line.chars().count() < SHORTEST_REDACTED {
+                return Err(format!(
+                    "line {} is shorter than {SHORTEST_REDACTED} characters, so replacing it would garble ordinary text; remove it or give the whole value",
+                    n + 1
+                ));
+            }
+            values.push(Secret::new(line));
+        }
+        Ok(values)
+    },
+)
+.secret();
+
 /// One output of the action.
 #[derive(Debug, Clone, Copy)]
 pub struct OutputSpec {
@@ -598,6 +655,10 @@ pub const OUTPUTS: &[OutputSpec] = &[
     OutputSpec {
         name: "changes",
         description: "For scheduled jobs (schedule, workflow_dispatch, repository_dispatch, push) that finished: `true` when the agent pushed commits (a new or updated pull request, or a branch ahead of its base), `false` when it changed nothing; empty otherwise (also when GitHub could not tell).",
+    },
+    OutputSpec {
+        name: "reason",
+        description: "Why the run did nothing or stopped, as one word: with `fix-ci`, `not-a-failure`, `stale`, `fork`, `bot`, `not-permitted`, `attempt-cap`, `same-failure`, `busy` or `no-pull-request`; empty when it went ahead.",
     },
     OutputSpec {
         name: "swept",
