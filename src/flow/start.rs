@@ -192,6 +192,26 @@ impl Flow<'_> {
             }
         }
 
+        // Fixing CI: the pull request's agent gets the next attempt as a
+        // follow-up (never a second agent); without one, a launch.
+        if let Some(seed) = self.seed.clone() {
+            if let Some(id) = seed.followup.as_deref().filter(|_| !replacing) {
+                match self.followup(id, seed.prompt.clone()).await {
+                    Ok(agent) => return Ok((agent, Start::FollowedUp)),
+                    Err(Some(note)) => {
+                        self.extras.note = Some(note);
+                        if let Some(s) = self.seed.as_mut()
+                            && let Some(last) = s.ci.h.last_mut()
+                        {
+                            last.what = "launched".into();
+                        }
+                    }
+                    Err(None) => return Err(self.report.clone()),
+                }
+            }
+            return self.launch_new().await;
+        }
+
         // A scheduled job: one agent at a time, one open pull request.
         if let Some(job) = self.job.clone() {
             match self.start_job(&job, &marked).await {

@@ -9,11 +9,14 @@
 
 #[path = "github_actions.rs"]
 mod actions;
+#[path = "github_runs.rs"]
+mod runs;
 
 use crate::faults::{FaultRule, take};
 use crate::log::{LoggedRequest, log_entry};
 use crate::server::{Handler, Reply, Request};
 pub use actions::{LOG_LINK_TTL, SimAnnotation, SimJob, SimStep};
+pub use runs::SimRun;
 use kit::clock::Clock;
 use kit::rfc3339::iso8601;
 use serde::{Deserialize, Serialize};
@@ -174,6 +177,7 @@ struct State {
     read_only: bool,
     config: GitHubSimConfig,
     actions: actions::ActionsState,
+    runs: runs::RunsState,
 }
 
 pub struct GitHubSim {
@@ -286,6 +290,7 @@ impl GitHubSim {
                 read_only: false,
                 config,
                 actions: actions::ActionsState::default(),
+                runs: runs::RunsState::default(),
             }),
             before: Mutex::new(None),
         }
@@ -313,6 +318,16 @@ impl GitHubSim {
 
     pub fn add_fault(&self, rule: FaultRule) {
         self.state.lock().unwrap().faults.push(rule);
+    }
+
+    /// Seeds a workflow run; returns its id.
+    pub fn add_run(&self, run: SimRun) -> u64 {
+        self.state.lock().unwrap().runs.add(run)
+    }
+
+    /// Sets a run's conclusion (`None`: in progress again); `false` if unknown.
+    pub fn set_run_conclusion(&self, id: u64, conclusion: Option<&str>) -> bool {
+        self.state.lock().unwrap().runs.set_conclusion(id, conclusion)
     }
 
     /// Seeds a job of run `run_id`, attempt `attempt` (from 1), of `repo`
@@ -488,6 +503,9 @@ impl GitHubSim {
             return reply;
         }
         let server = state.config.server_url.clone();
+        if let Some(reply) = state.runs.route(request, &segments, api, &server) {
+            return reply;
+        }
         if let Some(reply) =
             state
                 .actions
