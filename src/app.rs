@@ -36,6 +36,11 @@ fn configure(rt: &Runtime) -> Result<(Inputs, Context), String> {
     }
     let inputs = Inputs::parse(&raw, &workspace(&rt.env));
     if let Ok(inputs) = &inputs {
+        // `redact`: each value on its own (the raw input, all lines at
+        // once, is masked above); the Redactor also catches their encodings.
+        for value in &inputs.redact {
+            rt.io.console.add_secret(value.expose());
+        }
         for warning in &inputs.warnings {
             rt.io.console.warning(warning);
         }
@@ -81,6 +86,12 @@ pub async fn run_action(rt: &Runtime) -> u8 {
         // Boxed: the sweep's and the flow's futures are large, and on the heap
         // they cannot overflow a small (2 MiB) thread stack.
         return Box::pin(crate::sweep::run(rt, &inputs, &ctx, http, github)).await;
+    }
+    if crate::fix_ci::run::applies(&inputs, &ctx) && !inputs.dry_run {
+        return Box::pin(crate::fix_ci::run::run(rt, &inputs, &ctx)).await;
+    }
+    if let Some(warning) = crate::fix_ci::run::ignored_warning(&inputs, &ctx) {
+        rt.io.console.warning(&warning);
     }
     let plan = match plan::plan(&inputs, &ctx) {
         Ok(p) => p,

@@ -7,3 +7,6 @@
 pub mod evidence;
 pub mod fingerprint;
 pub mod gather;
+pub mod policy;
+pub mod run;
+mod stand_in;
