@@ -70,7 +70,14 @@ pub async fn run(rt: &Runtime, inputs: &Inputs, ctx: &Context) -> u8 {
             return EXIT_CONFIG;
         }
     };
-    let logs = JobLogs::new(http.clone(), &ctx.api_url, token, ctx.repo.clone(), rt.clock)
+    let no_redirects = match kit::http::client_without_redirects(&rt.env) {
+        Ok(h) => h,
+        Err(e) => {
+            rt.io.console.error(&e.to_string());
+            return EXIT_CONFIG;
+        }
+    };
+    let logs = JobLogs::new(no_redirects, &ctx.api_url, token, ctx.repo.clone(), rt.clock)
         .redacting(&redactor);
     let fix = FixRun {
         rt,
