@@ -255,7 +255,7 @@ pub(crate) const PR_BRANCH: Input<PrBranch> = Input::new(
 pub(crate) const BRANCH_NAME: Input<String> = Input::new(
     "branch-name",
     "",
-    "v0 only (v1 chooses the branch): the branch the agent creates (default: `cursor/<issue or run>-run-<run id>-<hash>`, so a lost launch response can be recovered); on a pull request only with `pr-branch: new`.",
+    "v0 only: the branch the agent creates (default: `cursor/<issue or run>-run-<run id>-<hash>`, so a lost launch can be found); on a pull request only with `pr-branch: new`.",
     |v, _| parse::branch_name(v),
 );
 
@@ -280,20 +280,20 @@ pub(crate) const MODE: Input<AgentMode> = Input::new(
 pub(crate) const ARCHIVE_WHEN_DONE: Input<bool> = flag(
     "archive-when-done",
     "false",
-    "v1 only: `true` archives the agent once its run has ended and no other run is queued for it, so it stops counting against the plan's concurrent-agent limit; a later follow-up unarchives it and sends the run to it.",
+    "v1 only: `true` archives the agent once its run has ended and none is queued, so it stops counting against the plan's concurrent-agent limit; a later follow-up unarchives it.",
 );
 
 pub(crate) const LAUNCH_KEY: Input<String> = Input::new(
     "launch-key",
     "",
-    "Extra identity for this launch, for matrix legs or repeated steps that differ only in ways the action cannot see (for example a matrix value the prompt does not mention): each distinct value gets its own agent, branch and comment.",
+    "Extra identity for this launch (e.g. a matrix value the prompt does not mention): each distinct value gets its own agent, branch and comment.",
     |v, _| Ok(v.trim().to_string()),
 );
 
 pub(crate) const UPDATE_OPEN_PR: Input<bool> = flag(
     "update-open-pr",
     "true",
-    "Scheduled jobs (schedule, workflow_dispatch, repository_dispatch, push): when the pull request of this job's previous agent is still open, send this run's prompt to that agent (or launch on that pull request's branch when the agent is gone) instead of opening another pull request; `false` launches as usual. Ignored for issue and pull request triggers. See docs/scheduled-jobs.md.",
+    "Scheduled jobs: while the pull request of the job's previous agent is open, send this run's prompt to that agent (or launch on its branch when the agent is gone) instead of opening another; `false` launches as usual. See docs/scheduled-jobs.md.",
 );
 
 pub(crate) const AUTO_CREATE_PR: Input<bool> = flag(
@@ -505,14 +505,14 @@ pub(crate) const SWEEP_WINDOW: Input<Duration> = Input::new(
 pub(crate) const DOWNLOAD_ARTIFACTS: Input<String> = Input::new(
     "download-artifacts",
     "",
-    "When the run has ended, download the agent's artifacts (screenshots, recordings, logs) into this directory, relative to the workspace and inside it (size-capped, paths sanitized); empty lists them in the comment only.",
+    "When the run has ended, download the agent's artifacts into this directory (inside the workspace; size-capped, paths sanitized); empty lists them in the comment only.",
     |v, _| parse::artifacts_dir(v),
 );
 
 pub(crate) const ARTIFACTS_URL: Input<String> = Input::new(
     "artifacts-url",
     "",
-    "Where the workflow uploads the downloaded artifacts, named (and linked, when on this GitHub server) in the final comment: e.g. the run's artifacts page (`<server>/<owner>/<repo>/actions/runs/<run id>#artifacts`, built from `github.server_url`, `github.repository` and `github.run_id`), for a later `actions/upload-artifact` step. An http(s) URL.",
+    "Where a later step uploads the downloaded artifacts (an http(s) URL, e.g. the run's `#artifacts` page), named and linked in the final comment.",
     |v, _| parse::artifacts_url(v),
 );
 
@@ -537,7 +537,7 @@ pub(crate) const MAX_LAUNCHES_PER_ISSUE: Input<NonZeroU32> = Input::new(
 pub(crate) const FIX_CI: Input<bool> = flag(
     "fix-ci",
     "false",
-    "Fix failing CI: on a `workflow_run` event whose run failed or timed out, give the agent the failed jobs' evidence (steps, annotations, log excerpts, redacted) and have it fix the pull request (or, for a failure on the default branch, open one); on a pull-request comment that passes the trigger rules, fix that pull request's latest failed run. Ignored, with a warning, on other events. See docs/fix-ci.md.",
+    "Fix failing CI from a failed `workflow_run` or a comment on a pull request; ignored, with a warning, on other events. See docs/fix-ci.md.",
 );
 
 /// The most attempts `fix-ci-max-attempts` allows.
@@ -546,7 +546,7 @@ const MOST_FIX_ATTEMPTS: u32 = 10;
 pub(crate) const FIX_CI_MAX_ATTEMPTS: Input<NonZeroU32> = Input::new(
     "fix-ci-max-attempts",
     "2",
-    "With `fix-ci`: at most this many attempts per pull request and workflow (counted from the action's signed comment; a later successful run resets the count); further failures are skipped with reason `attempt-cap`. 1 to 10.",
+    "With `fix-ci`: attempts per pull request and workflow (1 to 10) until a run passes; then skipped, reason `attempt-cap`.",
     |v, _| {
         v.trim()
             .parse::<NonZeroU32>()
@@ -567,7 +567,7 @@ pub const SHORTEST_REDACTED: usize = 4;
 pub(crate) const REDACT: Input<Vec<Secret>> = Input::new(
     "redact",
     "",
-    "Values never to send to Cursor nor to print, one per line (e.g. `${{ secrets.NPM_TOKEN }}`): replaced, also base64-, URL-safe-base64- and URL-encoded, in the prompt, the evidence from CI logs, the comment and the log. Each at least 4 characters.",
+    "Values never sent to Cursor nor printed, one per line (their encoded forms too).",
     |v, _| {
         let mut values = Vec::new();
         for (n, line) in v.lines().enumerate() {
@@ -654,11 +654,11 @@ pub const OUTPUTS: &[OutputSpec] = &[
     },
     OutputSpec {
         name: "changes",
-        description: "For scheduled jobs (schedule, workflow_dispatch, repository_dispatch, push) that finished: `true` when the agent pushed commits (a new or updated pull request, or a branch ahead of its base), `false` when it changed nothing; empty otherwise (also when GitHub could not tell).",
+        description: "For scheduled jobs that finished: `true` when the agent pushed commits (a new or updated pull request, or a branch ahead of its base), `false` when it changed nothing; empty otherwise.",
     },
     OutputSpec {
         name: "reason",
-        description: "Why the run did nothing or stopped, as one word: with `fix-ci`, `not-a-failure`, `stale`, `fork`, `bot`, `not-permitted`, `attempt-cap`, `same-failure`, `busy` or `no-pull-request`; empty when it went ahead.",
+        description: "Why the run did nothing: `not-a-failure`, `stale`, `fork`, `bot`, `not-permitted`, `attempt-cap`, `same-failure`, `busy`, `no-pull-request`; else empty.",
     },
     OutputSpec {
         name: "swept",
