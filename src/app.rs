@@ -36,11 +36,6 @@ fn configure(rt: &Runtime) -> Result<(Inputs, Context), String> {
     }
     let inputs = Inputs::parse(&raw, &workspace(&rt.env));
     if let Ok(inputs) = &inputs {
-        // `redact`: each value on its own (the raw input, all lines at
-        // once, is masked above); the Redactor also catches their encodings.
-        for value in &inputs.redact {
-            rt.io.console.add_secret(value.expose());
-        }
         for warning in &inputs.warnings {
             rt.io.console.warning(warning);
         }
@@ -87,7 +82,13 @@ pub async fn run_action(rt: &Runtime) -> u8 {
         // they cannot overflow a small (2 MiB) thread stack.
         return Box::pin(crate::sweep::run(rt, &inputs, &ctx, http, github)).await;
     }
-    if crate::fix_ci::run::applies(&inputs, &ctx) && !inputs.dry_run {
+    if crate::fix_ci::run::applies(&inputs, &ctx) {
+        if inputs.dry_run {
+            rt.io.console.notice("Dry run: nothing is read or launched. A real run would read the failed run's pull request, the people involved, its fix-CI comment and the failed jobs' evidence, then launch an agent, follow up the pull request's agent, or skip with a reason (see docs/fix-ci.md).");
+            let mut report = RunReport::new(Outcome::DryRun);
+            report.run_url = ctx.run_url();
+            return finish(rt, &inputs, report);
+        }
         return Box::pin(crate::fix_ci::run::run(rt, &inputs, &ctx)).await;
     }
     if let Some(warning) = crate::fix_ci::run::ignored_warning(&inputs, &ctx) {

@@ -561,8 +561,10 @@ pub(crate) const FIX_CI_MAX_ATTEMPTS: Input<NonZeroU32> = Input::new(
     },
 );
 
-/// The shortest `redact` value: shorter ones would replace ordinary text.
-pub const SHORTEST_REDACTED: usize = 4;
+/// The shortest `redact` value: shorter ones would replace ordinary text
+/// (and the Redactor ignores them). The input is secret, so its value is
+/// masked (each line on its own) before anything is printed.
+pub const SHORTEST_REDACTED: usize = 6;
 
 pub(crate) const REDACT: Input<Vec<Secret>> = Input::new(
     "redact",
@@ -720,6 +722,32 @@ mod tests {
         let sweep = SWEEP.spec.description;
         for name in SWEEP_INPUTS.iter().filter(|n| **n != "sweep") {
             assert!(sweep.contains(&format!("`{name}`")), "{name}: {sweep}");
+        }
+    }
+
+    #[test]
+    fn redact_takes_lines_the_redactor_replaces_and_refuses_shorter_ones() {
+        let parse = |v: &str| (REDACT.parse)(v, Path::new("."));
+        let shortest = "x".repeat(SHORTEST_REDACTED);
+        let values = parse(&format!("\n  {shortest}  \n\nsecond-value\n")).unwrap();
+        assert_eq!(values.len(), 2);
+        let mut r = kit::secret::Redactor::new();
+        for v in &values {
+            r.add(v.expose());
+        }
+        let text = format!("a {shortest} b second-value c");
+        assert!(!r.redact(&text).contains(&shortest), "{}", r.redact(&text));
+        let short = parse("ok-value\nabcde").unwrap_err();
+        assert!(short.contains("line 2"), "{short}");
+    }
+
+    #[test]
+    fn fix_ci_max_attempts_is_1_to_10() {
+        let parse = |v: &str| (FIX_CI_MAX_ATTEMPTS.parse)(v, Path::new("."));
+        assert_eq!(parse("2").unwrap().get(), 2);
+        assert_eq!(parse(" 10 ").unwrap().get(), 10);
+        for bad in ["0", "11", "two", "-1"] {
+            assert!(parse(bad).unwrap_err().contains("1 to 10"), "{bad}");
         }
     }
 

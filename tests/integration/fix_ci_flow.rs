@@ -388,3 +388,92 @@ async fn fix_ci_on_another_event_is_ignored_with_a_warning() {
     assert_eq!(ran.output("outcome"), "launched", "{}", ran.everything());
     assert!(ran.commands("warning").iter().any(|w| w.contains("`fix-ci` is ignored")), "{}", ran.everything());
 }
+
+#[tokio::test]
+async fn a_launch_reads_only_what_it_needs() {
+    let c = ci(Api::V1, false).await;
+    let run = c.failed_run(&c.sha, "boom");
+    // A passing job of the same run costs nothing but its place in the listing.
+    c.s.github.add_job(REPO, run, 1, SimJob::new("lint", &[("Run clippy", "success")]));
+    c.s.github.clear_reactions_and_log();
+    let ran = c.fix(&payload(run, &c.sha, "failure", &[c.pr], "Codertocat", REPO), 1).run_in_process().await;
+    ran.success();
+    let gh: Vec<String> = c.s.github.requests().iter().map(|r| format!("{} {}", r.method, r.path)).collect();
+    let p = "/repos/Codertocat/Hello-World";
+    let expected = [
+        format!("GET {p}/pulls/{}", c.pr),
+        format!("GET {p}/issues/{}/comments", c.pr),
+        format!("GET {p}/collaborators/Codertocat/permission"),
+        format!("GET {p}/actions/runs/{run}/jobs"),
+    ];
+    assert_eq!(gh[..4], expected, "{gh:#?}");
+    // The failed job's annotations and log (its link, then the storage);
+    // then the flow's comment listing and the one comment.
+    assert!(gh[4].ends_with("/annotations") && gh[5].ends_with("/logs") && gh[6].starts_with("GET /_blobs/"), "{gh:#?}");
+    assert_eq!(gh[7..], [format!("GET {p}/issues/{}/comments", c.pr), format!("POST {p}/issues/{}/comments", c.pr)], "{gh:#?}");
+    let cursor: Vec<String> = c.s.cursor.requests().iter().map(|r| format!("{} {}", r.method, r.path)).collect();
+    assert_eq!(cursor, ["POST /v1/agents"]);
+}
+
+#[tokio::test]
+async fn redact_values_and_the_token_in_logs_and_annotations_never_reach_cursor() {
+    const PLANTED: &str = "npm_Pl4ntedV4lue0123456789";
+    for api in APIS {
+        let c = ci(api, false).await;
+        let run = c.s.github.add_run(SimRun {
+            repo: REPO.into(),
+            name: "CI".into(),
+            path: ".github/workflows/ci.yml".into(),
+            head_sha: c.sha.clone(),
+            head_branch: BRANCH.into(),
+            head_repo: REPO.into(),
+            event: "pull_request".into(),
+            conclusion: Some("failure".into()),
+            run_attempt: 1,
+            actor: GhUser::user("Codertocat", 21031067),
+        });
+        let job = c.s.github.add_job(REPO, run, 1, SimJob::new("test", FAILED_STEPS));
+        c.s.github.set_job_log(job, log(&format!("auth failed for {PLANTED} with {TOKEN}")));
+        c.s.github.add_annotation(
+            job,
+            sim::SimAnnotation {
+                path: "src/lib.rs".into(),
+                line: 3,
+                level: "failure".into(),
+                message: format!("token {PLANTED} rejected"),
+                title: None,
+            },
+        );
+        let ran = c
+            .fix(&payload(run, &c.sha, "failure", &[c.pr], "Codertocat", REPO), 1)
+            .input("redact", &format!("\n{PLANTED}\n"))
+            .run_in_process()
+            .await;
+        assert_eq!(ran.output("outcome"), "launched", "{api:?}: {}", ran.everything());
+        let sent: String = c.s.cursor.requests().iter().map(|r| r.body.clone()).collect();
+        assert!(sent.contains("auth failed for"), "{api:?}: the evidence went: {sent}");
+        for secret in [PLANTED, TOKEN, KEY] {
+            assert!(!sent.contains(secret), "{api:?}: {secret} reached Cursor: {sent}");
+        }
+        ran.assert_no_leak(&[PLANTED, TOKEN, KEY]);
+        for body in comment_bodies(&c.s, c.pr) {
+            assert!(!body.contains(PLANTED), "{body}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_dry_run_reads_and_launches_nothing() {
+    let c = ci(Api::V1, false).await;
+    let run = c.failed_run(&c.sha, "boom");
+    c.s.github.clear_reactions_and_log();
+    let ran = c
+        .fix(&payload(run, &c.sha, "failure", &[c.pr], "Codertocat", REPO), 1)
+        .input("dry-run", "true")
+        .run_in_process()
+        .await;
+    ran.success();
+    assert_eq!(ran.output("outcome"), "dry-run", "{}", ran.everything());
+    assert_eq!(c.cursor_requests(), 0);
+    assert!(c.s.github.requests().is_empty());
+}
