@@ -4,9 +4,11 @@
 //! fix is recognized; [`gather`] reads a run's failed jobs, their
 //! annotations and logs from GitHub into [`gather::Evidence`].
 
+mod comment;
 pub mod evidence;
 pub mod fingerprint;
 pub mod gather;
+mod lookup;
 pub mod policy;
 pub mod run;
 mod stand_in;

@@ -164,7 +164,14 @@ mod tests {
         for c in ["failure", "timed_out"] {
             assert!(acts_on(Some(c)));
         }
-        for c in ["success", "cancelled", "neutral", "skipped", "stale", "action_required"] {
+        for c in [
+            "success",
+            "cancelled",
+            "neutral",
+            "skipped",
+            "stale",
+            "action_required",
+        ] {
             assert!(!acts_on(Some(c)), "{c}");
         }
         assert!(!acts_on(None));
@@ -174,8 +181,22 @@ mod tests {
     fn the_section_neutralizes_the_workflow_name_and_lists_the_history() {
         let mut s = state(1, Some("aa"));
         s.record(5, 1, "launched");
-        let md = section(&Redactor::new(), "CI @team <img>", "https://g/o/r/actions/runs", "attempt 1 of 2", None, &s, 2);
-        assert!(!md.contains("@team") || md.contains("`CI @team <img>`"), "{md}");
-        assert!(md.contains("[run 5](https://g/o/r/actions/runs/5): attempt 1 of 2: launched"), "{md}");
+        let md = section(
+            &Redactor::new(),
+            "CI @team <img>",
+            "https://g/o/r/actions/runs",
+            "attempt 1 of 2",
+            None,
+            &s,
+            2,
+        );
+        assert!(
+            !md.contains("@team") || md.contains("`CI @team <img>`"),
+            "{md}"
+        );
+        assert!(
+            md.contains("[run 5](https://g/o/r/actions/runs/5): attempt 1 of 2: launched"),
+            "{md}"
+        );
     }
 }

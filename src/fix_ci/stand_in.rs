@@ -44,7 +44,10 @@ pub fn render(facts: &RunFacts<'_>, evidence: &Evidence) -> FixPrompt {
         facts.run_url,
         facts.head_sha,
         facts.head_branch,
-        facts.pr.map(|n| format!(", pull request #{n}")).unwrap_or_default(),
+        facts
+            .pr
+            .map(|n| format!(", pull request #{n}"))
+            .unwrap_or_default(),
         facts.attempt,
         facts.max_attempts
     );
@@ -53,7 +56,10 @@ pub fn render(facts: &RunFacts<'_>, evidence: &Evidence) -> FixPrompt {
     }
     t.push_str("\n---\n");
     for j in &evidence.failed {
-        t.push_str(&format!("\nJob {:?}, failed step {:?}\n", j.job.name, j.step));
+        t.push_str(&format!(
+            "\nJob {:?}, failed step {:?}\n",
+            j.job.name, j.step
+        ));
         if let Ok(annotations) = &j.annotations {
             for a in annotations {
                 t.push_str(&format!("annotation ({}): {}\n", a.level, a.message));

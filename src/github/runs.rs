@@ -101,7 +101,11 @@ impl From<RunJson> for WorkflowRun {
 pub fn latest_failed(runs: &[WorkflowRun]) -> Option<&WorkflowRun> {
     let mut seen: Vec<&str> = Vec::new();
     for run in runs {
-        let workflow = if run.path.is_empty() { run.name.as_str() } else { run.path.as_str() };
+        let workflow = if run.path.is_empty() {
+            run.name.as_str()
+        } else {
+            run.path.as_str()
+        };
         if seen.contains(&workflow) {
             continue;
         }
@@ -169,7 +173,11 @@ mod tests {
 
     #[test]
     fn the_latest_failed_run_is_still_its_workflows_latest() {
-        let runs = [run(9, "ci.yml", "success"), run(8, "lint.yml", "failure"), run(7, "ci.yml", "failure")];
+        let runs = [
+            run(9, "ci.yml", "success"),
+            run(8, "lint.yml", "failure"),
+            run(7, "ci.yml", "failure"),
+        ];
         assert_eq!(latest_failed(&runs).map(|r| r.id), Some(8));
         let runs = [run(9, "ci.yml", "success"), run(7, "ci.yml", "failure")];
         assert_eq!(latest_failed(&runs), None);

@@ -52,7 +52,10 @@ fn hex(s: &str) -> bool {
 /// The workflow's identity in the marker: its file path (else its name),
 /// hashed, so the marker holds no text of the workflow's.
 pub fn workflow_id(workflow: &str) -> String {
-    format!("{:016x}", kit::text::stable_hash(&["fix-ci", workflow.trim()]))
+    format!(
+        "{:016x}",
+        kit::text::stable_hash(&["fix-ci", workflow.trim()])
+    )
 }
 
 impl CiState {

@@ -16,9 +16,9 @@ use crate::faults::{FaultRule, take};
 use crate::log::{LoggedRequest, log_entry};
 use crate::server::{Handler, Reply, Request};
 pub use actions::{LOG_LINK_TTL, SimAnnotation, SimJob, SimStep};
-pub use runs::SimRun;
 use kit::clock::Clock;
 use kit::rfc3339::iso8601;
+pub use runs::SimRun;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -327,7 +327,11 @@ impl GitHubSim {
 
     /// Sets a run's conclusion (`None`: in progress again); `false` if unknown.
     pub fn set_run_conclusion(&self, id: u64, conclusion: Option<&str>) -> bool {
-        self.state.lock().unwrap().runs.set_conclusion(id, conclusion)
+        self.state
+            .lock()
+            .unwrap()
+            .runs
+            .set_conclusion(id, conclusion)
     }
 
     /// Seeds a job of run `run_id`, attempt `attempt` (from 1), of `repo`

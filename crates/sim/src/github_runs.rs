@@ -109,7 +109,8 @@ impl RunsState {
         if request.method != "GET" {
             return None;
         }
-        let same = |r: &&StoredRun, o: &str, n: &str| r.run.repo.eq_ignore_ascii_case(&format!("{o}/{n}"));
+        let same =
+            |r: &&StoredRun, o: &str, n: &str| r.run.repo.eq_ignore_ascii_case(&format!("{o}/{n}"));
         match segments {
             ["repos", o, n, "actions", "runs", id] => {
                 let run = id
@@ -132,10 +133,14 @@ impl RunsState {
                     .filter(|r| wants("head_sha", Some(&r.run.head_sha)))
                     .filter(|r| wants("event", Some(&r.run.event)))
                     .filter(|r| {
-                        let status = if r.run.conclusion.is_some() { "completed" } else { "in_progress" };
-                        request.query("status").is_none_or(|q| {
-                            q == status || Some(q) == r.run.conclusion.as_deref()
-                        })
+                        let status = if r.run.conclusion.is_some() {
+                            "completed"
+                        } else {
+                            "in_progress"
+                        };
+                        request
+                            .query("status")
+                            .is_none_or(|q| q == status || Some(q) == r.run.conclusion.as_deref())
                     })
                     .collect();
                 listed.sort_by_key(|r| std::cmp::Reverse(r.id));
