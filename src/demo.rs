@@ -22,7 +22,9 @@ use std::io::Write as _;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+mod fix_ci;
 mod nightly;
+pub use fix_ci::FIX_CI;
 pub use nightly::NIGHTLY;
 
 /// The event the demo replays: GitHub's own example payload.
@@ -56,7 +58,7 @@ pub const V1_SCENARIOS: &[&str] = &["finished", "error", "hostile-summary"];
 /// errors and the header name the same scenarios `demo --help` does).
 fn with_multi_step(scenarios: &[&str]) -> String {
     let mut all = scenarios.to_vec();
-    all.extend([DETACHED, NIGHTLY]);
+    all.extend([DETACHED, NIGHTLY, FIX_CI]);
     all.join(", ")
 }
 
@@ -225,6 +227,9 @@ pub fn demo(scenario_name: &str, v0: bool, bold: bool) -> anyhow::Result<u8> {
     }
     if scenario_name == NIGHTLY {
         return nightly::nightly(v0, bold);
+    }
+    if scenario_name == FIX_CI {
+        return fix_ci::fix_ci(v0, bold);
     }
     let Some(scenario) = scenario(scenario_name) else {
         errln!(
