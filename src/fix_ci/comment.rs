@@ -24,8 +24,7 @@ impl FixRun<'_> {
         comments
             .iter()
             .filter_map(|c| marker::believe(c, pr, &self.key).map(|m| (c, m)))
-            .filter(|(_, m)| m.ci.as_ref().is_some_and(|ci| ci.is_for(workflow)))
-            .next_back()
+            .rfind(|(_, m)| m.ci.as_ref().is_some_and(|ci| ci.is_for(workflow)))
     }
 
     /// A passing run: resets the count in its pull request's fix comment.
