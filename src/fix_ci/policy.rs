@@ -65,6 +65,15 @@ pub fn next(state: &CiState, max_attempts: u32, fingerprint: &str) -> Next {
     }
 }
 
+/// The attempt failed run `run` already had when the comment was last
+/// written by this same run of the action (`same_action_run`): a re-run of
+/// the fixing workflow, which reattaches to its agent and counts nothing
+/// again.
+pub fn earlier_attempt(state: &CiState, run: u64, same_action_run: bool) -> Option<u32> {
+    let last = state.h.last()?;
+    (same_action_run && last.run == run && last.n > 0).then_some(last.n)
+}
+
 /// A passing run of the workflow: the count starts again. `true` when
 /// there was anything to reset.
 pub fn reset(state: &mut CiState, run: u64) -> bool {
@@ -157,6 +166,17 @@ mod tests {
         assert!(reset(&mut s, 9));
         assert_eq!(next(&s, 2, "aa"), Next::Attempt(1));
         assert!(!reset(&mut s, 10), "nothing to reset twice");
+    }
+
+    #[test]
+    fn a_rerun_of_the_same_action_run_counts_nothing_again() {
+        let mut s = state(1, Some("aa"));
+        s.record(5, 1, "launched");
+        assert_eq!(earlier_attempt(&s, 5, true), Some(1));
+        assert_eq!(earlier_attempt(&s, 5, false), None, "another action run");
+        assert_eq!(earlier_attempt(&s, 6, true), None, "another failed run");
+        s.record(5, 0, "busy");
+        assert_eq!(earlier_attempt(&s, 5, true), None, "not an attempt");
     }
 
     #[test]

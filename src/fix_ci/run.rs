@@ -232,7 +232,13 @@ impl FixRun<'_> {
         let agent = fix_comment.as_ref().and_then(|(_, m)| m.agent.clone());
         let mut next_state = state.clone();
         let described = prompt::describe(&evidence);
-        let n = match policy::next(&state, max, &fingerprint) {
+        // A re-run of this action run: its agent is reattached by the flow.
+        let same_action_run = fix_comment
+            .as_ref()
+            .is_some_and(|(_, m)| m.run.is_some() && m.run == self.ctx.run_id);
+        let earlier = policy::earlier_attempt(&state, run.id, same_action_run);
+        let n = match earlier.map_or_else(|| policy::next(&state, max, &fingerprint), Next::Attempt)
+        {
             Next::SameFailure => {
                 next_state.record(run.id, 0, "same-failure");
                 let now = format!(
@@ -315,7 +321,7 @@ impl FixRun<'_> {
             cancel: self.rt.cancel.clone(),
             redactor: self.rt.io.console.redactor(),
         });
-        if let Some(id) = &agent
+        if let Some(id) = agent.as_ref().filter(|_| earlier.is_none())
             && let Ok(probe) = api.probe(id).await
             && probe.is_working()
         {
@@ -339,29 +345,41 @@ impl FixRun<'_> {
                 .await;
             return self.skip(Reason::Busy, now, url);
         }
-        next_state.n = n;
-        next_state.fp = Some(fingerprint);
-        next_state.record(
-            run.id,
-            n,
-            if agent.is_some() {
-                "followed-up"
-            } else {
-                "launched"
-            },
-        );
-        let mut now = format!(
-            "attempt {n} of {max}: the evidence of [run {}]({run_url}) ({} failed of {} jobs, {} bytes of log excerpts) went to {}.",
-            run.id,
-            evidence.failed.len(),
-            evidence.jobs_listed,
-            evidence.excerpt_bytes(),
-            if agent.is_some() {
-                "the pull request's agent as a follow-up"
-            } else {
-                "a new agent on the pull request"
-            },
-        );
+        if earlier.is_none() {
+            next_state.n = n;
+            next_state.fp = Some(fingerprint);
+            next_state.record(
+                run.id,
+                n,
+                if agent.is_some() {
+                    "followed-up"
+                } else {
+                    "launched"
+                },
+            );
+        }
+        let mut now = if earlier.is_some() {
+            format!(
+                "attempt {n} of {max} again: this run of the fixing workflow was re-run for the same failed run {}, so it reattaches to its agent and counts nothing again.",
+                run.id
+            )
+        } else {
+            String::new()
+        };
+        if earlier.is_none() {
+            now = format!(
+                "attempt {n} of {max}: the evidence of run {} ({} failed of {} jobs, {} bytes of log excerpts) went to {}.",
+                run.id,
+                evidence.failed.len(),
+                evidence.jobs_listed,
+                evidence.excerpt_bytes(),
+                if agent.is_some() {
+                    "the pull request's agent as a follow-up"
+                } else {
+                    "a new agent on the pull request"
+                },
+            );
+        }
         if !rendered.cut.is_empty() {
             now.push_str(&format!(" Cut to fit: {}.", rendered.cut.join("; ")));
         }

@@ -553,6 +553,9 @@ async fn a_forged_or_other_issues_marker_cannot_reset_or_raise_the_count() {
         c.s.github
             .add_comment(REPO, c.pr, body, GhUser::user("reader", 5), "CONTRIBUTOR");
     }
+    // The edited copy posted by another app's bot: its signature fails.
+    c.s.github
+        .add_comment(REPO, c.pr, &reset, other_app_bot(), "NONE");
     // The real comment copied to another pull request steers nothing there.
     let other = c.s.github.open_pull(
         REPO,
@@ -830,5 +833,44 @@ async fn a_failure_on_the_default_branch_is_fixed_in_one_pull_request_per_workfl
             1,
             "{api:?}: one fix pull request, one agent"
         );
+    }
+}
+
+#[tokio::test]
+async fn a_rerun_of_the_fixing_workflow_reattaches_and_counts_nothing_again() {
+    for api in APIS {
+        let c = ci(api, true).await;
+        let run = c.failed_run(&c.sha, "boom");
+        let p = payload(run, &c.sha, "failure", &[c.pr], "Codertocat", REPO);
+        let first = c.fix(&p, 1).run_in_process().await;
+        assert_eq!(
+            first.output("outcome"),
+            "launched",
+            "{api:?}: {}",
+            first.everything()
+        );
+        // The same run of the fixing workflow, re-run (attempt 2), while
+        // its agent still works: not `busy`, not a second attempt.
+        let again = c
+            .fix(&p, 1)
+            .env("GITHUB_RUN_ATTEMPT", "2")
+            .run_in_process()
+            .await;
+        assert_eq!(
+            again.output("outcome"),
+            "launched",
+            "{api:?}: {}",
+            again.everything()
+        );
+        assert_eq!(again.output("reason"), "");
+        assert_eq!(agents_created(&c.s, api), 1, "{api:?}");
+        assert_eq!(c.followups(), 0, "{api:?}");
+        let comment = &c.fix_comments()[0];
+        assert_eq!(
+            comment.matches(&format!("[run {run}](")).count(),
+            1,
+            "{api:?}: one history entry: {comment}"
+        );
+        assert!(comment.contains("counts nothing again"), "{comment}");
     }
 }
