@@ -874,3 +874,53 @@ async fn a_rerun_of_the_fixing_workflow_reattaches_and_counts_nothing_again() {
         assert!(comment.contains("counts nothing again"), "{comment}");
     }
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_failed_github_read_ends_in_a_clear_error_and_launches_nothing() {
+    use sim::{Fault, FaultRule};
+    // Each new read failing for good: the open pull requests (how the run's
+    // pull request is found), the jobs listing (404), reset connections.
+    let faults = [
+        (
+            "GET",
+            "/repos/Codertocat/Hello-World/pulls",
+            Fault::status(502),
+            "list the open pull requests",
+        ),
+        (
+            "GET",
+            "/repos/Codertocat/Hello-World/actions/runs/*/jobs",
+            Fault::status(404),
+            "list the jobs of run",
+        ),
+        (
+            "GET",
+            "/repos/Codertocat/Hello-World/pulls",
+            Fault::Reset,
+            "list the open pull requests",
+        ),
+    ];
+    for (method, path, fault, what) in faults {
+        let c = ci(Api::V1, false).await;
+        let run = c.failed_run(&c.sha, "boom");
+        let p = payload(run, &c.sha, "failure", &[], "Codertocat", REPO);
+        c.s.github
+            .add_fault(FaultRule::new(method, path, fault).times(100));
+        let ran = c.fix(&p, 1).run_in_process().await;
+        assert_eq!(ran.code, 1, "{path}: {}", ran.everything());
+        assert_eq!(ran.output("outcome"), "error");
+        let errors = ran.commands("error");
+        assert_eq!(
+            errors.len(),
+            1,
+            "{path}: one ::error:: line: {}",
+            ran.everything()
+        );
+        assert!(
+            errors[0].contains("nothing was launched") && errors[0].contains(what),
+            "{path}: {}",
+            errors[0]
+        );
+        assert_eq!(c.cursor_requests(), 0, "{path}");
+    }
+}
