@@ -82,6 +82,18 @@ pub async fn run_action(rt: &Runtime) -> u8 {
         // they cannot overflow a small (2 MiB) thread stack.
         return Box::pin(crate::sweep::run(rt, &inputs, &ctx, http, github)).await;
     }
+    if crate::fix_ci::run::applies(&inputs, &ctx) {
+        if inputs.dry_run {
+            rt.io.console.notice("Dry run: nothing is read or launched. A real run would read the failed run's pull request, the people involved, its fix-CI comment and the failed jobs' evidence, then launch an agent, follow up the pull request's agent, or skip with a reason (see docs/fix-ci.md).");
+            let mut report = RunReport::new(Outcome::DryRun);
+            report.run_url = ctx.run_url();
+            return finish(rt, &inputs, report);
+        }
+        return Box::pin(crate::fix_ci::run::run(rt, &inputs, &ctx)).await;
+    }
+    if let Some(warning) = crate::fix_ci::run::ignored_warning(&inputs, &ctx) {
+        rt.io.console.warning(&warning);
+    }
     let plan = match plan::plan(&inputs, &ctx) {
         Ok(p) => p,
         Err(no_task) => {

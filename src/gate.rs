@@ -461,7 +461,7 @@ pub fn contains_phrase(text: &str, phrase: &str) -> bool {
         })
 }
 
-fn bot_allowed(login: &str, allowed: &[String]) -> bool {
+pub fn bot_allowed(login: &str, allowed: &[String]) -> bool {
     let base = login.strip_suffix("[bot]").unwrap_or(login);
     allowed.iter().any(|a| {
         let a = a.strip_suffix("[bot]").unwrap_or(a);

@@ -59,7 +59,12 @@ pub struct Job {
 impl Job {
     /// The job this run belongs to, if its event is a job's.
     pub fn of(inputs: &Inputs, ctx: &Context, plan: &LaunchPlan) -> Option<Job> {
-        if !JOB_EVENTS.contains(&ctx.event_name.as_str()) {
+        // Fix-CI's failure on the default branch (no pull request to fix)
+        // is continued as a job's is: one open fix pull request per
+        // workflow (see `crate::fix_ci::run`).
+        let fix_ci_push =
+            inputs.fix_ci && ctx.event_name == "workflow_run" && inputs.pr_url.is_none();
+        if !JOB_EVENTS.contains(&ctx.event_name.as_str()) && !fix_ci_push {
             return None;
         }
         let workflow = ctx

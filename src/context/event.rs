@@ -162,6 +162,8 @@ pub enum Event {
         actor: Option<User>,
         /// Who started this attempt of it (differs on a re-run).
         triggering_actor: Option<User>,
+        /// The run itself, as fix-CI needs it.
+        run: Box<WorkflowRunFacts>,
     },
     WorkflowDispatch {
         inputs: BTreeMap<String, Value>,
@@ -269,6 +271,47 @@ struct WorkflowRunBody {
     actor: Option<User>,
     #[serde(default)]
     triggering_actor: Option<User>,
+    #[serde(flatten)]
+    facts: WorkflowRunFacts,
+}
+
+/// A pull request as `workflow_run.pull_requests[]` names it (empty for
+/// pull requests from forks).
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+pub struct RunPullRequest {
+    pub number: u64,
+}
+
+/// The completed run a `workflow_run` event is about: what fix-CI reads.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+pub struct WorkflowRunFacts {
+    #[serde(default)]
+    pub id: Option<u64>,
+    /// The workflow's name (`CI`).
+    #[serde(default)]
+    pub name: Option<String>,
+    /// The workflow file (`.github/workflows/ci.yml`).
+    #[serde(default)]
+    pub path: Option<String>,
+    /// `success`, `failure`, `timed_out`, `cancelled`, … or null.
+    #[serde(default)]
+    pub conclusion: Option<String>,
+    #[serde(default)]
+    pub head_sha: Option<String>,
+    #[serde(default)]
+    pub head_branch: Option<String>,
+    /// The event that started the run (`pull_request`, `push`, …).
+    #[serde(default)]
+    pub event: Option<String>,
+    #[serde(default)]
+    pub run_attempt: Option<u32>,
+    #[serde(default)]
+    pub html_url: Option<String>,
+    /// `null` in some payloads: read as none.
+    #[serde(default)]
+    pub pull_requests: Option<Vec<RunPullRequest>>,
+    #[serde(default)]
+    pub head_repository: Option<Repository>,
 }
 
 #[derive(Deserialize)]
@@ -378,6 +421,7 @@ pub fn parse(event_name: &str, json: &Value) -> Result<Payload, serde_json::Erro
                 action: r.action,
                 actor: r.workflow_run.actor,
                 triggering_actor: r.workflow_run.triggering_actor,
+                run: Box::new(r.workflow_run.facts),
             }
         }
         "workflow_dispatch" => {

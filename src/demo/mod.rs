@@ -10,12 +10,14 @@
 //! and a line in [`MULTI_STEP`]; `harness` is what they all run on.
 
 mod detached;
+mod fix_ci;
 mod harness;
 mod nightly;
 mod simulator;
 mod single;
 
 pub use detached::DETACHED;
+pub use fix_ci::FIX_CI;
 pub use nightly::NIGHTLY;
 pub use simulator::{SimulatorOptions, simulator};
 pub use single::{SCENARIOS, V1_SCENARIOS, WORKING_COMMENT};
@@ -26,7 +28,11 @@ type Run = fn(bool, bool) -> anyhow::Result<u8>;
 /// The scenarios of several steps, in the order the demo names them: the
 /// name `--scenario` takes, and the run. A new one is a file in this
 /// directory and a line here (with its `mod` line above).
-const MULTI_STEP: &[(&str, Run)] = &[(DETACHED, detached::detached), (NIGHTLY, nightly::nightly)];
+const MULTI_STEP: &[(&str, Run)] = &[
+    (DETACHED, detached::detached),
+    (NIGHTLY, nightly::nightly),
+    (FIX_CI, fix_ci::fix_ci),
+];
 
 /// `scenarios` and the multi-step ones, as a list a person reads (the
 /// errors and the header name the same scenarios `demo --help` does).

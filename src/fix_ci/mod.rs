@@ -6,8 +6,12 @@
 //! renders it for the agent and the comment within the caps of `caps`.
 
 mod caps;
+mod comment;
 pub mod evidence;
 pub mod fingerprint;
 pub mod gather;
 mod lines;
+mod lookup;
+pub mod policy;
 pub mod prompt;
+pub mod run;

@@ -14,7 +14,8 @@ impl Flow<'_> {
         .with_key(&self.plan.key)
         .with_run(self.report.run_id.as_deref())
         .with_issue(self.issue)
-        .with_at(self.agent_at.filter(|_| self.report.agent.is_some()));
+        .with_at(self.agent_at.filter(|_| self.report.agent.is_some()))
+        .with_ci(self.seed.as_ref().map(|s| s.ci.clone()));
         match &self.job {
             // A job's comment says which pull request it is about, so the
             // next run keeps one comment per open pull request.

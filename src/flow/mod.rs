@@ -41,6 +41,24 @@ const SETTLE_BUDGET: Duration = Duration::from_secs(10);
 /// GitHub calls made while waiting may hold up polling at most this long.
 const GITHUB_CALL_BUDGET: Duration = Duration::from_secs(60);
 
+/// What a fix-CI run ([`crate::fix_ci`]) decided before the flow takes
+/// over: the comment to keep, the agent to follow up, and the state its
+/// marker carries.
+#[derive(Debug, Clone)]
+pub struct Seed {
+    /// The fix-CI comment on the pull request (id, URL, body), if any.
+    pub comment: Option<(u64, String, String)>,
+    /// The pull request's agent (from that comment's believed marker): a
+    /// later attempt follows it up rather than launching a second agent.
+    pub followup: Option<String>,
+    /// The fix prompt (sent as the follow-up, or launched with).
+    pub prompt: String,
+    /// The marker's fix-CI state, this run's entry recorded last.
+    pub ci: crate::marker::ci::CiState,
+    /// The comment's fix-CI section (neutralized Markdown).
+    pub section: String,
+}
+
 /// The live comment.
 struct Live {
     id: u64,
@@ -89,6 +107,8 @@ pub struct Flow<'a> {
     details_due: Option<String>,
     /// When this run took its agent on (Unix seconds, in the marker).
     agent_at: Option<u64>,
+    /// A fix-CI run's decisions (see [`Seed`]).
+    seed: Option<Seed>,
 }
 
 impl<'a> Flow<'a> {
@@ -125,6 +145,7 @@ impl<'a> Flow<'a> {
                 handoff_on_timeout: inputs.on_timeout == OnTimeout::Continue,
                 sweep_seen: false,
                 redactor: rt.io.console.redactor(),
+                section: None,
             },
             live: None,
             comments_broken: false,
@@ -135,9 +156,25 @@ impl<'a> Flow<'a> {
             reattached: false,
             details_due: None,
             agent_at: None,
+            seed: None,
         };
         flow.extras.ack = flow.ack_target().map(crate::sweep::encode_on);
         flow
+    }
+
+    /// A fix-CI run: its comment, agent and marker state (see [`Seed`]).
+    pub fn seeded(mut self, seed: Seed) -> Self {
+        if let Some((id, url, body)) = &seed.comment {
+            self.live = Some(Live {
+                id: *id,
+                url: url.clone(),
+                body: body.clone(),
+            });
+            self.report.comment_url = Some(url.clone());
+        }
+        self.extras.section = Some(seed.section.clone());
+        self.seed = Some(seed);
+        self
     }
 
     /// What is left of the cancel budget, at most `want` (the budget starts

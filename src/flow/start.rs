@@ -7,6 +7,11 @@ impl Flow<'_> {
     // ---- who may trigger ----
 
     pub(super) async fn gate(&mut self) -> Result<(), u8> {
+        if self.seed.is_some() {
+            // Fix-CI checked every person (the event's and the pull
+            // request's author) before it seeded the flow.
+            return Ok(());
+        }
         let decision = gate::decide(self.inputs, self.ctx);
         let skip = |flow: &mut Self, reason: String| {
             let report = flow.end(Outcome::Skipped, Some(reason));
@@ -190,6 +195,26 @@ impl Flow<'_> {
                 Some(agent) => return Ok((agent, Start::Reattached)),
                 None => {}
             }
+        }
+
+        // Fixing CI: the pull request's agent gets the next attempt as a
+        // follow-up (never a second agent); without one, a launch.
+        if let Some(seed) = self.seed.clone() {
+            if let Some(id) = seed.followup.as_deref().filter(|_| !replacing) {
+                match self.followup(id, seed.prompt.clone()).await {
+                    Ok(agent) => return Ok((agent, Start::FollowedUp)),
+                    Err(Some(note)) => {
+                        self.extras.note = Some(note);
+                        if let Some(s) = self.seed.as_mut()
+                            && let Some(last) = s.ci.h.last_mut()
+                        {
+                            last.what = "launched".into();
+                        }
+                    }
+                    Err(None) => return Err(self.report.clone()),
+                }
+            }
+            return self.launch_new().await;
         }
 
         // A scheduled job: one agent at a time, one open pull request.

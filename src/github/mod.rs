@@ -6,6 +6,7 @@
 pub mod actions;
 mod error;
 pub mod policy;
+pub mod runs;
 
 use crate::context::RepoId;
 use cursor_api::parse_retry_after;

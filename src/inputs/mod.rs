@@ -83,6 +83,12 @@ pub struct Inputs {
     /// `max-launches-per-issue`: no new agent on an issue that already has
     /// this many (`None`: off).
     pub max_launches_per_issue: Option<std::num::NonZeroU32>,
+    /// `fix-ci`: fix failing CI (see `crate::fix_ci`).
+    pub fix_ci: bool,
+    /// `fix-ci-max-attempts`: attempts per pull request and workflow.
+    pub fix_ci_max_attempts: std::num::NonZeroU32,
+    /// `redact`: extra values never sent nor printed.
+    pub redact: Vec<Secret>,
     /// Inputs that work but are close to a limit, with what to change.
     pub warnings: Vec<String>,
 }
@@ -145,6 +151,9 @@ impl Inputs {
             download_artifacts: r.opt(&spec::DOWNLOAD_ARTIFACTS),
             artifacts_url: r.opt(&spec::ARTIFACTS_URL),
             max_launches_per_issue: r.opt(&spec::MAX_LAUNCHES_PER_ISSUE),
+            fix_ci: r.value(&spec::FIX_CI),
+            fix_ci_max_attempts: r.value(&spec::FIX_CI_MAX_ATTEMPTS),
+            redact: r.opt(&spec::REDACT).unwrap_or_default(),
             warnings: Vec::new(),
         };
         for e in inputs.check_across(raw) {

@@ -133,6 +133,9 @@ pub const INPUTS: &[InputSpec] = &[
     DOWNLOAD_ARTIFACTS.spec,
     ARTIFACTS_URL.spec,
     MAX_LAUNCHES_PER_ISSUE.spec,
+    FIX_CI.spec,
+    FIX_CI_MAX_ATTEMPTS.spec,
+    REDACT.spec,
 ];
 
 pub(crate) const CURSOR_API_KEY: Input<Secret> = Input::new(
@@ -252,7 +255,7 @@ pub(crate) const PR_BRANCH: Input<PrBranch> = Input::new(
 pub(crate) const BRANCH_NAME: Input<String> = Input::new(
     "branch-name",
     "",
-    "v0 only (v1 chooses the branch): the branch the agent creates (default: `cursor/<issue or run>-run-<run id>-<hash>`, so a lost launch response can be recovered); on a pull request only with `pr-branch: new`.",
+    "v0 only: the branch the agent creates (default: `cursor/<issue or run>-run-<run id>-<hash>`, so a lost launch can be found); on a pull request only with `pr-branch: new`.",
     |v, _| parse::branch_name(v),
 );
 
@@ -277,20 +280,20 @@ pub(crate) const MODE: Input<AgentMode> = Input::new(
 pub(crate) const ARCHIVE_WHEN_DONE: Input<bool> = flag(
     "archive-when-done",
     "false",
-    "v1 only: `true` archives the agent once its run has ended and no other run is queued for it, so it stops counting against the plan's concurrent-agent limit; a later follow-up unarchives it and sends the run to it.",
+    "v1 only: `true` archives the agent once its run has ended and none is queued, so it stops counting against the plan's concurrent-agent limit; a later follow-up unarchives it.",
 );
 
 pub(crate) const LAUNCH_KEY: Input<String> = Input::new(
     "launch-key",
     "",
-    "Extra identity for this launch, for matrix legs or repeated steps that differ only in ways the action cannot see (for example a matrix value the prompt does not mention): each distinct value gets its own agent, branch and comment.",
+    "Extra identity for this launch (e.g. a matrix value the prompt does not mention): each distinct value gets its own agent, branch and comment.",
     |v, _| Ok(v.trim().to_string()),
 );
 
 pub(crate) const UPDATE_OPEN_PR: Input<bool> = flag(
     "update-open-pr",
     "true",
-    "Scheduled jobs (schedule, workflow_dispatch, repository_dispatch, push): when the pull request of this job's previous agent is still open, send this run's prompt to that agent (or launch on that pull request's branch when the agent is gone) instead of opening another pull request; `false` launches as usual. Ignored for issue and pull request triggers. See docs/scheduled-jobs.md.",
+    "Scheduled jobs: while the pull request of the job's previous agent is open, send this run's prompt to that agent (or launch on its branch when the agent is gone) instead of opening another; `false` launches as usual. See docs/scheduled-jobs.md.",
 );
 
 pub(crate) const AUTO_CREATE_PR: Input<bool> = flag(
@@ -502,14 +505,14 @@ pub(crate) const SWEEP_WINDOW: Input<Duration> = Input::new(
 pub(crate) const DOWNLOAD_ARTIFACTS: Input<String> = Input::new(
     "download-artifacts",
     "",
-    "When the run has ended, download the agent's artifacts (screenshots, recordings, logs) into this directory, relative to the workspace and inside it (size-capped, paths sanitized); empty lists them in the comment only.",
+    "When the run has ended, download the agent's artifacts into this directory (inside the workspace; size-capped, paths sanitized); empty lists them in the comment only.",
     |v, _| parse::artifacts_dir(v),
 );
 
 pub(crate) const ARTIFACTS_URL: Input<String> = Input::new(
     "artifacts-url",
     "",
-    "Where the workflow uploads the downloaded artifacts, named (and linked, when on this GitHub server) in the final comment: e.g. the run's artifacts page (`<server>/<owner>/<repo>/actions/runs/<run id>#artifacts`, built from `github.server_url`, `github.repository` and `github.run_id`), for a later `actions/upload-artifact` step. An http(s) URL.",
+    "Where a later step uploads the downloaded artifacts (an http(s) URL, e.g. the run's `#artifacts` page), named and linked in the final comment.",
     |v, _| parse::artifacts_url(v),
 );
 
@@ -530,6 +533,62 @@ pub(crate) const MAX_LAUNCHES_PER_ISSUE: Input<NonZeroU32> = Input::new(
             })
     },
 );
+
+pub(crate) const FIX_CI: Input<bool> = flag(
+    "fix-ci",
+    "false",
+    "Fix failing CI from a failed `workflow_run` or a comment on a pull request; ignored, with a warning, on other events. See docs/fix-ci.md.",
+);
+
+/// The most attempts `fix-ci-max-attempts` allows.
+const MOST_FIX_ATTEMPTS: u32 = 10;
+
+pub(crate) const FIX_CI_MAX_ATTEMPTS: Input<NonZeroU32> = Input::new(
+    "fix-ci-max-attempts",
+    "2",
+    "With `fix-ci`: attempts per pull request and workflow (1 to 10) until a run passes; then skipped, reason `attempt-cap`.",
+    |v, _| {
+        v.trim()
+            .parse::<NonZeroU32>()
+            .ok()
+            .filter(|n| n.get() <= MOST_FIX_ATTEMPTS)
+            .ok_or_else(|| {
+                format!(
+                    "{} is not a whole number from 1 to {MOST_FIX_ATTEMPTS}; use e.g. 2",
+                    parse::quote(v)
+                )
+            })
+    },
+);
+
+/// The shortest `redact` value: shorter ones would replace ordinary text
+/// (and the Redactor ignores them). The input is secret, so its value is
+/// masked (each line on its own) before anything is printed.
+pub const SHORTEST_REDACTED: usize = 6;
+
+pub(crate) const REDACT: Input<Vec<Secret>> = Input::new(
+    "redact",
+    "",
+    "Values never sent to Cursor nor printed, one per line (their encoded forms too).",
+    |v, _| {
+        let mut values = Vec::new();
+        for (n, line) in v.lines().enumerate() {
+            let line = line.trim();
+            if line.is_empty() {
+                continue;
+            }
+            if line.chars().count() < SHORTEST_REDACTED {
+                return Err(format!(
+                    "line {} is shorter than {SHORTEST_REDACTED} characters, so replacing it would garble ordinary text; remove it or give the whole value",
+                    n + 1
+                ));
+            }
+            values.push(Secret::new(line));
+        }
+        Ok(values)
+    },
+)
+.secret();
 
 /// One output of the action.
 #[derive(Debug, Clone, Copy)]
@@ -597,7 +656,11 @@ pub const OUTPUTS: &[OutputSpec] = &[
     },
     OutputSpec {
         name: "changes",
-        description: "For scheduled jobs (schedule, workflow_dispatch, repository_dispatch, push) that finished: `true` when the agent pushed commits (a new or updated pull request, or a branch ahead of its base), `false` when it changed nothing; empty otherwise (also when GitHub could not tell).",
+        description: "For scheduled jobs that finished: `true` when the agent pushed commits (a new or updated pull request, or a branch ahead of its base), `false` when it changed nothing; empty otherwise.",
+    },
+    OutputSpec {
+        name: "reason",
+        description: "Why the run did nothing: `not-a-failure`, `stale`, `fork`, `bot`, `not-permitted`, `attempt-cap`, `same-failure`, `busy`, `no-pull-request`; else empty.",
     },
     OutputSpec {
         name: "swept",
@@ -659,6 +722,32 @@ mod tests {
         let sweep = SWEEP.spec.description;
         for name in SWEEP_INPUTS.iter().filter(|n| **n != "sweep") {
             assert!(sweep.contains(&format!("`{name}`")), "{name}: {sweep}");
+        }
+    }
+
+    #[test]
+    fn redact_takes_lines_the_redactor_replaces_and_refuses_shorter_ones() {
+        let parse = |v: &str| (REDACT.parse)(v, Path::new("."));
+        let shortest = "x".repeat(SHORTEST_REDACTED);
+        let values = parse(&format!("\n  {shortest}  \n\nsecond-value\n")).unwrap();
+        assert_eq!(values.len(), 2);
+        let mut r = kit::secret::Redactor::new();
+        for v in &values {
+            r.add(v.expose());
+        }
+        let text = format!("a {shortest} b second-value c");
+        assert!(!r.redact(&text).contains(&shortest), "{}", r.redact(&text));
+        let short = parse("ok-value\nabcde").unwrap_err();
+        assert!(short.contains("line 2"), "{short}");
+    }
+
+    #[test]
+    fn fix_ci_max_attempts_is_1_to_10() {
+        let parse = |v: &str| (FIX_CI_MAX_ATTEMPTS.parse)(v, Path::new("."));
+        assert_eq!(parse("2").unwrap().get(), 2);
+        assert_eq!(parse(" 10 ").unwrap().get(), 10);
+        for bad in ["0", "11", "two", "-1"] {
+            assert!(parse(bad).unwrap_err().contains("1 to 10"), "{bad}");
         }
     }
 

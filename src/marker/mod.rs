@@ -8,6 +8,7 @@
 //!
 //! Rendering and parsing are pure; nothing here reads GitHub or Cursor.
 
+pub mod ci;
 pub mod sig;
 pub mod trust;
 
@@ -64,6 +65,9 @@ pub struct Marker {
     /// agent gone in its first minutes (see [`crate::agent::existence`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub at: Option<u64>,
+    /// Fix-CI's state (see [`ci`]): attempts, fingerprint, history.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ci: Option<ci::CiState>,
     /// `open` (working, or handed off to a sweep) or `final`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state: Option<String>,
@@ -106,9 +110,16 @@ impl Marker {
             pr: None,
             swept: None,
             at: None,
+            ci: None,
             state: None,
             sig: None,
         }
+    }
+
+    /// Fix-CI's state (signed with the rest).
+    pub fn with_ci(mut self, ci: Option<ci::CiState>) -> Self {
+        self.ci = ci.filter(ci::CiState::valid);
+        self
     }
 
     /// When the agent was taken on (Unix seconds).
@@ -234,6 +245,7 @@ impl Marker {
         marker.job = marker.job.filter(|j| is_hex_id(j));
         marker.state = marker.state.filter(|s| s == STATE_OPEN || s == STATE_FINAL);
         marker.swept = marker.swept.filter(|s| *s);
+        marker.ci = marker.ci.filter(ci::CiState::valid);
         marker.sig = marker
             .sig
             .filter(|s| s.len() == 32 && s.bytes().all(|b| b.is_ascii_hexdigit()));

@@ -41,6 +41,9 @@ pub struct CommentExtras {
     pub sweep_seen: bool,
     /// The run's (the console's): every cut of untrusted text goes through it.
     pub redactor: Redactor,
+    /// A section of Markdown shown below the note, already neutralized by
+    /// whoever built it (fix-CI's attempt, evidence and history).
+    pub section: Option<String>,
 }
 
 /// Whether a final-phase comment for `report` is handed off to a sweep: the
@@ -162,6 +165,10 @@ pub fn render(
             "{}\n\n",
             markdown::sanitize_inline(redactor, note)
         ));
+    }
+    if let Some(section) = &extras.section {
+        md.push_str(section.trim_end());
+        md.push_str("\n\n");
     }
     let mut facts = Vec::new();
     if let Some(pr) = report.pr_url() {

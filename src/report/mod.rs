@@ -136,6 +136,9 @@ pub struct RunReport {
     /// What the run ended without, although it was still to come (usage,
     /// artifacts, cut short by a cancel or their budget): one line, ours.
     pub missing: Option<String>,
+    /// Why the run did nothing or stopped, as a word (the `reason` output;
+    /// fix-CI's `not-a-failure`, `stale`, `fork`, … see `crate::fix_ci`).
+    pub reason: Option<&'static str>,
 }
 
 impl RunReport {
@@ -156,6 +159,7 @@ impl RunReport {
             artifacts: None,
             changes: None,
             missing: None,
+            reason: None,
         }
     }
 
@@ -229,6 +233,7 @@ impl RunReport {
                 "changes",
                 self.changes.map(|c| c.to_string()).unwrap_or_default(),
             ),
+            ("reason", s(self.reason)),
         ])
         .collect()
     }

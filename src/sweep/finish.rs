@@ -332,6 +332,7 @@ async fn finish_one(
         note: None,
         followup_phrase: footer_phrase(&fresh.comment.body),
         redactor: console.redactor(),
+        section: None,
         signer: Some(key.clone()),
         ack: cand.marker.on.clone(),
         handoff_on_timeout: false,

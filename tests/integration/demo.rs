@@ -481,3 +481,47 @@ fn the_detached_demo_shows_launch_end_and_sweep() {
         );
     }
 }
+
+#[test]
+fn the_fix_ci_demo_fixes_resets_follows_up_and_stops_the_same_failure() {
+    let runs = [demo("fix-ci", None), demo("fix-ci", Some("v0"))];
+    for (ran, api) in runs
+        .into_iter()
+        .map(|h| h.join().unwrap())
+        .zip(["v1", "v0"])
+    {
+        ran.success();
+        let out = &ran.stdout;
+        let values = |key: &str| -> Vec<&str> {
+            out.lines()
+                .filter_map(|l| l.strip_prefix(key))
+                .map(str::trim)
+                .collect()
+        };
+        assert_eq!(
+            values("outcome:"),
+            ["finished", "skipped", "finished", "skipped"],
+            "{api}: {out}"
+        );
+        assert_eq!(
+            values("reason:"),
+            ["", "not-a-failure", "", "same-failure"],
+            "{api}: {out}"
+        );
+        let comment = section(out, "The fix-CI comment on #100, in the end");
+        assert_eq!(
+            comment.matches("<!-- cursor-agent-action").count(),
+            1,
+            "{api}: one comment: {comment}"
+        );
+        assert!(
+            comment.contains("the same failure as the last attempt"),
+            "{api}: {comment}"
+        );
+        assert!(
+            comment.contains("the count starts again"),
+            "{api}: {comment}"
+        );
+        assert!(out.lines().all(|l| !is_command_like(l)), "{api}");
+    }
+}

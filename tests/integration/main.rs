@@ -58,6 +58,10 @@ mod attacks;
 // The live comment: one per trigger, finalized, re-runs reattach, follow-ups.
 mod reporting;
 
+// Fixing failing CI end to end (`fix-ci`, v0 and v1): which pull request,
+// who, forks, bots, the loop guard from the signed marker, `reason`.
+mod fix_ci_flow;
+
 // Promises at the edges: cancel at any moment, always final, one identity.
 mod edges;
 

@@ -27,7 +27,7 @@ pub use cursor_v1::{V1Scenario, V1Sim};
 pub use faults::{Fault, FaultRule};
 pub use github::{
     GhComment, GhPull, GhUser, GitHubSim, GitHubSimConfig, LOG_LINK_TTL, ReactionTarget,
-    SimAnnotation, SimJob, SimStep,
+    SimAnnotation, SimJob, SimRun, SimStep,
 };
 pub use host::RepoHost;
 pub use log::LoggedRequest;

@@ -11,6 +11,7 @@ mod actions;
 mod pull_routes;
 mod pulls;
 mod routes;
+mod runs;
 
 use crate::faults::{FaultRule, take};
 use crate::log::{LoggedRequest, log_entry};
@@ -18,6 +19,7 @@ use crate::server::{Handler, Reply, Request};
 pub use actions::{LOG_LINK_TTL, SimAnnotation, SimJob, SimStep};
 use kit::clock::Clock;
 use kit::rfc3339::iso8601;
+pub use runs::SimRun;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -176,6 +178,7 @@ struct State {
     read_only: bool,
     config: GitHubSimConfig,
     actions: actions::ActionsState,
+    runs: runs::RunsState,
 }
 
 pub struct GitHubSim {
@@ -288,6 +291,7 @@ impl GitHubSim {
                 read_only: false,
                 config,
                 actions: actions::ActionsState::default(),
+                runs: runs::RunsState::default(),
             }),
             before: Mutex::new(None),
         }
@@ -315,6 +319,20 @@ impl GitHubSim {
 
     pub fn add_fault(&self, rule: FaultRule) {
         self.state.lock().unwrap().faults.push(rule);
+    }
+
+    /// Seeds a workflow run; returns its id.
+    pub fn add_run(&self, run: SimRun) -> u64 {
+        self.state.lock().unwrap().runs.add(run)
+    }
+
+    /// Sets a run's conclusion (`None`: in progress again); `false` if unknown.
+    pub fn set_run_conclusion(&self, id: u64, conclusion: Option<&str>) -> bool {
+        self.state
+            .lock()
+            .unwrap()
+            .runs
+            .set_conclusion(id, conclusion)
     }
 
     /// Seeds a job of run `run_id`, attempt `attempt` (from 1), of `repo`

@@ -30,6 +30,9 @@ impl GitHubSim {
             return reply;
         }
         let server = state.config.server_url.clone();
+        if let Some(reply) = state.runs.route(request, &segments, api, &server) {
+            return reply;
+        }
         if let Some(reply) =
             state
                 .actions
