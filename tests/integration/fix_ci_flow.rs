@@ -686,9 +686,66 @@ async fn a_launch_reads_only_what_it_needs() {
     assert_eq!(cursor, ["POST /v1/agents"]);
 }
 
+/// Every string in a JSON body (the prompt as Cursor reads it, escapes undone).
+fn strings_of(v: &Value, out: &mut String) {
+    match v {
+        Value::String(s) => {
+            out.push_str(s);
+            out.push('\n');
+        }
+        Value::Array(a) => a.iter().for_each(|v| strings_of(v, out)),
+        Value::Object(o) => o.values().for_each(|v| strings_of(v, out)),
+        _ => {}
+    }
+}
+
 #[tokio::test]
 async fn redact_values_and_the_token_in_logs_and_annotations_never_reach_cursor() {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::{STANDARD, URL_SAFE};
     const PLANTED: &str = "npm_Pl4ntedV4lue0123456789";
+    // A value whose URL encoding differs from it.
+    const SPECIAL: &str = "p@ss w0rd/+=&x";
+    // Token shapes nobody registered.
+    const SHAPES: &[&str] = &[
+        "ghp_0123456789abcdefghijABCDEFGHIJ012345",
+        "ghs_ZYXWVUTSRQPONMLKJIHGFEDCBA9876543210",
+        "AKIAIOSFODNN7EXAMPLE",
+    ];
+    const KEY_BODY: &str = "MIIEowIBAAKCAQEAzmWp1y2ZqkYwXvTqB3s9Q8r7H0kL5nJ6vWcX4aF2eD1gHi";
+    let encoded: Vec<String> = vec![
+        STANDARD.encode(PLANTED),
+        URL_SAFE.encode(format!("??>{TOKEN}")),
+        url::form_urlencoded::byte_serialize(SPECIAL.as_bytes()).collect(),
+        STANDARD.encode(format!("x-access-token:{TOKEN}")),
+    ];
+    // PLANTED inside a longer blob, its base64 wrapped at 76 columns: bytes
+    // 51..72 of the blob are PLANTED's, characters 68..96 of the base64,
+    // and the first line break falls inside them.
+    let blob = STANDARD.encode(format!("{}{PLANTED}{}", "c".repeat(50), "d".repeat(40)));
+    let wrapped_core = blob[68..96].to_string();
+    let stamp = "2026-12-07T10:00:00.0000000Z";
+    let mut lines: Vec<String> = vec![
+        "##[group]Run actions/checkout@v4".into(),
+        "##[endgroup]".into(),
+        "##[group]Run cargo test".into(),
+        "##[endgroup]".into(),
+        "-----BEGIN RSA PRIVATE KEY-----".into(),
+        KEY_BODY.into(),
+        "-----END RSA PRIVATE KEY-----".into(),
+    ];
+    lines.extend(
+        blob.as_bytes()
+            .chunks(76)
+            .map(|c| String::from_utf8(c.to_vec()).unwrap()),
+    );
+    lines.push(format!(
+        "##[error]auth failed for {PLANTED} with {TOKEN}, {SPECIAL}, {} and {}",
+        encoded.join(" "),
+        SHAPES.join(" ")
+    ));
+    lines.push("test result: FAILED. 2 passed; 1 failed".into());
+    let log: String = lines.iter().map(|l| format!("{stamp} {l}\n")).collect();
     for api in APIS {
         let c = ci(api, false).await;
         let run = c.s.github.add_run(SimRun {
@@ -706,17 +763,16 @@ async fn redact_values_and_the_token_in_logs_and_annotations_never_reach_cursor(
         let job =
             c.s.github
                 .add_job(REPO, run, 1, SimJob::new("test", FAILED_STEPS));
-        c.s.github
-            .set_job_log(job, log(&format!("auth failed for {PLANTED} with {TOKEN}")));
+        c.s.github.set_job_log(job, log.clone());
         c.s.github.add_annotation(
             job,
             sim::SimAnnotation {
                 path: "src/lib.rs".into(),
                 line: 3,
                 level: "failure".into(),
-                message: format!("token {PLANTED} rejected"),
-                title: None,
-                raw_details: None,
+                message: format!("token {PLANTED} rejected; {}", encoded.join(" ")),
+                title: Some(format!("{} {SPECIAL}", SHAPES.join(" "))),
+                raw_details: Some(format!("{TOKEN}\n{KEY}")),
             },
         );
         let ran = c
@@ -724,7 +780,7 @@ async fn redact_values_and_the_token_in_logs_and_annotations_never_reach_cursor(
                 &payload(run, &c.sha, "failure", &[c.pr], "Codertocat", REPO),
                 1,
             )
-            .input("redact", &format!("\n{PLANTED}\n"))
+            .input("redact", &format!("\n{PLANTED}\n{SPECIAL}\n"))
             .run_in_process()
             .await;
         assert_eq!(
@@ -733,25 +789,36 @@ async fn redact_values_and_the_token_in_logs_and_annotations_never_reach_cursor(
             "{api:?}: {}",
             ran.everything()
         );
-        let sent: String =
-            c.s.cursor
-                .requests()
-                .iter()
-                .map(|r| r.body.clone())
-                .collect();
+        let mut sent = String::new();
+        for r in c.s.cursor.requests() {
+            if let Ok(v) = serde_json::from_slice::<Value>(r.body.as_bytes()) {
+                strings_of(&v, &mut sent);
+            }
+            sent.push_str(&r.body);
+        }
         assert!(
             sent.contains("auth failed for"),
             "{api:?}: the evidence went: {sent}"
         );
-        for secret in [PLANTED, TOKEN, KEY] {
+        let mut forms: Vec<&str> = vec![PLANTED, SPECIAL, TOKEN, KEY, KEY_BODY];
+        forms.extend(SHAPES);
+        forms.extend(encoded.iter().map(String::as_str));
+        for secret in &forms {
             assert!(
                 !sent.contains(secret),
                 "{api:?}: {secret} reached Cursor: {sent}"
             );
         }
-        ran.assert_no_leak(&[PLANTED, TOKEN, KEY]);
+        let unwrapped: String = sent.split('\n').map(str::trim_end).collect();
+        assert!(
+            !unwrapped.contains(&wrapped_core),
+            "{api:?}: the wrapped base64 of a redact value reached Cursor: {sent}"
+        );
+        ran.assert_no_leak(&forms);
         for body in comment_bodies(&c.s, c.pr) {
-            assert!(!body.contains(PLANTED), "{body}");
+            for secret in &forms {
+                assert!(!body.contains(secret), "{secret} in the comment: {body}");
+            }
         }
     }
 }

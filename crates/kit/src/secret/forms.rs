@@ -9,9 +9,21 @@ use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_S
 /// Every form of `secret` worth looking for, the secret itself first; may
 /// repeat a form (the caller deduplicates).
 pub(super) fn of(secret: &str) -> Vec<String> {
+    let mut forms = encodings_of(secret);
+    // Multi-line secrets (a `redact` list, a key file): each line is a
+    // secret of its own, in every form too (the runner masks lines alone).
+    let lines: Vec<&str> = secret.lines().map(str::trim).collect();
+    if lines.len() > 1 {
+        for line in lines.into_iter().filter(|l| !l.is_empty()) {
+            forms.extend(encodings_of(line));
+        }
+    }
+    forms
+}
+
+/// `secret` itself and its encodings.
+fn encodings_of(secret: &str) -> Vec<String> {
     let mut forms = vec![secret.to_string()];
-    // Multi-line secrets: each line is masked on its own by the runner too.
-    forms.extend(secret.lines().map(str::trim).map(String::from));
     // Alone: the whole encoding, padded and not; and Basic auth's `user:`.
     for value in [secret.to_string(), format!("{secret}:")] {
         for engine in [&STANDARD, &URL_SAFE, &STANDARD_NO_PAD, &URL_SAFE_NO_PAD] {

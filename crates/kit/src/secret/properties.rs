@@ -302,3 +302,26 @@ fn a_three_character_secret_blanks_out_nothing() {
     assert_eq!(r.redact(text), text);
     assert_eq!(r.masks().count(), 0);
 }
+
+/// A secret of several lines (the `redact` input's list, a key file): each
+/// line is a secret of its own, in every form.
+#[test]
+fn each_line_of_a_secret_of_several_lines_goes_in_every_form() {
+    let r = Redactor::new().with("\nfirst-value-1\np@ss w0rd/+=&x\n");
+    for line in ["first-value-1", "p@ss w0rd/+=&x"] {
+        let encoded = [
+            STANDARD.encode(line),
+            URL_SAFE.encode(format!("??>{line}")),
+            url::form_urlencoded::byte_serialize(line.as_bytes()).collect::<String>(),
+        ];
+        for form in encoded {
+            let text = format!("before {form} after");
+            let out = r.redact(&text);
+            assert!(
+                out.starts_with("before ") && out.ends_with(" after"),
+                "{out}"
+            );
+            assert!(!out.contains(&form), "{form} survived: {out}");
+        }
+    }
+}
