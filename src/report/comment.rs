@@ -11,6 +11,20 @@ use kit::secret::Redactor;
 /// bytes (which bounds characters too).
 pub const MAX_COMMENT_BYTES: usize = 65_000;
 
+/// Around a comment's section (e.g. fixing CI's history), so that a later
+/// writer that cannot render it again (the sweep) carries it over as it was.
+/// Invisible in the rendered comment; a section is neutralized Markdown, so
+/// its own text can hold neither delimiter.
+const SECTION_START: &str = "<!-- section -->\n";
+const SECTION_END: &str = "\n<!-- /section -->";
+
+/// The section of a comment this action wrote (see [`CommentExtras::section`]).
+pub fn section_of(body: &str) -> Option<&str> {
+    let start = body.find(SECTION_START)? + SECTION_START.len();
+    let len = body[start..].find(SECTION_END)?;
+    Some(&body[start..start + len])
+}
+
 /// Where the comment is in the run.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Phase {
@@ -167,7 +181,9 @@ pub fn render(
         ));
     }
     if let Some(section) = &extras.section {
+        md.push_str(SECTION_START);
         md.push_str(section.trim_end());
+        md.push_str(SECTION_END);
         md.push_str("\n\n");
     }
     let mut facts = Vec::new();

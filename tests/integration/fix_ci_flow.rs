@@ -205,6 +205,51 @@ async fn a_failed_run_on_a_pull_request_launches_one_agent_with_the_evidence() {
     }
 }
 
+/// The agent finishes after the run (`wait: false`); the sweep finalizes
+/// the comment and keeps what fixing CI wrote in it: the attempt and the
+/// evidence, which it could not render again.
+#[tokio::test]
+async fn the_sweep_finalizes_a_fix_ci_comment_and_keeps_its_history() {
+    for api in APIS {
+        let c = ci(api, false).await;
+        let run = c.failed_run(&c.sha, "assertion failed: left == right");
+        let ran = c
+            .fix(
+                &payload(run, &c.sha, "failure", &[c.pr], "Codertocat", REPO),
+                1,
+            )
+            .run_in_process()
+            .await;
+        assert_eq!(ran.output("outcome"), "launched", "{}", ran.everything());
+        let before = c.fix_comments();
+        assert_eq!(before.len(), 1, "{before:?}");
+        assert!(before[0].contains("attempt 1 of 2"), "{}", before[0]);
+        let swept = crate::sweep::sweep(&c.s, api).run_in_process().await;
+        swept.success();
+        assert_eq!(
+            swept.output("swept"),
+            "1",
+            "{api:?}: {}",
+            swept.everything()
+        );
+        let after = c.fix_comments();
+        assert_eq!(after.len(), 1, "{after:?}");
+        assert_ne!(after[0], before[0], "{api:?}: the sweep changed nothing");
+        assert!(is_final_body(&after[0]), "{api:?}: {}", after[0]);
+        for kept in [
+            "**Fixing CI** for workflow",
+            "attempt 1 of 2",
+            "assertion failed: left == right",
+        ] {
+            assert!(
+                after[0].contains(kept),
+                "{api:?}: {kept:?} lost:\n{}",
+                after[0]
+            );
+        }
+    }
+}
+
 fn launch_prompt_v0(s: &Simulators) -> String {
     let r = s
         .cursor
