@@ -273,8 +273,15 @@ impl<'a> Flow<'a> {
                 agent.id, agent.status, agent.url
             ),
             Start::FollowedUp => format!(
-                "Sent the comment as a follow-up to agent {} ({}): {}",
-                agent.id, agent.status, agent.url
+                "Sent {} as a follow-up to agent {} ({}): {}",
+                if self.seed.is_some() {
+                    "the failed run's evidence"
+                } else {
+                    "the comment"
+                },
+                agent.id,
+                agent.status,
+                agent.url
             ),
             Start::Continued => format!(
                 "Sent this run's prompt to agent {} of the job's open pull request ({}): {}",

@@ -292,6 +292,7 @@ async fn a_second_failure_follows_up_the_agent_and_the_cap_stops_the_third() {
             "{api:?}: {}",
             second.everything()
         );
+        second.stdout_has("Sent the failed run's evidence as a follow-up to agent");
         assert_eq!(
             agents_created(&c.s, api),
             1,
