@@ -1060,7 +1060,23 @@ async fn without_comments_the_loop_guard_still_caps_the_agent_runs() {
             .input("comment", "false")
             .run_in_process()
             .await;
-        outcomes.push(format!("{} {}", ran.output("outcome"), ran.output("reason")));
+        if ran.code == 2 {
+            // Refused as a configuration error, naming the input.
+            assert!(
+                ran.commands("error")
+                    .iter()
+                    .any(|e| e.contains("`comment`")),
+                "{}",
+                ran.everything()
+            );
+            outcomes.push("config error".into());
+        } else {
+            outcomes.push(format!(
+                "{} {}",
+                ran.output("outcome"),
+                ran.output("reason")
+            ));
+        }
         c.s.cursor.settle();
     }
     let runs = agents_created(&c.s, Api::V1) + c.followups();
@@ -1093,7 +1109,9 @@ async fn a_push_failure_on_another_branch_without_a_pull_request_launches_nothin
         run_attempt: 1,
         actor: GhUser::user("Codertocat", 21031067),
     });
-    let job = c.s.github.add_job(REPO, id, 1, SimJob::new("test", FAILED_STEPS));
+    let job =
+        c.s.github
+            .add_job(REPO, id, 1, SimJob::new("test", FAILED_STEPS));
     c.s.github.set_job_log(job, log("boom"));
     let mut p = payload(id, &sha, "failure", &[], "Codertocat", REPO);
     p["workflow_run"]["event"] = json!("push");
