@@ -265,7 +265,7 @@ impl Context {
         }
     }
 
-    fn default_branch(&self) -> Option<String> {
+    pub fn default_branch(&self) -> Option<String> {
         self.payload
             .repository
             .as_ref()

@@ -198,8 +198,8 @@ impl FixRun<'_> {
 
     /// The pull request the run is about: the one the run names, else the
     /// open one whose head is the run's commit (a fork's appears only so).
-    /// `Ok(None)`: a failure on a push that no open pull request has as
-    /// its head (the default branch's): fixed in a pull request of its own.
+    /// `Ok(None)`: a failure of a push to the default branch that no open
+    /// pull request has as its head: fixed in a pull request of its own.
     pub(super) async fn pull_of(&self, run: &WorkflowRun) -> Result<Option<PullRequest>, Ended> {
         let named = match self.ctx.event() {
             Event::WorkflowRun { run: facts, .. } => facts
@@ -215,12 +215,14 @@ impl FixRun<'_> {
                 .map(Some)
                 .map_err(|e| self.error(&e, &format!("read pull request #{number}")));
         }
-        let open = idempotent(&self.limits(), || self.github.open_pulls_at(&run.head_sha))
+        let open = idempotent(&self.limits(), || self.github.open_pulls_of(run))
             .await
             .map_err(|e| self.error(&e, "list the open pull requests"))?;
         match open.into_iter().next() {
             Some(p) => Ok(Some(p)),
-            None if run.event == "push" => Ok(None),
+            // Only the default branch's own failures get a fix pull
+            // request: another branch's push was never tested on it.
+            None if run.event == "push" && self.is_default_branch(&run.head_branch) => Ok(None),
             None => Err(self.skip(
                 Reason::NoPullRequest,
                 format!(
@@ -230,6 +232,19 @@ impl FixRun<'_> {
                 None,
             )),
         }
+    }
+
+    /// Whether `branch` is the repository's default branch (the payload's
+    /// `repository.default_branch`, else the branch `workflow_run` runs on).
+    fn is_default_branch(&self, branch: &str) -> bool {
+        let default = self.ctx.default_branch().or_else(|| {
+            self.ctx
+                .git_ref
+                .as_deref()
+                .and_then(|r| r.strip_prefix("refs/heads/"))
+                .map(String::from)
+        });
+        !branch.is_empty() && default.as_deref() == Some(branch)
     }
 
     pub(super) fn is_fork(&self, run: &WorkflowRun, pull: &PullRequest) -> bool {
@@ -253,7 +268,7 @@ impl FixRun<'_> {
             Some(n) => idempotent(&self.limits(), || self.github.get_pull(n))
                 .await
                 .map_err(|_| ()),
-            None => idempotent(&self.limits(), || self.github.open_pulls_at(&run.head_sha))
+            None => idempotent(&self.limits(), || self.github.open_pulls_of(run))
                 .await
                 .ok()
                 .and_then(|p| p.into_iter().next())

@@ -13,7 +13,6 @@ use super::caps::{ANNOTATIONS_CAP, FACTS_CAP, annotation_line};
 use super::evidence::{JOB_CAP, TOTAL_CAP};
 use super::gather::{Evidence, JobEvidence};
 use crate::artifacts::human_bytes;
-use crate::github::actions::RunJob;
 use crate::markdown::{code_inline, sanitize_inline};
 use crate::prompt::{Part, fence, quoted_line};
 use kit::secret::Redactor;
@@ -132,9 +131,11 @@ fn header(facts: &RunFacts<'_>) -> String {
     )
 }
 
-/// A job's name and conclusion, for the cut notes (Markdown, neutralized).
-fn job_label(job: &RunJob) -> String {
-    format!("job {}", code_inline(&Redactor::default(), &job.name))
+/// A job as the cut notes name it: by its place, never by its name (the
+/// notes follow the last fence in the prompt, where only our words go;
+/// the comment's evidence lists the jobs by name in the same order).
+fn job_label(index: usize) -> String {
+    format!("failed job {}", index + 1)
 }
 
 /// What a job's evidence holds, fenced parts and notes, within `room`.
@@ -146,8 +147,8 @@ struct JobParts {
     cut: Vec<String>,
 }
 
-fn job_parts(j: &JobEvidence, room: usize) -> JobParts {
-    let label = job_label(&j.job);
+fn job_parts(j: &JobEvidence, index: usize, room: usize) -> JobParts {
+    let label = job_label(index);
     let mut cut = Vec::new();
     let mut facts = format!(
         "job: {}\nconclusion: {}\nfailed step: {}\n",
@@ -274,7 +275,7 @@ fn render_within(facts: &RunFacts<'_>, evidence: &Evidence, total: usize) -> Fix
     let mut jobs: Vec<(String, JobParts)> = Vec::with_capacity(n);
     for (i, j) in evidence.failed.iter().enumerate() {
         let room = JOB_CAP.min(total.saturating_sub(used));
-        let parts = job_parts(j, room);
+        let parts = job_parts(j, i, room);
         used += parts.facts.len()
             + parts.annotations.as_ref().map_or(0, String::len)
             + parts.log.as_ref().map_or(0, String::len);

@@ -63,6 +63,13 @@ pub async fn run(rt: &Runtime, inputs: &Inputs, ctx: &Context) -> u8 {
         rt.io.console.error("1 input is invalid:\n  - `github-token`: is empty, and `fix-ci` needs it to read the failed run's jobs and logs and to comment on the pull request; pass `${{ github.token }}` with `permissions: actions: read, pull-requests: write, issues: write`.");
         return EXIT_CONFIG;
     };
+    if !inputs.comment {
+        // The loop guard (attempt count, fingerprint, the agent to follow
+        // up) lives in the fix comment's signed marker: without it every
+        // failure would launch a new agent.
+        rt.io.console.error("1 input is invalid:\n  - `comment`: is false, but `fix-ci` keeps its attempt count and the agent to follow up in its comment on the pull request, so without it every failure would launch a new agent; remove `comment: false` from the fix-CI step.");
+        return EXIT_CONFIG;
+    }
     let http = match kit::http::client(&rt.env) {
         Ok(h) => h,
         Err(e) => {

@@ -95,6 +95,17 @@ impl From<RunJson> for WorkflowRun {
     }
 }
 
+/// Whether pull request `p` is the one run `run` tested, when the run
+/// names none (a fork's run never does): the same head commit and branch.
+/// The commit alone is not enough: a pull request of another branch whose
+/// head is a commit of `main` must not take `main`'s failures. (The head
+/// repository should match too, so that a fork's pull request from a
+/// branch named `main` cannot either: that needs fork pull requests in
+/// the simulator to test, see the review's report.)
+pub fn tested_by(p: &PullRequest, run: &WorkflowRun) -> bool {
+    p.head_sha.eq_ignore_ascii_case(&run.head_sha) && p.head_ref == run.head_branch
+}
+
 /// Of runs listed newest first: the newest failed one that is still its
 /// workflow's latest (a failure a later run of the same workflow replaced,
 /// passing or not, is not "the latest failed run").
@@ -138,14 +149,14 @@ impl GitHubClient {
         Ok(runs)
     }
 
-    /// The open pull requests of this repository whose head is `sha` (one
-    /// page of open pull requests, newest first).
-    pub async fn open_pulls_at(&self, sha: &str) -> Result<Vec<PullRequest>, GitHubError> {
+    /// The open pull requests of this repository that `run` tested
+    /// ([`tested_by`]; one page of open pull requests, newest first).
+    pub async fn open_pulls_of(&self, run: &WorkflowRun) -> Result<Vec<PullRequest>, GitHubError> {
         Ok(self
             .list_open_pulls(PULLS_PER_PAGE)
             .await?
             .into_iter()
-            .filter(|p| p.head_sha.eq_ignore_ascii_case(sha))
+            .filter(|p| tested_by(p, run))
             .collect())
     }
 }
@@ -169,6 +180,33 @@ mod tests {
             actor: None,
             actor_is_bot: false,
         }
+    }
+
+    fn pull(head_ref: &str, sha: &str, head_repo: Option<&str>) -> PullRequest {
+        PullRequest {
+            number: 5,
+            html_url: String::new(),
+            state: crate::github::PullState::Open,
+            merged: false,
+            head_ref: head_ref.into(),
+            head_sha: sha.into(),
+            head_repo: head_repo.map(String::from),
+            base_ref: "main".into(),
+            author: "someone".into(),
+            author_is_bot: false,
+            created_at: None,
+        }
+    }
+
+    #[test]
+    fn a_run_without_pull_requests_is_matched_by_commit_and_branch() {
+        let mut r = run(1, "ci.yml", "failure");
+        assert!(tested_by(&pull("b", "A", Some("o/r")), &r));
+        // The same commit on another branch is not the run's.
+        r.head_branch = "main".into();
+        assert!(!tested_by(&pull("b", "a", Some("o/r")), &r));
+        // Another commit.
+        assert!(!tested_by(&pull("main", "b", Some("o/r")), &r));
     }
 
     #[test]

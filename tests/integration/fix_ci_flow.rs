@@ -1038,3 +1038,175 @@ async fn a_failed_github_read_ends_in_a_clear_error_and_launches_nothing() {
         assert_eq!(c.cursor_requests(), 0, "{path}");
     }
 }
+
+// ---- Review findings (h-review): each test states a promise the docs make ----
+
+/// The loop guard lives in the fix comment's signed marker; with
+/// `comment: false` there is no comment, so nothing may count attempts
+/// unless the run refuses: never more agent runs than the cap.
+#[tokio::test]
+async fn without_comments_the_loop_guard_still_caps_the_agent_runs() {
+    let c = ci(Api::V1, false).await;
+    let mut outcomes = Vec::new();
+    for (i, error) in ["error one", "error two", "error three"].iter().enumerate() {
+        c.s.github.push(REPO, BRANCH, 1);
+        let sha = c.s.github.branch(REPO, BRANCH).unwrap().0;
+        let run = c.failed_run(&sha, error);
+        let ran = c
+            .fix(
+                &payload(run, &sha, "failure", &[c.pr], "Codertocat", REPO),
+                i as u64 + 1,
+            )
+            .input("comment", "false")
+            .run_in_process()
+            .await;
+        if ran.code == 2 {
+            // Refused as a configuration error, naming the input.
+            assert!(
+                ran.commands("error")
+                    .iter()
+                    .any(|e| e.contains("`comment`")),
+                "{}",
+                ran.everything()
+            );
+            outcomes.push("config error".into());
+        } else {
+            outcomes.push(format!(
+                "{} {}",
+                ran.output("outcome"),
+                ran.output("reason")
+            ));
+        }
+        c.s.cursor.settle();
+    }
+    let runs = agents_created(&c.s, Api::V1) + c.followups();
+    assert!(
+        runs <= 2,
+        "fix-ci-max-attempts is 2, but {runs} agent runs were started ({} agents): {outcomes:?}",
+        agents_created(&c.s, Api::V1)
+    );
+}
+
+/// docs/fix-ci.md: with no pull request, only "a failure of a push (on the
+/// default branch)" is fixed in a pull request of its own. A push to
+/// another branch with no pull request is `no-pull-request`, not an agent
+/// sent to fix the default branch (which the run never tested).
+#[tokio::test]
+async fn a_push_failure_on_another_branch_without_a_pull_request_launches_nothing() {
+    let c = ci(Api::V1, false).await;
+    c.s.link_repos();
+    c.s.github.push(REPO, "hotfix", 1);
+    let sha = c.s.github.branch(REPO, "hotfix").unwrap().0;
+    let id = c.s.github.add_run(SimRun {
+        repo: REPO.into(),
+        name: "CI".into(),
+        path: ".github/workflows/ci.yml".into(),
+        head_sha: sha.clone(),
+        head_branch: "hotfix".into(),
+        head_repo: REPO.into(),
+        event: "push".into(),
+        conclusion: Some("failure".into()),
+        run_attempt: 1,
+        actor: GhUser::user("Codertocat", 21031067),
+    });
+    let job =
+        c.s.github
+            .add_job(REPO, id, 1, SimJob::new("test", FAILED_STEPS));
+    c.s.github.set_job_log(job, log("boom"));
+    let mut p = payload(id, &sha, "failure", &[], "Codertocat", REPO);
+    p["workflow_run"]["event"] = json!("push");
+    p["workflow_run"]["head_branch"] = json!("hotfix");
+    let ran = c
+        .fix(&p, 1)
+        .env("GITHUB_REF", "refs/heads/main")
+        .run_in_process()
+        .await;
+    assert_eq!(
+        ran.output("reason"),
+        "no-pull-request",
+        "{}",
+        ran.everything()
+    );
+    assert_eq!(agents_created(&c.s, Api::V1), 0);
+}
+
+/// A failed push on the default branch is that branch's failure: an open
+/// pull request of another branch (or a fork's) that happens to have the
+/// same head commit must not take it (a fork can open such a pull request
+/// at will and so divert every failure of `main` to its diagnosis). The
+/// run's head branch and repository must match the pull request's head.
+#[tokio::test]
+async fn a_push_failure_on_the_default_branch_is_not_taken_by_a_pull_request_of_another_branch() {
+    let c = ci(Api::V1, false).await;
+    c.s.link_repos();
+    // `main` was pushed to the commit that is also #pr's head (feature).
+    let mut p = failed_push(&c, "boom");
+    let run = p["workflow_run"]["id"].as_u64().unwrap();
+    c.s.github.add_run(SimRun {
+        repo: REPO.into(),
+        name: "CI".into(),
+        path: ".github/workflows/ci.yml".into(),
+        head_sha: c.sha.clone(),
+        head_branch: "main".into(),
+        head_repo: REPO.into(),
+        event: "push".into(),
+        conclusion: Some("failure".into()),
+        run_attempt: 1,
+        actor: GhUser::user("Codertocat", 21031067),
+    });
+    p["workflow_run"]["head_sha"] = json!(c.sha);
+    let _ = run;
+    let ran = c
+        .fix(&p, 1)
+        .env("GITHUB_REF", "refs/heads/main")
+        .run_in_process()
+        .await;
+    assert!(
+        c.fix_comments().is_empty(),
+        "main's failure was written on #{} (branch {BRANCH}): {}",
+        c.pr,
+        ran.everything()
+    );
+    for body in v1_bodies(&c.s, "POST", "/v1/agents") {
+        assert!(
+            !body.to_string().contains(&format!("/pull/{}", c.pr)),
+            "an agent was sent to #{}'s branch for main's failure: {body}",
+            c.pr
+        );
+    }
+}
+
+/// After a same-failure stop the notice says "push a change and comment to
+/// try again": a maintainer's comment must then get an attempt (or the
+/// notice must not say so).
+#[tokio::test]
+async fn after_a_same_failure_stop_the_comment_the_notice_suggests_gets_an_attempt() {
+    let c = ci(Api::V1, false).await;
+    fail_again(&c, "error: linker `cc` not found", 1)
+        .await
+        .success();
+    c.s.cursor.settle();
+    let stopped = fail_again(&c, "error: linker `cc` not found", 2).await;
+    assert_eq!(stopped.output("reason"), "same-failure");
+    let advice = stopped.commands("notice").join("\n");
+    assert!(advice.contains("comment to try again"), "{advice}");
+    // The maintainer pushes a change (the failure is the same) and comments.
+    let after_push = fail_again(&c, "error: linker `cc` not found", 3).await;
+    assert_eq!(after_push.output("reason"), "same-failure");
+    let mut p = comment_on_pr_payload();
+    p["issue"]["number"] = json!(c.pr);
+    p["comment"]["body"] = json!("/cursor fix-ci");
+    let ran = test(&c.s, "issue_comment", &p)
+        .v1()
+        .input("fix-ci", "true")
+        .input("wait", "false")
+        .run_in_process()
+        .await;
+    assert!(
+        matches!(ran.output("outcome"), "launched" | "followed-up"),
+        "the notice said a comment would try again, but: {} {}\n{}",
+        ran.output("outcome"),
+        ran.output("reason"),
+        ran.everything()
+    );
+}
