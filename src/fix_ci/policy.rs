@@ -54,9 +54,10 @@ pub enum Next {
 }
 
 /// The loop guard: the same fingerprint right after an attempt stops at
-/// once; past the cap nothing more is tried.
-pub fn next(state: &CiState, max_attempts: u32, fingerprint: &str) -> Next {
-    if state.n > 0 && state.fp.as_deref() == Some(fingerprint) {
+/// once, unless a person asked (`on_demand`: a comment on the pull request,
+/// which still counts); past the cap nothing more is tried.
+pub fn next(state: &CiState, max_attempts: u32, fingerprint: &str, on_demand: bool) -> Next {
+    if !on_demand && state.n > 0 && state.fp.as_deref() == Some(fingerprint) {
         Next::SameFailure
     } else if state.n >= max_attempts {
         Next::Cap
@@ -157,14 +158,23 @@ mod tests {
 
     #[test]
     fn the_loop_guard_counts_attempts_and_stops_the_same_failure() {
-        assert_eq!(next(&state(0, None), 2, "aa"), Next::Attempt(1));
-        assert_eq!(next(&state(1, Some("aa")), 2, "bb"), Next::Attempt(2));
-        assert_eq!(next(&state(1, Some("aa")), 2, "aa"), Next::SameFailure);
-        assert_eq!(next(&state(2, Some("aa")), 2, "bb"), Next::Cap);
+        assert_eq!(next(&state(0, None), 2, "aa", false), Next::Attempt(1));
+        assert_eq!(
+            next(&state(1, Some("aa")), 2, "bb", false),
+            Next::Attempt(2)
+        );
+        assert_eq!(
+            next(&state(1, Some("aa")), 2, "aa", false),
+            Next::SameFailure
+        );
+        // A person's request tries again, and counts.
+        assert_eq!(next(&state(1, Some("aa")), 2, "aa", true), Next::Attempt(2));
+        assert_eq!(next(&state(2, Some("aa")), 2, "aa", true), Next::Cap);
+        assert_eq!(next(&state(2, Some("aa")), 2, "bb", false), Next::Cap);
         // A reset forgets the fingerprint too.
         let mut s = state(2, Some("aa"));
         assert!(reset(&mut s, 9));
-        assert_eq!(next(&s, 2, "aa"), Next::Attempt(1));
+        assert_eq!(next(&s, 2, "aa", false), Next::Attempt(1));
         assert!(!reset(&mut s, 10), "nothing to reset twice");
     }
 

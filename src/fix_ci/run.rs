@@ -244,12 +244,17 @@ impl FixRun<'_> {
             .as_ref()
             .is_some_and(|(_, m)| m.run.is_some() && m.run == self.ctx.run_id);
         let earlier = policy::earlier_attempt(&state, run.id, same_action_run);
-        let n = match earlier.map_or_else(|| policy::next(&state, max, &fingerprint), Next::Attempt)
-        {
+        // A comment asking for a fix is a person's request: it is tried
+        // again even when the failure is the same (and counts).
+        let on_demand = matches!(self.ctx.event(), Event::IssueComment { .. });
+        let n = match earlier.map_or_else(
+            || policy::next(&state, max, &fingerprint, on_demand),
+            Next::Attempt,
+        ) {
             Next::SameFailure => {
                 next_state.record(run.id, 0, "same-failure");
                 let now = format!(
-                    "run {} failed the same way as attempt {} (the same jobs, steps and first error lines), so the agent's fix did not change it; stopping here. Fix it by hand, or push a change and comment to try again.",
+                    "run {} failed the same way as attempt {} (the same jobs, steps and first error lines), so the agent's fix did not change it; stopping here. Fix it by hand, or comment on the pull request to have the agent try again (that counts as an attempt).",
                     run.id, state.n
                 );
                 let url = self

@@ -1176,9 +1176,8 @@ async fn a_push_failure_on_the_default_branch_is_not_taken_by_a_pull_request_of_
     }
 }
 
-/// After a same-failure stop the notice says "push a change and comment to
-/// try again": a maintainer's comment must then get an attempt (or the
-/// notice must not say so).
+/// After a same-failure stop the notice says a comment has the agent try
+/// again: a maintainer's comment then gets an attempt.
 #[tokio::test]
 async fn after_a_same_failure_stop_the_comment_the_notice_suggests_gets_an_attempt() {
     let c = ci(Api::V1, false).await;
@@ -1189,7 +1188,10 @@ async fn after_a_same_failure_stop_the_comment_the_notice_suggests_gets_an_attem
     let stopped = fail_again(&c, "error: linker `cc` not found", 2).await;
     assert_eq!(stopped.output("reason"), "same-failure");
     let advice = stopped.commands("notice").join("\n");
-    assert!(advice.contains("comment to try again"), "{advice}");
+    assert!(
+        advice.contains("comment on the pull request to have the agent try again"),
+        "{advice}"
+    );
     // The maintainer pushes a change (the failure is the same) and comments.
     let after_push = fail_again(&c, "error: linker `cc` not found", 3).await;
     assert_eq!(after_push.output("reason"), "same-failure");
