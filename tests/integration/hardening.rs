@@ -107,6 +107,8 @@ struct Case {
     cancel_after: Option<u64>,
     /// Talks to Cursor's v1 API, its runs behaving so; `None`: v0.
     v1: Option<V1Scenario>,
+    /// A fix-CI run (issue 26) on pull request #1, started so.
+    fix: Option<Fix>,
 }
 
 impl Case {
@@ -122,6 +124,7 @@ impl Case {
             followup_of_existing: false,
             cancel_after: None,
             v1: None,
+            fix: None,
         }
     }
     /// The same case on v1, runs lasting 3 s + 5 min with hostile text.
@@ -181,6 +184,8 @@ fn final_headline(outcome: &str) -> Option<&'static str> {
 pub struct Row {
     name: String,
     outcome: String,
+    /// The `reason` output (why a run did nothing or stopped).
+    reason: String,
     status: String,
     exit: i32,
     cursor_requests: usize,
@@ -244,9 +249,44 @@ pub fn injected_commands(stdout: &str) -> Vec<String> {
     found
 }
 
-/// Raw HTML or live mentions in a comment we posted.
+/// `line` without its backtick code spans (inert: no HTML, no mentions).
+fn without_code_spans(line: &str) -> String {
+    let mut out = String::new();
+    let mut rest = line;
+    while let Some(start) = rest.find('`') {
+        let run = rest[start..].len() - rest[start..].trim_start_matches('`').len();
+        let fence = &rest[start..start + run];
+        let after = &rest[start + run..];
+        // The closing run: exactly as long as the opening one.
+        let close = after.match_indices(fence).find(|(i, _)| {
+            !after[i + run..].starts_with('`') && (*i == 0 || !after[..*i].ends_with('`'))
+        });
+        out.push_str(&rest[..start]);
+        match close {
+            Some((i, _)) => rest = &after[i + run..],
+            None => {
+                out.push_str(fence);
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Raw HTML or live mentions in a comment we posted (code spans aside).
 pub fn comment_injections(body: &str) -> Vec<String> {
     let mut found = Vec::new();
+    let prose: String = body
+        .lines()
+        .map(without_code_spans)
+        .collect::<Vec<_>>()
+        .join("\n");
+    // A fix-CI comment delimits its section (kept by the sweep) with one
+    // pair of the action's own markers; any other HTML comment is injected.
+    let body = &body
+        .replacen("<!-- section -->\n", "", 1)
+        .replacen("\n<!-- /section -->", "", 1);
     if body.matches("<!--").count() != 1 || !body.starts_with("<!-- cursor-agent-action ") {
         found.push("a second HTML comment, or no marker first".into());
     }
@@ -259,7 +299,7 @@ pub fn comment_injections(body: &str) -> Vec<String> {
         "@maintainers",
         "&#64;",
     ] {
-        if body.contains(bad) {
+        if prose.contains(bad) {
             found.push(format!("comment contains {bad:?}"));
         }
     }
@@ -307,13 +347,44 @@ fn ours_on_issue_1(m: Marker, secrets: &Secrets) -> String {
         .render()
 }
 
+/// The action as `case` runs it, with `secrets`, against `s`.
+fn action(case: &Case, s: &Simulators, secrets: &Secrets, debug: bool) -> ActionTest {
+    let mut t = ActionTest::new()
+        .event_json(case.event, &case.payload)
+        .input("cursor-api-key", &secrets.key)
+        .input("api-url", &s.cursor_url())
+        .input("github-token", &secrets.token)
+        .env("GITHUB_API_URL", &s.github_url())
+        .env("RUNNER_DEBUG", if debug { "1" } else { "0" })
+        .env("GITHUB_RUN_ID", "777");
+    if case.v1.is_some() {
+        t = t.v1();
+    }
+    if case.fix.is_some() {
+        t = t
+            .input("fix-ci", "true")
+            .input("redact", &format!("\n{}\n", fix_redact_value(secrets)));
+    }
+    for (k, v) in &case.inputs {
+        t = t.input(k, v);
+    }
+    t
+}
+
 async fn run(case: Case, secrets: Secrets, debug: bool) -> Row {
     let s = sims_on(Clock::real()).await;
     s.cursor.set_default_scenario(case.scenario.clone());
     if let Some(v1) = &case.v1 {
         s.cursor.v1().set_scenario(v1.clone());
     }
+    let mut case = case;
     let mut previous_agent = None;
+    if let Some(fix) = case.fix {
+        let (event, payload, earlier) = seed_fix_ci(&s, &case, &secrets, fix.trigger, debug).await;
+        case.event = event;
+        case.payload = payload;
+        previous_agent = earlier;
+    }
     if case.followup_of_existing && case.v1.is_some() {
         // An earlier trigger launched an agent, its run ended, its comment left.
         let launch = json!({"prompt": {"text": "earlier"}, "repos": [{"url": "https://github.com/Codertocat/Hello-World"}]});
@@ -375,8 +446,15 @@ async fn run(case: Case, secrets: Secrets, debug: bool) -> Row {
         previous_agent = Some(id);
     }
     let agents_before = s.cursor.agents_created();
+    let cursor_before = s.cursor.requests().len();
+    let github_before = s.github.requests().len();
     let v1_agents_before = s.cursor.v1().agents_created();
-    let comments_before = s.github.comments(REPO, 1).len();
+    // A fix-CI row's one comment may be an earlier attempt's: all count.
+    let comments_before = if case.fix.is_some() {
+        0
+    } else {
+        s.github.comments(REPO, 1).len()
+    };
     for mut rule in case.cursor_faults.clone() {
         if let Fault::Status { body, .. } = &mut rule.fault {
             *body = Some(if case.v1.is_some() {
@@ -395,20 +473,7 @@ async fn run(case: Case, secrets: Secrets, debug: bool) -> Row {
         }
         s.github.add_fault(rule);
     }
-    let mut t = ActionTest::new()
-        .event_json(case.event, &case.payload)
-        .input("cursor-api-key", &secrets.key)
-        .input("api-url", &s.cursor_url())
-        .input("github-token", &secrets.token)
-        .env("GITHUB_API_URL", &s.github_url())
-        .env("RUNNER_DEBUG", if debug { "1" } else { "0" })
-        .env("GITHUB_RUN_ID", "777");
-    if case.v1.is_some() {
-        t = t.v1();
-    }
-    for (k, v) in &case.inputs {
-        t = t.input(k, v);
-    }
+    let t = action(&case, &s, &secrets, debug);
     let began = tokio::time::Instant::now();
     let ran = t
         .run_in_process_with(cancel_after(case.cancel_after, "SIGINT"))
@@ -462,6 +527,7 @@ async fn run(case: Case, secrets: Secrets, debug: bool) -> Row {
     let mut row = Row {
         name: case.name.clone(),
         outcome: outcome.clone(),
+        reason: ran.outputs.get("reason").cloned().unwrap_or_default(),
         status: ran.outputs.get("status").cloned().unwrap_or_default(),
         exit: ran.code,
         cursor_requests: s.cursor.requests().len(),
@@ -506,10 +572,17 @@ async fn run(case: Case, secrets: Secrets, debug: bool) -> Row {
             .push(format!("{} comments for one trigger", comments.len()));
     }
     // No lost reports: the agent this trigger used reaches outputs, summary, comment.
+    // A fix-CI run uses the earlier attempt's agent only once it sends it
+    // the follow-up (it may end before: an error, a skip).
+    let followed_up = s.cursor.requests()[cursor_before..].iter().any(|r| {
+        r.method == "POST"
+            && (r.path.ends_with("/followup")
+                || (r.path.starts_with("/v1/agents/") && r.path.ends_with("/runs")))
+    });
     let used = created
         .first()
         .cloned()
-        .or(previous_agent.filter(|_| outcome != "skipped"));
+        .or(previous_agent.filter(|_| outcome != "skipped" && (case.fix.is_none() || followed_up)));
     if let Some(id) = &used {
         let out = ran
             .outputs
@@ -529,8 +602,18 @@ async fn run(case: Case, secrets: Secrets, debug: bool) -> Row {
         }
     }
     // The promise: the comment's last body is the final state for the outcome.
-    if let Some(c) = comments.last() {
-        match final_headline(&outcome) {
+    let reason = ran.outputs.get("reason").cloned().unwrap_or_default();
+    let headline = match case.fix {
+        Some(_) if outcome == "skipped" => fix_skip_headline(&reason),
+        _ => final_headline(&outcome),
+    };
+    // A fix-CI run that ends before its comment leaves an earlier
+    // attempt's as it was (its error says why).
+    let wrote = s.github.requests()[github_before..].iter().any(|r| {
+        r.method != "GET" && r.path.contains("/comments") && (200..300).contains(&r.status)
+    });
+    if let Some(c) = comments.last().filter(|_| case.fix.is_none() || wrote) {
+        match headline {
             Some(headline) if c.body.contains(headline) && !c.body.contains(WORKING) => {}
             _ => row.lost.push(format!(
                 "the comment's last body is not the final state for {outcome:?}"
@@ -625,6 +708,18 @@ async fn run(case: Case, secrets: Secrets, debug: bool) -> Row {
         row.injections.extend(prompt_injections(
             body["prompt"]["text"].as_str().unwrap_or_default(),
         ));
+    }
+    if case.fix.is_some() {
+        fix_ci_checks(
+            &mut row,
+            &case,
+            &s,
+            &ran,
+            &comments,
+            &secrets,
+            cursor_before,
+            github_before,
+        );
     }
     row
 }
@@ -1348,7 +1443,11 @@ fn print_table(rows: &[Row]) {
         println!(
             "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
             r.name,
-            r.outcome,
+            if r.reason.is_empty() {
+                r.outcome.clone()
+            } else {
+                format!("{} ({})", r.outcome, r.reason)
+            },
             r.status,
             r.exit,
             r.cursor_requests,
@@ -1859,4 +1958,780 @@ async fn the_sweep_404_rows_never_call_an_agent_gone_on_one_answer_or_a_proxy_s_
     }
     println!("\nSweep × 404: {rows_run} scenarios, {problems_total} problems.");
     assert_eq!(problems_total, 0, "see the table above");
+}
+
+// ---------------------------------------------------------------------------
+// Fix CI (issue 26): its GitHub calls × the faults.
+
+/// How a fix-CI row's run starts; the pull request is always #1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FixTrigger {
+    /// A `workflow_run` that names #1.
+    Named,
+    /// A `workflow_run` naming none: #1 is found by its head commit.
+    ByHead,
+    /// `/cursor fix-ci` commented on #1: its latest failed run.
+    Command,
+    /// A run on a fork's branch (found by its head commit): a diagnosis
+    /// comment, never an agent.
+    Fork,
+    /// A second failure after attempt 1's agent finished (run beforehand,
+    /// without faults): a follow-up, its comment edited.
+    Second,
+}
+
+/// What a fix-CI row must end in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FixExpect {
+    /// One agent (new or followed up) given every failed job's log error
+    /// and annotation.
+    Whole,
+    /// One agent given what could be read; the prompt says, for each job
+    /// whose log or annotations are missing, that they could not be read
+    /// (and something is missing: the fault cost something).
+    Gap,
+    /// [`FixExpect::Gap`], whether or not anything is missing (a download
+    /// cut midway may reach the client as cut before its first byte, and
+    /// is then asked for again).
+    Read,
+    /// Exit 1, one `::error::` saying nothing was launched; no agent.
+    Error,
+    /// `skipped` with this `reason`, a notice, the comment (a fork's
+    /// diagnosis); no agent.
+    Skip(&'static str),
+    /// [`FixExpect::Skip`] where the comment cannot be written (a 404).
+    SkipUncommented(&'static str),
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Fix {
+    trigger: FixTrigger,
+    expect: FixExpect,
+}
+
+/// The failed jobs' markers: each job's `##[error]` line and annotation.
+const FIX_LOG_ERRORS: [&str; 2] = ["E-ALPHA assertion failed", "E-BRAVO clippy denied"];
+const FIX_ANNOTATIONS: [&str; 2] = ["N-ALPHA expected 3, got 4", "N-BRAVO unused import"];
+/// Passing jobs between the two failed ones: the second is on page 2.
+const FIX_PASSING_JOBS: usize = 99;
+const FIX_BRANCH: &str = "feature";
+
+/// The row's `redact` input: a value as random as its key.
+fn fix_redact_value(secrets: &Secrets) -> String {
+    format!("rdct_{}", &secrets.key[5..29])
+}
+
+/// Every planted secret, plain and base64, none of which may leave the
+/// runner: the key, the token and the `redact` value.
+fn fix_planted(secrets: &Secrets) -> Vec<String> {
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let plain = [
+        secrets.key.clone(),
+        secrets.token.clone(),
+        fix_redact_value(secrets),
+    ];
+    let mut forms = plain.to_vec();
+    forms.extend(
+        plain
+            .iter()
+            .map(|p| b64.encode(p).trim_end_matches('=').to_string()),
+    );
+    forms
+}
+
+/// The headline of a fix-CI comment for a skip with `reason`.
+fn fix_skip_headline(reason: &str) -> Option<&'static str> {
+    Some(match reason {
+        "fork" => "### 🔎 CI failed on a fork's pull request",
+        "attempt-cap" => "### ⏹️ Fixing CI stopped: attempt cap reached",
+        "same-failure" => "### ⏹️ Fixing CI stopped: the same failure",
+        "busy" => "### ⏳ Fixing CI: the agent is still working",
+        _ => "### ⏭️ Skipped",
+    })
+}
+
+/// A failed run of `CI` at `sha`: a failed job (hostile name), 99 passing
+/// ones, a second failed job on the listing's page 2; each failed job's log
+/// and annotation carry hostile text and the planted secrets, plain and
+/// base64. `tag` makes an earlier attempt's errors differ (no `same-failure`).
+fn fix_seed_run(s: &Simulators, secrets: &Secrets, sha: &str, fork: bool, tag: &str) -> u64 {
+    let b64 = |v: &str| {
+        base64::engine::general_purpose::STANDARD
+            .encode(v)
+            .trim_end_matches('=')
+            .to_string()
+    };
+    let redact = fix_redact_value(secrets);
+    let run = s.github.add_run(SimRun {
+        repo: REPO.into(),
+        name: "CI".into(),
+        path: ".github/workflows/ci.yml".into(),
+        head_sha: sha.into(),
+        head_branch: FIX_BRANCH.into(),
+        head_repo: if fork { "octocat/Hello-World" } else { REPO }.into(),
+        event: "pull_request".into(),
+        conclusion: Some("failure".into()),
+        run_attempt: 1,
+        actor: GhUser::user("Codertocat", 21031067),
+    });
+    let stamp = "2026-12-07T10:00:00.0000000Z";
+    let log = |step: &str, error: &str| -> String {
+        [
+            "##[group]Run actions/checkout@v4".to_string(),
+            "##[endgroup]".into(),
+            format!("##[group]{step}"),
+            "##[endgroup]".into(),
+            "::set-output name=injected::1".into(),
+            "::add-mask::abc".into(),
+            "  ::stop-commands::zzz".into(),
+            "::error::pwned @octocat <img src=x onerror=alert(1)>".into(),
+            format!(
+                "env CURSOR_API_KEY={} GITHUB_TOKEN={}",
+                secrets.key, secrets.token
+            ),
+            format!("npmrc //registry/:_authToken={redact}"),
+            format!(
+                "{} {} {}",
+                b64(&secrets.token),
+                b64(&redact),
+                b64(&secrets.key)
+            ),
+            format!("##[error]{error}{tag} (token {} {redact})", secrets.token),
+            "test result: FAILED. 2 passed; 1 failed".into(),
+        ]
+        .iter()
+        .map(|l| format!("{stamp} {l}\n"))
+        .collect()
+    };
+    let failed = |name: &str, step: &str, k: usize| {
+        let job = s.github.add_job(
+            REPO,
+            run,
+            1,
+            SimJob::new(
+                name,
+                &[
+                    ("Set up job", "success"),
+                    ("Run actions/checkout@v4", "success"),
+                    (step, "failure"),
+                ],
+            ),
+        );
+        s.github.set_job_log(job, log(step, FIX_LOG_ERRORS[k]));
+        s.github.add_annotation(
+            job,
+            SimAnnotation {
+                path: "src/lib.rs".into(),
+                line: 3,
+                level: "failure".into(),
+                message: format!(
+                    "{}{tag} token {}\n::set-output name=injected::1 @octocat",
+                    FIX_ANNOTATIONS[k], secrets.token
+                ),
+                title: Some("<img src=x onerror=alert(1)> ::error::pwned".into()),
+                raw_details: Some(format!("{} {}", b64(&redact), secrets.key)),
+            },
+        );
+    };
+    failed(
+        "test\n::set-output name=injected::1 @octocat <img src=x>",
+        "Run cargo test",
+        0,
+    );
+    for k in 0..FIX_PASSING_JOBS {
+        s.github.add_job(
+            REPO,
+            run,
+            1,
+            SimJob::new(&format!("shard {k}"), &[("Run cargo test", "success")]),
+        );
+    }
+    failed("lint", "Run cargo clippy", 1);
+    run
+}
+
+/// A `workflow_run.completed` payload (octokit/webhooks' shape) for `run`.
+fn fix_payload(run: u64, sha: &str, prs: &[u64], head_repo: &str) -> Value {
+    let user = json!({"login": "Codertocat", "id": 21031067, "type": "User"});
+    json!({
+        "action": "completed",
+        "workflow_run": {
+            "id": run, "name": "CI", "path": ".github/workflows/ci.yml",
+            "conclusion": "failure", "status": "completed",
+            "head_sha": sha, "head_branch": FIX_BRANCH, "event": "pull_request",
+            "run_attempt": 1, "run_number": 12,
+            "html_url": format!("{REPO_URL}/actions/runs/{run}"),
+            "pull_requests": prs.iter().map(|n| json!({"number": n, "id": n + 1000})).collect::<Vec<_>>(),
+            "head_repository": {"full_name": head_repo},
+            "repository": {"full_name": REPO},
+            "actor": user, "triggering_actor": user
+        },
+        "workflow": {"name": "CI", "path": ".github/workflows/ci.yml"},
+        "repository": {"full_name": REPO, "default_branch": "main"},
+        "sender": user
+    })
+}
+
+/// Seeds pull request #1 and its failed run, and returns the event that
+/// starts the row's run (and, for [`FixTrigger::Second`], attempt 1's agent,
+/// launched by a run of the action without faults).
+async fn seed_fix_ci(
+    s: &Simulators,
+    case: &Case,
+    secrets: &Secrets,
+    trigger: FixTrigger,
+    debug: bool,
+) -> (&'static str, Value, Option<String>) {
+    s.github.set_next_pull_number(1);
+    let pr = s.github.open_pull(
+        REPO,
+        FIX_BRANCH,
+        "main",
+        "A change",
+        GhUser::user("Codertocat", 21031067),
+    );
+    assert_eq!(pr, 1);
+    let sha = || s.github.branch(REPO, FIX_BRANCH).unwrap().0;
+    let mut earlier = None;
+    if trigger == FixTrigger::Second {
+        let first = fix_seed_run(s, secrets, &sha(), false, " (earlier)");
+        let attempt1 = Case {
+            event: "workflow_run",
+            payload: fix_payload(first, &sha(), &[1], REPO),
+            ..case.clone()
+        };
+        let ran = action(&attempt1, s, secrets, debug)
+            .env("GITHUB_RUN_ID", "776")
+            .run_in_process()
+            .await;
+        assert_eq!(ran.code, 0, "attempt 1: {}", ran.everything());
+        earlier = Some(if case.v1.is_some() {
+            s.cursor.v1().agent_ids()[0].clone()
+        } else {
+            s.cursor.agents()[0]["id"].as_str().unwrap().to_string()
+        });
+        s.github.push(REPO, FIX_BRANCH, 1);
+    }
+    let fork = trigger == FixTrigger::Fork;
+    let run = fix_seed_run(s, secrets, &sha(), fork, "");
+    let (event, payload) = match trigger {
+        FixTrigger::Named | FixTrigger::Second => {
+            ("workflow_run", fix_payload(run, &sha(), &[1], REPO))
+        }
+        FixTrigger::ByHead => ("workflow_run", fix_payload(run, &sha(), &[], REPO)),
+        FixTrigger::Fork => (
+            "workflow_run",
+            fix_payload(run, &sha(), &[], "octocat/Hello-World"),
+        ),
+        FixTrigger::Command => {
+            let mut p = comment_on_pr_payload();
+            p["issue"]["number"] = json!(1);
+            p["comment"]["body"] = json!("/cursor fix-ci");
+            ("issue_comment", p)
+        }
+    };
+    (event, payload, earlier)
+}
+
+/// Every string in a JSON value (a prompt as Cursor reads it, escapes undone).
+fn json_strings(v: &Value, out: &mut String) {
+    match v {
+        Value::String(s) => {
+            out.push_str(s);
+            out.push('\n');
+        }
+        Value::Array(a) => a.iter().for_each(|v| json_strings(v, out)),
+        Value::Object(o) => o.values().for_each(|v| json_strings(v, out)),
+        _ => {}
+    }
+}
+
+/// The fix-CI promises of one row, beyond every row's: the outcome it must
+/// end in (with the evidence read, and what was not said), every fault met,
+/// no planted secret anywhere (the log, outputs, summary, comments, and
+/// every request to Cursor).
+#[allow(clippy::too_many_arguments)]
+fn fix_ci_checks(
+    row: &mut Row,
+    case: &Case,
+    s: &Simulators,
+    ran: &Ran,
+    comments: &[GhComment],
+    secrets: &Secrets,
+    cursor_before: usize,
+    github_before: usize,
+) {
+    let fix = case.fix.expect("a fix-CI case");
+    let cursor = s.cursor.requests();
+    let prompts: Vec<String> = cursor[cursor_before..]
+        .iter()
+        .filter(|r| {
+            r.method == "POST"
+                && (r.path == "/v0/agents"
+                    || r.path == "/v1/agents"
+                    || r.path.ends_with("/followup")
+                    || (r.path.starts_with("/v1/agents/") && r.path.ends_with("/runs")))
+        })
+        .filter_map(|r| serde_json::from_str::<Value>(&r.body).ok())
+        .map(|b| b["prompt"]["text"].as_str().unwrap_or_default().to_string())
+        .collect();
+    let errors = ran.commands("error");
+    let mut problems = Vec::new();
+    let agent = |problems: &mut Vec<String>| {
+        if !matches!(
+            row.outcome.as_str(),
+            "finished" | "launched" | "followed-up"
+        ) {
+            problems.push(format!("ended {:?}, not with the agent", row.outcome));
+        }
+        if prompts.len() != 1 {
+            problems.push(format!("{} prompts sent, not 1", prompts.len()));
+        }
+    };
+    let prompt = prompts.first().cloned().unwrap_or_default();
+    let said = |p: &str, what: &str| p.matches(what).count();
+    let missing_logs = FIX_LOG_ERRORS
+        .iter()
+        .filter(|e| !prompt.contains(*e))
+        .count();
+    let missing_annotations = FIX_ANNOTATIONS
+        .iter()
+        .filter(|e| !prompt.contains(*e))
+        .count();
+    let logs_said = said(&prompt, ": no log: ") + said(&prompt, "the log was read in part");
+    let annotations_said = said(&prompt, "its annotations could not be read");
+    match fix.expect {
+        FixExpect::Whole => {
+            agent(&mut problems);
+            if !prompts.is_empty() && missing_logs + missing_annotations > 0 {
+                problems.push(format!(
+                    "{missing_logs} log errors and {missing_annotations} annotations missing from the prompt"
+                ));
+            }
+        }
+        FixExpect::Gap | FixExpect::Read => {
+            agent(&mut problems);
+            if missing_logs > logs_said || missing_annotations > annotations_said {
+                problems.push(format!(
+                    "evidence missing unsaid: {missing_logs} log errors ({logs_said} said), {missing_annotations} annotations ({annotations_said} said)"
+                ));
+            }
+            if fix.expect == FixExpect::Gap
+                && !prompts.is_empty()
+                && logs_said + annotations_said == 0
+            {
+                problems.push("no gap said: the fault cost nothing".into());
+            }
+            if let Some(c) = comments.last()
+                && logs_said + annotations_said > 0
+                && !["log not read", "read in part", "annotations not read"]
+                    .iter()
+                    .any(|w| c.body.contains(w))
+            {
+                problems.push("the comment does not say what could not be read".into());
+            }
+        }
+        FixExpect::Error => {
+            if row.outcome != "error" || ran.code != 1 {
+                problems.push(format!(
+                    "ended {:?} ({}), not an error",
+                    row.outcome, ran.code
+                ));
+            }
+            if errors.len() != 1 || !errors[0].contains("nothing was launched") {
+                problems.push(format!(
+                    "not one error saying nothing was launched: {errors:?}"
+                ));
+            }
+        }
+        FixExpect::Skip(reason) | FixExpect::SkipUncommented(reason) => {
+            if row.outcome != "skipped" || row.reason != reason || ran.code != 0 {
+                problems.push(format!(
+                    "ended {:?}, reason {:?} ({}), not skipped, {reason}",
+                    row.outcome, row.reason, ran.code
+                ));
+            }
+            if ran.commands("notice").is_empty() {
+                problems.push("no notice".into());
+            }
+            if fix.expect == FixExpect::Skip("fork")
+                && !comments.iter().any(|c| c.body.contains("fork"))
+            {
+                problems.push("no diagnosis comment on the fork's pull request".into());
+            }
+        }
+    }
+    let skip = matches!(
+        fix.expect,
+        FixExpect::Skip(_) | FixExpect::SkipUncommented(_)
+    );
+    if (skip || fix.expect == FixExpect::Error) && !prompts.is_empty() {
+        problems.push(format!("{} prompts sent to Cursor", prompts.len()));
+    }
+    if skip && !errors.is_empty() {
+        problems.push(format!("errors on a skip: {errors:?}"));
+    }
+    // A fault the run never met proves nothing.
+    let github = s.github.requests();
+    for rule in &case.github_faults {
+        let probe = FaultRule {
+            times: 1,
+            after: 0,
+            ..rule.clone()
+        };
+        if !github[github_before..]
+            .iter()
+            .any(|r| r.fault.is_some() && probe.matches(&r.method, &r.path, None))
+        {
+            problems.push(format!(
+                "fault on {} {} never met",
+                rule.method.clone().unwrap_or_default(),
+                rule.path
+            ));
+        }
+    }
+    row.lost.extend(problems);
+    // No planted secret anywhere, Cursor included.
+    let mut texts = vec![ran.everything_unmasked()];
+    texts.extend(comments.iter().map(|c| c.body.clone()));
+    for r in &cursor {
+        texts.push(r.body.clone());
+        if let Ok(v) = serde_json::from_str::<Value>(&r.body) {
+            let mut strings = String::new();
+            json_strings(&v, &mut strings);
+            texts.push(strings);
+        }
+    }
+    for (k, form) in fix_planted(secrets).iter().enumerate() {
+        if texts.iter().any(|t| t.contains(form.as_str())) {
+            row.leaks.push(format!(
+                "planted secret {k} ({} chars) left the runner",
+                form.len()
+            ));
+        }
+    }
+}
+
+/// The faults of the fix-CI rows: (name, fault, requests in a row,
+/// whether a retry rides it out). 404 strikes every request, so a second
+/// ask meets it too.
+fn fix_faults() -> Vec<(&'static str, Fault, u32, bool)> {
+    let reset_at = (std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        + 5)
+    .to_string();
+    vec![
+        ("5xx", Fault::status(502), 2, true),
+        ("429+Retry-After", Fault::rate_limited(Some(7)), 1, true),
+        (
+            "403 rate limit",
+            Fault::Status {
+                status: 403,
+                body: Some(
+                    r#"{"message":"API rate limit exceeded for installation ID 1."}"#.into(),
+                ),
+                retry_after: None,
+                headers: vec![
+                    ("x-ratelimit-remaining".into(), "0".into()),
+                    ("x-ratelimit-reset".into(), reset_at),
+                ],
+            },
+            1,
+            true,
+        ),
+        ("reset", Fault::Reset, 1, true),
+        ("stall", Fault::Stall, 1, true),
+        ("garbage body", Fault::MalformedJson, 1, true),
+        ("404", Fault::status(404), 10, false),
+    ]
+}
+
+/// One fix-CI call at one moment: (call, moment, method, path, requests
+/// of it let through first, trigger, the outcome of a 404 there).
+type FixCall = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    u32,
+    FixTrigger,
+    FixExpect,
+);
+
+fn fix_calls() -> Vec<FixCall> {
+    use FixExpect::*;
+    use FixTrigger::*;
+    const JOBS: &str = "/repos/*/*/actions/runs/*/jobs";
+    const ANNOTATIONS: &str = "/repos/*/*/check-runs/*/annotations";
+    const LOG_LINK: &str = "/repos/*/*/actions/jobs/*/logs";
+    const LOG: &str = "/_blobs/logs/*/*";
+    const COMMENTS: &str = "/repos/*/*/issues/*/comments";
+    vec![
+        (
+            "PR read",
+            "the run's PR",
+            "GET",
+            "/repos/*/*/pulls/*",
+            0,
+            Named,
+            Error,
+        ),
+        (
+            "PR read",
+            "the command's PR",
+            "GET",
+            "/repos/*/*/pulls/*",
+            0,
+            Command,
+            Error,
+        ),
+        (
+            "PR read",
+            "stale check after the runs",
+            "GET",
+            "/repos/*/*/pulls/*",
+            1,
+            Command,
+            Error,
+        ),
+        (
+            "runs at the head",
+            "the command's",
+            "GET",
+            "/repos/*/*/actions/runs",
+            0,
+            Command,
+            Error,
+        ),
+        (
+            "open PRs at the head",
+            "no PR named",
+            "GET",
+            "/repos/*/*/pulls",
+            0,
+            ByHead,
+            Error,
+        ),
+        (
+            "comment list",
+            "fix-CI's read",
+            "GET",
+            COMMENTS,
+            0,
+            Named,
+            Error,
+        ),
+        (
+            "comment list",
+            "the report's read",
+            "GET",
+            COMMENTS,
+            1,
+            Named,
+            Whole,
+        ),
+        (
+            "permission",
+            "the run's actor",
+            "GET",
+            "/repos/*/*/collaborators/*/permission",
+            0,
+            Named,
+            Skip("not-permitted"),
+        ),
+        ("jobs listing", "first page", "GET", JOBS, 0, Named, Error),
+        ("jobs listing", "later page", "GET", JOBS, 1, Named, Error),
+        (
+            "annotations",
+            "first job",
+            "GET",
+            ANNOTATIONS,
+            0,
+            Named,
+            Gap,
+        ),
+        (
+            "annotations",
+            "second job",
+            "GET",
+            ANNOTATIONS,
+            1,
+            Named,
+            Gap,
+        ),
+        ("log link", "first job", "GET", LOG_LINK, 0, Named, Gap),
+        ("log link", "second job", "GET", LOG_LINK, 1, Named, Gap),
+        ("log download", "first job", "GET", LOG, 0, Named, Gap),
+        ("log download", "second job", "GET", LOG, 1, Named, Gap),
+        (
+            "comment create",
+            "the report",
+            "POST",
+            COMMENTS,
+            0,
+            Named,
+            Whole,
+        ),
+        (
+            "comment update",
+            "the final edit",
+            "POST",
+            "/repos/*/*/issues/comments/*",
+            0,
+            Named,
+            Whole,
+        ),
+        (
+            "comment update",
+            "attempt 2's edit",
+            "POST",
+            "/repos/*/*/issues/comments/*",
+            0,
+            Second,
+            Whole,
+        ),
+        ("jobs listing", "attempt 2", "GET", JOBS, 0, Second, Error),
+        (
+            "log link",
+            "attempt 2, first job",
+            "GET",
+            LOG_LINK,
+            0,
+            Second,
+            Gap,
+        ),
+        (
+            "open PRs at the head",
+            "a fork's",
+            "GET",
+            "/repos/*/*/pulls",
+            0,
+            Fork,
+            Error,
+        ),
+        (
+            "jobs listing",
+            "a fork's",
+            "GET",
+            JOBS,
+            0,
+            Fork,
+            Skip("fork"),
+        ),
+        (
+            "comment create",
+            "a fork's diagnosis",
+            "POST",
+            COMMENTS,
+            0,
+            Fork,
+            SkipUncommented("fork"),
+        ),
+    ]
+}
+
+/// Every fix-CI call × every fault on v1; on v0 (its Cursor side is the
+/// same flow) each call × a 5xx and a 404; the log link's expiry and a
+/// download broken off.
+fn fix_ci_matrix() -> Vec<Case> {
+    let mut cases = Vec::new();
+    let base = |v1: bool, name: String, fix: Fix| {
+        let case = if v1 { Case::v1(name) } else { Case::new(name) };
+        Case {
+            fix: Some(fix),
+            ..case
+        }
+    };
+    for v1 in [true, false] {
+        let api = if v1 { "v1" } else { "v0" };
+        for (call, moment, method, path, after, trigger, on_404) in fix_calls() {
+            for (fname, fault, times, transient) in fix_faults() {
+                if !v1 && !matches!(fname, "5xx" | "404") {
+                    continue;
+                }
+                // A log link answers a redirect and the storage a byte
+                // stream: no JSON to garble.
+                if fname == "garbage body" && path.contains("/logs") {
+                    continue;
+                }
+                // An edit's 404 strikes once, as in the GitHub matrix: a
+                // comment the listing still shows, refused for good, keeps
+                // the flow's working state (outside fix-CI).
+                let times = if !transient && path == "/repos/*/*/issues/comments/*" {
+                    1
+                } else {
+                    times
+                };
+                let expect = match (transient, trigger) {
+                    // A fork's run ends in its diagnosis whatever was read.
+                    (true, FixTrigger::Fork) => FixExpect::Skip("fork"),
+                    // The storage is asked twice (a fresh link once): two
+                    // 5xx in a row cost that log, and the prompt says so.
+                    (true, _) if path == "/_blobs/logs/*/*" && times > 1 => FixExpect::Gap,
+                    (true, _) => FixExpect::Whole,
+                    (false, _) => on_404,
+                };
+                cases.push(
+                    base(
+                        v1,
+                        format!("fix-CI {api}: {call} ({moment}) × {fname}"),
+                        Fix { trigger, expect },
+                    )
+                    .github(
+                        FaultRule::new(method, path, fault.clone())
+                            .after(after)
+                            .times(times),
+                    ),
+                );
+            }
+        }
+        let log = |name: &str, fault: Fault, times: u32, expect: FixExpect| {
+            base(
+                v1,
+                format!("fix-CI {api}: log download (first job) × {name}"),
+                Fix {
+                    trigger: FixTrigger::Named,
+                    expect,
+                },
+            )
+            .github(FaultRule::new("GET", "/_blobs/logs/*/*", fault).times(times))
+        };
+        cases.push(log(
+            "link expired once",
+            Fault::Expired,
+            1,
+            FixExpect::Whole,
+        ));
+        cases.push(log("link expired twice", Fault::Expired, 2, FixExpect::Gap));
+        cases.push(log(
+            "cut before its first byte",
+            Fault::CutAfter { bytes: 0 },
+            1,
+            FixExpect::Whole,
+        ));
+        cases.push(log(
+            "cut midway",
+            Fault::CutAfter { bytes: 400 },
+            1,
+            FixExpect::Read,
+        ));
+    }
+    cases
+}
+
+/// Fix CI's GitHub calls (issue 26) × the faults, at the moment each is
+/// made (the first call, a later page, the second job, attempt 2, a fork's
+/// run): every row ends in one clear outcome (an agent given what could be
+/// read and told what could not, or one error, or a skip with its reason),
+/// never two agents or two fix-CI comments, no planted secret (the key,
+/// the token, a `redact` value; plain and base64, in logs and annotations)
+/// anywhere, Cursor included, and no injected command from a hostile job
+/// name, log line or annotation.
+#[tokio::test(start_paused = true)]
+async fn the_fix_ci_fault_matrix_finds_no_duplicate_lost_report_leak_or_injection() {
+    let rows = run_matrix(0x5eed26, fix_ci_matrix()).await;
+    println!("\n## Fix CI");
+    figures(&rows, 150);
 }
