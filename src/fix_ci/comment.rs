@@ -172,9 +172,26 @@ impl FixRun<'_> {
             max,
         ));
         let body = self.rt.io.console.redact(&body);
+        // Retried as the report's comment is: an edit is idempotent, and a
+        // create that may have landed is looked for before it is sent again
+        // (a fork's diagnosis is all its pull request gets).
+        let limits = self.limits();
         let written = match id {
-            Some(id) => self.github.update_comment(id, &body).await,
-            None => self.github.create_comment(pull.number, &body).await,
+            Some(id) => idempotent(&limits, || self.github.update_comment(id, &body)).await,
+            None => {
+                let run = self.ctx.run_id;
+                crate::github::policy::create_comment(
+                    &self.github,
+                    &limits,
+                    pull.number,
+                    &body,
+                    |c| {
+                        marker::believe(c, pull.number, &self.key)
+                            .is_some_and(|m| m.run == run && m.ci.is_some())
+                    },
+                )
+                .await
+            }
         };
         match written {
             Ok(c) => Some(c.html_url),
