@@ -129,13 +129,6 @@ pub fn latest_failed(runs: &[WorkflowRun]) -> Option<&WorkflowRun> {
 }
 
 impl GitHubClient {
-    /// GET /repos/{o}/{r}/actions/runs/{id}
-    pub async fn workflow_run(&self, id: u64) -> Result<WorkflowRun, GitHubError> {
-        let route = format!("/repos/{}/actions/runs/{id}", self.repo);
-        let r: RunJson = self.timed(self.octo.get(route, None::<&()>)).await?;
-        Ok(r.into())
-    }
-
     /// One page, newest first: GET /repos/{o}/{r}/actions/runs?head_sha={sha}&status=completed
     pub async fn completed_runs_at(&self, sha: &str) -> Result<Vec<WorkflowRun>, GitHubError> {
         let sha: String = sha.chars().filter(char::is_ascii_hexdigit).collect();
