@@ -9,7 +9,7 @@
 //! diagnosis comment, never an agent); the people; the comment; the
 //! evidence; the loop guard; a busy agent.
 
-use super::gather;
+use super::gather::{self, Evidence};
 use super::policy::{self, Next, Reason};
 use super::prompt;
 use crate::agent::{AgentApi, Setup};
@@ -221,18 +221,9 @@ impl FixRun<'_> {
             return end;
         }
         // The evidence.
-        let evidence = match gather::gather(
-            &self.github,
-            &self.logs,
-            run.id,
-            run.run_attempt,
-            &self.limits(),
-            super::evidence::Budget::default(),
-        )
-        .await
-        {
+        let evidence = match self.evidence(&run).await {
             Ok(e) => e,
-            Err(e) => return self.error(&e, &format!("list the jobs of run {}", run.id)),
+            Err(end) => return end,
         };
         let fingerprint = evidence.fingerprint(&workflow);
         let max = self.inputs.fix_ci_max_attempts.get();
@@ -427,14 +418,10 @@ impl FixRun<'_> {
         .await
     }
 
-    /// A failure on the default branch: fixed in a pull request of its
-    /// own, continued as a scheduled job continues its one (one open fix
-    /// pull request per workflow: the next failure goes to its agent).
-    async fn default_branch(&self, run: &WorkflowRun, workflow: &str, workflow_key: &str) -> u8 {
-        if let Err(end) = self.check_trigger().await {
-            return end;
-        }
-        let evidence = match gather::gather(
+    /// The failed run's evidence, or the exit status of the error that
+    /// ended the run.
+    async fn evidence(&self, run: &WorkflowRun) -> Result<Evidence, u8> {
+        gather::gather(
             &self.github,
             &self.logs,
             run.id,
@@ -443,9 +430,19 @@ impl FixRun<'_> {
             super::evidence::Budget::default(),
         )
         .await
-        {
+        .map_err(|e| self.error(&e, &format!("list the jobs of run {}", run.id)))
+    }
+
+    /// A failure on the default branch: fixed in a pull request of its
+    /// own, continued as a scheduled job continues its one (one open fix
+    /// pull request per workflow: the next failure goes to its agent).
+    async fn default_branch(&self, run: &WorkflowRun, workflow: &str, workflow_key: &str) -> u8 {
+        if let Err(end) = self.check_trigger().await {
+            return end;
+        }
+        let evidence = match self.evidence(run).await {
             Ok(e) => e,
-            Err(e) => return self.error(&e, &format!("list the jobs of run {}", run.id)),
+            Err(end) => return end,
         };
         let run_url = self.run_url(run);
         let rendered = prompt::render(

@@ -476,16 +476,16 @@ struct RefJson {
 
 #[derive(serde::Deserialize, Default)]
 #[serde(default)]
-struct RepoJson {
-    full_name: Option<String>,
+pub(super) struct RepoJson {
+    pub(super) full_name: Option<String>,
 }
 
 #[derive(serde::Deserialize, Default)]
 #[serde(default)]
-struct UserJson {
-    login: Option<String>,
+pub(super) struct UserJson {
+    pub(super) login: Option<String>,
     #[serde(rename = "type")]
-    kind: Option<String>,
+    pub(super) kind: Option<String>,
 }
 
 #[derive(serde::Deserialize, Default)]

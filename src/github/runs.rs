@@ -3,7 +3,7 @@
 //! pull requests whose head is a commit (how a fork's pull request is
 //! found: `workflow_run.pull_requests` is empty for it).
 
-use super::{GitHubClient, GitHubError, PullRequest};
+use super::{GitHubClient, GitHubError, PullRequest, RepoJson, UserJson};
 
 /// Runs read per head commit (one page, newest first).
 pub const RUNS_PER_PAGE: u8 = 100;
@@ -51,20 +51,6 @@ struct RunJson {
     html_url: Option<String>,
     actor: Option<UserJson>,
     triggering_actor: Option<UserJson>,
-}
-
-#[derive(serde::Deserialize, Default)]
-#[serde(default)]
-struct RepoJson {
-    full_name: Option<String>,
-}
-
-#[derive(serde::Deserialize, Default)]
-#[serde(default)]
-struct UserJson {
-    login: Option<String>,
-    #[serde(rename = "type")]
-    kind: Option<String>,
 }
 
 #[derive(serde::Deserialize, Default)]
