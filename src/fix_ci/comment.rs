@@ -81,7 +81,7 @@ impl FixRun<'_> {
         pull: &PullRequest,
         workflow: &str,
         fix_comment: Option<(&IssueComment, Marker)>,
-        mut state: CiState,
+        state: CiState,
     ) -> Ended {
         let evidence: Option<Evidence> = gather::gather(
             &self.github,
@@ -94,7 +94,6 @@ impl FixRun<'_> {
         .await
         .ok();
         let described = evidence.as_ref().map(prompt::describe);
-        state.record(run.id, 0, "fork");
         let now = format!(
             "run {} failed on #{}, which comes from a fork ({}): no agent is started for a fork's branch (it would push with this repository's secrets and write access). What failed is below.",
             run.id,
@@ -104,19 +103,50 @@ impl FixRun<'_> {
                 .or(run.head_repo.as_deref())
                 .unwrap_or("another repository")
         );
+        self.stop(
+            pull,
+            fix_comment,
+            state,
+            workflow,
+            self.inputs.fix_ci_max_attempts.get(),
+            Stop {
+                why: Reason::Fork,
+                run: run.id,
+                headline: "🔎 CI failed on a fork's pull request",
+                now,
+                evidence: described.as_deref(),
+            },
+        )
+        .await
+    }
+
+    /// Ends the run without an attempt, and says why everywhere: `why` is
+    /// recorded in the comment's history, the comment is written with
+    /// `stop`'s headline and sentence, and the run ends `skipped` with
+    /// that reason.
+    pub(super) async fn stop(
+        &self,
+        pull: &PullRequest,
+        existing: Option<(&IssueComment, Marker)>,
+        mut state: CiState,
+        workflow: &str,
+        max: u32,
+        stop: Stop<'_>,
+    ) -> Ended {
+        state.record(stop.run, 0, stop.why.word());
         let url = self
             .write(
                 pull,
-                fix_comment,
+                existing,
                 state,
-                "🔎 CI failed on a fork's pull request",
+                stop.headline,
                 workflow,
-                &now,
-                described.as_deref(),
-                self.inputs.fix_ci_max_attempts.get(),
+                &stop.now,
+                stop.evidence,
+                max,
             )
             .await;
-        self.skip(Reason::Fork, now, url)
+        self.skip(stop.why, stop.now, url)
     }
 
     /// Writes the fix comment (edits the believed one, else creates it)
@@ -204,4 +234,16 @@ impl FixRun<'_> {
             }
         }
     }
+}
+
+/// Why a run stops without an attempt, as [`FixRun::stop`] says it.
+pub(super) struct Stop<'a> {
+    pub why: Reason,
+    /// The failed run.
+    pub run: u64,
+    pub headline: &'a str,
+    /// What this run did and why, in a sentence.
+    pub now: String,
+    /// The evidence's summary (neutralized Markdown), when it is shown.
+    pub evidence: Option<&'a str>,
 }

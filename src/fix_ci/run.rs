@@ -9,6 +9,7 @@
 //! diagnosis comment, never an agent); the people; the comment; the
 //! evidence; the loop guard; a busy agent.
 
+use super::comment::Stop;
 use super::gather::{self, Evidence};
 use super::policy::{self, Next, Reason};
 use super::prompt;
@@ -243,44 +244,48 @@ impl FixRun<'_> {
             Next::Attempt,
         ) {
             Next::SameFailure => {
-                next_state.record(run.id, 0, "same-failure");
                 let now = format!(
                     "run {} failed the same way as attempt {} (the same jobs, steps and first error lines), so the agent's fix did not change it; stopping here. Fix it by hand, or comment on the pull request to have the agent try again (that counts as an attempt).",
                     run.id, state.n
                 );
-                let url = self
-                    .write(
+                return self
+                    .stop(
                         &pull,
                         fix_comment,
-                        next_state,
-                        "⏹️ Fixing CI stopped: the same failure",
+                        state.clone(),
                         &workflow,
-                        &now,
-                        Some(&described),
                         max,
+                        Stop {
+                            why: Reason::SameFailure,
+                            run: run.id,
+                            headline: "⏹️ Fixing CI stopped: the same failure",
+                            now,
+                            evidence: Some(&described),
+                        },
                     )
                     .await;
-                return self.skip(Reason::SameFailure, now, url);
             }
             Next::Cap => {
-                next_state.record(run.id, 0, "attempt-cap");
                 let now = format!(
                     "run {} failed, but {max} attempts (`fix-ci-max-attempts`) were already made since this workflow last passed on #{}; nothing more is tried until it passes.",
                     run.id, pull.number
                 );
-                let url = self
-                    .write(
+                return self
+                    .stop(
                         &pull,
                         fix_comment,
-                        next_state,
-                        "⏹️ Fixing CI stopped: attempt cap reached",
+                        state.clone(),
                         &workflow,
-                        &now,
-                        Some(&described),
                         max,
+                        Stop {
+                            why: Reason::AttemptCap,
+                            run: run.id,
+                            headline: "⏹️ Fixing CI stopped: attempt cap reached",
+                            now,
+                            evidence: Some(&described),
+                        },
                     )
                     .await;
-                return self.skip(Reason::AttemptCap, now, url);
             }
             Next::Attempt(n) => n,
         };
@@ -328,25 +333,26 @@ impl FixRun<'_> {
             && let Ok(probe) = api.probe(id).await
             && probe.is_working()
         {
-            next_state = state.clone();
-            next_state.record(run.id, 0, "busy");
             let now = format!(
                 "run {} failed while agent {id} is still working on #{} (its push runs CI again, and that result is handled then); not an attempt.",
                 run.id, pull.number
             );
-            let url = self
-                .write(
+            return self
+                .stop(
                     &pull,
                     fix_comment,
-                    next_state,
-                    "⏳ Fixing CI: the agent is still working",
+                    state.clone(),
                     &workflow,
-                    &now,
-                    None,
                     max,
+                    Stop {
+                        why: Reason::Busy,
+                        run: run.id,
+                        headline: "⏳ Fixing CI: the agent is still working",
+                        now,
+                        evidence: None,
+                    },
                 )
                 .await;
-            return self.skip(Reason::Busy, now, url);
         }
         if earlier.is_none() {
             next_state.n = n;
